@@ -1,0 +1,163 @@
+"""The common face of every result object (cross-cutting, below every layer).
+
+Each statistic returns a frozen dataclass deriving from :class:`Result`. They share:
+
+- a one-line ``repr``;
+- ``summary()`` -> :class:`Summary` (plain text via ``str()``, HTML via ``_repr_html_``);
+- ``to_frame()`` -> a tidy DataFrame, snake_case columns, one scalar per cell;
+- ``to_dict()`` -> JSON-safe dict with a ``schema`` name and the psychoval version.
+
+Numbers are kept at full precision; only :class:`Summary` rounds, when printing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from psychoval._version import __version__
+
+__all__ = ["Result", "Summary", "to_jsonable"]
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy/pandas/dataclass values into plain JSON-safe Python values.
+
+    NaN becomes ``None``; infinities become the strings ``"Inf"`` / ``"-Inf"`` (as in the
+    R reference files); DataFrames become ``{"columns", "index", "data"}`` ("split" layout).
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, Result):
+        return obj.to_dict()
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, bool):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return "Inf" if x > 0 else "-Inf"
+        return x
+    if isinstance(obj, pd.DataFrame):
+        return {
+            "columns": [to_jsonable(c) for c in obj.columns],
+            "index": [to_jsonable(i) for i in obj.index],
+            "data": [[to_jsonable(v) for v in row] for row in obj.itertuples(index=False)],
+        }
+    if isinstance(obj, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, pd.Index):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()] if obj.ndim else to_jsonable(obj.item())
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (Sequence, set, frozenset)):
+        return [to_jsonable(v) for v in obj]
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return "NA"
+        if value != 0 and (abs(value) >= 10 ** (digits + 3) or abs(value) < 10 ** (-digits)):
+            return f"{value:.{digits}g}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """A printable summary: a title, key-value facts, tables and notes.
+
+    ``str(summary)`` gives aligned plain text (numbers rounded to ``digits``);
+    ``summary._repr_html_()`` gives escaped HTML for Jupyter. The numbers themselves are the
+    result's full-precision values.
+    """
+
+    title: str
+    facts: tuple[tuple[str, Any], ...] = ()
+    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    notes: tuple[str, ...] = ()
+    digits: int = 3
+
+    def _format_table(self, df: pd.DataFrame) -> pd.DataFrame:
+        return df.map(lambda v: _fmt(v, self.digits)) if len(df) else df
+
+    def __str__(self) -> str:
+        lines = [self.title, "=" * len(self.title)]
+        if self.facts:
+            width = max(len(k) for k, _ in self.facts)
+            lines += [f"{k:<{width}}  {_fmt(v, self.digits)}" for k, v in self.facts]
+        for caption, df in self.tables:
+            lines += ["", caption, "-" * len(caption), self._format_table(df).to_string()]
+        if self.notes:
+            lines += [""] + [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = [f"<div class='psychoval-summary'><h4>{esc(self.title)}</h4>"]
+        if self.facts:
+            rows = "".join(
+                f"<tr><th>{esc(k)}</th><td>{esc(_fmt(v, self.digits))}</td></tr>" for k, v in self.facts
+            )
+            parts.append(f"<table>{rows}</table>")
+        for caption, df in self.tables:
+            parts.append(f"<h5>{esc(caption)}</h5>")
+            parts.append(self._format_table(df).to_html(escape=True))
+        parts += [f"<p><em>Note:</em> {esc(n)}</p>" for n in self.notes]
+        parts.append("</div>")
+        return "".join(parts)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Result:
+    """Base class of result objects. Subclasses are frozen dataclasses.
+
+    Subclasses set ``_schema`` and implement ``_repr_fields`` (a few ``name=value`` pairs for
+    the one-line repr), ``summary`` and ``to_frame``.
+    """
+
+    _schema: ClassVar[str] = "psychoval.result"
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={_fmt(v, 3)}" for k, v in self._repr_fields().items())
+        return f"<{type(self).__name__} {fields}>" if fields else f"<{type(self).__name__}>"
+
+    def summary(self) -> Summary:
+        return Summary(title=type(self).__name__, facts=tuple(self._repr_fields().items()))
+
+    def to_frame(self) -> pd.DataFrame:
+        raise NotImplementedError  # pragma: no cover - every concrete result implements it
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema": self._schema, "psychoval_version": __version__}
+        for f in dataclasses.fields(self):
+            if f.name.startswith("_") or not f.repr:
+                continue
+            out[f.name] = to_jsonable(getattr(self, f.name))
+        return out
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()

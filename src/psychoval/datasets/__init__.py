@@ -1,0 +1,3 @@
+"""datasets layer."""
+
+__all__: list[str] = []

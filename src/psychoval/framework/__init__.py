@@ -1,0 +1,3 @@
+"""framework layer."""
+
+__all__: list[str] = []

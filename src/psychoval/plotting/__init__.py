@@ -1,0 +1,3 @@
+"""plotting layer."""
+
+__all__: list[str] = []

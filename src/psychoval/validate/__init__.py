@@ -1,0 +1,3 @@
+"""validate layer."""
+
+__all__: list[str] = []

@@ -1,0 +1,79 @@
+"""Every tolerance used against R references, in one place (CONVENTIONS.md).
+
+Each entry is (rtol, atol). A looser entry carries a comment with the gap measured against R
+and why. Compare with :func:`assert_close`; never with round(x, k) or "most cells close".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Tol:
+    rtol: float
+    atol: float
+
+
+TOL: dict[str, Tol] = {
+    # closed forms: alpha family, KR-20/21, item statistics, Pearson r, KMO, Bartlett,
+    # eigenvalues, Guttman lambda 1-3 and 6, split-half on <= 16 items, ICC (lmer=FALSE), kappa
+    "closed_form": Tol(rtol=1e-8, atol=1e-10),
+    # Duhachek interval in psych-compatible mode (z = 1.96 as psych's print method)
+    "duhachek": Tol(rtol=1e-8, atol=1e-10),
+    # polychoric / tetrachoric rho against lavaan::lavCor (lavCor itself is exact to ~4e-8)
+    "polychoric_lavaan": Tol(rtol=0.0, atol=1e-6),
+    # polychoric rho against psych::polychoric: psych's optimizer stops at ~1.2e-4
+    "polychoric_psych": Tol(rtol=0.0, atol=5e-5),
+    "thresholds": Tol(rtol=0.0, atol=1e-10),
+    # EFA minres / ml loadings, communalities, Phi after alignment (GPArotation eps 1e-5)
+    "efa": Tol(rtol=0.0, atol=1e-4),
+    # psych fm="pa" stops at min.err .001
+    "efa_pa": Tol(rtol=0.0, atol=1e-2),
+    # CFA estimates, SEs, fit measures (ML, FIML) against lavaan
+    "cfa": Tol(rtol=1e-4, atol=1e-6),
+    # MLR scaled / robust statistics
+    "mlr": Tol(rtol=1e-3, atol=1e-6),
+    # ICC lmer=TRUE, omega, compRelSEM, AVE, HTMT, modification indices
+    "iterative": Tol(rtol=0.0, atol=1e-5),
+}
+
+# p-values below this are compared only as "below it" (CONVENTIONS.md)
+PVALUE_FLOOR = 1e-6
+
+
+def _as_float(x: Any) -> float:
+    if x is None:
+        return math.nan
+    if isinstance(x, str):
+        if x in ("Inf", "-Inf"):
+            return math.inf if x == "Inf" else -math.inf
+        raise TypeError(f"not a number: {x!r}")
+    return float(x)
+
+
+def assert_close(actual: Any, expected: Any, kind: str, *, what: str = "") -> None:
+    """Assert ``actual`` equals the R reference ``expected`` within ``TOL[kind]``.
+
+    ``expected`` may hold None (R's NA: actual must be NaN) and "Inf"/"-Inf" strings.
+    Scalars, sequences and arrays are compared elementwise with matching shapes.
+    """
+    tol = TOL[kind]
+    exp = np.vectorize(_as_float, otypes=[float])(np.asarray(expected, dtype=object))
+    act = np.asarray(actual, dtype=float)
+    assert act.shape == exp.shape, f"{what}: shape {act.shape} != reference {exp.shape}"
+    np.testing.assert_allclose(act, exp, rtol=tol.rtol, atol=tol.atol, equal_nan=True,
+                               err_msg=f"{what} [{kind}: rtol={tol.rtol}, atol={tol.atol}]")
+
+
+def assert_pvalue(actual: float, expected: Any, kind: str, *, what: str = "") -> None:
+    """p-values: exact within tolerance, or both below PVALUE_FLOOR."""
+    exp = _as_float(expected)
+    if exp < PVALUE_FLOOR:
+        assert actual < PVALUE_FLOOR, f"{what}: p = {actual} but R has {exp} (< {PVALUE_FLOOR})"
+    else:
+        assert_close(actual, exp, kind, what=what)
