@@ -28,6 +28,13 @@ _API: dict[str, str] = {
     # ingest
     "read_responses": "psychoval.io",
     "ResponseTable": "psychoval.io",
+    # framework & scoring (issue 3)
+    # correlation / EFA / dimensionality (issue 4)
+    # reliability (issue 5)
+    # rater agreement (issue 6)
+    # CFA (issues 7, 8)
+    # item analysis (issue 9)
+    # verdicts (issue 10)
 }
 
 __all__ = sorted(

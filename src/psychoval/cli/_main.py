@@ -24,7 +24,15 @@ EXIT_DATA = 3
 EXIT_ESTIMATION = 4
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    # check (issue 3)
+    # efa (issue 4)
+    # alpha, omega (issue 5)
+    # raters (issue 6)
+    # cfa (issue 7)
+    # items (issue 9)
+    # validate (issue 10)
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

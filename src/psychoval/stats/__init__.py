@@ -3,4 +3,15 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.validate``.
 """
 
-__all__: list[str] = []
+# correlation / EFA / dimensionality (issue 4)
+
+# reliability (issue 5)
+
+# rater agreement (issue 6)
+
+# CFA (issues 7, 8)
+
+# item analysis (issue 9)
+
+__all__: list[str] = []  # each area extends this list below its imports
+
