@@ -1,0 +1,74 @@
+"""The CLI skeleton: main(argv) -> int, exit codes as CONVENTIONS.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import psychoval as pv
+from psychoval.cli import main
+from psychoval.cli import _main as cli_main
+
+
+def test_help_and_version(capsys):
+    assert main(["--help"]) == 0
+    assert "Exit codes" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"psychoval {pv.__version__}"
+
+
+def test_no_command_is_a_usage_error(capsys):
+    assert main([]) == cli_main.EXIT_USAGE
+    assert "usage: psychoval" in capsys.readouterr().err
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_same_cli():
+    out = subprocess.run([sys.executable, "-m", "psychoval", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"psychoval {pv.__version__}"
+
+
+def test_help_and_import_stay_light():
+    """--help loads no numpy/pandas/scipy; `import psychoval` loads no scipy and no extras."""
+    code = (
+        "import sys\n"
+        "from psychoval.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['--help'])\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'scipy') if m in sys.modules))\n"
+        "import psychoval\n"
+        "heavy = ('scipy', 'matplotlib', 'openpyxl', 'pyarrow', 'duckdb', 'statsmodels', 'yaml')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "[]"]
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [(pv.DataError("item 'q1' is bad"), 3), (pv.SpecificationError("bad model"), 3),
+     (pv.EstimationError("no solution"), 4)],
+)
+def test_errors_map_to_exit_codes(monkeypatch, capsys, exc, code):
+    """A command raising our errors exits 3 or 4 with one message and no traceback."""
+    import types
+
+    fake = types.ModuleType("psychoval_fake_cmd")
+    fake.add_arguments = lambda p: None
+
+    def run(args):
+        raise exc
+
+    fake.run = run
+    monkeypatch.setitem(sys.modules, "psychoval_fake_cmd", fake)
+    monkeypatch.setitem(cli_main.COMMANDS, "fake", ("psychoval_fake_cmd", "a test command"))
+    assert main(["fake"]) == code
+    err = capsys.readouterr().err
+    assert str(exc) in err and "Traceback" not in err
