@@ -8,8 +8,8 @@ import sys
 import pytest
 
 import psychoval as pv
-from psychoval.cli import main
 from psychoval.cli import _main as cli_main
+from psychoval.cli import main
 
 
 def test_help_and_version(capsys):

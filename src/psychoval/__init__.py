@@ -10,18 +10,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from psychoval._version import __version__
-from psychoval.exceptions import (
-    ConvergenceWarning,
-    DataError,
-    DegenerateDataWarning,
-    EstimationError,
-    ImproperSolutionWarning,
-    PsychovalError,
-    PsychovalWarning,
-    SmallSampleWarning,
-    SpecificationError,
-)
+from psychoval._version import __version__ as __version__
+from psychoval.exceptions import ConvergenceWarning as ConvergenceWarning
+from psychoval.exceptions import DataError as DataError
+from psychoval.exceptions import DegenerateDataWarning as DegenerateDataWarning
+from psychoval.exceptions import EstimationError as EstimationError
+from psychoval.exceptions import ImproperSolutionWarning as ImproperSolutionWarning
+from psychoval.exceptions import PsychovalError as PsychovalError
+from psychoval.exceptions import PsychovalWarning as PsychovalWarning
+from psychoval.exceptions import SmallSampleWarning as SmallSampleWarning
+from psychoval.exceptions import SpecificationError as SpecificationError
 
 # public name -> module that defines it (each layer's package exports it in its __all__)
 _API: dict[str, str] = {
