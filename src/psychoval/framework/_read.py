@@ -359,40 +359,40 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
     def claim(ident: str, what: str) -> None:
         if ident in seen:
             raise SpecificationError(
-                f"{label}: duplicate id {ident!r} ({what}, and already a {seen[ident]}); ids of "
-                "tiers, competencies, items and rater columns must be unique"
+                f"{label}: duplicate id {ident!r}: used for {what} and for {seen[ident]}; "
+                "ids of tiers, competencies, items and rater columns must be unique"
             )
         seen[ident] = what
 
     tiers = []
     for ti, tspec in enumerate(tiers_spec):
-        where_t = f"{label}: tiers[{ti}]"
+        where_t = _where(tspec, f"{label}: tiers[{ti}]", f"{label}: tier")
         _check_keys(tspec, TIER_KEYS, ("id", "competencies"), where_t)
         tid = _ident(tspec, where_t)
         where_t = f"{label}: tier {tid!r}"
-        claim(tid, f"tier in {where_t}")
+        claim(tid, "a tier")
         cspecs = tspec["competencies"]
         if not isinstance(cspecs, list) or not cspecs:
             raise SpecificationError(f"{where_t}: competencies must be a non-empty list")
         comps = []
         for ci, cspec in enumerate(cspecs):
-            where_c = f"{where_t}: competencies[{ci}]"
+            where_c = _where(cspec, f"{where_t}: competencies[{ci}]", f"{label}: competency")
             _check_keys(cspec, COMPETENCY_KEYS, ("id", "items"), where_c)
             cid = _ident(cspec, where_c)
             where_c = f"{label}: competency {cid!r}"
-            claim(cid, "competency")
+            claim(cid, "a competency")
             ispecs = cspec["items"]
             if not isinstance(ispecs, list) or not ispecs:
                 raise SpecificationError(f"{where_c}: items must be a non-empty list")
             items = []
             for ii, ispec in enumerate(ispecs):
-                where_i = f"{where_c}: items[{ii}]"
+                where_i = _where(ispec, f"{where_c}: items[{ii}]", f"{label}: item")
                 _check_keys(ispec, ITEM_KEYS, ("id",), where_i)
                 iid = _ident(ispec, where_i)
-                claim(iid, "item")
+                claim(iid, "an item")
                 item = _build_item({**defaults, **ispec}, iid, cid, tid, f"{label}: item {iid!r}")
                 for col in item.raters:
-                    claim(col, f"rater column of item {iid!r}")
+                    claim(col, f"a rater column of item {iid!r}")
                 items.append(item)
             comps.append(Competency(
                 id=cid, name=_text(cspec, "name", where_c, cid), tier=tid, items=tuple(items),
@@ -405,13 +405,13 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
     id_column = spec.get("id_column")
     if id_column is not None:
         id_column = _str_list([id_column], f"{label}: id_column")[0]
-        claim(id_column, "id column")
+        claim(id_column, "the id column")
     groups = _str_list(spec.get("group_columns") or [], f"{label}: group_columns")
     crits = _str_list(spec.get("criterion_columns") or [], f"{label}: criterion_columns")
     for col in groups:
-        claim(col, "group column")
+        claim(col, "a group column")
     for col in crits:
-        claim(col, "criterion column")
+        claim(col, "a criterion column")
     fw = Framework(
         tiers=tuple(tiers), name=_text(spec, "name", label), version=_text(spec, "version", label),
         description=_text(spec, "description", label), id_column=id_column,
@@ -420,6 +420,15 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
     )
     warn_small_competencies(fw, stacklevel=4)
     return fw
+
+
+def _where(obj: Any, positional: str, named: str) -> str:
+    """Name a tier / competency / item by its id when it has a usable one."""
+    if isinstance(obj, Mapping):
+        ident = obj.get("id")
+        if isinstance(ident, (str, int)) and not isinstance(ident, bool) and str(ident).strip():
+            return f"{named} {str(ident).strip()!r}"
+    return positional
 
 
 def _build_item(spec: Mapping[str, Any], iid: str, cid: str, tid: str, where: str) -> Item:
