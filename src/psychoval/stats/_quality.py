@@ -141,6 +141,9 @@ class DataQualityReport(Result):
     respondents : DataFrame
         One row per respondent: ``id, n_missing, missing_pct, all_missing, longstring, irv,
         mahalanobis, mahalanobis_df`` (careless-responding statistics on ``careless_items``).
+        Per respondent, patterns and policies count items (a rated item is answered when
+        any rater rated it), and an item is unanswered when it has no *valid* answer
+        (blank, out of range or an invalid code).
     duplicate_ids : DataFrame
         ``id, count, rows`` for ids that occur more than once.
     missing_patterns : DataFrame
