@@ -292,9 +292,51 @@ class Framework:
 
     # -- scoring and models (implemented in sibling modules) --------------------------
     def score(self, responses: Any) -> ScoredResponses:
-        """Score responses by the framework: answer keys, labels, reverse keys, rater means.
+        """Score raw responses by the framework.
 
-        See :func:`psychoval.framework._scoring.score` for the rules.
+        Parameters
+        ----------
+        responses : ResponseTable, DataFrame or path
+            Raw answers: option letters, category labels, numbers, rater columns. With a
+            DataFrame or path, the framework's ``id_column`` becomes the respondent id.
+
+        Returns
+        -------
+        ScoredResponses
+            ``scores`` (respondents x items, float, NaN = missing), ``options`` (the chosen
+            option of each multiple-choice item, for distractor analysis), ``ratings`` (the
+            rater columns), ``covariates`` (group and criterion columns).
+
+        Raises
+        ------
+        DataError
+            Framework item columns absent from the data; a value outside an item's declared
+            range or a code that is neither one of its labels nor one of its options (the
+            message names item, row and value; ``pv.check_data`` lists them all).
+
+        Warns
+        -----
+        SpecificationWarning
+            Data columns the framework does not name.
+
+        Notes
+        -----
+        Multiple choice: 1 if the chosen option is the answer key, else 0 (options and labels
+        match case- and whitespace-insensitively). Labelled categories: the k-th label scores
+        ``min + k - 1``. Reverse keys: :math:`x' = \\min_j + \\max_j - x` on item *j*'s own
+        declared range; psych (``scoreItems``, ``reverse.code``) uses the minimum and maximum
+        over the whole test, which mis-scores mixed formats (a 1-5 item beside 0/1 items);
+        for single-format tests the two agree. Rated items: the mean (or median, with
+        ``combine: median``) of the raters who rated; missing if none did.
+
+        Examples
+        --------
+        >>> import psychoval as pv
+        >>> from psychoval.datasets import sample_framework
+        >>> fw = sample_framework()
+        >>> scored = fw.score(pv.load_sample())
+        >>> scored.scores.loc["R0001", ["CON1", "CON3", "DAT3", "TOO4", "EVA4"]].tolist()
+        [1.0, 0.0, 3.0, 3.0, 4.0]
         """
         from psychoval.framework._scoring import score
 
@@ -302,9 +344,42 @@ class Framework:
 
     def scale_scores(self, scored: Any, *, min_answered: float = 0.5,
                      impute: str = "none") -> ScaleScores:
-        """Competency and tier scores (mean and sum) from scored responses.
+        """Competency and tier scores (mean and sum of item scores) of every respondent.
 
-        See :func:`psychoval.framework._scoring.scale_scores` for the missing-data rule.
+        Parameters
+        ----------
+        scored : ScoredResponses
+            The result of :meth:`score` (raw responses are refused).
+        min_answered : float in [0, 1]
+            A score is the mean of the answered items when at least this fraction of the
+            scale's items (and at least one) is answered, else missing (CONVENTIONS.md).
+        impute : {"none", "median"}
+            ``"median"`` reproduces ``psych::scoreItems(impute = "median")``: missing item
+            scores are replaced by the item median and every respondent is scored.
+
+        Returns
+        -------
+        ScaleScores
+            ``means``, ``sums`` (``k * mean``), ``n_answered`` per respondent and scale
+            (competencies, then tiers; a tier pools its competencies' items).
+
+        Raises
+        ------
+        DataError
+            ``scored`` is not a ScoredResponses.
+        SpecificationError
+            ``min_answered`` outside [0, 1], an unknown ``impute``.
+
+        Examples
+        --------
+        >>> import psychoval as pv
+        >>> from psychoval.datasets import sample_framework
+        >>> fw = sample_framework()
+        >>> ss = fw.scale_scores(fw.score(pv.load_sample()))
+        >>> round(float(ss.means["data"].mean()), 4)
+        3.2439
+        >>> # R: psych::scoreItems(keys, items) gives the same means for respondents with
+        >>> # no missing item; with impute="median" here, for every respondent.
         """
         from psychoval.framework._scoring import scale_scores
 
@@ -312,9 +387,36 @@ class Framework:
 
     def to_model(self, *, tier: str | None = None, competency: str | None = None,
                  structure: str = "correlated") -> str:
-        """lavaan model syntax for the CFA engine.
+        """lavaan model syntax for the CFA engine: one factor per competency.
 
-        See :func:`psychoval.framework._model.to_model`.
+        Parameters
+        ----------
+        tier : str, optional
+            Only this tier's competencies (default: all).
+        competency : str, optional
+            Only this competency (a one-factor model).
+        structure : {"correlated", "second_order"}
+            Correlated competency factors, or each tier as a second-order factor over its
+            competencies (needs at least 3 competencies per tier).
+
+        Returns
+        -------
+        str
+            ``factor =~ item + ...`` lines (rated items under their item id).
+
+        Raises
+        ------
+        SpecificationError
+            Unknown tier or competency; an unidentified second-order factor.
+
+        Examples
+        --------
+        >>> from psychoval.datasets import sample_framework
+        >>> print(sample_framework().to_model(tier="leadership", structure="second_order"))
+        strategy =~ STR1 + STR2 + STR3 + STR4
+        change =~ CHG1 + CHG2 + CHG3 + CHG4
+        governance =~ GOV1 + GOV2 + GOV3
+        leadership =~ strategy + change + governance
         """
         from psychoval.framework._model import to_model
 
