@@ -165,10 +165,23 @@ def test_careless_statistics_match_base_r():
     assert_close(irv(x), vals["irv"], "closed_form", what="irv")
     d2, df = mahalanobis(x)
     assert_close(d2, vals["mahalanobis_pairwise"], "closed_form", what="D2 pairwise")
+    d2p, _ = mahalanobis(x, _by_pattern=True)  # the fallback for non-PD covariances
+    assert_close(d2p, vals["mahalanobis_pairwise"], "closed_form", what="D2 by pattern")
     assert_close(df, vals["mahalanobis_df"], "closed_form", what="D2 df")
     complete = np.asarray(vals["complete_rows"]) - 1
     d2c, _ = mahalanobis(x[complete])
     assert_close(d2c, vals["mahalanobis_complete"], "closed_form", what="D2 complete")
+
+
+def test_mahalanobis_singular_covariance_falls_back():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(40, 3))
+    x = np.column_stack([a, a[:, 0] + a[:, 1]])  # the fourth item is a sum: S is singular
+    d2, df = mahalanobis(x)
+    dev = x - x.mean(axis=0)
+    expected = np.einsum("ij,jk,ik->i", dev, np.linalg.pinv(np.cov(x, rowvar=False)), dev)
+    np.testing.assert_allclose(d2, expected, rtol=1e-8)
+    np.testing.assert_array_equal(df, 4)
 
 
 def test_careless_edge_cases():

@@ -33,6 +33,15 @@ def _numstr(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
+def _lookup(cells: np.ndarray, table: dict[str, float], default: float) -> np.ndarray:
+    """Map text cells through ``table`` by their normalised form (case and whitespace
+    insensitive), normalising each distinct text once (vectorized over respondents)."""
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=True)
+    values = np.asarray([table.get(_norm_label(u), default) for u in uniques] + [default],
+                        dtype="float64")
+    return values[np.where(codes < 0, len(uniques), codes)]
+
+
 def decode_column(table: ResponseTable, column: str, item: Item
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Decode one data column of ``item`` into numbers, without reversing.
@@ -59,8 +68,7 @@ def decode_column(table: ResponseTable, column: str, item: Item
             codes[pos] = keys.map(lookup).fillna(-1).to_numpy(dtype=np.intp)
             present[pos] = True
         if text_pos.size:
-            keys = pd.Series(raw[text_pos], dtype=object).str.split().str.join(" ").str.casefold()
-            codes[text_pos] = keys.map(lookup).fillna(-1).to_numpy(dtype=np.intp)
+            codes[text_pos] = _lookup(raw[text_pos], lookup, -1).astype(np.intp)
             present[text_pos] = True
         valid = codes >= 0
         status[present] = BAD_CODE
@@ -77,10 +85,7 @@ def decode_column(table: ResponseTable, column: str, item: Item
         status[inside] = OK
         values[inside] = num[inside]
     if text_pos.size:
-        labels = item.label_map()
-        keys = pd.Series(raw[text_pos], dtype=object).str.split().str.join(" ").str.casefold()
-        mapped = keys.map(labels).to_numpy(dtype="float64") if labels else \
-            np.full(text_pos.size, np.nan)
+        mapped = _lookup(raw[text_pos], item.label_map(), np.nan).astype("float64")
         good = ~np.isnan(mapped)
         status[text_pos] = np.where(good, OK, BAD_CODE)
         values[text_pos[good]] = mapped[good]

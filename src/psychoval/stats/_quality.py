@@ -71,14 +71,16 @@ def irv(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def mahalanobis(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def mahalanobis(x: np.ndarray, *, _by_pattern: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Squared Mahalanobis distance of each row from the item means, and its df.
 
     With complete data this is ``stats::mahalanobis(x, colMeans(x), cov(x))``. A row with
     missing answers is measured on its answered items only, with the pairwise-complete means
     and covariances of those items; its df is the number of answered items (compare D2 with a
-    chi-square on that df). Rows with no answers get NaN. Loops over missingness patterns,
-    never over respondents; a singular covariance block uses the pseudo-inverse.
+    chi-square on that df). Rows with no answers get NaN. Computed from one inverse of the
+    covariance matrix by the block-inverse identity (batched over rows); when that matrix is
+    not positive definite, each missingness pattern's own block is inverted (pseudo-inverse if
+    singular). Never loops over respondents.
     """
     from psychoval.stats._moments import pairwise_moments
 
@@ -87,9 +89,14 @@ def mahalanobis(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d2 = np.full(n, np.nan)
     obs = ~np.isnan(x)
     df = obs.sum(axis=1).astype("float64")
+    df[df == 0] = np.nan
     if n < 2 or k == 0:
         return d2, df
     mom = pairwise_moments(x)
+    fast = None if _by_pattern else _mahalanobis_block_inverse(x, obs, mom.cov, mom.means)
+    if fast is not None:
+        fast[~obs.any(axis=1)] = np.nan
+        return fast, df
     patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).reshape(-1)
     for p, pat in enumerate(patterns):
@@ -100,7 +107,7 @@ def mahalanobis(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         s = mom.cov[np.ix_(cols, cols)]
         dev = x[np.ix_(rows, cols)] - mom.means[cols]
         try:
-            if not np.all(np.isfinite(s)):
+            if not np.all(np.isfinite(s)) or np.linalg.cond(s) > 1e12:
                 raise np.linalg.LinAlgError
             sol = np.linalg.solve(s, dev.T).T
             if not np.all(np.isfinite(sol)):
@@ -108,8 +115,42 @@ def mahalanobis(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         except np.linalg.LinAlgError:
             sol = dev @ np.linalg.pinv(np.nan_to_num(s)).T
         d2[rows] = np.einsum("ij,ij->i", dev, sol)
-    df[df == 0] = np.nan
     return d2, df
+
+
+def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
+                               means: np.ndarray) -> np.ndarray | None:
+    """D2 on each row's answered items from one inverse P = S^-1 of the full covariance.
+
+    For answered items o and missing items m, (S_oo)^-1 = P_oo - P_om P_mm^-1 P_mo, so with
+    d the deviations (0 where missing) and u = (P d)_m, D2 = d'P d - u' P_mm^-1 u. Rows are
+    grouped by their number of missing items and solved as batches (no loop over rows or
+    patterns). Returns None when S is not positive definite or is badly conditioned (the
+    caller then inverts each pattern's own block).
+    """
+    if not np.all(np.isfinite(cov)):
+        return None
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return None
+    if np.linalg.cond(chol) ** 2 > 1e10:
+        return None
+    k = cov.shape[0]
+    prec = np.linalg.inv(cov)
+    d = np.where(obs, x - means, 0.0)
+    pd_ = d @ prec
+    d2 = np.einsum("ij,ij->i", d, pd_)
+    n_miss = k - obs.sum(axis=1)
+    for m in np.unique(n_miss):
+        if m == 0 or m == k:
+            continue
+        rows = np.flatnonzero(n_miss == m)
+        idx = np.argsort(obs[rows], axis=1, kind="stable")[:, :m]  # missing positions
+        u = np.take_along_axis(pd_[rows], idx, axis=1)
+        pmm = prec[idx[:, :, None], idx[:, None, :]]
+        d2[rows] -= np.einsum("ij,ij->i", u, np.linalg.solve(pmm, u[:, :, None])[:, :, 0])
+    return d2
 
 
 # -- the report --------------------------------------------------------------------------
