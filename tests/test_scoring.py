@@ -278,3 +278,15 @@ def test_ability_matches_score_items_with_median_imputation():
     ours = fw.scale_scores(fw.score(df))
     for scale in ["reasoning", "letters", "matrix", "rotate"]:
         assert int((ours.n_answered[scale] < 4).sum()) == ref["values"]["missing_rows"][scale]
+
+
+def test_score_from_path_uses_framework_id_column(tmp_path):
+    spec = one_tier("t", {"k": ["a", "b", "c"]}, type="likert", min=1, max=5)
+    spec["id_column"] = "pid"
+    fw = pv.read_framework(spec)
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"pid": ["x1", "x2"], "a": [1, 2], "b": [2, None], "c": [3, 4]}).to_csv(
+        path, index=False)
+    s = fw.score(path)
+    assert s.scores.index.tolist() == ["x1", "x2"] and s.source == str(path)
+    np.testing.assert_array_equal(s.scores["b"], [2, np.nan])

@@ -145,6 +145,13 @@ def _load_file(path: Path) -> tuple[dict[str, Any], str]:
         import pandas as pd
 
         if suffix in (".xlsx", ".xlsm"):
+            import importlib.util
+
+            if importlib.util.find_spec("openpyxl") is None:
+                raise SpecificationError(
+                    f"{label}: reading an Excel item map needs the optional package 'openpyxl'; "
+                    "install it with `pip install psychoval[excel]`"
+                )
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False,

@@ -107,7 +107,7 @@ def as_response_table(responses: Any, framework: Framework | None = None) -> Res
     if isinstance(responses, (str,)) or hasattr(responses, "__fspath__"):
         table = read_responses(responses)
         if id_column and id_column in table.items:
-            return read_responses(responses, id_column=id_column)
+            return ResponseTable.from_frame(table.raw, id_column=id_column, source=table.source)
         return table
     raise DataError(
         f"responses must be a ResponseTable, a DataFrame or a file path; got "
