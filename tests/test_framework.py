@@ -71,6 +71,7 @@ def test_four_forms_load_to_equal_frameworks(fw, spec, tmp_path):
     as_frame = pv.read_framework(table, name=fw.name)
     for other in (as_dict, as_json, as_csv, as_xlsx, as_frame):
         assert other == fw
+        assert hash(other) == hash(fw)
     # a difference is seen
     changed = copy.deepcopy(spec)
     changed["tiers"][0]["competencies"][1]["items"][0]["reverse"] = True

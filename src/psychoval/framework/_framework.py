@@ -124,6 +124,10 @@ class Competency:
     def item_ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.items)
 
+    def __hash__(self) -> int:  # criteria is a dict: hash its sorted items
+        return hash((self.id, self.name, self.tier, self.items, self.description,
+                     tuple(sorted(self.criteria.items(), key=lambda kv: kv[0]))))
+
 
 @dataclasses.dataclass(frozen=True)
 class Tier:
@@ -175,6 +179,11 @@ class Framework:
     group_columns: tuple[str, ...] = ()
     criterion_columns: tuple[str, ...] = ()
     criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __hash__(self) -> int:  # criteria is a dict: hash its sorted items
+        return hash((self.tiers, self.name, self.version, self.description, self.id_column,
+                     self.group_columns, self.criterion_columns,
+                     tuple(sorted(self.criteria.items(), key=lambda kv: kv[0]))))
 
     # -- navigation -----------------------------------------------------------------
     @property
