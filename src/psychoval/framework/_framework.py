@@ -246,10 +246,17 @@ class Framework:
                 f"competencies, {len(self.items)} items>")
 
     def to_frame(self) -> pd.DataFrame:
-        """The item map: one row per item (the table form ``read_framework`` reads back)."""
+        """The item map: one row per item, after rows naming the id, group and criterion
+        columns (the table form ``read_framework`` reads back; the name and criteria
+        overrides have no place in it)."""
         import pandas as pd
 
-        rows = []
+        rows: list[dict[str, Any]] = []
+        layout = ([(self.id_column, "id")] if self.id_column else []) + \
+            [(c, "group") for c in self.group_columns] + \
+            [(c, "criterion") for c in self.criterion_columns]
+        for col, kind in layout:
+            rows.append({"item": col, "competency": None, "tier": None, "type": kind})
         for t in self.tiers:
             for c in t.competencies:
                 for i in c.items:

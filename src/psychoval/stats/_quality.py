@@ -271,8 +271,9 @@ class DataQualityReport(Result):
             ("complete respondents", int((self.respondents["n_missing"] == 0).sum())),
             ("smallest pairwise n", self.min_pairwise_n),
         ]
-        cols = ["type", "n", "missing_pct", "n_out_of_range", "n_invalid_codes", "n_distinct",
-                "constant", "mean", "sd", "sparse_categories"]
+        cols = (["competency"] if self.framework_name is not None else []) + [
+            "type", "n", "missing_pct", "n_out_of_range", "n_invalid_codes", "n_distinct",
+            "constant", "mean", "sd", "sparse_categories"]
         items = self.items.set_index("column")[cols].copy()
         items["missing_pct"] = items["missing_pct"].map(lambda v: f"{v:.1f}")
         tables: list[tuple[str, pd.DataFrame]] = [("Columns", items)]
