@@ -173,7 +173,9 @@ class DataQualityReport(Result):
     items : DataFrame
         One row per examined column: ``column, item, competency, type, n, n_missing,
         missing_pct, n_out_of_range, n_invalid_codes, examples, n_distinct, constant, min,
-        max, mean, sd, n_sparse_categories, sparse_categories``.
+        max, mean, sd, n_sparse_categories, sparse_categories``. ``min``..``sd`` describe the
+        decoded answers before reversing (labels as numbers; multiple choice as 0/1 by the
+        answer key, so ``mean`` is the proportion choosing the key).
     categories : DataFrame
         ``column, category, count, proportion`` for categorical columns (declared range,
         labels or options with a framework; few integer values or text codes without).
