@@ -234,3 +234,17 @@ def test_cli_check_exit_codes(tmp_path, capsys):
     assert "error: framework item column(s) 'q1' not in the data" in capsys.readouterr().err
     assert main(["check", str(tmp_path / "none.csv")]) == 3
     assert main(["check", "--bogus"]) == 2
+
+
+def test_make_demo_command(tmp_path, monkeypatch, capsys):
+    """`make demo` runs `psychoval check data/sample/responses.csv --framework
+    data/sample/framework.yaml --json out/demo/check.json` from the repository root."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "check data/sample/responses.csv --framework data/sample/framework.yaml" in makefile
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out" / "demo" / "check.json"  # not written into the repository
+    assert main(["check", "data/sample/responses.csv", "--framework",
+                 "data/sample/framework.yaml", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Data-quality report" in text and "Missingness patterns" in text
+    assert json.loads(out.read_text())["n_columns"] == 43
