@@ -27,6 +27,12 @@ _API: dict[str, str] = {
     "read_responses": "psychoval.io",
     "ResponseTable": "psychoval.io",
     # framework & scoring (issue 3)
+    "read_framework": "psychoval.framework",
+    "Framework": "psychoval.framework",
+    "SpecificationWarning": "psychoval.framework",
+    "load_sample": "psychoval.datasets",
+    "check_data": "psychoval.stats",
+    "DataQualityReport": "psychoval.stats",
     # correlation / EFA / dimensionality (issue 4)
     # reliability (issue 5)
     # rater agreement (issue 6)

@@ -26,6 +26,7 @@ EXIT_ESTIMATION = 4
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     # check (issue 3)
+    "check": ("psychoval.cli._check", "data-quality report of a response file"),
     # efa (issue 4)
     # alpha, omega (issue 5)
     # raters (issue 6)

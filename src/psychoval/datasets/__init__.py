@@ -1,3 +1,5 @@
-"""datasets layer."""
+"""The packaged sample assessment and its loader."""
 
-__all__: list[str] = []
+from psychoval.datasets._load import load_sample, sample_framework, sample_path, sample_true_model
+
+__all__ = ["load_sample", "sample_framework", "sample_path", "sample_true_model"]

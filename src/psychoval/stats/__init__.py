@@ -15,3 +15,8 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 
 __all__: list[str] = []  # each area extends this list below its imports
 
+# data quality (issue 3)
+from psychoval.stats._quality import DataQualityReport, check_data  # noqa: E402
+
+__all__ += ["check_data", "DataQualityReport"]
+
