@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 import psychoval as pv
-from psychoval.exceptions import DataError, SpecificationError
-from psychoval.framework import Framework, SpecificationWarning
+from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning
+from psychoval.framework import Framework
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

@@ -20,6 +20,7 @@ from psychoval.exceptions import PsychovalError as PsychovalError
 from psychoval.exceptions import PsychovalWarning as PsychovalWarning
 from psychoval.exceptions import SmallSampleWarning as SmallSampleWarning
 from psychoval.exceptions import SpecificationError as SpecificationError
+from psychoval.exceptions import SpecificationWarning as SpecificationWarning
 
 # public name -> module that defines it (each layer's package exports it in its __all__)
 _API: dict[str, str] = {
@@ -29,7 +30,6 @@ _API: dict[str, str] = {
     # framework & scoring (issue 3)
     "read_framework": "psychoval.framework",
     "Framework": "psychoval.framework",
-    "SpecificationWarning": "psychoval.framework",
     "load_sample": "psychoval.datasets",
     "check_data": "psychoval.stats",
     "DataQualityReport": "psychoval.stats",
@@ -47,6 +47,7 @@ __all__ = sorted(
         "PsychovalError",
         "DataError",
         "SpecificationError",
+        "SpecificationWarning",
         "EstimationError",
         "PsychovalWarning",
         "ConvergenceWarning",

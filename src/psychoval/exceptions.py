@@ -22,6 +22,7 @@ __all__ = [
     "ImproperSolutionWarning",
     "DegenerateDataWarning",
     "SmallSampleWarning",
+    "SpecificationWarning",
 ]
 
 
@@ -59,3 +60,8 @@ class DegenerateDataWarning(PsychovalWarning):
 
 class SmallSampleWarning(PsychovalWarning):
     """Too few respondents for the statistic to be trusted; it is still computed."""
+
+
+class SpecificationWarning(PsychovalWarning):
+    """A framework or model is usable but weak or incomplete (a competency with fewer than 3
+    items, data columns the framework does not name)."""

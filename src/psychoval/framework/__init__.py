@@ -5,7 +5,6 @@ from psychoval.framework._framework import (
     Competency,
     Framework,
     Item,
-    SpecificationWarning,
     Tier,
 )
 from psychoval.framework._read import read_framework
@@ -19,5 +18,4 @@ __all__ = [
     "Item",
     "ScoredResponses",
     "ScaleScores",
-    "SpecificationWarning",
 ]

@@ -11,22 +11,17 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from psychoval.exceptions import PsychovalWarning, SpecificationError
+from psychoval.exceptions import SpecificationError, SpecificationWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from psychoval.framework._scoring import ScaleScores, ScoredResponses
 
-__all__ = ["Item", "Competency", "Tier", "Framework", "SpecificationWarning", "ITEM_TYPES"]
+__all__ = ["Item", "Competency", "Tier", "Framework", "ITEM_TYPES"]
 
 ITEM_TYPES = ("likert", "dichotomous", "multiple_choice", "rating")
 COMBINE_RULES = ("mean", "median")
-
-
-class SpecificationWarning(PsychovalWarning):
-    """A framework is usable but weak or incomplete (a competency with fewer than 3 items, data
-    columns the framework does not name)."""
 
 
 def _norm_label(value: Any) -> str:

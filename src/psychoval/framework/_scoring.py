@@ -13,8 +13,8 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, SpecificationError
-from psychoval.framework._framework import Framework, Item, SpecificationWarning, _norm_label
+from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning
+from psychoval.framework._framework import Framework, Item, _norm_label
 from psychoval.io._table import ResponseTable, _list_names, describe_row
 
 __all__ = ["ScoredResponses", "ScaleScores", "score", "scale_scores", "decode_column",
