@@ -221,7 +221,11 @@ def build_partable(
     free: list[int] = []
     by_label: dict[str, int] = {}
     q = 0
+    fixed_label = {r["label"]: r["ustart"] for r in rows
+                   if r["label"] and not math.isnan(r["ustart"])}
     for r in rows:
+        if r["label"] in fixed_label and math.isnan(r["ustart"]):
+            r["ustart"] = fixed_label[r["label"]]  # equal to a fixed parameter: fixed too
         if not math.isnan(r["ustart"]):
             free.append(0)
             continue

@@ -337,9 +337,10 @@ class CFAResult(Result):
         """Residual covariances as lavaan's ``residuals(fit, type=)``.
 
         ``"raw"``: S - Sigma (divisor N); ``"cor"``: cor(S) - cov2cor(Sigma) (lavaan's
-        ``"cor.bollen"``); ``"standardized"``: raw residual over its standard error
-        sqrt((Gamma_NT - Delta V Delta') / N), NaN where that variance is zero (lavaan's
-        ``"standardized"``, normal theory, structured Gamma).
+        ``"cor.bollen"``); ``"standardized"``: raw residual over its standard error, lavaan's
+        ``"standardized"``: ACOV = Q Gamma(S) Q' / N with Q = I - Delta I0^-1 Delta' W(Sigma),
+        Gamma the normal-theory (unstructured) covariance of vech(S); residuals below 1e-5 in
+        absolute value are left unscaled, as lavaan does.
         """
         kind = check_choice("type", type, ("raw", "cor", "cor.bollen", "standardized"))
         s = self.sample_cov.to_numpy()
@@ -351,16 +352,33 @@ class CFAResult(Result):
             ds, dg = np.sqrt(np.diag(s)), np.sqrt(np.diag(sig))
             res = s / np.outer(ds, ds) - sig / np.outer(dg, dg)
         else:
-            raw = s - sig
-            d = self._model.dsigma(self._x)  # (q, p, p)
-            gam = sig * sig  # placeholder shape
-            gam = np.outer(np.diag(sig), np.diag(sig)) + sig**2
-            fitted_var = np.einsum("kij,kl,lij->ij", d, self._vcov, d)
-            var = gam / self.n_obs - fitted_var
-            with np.errstate(divide="ignore", invalid="ignore"):
-                res = np.where(var > 1e-14 * np.abs(gam), raw / np.sqrt(np.abs(var)), np.nan)
-                res = np.where(np.abs(raw) < 1e-12 * np.abs(gam) + 1e-300, 0.0, res)
+            res = self._standardized_residuals(s, sig)
         return pd.DataFrame(res, index=names, columns=names)
+
+    def _standardized_residuals(self, s: np.ndarray, sig: np.ndarray) -> np.ndarray:
+        p = len(self.observed)
+        r, c = np.tril_indices(p)
+        raw = (s - sig)[r, c]
+        # normal-theory Gamma of vech(S) (unstructured) and W = 1/2 D'(Sigma^-1 x Sigma^-1)D
+        gam = s[np.ix_(r, r)] * s[np.ix_(c, c)] + s[np.ix_(r, c)] * s[np.ix_(c, r)]
+        si = np.linalg.inv(sig)
+        dmat = np.zeros((p * p, len(r)))
+        dmat[r * p + c, np.arange(len(r))] = 1.0
+        dmat[c * p + r, np.arange(len(r))] = 1.0
+        w = 0.5 * dmat.T @ np.kron(si, si) @ dmat
+        delta = self._model.dsigma(self._x)[:, r, c].T  # (p*, q)
+        a0inv = self._vcov * self.n_obs
+        q = np.eye(len(r)) - delta @ a0inv @ delta.T @ w
+        acov = q @ gam @ q.T / self.n_obs
+        var = np.diag(acov).copy()
+        var[~np.isfinite(var) | (var < 0)] = np.nan
+        se = np.sqrt(var)
+        se[np.abs(raw) < 1e-5] = 1.0
+        z = raw / se
+        out = np.empty((p, p))
+        out[r, c] = z
+        out[c, r] = z
+        return out
 
     def factor_scores(self, method: str = "regression") -> pd.DataFrame:
         """Factor scores as lavaan's ``lavPredict(fit, method=)``.
@@ -758,9 +776,9 @@ def cfa(
         x0 = np.where(np.isin(np.arange(len(x0)), []), x0, x0)
         raise SpecificationError("the model-implied covariance matrix at the starting values "
                                  "is not positive definite; give start() values")
-    check_information_rank(pt, mm, h0)
     xhat, converged, iters = fisher_scoring(disc, x0)
     f, g, h, d, sinv = disc.pieces(xhat)
+    check_information_rank(pt, mm, h)
     info_unit = 0.5 * h
     try:
         vcov = np.linalg.inv(info_unit) / n

@@ -34,13 +34,6 @@ def _spec_error(pt: ParTable, lhs: str, op: str, what: str) -> SpecificationErro
 
 def check_identification(pt: ParTable, n_moments: int) -> None:
     """Raise SpecificationError for models that cannot be identified (before fitting)."""
-    q = pt.n_free
-    if q > n_moments:
-        raise SpecificationError(
-            f"the model has {q} free parameters but the {len(pt.observed)} observed variables "
-            f"give only {n_moments} variances and covariances, so it is not identified; fix "
-            "parameters or add indicators"
-        )
     rows = list(zip(pt.lhs, pt.op, pt.rhs, pt.free, pt.ustart, pt.label, strict=True))
     lv_set = set(pt.latent)
     for f in pt.latent:
@@ -76,6 +69,13 @@ def check_identification(pt: ParTable, n_moments: int) -> None:
                                   f"({inds}) and no covariance with another factor, so it is "
                                   "not identified; add indicators, constrain the loadings equal "
                                   "(a*x1 + a*x2), or let it correlate with another factor")
+    q = pt.n_free
+    if q > n_moments:
+        raise SpecificationError(
+            f"the model has {q} free parameters but the {len(pt.observed)} observed variables "
+            f"give only {n_moments} variances and covariances, so it is not identified; fix "
+            "parameters or add indicators"
+        )
 
 
 def _fabin3(s: np.ndarray, idx: list[int]) -> np.ndarray:
@@ -136,6 +136,20 @@ def start_values(pt: ParTable, model: MatrixModel, cov: np.ndarray,
     return model.x_from_table(start)
 
 
+def _newton_step(h: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Solve H step = g; a pseudo-inverse where H is (near) singular, e.g. at starting
+    values where a factor is locally unidentified (zero start covariances)."""
+    try:
+        c = np.linalg.cholesky(h)
+        d = np.diag(c)
+        if d.min() ** 2 > 1e-12 * d.max() ** 2:
+            y = np.linalg.solve(c, g)
+            return np.linalg.solve(c.T, y)
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.lstsq(h, g, rcond=1e-10)[0]
+
+
 def fisher_scoring(disc, x0: np.ndarray, *, max_iter: int = 1000, gtol: float = 1e-9,
                    ftol: float = 1e-15) -> tuple[np.ndarray, bool, int]:
     """Minimise ``disc.value`` by Fisher scoring with step halving.
@@ -153,10 +167,7 @@ def fisher_scoring(disc, x0: np.ndarray, *, max_iter: int = 1000, gtol: float = 
     for it in range(1, max_iter + 1):
         if np.max(np.abs(g)) * 0.5 < gtol:
             return x, True, it - 1
-        try:
-            step = np.linalg.solve(h, g)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(h, g, rcond=None)[0]
+        step = _newton_step(h, g)
         slope = -g @ step
         if slope > 0:  # not a descent direction (should not happen with a PD H)
             step = g

@@ -121,7 +121,7 @@ def htmt(data: Any, model: Any, *, method: str = "htmt2", absolute: bool = True,
     >>> import psychoval as pv
     >>> from psychoval.stats._cfa import _example_hs
     >>> res = pv.htmt(_example_hs(), "visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6")
-    >>> round(res.htmt.loc["visual", "textual"], 4)  # semTools::htmt(model, data = dat)
+    >>> round(float(res.htmt.loc["visual", "textual"]), 4)  # semTools::htmt(model, data = dat)
     0.3841
     """
     check_choice("method", method, ("htmt2", "htmt"))
