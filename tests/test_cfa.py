@@ -139,7 +139,13 @@ def test_gradient_and_dsigma_match_finite_differences(hs, model, meanstructure):
     disc = MLDiscrepancy(mm, cov, len(x), mean if meanstructure else None)
     rng = np.random.default_rng(7)
     theta = np.array(_start(pt, mm, cov, mean)) + rng.normal(0, 0.05, mm.q)
-    f, g, h, d, _ = disc.pieces(theta)
+    f, g, h, _ = disc.pieces(theta)
+    d = mm.dsigma(theta)
+    # H is tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l), computed in factored form
+    sd = np.linalg.solve(mm.implied(theta)[0], d)
+    h_ref = np.einsum('kij,lji->kl', sd, sd)
+    if not meanstructure:
+        np.testing.assert_allclose(h, h_ref, rtol=1e-10, atol=1e-10)
     eps = 1e-6
     num_g = np.empty(mm.q)
     num_d = np.empty_like(d)

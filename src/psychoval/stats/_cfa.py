@@ -9,6 +9,7 @@ factor scores, and validity evidence (composite reliability, AVE, Fornell-Larcke
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import warnings
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import apply_missing, as_item_matrix, check_choice
+from psychoval._input import ItemMatrix, apply_missing, as_item_matrix, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import (
     ConvergenceWarning,
@@ -145,7 +146,7 @@ class CFAResult(Result):
     _mean: np.ndarray = dataclasses.field(repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def _model(self) -> MatrixModel:
         return MatrixModel(self._pt)
 
@@ -164,8 +165,9 @@ class CFAResult(Result):
                 "srmr": fm["srmr"], "n_obs": self.n_obs, "converged": self.converged}
 
     def _std_values(self, x: np.ndarray, kind: str) -> np.ndarray:
-        """Standardized value of every table row at x (complex-step safe)."""
-        m = MatrixModel(self._pt)
+        """Standardized value of every table row at x (complex-step safe), as lavaan's
+        lav_standardize_lv / lav_standardize_all with cov.std = TRUE."""
+        m = self._model
         mats, a, la, v = m.parts(x)
         sigma = la @ mats[PSI] @ la.T + mats[THETA]
         vals = m.row_values(x)
@@ -173,28 +175,32 @@ class CFAResult(Result):
         lv_sd = np.sqrt(np.diag(v))
         psi_d = np.diag(mats[PSI])
         th_d = np.diag(mats[THETA])
-        out = np.array(vals, dtype=vals.dtype)
-        all_ = kind == "std_all"
-        for r, (k, i, j) in enumerate(zip(m.mat, m.row, m.col, strict=True)):
-            e = vals[r]
-            if k == LAMBDA:
-                out[r] = e * lv_sd[j] / ov_sd[i] if all_ else e * lv_sd[j]
-            elif k == BETA:
-                out[r] = e * lv_sd[j] / lv_sd[i]
-            elif k == PSI:
-                out[r] = e / v[i, i] if i == j else e / np.sqrt(psi_d[i] * psi_d[j])
-            elif k == THETA:
-                if all_:
-                    out[r] = e / sigma[i, i] if i == j else e / np.sqrt(th_d[i] * th_d[j])
-            elif k == NU:
-                if all_:
-                    out[r] = e / ov_sd[i]
-            elif k == ALPHA:
-                out[r] = e / lv_sd[i]
+        out = vals.copy()
+        k, i, j = m.mat, m.row, m.col
+        dg = i == j
+        sel = k == LAMBDA
+        out[sel] = vals[sel] * lv_sd[j[sel]] / (ov_sd[i[sel]] if kind == "std_all" else 1.0)
+        sel = k == BETA
+        out[sel] = vals[sel] * lv_sd[j[sel]] / lv_sd[i[sel]]
+        sel = (k == PSI) & dg
+        out[sel] = vals[sel] / np.diag(v)[i[sel]]
+        sel = (k == PSI) & ~dg
+        out[sel] = vals[sel] / np.sqrt(psi_d[i[sel]] * psi_d[j[sel]])
+        sel = k == ALPHA
+        out[sel] = vals[sel] / lv_sd[i[sel]]
+        if kind == "std_all":
+            sel = (k == THETA) & dg
+            out[sel] = vals[sel] / np.diag(sigma)[i[sel]]
+            sel = (k == THETA) & ~dg
+            out[sel] = vals[sel] / np.sqrt(th_d[i[sel]] * th_d[j[sel]])
+            sel = k == NU
+            out[sel] = vals[sel] / ov_sd[i[sel]]
         return out
 
     def _std_with_se(self, kind: str):
         est = self._std_values(self._x, kind).real
+        if not self._x.size:
+            return est, np.zeros_like(est)
         q = len(self._x)
         jac = np.empty((len(est), q))
         h = 1e-20
@@ -585,7 +591,9 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
         if where[0]:
             raise syntax_error(pt.source.split("\n"), where[0], where[1], what)
         raise SpecificationError(what)
-    m = as_item_matrix(data, items=list(pt.observed), min_rows=2, what="data")
+    m = _fast_numeric(data, list(pt.observed))
+    if m is None:
+        m = as_item_matrix(data, items=list(pt.observed), min_rows=2, what="data")
     policy = "listwise" if missing == "listwise" else "raise"
     m, info = apply_missing(m, policy, allowed=("listwise", "raise"))
     if info.rows_dropped and len(info.rows_dropped) > 0.05 * info.n_total:
@@ -596,6 +604,21 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
             PsychovalWarning, stacklevel=3,
         )
     return m, info
+
+
+def _fast_numeric(data: Any, items: list[str]) -> ItemMatrix | None:
+    """The common case without the per-cell text checks: a DataFrame whose model columns all
+    have numeric dtypes (and unique names). Anything else goes through as_item_matrix."""
+    if not isinstance(data, pd.DataFrame) or data.columns.duplicated().any():
+        return None
+    sub = data[items]
+    if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in sub.dtypes) or len(sub) < 2:
+        return None
+    values = np.ascontiguousarray(sub.to_numpy(dtype="float64", na_value=np.nan))
+    if np.isinf(values).any():
+        return None  # as_item_matrix names the cell
+    return ItemMatrix(values=values, items=tuple(items), ids=data.index)
 
 
 def _admissibility(pt: ParTable, model: MatrixModel, x: np.ndarray) -> list[str]:
@@ -777,7 +800,7 @@ def cfa(
         raise SpecificationError("the model-implied covariance matrix at the starting values "
                                  "is not positive definite; give start() values")
     xhat, converged, iters = fisher_scoring(disc, x0)
-    f, g, h, d, sinv = disc.pieces(xhat)
+    f, g, h, _ = disc.pieces(xhat)
     check_information_rank(pt, mm, h)
     info_unit = 0.5 * h
     try:

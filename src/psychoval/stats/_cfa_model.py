@@ -171,6 +171,39 @@ class MatrixModel:
             np.add.at(d, k, o)
         return d
 
+    def xy(self, x):
+        """(X, Y, k): d Sigma / d theta of free row r is X[:, r] Y[:, r]' + Y[:, r] X[:, r]',
+        and row r belongs to parameter k[r] (rows sharing a label share a parameter)."""
+        mats, a, la, v = self.parts(x)
+        lv = mats[LAMBDA] @ v
+        eye = np.eye(self.p)
+        xs, ys, ks = [], [], []
+        k, i, j = self.sel[LAMBDA]
+        xs.append(eye[:, i]), ys.append(lv[:, j]), ks.append(k)
+        k, i, j = self.sel[THETA]
+        xs.append(eye[:, i]), ys.append(eye[:, j] * np.where(i == j, 0.5, 1.0)), ks.append(k)
+        k, i, j = self.sel[PSI]
+        xs.append(la[:, i]), ys.append(la[:, j] * np.where(i == j, 0.5, 1.0)), ks.append(k)
+        k, i, j = self.sel[BETA]
+        xs.append(la[:, i]), ys.append(lv[:, j]), ks.append(k)
+        dt = np.result_type(*xs, *ys)
+        return (np.concatenate(xs, axis=1).astype(dt, copy=False),
+                np.concatenate(ys, axis=1).astype(dt, copy=False), np.concatenate(ks))
+
+    @property
+    def incidence(self):
+        """(rows x q) 0/1 matrix mapping free covariance-structure rows to parameters, or None
+        when every free row is its own parameter in order."""
+        if not hasattr(self, "_inc"):
+            ks = np.concatenate([self.sel[k][0] for k in (LAMBDA, THETA, PSI, BETA)])
+            if len(ks) == self.q and np.array_equal(ks, np.arange(self.q)):
+                self._inc = None
+            else:
+                inc = np.zeros((len(ks), self.q))
+                inc[np.arange(len(ks)), ks] = 1.0
+                self._inc = inc
+        return self._inc
+
     def dmu(self, x) -> np.ndarray:
         """d mu / d x as a (q, p) array (zero without a mean structure)."""
         d = np.zeros((self.q, self.p))
@@ -227,18 +260,23 @@ class MLDiscrepancy:
             f += r @ sinv @ r
         return float(f)
 
-    def pieces(self, x):
-        """(F, gradient of F, H = expected Hessian of F = 2 * unit information, dsigma, sinv)."""
+    def pieces(self, x, hessian: bool = True):
+        """(F, gradient of F, H = expected Hessian of F = 2 x unit information, Sigma^-1).
+
+        Every d Sigma / d theta_a of this model is x_a y_a' + y_a x_a' (``MatrixModel.xy``),
+        so ``g_a = 2 x_a' R y_a`` with ``R = Sigma^-1 - Sigma^-1 S Sigma^-1`` and
+        ``H_ab = tr(Sigma^-1 dSigma_a Sigma^-1 dSigma_b) = 2 (C o C' + (Y'MY) o (X'MX))``,
+        ``C = Y'MX``, ``M = Sigma^-1``: O(q^2 p) work instead of O(q^2 p^2).
+        """
         m = self.model
         sigma, mu = m.implied(x)
         c = self._chol(sigma)
         if c is None:
-            return np.inf, None, None, None, None
+            return np.inf, None, None, None
         sinv = np.linalg.inv(sigma)
         sinv = 0.5 * (sinv + sinv.T)
-        d = m.dsigma(x)
-        s_eff = self.s
         f = 2.0 * np.log(np.diag(c)).sum() + np.sum(self.s * sinv) - self.logdet_s - m.p
+        s_eff = self.s
         dm = None
         if mu is not None and self.mean is not None:
             r = self.mean - mu
@@ -246,13 +284,22 @@ class MLDiscrepancy:
             s_eff = self.s + np.outer(r, r)
             dm = m.dmu(x)
         rr = sinv - sinv @ s_eff @ sinv
-        g = np.tensordot(d, rr, axes=([1, 2], [0, 1]))
-        sd = np.matmul(sinv[None], d)  # Sigma^-1 dSigma_k
-        h = np.einsum("kij,lji->kl", sd, sd, optimize=True)
+        xm, ym, kk = m.xy(x)
+        g_rows = 2.0 * np.einsum("pr,pr->r", xm, rr @ ym)
+        g = np.bincount(kk, weights=g_rows, minlength=m.q)
         if dm is not None:
             g -= 2.0 * dm @ (sinv @ r)
-            h += 2.0 * dm @ sinv @ dm.T
-        return float(f), g, 0.5 * (h + h.T), d, sinv
+        if not hessian:
+            return float(f), g, None, sinv
+        mx = sinv @ xm
+        my = sinv @ ym
+        cc = ym.T @ mx
+        h_rows = 2.0 * (cc * cc.T + (ym.T @ my) * (xm.T @ mx))
+        inc = m.incidence
+        h = h_rows if inc is None else inc.T @ h_rows @ inc
+        if dm is not None:
+            h = h + 2.0 * dm @ sinv @ dm.T
+        return float(f), g, 0.5 * (h + h.T), sinv
 
     def gradient(self, x) -> np.ndarray:
         return self.pieces(x)[1]
