@@ -124,6 +124,13 @@ def test_sample_cov_input_rescaled_as_lavaan(hs, extra):
         res.factor_scores()
 
 
+def test_original_htmt_matches_semtools(hs, extra):
+    c = extra["hs.htmt.arithmetic"]
+    ref = _records(c["values"]["htmt"], ["visual", "textual", "speed"])
+    res = pv.htmt(hs, HS_MODEL, method="htmt")
+    assert_close(res.htmt, ref.loc[res.htmt.index, res.htmt.columns], "iterative", what="htmt")
+
+
 # -- analytic derivatives ------------------------------------------------------------------
 SECOND_ORDER = HS_MODEL + "\ng =~ visual + textual + speed\nx1 ~~ x4"
 

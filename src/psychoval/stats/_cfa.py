@@ -509,7 +509,7 @@ class CFAResult(Result):
         """Reads like lavaan's ``summary(fit, fit.measures=TRUE, standardized=TRUE)``."""
         fm = self.fit_measures
         facts = [
-            ("Estimator", self.estimator), ("Optimization method", "Fisher scoring"),
+            ("Estimator", self.estimator), ("Optimization method", "Fisher scoring, then BFGS"),
             ("Converged", self.converged), ("Iterations", self.iterations),
             ("Number of model parameters", fm["npar"]),
             ("Number of observations", self.n_obs),

@@ -50,8 +50,17 @@ checks[[length(checks) + 1]] <- list(
     parameterEstimates = pe_list(parameterEstimates(fit3), c("est", "se"))
   ))
 
+suppressMessages(library(semTools))
+checks[[length(checks) + 1]] <- list(
+  id = "hs.htmt.arithmetic",
+  call = "semTools::htmt(hs, data = dat[, x1..x9], htmt2 = FALSE)  # original HTMT, absolute = TRUE",
+  model = hs,
+  values = list(htmt = mat(semTools::htmt(hs, data = dat[, paste0("x", 1:9)], htmt2 = FALSE)))
+)
+
 out <- list(dataset = "HolzingerSwineford1939", generated = as.character(Sys.Date()),
-            software = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan"))),
+            software = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")),
+                            semTools = as.character(packageVersion("semTools"))),
             checks = checks)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", pretty = FALSE),
            "ref_extra/cfa_extra.json")
