@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import psychoval as pv
 from psychoval.exceptions import (
@@ -365,3 +367,41 @@ def test_docstring_examples():
     for mod in (_cfa, _cfa_validity):
         failed, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert tried > 0 and failed == 0, mod.__name__
+
+
+def test_response_table_input_and_one_factor_fornell_larcker(hs):
+    from psychoval.io import ResponseTable
+
+    table = ResponseTable.from_frame(hs[ITEMS])
+    res = pv.cfa("f =~ x1 + x2 + x3 + x4", table)
+    ref = pv.cfa("f =~ x1 + x2 + x3 + x4", hs)
+    assert_close(res.fit_measures["chisq"], ref.fit_measures["chisq"], "cfa", what="chisq")
+    fl = res.fornell_larcker()
+    assert np.isnan(fl.max_cor_per_factor["f"]) and not fl.sqrt_ave_exceeds_max_cor["f"]
+
+
+@settings(max_examples=8, deadline=None)
+@given(scale=st.floats(0.2, 20.0), shift=st.floats(-50, 50), item=st.sampled_from(ITEMS))
+def test_rescaling_an_item_leaves_fit_and_standardized_solution_unchanged(scale, shift, item):
+    hs = pd.read_csv(HERE / "reference" / "data" / "HolzingerSwineford1939.csv")
+    base = _hs_fit_cached()
+    res = pv.cfa(HS_MODEL, hs.assign(**{item: hs[item] * scale + shift}))
+    assert_close(res.fit_measures["chisq"], base.fit_measures["chisq"], "cfa", what="chisq")
+    assert_close(res.standardized()["est_std"], base.standardized()["est_std"], "cfa",
+                 what="std_all")
+    # the item's own loading scales with it (unless it is the marker, fixed at 1)
+    est, best = res.estimates(), base.estimates()
+    row = (est.op == "=~") & (est.rhs == item)
+    if best.loc[row, "se"].iloc[0] > 0:
+        assert_close(est.loc[row, "est"].iloc[0], best.loc[row, "est"].iloc[0] * scale, "cfa",
+                     what="loading")
+
+
+_CACHE: dict = {}
+
+
+def _hs_fit_cached():
+    if "hs" not in _CACHE:
+        hs = pd.read_csv(HERE / "reference" / "data" / "HolzingerSwineford1939.csv")
+        _CACHE["hs"] = pv.cfa(HS_MODEL, hs)
+    return _CACHE["hs"]

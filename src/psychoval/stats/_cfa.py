@@ -497,8 +497,12 @@ class CFAResult(Result):
         cor = self.cor_lv
         off = cor.to_numpy().copy()
         np.fill_diagonal(off, np.nan)
-        max_cor = pd.Series(np.nanmax(np.abs(off), axis=1), index=cor.index)
-        max_sq = pd.Series(np.nanmax(off**2, axis=1), index=cor.index)
+        if len(off) > 1:
+            max_abs, max_sq_ = np.nanmax(np.abs(off), axis=1), np.nanmax(off**2, axis=1)
+        else:  # one factor: nothing to discriminate from
+            max_abs = max_sq_ = np.full(len(off), np.nan)
+        max_cor = pd.Series(max_abs, index=cor.index)
+        max_sq = pd.Series(max_sq_, index=cor.index)
         sq = np.sqrt(ave)
         return FornellLarckerResult(sqrt_ave=sq, cor_lv=cor, max_cor_per_factor=max_cor,
                                     max_sq_cor_per_factor=max_sq,
@@ -793,10 +797,8 @@ def cfa(
     mm = MatrixModel(pt)
     disc = MLDiscrepancy(mm, cov, n)
     x0 = start_values(pt, mm, cov, mean)
-    f0, g0, h0, *_ = disc.pieces(x0)
+    f0 = disc.value(x0)
     if not np.isfinite(f0):
-        # lavaan's starts can be non-PD for odd models: fall back to small loadings
-        x0 = np.where(np.isin(np.arange(len(x0)), []), x0, x0)
         raise SpecificationError("the model-implied covariance matrix at the starting values "
                                  "is not positive definite; give start() values")
     xhat, converged, iters = fisher_scoring(disc, x0)
