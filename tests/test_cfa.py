@@ -405,3 +405,14 @@ def _hs_fit_cached():
         hs = pd.read_csv(HERE / "reference" / "data" / "HolzingerSwineford1939.csv")
         _CACHE["hs"] = pv.cfa(HS_MODEL, hs)
     return _CACHE["hs"]
+
+
+def test_non_positive_definite_factor_covariance_is_flagged():
+    rng = np.random.default_rng(0)
+    n = 80
+    f = rng.normal(size=n)
+    data = pd.DataFrame({**{f"a{i}": 0.6 * f + rng.normal(0, 0.8, n) for i in range(3)},
+                         **{f"b{i}": 0.6 * f + rng.normal(0, 0.8, n) for i in range(3)}})
+    with pytest.warns(ImproperSolutionWarning, match=r"not positive definite .* A ~~ B = 1\.08"):
+        res = pv.cfa("A =~ a0 + a1 + a2\nB =~ b0 + b1 + b2", data)
+    assert res.admissible is False and res.cor_lv.loc["A", "B"] > 1

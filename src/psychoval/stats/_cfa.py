@@ -637,12 +637,16 @@ def _admissibility(pt: ParTable, model: MatrixModel, x: np.ndarray) -> list[str]
         w = np.linalg.eigvalsh(v)
         if w.min() <= 0 and not any("variance" in p and p.split(" ~~ ")[0] in pt.latent
                                     for p in problems):
-            wv, vec = np.linalg.eigh(v)
-            worst = [pt.latent[k] for k in np.argsort(-np.abs(vec[:, 0]))[:2]]
+            sd = np.sqrt(np.abs(np.diag(v)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cor = np.abs(v / np.outer(sd, sd))
+            np.fill_diagonal(cor, 0.0)
+            a, b = np.unravel_index(int(np.nanargmax(cor)), cor.shape)
+            r_ab = v[a, b] / (sd[a] * sd[b])
             problems.append(
-                "the covariance matrix of the factors is not positive definite "
-                f"(smallest eigenvalue {w.min():.4g}; look at {', '.join(worst)}: a correlation "
-                "beyond +-1)"
+                "the covariance matrix of the factors is not positive definite (smallest "
+                f"eigenvalue {w.min():.4g}); largest correlation: {pt.latent[a]} ~~ "
+                f"{pt.latent[b]} = {r_ab:.4g}"
             )
     return problems
 
