@@ -439,6 +439,17 @@ class CFAResult(Result):
         the observed covariance. For a higher-order factor (``higher``; default: every
         factor measured by factors) the common part is (Lambda B)^2 phi of the factor over
         the observed variance of all items beneath it (semTools' ``higher=``).
+
+        Examples
+        --------
+        >>> import psychoval as pv
+        >>> from psychoval.stats._cfa import _example_hs
+        >>> fit = pv.cfa("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
+        ...              " speed =~ x7 + x8 + x9", _example_hs())
+        >>> fit.composite_reliability().round(4).to_dict()  # semTools::compRelSEM(fit)
+        {'visual': 0.612, 'textual': 0.8851, 'speed': 0.6858}
+        >>> fit.ave().round(4).to_dict()  # semTools::AVE(fit)
+        {'visual': 0.3706, 'textual': 0.721, 'speed': 0.4245}
         """
         mats, a, la, v = self._model.parts(self._x)
         lam, beta = mats[LAMBDA], mats[BETA]
