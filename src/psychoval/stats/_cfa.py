@@ -55,6 +55,13 @@ _LATER = {"MLR": "issue 8", "MLM": "issue 8", "WLSMV": "the ordinal CFA issue",
           "ULSMV": "the ordinal CFA issue", "DWLS": "the ordinal CFA issue"}
 
 
+def _sqrt_abs(z: np.ndarray) -> np.ndarray:
+    """sqrt(|z|) that stays complex-analytic (for complex-step derivatives): lavaan
+    standardizes a residual covariance by sqrt(|theta_ii theta_jj|), so a Heywood case still
+    gives a number."""
+    return np.sqrt(z * np.sign(np.real(z)))
+
+
 def _z_p_ci(est: np.ndarray, se: np.ndarray, level: float):
     from scipy import stats
 
@@ -171,8 +178,9 @@ class CFAResult(Result):
         mats, a, la, v = m.parts(x)
         sigma = la @ mats[PSI] @ la.T + mats[THETA]
         vals = m.row_values(x)
-        ov_sd = np.sqrt(np.diag(sigma))
-        lv_sd = np.sqrt(np.diag(v))
+        with np.errstate(invalid="ignore"):  # a negative factor variance gives NaN, as in R
+            ov_sd = np.sqrt(np.diag(sigma))
+            lv_sd = np.sqrt(np.diag(v))
         psi_d = np.diag(mats[PSI])
         th_d = np.diag(mats[THETA])
         out = vals.copy()
@@ -185,14 +193,14 @@ class CFAResult(Result):
         sel = (k == PSI) & dg
         out[sel] = vals[sel] / np.diag(v)[i[sel]]
         sel = (k == PSI) & ~dg
-        out[sel] = vals[sel] / np.sqrt(psi_d[i[sel]] * psi_d[j[sel]])
+        out[sel] = vals[sel] / _sqrt_abs(psi_d[i[sel]] * psi_d[j[sel]])
         sel = k == ALPHA
         out[sel] = vals[sel] / lv_sd[i[sel]]
         if kind == "std_all":
             sel = (k == THETA) & dg
             out[sel] = vals[sel] / np.diag(sigma)[i[sel]]
             sel = (k == THETA) & ~dg
-            out[sel] = vals[sel] / np.sqrt(th_d[i[sel]] * th_d[j[sel]])
+            out[sel] = vals[sel] / _sqrt_abs(th_d[i[sel]] * th_d[j[sel]])
             sel = k == NU
             out[sel] = vals[sel] / ov_sd[i[sel]]
         return out
@@ -325,9 +333,9 @@ class CFAResult(Result):
                 s_all[k] = s_lv[k] / ov_sd[ovi[rhs]]
             elif lhs in ovi:
                 s_lv[k] = epc[k]
-                s_all[k] = epc[k] / np.sqrt(th_d[ovi[lhs]] * th_d[ovi[rhs]])
+                s_all[k] = epc[k] / _sqrt_abs(th_d[ovi[lhs]] * th_d[ovi[rhs]])
             else:
-                s_lv[k] = s_all[k] = epc[k] / np.sqrt(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
+                s_lv[k] = s_all[k] = epc[k] / _sqrt_abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
         out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand],
                             "rhs": [c[2] for c in cand], "mi": mi, "epc": epc,
                             "sepc_lv": s_lv, "sepc_all": s_all, "sepc_nox": s_all})

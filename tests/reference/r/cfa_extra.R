@@ -58,6 +58,20 @@ checks[[length(checks) + 1]] <- list(
   values = list(htmt = mat(semTools::htmt(hs, data = dat[, paste0("x", 1:9)], htmt2 = FALSE)))
 )
 
+m5 <- paste(hs, "visual =~ x9", "x7 ~~ x8", sep = "\n")
+fit5 <- cfa(m5, data = dat, std.lv = TRUE)
+checks[[length(checks) + 1]] <- list(
+  id = "hs.crossloading.stdlv",
+  call = "cfa(m5, data = dat, std.lv = TRUE); semTools::compRelSEM(fit5); semTools::AVE(fit5)",
+  model = m5,
+  values = list(
+    fitMeasures = as.list(fitMeasures(fit5)),
+    parameterEstimates = pe_list(parameterEstimates(fit5), c("est", "se")),
+    standardizedSolution = pe_list(standardizedSolution(fit5), c("est.std", "se")),
+    compRelSEM = as.list(unclass(semTools::compRelSEM(fit5))),
+    AVE = as.list(unclass(semTools::AVE(fit5)))
+  ))
+
 out <- list(dataset = "HolzingerSwineford1939", generated = as.character(Sys.Date()),
             software = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")),
                             semTools = as.character(packageVersion("semTools"))),
