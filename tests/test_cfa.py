@@ -453,3 +453,19 @@ def test_crossloading_std_lv_heywood_model_matches_lavaan(hs, extra):
     for f in ("visual", "textual", "speed"):
         assert_close(rel[f], v["compRelSEM"][f], "iterative", what=f"omega {f}")
         assert_close(ave[f], v["AVE"][f], "iterative", what=f"AVE {f}")
+
+
+def test_regression_among_factors_matches_lavaan(hs, extra):
+    c = extra["hs.latent.regression"]
+    res = pv.cfa(c["model"], hs)
+    v = c["values"]
+    for name, value in v["fitMeasures"].items():
+        assert_close(res.fit_measures[name.replace(".", "_")], value, "cfa", what=name)
+    est, std = res.estimates(), res.standardized()
+    keys = [f"{a}{b}{c_}" for a, b, c_ in zip(est.lhs, est.op, est.rhs, strict=True)]
+    assert sorted(keys) == sorted(v["parameterEstimates"])
+    for ours, table, col, rcol in ((est, "parameterEstimates", "est", "est"),
+                                   (std, "standardizedSolution", "est_std", "est.std")):
+        assert_close(ours[col], [v[table][k][rcol] for k in keys], "cfa", what=f"{table} est")
+        assert_close(ours["se"], [v[table][k]["se"] for k in keys], "cfa", what=f"{table} se")
+    assert "Regressions" in str(res.summary())

@@ -72,6 +72,18 @@ checks[[length(checks) + 1]] <- list(
     AVE = as.list(unclass(semTools::AVE(fit5)))
   ))
 
+m6 <- paste(hs, "speed ~ visual + textual", sep = "\n")
+fit6 <- cfa(m6, data = dat)
+checks[[length(checks) + 1]] <- list(
+  id = "hs.latent.regression",
+  call = "cfa(m6, data = dat)  # speed regressed on visual and textual",
+  model = m6,
+  values = list(
+    fitMeasures = as.list(fitMeasures(fit6)),
+    parameterEstimates = pe_list(parameterEstimates(fit6), c("est", "se")),
+    standardizedSolution = pe_list(standardizedSolution(fit6), c("est.std", "se"))
+  ))
+
 out <- list(dataset = "HolzingerSwineford1939", generated = as.character(Sys.Date()),
             software = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")),
                             semTools = as.character(packageVersion("semTools"))),
