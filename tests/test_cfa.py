@@ -469,3 +469,16 @@ def test_regression_among_factors_matches_lavaan(hs, extra):
         assert_close(ours[col], [v[table][k][rcol] for k in keys], "cfa", what=f"{table} est")
         assert_close(ours["se"], [v[table][k]["se"] for k in keys], "cfa", what=f"{table} se")
     assert "Regressions" in str(res.summary())
+
+
+def test_cli_cfa(tmp_path, capsys):
+    from psychoval.cli._main import main
+
+    out = tmp_path / "fit.json"
+    csv = HERE / "reference" / "data" / "HolzingerSwineford1939.csv"
+    code = main(["cfa", str(csv), "--model", HS_MODEL, "--modindices", "3", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "Comparative Fit Index (CFI)" in text and "36.41" in text
+    assert json.loads(out.read_text())["fit_measures"]["df"] == 24
+    assert main(["cfa", str(csv), "--model", "visual =~ x1 + x2 + nope"]) == 3
+    assert "variable 'nope'" in capsys.readouterr().err
