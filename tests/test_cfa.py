@@ -381,7 +381,7 @@ def test_response_table_input_and_one_factor_fornell_larcker(hs):
     assert np.isnan(fl.max_cor_per_factor["f"]) and not fl.sqrt_ave_exceeds_max_cor["f"]
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(scale=st.floats(0.2, 20.0), shift=st.floats(-50, 50), item=st.sampled_from(ITEMS))
 def test_rescaling_an_item_leaves_fit_and_standardized_solution_unchanged(scale, shift, item):
     hs = pd.read_csv(HERE / "reference" / "data" / "HolzingerSwineford1939.csv")
