@@ -40,6 +40,12 @@ TOL: dict[str, Tol] = {
     "mlr": Tol(rtol=1e-3, atol=1e-6),
     # ICC lmer=TRUE, omega, compRelSEM, AVE, HTMT, modification indices
     "iterative": Tol(rtol=0.0, atol=1e-5),
+    # modification indices of our own (tightly converged) CFA fit vs lavaan's. MIs are score
+    # tests, so they inherit the optimizer's stopping error: lavaan's nlminb stops with
+    # gradients up to ~1e-6, and the measured gap is up to 1.8e-4 relative (ability 2nd-order
+    # model; 1e-5..4e-5 on the others). Evaluated at lavaan's own estimates our MIs agree to
+    # 1e-12, and the checker asserts that too at "iterative" (atol 1e-5).
+    "modindices_fitted": Tol(rtol=5e-4, atol=1e-6),
 }
 
 # p-values below this are compared only as "below it" (CONVENTIONS.md)

@@ -37,6 +37,9 @@ _API: dict[str, str] = {
     # reliability (issue 5)
     # rater agreement (issue 6)
     # CFA (issues 7, 8)
+    "cfa": "psychoval.stats",
+    "CFAResult": "psychoval.stats",
+    "htmt": "psychoval.stats",
     # item analysis (issue 9)
     # verdicts (issue 10)
 }

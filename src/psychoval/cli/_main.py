@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # alpha, omega (issue 5)
     # raters (issue 6)
     # cfa (issue 7)
+    "cfa": ("psychoval.cli._cfa", "confirmatory factor analysis (lavaan syntax) with fit "
+            "measures"),
     # items (issue 9)
     # validate (issue 10)
 }

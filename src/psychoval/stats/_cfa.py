@@ -1,0 +1,877 @@
+"""Confirmatory factor analysis by maximum likelihood, with lavaan 0.6.14's output.
+
+``cfa(model, data)`` -> :class:`CFAResult`: estimates and standard errors
+(parameterEstimates), the standardized solution with delta-method standard errors
+(standardizedSolution), every ML fit measure (fitMeasures), modification indices, residuals,
+factor scores, and validity evidence (composite reliability, AVE, Fornell-Larcker).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import types
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from psychoval._input import ItemMatrix, apply_missing, as_item_matrix, check_choice
+from psychoval._results import Result, Summary
+from psychoval.exceptions import (
+    ConvergenceWarning,
+    DataError,
+    ImproperSolutionWarning,
+    PsychovalWarning,
+    SpecificationError,
+)
+from psychoval.framework._partable import ParTable, build_partable
+from psychoval.framework._syntax import model_to_formulas, syntax_error
+from psychoval.stats._cfa_estimate import (
+    check_identification,
+    check_information_rank,
+    fisher_scoring,
+    start_values,
+)
+from psychoval.stats._cfa_fit import compute_fit_measures
+from psychoval.stats._cfa_model import (
+    ALPHA,
+    BETA,
+    LAMBDA,
+    NU,
+    PSI,
+    THETA,
+    MatrixModel,
+    MLDiscrepancy,
+)
+
+__all__ = ["cfa", "CFAResult", "FornellLarckerResult"]
+
+_ESTIMATORS = ("ML",)
+_LATER = {"MLR": "issue 8", "MLM": "issue 8", "WLSMV": "the ordinal CFA issue",
+          "ULSMV": "the ordinal CFA issue", "DWLS": "the ordinal CFA issue"}
+
+
+def _sqrt_abs(z: np.ndarray) -> np.ndarray:
+    """sqrt(|z|) that stays complex-analytic (for complex-step derivatives): lavaan
+    standardizes a residual covariance by sqrt(|theta_ii theta_jj|), so a Heywood case still
+    gives a number."""
+    return np.sqrt(z * np.sign(np.real(z)))
+
+
+def _z_p_ci(est: np.ndarray, se: np.ndarray, level: float):
+    from scipy import stats
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, est / se, np.nan)
+    p = 2 * stats.norm.sf(np.abs(z))
+    crit = stats.norm.ppf(1 - (1 - level) / 2)
+    return z, p, est - crit * se, est + crit * se
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class FornellLarckerResult(Result):
+    """Fornell-Larcker discriminant validity data: sqrt(AVE) of each factor against its
+    largest absolute correlation with another factor. The verdict belongs to ``validate``;
+    ``sqrt_ave_exceeds_max_cor`` is the plain comparison."""
+
+    _schema: ClassVar[str] = "psychoval.fornell_larcker/1"
+    sqrt_ave: pd.Series
+    cor_lv: pd.DataFrame
+    max_cor_per_factor: pd.Series
+    max_sq_cor_per_factor: pd.Series
+    sqrt_ave_exceeds_max_cor: pd.Series
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"factors": len(self.sqrt_ave),
+                "exceeds": int(self.sqrt_ave_exceeds_max_cor.sum())}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "factor": self.sqrt_ave.index, "ave": self.sqrt_ave.to_numpy() ** 2,
+            "sqrt_ave": self.sqrt_ave.to_numpy(), "max_cor": self.max_cor_per_factor.to_numpy(),
+            "max_sq_cor": self.max_sq_cor_per_factor.to_numpy(),
+            "sqrt_ave_exceeds_max_cor": self.sqrt_ave_exceeds_max_cor.to_numpy(),
+        })
+
+    def summary(self) -> Summary:
+        return Summary("Fornell-Larcker criterion (sqrt(AVE) vs factor correlations)",
+                       tables=(("Per factor", self.to_frame().set_index("factor")),
+                               ("Factor correlations", self.cor_lv)))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class CFAResult(Result):
+    """A fitted confirmatory factor model (lavaan 0.6.14 conventions, names with . -> _).
+
+    Attributes
+    ----------
+    model : str
+        The model as lavaan syntax.
+    estimator, missing : str
+    observed, latent : tuple of str
+    n_obs, n_total : int
+        Rows used and rows given; ``rows_dropped`` are the 0-based positions dropped.
+    converged : bool
+    iterations : int
+    admissible : bool
+        False for a negative variance or a non-positive-definite factor covariance matrix;
+        ``problems`` names the parameters.
+    fit_measures : Mapping
+        Every fit measure lavaan's ``fitMeasures()`` returns for ML (read-only).
+    sample_cov, implied_cov, cov_lv, cor_lv : DataFrame
+        Sample covariance (divisor N), model-implied covariance, factor covariance and
+        correlation matrices (``lavInspect(fit, "cov.lv")`` / ``"cor.lv"``).
+    """
+
+    _schema: ClassVar[str] = "psychoval.cfa/1"
+    model: str
+    estimator: str
+    missing: str
+    observed: tuple[str, ...]
+    latent: tuple[str, ...]
+    n_obs: int
+    n_total: int
+    rows_dropped: tuple[int, ...]
+    converged: bool
+    iterations: int
+    admissible: bool
+    problems: tuple[str, ...]
+    fit_measures: Mapping[str, Any]
+    sample_cov: pd.DataFrame
+    implied_cov: pd.DataFrame
+    cov_lv: pd.DataFrame
+    cor_lv: pd.DataFrame
+    _pt: ParTable = dataclasses.field(repr=False, compare=False)
+    _x: np.ndarray = dataclasses.field(repr=False, compare=False)
+    _vcov: np.ndarray = dataclasses.field(repr=False, compare=False)
+    _info: np.ndarray = dataclasses.field(repr=False, compare=False)
+    _data: pd.DataFrame | None = dataclasses.field(repr=False, compare=False)
+    _mean: np.ndarray = dataclasses.field(repr=False, compare=False)
+
+    # -- helpers -----------------------------------------------------------------------
+    @functools.cached_property
+    def _model(self) -> MatrixModel:
+        return MatrixModel(self._pt)
+
+    @property
+    def partable(self) -> pd.DataFrame:
+        """The parameter table (lavaan's partable) with estimates and standard errors."""
+        df = self._pt.to_frame()
+        est = self.estimates()
+        df["est"] = est["est"].to_numpy()
+        df["se"] = est["se"].to_numpy()
+        return df
+
+    def _repr_fields(self) -> dict[str, Any]:
+        fm = self.fit_measures
+        return {"chisq": fm["chisq"], "df": fm["df"], "cfi": fm["cfi"], "rmsea": fm["rmsea"],
+                "srmr": fm["srmr"], "n_obs": self.n_obs, "converged": self.converged}
+
+    def _std_values(self, x: np.ndarray, kind: str) -> np.ndarray:
+        """Standardized value of every table row at x (complex-step safe), as lavaan's
+        lav_standardize_lv / lav_standardize_all with cov.std = TRUE."""
+        m = self._model
+        mats, a, la, v = m.parts(x)
+        sigma = la @ mats[PSI] @ la.T + mats[THETA]
+        vals = m.row_values(x)
+        with np.errstate(invalid="ignore"):  # a negative factor variance gives NaN, as in R
+            ov_sd = np.sqrt(np.diag(sigma))
+            lv_sd = np.sqrt(np.diag(v))
+        psi_d = np.diag(mats[PSI])
+        th_d = np.diag(mats[THETA])
+        out = vals.copy()
+        k, i, j = m.mat, m.row, m.col
+        dg = i == j
+        sel = k == LAMBDA
+        out[sel] = vals[sel] * lv_sd[j[sel]] / (ov_sd[i[sel]] if kind == "std_all" else 1.0)
+        sel = k == BETA
+        out[sel] = vals[sel] * lv_sd[j[sel]] / lv_sd[i[sel]]
+        sel = (k == PSI) & dg
+        out[sel] = vals[sel] / np.diag(v)[i[sel]]
+        sel = (k == PSI) & ~dg
+        out[sel] = vals[sel] / _sqrt_abs(psi_d[i[sel]] * psi_d[j[sel]])
+        sel = k == ALPHA
+        out[sel] = vals[sel] / lv_sd[i[sel]]
+        if kind == "std_all":
+            sel = (k == THETA) & dg
+            out[sel] = vals[sel] / np.diag(sigma)[i[sel]]
+            sel = (k == THETA) & ~dg
+            out[sel] = vals[sel] / _sqrt_abs(th_d[i[sel]] * th_d[j[sel]])
+            sel = k == NU
+            out[sel] = vals[sel] / ov_sd[i[sel]]
+        return out
+
+    def _std_with_se(self, kind: str):
+        est = self._std_values(self._x, kind).real
+        if not self._x.size:
+            return est, np.zeros_like(est)
+        q = len(self._x)
+        jac = np.empty((len(est), q))
+        h = 1e-20
+        for k in range(q):
+            xc = self._x.astype(complex)
+            xc[k] += 1j * h
+            jac[:, k] = self._std_values(xc, kind).imag / h
+        cov = jac @ self._vcov @ jac.T
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        se[se < 1e-10] = 0.0
+        return est, se
+
+    # -- parameterEstimates / standardizedSolution ---------------------------------------
+    def estimates(self, *, level: float = 0.95, standardized: bool = False) -> pd.DataFrame:
+        """Parameter estimates as lavaan's ``parameterEstimates(fit)``.
+
+        Columns lhs, op, rhs, label, est, se, z, pvalue, ci_lower, ci_upper (and std_lv,
+        std_all, std_nox with ``standardized=True``). Fixed parameters have se 0 and z, pvalue
+        NaN; the interval of a fixed parameter is the value itself.
+        """
+        pt = self._pt
+        m = self._model
+        est = m.row_values(self._x)
+        se = np.zeros(len(pt))
+        free = np.array(pt.free)
+        sd = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
+        se[free > 0] = sd[free[free > 0] - 1]
+        z, p, lo, hi = _z_p_ci(est, se, level)
+        df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
+                           "est": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
+                           "ci_upper": hi})
+        if standardized:
+            df["std_lv"] = self._std_values(self._x, "std_lv")
+            df["std_all"] = self._std_values(self._x, "std_all")
+            df["std_nox"] = df["std_all"]
+        return df
+
+    def standardized(self, *, type: str = "std_all", level: float = 0.95) -> pd.DataFrame:  # noqa: A002
+        """The standardized solution as lavaan's ``standardizedSolution(fit, type=)``.
+
+        ``type`` is ``"std_all"`` (latent and observed variables standardized; the default),
+        ``"std_lv"`` (latent only) or ``"std_nox"`` (equal to std_all: a CFA has no
+        exogenous observed covariates). Standard errors by the delta method.
+        """
+        kind = check_choice("type", type.replace(".", "_"), ("std_all", "std_lv", "std_nox"))
+        kind = "std_all" if kind == "std_nox" else kind
+        est, se = self._std_with_se(kind)
+        z, p, lo, hi = _z_p_ci(est, se, level)
+        pt = self._pt
+        return pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
+                             "est_std": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
+                             "ci_upper": hi})
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.estimates(standardized=True)
+
+    # -- modification indices ----------------------------------------------------------------
+    def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
+        """Modification indices as lavaan's ``modindices(fit)``: for every fixed-to-zero
+        loading, residual covariance and factor covariance, the score test (mi), the expected
+        parameter change (epc) and its standardized versions (sepc_lv, sepc_all, sepc_nox).
+
+        Uses the expected information (lavaan's default) and N as the multiplier.
+        """
+        pt = self._pt
+        have = set(zip(pt.lhs, pt.op, pt.rhs, strict=True)) | {(r, o, lh) for lh, o, r in
+                                                  zip(pt.lhs, pt.op, pt.rhs, strict=True) if o == "~~"}
+        linked = {(lh, r) for lh, o, r in zip(pt.lhs, pt.op, pt.rhs, strict=True) if o in ("=~", "~")}
+        cand = []
+        for f in pt.latent:
+            for ov in pt.observed:
+                if (f, "=~", ov) not in have:
+                    cand.append((f, "=~", ov))
+        for a in range(len(pt.observed)):
+            for b in range(a + 1, len(pt.observed)):
+                x1, x2 = pt.observed[a], pt.observed[b]
+                if (x1, "~~", x2) not in have:
+                    cand.append((x1, "~~", x2))
+        for a in range(len(pt.latent)):
+            for b in range(a + 1, len(pt.latent)):
+                f1, f2 = pt.latent[a], pt.latent[b]
+                if (f1, "~~", f2) in have or (f1, f2) in linked or (f2, f1) in linked:
+                    continue
+                cand.append((f1, "~~", f2))
+        cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
+        if not cand:
+            return pd.DataFrame(columns=cols)
+        q = pt.n_free
+        ext = pt.with_rows([{"lhs": a, "op": o, "rhs": b, "user": 10, "free": q + 1 + k}
+                            for k, (a, o, b) in enumerate(cand)])
+        mext = MatrixModel(ext)
+        xf = np.concatenate([self._x, np.zeros(len(cand))])
+        disc = MLDiscrepancy(mext, self.sample_cov.to_numpy(), self.n_obs,
+                             self._mean if ext.meanstructure else None)
+        _, g, h, *_ = disc.pieces(xf)
+        g = 0.5 * g  # gradient of fmin
+        info = 0.5 * h  # unit expected information
+        e = np.arange(q, q + len(cand))
+        mdl = np.arange(q)
+        i11 = info[np.ix_(e, e)]
+        i12 = info[np.ix_(e, mdl)]
+        i22inv = np.linalg.inv(info[np.ix_(mdl, mdl)])
+        vdiag = np.diag(i11 - i12 @ i22inv @ i12.T).copy()
+        vdiag[vdiag < np.finfo(float).eps ** (1 / 3)] = np.nan
+        ge = g[e]
+        mi = self.n_obs * ge**2 / vdiag
+        epc = -ge / vdiag
+        # standardized epc: candidates standardized like the parameters they would be
+        mats, a, la, v = self._model.parts(self._x)
+        sigma = self.implied_cov.to_numpy()
+        ov_sd = np.sqrt(np.diag(sigma))
+        lv_sd = np.sqrt(np.diag(v))
+        ovi = {n: i for i, n in enumerate(pt.observed)}
+        lvi = {n: i for i, n in enumerate(pt.latent)}
+        th_d = np.diag(mats[THETA])
+        psi_d = np.diag(mats[PSI])
+        s_lv = np.empty(len(cand))
+        s_all = np.empty(len(cand))
+        for k, (lhs, op, rhs) in enumerate(cand):
+            if op == "=~":
+                s_lv[k] = epc[k] * lv_sd[lvi[lhs]]
+                s_all[k] = s_lv[k] / ov_sd[ovi[rhs]]
+            elif lhs in ovi:
+                s_lv[k] = epc[k]
+                s_all[k] = epc[k] / _sqrt_abs(th_d[ovi[lhs]] * th_d[ovi[rhs]])
+            else:
+                s_lv[k] = s_all[k] = epc[k] / _sqrt_abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
+        out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand],
+                            "rhs": [c[2] for c in cand], "mi": mi, "epc": epc,
+                            "sepc_lv": s_lv, "sepc_all": s_all, "sepc_nox": s_all})
+        out = out[np.isfinite(out["mi"])]
+        if minimum_value > 0:
+            out = out[out["mi"] > minimum_value]
+        if sort:
+            out = out.sort_values("mi", ascending=False, kind="stable")
+        return out.reset_index(drop=True)
+
+    # -- residuals, implied moments, factor scores ----------------------------------------------
+    def residuals(self, type: str = "raw") -> pd.DataFrame:  # noqa: A002
+        """Residual covariances as lavaan's ``residuals(fit, type=)``.
+
+        ``"raw"``: S - Sigma (divisor N); ``"cor"``: cor(S) - cov2cor(Sigma) (lavaan's
+        ``"cor.bollen"``); ``"standardized"``: raw residual over its standard error, lavaan's
+        ``"standardized"``: ACOV = Q Gamma(S) Q' / N with Q = I - Delta I0^-1 Delta' W(Sigma),
+        Gamma the normal-theory (unstructured) covariance of vech(S); residuals below 1e-5 in
+        absolute value are left unscaled, as lavaan does.
+        """
+        kind = check_choice("type", type, ("raw", "cor", "cor.bollen", "standardized"))
+        s = self.sample_cov.to_numpy()
+        sig = self.implied_cov.to_numpy()
+        names = list(self.observed)
+        if kind == "raw":
+            res = s - sig
+        elif kind in ("cor", "cor.bollen"):
+            ds, dg = np.sqrt(np.diag(s)), np.sqrt(np.diag(sig))
+            res = s / np.outer(ds, ds) - sig / np.outer(dg, dg)
+        else:
+            res = self._standardized_residuals(s, sig)
+        return pd.DataFrame(res, index=names, columns=names)
+
+    def _standardized_residuals(self, s: np.ndarray, sig: np.ndarray) -> np.ndarray:
+        p = len(self.observed)
+        r, c = np.tril_indices(p)
+        raw = (s - sig)[r, c]
+        # normal-theory Gamma of vech(S) (unstructured) and W = 1/2 D'(Sigma^-1 x Sigma^-1)D
+        gam = s[np.ix_(r, r)] * s[np.ix_(c, c)] + s[np.ix_(r, c)] * s[np.ix_(c, r)]
+        si = np.linalg.inv(sig)
+        dmat = np.zeros((p * p, len(r)))
+        dmat[r * p + c, np.arange(len(r))] = 1.0
+        dmat[c * p + r, np.arange(len(r))] = 1.0
+        w = 0.5 * dmat.T @ np.kron(si, si) @ dmat
+        delta = self._model.dsigma(self._x)[:, r, c].T  # (p*, q)
+        a0inv = self._vcov * self.n_obs
+        q = np.eye(len(r)) - delta @ a0inv @ delta.T @ w
+        acov = q @ gam @ q.T / self.n_obs
+        var = np.diag(acov).copy()
+        var[~np.isfinite(var) | (var < 0)] = np.nan
+        se = np.sqrt(var)
+        se[np.abs(raw) < 1e-5] = 1.0
+        z = raw / se
+        out = np.empty((p, p))
+        out[r, c] = z
+        out[c, r] = z
+        return out
+
+    def factor_scores(self, method: str = "regression") -> pd.DataFrame:
+        """Factor scores as lavaan's ``lavPredict(fit, method=)``.
+
+        ``"regression"`` (Thurstone): (y - ybar) Sigma^-1 Lambda Phi; ``"bartlett"``:
+        (Lambda' Theta^-1 Lambda)^-1 Lambda' Theta^-1 (y - ybar) (first-order factors only).
+        Rows are the rows used in the fit.
+        """
+        check_choice("method", method, ("regression", "bartlett"))
+        if self._data is None:
+            raise DataError("factor scores need the raw data; this model was fitted from a "
+                            "covariance matrix (sample_cov=)")
+        y = self._data.to_numpy() - self._mean
+        mats, a, la, v = self._model.parts(self._x)
+        if method == "regression":
+            sig = self.implied_cov.to_numpy()
+            w = np.linalg.solve(sig, mats[LAMBDA] @ v)
+            scores = y @ w
+            cols = list(self.latent)
+        else:
+            lam = mats[LAMBDA]
+            first = [j for j in range(lam.shape[1]) if np.any(lam[:, j] != 0)]
+            if len(first) < lam.shape[1]:
+                higher = [self.latent[j] for j in range(lam.shape[1]) if j not in first]
+                raise SpecificationError(
+                    f"Bartlett scores are defined for factors measured by observed items; "
+                    f"{', '.join(higher)} has only factor indicators - use method='regression'"
+                )
+            th = mats[THETA]
+            try:
+                tl = np.linalg.solve(th, lam)
+            except np.linalg.LinAlgError as exc:
+                raise SpecificationError("Bartlett scores need invertible residual "
+                                         "variances (a residual variance is zero)") from exc
+            scores = y @ tl @ np.linalg.inv(lam.T @ tl)
+            cols = list(self.latent)
+        return pd.DataFrame(scores, index=self._data.index, columns=cols)
+
+    # -- validity evidence --------------------------------------------------------------------
+    def _indicators(self) -> dict[str, list[str]]:
+        pt = self._pt
+        lv_set = set(pt.latent)
+        out: dict[str, list[str]] = {f: [] for f in pt.latent}
+        for lhs, op, rhs, val in zip(pt.lhs, pt.op, pt.rhs, self._model.row_values(self._x), strict=True):
+            if op == "=~" and rhs not in lv_set and val != 0:
+                out[lhs].append(rhs)
+        return out
+
+    def composite_reliability(self, *, higher: Sequence[str] | None = None) -> pd.Series:
+        """Composite reliability (omega) per factor, as ``semTools::compRelSEM(fit,
+        obs.var = TRUE)``: (sum lambda)^2 phi / 1' S 1 over the factor's indicators, with S
+        the observed covariance. For a higher-order factor (``higher``; default: every
+        factor measured by factors) the common part is (Lambda B)^2 phi of the factor over
+        the observed variance of all items beneath it (semTools' ``higher=``).
+
+        Examples
+        --------
+        >>> import psychoval as pv
+        >>> from psychoval.stats._cfa import _example_hs
+        >>> fit = pv.cfa("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
+        ...              " speed =~ x7 + x8 + x9", _example_hs())
+        >>> fit.composite_reliability().round(4).to_dict()  # semTools::compRelSEM(fit)
+        {'visual': 0.612, 'textual': 0.8851, 'speed': 0.6858}
+        >>> fit.ave().round(4).to_dict()  # semTools::AVE(fit)
+        {'visual': 0.3706, 'textual': 0.721, 'speed': 0.4245}
+        """
+        mats, a, la, v = self._model.parts(self._x)
+        lam, beta = mats[LAMBDA], mats[BETA]
+        s = self.sample_cov.to_numpy()
+        ovi = {n: i for i, n in enumerate(self.observed)}
+        lvi = {n: i for i, n in enumerate(self.latent)}
+        inds = self._indicators()
+        auto_higher = [f for f in self.latent if not inds[f]
+                       and np.any(beta[:, lvi[f]] != 0)]
+        hi = auto_higher if higher is None else list(higher)
+        for h in hi:
+            if h not in lvi:
+                raise SpecificationError(f"higher={h!r} is not a factor of the model "
+                                         f"({', '.join(self.latent)})")
+        out = {}
+        for f in self.latent:
+            if f in hi:
+                j = lvi[f]
+                lat = [k for k in range(self.latent.__len__()) if beta[k, j] != 0]
+                items = sorted({ovi[i] for k in lat for i in inds[self.latent[k]]})
+                cols = [j] + lat
+                lsub = lam[np.ix_(items, cols)]
+                bsub = beta[np.ix_(cols, cols)]
+                phi = v[np.ix_(cols, cols)]
+                common = np.sum(lsub @ bsub @ phi @ bsub.T @ lsub.T)
+                out[f] = common / np.sum(s[np.ix_(items, items)])
+            elif inds[f]:
+                idx = [ovi[i] for i in inds[f]]
+                lf = lam[idx, lvi[f]]
+                out[f] = (lf.sum() ** 2 * v[lvi[f], lvi[f]]) / np.sum(s[np.ix_(idx, idx)])
+            else:
+                out[f] = math.nan
+        return pd.Series(out, name="omega", dtype=float)
+
+    def ave(self) -> pd.Series:
+        """Average variance extracted per factor, as ``semTools::AVE(fit, obs.var = TRUE)``:
+        sum(lambda^2) phi / sum of the observed variances of the factor's indicators; NaN for
+        a factor with a cross-loading indicator or without observed indicators."""
+        mats, a, la, v = self._model.parts(self._x)
+        lam = mats[LAMBDA]
+        s = self.sample_cov.to_numpy()
+        cross = (np.round(lam, 5) != 0).sum(axis=1) > 1
+        out = {}
+        for j, f in enumerate(self.latent):
+            idx = np.flatnonzero(lam[:, j] != 0)
+            if idx.size == 0 or cross[idx].any():
+                out[f] = math.nan
+                continue
+            out[f] = float(np.sum(lam[idx, j] ** 2) * v[j, j] / np.sum(np.diag(s)[idx]))
+        return pd.Series(out, name="ave", dtype=float)
+
+    def fornell_larcker(self) -> FornellLarckerResult:
+        """Fornell-Larcker data: sqrt(AVE) per factor against its largest absolute
+        correlation with another factor (Fornell & Larcker 1981)."""
+        ave = self.ave()
+        cor = self.cor_lv
+        off = cor.to_numpy().copy()
+        np.fill_diagonal(off, np.nan)
+        if len(off) > 1:
+            max_abs, max_sq_ = np.nanmax(np.abs(off), axis=1), np.nanmax(off**2, axis=1)
+        else:  # one factor: nothing to discriminate from
+            max_abs = max_sq_ = np.full(len(off), np.nan)
+        max_cor = pd.Series(max_abs, index=cor.index)
+        max_sq = pd.Series(max_sq_, index=cor.index)
+        sq = np.sqrt(ave)
+        return FornellLarckerResult(sqrt_ave=sq, cor_lv=cor, max_cor_per_factor=max_cor,
+                                    max_sq_cor_per_factor=max_sq,
+                                    sqrt_ave_exceeds_max_cor=sq > max_cor)
+
+    # -- summary ------------------------------------------------------------------------------
+    def summary(self) -> Summary:
+        """Reads like lavaan's ``summary(fit, fit.measures=TRUE, standardized=TRUE)``."""
+        fm = self.fit_measures
+        facts = [
+            ("Estimator", self.estimator), ("Optimization method", "Fisher scoring, then BFGS"),
+            ("Converged", self.converged), ("Iterations", self.iterations),
+            ("Number of model parameters", fm["npar"]),
+            ("Number of observations", self.n_obs),
+        ]
+        if self.rows_dropped:
+            facts.append(("Rows dropped (listwise)", len(self.rows_dropped)))
+        facts += [
+            ("Test statistic (chi-square)", fm["chisq"]), ("Degrees of freedom", fm["df"]),
+            ("P-value (Chi-square)", fm["pvalue"]),
+            ("Baseline model chi-square", fm["baseline_chisq"]),
+            ("Baseline degrees of freedom", fm["baseline_df"]),
+            ("Comparative Fit Index (CFI)", fm["cfi"]),
+            ("Tucker-Lewis Index (TLI)", fm["tli"]),
+            ("Loglikelihood user model (H0)", fm["logl"]),
+            ("Loglikelihood unrestricted model (H1)", fm["unrestricted_logl"]),
+            ("Akaike (AIC)", fm["aic"]), ("Bayesian (BIC)", fm["bic"]),
+            ("Sample-size adjusted Bayesian (SABIC)", fm["bic2"]),
+            ("RMSEA", fm["rmsea"]), ("90 Percent confidence interval - lower",
+                                     fm["rmsea_ci_lower"]),
+            ("90 Percent confidence interval - upper", fm["rmsea_ci_upper"]),
+            ("P-value H_0: RMSEA <= 0.050", fm["rmsea_pvalue"]),
+            ("P-value H_0: RMSEA >= 0.080", fm["rmsea_notclose_pvalue"]),
+            ("SRMR", fm["srmr"]),
+        ]
+        est = self.estimates(standardized=True)
+        est["name"] = [f"{r}" if not lab else f"{r} ({lab})"
+                       for r, lab in zip(est["rhs"], est["label"], strict=True)]
+        tables = []
+        cols = ["est", "se", "z", "pvalue", "std_lv", "std_all"]
+        lv_set = set(self.latent)
+        groups = [
+            ("Latent Variables", est["op"] == "=~"),
+            ("Regressions", est["op"] == "~"),
+            ("Covariances", (est["op"] == "~~") & (est["lhs"] != est["rhs"])),
+            ("Intercepts", est["op"] == "~1"),
+            ("Variances", (est["op"] == "~~") & (est["lhs"] == est["rhs"])),
+        ]
+        for title, mask in groups:
+            sub = est[mask]
+            if not len(sub):
+                continue
+            if title == "Variances":
+                idx = [("." + r if r not in lv_set else r) for r in sub["rhs"]]
+            elif title == "Intercepts":
+                idx = [("." + r if r not in lv_set else r) for r in sub["lhs"]]
+            else:
+                idx = [f"{lhs} {op} {n}" for lhs, op, n in zip(sub["lhs"], sub["op"],
+                                                                 sub["name"], strict=True)]
+            t = sub[cols].copy()
+            t.index = idx
+            tables.append((title, t))
+        notes = list(self.problems)
+        if not self.converged:
+            notes.append("the optimizer did not converge: estimates are not trustworthy")
+        return Summary(title=f"CFA ({self.estimator}) - lavaan 0.6.14 conventions",
+                       facts=tuple(facts), tables=tuple(tables), notes=tuple(notes))
+
+
+# --------------------------------------------------------------------------------------------
+def _data_matrix(pt: ParTable, data: Any, missing: str):
+    if isinstance(data, pd.DataFrame):
+        cols = [str(c) for c in data.columns]
+    elif hasattr(data, "items") and hasattr(data, "select"):
+        cols = list(data.items)
+    else:
+        raise DataError(
+            "data must be a DataFrame or ResponseTable whose columns are named as the model's "
+            f"observed variables; got {type(data).__name__} (wrap arrays in pd.DataFrame "
+            "with column names)"
+        )
+    absent = [v for v in pt.observed if v not in cols]
+    if absent:
+        v = absent[0]
+        where = next(((ln, c) for lh, rh, ln, c in zip(pt.lhs, pt.rhs, pt.line, pt.col, strict=True)
+                      if v in (lh, rh) and ln > 0), (0, 0))
+        what = (f"variable {v!r} is neither a column of the data nor a factor of the model"
+                f"{f' ({len(absent)} unknown: ' + ', '.join(map(repr, absent)) + ')' if len(absent) > 1 else ''}"
+                "; check the spelling against the data's columns")
+        if where[0]:
+            raise syntax_error(pt.source.split("\n"), where[0], where[1], what)
+        raise SpecificationError(what)
+    m = _fast_numeric(data, list(pt.observed))
+    if m is None:
+        m = as_item_matrix(data, items=list(pt.observed), min_rows=2, what="data")
+    policy = "listwise" if missing == "listwise" else "raise"
+    m, info = apply_missing(m, policy, allowed=("listwise", "raise"))
+    if info.rows_dropped and len(info.rows_dropped) > 0.05 * info.n_total:
+        warnings.warn(
+            f"listwise deletion dropped {len(info.rows_dropped)} of {info.n_total} rows "
+            f"({100 * len(info.rows_dropped) / info.n_total:.1f}%) with a missing response; "
+            "missing='fiml' uses every row (full-information ML)",
+            PsychovalWarning, stacklevel=3,
+        )
+    return m, info
+
+
+def _fast_numeric(data: Any, items: list[str]) -> ItemMatrix | None:
+    """The common case without the per-cell text checks: a DataFrame whose model columns all
+    have numeric dtypes (and unique names). Anything else goes through as_item_matrix."""
+    if not isinstance(data, pd.DataFrame) or data.columns.duplicated().any():
+        return None
+    sub = data[items]
+    if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in sub.dtypes) or len(sub) < 2:
+        return None
+    values = np.ascontiguousarray(sub.to_numpy(dtype="float64", na_value=np.nan))
+    if np.isinf(values).any():
+        return None  # as_item_matrix names the cell
+    return ItemMatrix(values=values, items=tuple(items), ids=data.index)
+
+
+def _admissibility(pt: ParTable, model: MatrixModel, x: np.ndarray) -> list[str]:
+    problems = []
+    vals = model.row_values(x)
+    for lhs, op, rhs, val in zip(pt.lhs, pt.op, pt.rhs, vals, strict=True):
+        if op == "~~" and lhs == rhs and val < 0:
+            kind = "residual variance" if lhs in pt.observed else "variance"
+            problems.append(f"{lhs} ~~ {rhs} = {val:.4g} is a negative {kind} (Heywood case)")
+    mats, a, la, v = model.parts(x)
+    if len(pt.latent) > 1 or v.size:
+        w = np.linalg.eigvalsh(v)
+        if w.min() <= 0 and not any("variance" in p and p.split(" ~~ ")[0] in pt.latent
+                                    for p in problems):
+            sd = np.sqrt(np.abs(np.diag(v)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cor = np.abs(v / np.outer(sd, sd))
+            np.fill_diagonal(cor, 0.0)
+            a, b = np.unravel_index(int(np.nanargmax(cor)), cor.shape)
+            r_ab = v[a, b] / (sd[a] * sd[b])
+            problems.append(
+                "the covariance matrix of the factors is not positive definite (smallest "
+                f"eigenvalue {w.min():.4g}); largest correlation: {pt.latent[a]} ~~ "
+                f"{pt.latent[b]} = {r_ab:.4g}"
+            )
+    return problems
+
+
+def cfa(
+    model: Any,
+    data: Any = None,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    std_lv: bool = False,
+    sample_cov: Any = None,
+    sample_nobs: int | None = None,
+) -> CFAResult:
+    """Confirmatory factor analysis by maximum likelihood (lavaan 0.6.14's ``cfa()``).
+
+    Estimates a measurement model in which each factor explains the covariances of its
+    indicators, assuming multivariate normal responses (the estimates stay consistent
+    without normality; the chi-square and standard errors do not - robust versions arrive
+    with ``estimator="MLR"``).
+
+    Parameters
+    ----------
+    model : str, dict or Framework
+        lavaan model syntax (``"visual =~ x1 + x2 + x3"``, ``~~`` covariances, ``1*x1``
+        fixed values, ``NA*x1`` freed, labels for equality, second-order factors), a dict
+        ``{factor: [items]}``, or any object with a ``to_model()`` method returning either.
+    data : DataFrame or ResponseTable, optional
+        Rows are respondents, columns include the model's observed variables.
+    estimator : {"ML"}
+        Normal-theory maximum likelihood (divisor N).
+    missing : {"listwise", "raise"}
+        ``"listwise"`` (lavaan's default) drops rows with a missing model variable and warns
+        when that is more than 5% of the rows. ``"fiml"`` arrives with issue 8.
+    std_lv : bool
+        False: each factor is scaled by its first indicator (loading fixed at 1). True:
+        factor variances fixed at 1, all loadings free.
+    sample_cov : DataFrame, optional
+        Instead of ``data``: the unbiased (divisor N - 1) covariance matrix with variable
+        names as index and columns; rescaled by (N - 1)/N as lavaan does.
+    sample_nobs : int, optional
+        N for ``sample_cov``.
+
+    Returns
+    -------
+    CFAResult
+
+    Raises
+    ------
+    SpecificationError
+        Syntax errors (line, column and caret), unknown variables, factors without a scale
+        or with too few indicators, more free parameters than moments, or an information
+        matrix that is singular at the starting values.
+    DataError
+        Data that cannot be used (non-numeric, too few rows, a covariance matrix that is not
+        positive definite).
+
+    Notes
+    -----
+    Minimises ``F = log|Sigma| + tr(S Sigma^-1) - log|S| - p`` by Fisher scoring from
+    lavaan's starting values (FABIN 3 loadings, half the observed variances, factor variances
+    0.05) with analytic gradients. Standard errors from the expected information,
+    ``Cov = I^-1 / N``; ``chisq = N F``; fit measures as ``lavaan::fitMeasures``.
+    A solution with a negative variance or a non-positive-definite factor covariance matrix is
+    returned with ``admissible=False`` and an ImproperSolutionWarning; a fit that does not
+    converge with ``converged=False`` and a ConvergenceWarning.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software, 48(2), 1-36. https://doi.org/10.18637/jss.v048.i02
+
+    Joreskog, K. G. (1969). A general approach to confirmatory maximum likelihood factor
+    analysis. Psychometrika, 34(2), 183-202. https://doi.org/10.1007/BF02289343
+
+    Examples
+    --------
+    The Holzinger-Swineford three-factor model of lavaan's tutorial
+    (``fitMeasures(cfa(HS.model, data = HolzingerSwineford1939))``):
+
+    >>> import psychoval as pv
+    >>> from psychoval.stats._cfa import _example_hs
+    >>> hs = _example_hs()
+    >>> fit = pv.cfa("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
+    ...              " speed =~ x7 + x8 + x9", hs)
+    >>> fm = fit.fit_measures
+    >>> round(fm["chisq"], 3), fm["df"], round(fm["cfi"], 3), round(fm["tli"], 3)
+    (85.306, 24, 0.931, 0.896)
+    >>> round(fm["rmsea"], 3), round(fm["rmsea_ci_lower"], 3), round(fm["rmsea_ci_upper"], 3)
+    (0.092, 0.071, 0.114)
+    >>> round(fm["srmr"], 3)
+    0.065
+    """
+    est_name = str(estimator).upper()
+    if est_name in _LATER:
+        raise SpecificationError(f"estimator={estimator!r} is not available yet (it arrives "
+                                 f"with {_LATER[est_name]}); use estimator='ML'")
+    check_choice("estimator", est_name, _ESTIMATORS)
+    if missing in ("fiml", "ml"):
+        raise SpecificationError(
+            f"missing={missing!r} (full-information ML) is not available yet (it arrives with "
+            "issue 8); use missing='listwise' or 'raise'"
+        )
+    check_choice("missing", missing, ("listwise", "raise", "fiml", "ml"))
+    formulas, text = model_to_formulas(model)
+    pt = build_partable(formulas, std_lv=bool(std_lv), source=text)
+    p = len(pt.observed)
+    frame = None
+    rows_dropped: tuple[int, ...] = ()
+    if (data is None) == (sample_cov is None):
+        raise SpecificationError("give either data= or sample_cov= (with sample_nobs=), "
+                                 "not both and not neither")
+    if data is not None:
+        m, info = _data_matrix(pt, data, missing)
+        x = m.values
+        n = m.n
+        mean = x.mean(axis=0)
+        xc = x - mean
+        cov = xc.T @ xc / n
+        frame = pd.DataFrame(x, index=m.ids, columns=list(pt.observed))
+        rows_dropped = info.rows_dropped
+        n_total = info.n_total
+    else:
+        if not isinstance(sample_cov, pd.DataFrame):
+            raise DataError("sample_cov must be a DataFrame with the variable names as index "
+                            "and columns (lavaan needs dimnames too)")
+        if sample_nobs is None or int(sample_nobs) < 2:
+            raise DataError(f"sample_nobs must be the number of respondents (>= 2); got "
+                            f"{sample_nobs!r}")
+        absent = [v for v in pt.observed if v not in sample_cov.columns or
+                  v not in sample_cov.index]
+        if absent:
+            raise SpecificationError(
+                f"variable(s) {', '.join(map(repr, absent))} of the model are not in sample_cov; "
+                "check the spelling against its row and column names"
+            )
+        n = int(sample_nobs)
+        c = sample_cov.loc[list(pt.observed), list(pt.observed)].to_numpy(dtype=float)
+        if not np.allclose(c, c.T, rtol=1e-10, atol=1e-12):
+            raise DataError("sample_cov is not symmetric")
+        cov = c * (n - 1) / n
+        mean = np.zeros(p)
+        n_total = n
+    sign, _ = np.linalg.slogdet(cov)
+    if sign <= 0 or np.any(np.diag(cov) <= 0):
+        bad = [pt.observed[i] for i in np.flatnonzero(np.diag(cov) <= 0)]
+        hint = (f"item(s) {', '.join(bad)} have zero variance" if bad else
+                "an item is a linear combination of others")
+        raise DataError(f"the sample covariance matrix of the model's variables is not positive "
+                        f"definite ({hint}); remove or fix the offending items")
+    check_identification(pt, p * (p + 1) // 2)
+    mm = MatrixModel(pt)
+    disc = MLDiscrepancy(mm, cov, n)
+    x0 = start_values(pt, mm, cov, mean)
+    f0 = disc.value(x0)
+    if not np.isfinite(f0):
+        raise SpecificationError("the model-implied covariance matrix at the starting values "
+                                 "is not positive definite; give start() values")
+    xhat, converged, iters = fisher_scoring(disc, x0)
+    f, g, h, _ = disc.pieces(xhat)
+    check_information_rank(pt, mm, h)
+    info_unit = 0.5 * h
+    try:
+        vcov = np.linalg.inv(info_unit) / n
+    except np.linalg.LinAlgError:
+        vcov = np.full_like(info_unit, np.nan)
+    sigma, _ = mm.implied(xhat)
+    mats, a, la, v = mm.parts(xhat)
+    q = pt.n_free
+    df_ = p * (p + 1) // 2 - q
+    fmin = 0.5 * f
+    fm = compute_fit_measures(fmin=fmin, npar=q, df=df_, n=n, cov=cov, sigma=sigma,
+                              logl=disc.loglik(xhat), logl_sat=disc.loglik_saturated())
+    problems = _admissibility(pt, mm, xhat)
+    if not converged:
+        warnings.warn(f"the CFA did not converge after {iters} iterations (largest gradient "
+                      f"{np.max(np.abs(g)) / 2:.2g}); the estimates are not trustworthy",
+                      ConvergenceWarning, stacklevel=2)
+    for prob in problems:
+        warnings.warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=2)
+    lvn = list(pt.latent)
+    lv_sd = np.sqrt(np.abs(np.diag(v)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cor = v / np.outer(lv_sd, lv_sd)
+    ovn = list(pt.observed)
+    return CFAResult(
+        model=text, estimator=est_name, missing=missing, observed=pt.observed,
+        latent=pt.latent, n_obs=n, n_total=n_total, rows_dropped=rows_dropped,
+        converged=bool(converged), iterations=int(iters), admissible=not problems,
+        problems=tuple(problems), fit_measures=types.MappingProxyType(fm),
+        sample_cov=pd.DataFrame(cov, index=ovn, columns=ovn),
+        implied_cov=pd.DataFrame(sigma, index=ovn, columns=ovn),
+        cov_lv=pd.DataFrame(v, index=lvn, columns=lvn),
+        cor_lv=pd.DataFrame(cor, index=lvn, columns=lvn),
+        _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _data=frame, _mean=mean,
+    )
+
+
+def _example_hs() -> pd.DataFrame:  # pragma: no cover - doctest helper
+    """The Holzinger-Swineford data for the docstring example (the packaged copy if the
+    datasets layer provides it, else the test reference copy)."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        cand = parent / "tests" / "reference" / "data" / "HolzingerSwineford1939.csv"
+        if cand.exists():
+            return pd.read_csv(cand)
+    raise FileNotFoundError("HolzingerSwineford1939.csv not found")

@@ -1,0 +1,207 @@
+"""Checkers for the CFA engine (issue 7): ML fits, compRelSEM, AVE, HTMT, Fornell-Larcker."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import psychoval as pv
+from psychoval.exceptions import PsychovalWarning
+from tests._tolerances import TOL, assert_close, assert_pvalue
+from tests.reference import _refs
+from tests.reference.checkers import checker
+
+BFI_REVERSED = ("A1", "C4", "C5", "E1", "E2", "O2", "O5")
+
+
+def dataset_for(check: _refs.RefCheck) -> pd.DataFrame:
+    """The data object a check's R call used (``dat`` or ``dat_r``)."""
+    df = check.data()
+    uses_r = check.options.get("data") == "dat_r" or "data = dat_r" in check.call
+    if check.dataset == "bfi" and uses_r:
+        df = df.copy()
+        for item in BFI_REVERSED:
+            df[item] = 7 - df[item]
+    return df
+
+
+def fit_listwise(model, df: pd.DataFrame, **kw):
+    """pv.cfa, asserting the listwise-deletion warning where over 5% of rows are dropped."""
+    items = [i for i in df.columns if re.search(rf"(?<![\w.]){re.escape(i)}(?![\w.])",
+                                                 model if isinstance(model, str) else
+                                                 " ".join(sum(model.values(), [])))]
+    dropped = int(df[items].isna().any(axis=1).sum())
+    if dropped > 0.05 * len(df):
+        with pytest.warns(PsychovalWarning, match=f"listwise deletion dropped {dropped} of"):
+            return pv.cfa(model, df, **kw)
+    return pv.cfa(model, df, **kw)
+
+
+@functools.cache
+def _fit(dataset: str, check_id: str):
+    check = _refs.get(f"{dataset}/{check_id}")
+    opts = check.options
+    return fit_listwise(opts["model"], dataset_for(check), std_lv=bool(opts.get("std.lv", False)))
+
+
+def fitted_object(check: _refs.RefCheck, name: str):
+    """The CFA result that the R object ``name`` holds (the check that made it)."""
+    for c in _refs.checks(check.dataset).values():
+        if c.get("object") == name:
+            return _fit(check.dataset, c["id"])
+    raise KeyError(name)
+
+
+def _key(lhs, op, rhs):
+    return f"{lhs}{op}{rhs}"
+
+
+def assert_fit_measures(fit, ref: dict, what: str) -> None:
+    for name, value in ref.items():
+        ours = fit.fit_measures[name.replace(".", "_")]
+        if name.endswith("pvalue") and value is not None:
+            assert_pvalue(ours, value, "cfa", what=f"{what} {name}")
+        else:
+            assert_close(ours, value, "cfa", what=f"{what} {name}")
+    assert len(ref) == len(fit.fit_measures), f"{what}: fit measure names differ"
+
+
+def assert_table(df: pd.DataFrame, ref: dict, est_col: str, ref_est: str, what: str) -> None:
+    keys = [_key(a, b, c) for a, b, c in zip(df["lhs"], df["op"], df["rhs"], strict=True)]
+    assert sorted(keys) == sorted(ref), f"{what}: parameter rows differ"
+    ours = df.set_index(pd.Index(keys))
+    for key, vals in ref.items():
+        row = ours.loc[key]
+        w = f"{what} {key}"
+        assert_close(row[est_col], vals[ref_est], "cfa", what=f"{w} est")
+        assert_close(row["se"], vals["se"], "cfa", what=f"{w} se")
+        assert_close(row["z"], vals["z"], "cfa", what=f"{w} z")
+        if vals["pvalue"] is None:
+            assert np.isnan(row["pvalue"]), f"{w} pvalue should be NA"
+        else:
+            assert_pvalue(row["pvalue"], vals["pvalue"], "cfa", what=f"{w} pvalue")
+        assert_close(row["ci_lower"], vals["ci.lower"], "cfa", what=f"{w} ci.lower")
+        assert_close(row["ci_upper"], vals["ci.upper"], "cfa", what=f"{w} ci.upper")
+
+
+def at_estimates(fit, ref_estimates: dict):
+    """The fitted result moved to lavaan's reported estimates (to test formulas exactly)."""
+    est = fit.estimates()
+    vals = [ref_estimates[_key(a, b, c)]["est"] for a, b, c in zip(est.lhs, est.op, est.rhs, strict=True)]
+    x = fit._model.x_from_table(vals)
+    sigma, _ = fit._model.implied(x)
+    names = list(fit.observed)
+    return dataclasses.replace(fit, _x=x, implied_cov=pd.DataFrame(sigma, index=names,
+                                                                   columns=names))
+
+
+def assert_modindices(fit, ref: list, what: str, kind: str) -> None:
+    """Top-10 modification indices compared as a set (ties may reorder)."""
+    mi = fit.modindices()
+    ours = mi.set_index(pd.Index([_key(a, b, c) for a, b, c in zip(mi.lhs, mi.op, mi.rhs, strict=True)]))
+    tenth = mi["mi"].iloc[min(len(ref), len(mi)) - 1]
+    for r in ref:
+        key = _key(r["lhs"], r["op"], r["rhs"])
+        assert key in ours.index, f"{what}: {key} missing from modification indices"
+        row = ours.loc[key]
+        assert row["mi"] >= tenth - 1e-5, f"{what}: {key} is not among the top {len(ref)}"
+        for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
+            assert_close(row[col.replace(".", "_")], r[col], kind, what=f"{what} {key} {col}")
+
+
+def assert_matrix(df: pd.DataFrame, ref: dict, kind: str, what: str) -> None:
+    for r, row in ref.items():
+        for c, v in row.items():
+            assert_close(df.loc[r, c], v, kind, what=f"{what}[{r},{c}]")
+
+
+@checker("*/cfa.*ML.marker", "*/cfa.*ML.stdlv", "bfi/cfa.5f.ML.marker.raw", "ability/cfa.2nd.ML")
+def check_cfa_ml(check):
+    fit = _fit(check.dataset, check.id)
+    assert fit.converged is check.take("converged")
+    check.skip("iterations", "CONVENTIONS: iteration counts are not compared (different optimizer)")
+    assert fit.n_obs == check.take("nobs")["1"]
+    assert fit.fit_measures["npar"] == check.take("npar")
+    assert_fit_measures(fit, check.take("fitMeasures"), check.key)
+    assert_table(fit.estimates(), check.take("parameterEstimates"), "est", "est", check.key)
+    assert_table(fit.standardized(), check.take("standardizedSolution"), "est_std", "est.std",
+                 f"{check.key} std")
+    mi = check.take("modindices_top10")
+    # the formula, exactly: our modification indices at lavaan's own estimates
+    lav = at_estimates(fit, check.raw["values"]["parameterEstimates"])
+    assert_modindices(lav, mi, f"{check.key} (at lavaan's estimates)", "iterative")
+    # our fitted solution (converged more tightly than lavaan's nlminb stop)
+    assert_modindices(fit, mi, check.key, "modindices_fitted")
+    assert_matrix(fit.cov_lv, check.take("cov.lv"), "cfa", f"{check.key} cov.lv")
+    assert_matrix(fit.cor_lv, check.take("cor.lv"), "cfa", f"{check.key} cor.lv")
+
+
+@checker("*/compRelSEM.onefactor")
+def check_comprel_onefactor(check):
+    df = dataset_for(check)
+    omega, ave, per = check.take("omega"), check.take("AVE"), check.take("per_scale")
+    for scale, items in check.options["scales"].items():
+        fit = fit_listwise({scale: items}, df)
+        assert_close(fit.composite_reliability()[scale], omega[scale], "iterative",
+                     what=f"{check.key} omega {scale}")
+        assert_close(fit.ave()[scale], ave[scale], "iterative", what=f"{check.key} AVE {scale}")
+        for name, value in per[scale]["fit"].items():
+            assert_close(fit.fit_measures[name], value, "cfa", what=f"{check.key} {scale} {name}")
+        std = fit.standardized()
+        load = std[std["op"] == "=~"].set_index("rhs")["est_std"]
+        for item, value in per[scale]["std_loadings"].items():
+            assert_close(load[item], value, "cfa", what=f"{check.key} {scale} {item}")
+
+
+def _object_name(check) -> str:
+    m = re.search(r"\((fit_\w+)", check.call)
+    return check.options.get("fit") or m.group(1)
+
+
+@checker("*/semTools.*ML*compRelSEM*", "HolzingerSwineford1939/semTools.3f.compRelSEM")
+def check_comprel(check):
+    fit = fitted_object(check, _object_name(check))
+    higher = check.options.get("higher")
+    rel = fit.composite_reliability(higher=[higher] if higher else None)
+    for f, v in check.take("omega").items():
+        assert_close(rel[f], v, "iterative", what=f"{check.key} {f}")
+
+
+@checker("*/semTools.*ML.AVE", "HolzingerSwineford1939/semTools.3f.AVE")
+def check_ave(check):
+    fit = fitted_object(check, _object_name(check))
+    ave = fit.ave()
+    for f, v in check.take("AVE").items():
+        assert_close(ave[f], v, "iterative", what=f"{check.key} {f}")
+
+
+@checker("*/semTools.*ML.htmt", "HolzingerSwineford1939/semTools.3f.htmt")
+def check_htmt(check):
+    m = re.search(r'htmt\("([^"]*)"', check.call)
+    model = m.group(1).replace("\\n", "\n")
+    df = dataset_for(check)[check.options["items"]]
+    res = pv.htmt(df, model)
+    assert_matrix(res.htmt, check.take("htmt"), "iterative", check.key)
+
+
+@checker("*/semTools.*ML.fornell_larcker", "HolzingerSwineford1939/semTools.3f.fornell_larcker")
+def check_fornell_larcker(check):
+    fit = fitted_object(check, "fit_ml")
+    fl = fit.fornell_larcker()
+    for f, v in check.take("sqrt_AVE").items():
+        assert_close(fl.sqrt_ave[f], v, "iterative", what=f"{check.key} sqrt_AVE {f}")
+    assert_matrix(fl.cor_lv, check.take("cor.lv"), "cfa", f"{check.key} cor.lv")
+    for f, v in check.take("max_cor_per_factor").items():
+        assert_close(fl.max_cor_per_factor[f], v, "cfa", what=f"{check.key} max_cor {f}")
+    for f, v in check.take("max_sq_cor_per_factor").items():
+        assert_close(fl.max_sq_cor_per_factor[f], v, "cfa", what=f"{check.key} max_sq {f}")
+    for f, v in check.take("FL_pass").items():
+        assert bool(fl.sqrt_ave_exceeds_max_cor[f]) is v, f"{check.key} FL_pass {f}"
+
+
+_ = TOL  # tolerances used through assert_close kinds
