@@ -145,3 +145,16 @@ def test_true_model_json_is_plain_json():
     model = json.loads((SAMPLE / "true_model.json").read_text())
     assert model["seeds"] == {"responses": 20261, "clean": 20262, "seed2": 20263}
     assert model["raters"]["severity"] == {"EVA4_r1": 0.3, "EVA4_r2": 0.0, "EVA4_r3": -0.4}
+
+
+def test_packaged_holzinger_swineford_is_the_reference_copy():
+    """The packaged HS data (for docstring examples) are byte-identical to the reference copy."""
+    from pathlib import Path
+
+    from psychoval.datasets import load_holzinger_swineford
+
+    root = Path(__file__).parents[1]
+    packaged = root / "src" / "psychoval" / "datasets" / "data" / "HolzingerSwineford1939.csv"
+    reference = root / "tests" / "reference" / "data" / "HolzingerSwineford1939.csv"
+    assert packaged.read_bytes() == reference.read_bytes()
+    assert load_holzinger_swineford().shape == (301, 15)

@@ -9,7 +9,8 @@ from typing import Any
 
 from psychoval._input import check_choice
 
-__all__ = ["load_sample", "sample_framework", "sample_path", "sample_true_model", "SAMPLES"]
+__all__ = ["load_sample", "sample_framework", "sample_path", "sample_true_model", "SAMPLES",
+           "load_holzinger_swineford"]
 
 SAMPLES = {"responses": "responses.csv", "clean": "responses_clean.csv",
            "seed2": "responses_seed2.csv"}
@@ -68,3 +69,26 @@ def sample_framework():
 def sample_true_model() -> dict[str, Any]:
     """The population model the sample was generated from (``true_model.json``)."""
     return json.loads(sample_path("true_model.json").read_text(encoding="utf-8"))
+
+
+def load_holzinger_swineford():
+    """The Holzinger & Swineford (1939) data as lavaan ships it (301 pupils, x1..x9).
+
+    The classic CFA teaching data set, for examples that can be checked against lavaan's
+    tutorial (``lavaan::HolzingerSwineford1939``, unchanged; ``school`` as its labels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns id, sex, ageyr, agemo, school, grade, x1..x9.
+
+    Examples
+    --------
+    >>> from psychoval.datasets import load_holzinger_swineford
+    >>> load_holzinger_swineford().shape
+    (301, 15)
+    """
+    import pandas as pd
+
+    path = resources.files("psychoval.datasets").joinpath("data", "HolzingerSwineford1939.csv")
+    return pd.read_csv(str(path))

@@ -451,9 +451,9 @@ class CFAResult(Result):
         Examples
         --------
         >>> import psychoval as pv
-        >>> from psychoval.stats._cfa import _example_hs
+        >>> from psychoval.datasets import load_holzinger_swineford
         >>> fit = pv.cfa("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
-        ...              " speed =~ x7 + x8 + x9", _example_hs())
+        ...              " speed =~ x7 + x8 + x9", load_holzinger_swineford())
         >>> fit.composite_reliability().round(4).to_dict()  # semTools::compRelSEM(fit)
         {'visual': 0.612, 'textual': 0.8851, 'speed': 0.6858}
         >>> fit.ave().round(4).to_dict()  # semTools::AVE(fit)
@@ -747,8 +747,8 @@ def cfa(
     (``fitMeasures(cfa(HS.model, data = HolzingerSwineford1939))``):
 
     >>> import psychoval as pv
-    >>> from psychoval.stats._cfa import _example_hs
-    >>> hs = _example_hs()
+    >>> from psychoval.datasets import load_holzinger_swineford
+    >>> hs = load_holzinger_swineford()
     >>> fit = pv.cfa("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
     ...              " speed =~ x7 + x8 + x9", hs)
     >>> fm = fit.fit_measures
@@ -862,16 +862,3 @@ def cfa(
         cor_lv=pd.DataFrame(cor, index=lvn, columns=lvn),
         _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _data=frame, _mean=mean,
     )
-
-
-def _example_hs() -> pd.DataFrame:  # pragma: no cover - doctest helper
-    """The Holzinger-Swineford data for the docstring example (the packaged copy if the
-    datasets layer provides it, else the test reference copy)."""
-    from pathlib import Path
-
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent / "tests" / "reference" / "data" / "HolzingerSwineford1939.csv"
-        if cand.exists():
-            return pd.read_csv(cand)
-    raise FileNotFoundError("HolzingerSwineford1939.csv not found")

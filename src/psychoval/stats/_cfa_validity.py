@@ -119,8 +119,8 @@ def htmt(data: Any, model: Any, *, method: str = "htmt2", absolute: bool = True,
     Examples
     --------
     >>> import psychoval as pv
-    >>> from psychoval.stats._cfa import _example_hs
-    >>> res = pv.htmt(_example_hs(), "visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6")
+    >>> from psychoval.datasets import load_holzinger_swineford
+    >>> res = pv.htmt(load_holzinger_swineford(), "visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6")
     >>> round(float(res.htmt.loc["visual", "textual"]), 4)  # semTools::htmt(model, data = dat)
     0.3841
     """
@@ -216,8 +216,8 @@ def one_factor_omega(data: Any, *, items: list[str] | None = None,
     Examples
     --------
     >>> from psychoval.stats import one_factor_omega
-    >>> from psychoval.stats._cfa import _example_hs
-    >>> round(one_factor_omega(_example_hs(), items=["x4", "x5", "x6"]).omega, 4)
+    >>> from psychoval.datasets import load_holzinger_swineford
+    >>> round(one_factor_omega(load_holzinger_swineford(), items=["x4", "x5", "x6"]).omega, 4)
     0.8859
     """
     from psychoval.stats._cfa import cfa
