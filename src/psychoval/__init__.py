@@ -34,7 +34,11 @@ _API: dict[str, str] = {
     # rater agreement (issue 6)
     # CFA (issues 7, 8)
     # item analysis (issue 9)
+    "item_analysis": "psychoval.stats",
+    "distractors": "psychoval.stats",
+    "dif": "psychoval.stats",
     # verdicts (issue 10)
+    "flag_items": "psychoval.validate",
 }
 
 __all__ = sorted(

@@ -1,0 +1,427 @@
+"""Classical item analysis: difficulty, discrimination, alpha if dropped (issue 9)."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from psychoval._input import ItemMatrix, apply_missing, as_item_matrix, check_choice
+from psychoval._results import Result, Summary
+from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
+
+__all__ = ["ItemAnalysisResult", "item_analysis"]
+
+# at most this many distinct codes get a response-distribution column
+_MAX_CATEGORIES = 20
+
+
+def _alpha_if_dropped(cov: np.ndarray) -> tuple[float, np.ndarray]:
+    """Cronbach's alpha of the whole set and with each item dropped, from a covariance matrix.
+
+    Closed form: alpha = k/(k-1) (1 - tr C / 1'C1); dropping item i removes row and column i.
+    Private stand-in until the reliability module (issue 5) is merged; switch to it then.
+    """
+    k = cov.shape[0]
+    total = cov.sum()
+    trace = np.trace(cov)
+    alpha = k / (k - 1) * (1 - trace / total) if k > 1 else np.nan
+    if k < 3:
+        return float(alpha), np.full(k, np.nan)
+    rows = cov.sum(axis=1)
+    diag = np.diag(cov)
+    total_i = total - 2 * rows + diag
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop = (k - 1) / (k - 2) * (1 - (trace - diag) / total_i)
+    return float(alpha), drop
+
+
+def _upper_lower(total: np.ndarray, groups: str, fraction: float
+                 ) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Boolean masks of the upper and lower groups, and the cut scores (NaN for rank)."""
+    n = total.shape[0]
+    if groups == "cut":
+        cut_hi, cut_lo = np.quantile(total, [1 - fraction, fraction])  # R's type 7
+        return total >= cut_hi, total <= cut_lo, float(cut_hi), float(cut_lo)
+    ng = int(np.round(fraction * n))  # R's round(): half to even, as numpy
+    upper = np.zeros(n, dtype=bool)
+    lower = np.zeros(n, dtype=bool)
+    upper[np.argsort(-total, kind="stable")[:ng]] = True  # ties: earlier row first
+    lower[np.argsort(total, kind="stable")[:ng]] = True
+    return upper, lower, np.nan, np.nan
+
+
+def _ranges(values: np.ndarray, items: Sequence[str], scale_range: Any
+            ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Per-item (min, max) used for difficulty, and where they came from."""
+    k = len(items)
+    if scale_range is None:
+        nan = np.isnan(values)
+        binary = np.array([np.isin(values[~nan[:, j], j], (0.0, 1.0)).all() for j in range(k)])
+        lo, hi = np.zeros(k), np.ones(k)
+        if binary.all():
+            return lo, hi, "binary 0/1 items"
+        rest = values[:, ~binary]
+        finite = rest[~np.isnan(rest)]
+        a = float(finite.min()) if finite.size else np.nan
+        b = float(finite.max()) if finite.size else np.nan
+        lo[~binary], hi[~binary] = a, b
+        return (lo, hi, f"observed range {a:g}-{b:g} pooled over the non-binary items "
+                "(no scale_range= given); 0/1 items use (0, 1)")
+    if isinstance(scale_range, Mapping):
+        absent = [i for i in items if i not in scale_range]
+        if absent:
+            raise SpecificationError(
+                f"scale_range has no (min, max) for item(s) {', '.join(map(repr, absent))}; "
+                "give every item a range or a single (min, max) for all"
+            )
+        pairs = [scale_range[i] for i in items]
+    else:
+        pairs = [scale_range] * k
+    lo = np.empty(k)
+    hi = np.empty(k)
+    for j, pair in enumerate(pairs):
+        try:
+            a, b = (float(v) for v in pair)
+        except (TypeError, ValueError) as exc:
+            raise SpecificationError(
+                f"scale_range for item {items[j]!r} must be (min, max); got {pair!r}"
+            ) from exc
+        if not a < b:
+            raise SpecificationError(
+                f"scale_range for item {items[j]!r} is ({a:g}, {b:g}); min must be below max"
+            )
+        col = values[:, j]
+        out = col[~np.isnan(col) & ((col < a) | (col > b))]
+        if out.size:
+            raise DataError(
+                f"item {items[j]!r} has the value {out[0]:g} outside its declared range "
+                f"({a:g}, {b:g}); fix the data or scale_range="
+            )
+        lo[j], hi[j] = a, b
+    return lo, hi, "declared (scale_range=)"
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ItemAnalysisResult(Result):
+    """Classical item statistics, one row per item (see :func:`item_analysis`).
+
+    Attributes
+    ----------
+    items : DataFrame
+        Indexed by item. Columns: ``scale`` (the scale whose total the item is analysed
+        against), ``n`` (answered, all rows), ``missing_pct`` (all rows), ``mean``, ``sd``
+        (n - 1 divisor; analysis rows), ``min``, ``max`` (range used for difficulty),
+        ``difficulty`` ((mean - min) / (max - min); proportion correct for 0/1 items; analysis
+        rows), ``difficulty_available`` (same, on every answered response), ``pq``
+        (difficulty * (1 - difficulty), 0/1 items only), ``raw_r`` (item-total point-biserial),
+        ``r_drop`` (corrected item-rest correlation), ``p_upper``, ``p_lower`` (difficulty in
+        the upper and lower groups), ``d`` (upper-lower discrimination ``p_upper - p_lower``),
+        ``alpha_if_dropped``, ``floor_pct``, ``ceiling_pct`` (share of answered responses at
+        the range's min / max), ``dichotomous``.
+    scales : DataFrame
+        One row per scale: ``k``, ``n_used``, ``rows_dropped``, ``mean_total``,
+        ``var_total`` (divisor n), ``sd_total`` (divisor n - 1), ``alpha``, ``cut_hi``,
+        ``cut_lo`` (quantile cut scores; NaN under the rank rule), ``n_upper``, ``n_lower``.
+    distribution : DataFrame
+        Items x response codes: share of answered responses per code (psych's
+        ``response.freq``); empty when an item set has more than 20 distinct codes.
+    groups, group_fraction, missing, range_source, n_total :
+        The settings used and where the difficulty range came from.
+    notes : tuple of str
+        Plain-language remarks (observed range used, constant items...).
+    """
+
+    items: pd.DataFrame
+    scales: pd.DataFrame
+    distribution: pd.DataFrame
+    groups: str
+    group_fraction: float
+    missing: str
+    range_source: str
+    n_total: int
+    answer_key: dict[str, str] | None
+    notes: tuple[str, ...]
+
+    _schema = "psychoval.item_analysis/1"
+
+    @property
+    def k(self) -> int:
+        return len(self.items)
+
+    def _repr_fields(self) -> dict[str, Any]:
+        return {"k": self.k, "scales": len(self.scales),
+                "n_used": int(self.scales["n_used"].min()), "groups": self.groups}
+
+    def summary(self) -> Summary:
+        cols = ["scale", "n", "missing_pct", "mean", "sd", "difficulty", "raw_r", "r_drop", "d",
+                "alpha_if_dropped", "floor_pct", "ceiling_pct"]
+        facts = (("items", self.k), ("respondents", self.n_total),
+                 ("missing", self.missing), ("upper-lower groups",
+                                             f"{self.groups}, fraction {self.group_fraction:g}"),
+                 ("difficulty range", self.range_source))
+        return Summary(title="Item analysis", facts=facts,
+                       tables=(("Scales", self.scales), ("Items", self.items[cols])),
+                       notes=self.notes)
+
+    def to_frame(self) -> pd.DataFrame:
+        out = self.items.reset_index(names="item")
+        out["dichotomous"] = out["dichotomous"].astype(bool)
+        return out
+
+
+def _scales_arg(scales: Any, items: tuple[str, ...]) -> dict[str, list[str]]:
+    if scales is None:
+        return {"total": list(items)}
+    if not isinstance(scales, Mapping) or not scales:
+        raise SpecificationError(
+            "scales must be a non-empty mapping {scale: [items]}; got "
+            f"{type(scales).__name__}"
+        )
+    out: dict[str, list[str]] = {}
+    seen: dict[str, str] = {}
+    for name, members in scales.items():
+        if isinstance(members, str) or not isinstance(members, Sequence) or not members:
+            raise SpecificationError(
+                f"scale {name!r} must list its items; got {members!r}"
+            )
+        members = [str(m) for m in members]
+        absent = [m for m in members if m not in items]
+        if absent:
+            raise DataError(
+                f"scale {name!r} names item(s) {', '.join(map(repr, absent))} not in the data"
+            )
+        for m in members:
+            if m in seen:
+                raise SpecificationError(
+                    f"item {m!r} is in scales {seen[m]!r} and {name!r}; each item is analysed "
+                    "within exactly one scale"
+                )
+            seen[m] = str(name)
+        out[str(name)] = members
+    return out
+
+
+def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
+                   lo: np.ndarray, hi: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    used, info = apply_missing(m, missing, allowed=("listwise", "raise"))
+    x = used.values
+    n, k = x.shape
+    mean = x.mean(axis=0)
+    xc = x - mean
+    cov = xc.T @ xc / (n - 1)
+    var = np.diag(cov).copy()
+    total = x.sum(axis=1)
+    rows = cov.sum(axis=1)  # cov(item, total)
+    var_t = cov.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw_r = rows / np.sqrt(var * var_t)
+        var_rest = var_t - 2 * rows + var
+        r_drop = (rows - var) / np.sqrt(var * var_rest)
+    alpha, alpha_drop = _alpha_if_dropped(cov)
+    upper, lower, cut_hi, cut_lo = _upper_lower(total, groups, fraction)
+    width = hi - lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_upper = (x[upper].mean(axis=0) - lo) / width if upper.any() else np.full(k, np.nan)
+        p_lower = (x[lower].mean(axis=0) - lo) / width if lower.any() else np.full(k, np.nan)
+        difficulty = (mean - lo) / width
+    cols = {
+        "mean": mean, "sd": np.sqrt(var), "difficulty": difficulty, "raw_r": raw_r,
+        "r_drop": r_drop, "p_upper": p_upper, "p_lower": p_lower, "d": p_upper - p_lower,
+        "alpha_if_dropped": alpha_drop,
+    }
+    scale = {
+        "k": k, "n_used": n, "rows_dropped": len(info.rows_dropped),
+        "mean_total": float(total.mean()), "var_total": float(np.mean((total - total.mean()) ** 2)),
+        "sd_total": float(np.sqrt(var_t)), "alpha": alpha, "cut_hi": cut_hi, "cut_lo": cut_lo,
+        "n_upper": int(upper.sum()), "n_lower": int(lower.sum()),
+    }
+    return cols, scale
+
+
+def item_analysis(
+    data: Any,
+    *,
+    items: Sequence[str] | None = None,
+    scales: Mapping[str, Sequence[str]] | None = None,
+    framework: Any = None,
+    answer_key: Mapping[str, Any] | None = None,
+    scale_range: Any = None,
+    groups: str = "cut",
+    group_fraction: float = 0.27,
+    missing: str = "listwise",
+) -> ItemAnalysisResult:
+    """Classical item statistics: difficulty, discrimination, alpha if dropped, distribution.
+
+    Each item is analysed against the total score of its scale (all items by default; with
+    ``scales=`` each item within its own scale, the total being that scale's score). The
+    statistics assume the items of a scale measure one thing and are scored in the same
+    direction (reverse-keyed items rescored first).
+
+    Parameters
+    ----------
+    data : DataFrame, ResponseTable or 2-d array
+        Rows are respondents, columns items. With ``answer_key=``, the keyed columns may hold
+        raw option codes (letters).
+    items : sequence of str, optional
+        Columns to analyse (default: all, or the items named in ``scales``/``answer_key``).
+    scales : mapping {scale: [items]}, optional
+        Analyse each item within its own scale.
+    framework : object, optional
+        Not yet supported on this branch (the framework issue is not merged): pass
+        ``scales=framework.competencies``-style mappings instead.
+    answer_key : mapping {item: option}, optional
+        Score these multiple-choice items 1 when the response equals the option, else 0
+        (missing stays missing) before the analysis.
+    scale_range : (min, max) or mapping {item: (min, max)}, optional
+        Declared response range for the difficulty of polytomous items. Without it, 0/1
+        items use (0, 1) and other data the observed range pooled over the items (stated in
+        ``range_source``).
+    groups : {"cut", "rank"}
+        Upper-lower groups. ``"cut"`` (default, order-invariant): upper = total >= the
+        (1 - group_fraction) quantile, lower = total <= the group_fraction quantile (R's type
+        7 quantile); ties can make groups larger than the fraction. ``"rank"``: the
+        ``round(group_fraction * n)`` highest and lowest totals, ties broken by row order
+        (earlier row first), as psych/CTT.
+    group_fraction : float
+        Share of respondents in each extreme group (0 < f <= 0.5); Kelley's 0.27 by default.
+    missing : {"listwise", "raise"}
+        Statistics involving the total use the scale's complete cases; ``n``,
+        ``missing_pct``, ``difficulty_available``, floor, ceiling and the distribution use
+        every answered response.
+
+    Returns
+    -------
+    ItemAnalysisResult
+
+    Raises
+    ------
+    DataError
+        Non-numeric responses on unkeyed items, values outside a declared range, too few
+        complete rows.
+    SpecificationError
+        Bad option values, an item in two scales, a malformed range.
+
+    Notes
+    -----
+    With C the (n - 1) covariance matrix of a scale's k items on its complete cases and
+    T the total: ``raw_r_i = sum_j C_ij / sqrt(C_ii 1'C1)``; the rest score R_i = T - x_i gives
+    ``r_drop_i = (sum_j C_ij - C_ii) / sqrt(C_ii (1'C1 - 2 sum_j C_ij + C_ii))``; alpha with
+    item i dropped is ``(k-1)/(k-2) (1 - (tr C - C_ii) / (1'C1 - 2 sum_j C_ij + C_ii))``.
+    The discrimination index is D = p_upper - p_lower (Kelley, 1939).
+
+    References
+    ----------
+    Kelley, T. L. (1939). The selection of upper and lower groups for the validation of test
+    items. Journal of Educational Psychology, 30(1), 17-24. doi:10.1037/h0057123
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    Psychometrika, 16, 297-334. doi:10.1007/BF02310555
+
+    Examples
+    --------
+    >>> import numpy as np, psychoval as pv
+    >>> x = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 0, 1]])
+    >>> res = pv.item_analysis(x)
+    >>> res.items["difficulty"].round(2).tolist()   # R: colMeans(x)
+    [0.8, 0.4, 0.4]
+    >>> round(float(res.items.loc["item1", "r_drop"]), 4)   # R: cor(x[,1], rowSums(x[,-1]))
+    0.4082
+    """
+    check_choice("groups", groups, ("cut", "rank"))
+    check_choice("missing", missing, ("listwise", "raise"))
+    if framework is not None:
+        raise SpecificationError(
+            "framework= is not available until the framework module is merged; pass "
+            "scales={competency: [items]} instead"
+        )
+    if not isinstance(group_fraction, (int, float)) or not 0 < group_fraction <= 0.5:
+        raise SpecificationError(
+            f"group_fraction={group_fraction!r} must be a number in (0, 0.5]"
+        )
+    key = None
+    if answer_key is not None:
+        from psychoval.stats._keyed import check_answer_key, raw_frame, score_with_key
+
+        cols = raw_frame(data).columns
+        key = check_answer_key(answer_key, cols)
+        data = score_with_key(data, key)
+    if items is None and scales is not None:
+        items = list(dict.fromkeys(str(i) for members in scales.values() for i in members))
+    m = as_item_matrix(data, items=items, min_items=1, min_rows=2, what="data")
+    scale_map = _scales_arg(scales, m.items)
+    lo, hi, range_source = _ranges(m.values, m.items, scale_range)
+    notes: list[str] = []
+    if range_source.startswith("observed"):
+        notes.append(f"difficulty uses the {range_source}; declare it with scale_range=")
+
+    x = m.values
+    answered = ~np.isnan(x)
+    n_ans = answered.sum(axis=0)
+    width = hi - lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_avail = np.nansum(x, axis=0) / n_ans
+        diff_avail = (mean_avail - lo) / width
+        floor = (x == lo).sum(axis=0) / n_ans * 100
+        ceiling = (x == hi).sum(axis=0) / n_ans * 100
+    binary = np.array([np.isin(x[answered[:, j], j], (0.0, 1.0)).all() for j in range(m.k)])
+
+    table = pd.DataFrame(index=pd.Index(m.items, name="item"))
+    table["scale"] = ""
+    table["n"] = n_ans.astype(int)
+    table["missing_pct"] = (1 - n_ans / m.n) * 100
+    for c in ("mean", "sd"):
+        table[c] = np.nan
+    table["min"] = lo
+    table["max"] = hi
+    for c in ("difficulty", "difficulty_available", "pq", "raw_r", "r_drop", "p_upper",
+              "p_lower", "d", "alpha_if_dropped"):
+        table[c] = np.nan
+    table["floor_pct"] = floor
+    table["ceiling_pct"] = ceiling
+    table["dichotomous"] = binary
+    table["difficulty_available"] = diff_avail
+
+    scale_rows = {}
+    pos = {name: j for j, name in enumerate(m.items)}
+    for name, members in scale_map.items():
+        idx = [pos[i] for i in members]
+        sub = dataclasses.replace(m, values=np.ascontiguousarray(x[:, idx]),
+                                  items=tuple(members))
+        cols, scale = _analyse_scale(sub, missing, groups, float(group_fraction),
+                                     lo[idx], hi[idx])
+        for c, v in cols.items():
+            table.loc[list(members), c] = v
+        table.loc[list(members), "scale"] = name
+        scale_rows[name] = scale
+        if scale["k"] < 3:
+            notes.append(f"scale {name!r} has {scale['k']} item(s): alpha if dropped needs 3")
+    d = table["difficulty"].to_numpy()
+    table["pq"] = np.where(binary, d * (1 - d), np.nan)
+    const = [i for i, s in zip(m.items, table["sd"].to_numpy(), strict=True) if not s > 0]
+    if const:
+        warnings.warn(
+            f"item(s) {', '.join(map(repr, const))} do not vary on the analysis rows; their "
+            "correlations are undefined (NaN)", DegenerateDataWarning, stacklevel=2)
+        notes.append(f"constant item(s): {', '.join(const)}")
+
+    codes = np.unique(x[answered])
+    if codes.size <= _MAX_CATEGORIES:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dist = pd.DataFrame({f"{c:g}": (x == c).sum(axis=0) / n_ans for c in codes},
+                                index=pd.Index(m.items, name="item"))
+    else:
+        dist = pd.DataFrame(index=pd.Index(m.items, name="item"))
+        notes.append(f"{codes.size} distinct response codes: no response distribution")
+
+    scales_df = pd.DataFrame.from_dict(scale_rows, orient="index")
+    scales_df.index.name = "scale"
+    for c in ("k", "n_used", "rows_dropped", "n_upper", "n_lower"):
+        scales_df[c] = scales_df[c].astype(int)
+    return ItemAnalysisResult(
+        items=table, scales=scales_df, distribution=dist, groups=groups,
+        group_fraction=float(group_fraction), missing=missing, range_source=range_source,
+        n_total=m.n, answer_key=key, notes=tuple(notes))
