@@ -150,17 +150,73 @@ def _nagelkerke(ll: float, ll0: float, n: int) -> float:
     return (1 - np.exp(2 / n * (ll0 - ll))) / (1 - np.exp(2 / n * ll0))
 
 
-def _ordinal_fit(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, bool]:
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
+def _ordinal_fit(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, maxiter: int = 100
+                 ) -> tuple[np.ndarray, float, bool]:
+    """Cumulative-logit (proportional odds) model by Newton-Raphson with the analytic Hessian.
 
-    model = OrderedModel(y, X, distr="logit")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = model.fit(method="newton", maxiter=200, disp=False, tol=1e-12)
-        if not res.mle_retvals.get("converged", False):
-            res = model.fit(start_params=res.params, method="bfgs", maxiter=2000, disp=False,
-                            gtol=1e-10)
-    return np.asarray(res.params), float(res.llf), bool(res.mle_retvals.get("converged", False))
+    ``logit P(Y <= j) = zeta_j - X beta`` (MASS::polr's parameterisation). Returns
+    ``(beta..., zeta...)``, the log-likelihood and whether it converged.
+    """
+    n, q = X.shape
+    _, c = np.unique(y, return_inverse=True)
+    J = int(c.max()) + 1
+    P = q + J - 1
+    cum = np.cumsum(np.bincount(c, minlength=J))[:-1] / n
+    psi = np.concatenate([np.zeros(q), np.log(cum / (1 - cum))])
+    upper_open = c == J - 1  # no upper threshold: F(u) = 1
+    lower_open = c == 0      # no lower threshold: F(l) = 0
+    rows = np.arange(n)
+    A = np.zeros((n, P))
+    B = np.zeros((n, P))
+    A[:, :q] = -X
+    B[:, :q] = -X
+    A[rows[~upper_open], q + c[~upper_open]] = 1.0
+    B[rows[~lower_open], q + c[~lower_open] - 1] = 1.0
+    A[upper_open] = 0.0
+    B[lower_open] = 0.0
+
+    def parts(psi):
+        eta = X @ psi[:q]
+        zeta = np.concatenate([[-np.inf], psi[q:], [np.inf]])
+        u = zeta[c + 1] - eta
+        low = zeta[c] - eta
+        fu = np.where(upper_open, 1.0, 1 / (1 + np.exp(-np.where(upper_open, 0.0, u))))
+        fl = np.where(lower_open, 0.0, 1 / (1 + np.exp(-np.where(lower_open, 0.0, low))))
+        p = fu - fl
+        return fu, fl, p
+
+    def loglik(p):
+        return float(np.sum(np.log(p))) if np.all(p > 0) else -np.inf
+
+    fu, fl, p = parts(psi)
+    ll = loglik(p)
+    for _ in range(maxiter):
+        du = np.where(upper_open, 0.0, fu * (1 - fu))
+        dl = np.where(lower_open, 0.0, fl * (1 - fl))
+        d2u = du * (1 - 2 * fu)
+        d2l = dl * (1 - 2 * fl)
+        G = (A * (du / p)[:, None]) - (B * (dl / p)[:, None])
+        grad = G.sum(axis=0)
+        hess = (A * (d2u / p)[:, None]).T @ A - (B * (d2l / p)[:, None]).T @ B - G.T @ G
+        try:
+            step = -np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            return psi, ll, False
+        t = 1.0
+        while True:
+            new = psi + t * step
+            fu_n, fl_n, p_n = parts(new)
+            ll_new = loglik(p_n)
+            if ll_new >= ll - 1e-12 or t < 1e-8:
+                break
+            t /= 2
+        if not np.isfinite(ll_new):
+            return psi, ll, False
+        change = ll_new - ll
+        psi, fu, fl, p, ll = new, fu_n, fl_n, p_n, ll_new
+        if abs(change) < tol * (abs(ll) + 1) and np.max(np.abs(t * step)) < 1e-8:
+            return psi, ll, True
+    return psi, ll, False
 
 
 def _lr_dif(y: np.ndarray, focal: np.ndarray, score: np.ndarray, ordinal: bool

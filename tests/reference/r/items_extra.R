@@ -80,7 +80,7 @@ add("mh.C.dichotomised", "mantelhaen.test(table(group, item >= 4 (1 first), scor
     c(opts, list(dichotomised = "x >= 4 -> 1")), mh)
 add("logistic.C.dichotomised", "glm(y ~ score), glm(y ~ score + grp), glm(y ~ score * grp), binomial; Nagelkerke vs glm(y ~ 1)",
     c(opts, list(dichotomised = "x >= 4 -> 1")), lr)
-add("polr.C", "MASS::polr(factor(x, ordered=TRUE) ~ score [+ grp [+ score:grp]], method = 'logistic'); Nagelkerke vs polr(y ~ 1)",
+add("polr.C", "MASS::polr(factor(x, ordered=TRUE) ~ score [+ grp [+ score:grp]], method = 'logistic', control = list(reltol = 1e-14, maxit = 5000)); Nagelkerke vs polr(y ~ 1)",
     opts, ol)
 
 # 4. worked example (Agresti 1990, Categorical Data Analysis, p. 233; R's ?mantelhaen.test):
