@@ -202,6 +202,25 @@ def test_detects_planted_dif_and_stays_quiet_on_clean_data(method):
         assert set(quiet.table["zt_class"]) == {"A"} and set(quiet.table["jg_class"]) == {"A"}
 
 
+def test_dif_power_and_size():
+    """Rates over 20 seeded replicates of the issue's design (0.5 logit uniform DIF on one of
+    20 Rasch items, 400 focal of 1500; MH, Holm at .05). Measured over 200 other replicates:
+    power 0.66, planted item ranked first 0.855, family-wise false positives on clean data
+    0.065 (per-item size 0.037: the continuity correction is conservative). The bounds below
+    sit in the lower (upper for false positives) 1-4% binomial tails of those rates."""
+    found = first = false_pos = 0
+    for seed in range(100, 120):
+        data, group = _simulate(seed, dif_shift=0.5)
+        t = pv.dif(data, group=group, reference="reference").table
+        found += bool(t.loc[t["item"] == "q05", "flagged"].iloc[0])
+        first += t.loc[t["p_value"].idxmin(), "item"] == "q05"
+        clean, group = _simulate(seed + 1000, dif_shift=0.0)
+        false_pos += bool(pv.dif(clean, group=group, reference="reference").flagged)
+    assert found >= 9, found
+    assert first >= 14, first
+    assert false_pos <= 3, false_pos
+
+
 def test_purification_and_group_column_and_several_focal_groups():
     data, group = _simulate(5, dif_shift=1.0)
     frame = data.assign(team=group)

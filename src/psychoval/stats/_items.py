@@ -121,7 +121,8 @@ class ItemAnalysisResult(Result):
         (difficulty * (1 - difficulty), 0/1 items only), ``raw_r`` (item-total point-biserial),
         ``r_drop`` (corrected item-rest correlation), ``p_upper``, ``p_lower`` (difficulty in
         the upper and lower groups), ``d`` (upper-lower discrimination ``p_upper - p_lower``),
-        ``alpha_if_dropped``, ``floor_pct``, ``ceiling_pct`` (share of answered responses at
+        ``alpha_if_dropped``, ``alpha_gain`` (alpha if dropped minus the scale's alpha;
+        positive = the scale is more consistent without the item), ``floor_pct``, ``ceiling_pct`` (share of answered responses at
         the range's min / max), ``dichotomous``.
     scales : DataFrame
         One row per scale: ``k``, ``n_used``, ``rows_dropped``, ``mean_total``,
@@ -378,7 +379,7 @@ def item_analysis(
     table["min"] = lo
     table["max"] = hi
     for c in ("difficulty", "difficulty_available", "pq", "raw_r", "r_drop", "p_upper",
-              "p_lower", "d", "alpha_if_dropped"):
+              "p_lower", "d", "alpha_if_dropped", "alpha_gain"):
         table[c] = np.nan
     table["floor_pct"] = floor
     table["ceiling_pct"] = ceiling
@@ -393,6 +394,7 @@ def item_analysis(
                                   items=tuple(members))
         cols, scale = _analyse_scale(sub, missing, groups, float(group_fraction),
                                      lo[idx], hi[idx])
+        cols["alpha_gain"] = cols["alpha_if_dropped"] - scale["alpha"]
         for c, v in cols.items():
             table.loc[list(members), c] = v
         table.loc[list(members), "scale"] = name
