@@ -218,3 +218,32 @@ def test_distractor_errors():
     gap.iloc[1, 1] = None
     with pytest.raises(DataError, match="item 'q2' is unanswered at row 2"):
         pv.distractors(gap, answer_key={"q1": "A", "q2": "B"}, missing="raise", n_groups=2)
+
+
+def test_plots_draw_on_given_axes(planted):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from psychoval import plotting
+
+    raw, key, items, dis, _ = planted
+    fig, axes = plt.subplots(1, 3)
+    try:
+        ax = plotting.plot_item_curves(raw, items=["q03", "q07"], answer_key=key, ax=axes[0])
+        assert ax is axes[0] and len(ax.lines) == 2
+        # the miskeyed item's curve falls with the total
+        y = ax.lines[1].get_ydata()
+        assert y[-1] < y[0]
+        ax = plotting.plot_distractors(dis, "q07", ax=axes[1])
+        assert ax is axes[1] and len(ax.lines) == 4
+        assert max(line.get_linewidth() for line in ax.lines) == 3
+        ax = plotting.plot_difficulty_discrimination(items, ax=axes[2])
+        assert ax is axes[2] and len(ax.texts) == 20
+        with pytest.raises(DataError, match="item 'zz' is not in the distractor result"):
+            plotting.plot_distractors(dis, "zz", ax=axes[1])
+        own = plotting.plot_difficulty_discrimination(items, discrimination="d")
+        assert own.get_ylabel() == "d"
+        plt.close(own.figure)
+    finally:
+        plt.close(fig)

@@ -437,7 +437,7 @@ def dif(
     >>> theta = rng.normal(size=600); g = np.repeat(["ref", "foc"], 300)
     >>> b = np.linspace(-1, 1, 8); shift = np.r_[1.0, np.zeros(7)] * (g == "foc")[:, None]
     >>> x = (rng.random((600, 8)) < 1 / (1 + np.exp(-(theta[:, None] - b - shift)))) * 1.0
-    >>> res = pv.dif(x, group=g, reference="ref")   # R: difR::difMH(x, g, focal.name="foc")
+    >>> res = pv.dif(x, group=g, reference="ref")  # as difR::difMH(x, g, focal.name = "foc")
     >>> res.flagged
     ['item1']
     """

@@ -129,7 +129,7 @@ def distractors(
     >>> import pandas as pd, psychoval as pv
     >>> raw = pd.DataFrame({"q1": list("AABAC" "ABAAB"), "q2": list("CCCBA" "CCBAA")})
     >>> res = pv.distractors(raw, answer_key={"q1": "A", "q2": "C"}, n_groups=2)
-    >>> res.items.loc["q1", "p_key"]   # R: mean(raw$q1 == "A")
+    >>> float(res.items.loc["q1", "p_key"])   # R: mean(raw$q1 == "A")
     0.6
     """
     check_choice("missing", missing, ("listwise", "raise"))

@@ -329,8 +329,8 @@ def item_analysis(
     >>> res = pv.item_analysis(x)
     >>> res.items["difficulty"].round(2).tolist()   # R: colMeans(x)
     [0.8, 0.4, 0.4]
-    >>> round(float(res.items.loc["item1", "r_drop"]), 4)   # R: cor(x[,1], rowSums(x[,-1]))
-    0.4082
+    >>> round(float(res.items.loc["item1", "r_drop"]), 4)  # R: psych::alpha(x)$item.stats$r.drop[1]
+    0.5345
     """
     check_choice("groups", groups, ("cut", "rank"))
     check_choice("missing", missing, ("listwise", "raise"))
