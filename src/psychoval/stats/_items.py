@@ -55,13 +55,21 @@ def _upper_lower(total: np.ndarray, groups: str, fraction: float
     return upper, lower, np.nan, np.nan
 
 
-def _ranges(values: np.ndarray, items: Sequence[str], scale_range: Any
+def _binary(values: np.ndarray, nan: np.ndarray | None) -> np.ndarray:
+    """Items whose answered responses are all 0 or 1."""
+    if nan is None and np.count_nonzero(values) == np.count_nonzero(values == 1):
+        return np.ones(values.shape[1], dtype=bool)  # nonzero cells are all 1s: two passes
+    ok = (values == 0) | (values == 1)
+    if nan is not None:
+        ok |= nan
+    return ok.all(axis=0)
+
+
+def _ranges(values: np.ndarray, items: Sequence[str], scale_range: Any, binary: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray, str]:
     """Per-item (min, max) used for difficulty, and where they came from."""
     k = len(items)
     if scale_range is None:
-        nan = np.isnan(values)
-        binary = np.array([np.isin(values[~nan[:, j], j], (0.0, 1.0)).all() for j in range(k)])
         lo, hi = np.zeros(k), np.ones(k)
         if binary.all():
             return lo, hi, "binary 0/1 items"
@@ -208,15 +216,36 @@ def _scales_arg(scales: Any, items: tuple[str, ...]) -> dict[str, list[str]]:
 
 
 def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
-                   lo: np.ndarray, hi: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    used, info = apply_missing(m, missing, allowed=("listwise", "raise"))
-    x = used.values
+                   lo: np.ndarray, hi: np.ndarray, *, has_nan: bool, integer: bool,
+                   total: np.ndarray | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Statistics of one scale on its complete cases.
+
+    For integer-valued responses the cross-products X'X are exact in float64 (every partial
+    sum is an integer below 2**53), so the covariance is taken from them without centring
+    the matrix (one BLAS pass instead of three); other data are centred first.
+    """
+    if has_nan:
+        used, info = apply_missing(m, missing, allowed=("listwise", "raise"))
+        x, dropped = used.values, len(info.rows_dropped)
+    else:
+        x, dropped = m.values, 0
     n, k = x.shape
-    mean = x.mean(axis=0)
-    xc = x - mean
-    cov = xc.T @ xc / (n - 1)
+    if total is None:
+        total = x @ np.ones(k) if integer else x.sum(axis=1)
+    upper, lower, cut_hi, cut_lo = _upper_lower(total, groups, fraction)
+    weights = np.empty((3, n))
+    weights[0] = 1.0
+    weights[1] = upper
+    weights[2] = lower
+    sums = weights @ x  # column sums, upper-group sums, lower-group sums: one pass
+    mean = sums[0] / n
+    if integer:
+        cov = (x.T @ x - np.outer(sums[0], sums[0]) / n) / (n - 1)
+    else:
+        xc = x - mean
+        cov = xc.T @ xc / (n - 1)
     var = np.diag(cov).copy()
-    total = x.sum(axis=1)
     rows = cov.sum(axis=1)  # cov(item, total)
     var_t = cov.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -224,22 +253,22 @@ def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
         var_rest = var_t - 2 * rows + var
         r_drop = (rows - var) / np.sqrt(var * var_rest)
     alpha, alpha_drop = _alpha_if_dropped(cov)
-    upper, lower, cut_hi, cut_lo = _upper_lower(total, groups, fraction)
+    n_up, n_lo = int(upper.sum()), int(lower.sum())
     width = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_upper = (x[upper].mean(axis=0) - lo) / width if upper.any() else np.full(k, np.nan)
-        p_lower = (x[lower].mean(axis=0) - lo) / width if lower.any() else np.full(k, np.nan)
+        p_upper = (sums[1] / n_up - lo) / width if n_up else np.full(k, np.nan)
+        p_lower = (sums[2] / n_lo - lo) / width if n_lo else np.full(k, np.nan)
         difficulty = (mean - lo) / width
+    mean_t = float(total.mean())
     cols = {
         "mean": mean, "sd": np.sqrt(var), "difficulty": difficulty, "raw_r": raw_r,
         "r_drop": r_drop, "p_upper": p_upper, "p_lower": p_lower, "d": p_upper - p_lower,
         "alpha_if_dropped": alpha_drop,
     }
     scale = {
-        "k": k, "n_used": n, "rows_dropped": len(info.rows_dropped),
-        "mean_total": float(total.mean()), "var_total": float(np.mean((total - total.mean()) ** 2)),
-        "sd_total": float(np.sqrt(var_t)), "alpha": alpha, "cut_hi": cut_hi, "cut_lo": cut_lo,
-        "n_upper": int(upper.sum()), "n_lower": int(lower.sum()),
+        "k": k, "n_used": n, "rows_dropped": dropped, "mean_total": mean_t,
+        "var_total": float(np.mean((total - mean_t) ** 2)), "sd_total": float(np.sqrt(var_t)),
+        "alpha": alpha, "cut_hi": cut_hi, "cut_lo": cut_lo, "n_upper": n_up, "n_lower": n_lo,
     }
     return cols, scale
 
@@ -354,55 +383,67 @@ def item_analysis(
         items = list(dict.fromkeys(str(i) for members in scales.values() for i in members))
     m = as_item_matrix(data, items=items, min_items=1, min_rows=2, what="data")
     scale_map = _scales_arg(scales, m.items)
-    lo, hi, range_source = _ranges(m.values, m.items, scale_range)
+    x = m.values
+    row_total = x @ np.ones(m.k)
+    any_nan = bool(np.isnan(row_total).any())  # one BLAS pass finds any NaN
+    nan = np.isnan(x) if any_nan else None
+    binary = _binary(x, nan)
+    if binary.all():
+        integer = True
+    else:
+        whole = np.rint(x) == x
+        integer = bool((whole | nan).all() if any_nan else whole.all())
+    lo, hi, range_source = _ranges(x, m.items, scale_range, binary)
     notes: list[str] = []
     if range_source.startswith("observed"):
         notes.append(f"difficulty uses the {range_source}; declare it with scale_range=")
 
-    x = m.values
-    answered = ~np.isnan(x)
-    n_ans = answered.sum(axis=0)
+    n_ans = m.n - nan.sum(axis=0) if any_nan else np.full(m.k, m.n)
     width = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean_avail = np.nansum(x, axis=0) / n_ans
-        diff_avail = (mean_avail - lo) / width
-        floor = (x == lo).sum(axis=0) / n_ans * 100
-        ceiling = (x == hi).sum(axis=0) / n_ans * 100
-    binary = np.array([np.isin(x[answered[:, j], j], (0.0, 1.0)).all() for j in range(m.k)])
+        col_sum = np.nansum(x, axis=0) if any_nan else None  # complete data: from the scales
+        floor = ceiling = None
+        if not binary.all():
+            floor = np.count_nonzero(x == lo, axis=0) / n_ans * 100
+            ceiling = np.count_nonzero(x == hi, axis=0) / n_ans * 100
 
-    table = pd.DataFrame(index=pd.Index(m.items, name="item"))
-    table["scale"] = ""
-    table["n"] = n_ans.astype(int)
-    table["missing_pct"] = (1 - n_ans / m.n) * 100
-    for c in ("mean", "sd"):
-        table[c] = np.nan
-    table["min"] = lo
-    table["max"] = hi
-    for c in ("difficulty", "difficulty_available", "pq", "raw_r", "r_drop", "p_upper",
-              "p_lower", "d", "alpha_if_dropped", "alpha_gain"):
-        table[c] = np.nan
-    table["floor_pct"] = floor
-    table["ceiling_pct"] = ceiling
-    table["dichotomous"] = binary
-    table["difficulty_available"] = diff_avail
-
+    k = m.k
+    stat_names = ("mean", "sd", "difficulty", "raw_r", "r_drop", "p_upper", "p_lower", "d",
+                  "alpha_if_dropped", "alpha_gain")
+    stats = {c: np.full(k, np.nan) for c in stat_names}
+    scale_of = np.full(k, "", dtype=object)
     scale_rows = {}
     pos = {name: j for j, name in enumerate(m.items)}
     for name, members in scale_map.items():
         idx = [pos[i] for i in members]
-        sub = dataclasses.replace(m, values=np.ascontiguousarray(x[:, idx]),
-                                  items=tuple(members))
-        cols, scale = _analyse_scale(sub, missing, groups, float(group_fraction),
-                                     lo[idx], hi[idx])
+        whole_set = idx == list(range(k))
+        sub = m if whole_set else dataclasses.replace(
+            m, values=np.ascontiguousarray(x[:, idx]), items=tuple(members))
+        cols, scale = _analyse_scale(
+            sub, missing, groups, float(group_fraction), lo[idx], hi[idx], has_nan=any_nan,
+            integer=integer, total=row_total if whole_set and integer and not any_nan else None)
         cols["alpha_gain"] = cols["alpha_if_dropped"] - scale["alpha"]
         for c, v in cols.items():
-            table.loc[list(members), c] = v
-        table.loc[list(members), "scale"] = name
+            stats[c][idx] = v
+        scale_of[idx] = name
         scale_rows[name] = scale
         if scale["k"] < 3:
             notes.append(f"scale {name!r} has {scale['k']} item(s): alpha if dropped needs 3")
-    d = table["difficulty"].to_numpy()
-    table["pq"] = np.where(binary, d * (1 - d), np.nan)
+    d = stats["difficulty"]
+    if col_sum is None:  # complete data: every row was an analysis row
+        col_sum = stats["mean"] * m.n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff_avail = (col_sum / n_ans - lo) / width
+        if floor is None:  # 0/1 items: the share of 0s and 1s follow from the sums
+            ones = col_sum / n_ans
+            floor, ceiling = (1 - ones) * 100, ones * 100
+    table = pd.DataFrame({
+        "scale": scale_of, "n": n_ans.astype(int), "missing_pct": (1 - n_ans / m.n) * 100,
+        "mean": stats["mean"], "sd": stats["sd"], "min": lo, "max": hi, "difficulty": d,
+        "difficulty_available": diff_avail, "pq": np.where(binary, d * (1 - d), np.nan),
+        **{c: stats[c] for c in stat_names[3:]},
+        "floor_pct": floor, "ceiling_pct": ceiling, "dichotomous": binary,
+    }, index=pd.Index(m.items, name="item"))
     const = [i for i, s in zip(m.items, table["sd"].to_numpy(), strict=True) if not s > 0]
     if const:
         warnings.warn(
@@ -410,14 +451,23 @@ def item_analysis(
             "correlations are undefined (NaN)", DegenerateDataWarning, stacklevel=2)
         notes.append(f"constant item(s): {', '.join(const)}")
 
-    codes = np.unique(x[answered])
-    if codes.size <= _MAX_CATEGORIES:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dist = pd.DataFrame({f"{c:g}": (x == c).sum(axis=0) / n_ans for c in codes},
-                                index=pd.Index(m.items, name="item"))
-    else:
-        dist = pd.DataFrame(index=pd.Index(m.items, name="item"))
-        notes.append(f"{codes.size} distinct response codes: no response distribution")
+    index = pd.Index(m.items, name="item")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if binary.all():  # the shares of 0s and 1s follow from the sums
+            dist = pd.DataFrame({"0": 1 - col_sum / n_ans, "1": col_sum / n_ans}, index=index)
+        else:
+            vmin, vmax = np.nanmin(x), np.nanmax(x)
+            if integer and vmax - vmin < _MAX_CATEGORIES:
+                codes = np.arange(vmin, vmax + 1)
+            else:
+                codes = np.unique(x[~nan] if any_nan else x)
+            if codes.size <= _MAX_CATEGORIES:
+                counts = {f"{c:g}": np.count_nonzero(x == c, axis=0) for c in codes}
+                dist = pd.DataFrame({c: v / n_ans for c, v in counts.items() if v.any()},
+                                    index=index)
+            else:
+                dist = pd.DataFrame(index=index)
+                notes.append(f"{codes.size} distinct response codes: no response distribution")
 
     scales_df = pd.DataFrame.from_dict(scale_rows, orient="index")
     scales_df.index.name = "scale"
