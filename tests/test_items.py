@@ -84,6 +84,19 @@ def test_scales_analyse_each_item_within_its_own_scale():
         assert_close(t["difficulty"], _by_item(v["p"], items), "closed_form", what=name)
 
 
+def test_framework_competencies_are_scales():
+    from types import SimpleNamespace
+
+    data = _refs.load_data("ability")
+    scales = {c.split(".", 1)[1]: _refs.get(f"ability/{c}").options["items"]
+              for c in KR_CHECKS[1:]}
+    comps = {name: SimpleNamespace(items=tuple(items)) for name, items in scales.items()}
+    by_framework = pv.item_analysis(data, framework=SimpleNamespace(competencies=comps))
+    by_scales = pv.item_analysis(data, scales=scales)
+    pd.testing.assert_frame_equal(by_framework.items, by_scales.items)
+    pd.testing.assert_frame_equal(by_framework.scales, by_scales.scales)
+
+
 def test_alpha_if_dropped_matches_psych_dichotomous():
     c = _extra("alpha.ICAR16.listwise")
     items = c["options"]["items"]
@@ -222,8 +235,10 @@ def test_errors_and_warnings():
         pv.item_analysis(df, items=["a", "b"], scales={"s1": ["a", "zz"]})
     with pytest.raises(DataError, match=r"answer_key item\(s\) 'q9' not among the columns"):
         pv.item_analysis(df, answer_key={"q9": "A"})
-    with pytest.raises(SpecificationError, match="framework= is not available"):
+    with pytest.raises(SpecificationError, match="framework= needs a `competencies` mapping"):
         pv.item_analysis(df, framework=object())
+    with pytest.raises(SpecificationError, match="give framework= or scales=, not both"):
+        pv.item_analysis(df, framework=object(), scales={"s": ["a"]})
     with pytest.raises(DataError, match="non-numeric code 'A'"):
         pv.item_analysis(pd.DataFrame({"q": ["A", "B", "A"], "r": [1, 0, 1]}))
     missing = df.copy()

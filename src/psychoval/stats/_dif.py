@@ -54,12 +54,21 @@ def _classes(value: np.ndarray, cuts: tuple[float, float]) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------
 # Mantel-Haenszel
-def _mh(y: np.ndarray, focal: np.ndarray, score: np.ndarray) -> dict[str, float]:
+def _strata(score: np.ndarray, cache: dict[int, tuple[np.ndarray, int]]
+            ) -> tuple[np.ndarray, int]:
+    """Stratum index of each respondent (cached per score array: most items share one)."""
+    key = id(score)
+    if key not in cache:
+        levels, s = np.unique(score, return_inverse=True)
+        cache[key] = (s, levels.size)
+    return cache[key]
+
+
+def _mh(y: np.ndarray, focal: np.ndarray, strata: tuple[np.ndarray, int]) -> dict[str, float]:
     """MH statistics for one 0/1 item; ``focal`` is 1 for the focal group, 0 for reference."""
     from scipy.stats import chi2
 
-    levels, s = np.unique(score, return_inverse=True)
-    ns = levels.size
+    s, ns = strata
     ref = focal == 0
     a = np.bincount(s, weights=(ref & (y == 1)), minlength=ns)
     b = np.bincount(s, weights=(ref & (y == 0)), minlength=ns)
@@ -540,17 +549,23 @@ def dif(
             if score_given is not None:
                 scores = [score_given[rows]] * k
             else:
+                # per scale: the sum of its unflagged items, computed once; a flagged item
+                # adds itself back when it is the studied item
+                bases: dict[tuple[int, ...], np.ndarray] = {}
                 scores = []
                 for j, item in enumerate(m.items):
-                    members = scale_of[item] if scale_of else list(m.items)
-                    cols = [m.items.index(i) for i in members]
-                    use = [c for c in cols if not flagged[c] or c == j]
-                    scores.append(xs[:, use].sum(axis=1))
+                    members = scale_of[item] if scale_of else m.items
+                    cols = tuple(m.items.index(i) for i in members)
+                    if cols not in bases:
+                        keep = [c for c in cols if not flagged[c]]
+                        bases[cols] = xs[:, keep] @ np.ones(len(keep))
+                    scores.append(bases[cols] + xs[:, j] if flagged[j] else bases[cols])
             recs = []
+            cache: dict[int, tuple[np.ndarray, int]] = {}
             for j in range(k):
                 y = xs[:, j]
                 if method == "mh":
-                    rec = _mh(y, is_focal, scores[j])
+                    rec = _mh(y, is_focal, _strata(scores[j], cache))
                 else:
                     rec = _lr_dif(y, is_focal, scores[j], ordinal=method == "ordinal_logistic")
                 recs.append(rec)

@@ -215,6 +215,23 @@ def _scales_arg(scales: Any, items: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
+def _framework_scales(framework: Any, scales: Any) -> dict[str, list[str]]:
+    """``framework.competencies`` ({name: items or an object with ``.items``}) as scales."""
+    if scales is not None:
+        raise SpecificationError("give framework= or scales=, not both")
+    comps = getattr(framework, "competencies", None)
+    if not isinstance(comps, Mapping):
+        raise SpecificationError(
+            f"framework= needs a `competencies` mapping {{competency: items}}; "
+            f"{type(framework).__name__} has none: pass scales={{competency: [items]}}"
+        )
+    out = {}
+    for name, members in comps.items():
+        members = getattr(members, "items", members)
+        out[str(name)] = [str(i) for i in (members() if callable(members) else members)]
+    return out
+
+
 def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
                    lo: np.ndarray, hi: np.ndarray, *, has_nan: bool, integer: bool,
                    total: np.ndarray | None = None
@@ -302,8 +319,9 @@ def item_analysis(
     scales : mapping {scale: [items]}, optional
         Analyse each item within its own scale.
     framework : object, optional
-        Not yet supported on this branch (the framework issue is not merged): pass
-        ``scales=framework.competencies``-style mappings instead.
+        Anything with a ``competencies`` mapping ``{competency: items}`` (the values may be
+        item lists or objects with an ``items`` attribute): each item is analysed within its
+        competency, as ``scales=``.
     answer_key : mapping {item: option}, optional
         Score these multiple-choice items 1 when the response equals the option, else 0
         (missing stays missing) before the analysis.
@@ -364,10 +382,7 @@ def item_analysis(
     check_choice("groups", groups, ("cut", "rank"))
     check_choice("missing", missing, ("listwise", "raise"))
     if framework is not None:
-        raise SpecificationError(
-            "framework= is not available until the framework module is merged; pass "
-            "scales={competency: [items]} instead"
-        )
+        scales = _framework_scales(framework, scales)
     if not isinstance(group_fraction, (int, float)) or not 0 < group_fraction <= 0.5:
         raise SpecificationError(
             f"group_fraction={group_fraction!r} must be a number in (0, 0.5]"
