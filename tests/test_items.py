@@ -249,3 +249,15 @@ def test_errors_and_warnings():
     with pytest.warns(DegenerateDataWarning, match=r"item\(s\) 'c' do not vary"):
         res = pv.item_analysis(const)
     assert np.isnan(res.items.loc["c", "r_drop"])
+
+
+def test_integer_and_centred_paths_agree():
+    """Small integer codes use exact uncentred cross-products; shifted or fractional data
+    take the centred path; the statistics must not depend on which."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 6, size=(400, 5)).astype(float) + rng.integers(0, 2, size=(400, 1))
+    base = pv.item_analysis(x, scale_range=(1, 6)).items
+    for shift in (1000.0, 0.5):  # 1000: beyond the exact-code bound; 0.5: not integers
+        moved = pv.item_analysis(x + shift, scale_range=(1 + shift, 6 + shift)).items
+        for col in ("sd", "raw_r", "r_drop", "alpha_if_dropped", "difficulty", "d"):
+            assert_close(moved[col], base[col], "closed_form", what=f"{col} shift {shift}")

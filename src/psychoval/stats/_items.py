@@ -18,6 +18,9 @@ __all__ = ["ItemAnalysisResult", "item_analysis"]
 
 # at most this many distinct codes get a response-distribution column
 _MAX_CATEGORIES = 20
+# integer codes up to this size use uncentred cross-products: X'X is exact and the centring
+# error eps * mean^2 / var stays below ~1e-11 for any item with a sensible variance
+_MAX_EXACT_CODE = 100
 
 
 def _alpha_if_dropped(cov: np.ndarray) -> tuple[float, np.ndarray]:
@@ -238,9 +241,9 @@ def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
                    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Statistics of one scale on its complete cases.
 
-    For integer-valued responses the cross-products X'X are exact in float64 (every partial
-    sum is an integer below 2**53), so the covariance is taken from them without centring
-    the matrix (one BLAS pass instead of three); other data are centred first.
+    For small integer codes the cross-products X'X are exact in float64 (every partial sum
+    is an integer below 2**53), so the covariance is taken from them without centring the
+    matrix (one BLAS pass instead of three); other data are centred first.
     """
     if has_nan:
         used, info = apply_missing(m, missing, allowed=("listwise", "raise"))
@@ -405,8 +408,8 @@ def item_analysis(
     binary = _binary(x, nan)
     if binary.all():
         integer = True
-    else:
-        whole = np.rint(x) == x
+    else:  # small integer codes (|x| <= 100): the exact cross-product path is accurate
+        whole = (np.rint(x) == x) & (np.abs(x) <= _MAX_EXACT_CODE)
         integer = bool((whole | nan).all() if any_nan else whole.all())
     lo, hi, range_source = _ranges(x, m.items, scale_range, binary)
     notes: list[str] = []
