@@ -126,7 +126,8 @@ ITEM_CRITERIA: tuple[Criterion, ...] = (
               "Haladyna, T. M., & Rodriguez, M. C. (2013). Developing and Validating Test "
               "Items, ch. 17. doi:10.4324/9780203850381; Attali, Y., & Fraenkel, T. (2000). "
               "doi:10.1111/j.1745-3984.2000.tb01077.x: a key that correlates negatively with "
-              "the rest score, while a distractor draws the high scorers, is a likely miskey",
+              "the rest score is the first sign of a miskey (the flag's detail names the "
+              "distractor that draws the high scorers)",
               "choosing the keyed option goes with lower scores on the rest of the test",
               source="distractors"),
     Criterion("dif", "p_adjusted", 0.05, "below",
