@@ -285,6 +285,8 @@ def test_errors():
         pv.dif(data, group="team")
     with pytest.raises(SpecificationError, match=r"item\(s\) 'q05' are in no match scale"):
         pv.dif(data, group=group, match={"s": ["q01", "q02", "q03", "q04"]})
+    with pytest.raises(SpecificationError, match="item 'q01' is in two match scales"):
+        pv.dif(data, group=group, match={"a": ["q01", "q02"], "b": ["q01", "q03", "q04", "q05"]})
     res = pv.dif(data, group=group)
     assert res.reference == "focal" and any("first label" in n for n in res.notes)
 

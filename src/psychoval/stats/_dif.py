@@ -474,6 +474,9 @@ def dif(
                 raise DataError(f"match scale {name!r} names item(s) "
                                 f"{', '.join(map(repr, absent))} not among the analysed items")
             for i in members:
+                if i in scale_of:
+                    raise SpecificationError(f"item {i!r} is in two match scales; each item "
+                                             "is matched on exactly one")
                 scale_of[i] = list(members)
         lost = [i for i in m.items if i not in scale_of]
         if lost:
