@@ -41,7 +41,11 @@ _API: dict[str, str] = {
     "CFAResult": "psychoval.stats",
     "htmt": "psychoval.stats",
     # item analysis (issue 9)
+    "item_analysis": "psychoval.stats",
+    "distractors": "psychoval.stats",
+    "dif": "psychoval.stats",
     # verdicts (issue 10)
+    "flag_items": "psychoval.validate",
 }
 
 __all__ = sorted(

@@ -30,3 +30,9 @@ __all__ += ["cfa", "CFAResult", "FornellLarckerResult", "htmt", "HTMTResult",
             "one_factor_omega", "OneFactorOmega"]
 
 # item analysis (issue 9)
+from psychoval.stats._dif import DifResult, dif  # noqa: E402
+from psychoval.stats._distractors import DistractorResult, distractors  # noqa: E402
+from psychoval.stats._items import ItemAnalysisResult, item_analysis  # noqa: E402
+
+__all__ += ["item_analysis", "ItemAnalysisResult", "distractors", "DistractorResult", "dif",
+            "DifResult"]

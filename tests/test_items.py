@@ -1,0 +1,263 @@
+"""Item analysis (issue 9): against the R references in ability.json (kr.* item parts) and
+ref_extra/items_extra.json (psych::alpha item statistics), properties and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import psychoval as pv
+from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
+from tests._tolerances import assert_close
+from tests.reference import _refs
+
+REF = Path(__file__).parent / "reference"
+KR_CHECKS = ["kr.ICAR16", "kr.reasoning", "kr.letters", "kr.matrix", "kr.rotate"]
+
+
+def _extra(check_id: str) -> dict:
+    with open(REF / "ref_extra" / "items_extra.json", encoding="utf-8") as fh:
+        checks = {c["id"]: c for c in json.load(fh)["checks"]}
+    return checks[check_id]
+
+
+def _by_item(values: dict, items) -> list:
+    return [values[i] for i in items]
+
+
+@pytest.mark.parametrize("check_id", KR_CHECKS)
+@pytest.mark.parametrize("groups", ["rank", "cut"])
+def test_kr_item_statistics_match_r(check_id, groups):
+    check = _refs.get(f"ability/{check_id}")
+    items = check.options["items"]
+    v = check.raw["values"]
+    res = pv.item_analysis(check.data()[items], groups=groups)
+    t = res.items.loc[items]
+    s = res.scales.loc["total"]
+    what = f"{check.key} ({groups})"
+    assert s["n_used"] == v["n"] and s["k"] == v["k"]
+    assert_close(s["mean_total"], v["mean_total"], "closed_form", what=what + " mean_total")
+    assert_close(s["var_total"], v["var_total_pop"], "closed_form", what=what + " var_total")
+    assert_close(s["sd_total"] ** 2, v["var_total_sample"], "closed_form", what=what)
+    assert_close(s["alpha"], v["alpha_listwise"], "closed_form", what=what + " alpha")
+    assert_close(t["difficulty"], _by_item(v["p"], items), "closed_form", what=what + " p")
+    assert_close(t["difficulty_available"], _by_item(v["p_available"], items), "closed_form",
+                 what=what + " p_available")
+    assert_close(t["pq"], _by_item(v["pq"], items), "closed_form", what=what + " pq")
+    assert_close(t["raw_r"], _by_item(v["pbis"], items), "closed_form", what=what + " pbis")
+    assert_close(t["r_drop"], _by_item(v["pbis_corrected"], items), "closed_form",
+                 what=what + " pbis_corrected")
+    if groups == "rank":
+        assert s["n_upper"] == s["n_lower"] == v["n_group"]
+        assert np.isnan(s["cut_hi"]) and np.isnan(s["cut_lo"])
+        assert_close(t["p_upper"], _by_item(v["p_upper"], items), "closed_form", what=what)
+        assert_close(t["p_lower"], _by_item(v["p_lower"], items), "closed_form", what=what)
+        assert_close(t["d"], _by_item(v["D"], items), "closed_form", what=what + " D")
+    else:
+        assert_close(s["cut_hi"], v["cut_hi"], "closed_form", what=what + " cut_hi")
+        assert_close(s["cut_lo"], v["cut_lo"], "closed_form", what=what + " cut_lo")
+        assert s["n_upper"] == v["n_upper_cut"] and s["n_lower"] == v["n_lower_cut"]
+        assert_close(t["p_upper"], _by_item(v["p_upper_cut"], items), "closed_form", what=what)
+        assert_close(t["p_lower"], _by_item(v["p_lower_cut"], items), "closed_form", what=what)
+        assert_close(t["d"], _by_item(v["D_cut"], items), "closed_form", what=what + " D_cut")
+
+
+def test_scales_analyse_each_item_within_its_own_scale():
+    """ICAR16 split into its four subtests = the four kr.<subtest> references at once."""
+    data = _refs.load_data("ability")
+    scales = {c.split(".", 1)[1]: _refs.get(f"ability/{c}").options["items"]
+              for c in KR_CHECKS[1:]}
+    res = pv.item_analysis(data, scales=scales, groups="rank")
+    for name, items in scales.items():
+        v = _refs.get(f"ability/kr.{name}").raw["values"]
+        t = res.items.loc[items]
+        assert (t["scale"] == name).all()
+        assert res.scales.loc[name, "n_used"] == v["n"]
+        assert_close(t["r_drop"], _by_item(v["pbis_corrected"], items), "closed_form", what=name)
+        assert_close(t["d"], _by_item(v["D"], items), "closed_form", what=name)
+        assert_close(t["difficulty"], _by_item(v["p"], items), "closed_form", what=name)
+
+
+def test_framework_competencies_are_scales():
+    from types import SimpleNamespace
+
+    data = _refs.load_data("ability")
+    scales = {c.split(".", 1)[1]: _refs.get(f"ability/{c}").options["items"]
+              for c in KR_CHECKS[1:]}
+    comps = {name: SimpleNamespace(items=tuple(items)) for name, items in scales.items()}
+    by_framework = pv.item_analysis(data, framework=SimpleNamespace(competencies=comps))
+    by_scales = pv.item_analysis(data, scales=scales)
+    pd.testing.assert_frame_equal(by_framework.items, by_scales.items)
+    pd.testing.assert_frame_equal(by_framework.scales, by_scales.scales)
+
+
+def test_alpha_if_dropped_matches_psych_dichotomous():
+    c = _extra("alpha.ICAR16.listwise")
+    items = c["options"]["items"]
+    v = c["values"]
+    res = pv.item_analysis(_refs.load_data("ability")[items])
+    t = res.items.loc[items]
+    assert_close(res.scales.loc["total", "alpha"], v["raw_alpha"], "closed_form")
+    assert_close(t["alpha_if_dropped"], _by_item(v["alpha_drop"], items), "closed_form")
+    assert_close(t["raw_r"], _by_item(v["raw_r"], items), "closed_form")
+    assert_close(t["r_drop"], _by_item(v["r_drop"], items), "closed_form")
+    assert_close(t["mean"], _by_item(v["mean"], items), "closed_form")
+    assert_close(t["sd"], _by_item(v["sd"], items), "closed_form")
+
+
+def _bfi_c() -> pd.DataFrame:
+    bfi = _refs.load_data("bfi")
+    c = bfi[["C1", "C2", "C3", "C4", "C5"]].copy()
+    c["C4"] = 7 - c["C4"]
+    c["C5"] = 7 - c["C5"]
+    keep = c.notna().all(axis=1) & bfi["gender"].notna()
+    return c[keep]
+
+
+def test_polytomous_items_match_psych_and_declared_range():
+    c = _extra("alpha.C.listwise")
+    items = c["options"]["items"]
+    v = c["values"]
+    data = _bfi_c()
+    assert len(data) == v["n"]
+    res = pv.item_analysis(data, scale_range=(1, 6))
+    t = res.items.loc[items]
+    assert res.range_source.startswith("declared")
+    assert_close(t["alpha_if_dropped"], _by_item(v["alpha_drop"], items), "closed_form")
+    assert_close(t["raw_r"], _by_item(v["raw_r"], items), "closed_form")
+    assert_close(t["r_drop"], _by_item(v["r_drop"], items), "closed_form")
+    assert_close(t["sd"], _by_item(v["sd"], items), "closed_form")
+    assert_close(t["difficulty"], (np.array(_by_item(v["mean"], items)) - 1) / 5, "closed_form")
+    for item in items:
+        freq = v["response_freq"][item]
+        assert_close(res.distribution.loc[item, [f"{k:g}" for k in range(1, 7)]],
+                     [freq[str(k)] for k in range(1, 7)], "closed_form", what=item)
+        assert_close(t.loc[item, "floor_pct"], 100 * freq["1"], "closed_form")
+        assert_close(t.loc[item, "ceiling_pct"], 100 * freq["6"], "closed_form")
+    assert (t["pq"].isna()).all() and not t["dichotomous"].any()
+
+
+def test_observed_range_is_stated():
+    data = _bfi_c()
+    res = pv.item_analysis(data)
+    assert res.range_source.startswith("observed range 1-6")
+    assert any("scale_range=" in n for n in res.notes)
+    by_item = pv.item_analysis(data, scale_range={i: (0, 6) for i in data.columns})
+    assert_close(by_item.items["difficulty"], data.mean() / 6, "closed_form")
+
+
+def test_answer_key_scores_option_letters():
+    raw = pd.DataFrame({"q1": ["A", "B", "A", None, "A", "C"],
+                        "q2": ["D", "D", "b", "D", "A", "D"],
+                        "q3": [1, 0, 1, 1, 0, 1]})
+    res = pv.item_analysis(raw, answer_key={"q1": "A", "q2": "D"})
+    scored = pd.DataFrame({"q1": [1, 0, 1, np.nan, 1, 0], "q2": [1, 1, 0, 1, 0, 1],
+                           "q3": [1, 0, 1, 1, 0, 1]}, dtype=float)
+    ref = pv.item_analysis(scored)
+    pd.testing.assert_frame_equal(res.items, ref.items)
+    assert res.answer_key == {"q1": "A", "q2": "D"}
+    assert res.items.loc["q1", "n"] == 5
+    assert_close(res.items.loc["q1", "missing_pct"], 100 / 6, "closed_form")
+
+
+def test_rank_rule_depends_on_row_order_cut_rule_does_not():
+    data = _refs.load_data("ability")[_refs.get("ability/kr.rotate").options["items"]]
+    perm = np.random.default_rng(1).permutation(len(data))
+    shuffled = data.iloc[perm]
+    cut_a = pv.item_analysis(data).items
+    cut_b = pv.item_analysis(shuffled).items
+    assert_close(cut_a["d"], cut_b["d"], "closed_form")
+    rank_a = pv.item_analysis(data, groups="rank").items["d"]
+    rank_b = pv.item_analysis(shuffled, groups="rank").items["d"]
+    assert not np.allclose(rank_a, rank_b)  # the rank rule breaks ties by row order
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 7), st.integers(8, 40))
+def test_alpha_if_dropped_equals_alpha_recomputed(seed, k, n):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, 6, size=(n, k)).astype(float) + rng.normal(size=(n, 1)).round()
+    if (x.std(axis=0) == 0).any():
+        return
+    res = pv.item_analysis(x)
+    for j in range(k):
+        rest = np.delete(x, j, axis=1)
+        alone = pv.item_analysis(rest).scales.loc["total", "alpha"]
+        assert_close(res.items["alpha_if_dropped"].iloc[j], alone, "closed_form")
+        rest_score = rest.sum(axis=1)
+        assert_close(res.items["r_drop"].iloc[j], np.corrcoef(x[:, j], rest_score)[0, 1],
+                     "closed_form")
+    # item and respondent order do not change the (cut-rule) results
+    perm_items = rng.permutation(k)
+    again = pv.item_analysis(x[rng.permutation(n)][:, perm_items])
+    assert_close(again.items["d"].to_numpy(), res.items["d"].to_numpy()[perm_items],
+                 "closed_form")
+    assert_close(again.items["alpha_if_dropped"].to_numpy(),
+                 res.items["alpha_if_dropped"].to_numpy()[perm_items], "closed_form")
+
+
+def test_result_face():
+    res = pv.item_analysis(np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 0, 0], [1, 0, 1]]))
+    assert repr(res).startswith("<ItemAnalysisResult k=3")
+    text = str(res.summary())
+    assert "Item analysis" in text and "alpha_if_dropped" in text
+    assert "<table" in res._repr_html_()
+    frame = res.to_frame()
+    assert list(frame.columns[:3]) == ["item", "scale", "n"] and len(frame) == 3
+    d = res.to_dict()
+    assert d["schema"] == "psychoval.item_analysis/1"
+    json.dumps(d)
+
+
+def test_errors_and_warnings():
+    x = np.array([[1, 1, 1], [1, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=float)
+    with pytest.raises(SpecificationError, match="groups='median' is not one of 'cut', 'rank'"):
+        pv.item_analysis(x, groups="median")
+    with pytest.raises(SpecificationError, match=r"group_fraction=0\.6 must be a number in"):
+        pv.item_analysis(x, group_fraction=0.6)
+    with pytest.raises(SpecificationError, match="missing='pairwise' is not one of"):
+        pv.item_analysis(x, missing="pairwise")
+    with pytest.raises(DataError, match=r"item 'item2' has the value 1 outside its declared "
+                                        r"range \(2, 5\)"):
+        pv.item_analysis(x, scale_range={"item1": (0, 1), "item2": (2, 5), "item3": (0, 1)})
+    with pytest.raises(SpecificationError, match=r"scale_range has no \(min, max\) for item"):
+        pv.item_analysis(x, scale_range={"item1": (0, 1)})
+    df = pd.DataFrame(x, columns=["a", "b", "c"])
+    with pytest.raises(SpecificationError, match="item 'a' is in scales 's1' and 's2'"):
+        pv.item_analysis(df, scales={"s1": ["a", "b"], "s2": ["a", "c"]})
+    with pytest.raises(DataError, match="scale 's1' names item"):
+        pv.item_analysis(df, items=["a", "b"], scales={"s1": ["a", "zz"]})
+    with pytest.raises(DataError, match=r"answer_key item\(s\) 'q9' not among the columns"):
+        pv.item_analysis(df, answer_key={"q9": "A"})
+    with pytest.raises(SpecificationError, match="framework= needs a `competencies` mapping"):
+        pv.item_analysis(df, framework=object())
+    with pytest.raises(SpecificationError, match="give framework= or scales=, not both"):
+        pv.item_analysis(df, framework=object(), scales={"s": ["a"]})
+    with pytest.raises(DataError, match="non-numeric code 'A'"):
+        pv.item_analysis(pd.DataFrame({"q": ["A", "B", "A"], "r": [1, 0, 1]}))
+    missing = df.copy()
+    missing.iloc[1, 0] = np.nan
+    with pytest.raises(DataError, match=r"item 'a' is missing at row 2"):
+        pv.item_analysis(missing, missing="raise")
+    const = df.assign(c=1.0)
+    with pytest.warns(DegenerateDataWarning, match=r"item\(s\) 'c' do not vary"):
+        res = pv.item_analysis(const)
+    assert np.isnan(res.items.loc["c", "r_drop"])
+
+
+def test_integer_and_centred_paths_agree():
+    """Small integer codes use exact uncentred cross-products; shifted or fractional data
+    take the centred path; the statistics must not depend on which."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 6, size=(400, 5)).astype(float) + rng.integers(0, 2, size=(400, 1))
+    base = pv.item_analysis(x, scale_range=(1, 6)).items
+    for shift in (1000.0, 0.5):  # 1000: beyond the exact-code bound; 0.5: not integers
+        moved = pv.item_analysis(x + shift, scale_range=(1 + shift, 6 + shift)).items
+        for col in ("sd", "raw_r", "r_drop", "alpha_if_dropped", "difficulty", "d"):
+            assert_close(moved[col], base[col], "closed_form", what=f"{col} shift {shift}")
