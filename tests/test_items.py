@@ -261,3 +261,22 @@ def test_integer_and_centred_paths_agree():
         moved = pv.item_analysis(x + shift, scale_range=(1 + shift, 6 + shift)).items
         for col in ("sd", "raw_r", "r_drop", "alpha_if_dropped", "difficulty", "d"):
             assert_close(moved[col], base[col], "closed_form", what=f"{col} shift {shift}")
+
+
+def test_framework_scores_and_analyses_within_competencies():
+    """framework= scores raw responses by the framework and analyses each competency alone."""
+    from psychoval.datasets import sample_framework
+
+    fw = sample_framework()
+    raw = pv.load_sample()
+    res = pv.item_analysis(raw, framework=fw)
+    scored = fw.score(raw)
+    comp = fw.competency("concepts")
+    by_hand = pv.item_analysis(scored.scores[list(comp.item_ids)],
+                               scale_range={i.id: i.score_range for i in comp.items})
+    cols = ["difficulty", "raw_r", "r_drop", "alpha_if_dropped"]
+    np.testing.assert_allclose(res.items.loc[list(comp.item_ids), cols].to_numpy(dtype=float),
+                               by_hand.items[cols].to_numpy(dtype=float), rtol=1e-12)
+    assert set(res.items.index) == set(fw.item_ids)
+    with pytest.raises(pv.SpecificationError, match="drop answer_key="):
+        pv.item_analysis(raw, framework=fw, answer_key={"CON1": "A"})

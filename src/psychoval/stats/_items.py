@@ -321,10 +321,12 @@ def item_analysis(
         Columns to analyse (default: all, or the items named in ``scales``/``answer_key``).
     scales : mapping {scale: [items]}, optional
         Analyse each item within its own scale.
-    framework : object, optional
-        Anything with a ``competencies`` mapping ``{competency: items}`` (the values may be
-        item lists or objects with an ``items`` attribute): each item is analysed within its
-        competency, as ``scales=``.
+    framework : Framework or object, optional
+        A :class:`~psychoval.Framework`: ``data`` (raw responses, or the framework's
+        ``score()`` output) is scored by it (answer keys, labels, reverse keys, rater means),
+        each item is analysed within its competency, and difficulty uses each item's declared
+        range. Or anything with a ``competencies`` mapping ``{competency: items}``, as
+        ``scales=``.
     answer_key : mapping {item: option}, optional
         Score these multiple-choice items 1 when the response equals the option, else 0
         (missing stays missing) before the analysis.
@@ -385,7 +387,25 @@ def item_analysis(
     check_choice("groups", groups, ("cut", "rank"))
     check_choice("missing", missing, ("listwise", "raise"))
     if framework is not None:
-        scales = _framework_scales(framework, scales)
+        from psychoval.framework import Framework
+        from psychoval.framework._scoring import ScoredResponses
+
+        if isinstance(framework, Framework):
+            if scales is not None:
+                raise SpecificationError("give framework= or scales=, not both")
+            if answer_key is not None:
+                raise SpecificationError(
+                    "framework= scores multiple-choice items by its own answer keys; "
+                    "drop answer_key= (or pass scales= instead of framework=)"
+                )
+            if not isinstance(data, ScoredResponses):
+                data = framework.score(data)
+            data = data.scores
+            scales = {c.id: list(c.item_ids) for c in framework.competencies}
+            if scale_range is None:
+                scale_range = {i.id: i.score_range for i in framework.items}
+        else:
+            scales = _framework_scales(framework, scales)
     if not isinstance(group_fraction, (int, float)) or not 0 < group_fraction <= 0.5:
         raise SpecificationError(
             f"group_fraction={group_fraction!r} must be a number in (0, 0.5]"
