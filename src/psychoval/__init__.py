@@ -46,6 +46,9 @@ _API: dict[str, str] = {
     "dif": "psychoval.stats",
     # verdicts (issue 10)
     "flag_items": "psychoval.validate",
+    "validate": "psychoval.validate",
+    "ValidationReport": "psychoval.validate",
+    "criteria": "psychoval.validate",
 }
 
 __all__ = sorted(
