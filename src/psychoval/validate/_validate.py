@@ -214,7 +214,7 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
         raise SpecificationError(
             f"confidence_level={confidence_level!r} must be between 0.5 and 1")
     t_start = time.perf_counter()
-    run = _Runner(progress, n_steps=9)
+    run = _Runner(progress, n_steps=10)
 
     # -- input --------------------------------------------------------------------------
     def read_input():
