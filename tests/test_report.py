@@ -206,3 +206,22 @@ def test_cli_items_and_omega(tmp_path, capsys):
     assert data["scale"] == "data" and data["omega"] == pytest.approx(ref.omega, rel=1e-12)
     assert main(["omega", resp]) == 3
     assert "give --framework FW or --items" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_make_demo_runs_validate(tmp_path, monkeypatch):
+    """`make demo` runs `psychoval validate` on data/sample and writes HTML and JSON reports
+    into out/demo/ (run here in-process into a temporary folder)."""
+    makefile = (ROOT / "Makefile").read_text()
+    block = makefile[makefile.index("demo:"):makefile.index("test:")]
+    line = block[block.index("psychoval validate"):].replace("\\\n", " ").split("\n")[0]
+    argv = line.replace("$(OUT)", str(tmp_path / "out" / "demo")).split()[1:]
+    assert argv[:4] == ["validate", "data/sample/responses.csv", "--framework",
+                        "data/sample/framework.yaml"]
+    assert "--html" in argv and "--json" in argv
+    monkeypatch.chdir(ROOT)
+    assert main([*argv, "--quiet", "--n-boot", "50"]) == 0
+    doc = json.loads((tmp_path / "out" / "demo" / "report.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["n_respondents"] == 1500
+    assert (tmp_path / "out" / "demo" / "report.html").stat().st_size > 10_000
