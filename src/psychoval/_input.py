@@ -70,6 +70,8 @@ def as_item_matrix(
     min_items: int = 1,
     min_rows: int = 2,
     what: str = "data",
+    _names: tuple[str, ...] | None = None,
+    _ids: pd.Index | None = None,
 ) -> ItemMatrix:
     """Turn ``data`` into an :class:`ItemMatrix` or raise a clear DataError.
 
@@ -92,6 +94,11 @@ def as_item_matrix(
     elif isinstance(data, pd.DataFrame):
         frame = data
         cols = pd.Index(frame.columns)
+        fast = _numeric_frame(frame, items)
+        if fast is not None:  # all-numeric columns have no raw cells to keep: skip the table
+            return as_item_matrix(fast.to_numpy(dtype="float64", na_value=np.nan),
+                                  min_items=min_items, min_rows=min_rows, what=what,
+                                  _names=tuple(fast.columns), _ids=fast.index)
         if cols.duplicated().any():
             dup = cols[cols.duplicated()].unique().tolist()
             raise DataError(f"duplicate column name(s) {', '.join(map(repr, dup))}; rename them")
@@ -120,11 +127,11 @@ def as_item_matrix(
             raise DataError(
                 f"{what} must be 2-d (respondents x items); got an array of shape {arr.shape}"
             )
-        names = tuple(f"item{j + 1}" for j in range(arr.shape[1]))
+        names = _names or tuple(f"item{j + 1}" for j in range(arr.shape[1]))
         if items is not None:
             raise DataError("items= selects columns by name; an array has no names: slice it")
         values = arr
-        ids = pd.RangeIndex(arr.shape[0])
+        ids = pd.RangeIndex(arr.shape[0]) if _ids is None else _ids
     values = np.ascontiguousarray(values, dtype="float64")
     if np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]
@@ -141,6 +148,22 @@ def as_item_matrix(
             f"{what} has {values.shape[0]} respondent(s); this statistic needs at least {min_rows}"
         )
     return ItemMatrix(values=values, items=tuple(names), ids=ids)
+
+
+def _numeric_frame(frame: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFrame | None:
+    """The selected columns when every one is numeric (not boolean) and named by a unique
+    string; else None (then the full path, with its messages, runs)."""
+    cols = frame.columns
+    if cols.duplicated().any() or not all(isinstance(c, str) for c in cols):
+        return None
+    if items is not None:
+        if not all(i in cols for i in items):
+            return None
+        frame = frame[list(items)]
+    for dt in frame.dtypes:
+        if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
+            return None
+    return frame
 
 
 def apply_missing(
