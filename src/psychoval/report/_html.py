@@ -191,9 +191,12 @@ def render_html(rep: Any) -> str:
                        ("n_invalid_codes", "invalid codes"),
                        ("n_all_missing_rows", "respondents with no answer"),
                        ("n_duplicate_ids", "duplicated ids"),
-                       ("min_pairwise_n", "smallest pairwise n")):
+                       ("min_pairwise_n", "smallest pairwise n"),
+                       ("n_multivariate_outliers", "respondents flagged as multivariate "
+                        "outliers (kept)")):
         out.append(f"<tr><th>{_e(label)}</th><td class='num'>{_n(dq.get(key))}</td></tr>")
     out.append("</table>")
+    out.append(f"<p class='small'>{_e(dq.get('outlier_rule', ''))}</p>")
     for p in dq.get("problems", []):
         out.append(f"<p>{_badge('borderline')} {_e(p)}</p>")
     out.append("<h3>How missing data were handled</h3><table>")

@@ -109,7 +109,9 @@ SCHEMA: dict[str, Any] = {
             "missing_fraction": {"type": "number"}, "n_out_of_range": {"type": "integer"},
             "n_invalid_codes": {"type": "integer"}, "n_all_missing_rows": {"type": "integer"},
             "n_duplicate_ids": {"type": "integer"}, "min_pairwise_n": {"type": "integer"},
-            "n_complete": INT,
+            "n_complete": INT, "n_multivariate_outliers": {"type": "integer"},
+            "multivariate_outliers": {"type": "array", "items": {"type": "string"}},
+            "outlier_rule": {"type": "string"},
             "problems": {"type": "array", "items": {"type": "string"}},
             "unknown_columns": {"type": "array", "items": {"type": "string"}}}),
         "methods": _obj({k: {"type": "string"} for k in (

@@ -122,7 +122,14 @@ class ValidationReport(Result):
         for k in ("pass", "borderline", "fail", "not_applicable"):
             if k not in tab:
                 tab[k] = 0
-        return tab[["pass", "borderline", "fail", "not_applicable"]].reset_index()
+        tab = tab[["pass", "borderline", "fail", "not_applicable"]].reset_index()
+        order = {(c.tier, c.id): j for j, c in enumerate(self.framework.competencies)}
+        tiers = {t.id: j for j, t in enumerate(self.framework.tiers)}
+        key = [(tiers.get(t, 99), order.get((t, c), 999)) for t, c in
+               zip(tab["tier"], tab["competency"], strict=True)]
+        tab = tab.iloc[sorted(range(len(tab)), key=key.__getitem__)].reset_index(drop=True)
+        tab.columns.name = None
+        return tab
 
     # -- Result face --------------------------------------------------------------------
     def _repr_fields(self) -> dict[str, Any]:

@@ -657,8 +657,23 @@ def _nested_test(compare_fn: Any, fit: Any, fit2: Any) -> dict[str, Any]:
 
 
 def _quality_facts(q: Any) -> dict[str, Any]:
+    from scipy import stats as st
+
     resp = q.respondents
+    # flagged, never dropped: Mahalanobis D2 beyond the chi-square .999 point on the items
+    # each respondent answered (Meade & Craig 2012, doi:10.1037/a0028085)
+    d2 = resp["mahalanobis"].to_numpy(dtype=float)
+    df = resp["mahalanobis_df"].to_numpy(dtype=float)
+    ok = ~np.isnan(d2) & (df > 0)
+    crit = np.full(len(d2), np.inf)
+    crit[ok] = st.chi2.isf(0.001, df[ok])
+    outliers = resp.loc[ok & (d2 > crit), "id"].astype(str).tolist()
     return {
+        "n_multivariate_outliers": len(outliers),
+        "multivariate_outliers": outliers[:50],
+        "outlier_rule": "Mahalanobis D2 above the chi-square .999 point (df = items answered); "
+                        "flagged for review, not dropped (Meade & Craig 2012, "
+                        "doi:10.1037/a0028085)",
         "n_respondents": int(q.n_respondents), "n_columns": int(q.n_columns),
         "missing_fraction": float(q.missing_fraction),
         "n_out_of_range": int(q.n_out_of_range), "n_invalid_codes": int(q.n_invalid_codes),
