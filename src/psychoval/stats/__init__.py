@@ -4,6 +4,18 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 """
 
 # correlation / EFA / dimensionality (issue 4)
+from psychoval.stats._dimensionality import (  # noqa: E402
+    BartlettResult,
+    KMOResult,
+    ParallelAnalysisResult,
+    SchmidLeimanResult,
+    bartlett,
+    kmo,
+    parallel_analysis,
+    schmid_leiman,
+)
+from psychoval.stats._efa import EFAResult, efa  # noqa: E402
+from psychoval.stats._polychoric import PolychoricResult, polychoric, tetrachoric  # noqa: E402
 
 # reliability (issue 5)
 
@@ -14,4 +26,8 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 # item analysis (issue 9)
 
 __all__: list[str] = []  # each area extends this list below its imports
+# correlation / EFA / dimensionality (issue 4)
+__all__ += ["polychoric", "tetrachoric", "PolychoricResult", "efa", "EFAResult", "kmo",
+            "KMOResult", "bartlett", "BartlettResult", "parallel_analysis",
+            "ParallelAnalysisResult", "schmid_leiman", "SchmidLeimanResult"]
 

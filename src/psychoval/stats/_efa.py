@@ -94,6 +94,82 @@ def _ml_obj_grad(psi: np.ndarray, S: np.ndarray, nf: int) -> tuple[float, np.nda
     return f, g / psi ** 2
 
 
+def _uls_hess(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
+    """Analytic Hessian of the least-squares criterion sum_{j > m} lambda_j(S - Psi)^2.
+
+    With eigenpairs (lambda_j, v_j) of S - Psi, d lambda_j / d psi_i = -v_ij^2 and the
+    second-order perturbation terms; pairs of discarded eigenvalues are combined so that
+    near-equal eigenvalues never divide.
+    """
+    Sr = S.copy()
+    Sr[np.diag_indices_from(Sr)] -= psi
+    vals, vecs = _eigh_desc(Sr)
+    M = vecs[:, nf:]
+    N = vecs[:, :nf]
+    lm = vals[nf:]
+    ln = vals[:nf]
+    M2 = M * M
+    h = 2.0 * (M2 @ M2.T)
+    MM = M @ M.T
+    term_a = 0.5 * (MM * MM - M2 @ M2.T)
+    c = lm[:, None] / (lm[:, None] - ln[None, :])  # (|J|, m)
+    T = M[:, :, None] * N[:, None, :]                # (p, |J|, m)
+    term_b = np.einsum("ijl,jl,kjl->ik", T, c, T)
+    return h + 4.0 * (term_a + term_b)
+
+
+def _fd_hess(fun, psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
+    """Hessian by forward differences of the analytic gradient."""
+    _f, g0 = fun(psi, S, nf)
+    p = psi.size
+    H = np.empty((p, p))
+    for i in range(p):
+        h = 1e-7 * max(1.0, abs(psi[i]))
+        x = psi.copy()
+        x[i] += h
+        H[:, i] = (fun(x, S, nf)[1] - g0) / h
+    return (H + H.T) / 2.0
+
+
+def _newton_box(fun, hess, x0: np.ndarray, lo: float, hi: float, S: np.ndarray, nf: int,
+                *, tol: float = 1e-10, max_iter: int = 200) -> tuple[np.ndarray, float, bool, int]:
+    """Projected Newton for min fun(x) on lo <= x <= hi (fun returns value and gradient).
+
+    Variables at a bound with the gradient pushing outwards are held; the Newton system on
+    the free variables uses |eigenvalues| of the Hessian (floored) so every step descends;
+    Armijo backtracking along the projected path.
+    """
+    x = np.clip(x0, lo, hi)
+    f, g = fun(x, S, nf)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007
+        active = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
+        pg = np.where(active, 0.0, g)
+        if np.max(np.abs(pg)) < tol:
+            converged = True
+            break
+        free = ~active
+        H = hess(x, S, nf)[np.ix_(free, free)]
+        w, U = np.linalg.eigh(H)
+        aw = np.abs(w)
+        aw = np.maximum(aw, 1e-10 * max(aw.max(), 1e-300))
+        d = np.zeros_like(x)
+        d[free] = -U @ ((U.T @ g[free]) / aw)
+        t = 1.0
+        while True:
+            xn = np.clip(x + t * d, lo, hi)
+            fn, gn = fun(xn, S, nf)
+            if fn <= f + 1e-4 * float(g @ (xn - x)) or t < 1e-12:
+                break
+            t /= 2.0
+        if fn >= f and np.max(np.abs(xn - x)) < 1e-14:
+            converged = bool(np.max(np.abs(pg)) < 1e-7)
+            break
+        x, f, g = xn, fn, gn
+    return x, float(f), converged, it
+
+
 @dataclasses.dataclass(frozen=True)
 class FAFit:
     """Unrotated extraction (signs as psych: positive column sums)."""
@@ -116,8 +192,6 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
 
     ``min_err`` and ``max_iter`` govern ``method="pa"`` only (psych's defaults).
     """
-    from scipy.optimize import minimize
-
     R = np.asarray(R, dtype=float)
     p = R.shape[0]
     nf = n_factors
@@ -150,23 +224,14 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
     else:
         upper = max(float(_smc(R).max()), 1.0)
         start = np.diag(R) - _smc(R)
-        fun = _ml_obj_grad if method == "ml" else _uls_obj_grad
-        res = minimize(fun, start, args=(R, nf), jac=True, method="L-BFGS-B",
-                       bounds=[(_LOWER, upper)] * p,
-                       options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000,
-                                "maxcor": 20})
-        psi = res.x
-        it = int(res.nit)
-        obj = float(res.fun)
-        # converged: an optimum (gradient zero, or pointing outwards at an active bound)
-        _f, g = fun(psi, R, nf)
-        at_lo = psi <= _LOWER * (1 + 1e-9)
-        at_hi = psi >= upper * (1 - 1e-9)
-        free = ~(at_lo | at_hi)
-        scale = max(1.0, abs(_f))
-        converged = bool(np.all(np.abs(g[free]) < 1e-6 * scale)
-                         and np.all(g[at_lo] > -1e-6 * scale)
-                         and np.all(g[at_hi] < 1e-6 * scale))
+        if method == "ml":
+            psi, obj, converged, it = _newton_box(
+                _ml_obj_grad, lambda x, S, m: _fd_hess(_ml_obj_grad, x, S, m), start, _LOWER,
+                upper, R, nf)
+        else:
+            psi, obj, converged, it = _newton_box(_uls_obj_grad, _uls_hess, start, _LOWER,
+                                                  upper, R, nf)
+        at_lo = psi <= _LOWER
         L = _ml_loadings(psi, R, nf) if method == "ml" else _uls_loadings(psi, R, nf)
         heywood = tuple(int(i) for i in np.flatnonzero(at_lo))
     sign = np.sign(L.sum(axis=0))

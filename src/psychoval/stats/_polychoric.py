@@ -248,7 +248,7 @@ def _fit_rho(w: np.ndarray, ra: np.ndarray, cb: np.ndarray, start: np.ndarray,
     step = np.zeros(npairs)
     done = np.zeros(npairs, dtype=bool)
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007
         if active.size == 0:
             break
         wa = w[active]

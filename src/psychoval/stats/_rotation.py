@@ -48,7 +48,7 @@ def _varimax(x: np.ndarray, *, normalize: bool = True, eps: float = 1e-5,
     d = 0.0
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007
         z = x @ tt
         b = x.T @ (z ** 3 - z * ((z * z).sum(axis=0) / p))
         u, s, vt = np.linalg.svd(b)
@@ -124,7 +124,7 @@ def _gpf_oblique(A: np.ndarray, vgq, T: np.ndarray, eps: float, max_iter: int) -
     G = -(L.T @ Gq @ Ti).T
     converged = False
     it = 0
-    for it in range(max_iter + 1):
+    for it in range(max_iter + 1):  # noqa: B007
         Gp = G - T * (T * G).sum(axis=0)[None, :]
         s = np.sqrt((Gp * Gp).sum())
         if s < eps:
@@ -160,7 +160,7 @@ def _gpf_orthogonal(A: np.ndarray, vgq, T: np.ndarray, eps: float, max_iter: int
     G = A.T @ Gq
     converged = False
     it = 0
-    for it in range(max_iter + 1):
+    for it in range(max_iter + 1):  # noqa: B007
         M = T.T @ G
         S = (M + M.T) / 2.0
         Gp = G - T @ S
