@@ -140,7 +140,7 @@ def _codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str) -> None:
         from psychoval.io._table import describe_row
 
         raise DataError(
-            f"item {items[c]!r} has the non-integer value {values[r, c]!r} at "
+            f"item {items[c]!r} has the non-integer value {float(values[r, c])!r} at "
             f"{describe_row(ids, int(r))}; {kind} correlations need integer category codes "
             "(round or recode the item, or use Pearson correlations)"
         )
