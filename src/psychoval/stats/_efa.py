@@ -206,6 +206,7 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
         converged = True
         while err > min_err:
             vals, vecs = _eigh_desc(Rm)
+            pa_values = vals  # psych reports the eigenvalues of the last iterate's matrix
             L = vecs[:, :nf] * np.sqrt(vals[:nf])
             new = (L * L).sum(axis=1)
             comm1 = float(new.sum())
@@ -241,9 +242,12 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
     h2 = (L * L).sum(axis=1)
     if method == "pa":
         heywood = tuple(int(i) for i in np.flatnonzero(h2 >= 1.0))
-    S = R.copy()
-    S[np.diag_indices(p)] = h2
-    values = _eigh_desc(S)[0]
+    if method == "pa":
+        values = pa_values
+    else:
+        S = R.copy()
+        S[np.diag_indices(p)] = h2
+        values = _eigh_desc(S)[0]
     return FAFit(L, h2, np.diag(R) - h2, psi, values, e_values, converged, it, obj, heywood)
 
 
