@@ -144,22 +144,42 @@ def _codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str) -> None:
             f"{describe_row(ids, int(r))}; {kind} correlations need integer category codes "
             "(round or recode the item, or use Pearson correlations)"
         )
+    gmin, counts = _category_counts(values, obs)
+    ncats = (counts > 0).sum(axis=1)
     for j, name in enumerate(items):
-        col = values[obs[:, j], j]
-        if col.size == 0:
+        if ncats[j] == 0:
             raise DataError(f"item {name!r} has no answers; drop it")
-        cats = np.unique(col)
-        if cats.size == 1:
+        if ncats[j] == 1:
+            only = gmin + int(np.argmax(counts[j] > 0))
             raise DataError(
-                f"item {name!r} is constant (every answer is {cats[0]:g}); a {kind} correlation "
+                f"item {name!r} is constant (every answer is {only:g}); a {kind} correlation "
                 "with it is undefined: drop the item"
             )
-        if cats.size > MAX_CATEGORIES:
+        if ncats[j] > MAX_CATEGORIES:
             raise DataError(
-                f"item {name!r} has {cats.size} distinct values (more than {MAX_CATEGORIES} "
+                f"item {name!r} has {ncats[j]} distinct values (more than {MAX_CATEGORIES} "
                 f"categories); treat it as continuous and use Pearson correlations "
                 "(cor='pearson')"
             )
+
+
+def _category_counts(values: np.ndarray, obs: np.ndarray) -> tuple[float, np.ndarray]:
+    """(global minimum, counts (k, range)) of integer codes per item, in one bincount."""
+    k = values.shape[1]
+    if not obs.any():
+        return 0.0, np.zeros((k, 1), dtype=np.int64)
+    gmin = float(np.nanmin(values))
+    span = int(np.nanmax(values) - gmin) + 1
+    if span > 100_000:  # absurd codes: count them item by item instead
+        span_items = [np.unique(values[obs[:, j], j]) for j in range(k)]
+        counts = np.zeros((k, MAX_CATEGORIES + 2), dtype=np.int64)
+        for j, cats in enumerate(span_items):
+            counts[j, :min(cats.size, MAX_CATEGORIES + 2)] = 1
+        return gmin, counts
+    # missing cells go to a dummy bin past the end
+    idx = np.where(obs, np.arange(k) * span + np.nan_to_num(values - gmin), k * span)
+    counts = np.bincount(idx.astype(np.int64).ravel(), minlength=k * span + 1)
+    return gmin, counts[:-1].reshape(k, span)
 
 
 def _check_overlap(npair: np.ndarray, items: Sequence[str]) -> None:
@@ -176,11 +196,17 @@ def _check_overlap(npair: np.ndarray, items: Sequence[str]) -> None:
 def _one_hot_tables(codes: np.ndarray, ncat: int) -> np.ndarray:
     """All k x k contingency tables at once: (k, k, C, C) counts, pairwise complete."""
     n, k = codes.shape
-    onehot = np.zeros((n, k * ncat), dtype=np.float64)
-    obs = codes >= 0
-    rows, cols = np.nonzero(obs)
-    onehot[rows, cols * ncat + codes[rows, cols]] = 1.0
-    tab = onehot.T @ onehot
+    # float32 cross-products are exact for counts below 2**24
+    dtype = np.float32 if n < 2 ** 24 else np.float64
+    # one scatter: item j's category c goes to column j * (C + 1) + c; missing to a dummy
+    # column C of each item, dropped before the cross-product
+    width = ncat + 1
+    flat = np.where(codes >= 0, codes, ncat) + np.arange(k) * width
+    flat += (np.arange(n) * (k * width))[:, None]
+    onehot = np.zeros((n, k, width), dtype=dtype)
+    onehot.ravel()[flat.ravel()] = 1.0
+    onehot = np.ascontiguousarray(onehot[:, :, :ncat]).reshape(n, k * ncat)
+    tab = (onehot.T @ onehot).astype(np.float64)
     return tab.reshape(k, ncat, k, ncat).transpose(0, 2, 1, 3)
 
 
@@ -426,13 +452,12 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
             )
     else:
         # lavaan: each item's observed values are its categories
-        codes_f = np.full(values.shape, np.nan)
-        ncat = 0
-        for j in range(k):
-            col = values[:, j]
-            cats = np.unique(col[obs[:, j]])
-            codes_f[obs[:, j], j] = np.searchsorted(cats, col[obs[:, j]])
-            ncat = max(ncat, cats.size)
+        gmin, counts = _category_counts(values, obs)
+        present = counts > 0
+        lut = np.cumsum(present, axis=1) - 1  # code of each observed value, per item
+        ncat = int(present.sum(axis=1).max())
+        v = np.where(obs, values - gmin, 0).astype(np.int64)
+        codes_f = np.where(obs, lut[np.arange(k)[None, :], v], np.nan)
     codes = np.where(obs, codes_f, -1).astype(np.int64)
     tabs = _one_hot_tables(codes, ncat)  # (k, k, C, C)
     npair = obs.T.astype(float) @ obs.astype(float)
@@ -482,7 +507,7 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
         rho, smoothed = smooth_correlation(rho)
     if method == "lavaan":
         # report only the thresholds of observed categories
-        ncats = np.array([np.unique(values[obs[:, j], j]).size for j in range(k)])
+        ncats = (marg > 0).sum(axis=1)
         mask = np.arange(ncat - 1)[None, :] >= (ncats - 1)[:, None]
         tau = np.where(mask, np.nan, tau)
         n_obs = int(obs.any(axis=1).sum())
