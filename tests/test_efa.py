@@ -300,3 +300,14 @@ def test_parallel_analysis_matrix_input_and_fields():
     a = pv.parallel_analysis(x, n_iter=5, seed=9)
     b = pv.parallel_analysis(x, n_iter=5, seed=9)
     np.testing.assert_array_equal(a.fa_sim, b.fa_sim)  # seeded
+
+
+def test_cli_efa(capsys):
+    from psychoval.cli._main import main
+
+    src = str(Path(__file__).parent / "reference" / "data" / "HolzingerSwineford1939.csv")
+    assert main(["efa", src, "-f", "3", "--items", *HS9, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["schema"] == "psychoval.efa/1" and out["dof"] == 12
+    assert main(["efa", src, "-f", "3", "--items", "x1", "nope"]) == 3
+    assert "'nope' not among the columns" in capsys.readouterr().err

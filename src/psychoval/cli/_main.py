@@ -27,6 +27,7 @@ EXIT_ESTIMATION = 4
 COMMANDS: dict[str, tuple[str, str]] = {
     # check (issue 3)
     # efa (issue 4)
+    "efa": ("psychoval.cli._efa", "exploratory factor analysis (psych::fa conventions)"),
     # alpha, omega (issue 5)
     # raters (issue 6)
     # cfa (issue 7)

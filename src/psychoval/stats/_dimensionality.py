@@ -17,6 +17,7 @@ import pandas as pd
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, SpecificationError
+from psychoval.stats._items import item_matrix
 
 __all__ = ["KMOResult", "BartlettResult", "ParallelAnalysisResult", "SchmidLeimanResult",
            "kmo", "bartlett", "parallel_analysis", "schmid_leiman"]
@@ -364,9 +365,9 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
 
 
 def _raw_values(data, items, missing) -> np.ndarray:
-    from psychoval._input import apply_missing, as_item_matrix
+    from psychoval._input import apply_missing
 
-    m = as_item_matrix(data, items=items, min_items=2, what="data")
+    m = item_matrix(data, items=items, min_items=2, what="data")
     m, _ = apply_missing(m, missing)
     return m.values
 

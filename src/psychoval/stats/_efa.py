@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import apply_missing, as_item_matrix, check_choice
+from psychoval._input import apply_missing, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import (
     ConvergenceWarning,
@@ -34,6 +34,7 @@ from psychoval.exceptions import (
     ImproperSolutionWarning,
     SpecificationError,
 )
+from psychoval.stats._items import item_matrix
 
 __all__ = ["EFAResult", "efa", "FAFit"]
 
@@ -321,7 +322,7 @@ def _fa_stats(R: np.ndarray, L: np.ndarray, phi: np.ndarray | None, n_obs: float
     resid = R - model
     r2 = float((R * R).sum())
     rstar2 = float((resid * resid).sum())
-    dof = n * (n - 1) / 2 - n * nf + nf * (nf - 1) / 2
+    dof = n * (n - 1) // 2 - n * nf + nf * (nf - 1) // 2
     np.fill_diagonal(resid, 0.0)
     out: dict[str, float] = {"dof": dof}
     nan = float("nan")
@@ -395,7 +396,7 @@ class EFAResult(Result):
     vaccounted: pd.DataFrame
     objective: float
     statistic: float
-    dof: float
+    dof: int
     pval: float
     chi: float
     rms: float
@@ -598,7 +599,7 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
                 f"cor={cor!r} needs raw responses; a correlation matrix was given (leave "
                 "cor='pearson' for a matrix input)")
         return cov_to_cor(arr), names, n_obs, None
-    m = as_item_matrix(data, items=items, min_items=2, what="data")
+    m = item_matrix(data, items=items, min_items=2, what="data")
     m, _info = apply_missing(m, missing)
     if cor == "pearson":
         sd = np.nanstd(m.values, axis=0)

@@ -32,9 +32,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import apply_missing, as_item_matrix, check_choice
+from psychoval._input import apply_missing, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import ConvergenceWarning, DataError, DegenerateDataWarning
+from psychoval.stats._items import item_matrix
 
 __all__ = ["PolychoricResult", "polychoric", "tetrachoric", "smooth_correlation"]
 
@@ -558,7 +559,7 @@ def _start_values(w: np.ndarray, ncat: int) -> np.ndarray:
 def _run(data, kind: str, *, method: str, items, missing: str, correct: float,
          smooth: bool) -> PolychoricResult:
     check_choice("method", method, ("psych", "lavaan"))
-    m = as_item_matrix(data, items=items, min_items=2, what="data")
+    m = item_matrix(data, items=items, min_items=2, what="data")
     m, _info = apply_missing(m, missing)
     _codes(m.values, m.items, m.ids, kind=kind)
     core = _polychoric_matrix(m.values, m.items, method=method, kind=kind, correct=correct,
