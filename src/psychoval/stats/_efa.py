@@ -224,8 +224,9 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
         psi = 1.0 - (L * L).sum(axis=1)
         obj = float("nan")
     else:
-        upper = max(float(_smc(R).max()), 1.0)
-        start = np.diag(R) - _smc(R)
+        smc = _smc(R)
+        upper = max(float(smc.max()), 1.0)
+        start = np.diag(R) - smc
         if method == "ml":
             psi, obj, converged, it = _newton_box(
                 _ml_obj_grad, lambda x, S, m: _fd_hess(_ml_obj_grad, x, S, m), start, _LOWER,
@@ -280,26 +281,27 @@ def _cor_smooth(r: np.ndarray) -> np.ndarray:
 def _rmsea_ci(stat: float, df: float, n: float, conf: float = 0.9) -> tuple[float, float, float]:
     """psych::fa.stats RMSEA and its confidence interval (noncentral chi-square inversion)."""
     from scipy.optimize import brentq
-    from scipy.stats import chi2, ncx2
+    from scipy.special import chdtr, chndtr
 
     rmsea = math.sqrt(max(stat / (df * n) - 1.0 / (n - 1.0), 0.0))
     tail = (1 - conf) / 2
     hi_end = max(n, stat) + 2 * n
 
     def cdf(ncp):
-        return chi2.cdf(stat, df) if ncp <= 0 else ncx2.cdf(stat, df, ncp)
+        return float(chdtr(df, stat)) if ncp <= 0 else float(chndtr(stat, df, ncp))
 
     upper = 0.0
-    if chi2.cdf(stat, df) > tail:
+    p0 = float(chdtr(df, stat))
+    if p0 > tail:
         try:
-            upper = math.sqrt(brentq(lambda x: cdf(x) - tail, 0.0, hi_end, xtol=1e-12)
+            upper = math.sqrt(brentq(lambda x: cdf(x) - tail, 0.0, hi_end, xtol=1e-10)
                               / (n - 1) / df)
         except ValueError:
             upper = 0.0 if rmsea <= 0 else float("nan")
     lower = 0.0
-    if chi2.cdf(stat, df) > 1 - tail:
+    if p0 > 1 - tail:
         try:
-            lower = math.sqrt(brentq(lambda x: cdf(x) - 1 + tail, 0.0, hi_end, xtol=1e-12)
+            lower = math.sqrt(brentq(lambda x: cdf(x) - 1 + tail, 0.0, hi_end, xtol=1e-10)
                               / (n - 1) / df)
         except ValueError:
             lower = float("nan")
@@ -537,14 +539,16 @@ def _assemble(R: np.ndarray, L0: np.ndarray, info: dict[str, Any], *, rotation: 
         rows["Cumulative Var"] = np.cumsum(vx / vtotal)
         rows["Proportion Explained"] = vx / vx.sum()
         rows["Cumulative Proportion"] = np.cumsum(vx / vx.sum())
-    vacc = pd.DataFrame(rows, index=names).T
-    items = list(items)
+    names_ix = pd.Index(names)
+    vacc = pd.DataFrame(np.array(list(rows.values())), index=pd.Index(list(rows)),
+                        columns=names_ix)
+    items = pd.Index(list(items))  # one Index shared by every field (cheap construction)
     if not rot_conv:
         warnings.warn(f"the {rotation} rotation did not converge", ConvergenceWarning,
                       stacklevel=3)
     return EFAResult(
-        loadings=pd.DataFrame(L, index=items, columns=names),
-        phi=pd.DataFrame(phi_arr, index=names, columns=names),
+        loadings=pd.DataFrame(L, index=items, columns=names_ix),
+        phi=pd.DataFrame(phi_arr, index=names_ix, columns=names_ix),
         communalities=pd.Series(h2, index=items, name="h2"),
         uniquenesses=pd.Series(np.diag(R) - h2, index=items, name="u2"),
         e_values=info["e_values"], values=info["values"], vaccounted=vacc,
@@ -602,8 +606,7 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
     m = item_matrix(data, items=items, min_items=2, what="data")
     m, _info = apply_missing(m, missing)
     if cor == "pearson":
-        sd = np.nanstd(m.values, axis=0)
-        bad = np.flatnonzero(~(sd > 0))
+        bad = np.flatnonzero(~(np.nanmax(m.values, axis=0) > np.nanmin(m.values, axis=0)))
         if bad.size:
             raise DataError(f"item {m.items[bad[0]]!r} is constant (or unanswered); a "
                             "correlation with it is undefined: drop it")

@@ -132,8 +132,10 @@ class PolychoricResult(Result):
 # validation and coding
 
 
-def _codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str) -> None:
-    """Raise a DataError for non-integer codes, too many categories or constant items."""
+def _codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str
+           ) -> tuple[float, np.ndarray]:
+    """Raise a DataError for non-integer codes, too many categories or constant items;
+    return (global minimum, per-item category counts) for the estimator."""
     obs = ~np.isnan(values)
     frac = obs & (values != np.round(values))
     if frac.any():
@@ -162,6 +164,7 @@ def _codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str) -> None:
                 f"categories); treat it as continuous and use Pearson correlations "
                 "(cor='pearson')"
             )
+    return gmin, counts
 
 
 def _category_counts(values: np.ndarray, obs: np.ndarray) -> tuple[float, np.ndarray]:
@@ -199,14 +202,13 @@ def _one_hot_tables(codes: np.ndarray, ncat: int) -> np.ndarray:
     n, k = codes.shape
     # float32 cross-products are exact for counts below 2**24
     dtype = np.float32 if n < 2 ** 24 else np.float64
-    # one scatter: item j's category c goes to column j * (C + 1) + c; missing to a dummy
-    # column C of each item, dropped before the cross-product
-    width = ncat + 1
-    flat = np.where(codes >= 0, codes, ncat) + np.arange(k) * width
-    flat += (np.arange(n) * (k * width))[:, None]
-    onehot = np.zeros((n, k, width), dtype=dtype)
-    onehot.ravel()[flat.ravel()] = 1.0
-    onehot = np.ascontiguousarray(onehot[:, :, :ncat]).reshape(n, k * ncat)
+    # one scatter: row i, item j, category c -> column j * C + c; a missing cell writes a 0
+    # into its own item's first column (which that row cannot otherwise use)
+    obs = codes >= 0
+    flat = np.where(obs, codes, 0) + np.arange(k) * ncat
+    flat += (np.arange(n) * (k * ncat))[:, None]
+    onehot = np.zeros((n, k * ncat), dtype=dtype)
+    onehot.ravel()[flat.ravel()] = obs.ravel()
     tab = (onehot.T @ onehot).astype(np.float64)
     return tab.reshape(k, ncat, k, ncat).transpose(0, 2, 1, 3)
 
@@ -228,26 +230,58 @@ def _cum_thresholds(freq: np.ndarray) -> np.ndarray:
 def _cell_probs(rho: np.ndarray, ra: np.ndarray, cb: np.ndarray, *, density: bool):
     """Cell probabilities (P, C, C) and their derivatives wrt rho for cut grids ra, cb.
 
-    ``ra``, ``cb``: (P, C+1) cut points including -inf and +inf.
+    ``ra``, ``cb``: (P, C+1) cut points including -inf and +inf. When every inner cut point
+    is finite (no unobserved category) only the inner grid needs bivariate probabilities;
+    the borders are 0 and the univariate margins.
     """
-    from psychoval.stats._bvn import bvn_cdf, bvn_pdf
+    from scipy.special import ndtr
 
-    A = ra[:, :, None]
-    B = cb[:, None, :]
+    from psychoval.stats._bvn import _bvnu_finite, bvn_cdf, bvn_pdf
+
+    ia = ra[:, 1:-1]
+    ib = cb[:, 1:-1]
+    npairs, c1 = ia.shape
     R = rho[:, None, None]
-    F = bvn_cdf(A, B, R)
-    pi = F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
-    if not density:
-        return pi, None, None
-    f = bvn_pdf(A, B, R)
+    if np.isfinite(ia).all() and np.isfinite(ib).all():
+        A = ia[:, :, None]
+        B = ib[:, None, :]
+        shape = (npairs, c1, ib.shape[1])
+        a_b = np.broadcast_to(A, shape).ravel()
+        b_b = np.broadcast_to(B, shape).ravel()
+        r_b = np.broadcast_to(R, shape).ravel()
+        inner = _bvnu_finite(-a_b, -b_b, r_b).reshape(shape)
+        F = np.zeros((npairs, c1 + 2, ib.shape[1] + 2))
+        F[:, 1:-1, 1:-1] = inner
+        F[:, -1, 1:-1] = ndtr(ib)
+        F[:, 1:-1, -1] = ndtr(ia)
+        F[:, -1, -1] = 1.0
+        pi = F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
+        if not density:
+            return pi, None, None
+        om = 1.0 - R * R
+        q = (A * A - 2.0 * R * A * B + B * B) / om
+        dens = np.exp(-q / 2.0) / (2.0 * np.pi * np.sqrt(om))
+        gin = dens * (R / om + A * B / om - R * q / om)
+        f = np.zeros_like(F)
+        f[:, 1:-1, 1:-1] = dens
+        g = np.zeros_like(F)
+        g[:, 1:-1, 1:-1] = gin
+    else:
+        A = ra[:, :, None]
+        B = cb[:, None, :]
+        F = bvn_cdf(A, B, R)
+        pi = F[:, 1:, 1:] - F[:, :-1, 1:] - F[:, 1:, :-1] + F[:, :-1, :-1]
+        if not density:
+            return pi, None, None
+        f = bvn_pdf(A, B, R)
+        # derivative of the density wrt rho: f * (rho/(1-r2) + ab/(1-r2) - rho Q/(1-r2)^2)
+        fin = np.isfinite(A) & np.isfinite(B)
+        a0 = np.where(fin, A, 0.0)
+        b0 = np.where(fin, B, 0.0)
+        om = 1.0 - R * R
+        q = (a0 * a0 - 2.0 * R * a0 * b0 + b0 * b0) / om
+        g = f * (R / om + a0 * b0 / om - R * q / om)
     d1 = f[:, 1:, 1:] - f[:, :-1, 1:] - f[:, 1:, :-1] + f[:, :-1, :-1]
-    # derivative of the density wrt rho: f * (rho/(1-r2) + ab/(1-r2) - rho Q/(1-r2)^2)
-    fin = np.isfinite(A) & np.isfinite(B)
-    a0 = np.where(fin, A, 0.0)
-    b0 = np.where(fin, B, 0.0)
-    om = 1.0 - R * R
-    q = (a0 * a0 - 2.0 * R * a0 * b0 + b0 * b0) / om
-    g = f * (R / om + a0 * b0 / om - R * q / om)
     d2 = g[:, 1:, 1:] - g[:, :-1, 1:] - g[:, 1:, :-1] + g[:, :-1, :-1]
     return pi, d1, d2
 
@@ -306,7 +340,9 @@ def _fit_rho(w: np.ndarray, ra: np.ndarray, cb: np.ndarray, start: np.ndarray,
             s = new - rho[idx]
             step[idx] = s
             rho[idx] = new
-            conv = np.abs(s) < tol
+            # Newton converges quadratically: after a Newton step below 1e-7 the remaining
+            # error is ~1e-14, so that step is the last one needed
+            conv = (np.abs(s) < tol) | ((np.abs(s) < 1e-7) & (hess < 0))
             done[idx[conv]] = True
         active = np.flatnonzero(~done)
     return rho, bool(done.all()), it
@@ -425,7 +461,8 @@ class _Poly:
 
 
 def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, kind: str,
-                       correct: float = 0.5, smooth: bool = True) -> _Poly:
+                       correct: float = 0.5, smooth: bool = True,
+                       category_counts: tuple[float, np.ndarray] | None = None) -> _Poly:
     """Core used by polychoric/tetrachoric and efa(cor=...). ``values``: (n, k), NaN missing."""
     n, k = values.shape
     obs = ~np.isnan(values)
@@ -453,7 +490,7 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
             )
     else:
         # lavaan: each item's observed values are its categories
-        gmin, counts = _category_counts(values, obs)
+        gmin, counts = category_counts or _category_counts(values, obs)
         present = counts > 0
         lut = np.cumsum(present, axis=1) - 1  # code of each observed value, per item
         ncat = int(present.sum(axis=1).max())
@@ -561,9 +598,9 @@ def _run(data, kind: str, *, method: str, items, missing: str, correct: float,
     check_choice("method", method, ("psych", "lavaan"))
     m = item_matrix(data, items=items, min_items=2, what="data")
     m, _info = apply_missing(m, missing)
-    _codes(m.values, m.items, m.ids, kind=kind)
+    counts = _codes(m.values, m.items, m.ids, kind=kind)
     core = _polychoric_matrix(m.values, m.items, method=method, kind=kind, correct=correct,
-                              smooth=smooth)
+                              smooth=smooth, category_counts=counts)
     if not core.converged:
         import warnings
 
