@@ -311,3 +311,31 @@ def test_cli_efa(capsys):
     assert out["schema"] == "psychoval.efa/1" and out["dof"] == 12
     assert main(["efa", src, "-f", "3", "--items", "x1", "nope"]) == 3
     assert "'nope' not among the columns" in capsys.readouterr().err
+
+
+def test_missing_policies_and_response_table():
+    bfi = load_data("bfi")[["A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3"]]
+    pair = pv.efa(bfi, n_factors=2)
+    assert pair.n_obs == len(bfi)  # psych: n = nrow under pairwise deletion
+    assert pair.n_pairwise.to_numpy().min() < len(bfi)
+    lw = pv.efa(bfi, n_factors=2, missing="listwise")
+    complete = int(bfi.notna().all(axis=1).sum())
+    assert lw.n_obs == complete and (lw.n_pairwise.to_numpy() == complete).all()
+    with pytest.raises(DataError, match=r"is missing at row"):
+        pv.efa(bfi, n_factors=2, missing="raise")
+    table = pv.read_responses(bfi)
+    via_table = pv.efa(table, n_factors=2)
+    np.testing.assert_allclose(via_table.loadings.to_numpy(), pair.loadings.to_numpy(),
+                               atol=1e-12)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import psychoval.stats._dimensionality as dim
+    import psychoval.stats._efa as efa_mod
+    import psychoval.stats._polychoric as poly
+
+    for mod in (poly, efa_mod, dim):
+        failed, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+        assert failed == 0, mod.__name__
