@@ -339,3 +339,12 @@ def test_docstring_examples():
     for mod in (poly, efa_mod, dim):
         failed, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert failed == 0, mod.__name__
+
+
+def test_parallel_analysis_polychoric_resamples_polychoric():
+    bfi = load_data("bfi")[["A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3"]]
+    res = pv.parallel_analysis(bfi, cor="polychoric", n_iter=3, seed=4)
+    np.testing.assert_allclose(res.pc_values,
+                               np.linalg.eigvalsh(pv.polychoric(bfi).rho.to_numpy())[::-1],
+                               atol=1e-12)
+    assert res.n_factors >= 1 and res.pc_simr is not None

@@ -312,7 +312,6 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
     2
     """
     from psychoval.stats._efa import _fit_fa
-    from psychoval.stats._pearson import pairwise_cor
 
     check_choice("method", method, ("minres", "ml", "uls", "pa"))
     if not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
@@ -335,12 +334,16 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
     res_fa = np.empty((n_iter, p)) if raw is not None else None
     for it in range(n_iter):
         if raw is not None:
-            while True:
+            for _attempt in range(100):
+                # each column resampled on its own, as psych; the same correlation type
                 idx = rng.integers(0, raw.shape[0], size=raw.shape)
                 sample = np.take_along_axis(raw, idx, axis=0)
-                C, _n = pairwise_cor(sample)
-                if np.isfinite(C).all():
+                C = _sample_cor(sample, cor)
+                if C is not None and np.isfinite(C).all():
                     break
+            else:
+                raise DataError("100 resampled data sets in a row gave undefined "
+                                "correlations (constant items); use a matrix input with n_obs")
             res_pc[it] = np.linalg.eigvalsh(C)[::-1]
             res_fa[it] = _fit_fa(C, 1, method).values
         z = rng.standard_normal((int(n), p))
@@ -362,6 +365,20 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
         n_factors=_first_not_above(fa_values, fa_thr),
         n_components=_first_not_above(pc_values, pc_thr), n_iter=int(n_iter),
         quantile=float(quantile), n_obs=int(n), method=method)
+
+
+def _sample_cor(sample: np.ndarray, cor: str) -> np.ndarray | None:
+    """Correlations of a resampled data set, or None when they are undefined."""
+    from psychoval.stats._pearson import pairwise_cor
+
+    if cor == "pearson":
+        return pairwise_cor(sample)[0]
+    from psychoval.exceptions import PsychovalError
+
+    try:
+        return _cor(sample, cor=cor, missing="pairwise", items=None, n_obs=None)[0]
+    except PsychovalError:
+        return None
 
 
 def _raw_values(data, items, missing) -> np.ndarray:
