@@ -31,6 +31,7 @@ from psychoval._results import Result, Summary
 from psychoval.exceptions import (
     ConvergenceWarning,
     DataError,
+    DegenerateDataWarning,
     ImproperSolutionWarning,
     SpecificationError,
 )
@@ -624,6 +625,9 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
         if not core.converged:
             warnings.warn(f"{cor} estimation did not converge for every pair",
                           ConvergenceWarning, stacklevel=3)
+        if core.smoothed:
+            warnings.warn(f"the {cor} matrix was not positive definite and was smoothed "
+                          "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=3)
     n = m.n if n_obs is None else n_obs
     return R, m.items, n, npair
 
@@ -637,15 +641,23 @@ def _check_pairs(npair: np.ndarray, items: Sequence[str]) -> None:
             "common; their correlation cannot be estimated: drop one of them")
 
 
+_MIXED_NCAT = 8  # psych::mixedCor's ncat
+
+
 def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
-    """Mixed correlations: polychoric (tetrachoric) among items with at most 10 integer
-    categories, Pearson among the others and, between the two kinds, the polyserial
-    correlation (psych::polyserial's ad-hoc two-step estimator)."""
+    """Mixed correlations, classified as psych::mixedCor does (at most 8 integer categories =
+    ordinal): polychoric (psych conventions) among ordinal items, Pearson among the others
+    and, between the two kinds, psych::polyserial's ad-hoc two-step estimator.
+
+    Simplification (not checked against psych::mixedCor): psych computes dichotomous pairs
+    with tetrachoric() (0.5 added to empty cells), ordinal-dichotomous pairs with polydi()
+    and continuous-dichotomous pairs with biserial(); here every ordinal pair, binary or not,
+    is a polychoric correlation and every continuous-ordinal pair a polyserial one."""
     from scipy.special import ndtri
     from scipy.stats import norm
 
     from psychoval.stats._pearson import pairwise_cor
-    from psychoval.stats._polychoric import MAX_CATEGORIES, _polychoric_matrix
+    from psychoval.stats._polychoric import _polychoric_matrix
 
     x = m.values
     obs = ~np.isnan(x)
@@ -654,7 +666,7 @@ def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
     for j in range(k):
         col = x[obs[:, j], j]
         cats = np.unique(col)
-        ordinal[j] = bool(np.all(cats == np.round(cats)) and cats.size <= MAX_CATEGORIES)
+        ordinal[j] = bool(np.all(cats == np.round(cats)) and cats.size <= _MIXED_NCAT)
     R, npair_i = pairwise_cor(x)
     npair = npair_i.astype(float)
     _check_pairs(npair, m.items)
@@ -671,13 +683,16 @@ def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
         sd_ord = np.nanstd(x[:, j], ddof=1)
         for i in np.flatnonzero(~ordinal):
             both = obs[:, i] & obs[:, j]
-            nb = both.sum()
             r = np.corrcoef(x[both, i], x[both, j])[0, 1]
-            rho = r * math.sqrt((nb - 1) / nb) * sd_ord / dens
-            R[i, j] = R[j, i] = rho
+            n_cases = x.shape[0]  # psych: all rows
+            rho = r * math.sqrt((n_cases - 1) / n_cases) * sd_ord / dens
+            R[i, j] = R[j, i] = min(max(rho, -1.0), 1.0)
     from psychoval.stats._polychoric import smooth_correlation
 
-    R = smooth_correlation(R)[0]
+    R, smoothed = smooth_correlation(R)
+    if smoothed:
+        warnings.warn("the mixed correlation matrix was not positive definite and was smoothed "
+                      "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=4)
     return R, npair
 
 

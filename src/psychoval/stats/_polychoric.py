@@ -535,7 +535,7 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
         rho_p, iters = _brent_rho(wp, ra, cb)
         converged = True
     else:
-        start = _start_values(w, ncat)
+        start = _start_values(w, ncat, ra, cb)
         rho_p, converged, iters = _fit_rho(w, ra, cb, start)
     rho = np.eye(k)
     rho[iu, ju] = rho_p
@@ -573,8 +573,10 @@ def _local_cuts(marg: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
                           axis=1)
 
 
-def _start_values(w: np.ndarray, ncat: int) -> np.ndarray:
-    """Pearson correlation of the category codes in each table (a good Newton start)."""
+def _start_values(w: np.ndarray, ncat: int, ra: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Newton start: the Pearson correlation of the category codes, disattenuated by each
+    item's correlation with its latent variable, corr(X, Z) = sum(phi(tau)) / sd(X) for unit
+    steps between codes (the first-order relation r_XY = rho c_X c_Y)."""
     v = np.arange(ncat, dtype=float)
     tot = w.sum(axis=(1, 2))
     pr = w.sum(axis=2) / tot[:, None]
@@ -584,9 +586,18 @@ def _start_values(w: np.ndarray, ncat: int) -> np.ndarray:
     vr = pr @ (v * v) - mr * mr
     vc = pc @ (v * v) - mc * mc
     exy = np.einsum("pab,a,b->p", w, v, v) / tot
+    inner_a = ra[:, 1:-1]
+    inner_b = cb[:, 1:-1]
+    fa = np.where(np.isfinite(inner_a), inner_a, 0.0)
+    fb = np.where(np.isfinite(inner_b), inner_b, 0.0)
+    phi_a = np.where(np.isfinite(inner_a), np.exp(-0.5 * fa * fa), 0.0)
+    phi_b = np.where(np.isfinite(inner_b), np.exp(-0.5 * fb * fb), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (exy - mr * mc) / np.sqrt(vr * vc)
-    return np.nan_to_num(r)
+        ca = phi_a.sum(axis=1) / np.sqrt(2 * np.pi) / np.sqrt(vr)
+        cb_ = phi_b.sum(axis=1) / np.sqrt(2 * np.pi) / np.sqrt(vc)
+        rho0 = r / (ca * cb_)
+    return np.clip(np.nan_to_num(rho0), -0.95, 0.95)
 
 
 # ----------------------------------------------------------------------------------------
