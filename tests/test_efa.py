@@ -317,7 +317,7 @@ def test_missing_policies_and_response_table():
     bfi = load_data("bfi")[["A1", "A2", "A3", "A4", "A5", "C1", "C2", "C3"]]
     pair = pv.efa(bfi, n_factors=2)
     assert pair.n_obs == len(bfi)  # psych: n = nrow under pairwise deletion
-    assert pair.n_pairwise.to_numpy().min() < len(bfi)
+    assert pair.min_pairwise_n == pair.n_pairwise.to_numpy().min() < len(bfi)
     lw = pv.efa(bfi, n_factors=2, missing="listwise")
     complete = int(bfi.notna().all(axis=1).sum())
     assert lw.n_obs == complete and (lw.n_pairwise.to_numpy() == complete).all()

@@ -438,6 +438,11 @@ class EFAResult(Result):
         return self.loadings @ self.phi
 
     @property
+    def min_pairwise_n(self) -> int | None:
+        """Smallest pairwise n behind the correlations (None for a matrix input)."""
+        return None if self.n_pairwise is None else int(self.n_pairwise.to_numpy().min())
+
+    @property
     def admissible(self) -> bool:
         return not self.heywood
 
