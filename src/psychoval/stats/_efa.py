@@ -650,54 +650,73 @@ _MIXED_NCAT = 8  # psych::mixedCor's ncat
 
 
 def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
-    """Mixed correlations, classified as psych::mixedCor does (at most 8 integer categories =
-    ordinal): polychoric (psych conventions) among ordinal items, Pearson among the others
-    and, between the two kinds, psych::polyserial's ad-hoc two-step estimator.
-
-    Simplification (not checked against psych::mixedCor): psych computes dichotomous pairs
-    with tetrachoric() (0.5 added to empty cells), ordinal-dichotomous pairs with polydi()
-    and continuous-dichotomous pairs with biserial(); here every ordinal pair, binary or not,
-    is a polychoric correlation and every continuous-ordinal pair a polyserial one."""
+    """psych::mixedCor (2.2.9): items with 2 distinct values are dichotomous, 3 to 8
+    polytomous, more continuous. Pearson among continuous items, polychoric among polytomous
+    ones, tetrachoric among dichotomous ones (psych conventions, each block smoothed as
+    psych does), polyserial (psych's ad-hoc estimator) continuous x polytomous, biserial
+    continuous x dichotomous, polydi polytomous x dichotomous. The combined matrix is not
+    smoothed (psych does not)."""
     from scipy.special import ndtri
-    from scipy.stats import norm
 
     from psychoval.stats._pearson import pairwise_cor
-    from psychoval.stats._polychoric import _polychoric_matrix
+    from psychoval.stats._polychoric import _polychoric_matrix, _polydi
 
     x = m.values
     obs = ~np.isnan(x)
-    k = x.shape[1]
-    ordinal = np.zeros(k, dtype=bool)
-    for j in range(k):
+    n, k = x.shape
+    nvals = np.array([np.unique(x[obs[:, j], j]).size for j in range(k)])
+    integer = np.array([bool(np.all(x[obs[:, j], j] == np.round(x[obs[:, j], j])))
+                        for j in range(k)])
+    dic = np.flatnonzero((nvals == 2) & integer)
+    pol = np.flatnonzero((nvals > 2) & (nvals <= _MIXED_NCAT) & integer)
+    con = np.flatnonzero(~np.isin(np.arange(k), np.concatenate([dic, pol])))
+    for j in pol:
         col = x[obs[:, j], j]
-        cats = np.unique(col)
-        ordinal[j] = bool(np.all(cats == np.round(cats)) and cats.size <= _MIXED_NCAT)
+        if nvals[j] != col.max() - col.min() + 1:
+            raise DataError(
+                f"item {m.items[j]!r} has {nvals[j]} distinct values between {col.min():g} "
+                f"and {col.max():g}: an unobserved category inside its range (psych::mixedCor "
+                "stops here); recode it to consecutive codes")
     R, npair_i = pairwise_cor(x)
     npair = npair_i.astype(float)
     _check_pairs(npair, m.items)
-    oi = np.flatnonzero(ordinal)
-    if oi.size >= 2:
-        core = _polychoric_matrix(x[:, oi], [m.items[j] for j in oi], method="psych",
-                                  kind="polychoric", smooth=False)
-        R[np.ix_(oi, oi)] = core.rho
-    for j in oi:
-        col = x[obs[:, j], j]
-        cats, counts = np.unique(col, return_counts=True)
-        tau = ndtri(np.cumsum(counts)[:-1] / counts.sum())
-        dens = norm.pdf(tau).sum()
-        sd_ord = np.nanstd(x[:, j], ddof=1)
-        for i in np.flatnonzero(~ordinal):
-            both = obs[:, i] & obs[:, j]
-            r = np.corrcoef(x[both, i], x[both, j])[0, 1]
-            n_cases = x.shape[0]  # psych: all rows
-            rho = r * math.sqrt((n_cases - 1) / n_cases) * sd_ord / dens
-            R[i, j] = R[j, i] = min(max(rho, -1.0), 1.0)
-    from psychoval.stats._polychoric import smooth_correlation
-
-    R, smoothed = smooth_correlation(R)
-    if smoothed:
-        warnings.warn("the mixed correlation matrix was not positive definite and was smoothed "
-                      "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=4)
+    if pol.size >= 2:
+        R[np.ix_(pol, pol)] = _polychoric_matrix(x[:, pol], [m.items[j] for j in pol],
+                                                 method="psych", kind="polychoric").rho
+    if dic.size >= 2:
+        R[np.ix_(dic, dic)] = _polychoric_matrix(x[:, dic], [m.items[j] for j in dic],
+                                                 method="psych", kind="tetrachoric").rho
+    if pol.size and dic.size:
+        rpd = _polydi(x[:, pol], x[:, dic])
+        R[np.ix_(pol, dic)] = rpd
+        R[np.ix_(dic, pol)] = rpd.T
+    if con.size and pol.size:
+        # psych::polyserial: thresholds on the polytomous items' global range
+        yp = x[:, pol]
+        lo, hi = np.nanmin(yp), np.nanmax(yp)
+        cats = np.arange(lo, hi + 1)
+        for jj, j in enumerate(pol):
+            col = yp[obs[:, j], jj]
+            freq = (col[:, None] == cats[None, :]).sum(axis=0) / col.size
+            with np.errstate(divide="ignore"):
+                tau = ndtri(np.clip(np.cumsum(freq)[:-1], 0.0, 1.0))
+            stau = np.where(np.isfinite(tau), np.exp(-0.5 * np.where(np.isfinite(tau), tau, 0)
+                                                      ** 2) / math.sqrt(2 * math.pi), 0).sum()
+            sdy = np.nanstd(x[:, j], ddof=1)
+            for i in con:
+                rps = R[i, j] * math.sqrt((n - 1) / n) * sdy / stau
+                R[i, j] = R[j, i] = min(max(rps, -1.0), 1.0)
+    if con.size and dic.size:
+        for j in dic:
+            for i in con:
+                both = obs[:, i] & obs[:, j]
+                xi, yj = x[both, i], x[both, j]
+                levels = np.unique(yj)
+                p_hi = float(np.mean(yj == levels[1]))
+                zp = math.exp(-0.5 * float(ndtri(p_hi)) ** 2) / math.sqrt(2 * math.pi)
+                r = ((xi[yj == levels[1]].mean() - xi[yj == levels[0]].mean())
+                     * p_hi * (1 - p_hi) / (zp * np.std(xi, ddof=1)))
+                R[i, j] = R[j, i] = min(max(r, -1.0), 1.0)
     return R, npair
 
 

@@ -517,17 +517,7 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
         imax = np.nanmax(codes_f, axis=0)
         if imax.min() != imax.max():
             global_thr = False
-            tot = w.sum(axis=(1, 2))
-            w = w / tot[:, None, None]
-            rows_nz = w.sum(axis=2) > 0
-            cols_nz = w.sum(axis=1) > 0
-            inside = rows_nz[:, :, None] & cols_nz[:, None, :]
-            if correct > 0:
-                empty = inside & (w == 0)
-                corrected = int(empty.sum())
-                w = np.where(empty, (correct / tot)[:, None, None], w)
-            ra = _local_cuts(w.sum(axis=2), rows_nz)
-            cb = _local_cuts(w.sum(axis=1), cols_nz)
+            w, ra, cb, corrected = _local_mode(w, correct)
     if method == "psych":
         # psych's objective on proportions (polychoric) or counts (tetrachoric), minimised
         # by R's optimize() exactly as psych does
@@ -553,6 +543,65 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
         n_obs = n
     return _Poly(rho, tau, npair.astype(np.int64), n_obs, global_thr, corrected, smoothed,
                  converged, iters)
+
+
+def _local_mode(w: np.ndarray, correct: float):
+    """psych's per-pair ("global = FALSE") tables: proportions, empty rows/columns dropped,
+    ``correct / n`` added to the empty cells left, thresholds from the corrected margins.
+    Returns (weights, row cuts, column cuts, number of corrected cells)."""
+    tot = w.sum(axis=(1, 2))
+    w = w / tot[:, None, None]
+    rows_nz = w.sum(axis=2) > 0
+    cols_nz = w.sum(axis=1) > 0
+    inside = rows_nz[:, :, None] & cols_nz[:, None, :]
+    corrected = 0
+    if correct > 0:
+        empty = inside & (w == 0)
+        corrected = int(empty.sum())
+        w = np.where(empty, (correct / tot)[:, None, None], w)
+    return (w, _local_cuts(w.sum(axis=2), rows_nz), _local_cuts(w.sum(axis=1), cols_nz),
+            corrected)
+
+
+def _polydi(p: np.ndarray, d: np.ndarray, correct: float = 0.5) -> np.ndarray:
+    """psych::polydi: polychoric correlations between polytomous items ``p`` (n, np) and
+    dichotomous items ``d`` (n, nd), as psych computes them (each item's marginal
+    thresholds on the polytomous items' global range, R's optimize()); (np, nd)."""
+    from scipy.special import ndtri
+
+    n, n_p = p.shape
+    n_d = d.shape[1]
+    nvalues = int(np.nanmax(p) - np.nanmin(p)) + 1
+    pc = p - np.nanmin(p, axis=0)  # psych shifts each polytomous item by its own minimum
+    dc = d - np.nanmin(d, axis=0)
+    pmax = np.nanmax(pc, axis=0)
+    global_thr = pmax.min() == pmax.max()
+    op = np.zeros((n, n_p, nvalues))
+    od = np.zeros((n, n_d, 2))
+    obs_p = ~np.isnan(pc)
+    obs_d = ~np.isnan(dc)
+    r, c = np.nonzero(obs_p)
+    op[r, c, pc[r, c].astype(np.int64)] = 1.0
+    r, c = np.nonzero(obs_d)
+    od[r, c, dc[r, c].astype(np.int64)] = 1.0
+    tab = op.reshape(n, -1).T @ od.reshape(n, -1)  # (np * C, nd * 2)
+    w = tab.reshape(n_p, nvalues, n_d, 2).transpose(0, 2, 1, 3).reshape(n_p * n_d, nvalues, 2)
+    pfreq = op.sum(axis=0)  # (np, C)
+    with np.errstate(divide="ignore"):
+        taup = ndtri(np.clip(np.cumsum(pfreq, axis=1)[:, :-1] / pfreq.sum(axis=1)[:, None],
+                             0.0, 1.0))
+        dfreq = od.sum(axis=0)
+        taud = ndtri(dfreq[:, 0] / dfreq.sum(axis=1))
+    ii, jj = np.divmod(np.arange(n_p * n_d), n_d)
+    if global_thr:
+        ra = np.concatenate([np.full((n_p, 1), -np.inf), taup, np.full((n_p, 1), np.inf)],
+                            axis=1)[ii]
+        cb = np.column_stack([np.full(n_d, -np.inf), taud, np.full(n_d, np.inf)])[jj]
+        w = w / w.sum(axis=(1, 2))[:, None, None]
+    else:
+        w, ra, cb, _c = _local_mode(w, correct)
+    rho, _it = _brent_rho(w, ra, cb)
+    return rho.reshape(n_p, n_d)
 
 
 def _local_cuts(marg: np.ndarray, nonzero: np.ndarray) -> np.ndarray:

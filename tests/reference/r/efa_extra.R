@@ -86,6 +86,23 @@ for (nm in c("d_mid", "d_top")) {
       list(cor = mat(lavInspect(fit, "sampstat")$cov), th = vec(lavInspect(fit, "sampstat")$th, names(lavInspect(fit, "sampstat")$th))))
 }
 
+# mixed correlations (psych::mixedCor: Pearson, polychoric, tetrachoric, polyserial, biserial,
+# polydi) on bfi columns of every kind; and fa(cor = "mixed")
+setup_mixed <- 'mx <- bfi[1:1000, c("A1","A2","A3","C1","gender","age","education")]; mx$C1 <- as.integer(mx$C1 > 3); mx_eq <- mx[, c("A1","A2","A3","C1","gender","age")]'
+mx <- bfi[1:1000, c("A1", "A2", "A3", "C1", "gender", "age", "education")]
+mx$C1 <- as.integer(mx$C1 > 3)
+mx_eq <- mx[, c("A1", "A2", "A3", "C1", "gender", "age")]
+for (nm in c("mx", "mx_eq")) {
+  d <- get(nm)
+  m <- suppressWarnings(psych::mixedCor(d))
+  add(sprintf("mixedCor.%s", nm), sprintf("psych::mixedCor(%s)", nm),
+      list(setup = setup_mixed, data = nm, items = names(d)), list(rho = mat(m$rho)))
+}
+f <- suppressWarnings(psych::fa(mx_eq, nfactors = 2, fm = "minres", rotate = "oblimin", cor = "mixed"))
+add("mx_eq.fa.2f.mixed", 'psych::fa(mx_eq, nfactors = 2, fm = "minres", rotate = "oblimin", cor = "mixed")',
+    list(setup = setup_mixed, data = "mx_eq", items = names(mx_eq), nfactors = 2, fm = "minres", rotate = "oblimin", cor = "mixed"),
+    fa_values(f))
+
 out <- list(dataset = "efa_extra", description = "Extra psych/lavaan references for issue 4",
   software = list(R = R.version.string, packages = list(psych = as.character(packageVersion("psych")),
     GPArotation = as.character(packageVersion("GPArotation")), lavaan = as.character(packageVersion("lavaan")))),
