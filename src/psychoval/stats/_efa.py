@@ -748,8 +748,8 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
         geomin delta .01), iterated to convergence.
     cor : {"pearson", "polychoric", "tetrachoric", "mixed"}
         Correlations of raw data: Pearson (pairwise complete), :func:`polychoric` /
-        :func:`tetrachoric` (psych conventions), or mixed (polychoric among ordinal items,
-        Pearson among continuous ones, polyserial between them).
+        :func:`tetrachoric` (psych conventions), or ``psych::mixedCor`` (dichotomous,
+        polytomous and continuous items, each pair by its kind).
     missing : {"pairwise", "listwise", "raise"}
         Pairwise (psych's default): n = all rows, pairwise n weights chi and RMSR as psych.
     n_starts : int
@@ -800,15 +800,13 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
     Examples
     --------
     >>> import numpy as np, psychoval as pv
-    >>> rng = np.random.default_rng(0)
-    >>> f = rng.standard_normal((500, 2))
-    >>> lam = np.kron(np.eye(2), np.full((3, 1), .7))
-    >>> x = f @ lam.T + rng.standard_normal((500, 6)) * .7
-    >>> res = pv.efa(x, n_factors=2, rotation="varimax")  # psych::fa(x, 2, rotate="varimax")
-    >>> res.loadings.shape
-    (6, 2)
-    >>> bool(res.converged)
-    True
+    >>> r = np.array([[1, .56, .48, .40], [.56, 1, .42, .35],
+    ...               [.48, .42, 1, .30], [.40, .35, .30, 1]])
+    >>> res = pv.efa(r, n_factors=1, n_obs=200)  # psych::fa(r, 1, n.obs = 200)
+    >>> [round(float(v), 3) for v in res.loadings.iloc[:, 0]]  # psych: .800 .700 .600 .500
+    [0.8, 0.7, 0.6, 0.5]
+    >>> bool(res.converged), res.dof
+    (True, 2)
     """
     check_choice("method", method, METHODS)
     if rotation is not None:
