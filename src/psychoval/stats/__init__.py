@@ -4,7 +4,7 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 """
 
 # correlation / EFA / dimensionality (issue 4)
-from psychoval.stats._dimensionality import (  # noqa: E402
+from psychoval.stats._dimensionality import (
     BartlettResult,
     KMOResult,
     ParallelAnalysisResult,
@@ -14,8 +14,8 @@ from psychoval.stats._dimensionality import (  # noqa: E402
     parallel_analysis,
     schmid_leiman,
 )
-from psychoval.stats._efa import EFAResult, efa  # noqa: E402
-from psychoval.stats._polychoric import PolychoricResult, polychoric, tetrachoric  # noqa: E402
+from psychoval.stats._efa import EFAResult, efa
+from psychoval.stats._polychoric import PolychoricResult, polychoric, tetrachoric
 
 # reliability (issue 5)
 
