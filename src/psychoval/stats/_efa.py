@@ -134,7 +134,8 @@ def _fd_hess(fun, psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
 
 
 def _newton_box(fun, hess, x0: np.ndarray, lo: float, hi: float, S: np.ndarray, nf: int,
-                *, tol: float = 1e-10, max_iter: int = 200) -> tuple[np.ndarray, float, bool, int]:
+                *, tol: float = 1e-10, max_iter: int = 200, max_step: float = 0.1
+                ) -> tuple[np.ndarray, float, bool, int]:
     """Projected Newton for min fun(x) on lo <= x <= hi (fun returns value and gradient).
 
     Variables at a bound with the gradient pushing outwards are held; the Newton system on
@@ -158,6 +159,13 @@ def _newton_box(fun, hess, x0: np.ndarray, lo: float, hi: float, S: np.ndarray, 
         aw = np.maximum(aw, 1e-10 * max(aw.max(), 1e-300))
         d = np.zeros_like(x)
         d[free] = -U @ ((U.T @ g[free]) / aw)
+        # a capped step stays in the start's basin, as psych's L-BFGS-B does: with several
+        # local optima (over-factoring, Heywood cases) an uncapped Newton step can jump to
+        # another one (a stress test of 300 fits found a worse optimum 6 times uncapped, 2
+        # times capped, against L-BFGS-B from the same start)
+        big = np.abs(d).max()
+        if big > max_step:
+            d *= max_step / big
         t = 1.0
         while True:
             xn = np.clip(x + t * d, lo, hi)
