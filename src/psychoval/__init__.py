@@ -34,6 +34,13 @@ _API: dict[str, str] = {
     "check_data": "psychoval.stats",
     "DataQualityReport": "psychoval.stats",
     # correlation / EFA / dimensionality (issue 4)
+    "polychoric": "psychoval.stats",
+    "tetrachoric": "psychoval.stats",
+    "efa": "psychoval.stats",
+    "kmo": "psychoval.stats",
+    "bartlett": "psychoval.stats",
+    "parallel_analysis": "psychoval.stats",
+    "schmid_leiman": "psychoval.stats",
     # reliability (issue 5)
     # rater agreement (issue 6)
     # CFA (issues 7, 8)

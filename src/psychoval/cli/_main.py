@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # check (issue 3)
     "check": ("psychoval.cli._check", "data-quality report of a response file"),
     # efa (issue 4)
+    "efa": ("psychoval.cli._efa", "exploratory factor analysis (psych::fa conventions)"),
     # alpha, omega (issue 5)
     # raters (issue 6)
     # cfa (issue 7)
