@@ -31,6 +31,19 @@ _API: dict[str, str] = {
     # framework & scoring (issue 3)
     # correlation / EFA / dimensionality (issue 4)
     # reliability (issue 5)
+    "alpha": "psychoval.stats",
+    "AlphaResult": "psychoval.stats",
+    "kr20": "psychoval.stats",
+    "kr21": "psychoval.stats",
+    "KRResult": "psychoval.stats",
+    "sem_score": "psychoval.stats",
+    "SEMResult": "psychoval.stats",
+    "split_half": "psychoval.stats",
+    "SplitHalfResult": "psychoval.stats",
+    "guttman": "psychoval.stats",
+    "GuttmanResult": "psychoval.stats",
+    "score_items": "psychoval.stats",
+    "ScoreItemsResult": "psychoval.stats",
     # rater agreement (issue 6)
     # CFA (issues 7, 8)
     # item analysis (issue 9)

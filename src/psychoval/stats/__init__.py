@@ -6,6 +6,15 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 # correlation / EFA / dimensionality (issue 4)
 
 # reliability (issue 5)
+from psychoval.stats._alpha import AlphaResult, alpha  # noqa: E402
+#from psychoval.stats._guttman import GuttmanResult, guttman  # noqa: E402
+#from psychoval.stats._kr import KRResult, SEMResult, kr20, kr21, sem_score  # noqa: E402
+#from psychoval.stats._scores import ScoreItemsResult, score_items  # noqa: E402
+#from psychoval.stats._split_half import SplitHalfResult, split_half  # noqa: E402
+
+_RELIABILITY = ["alpha", "AlphaResult", "kr20", "kr21", "KRResult", "sem_score", "SEMResult",
+                "split_half", "SplitHalfResult", "guttman", "GuttmanResult", "score_items",
+                "ScoreItemsResult"]
 
 # rater agreement (issue 6)
 
@@ -14,4 +23,5 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 # item analysis (issue 9)
 
 __all__: list[str] = []  # each area extends this list below its imports
+__all__ += _RELIABILITY  # reliability (issue 5)
 
