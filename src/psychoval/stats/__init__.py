@@ -9,7 +9,7 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 from psychoval.stats._alpha import AlphaResult, alpha  # noqa: E402
 from psychoval.stats._guttman import GuttmanResult, guttman  # noqa: E402
 #from psychoval.stats._kr import KRResult, SEMResult, kr20, kr21, sem_score  # noqa: E402
-#from psychoval.stats._scores import ScoreItemsResult, score_items  # noqa: E402
+from psychoval.stats._scores import ScoreItemsResult, score_items  # noqa: E402
 from psychoval.stats._split_half import SplitHalfResult, split_half  # noqa: E402
 
 _RELIABILITY = ["alpha", "AlphaResult", "kr20", "kr21", "KRResult", "sem_score", "SEMResult",
