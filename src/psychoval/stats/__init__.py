@@ -6,11 +6,11 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.validate`
 # correlation / EFA / dimensionality (issue 4)
 
 # reliability (issue 5)
-from psychoval.stats._alpha import AlphaResult, alpha  # noqa: E402
-from psychoval.stats._guttman import GuttmanResult, guttman  # noqa: E402
-#from psychoval.stats._kr import KRResult, SEMResult, kr20, kr21, sem_score  # noqa: E402
-from psychoval.stats._scores import ScoreItemsResult, score_items  # noqa: E402
-from psychoval.stats._split_half import SplitHalfResult, split_half  # noqa: E402
+from psychoval.stats._alpha import AlphaResult, alpha  # noqa: F401
+from psychoval.stats._guttman import GuttmanResult, guttman  # noqa: F401
+from psychoval.stats._kr import KRResult, SEMResult, kr20, kr21, sem_score  # noqa: F401
+from psychoval.stats._scores import ScoreItemsResult, score_items  # noqa: F401
+from psychoval.stats._split_half import SplitHalfResult, split_half  # noqa: F401
 
 _RELIABILITY = ["alpha", "AlphaResult", "kr20", "kr21", "KRResult", "sem_score", "SEMResult",
                 "split_half", "SplitHalfResult", "guttman", "GuttmanResult", "score_items",

@@ -469,10 +469,10 @@ def alpha(
     >>> import numpy as np, psychoval as pv
     >>> x = np.array([[1, 2, 2], [2, 3, 3], [3, 3, 4], [4, 5, 4], [5, 4, 5]])
     >>> res = pv.alpha(x)
-    >>> round(res.raw_alpha, 6)   # psych::alpha(x)$total$raw_alpha
-    0.948718
-    >>> round(res.ci_lower, 4), round(res.ci_upper, 4)   # psych::alpha(x)$feldt
-    (0.7825, 0.9944)
+    >>> round(res.raw_alpha, 6)   # psych::alpha(as.data.frame(x))$total$raw_alpha
+    0.933333
+    >>> round(res.ci_lower, 6), round(res.ci_upper, 6)   # psych::alpha(as.data.frame(x))$feldt
+    (0.663158, 0.992576)
     """
     check_choice("ci_method", ci_method, CI_METHODS)
     cl = check_confidence_level(confidence_level)

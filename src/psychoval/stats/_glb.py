@@ -68,12 +68,17 @@ def _minres_unrotated(r: np.ndarray, nf: int, fit: str = "psych") -> tuple[np.nd
                        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxcor": 20})
         psi = res.x
     lam = _loadings(r, psi, nf, 100 * _EPS)
-    return lam, bool(res.success)
+    # projected gradient at the bounds: zero at a (bounded) stationary point
+    g = grad(psi)
+    g = np.where((psi <= 0.005 + 1e-12) & (g > 0), 0.0, g)
+    g = np.where((psi >= upper - 1e-12) & (g < 0), 0.0, g)
+    return lam, bool(res.success) or float(np.abs(g).max()) < 1e-4
 
 
 @dataclasses.dataclass(frozen=True)
 class GLB:
     glb: float
+    improper: bool
     communality: np.ndarray
     n_factors: int
     converged: bool
@@ -102,5 +107,6 @@ def glb_fa(r: np.ndarray, *, zero_tol: float = 1e-8, fit: str = "psych") -> GLB:
     h2 = np.einsum("ij,ij->i", lam, lam)
     rr = r.copy()
     rr[np.diag_indices_from(rr)] = h2
-    return GLB(glb=float(rr.sum() / r.sum()), communality=h2, n_factors=nf,
+    return GLB(glb=float(rr.sum() / r.sum()), improper=bool((h2 > 1.0).any()),
+               communality=h2, n_factors=nf,
                converged=ok1 and ok)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning, DataError
+from psychoval.exceptions import ConvergenceWarning, DataError, ImproperSolutionWarning
 from psychoval.stats._glb import glb_fa
 from psychoval.stats._rel_common import pairwise_pearson, prepare, psych_smc
 from psychoval.stats._split_half import ENUMERATIONS, split_half_core
@@ -48,6 +48,7 @@ class GuttmanResult(Result):
     glb_n_factors: int
     glb_communality: np.ndarray
     glb_converged: bool
+    glb_improper: bool
     split_method: str
     n_splits: int
     items: tuple[str, ...]
@@ -146,6 +147,8 @@ def guttman(
     -----
     ConvergenceWarning
         The minres fit behind glb did not converge (glb is still returned).
+    ImproperSolutionWarning
+        That fit has a communality above 1 (glb is still returned, ``glb_improper`` True).
 
     Notes
     -----
@@ -168,10 +171,11 @@ def guttman(
     Examples
     --------
     >>> import numpy as np, psychoval as pv
-    >>> x = np.array([[1, 2, 2, 1], [2, 3, 3, 2], [3, 3, 4, 4], [4, 5, 4, 3], [5, 4, 5, 5]])
+    >>> x = np.array([[5, 5, 5, 5], [1, 1, 1, 1], [4, 3, 3, 5], [3, 2, 2, 3], [4, 2, 2, 3],
+    ...               [2, 3, 3, 3], [1, 2, 1, 2], [2, 1, 3, 3], [2, 1, 2, 2], [5, 5, 5, 5]])
     >>> res = pv.guttman(x)
-    >>> round(res.lambda_2, 6)   # psych::guttman(x)$lambda.2
-    0.952645
+    >>> round(res.lambda_2, 6), round(res.glb, 6)  # psych::guttman(as.data.frame(x))[c("lambda.2", "glb")]
+    (0.956578, 0.95662)
     """
     check_choice("enumeration", enumeration, ENUMERATIONS)
     check_choice("glb_fit", glb_fit, ("psych", "tight"))
@@ -208,13 +212,17 @@ def guttman(
     if not g.converged:
         warnings.warn("the minres fit behind glb did not converge; glb may be inaccurate",
                       ConvergenceWarning, stacklevel=2)
+    if g.improper:
+        warnings.warn("the factor fit behind glb has a communality above 1 (ultra-Heywood "
+                      "case); glb is not a proper bound here", ImproperSolutionWarning,
+                      stacklevel=2)
     mu = tenberge(r)
     return GuttmanResult(
         lambda_1=l1, lambda_2=l2, lambda_3=l3, lambda_4=core.max_split, lambda_5=l5,
         lambda_5p=l5p, lambda_6=l6, alpha_pc=float(alpha_pc), glb=g.glb, tenberge_mu0=mu[0],
         tenberge_mu1=mu[1], tenberge_mu2=mu[2], tenberge_mu3=mu[3], r_pc=float(r_pc),
         beta_pc=float(beta_pc), beta=max(core.min_split, 0.0), glb_n_factors=g.n_factors,
-        glb_communality=g.communality, glb_converged=g.converged, split_method=core.method,
+        glb_communality=g.communality, glb_converged=g.converged, glb_improper=g.improper, split_method=core.method,
         n_splits=core.n_splits, items=m.items, reverse=rev, n_obs=m.n, missing=info.policy,
         min_pairwise_n=int(npair.min()),
     )

@@ -152,8 +152,8 @@ def score_items(
     >>> import pandas as pd, psychoval as pv
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 3, 3, 5, 4], "c": [2, 3, 4, 4, 5]})
     >>> res = pv.score_items(df, {"all": ["a", "b", "c"]})
-    >>> round(float(res.alpha["all"]), 6)   # psych::scoreItems(list(all = c("a","b","c")), df)
-    0.948718
+    >>> round(float(res.alpha["all"]), 6)   # psych::scoreItems(list(all = c("a","b","c")), df)$alpha
+    0.933333
     """
     check_choice("impute", impute, ("none", "median", "mean"))
     if not isinstance(keys, Mapping) or not keys:

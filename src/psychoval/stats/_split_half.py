@@ -275,10 +275,11 @@ def split_half(
     Examples
     --------
     >>> import numpy as np, psychoval as pv
-    >>> x = np.array([[1, 2, 2, 1], [2, 3, 3, 2], [3, 3, 4, 4], [4, 5, 4, 3], [5, 4, 5, 5]])
+    >>> x = np.array([[5, 5, 5, 5], [1, 1, 1, 1], [4, 3, 3, 5], [3, 2, 2, 3], [4, 2, 2, 3],
+    ...               [2, 3, 3, 3], [1, 2, 1, 2], [2, 1, 3, 3], [2, 1, 2, 2], [5, 5, 5, 5]])
     >>> res = pv.split_half(x)
-    >>> round(res.max_split, 6)   # psych::splitHalf(x)$maxrb
-    0.97561
+    >>> round(res.max_split, 6)   # psych::splitHalf(as.data.frame(x))$maxrb
+    0.968195
     """
     check_choice("enumeration", enumeration, ENUMERATIONS)
     for name, val, least in (("max_exhaustive", max_exhaustive, 2), ("n_sample", n_sample, 1)):
