@@ -518,10 +518,11 @@ def alpha(
     r = c / np.outer(sd_items, sd_items)
     np.fill_diagonal(r, 1.0)
     sum_r = r.sum()
-    std_r = r.sum(axis=0) / math.sqrt(sum_r)
     rc = r.copy()
     np.fill_diagonal(rc, psych_smc(r))
-    r_cor = rc.sum(axis=0) / math.sqrt(rc.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):  # NaN, as psych, if a sum is < 0
+        std_r = r.sum(axis=0) / np.sqrt(sum_r)
+        r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
     colsum_c = c.sum(axis=0)
     sum_c = c.sum()
     diag_c = np.diag(c)
@@ -530,7 +531,7 @@ def alpha(
     if obs is None:
         # total = mean of the k items: its moments follow from C exactly
         mean_t = float(mom.means.mean())
-        sd_t = math.sqrt(sum_c) / k
+        sd_t = float(np.sqrt(sum_c)) / k if sum_c >= 0 else math.nan
         raw_r = colsum_c / np.sqrt(diag_c * sum_c)
         item_sd = sd_items
     else:
