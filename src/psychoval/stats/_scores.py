@@ -221,11 +221,13 @@ def score_items(
         float(np.median(r_items[np.ix_(kmat[:, s] > 0, kmat[:, s] > 0)][
             np.tril_indices(int(num[s]), -1)])) if num[s] > 1 else math.nan
         for s in range(len(scales))])
-    sum_item_var2 = (item_var**2) @ kmat
-    cov_s2 = np.diag(kmat.T @ (c**2) @ kmat)
+    # Duhachek's Q per scale, as alpha(): tr(C_s C_s) = sum of squared entries, sum(C_s C_s)
+    # = squared length of C_s 1 (psych's scoreItems uses the squared diagonal instead; see docs)
+    tr_cc = np.diag(kmat.T @ (c**2) @ kmat)
+    sum_cc = ((c @ kmat) ** 2 * kmat).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = (2 * num**2 / ((num - 1) ** 2 * var_s**3)) * (
-            var_s * (sum_item_var2 + sum_item_var**2) - 2 * sum_item_var * cov_s2)
+            var_s * (tr_cc + sum_item_var**2) - 2 * sum_item_var * sum_cc)
         ase = np.sqrt(q / n)
     corrected = cor_s.copy()
     iu = np.triu_indices(len(scales), 1)
