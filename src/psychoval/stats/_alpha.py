@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval._input import check_choice
+from psychoval._input import ItemMatrix, MissingInfo, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning
 from psychoval.stats._moments import pairwise_moments
@@ -26,6 +26,7 @@ from psychoval.stats._rel_common import (
     feldt_interval,
     prepare,
     psych_smc,
+    smc_dropped,
 )
 
 __all__ = ["alpha", "AlphaResult"]
@@ -37,8 +38,10 @@ CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca")
 # closed forms on a covariance matrix
 
 
-def _alpha_stats(c: np.ndarray) -> dict[str, float]:
-    """psych's ``alpha.1``: raw, std, G6, av.r, S/N, Q, var.r, med.r for covariance ``c``."""
+def _alpha_stats(c: np.ndarray, smc_sum: float | None = None) -> dict[str, float]:
+    """psych's ``alpha.1``: raw, std, G6, av.r, S/N, Q, var.r, med.r for covariance ``c``.
+
+    ``smc_sum`` (the sum of the smc of the items) may be given when already known."""
     k = c.shape[0]
     sd = np.sqrt(np.diag(c))
     r = c / np.outer(sd, sd)
@@ -48,7 +51,9 @@ def _alpha_stats(c: np.ndarray) -> dict[str, float]:
     sum_r = float(r.sum())
     raw = (1.0 - tr_c / sum_c) * k / (k - 1)
     std = (1.0 - k / sum_r) * k / (k - 1)
-    g6 = 1.0 - (k - float(psych_smc(r).sum())) / sum_r
+    if smc_sum is None:
+        smc_sum = float(psych_smc(r).sum())
+    g6 = 1.0 - (k - smc_sum) / sum_r
     av_r = (sum_r - k) / (k * (k - 1))
     low = r[np.tril_indices(k, -1)]
     var_r = float(np.var(low, ddof=1)) if low.size > 1 else math.nan
@@ -84,12 +89,12 @@ class _Mom:
     complete: bool
 
 
-def _moments(x: np.ndarray, obs: np.ndarray | None) -> _Mom:
+def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = None) -> _Mom:
     n, k = x.shape
     if obs is None:
         # complete data: one BLAS cross-product on the raw values, centred afterwards; when
         # means are large relative to the SDs the data are centred first (accuracy).
-        means = x.mean(axis=0)
+        means = (colsum if colsum is not None else np.ones(n) @ x) / n
         xtx = x.T @ x
         cov = (xtx - n * np.outer(means, means)) / (n - 1)
         var = np.diag(cov)
@@ -104,6 +109,29 @@ def _moments(x: np.ndarray, obs: np.ndarray | None) -> _Mom:
                 npair=mom.n_pairwise, complete=False)
 
 
+def _prepare_fast(data: Any, reverse: Any, missing: str, reverse_range: Any):
+    """The validation step, with a fast path for a complete float64 C-contiguous array.
+
+    One BLAS pass (column sums) proves such an array finite and complete: any NaN or
+    infinity makes its column sum non-finite. Other inputs take the general route
+    (``as_item_matrix`` then ``apply_missing``). Returns the prepared matrix and, on the fast
+    path, the column sums (reused for the means).
+    """
+    if (isinstance(data, np.ndarray) and data.ndim == 2 and data.dtype == np.float64
+            and data.flags.c_contiguous and data.shape[0] >= 2 and data.shape[1] >= 2
+            and not reverse):
+        check_choice("missing", missing, ("pairwise", "listwise", "raise"))
+        colsum = np.ones(data.shape[0]) @ data
+        if np.isfinite(colsum).all():
+            n, k = data.shape
+            m = ItemMatrix(values=data, items=tuple(f"item{j + 1}" for j in range(k)),
+                           ids=pd.RangeIndex(n))
+            return m, MissingInfo(missing, n, n, (), False), (), None, colsum
+    m, info, rev, rng = prepare(data, reverse=reverse, missing=missing,
+                                reverse_range=reverse_range, check=False)
+    return m, info, rev, rng, None
+
+
 # ---------------------------------------------------------------------------------------------
 # response frequencies
 
@@ -112,52 +140,72 @@ def _category_label(v: float) -> str:
     return f"{v:g}"
 
 
+def _small_int_counts(x: np.ndarray, obs: np.ndarray | None) -> np.ndarray | None:
+    """Counts (k, 256) of the values 0..255 per item, or None if any observed value is not an
+    integer in 0..255. One cache-friendly pass over row blocks (no full-size temporaries):
+    each block is cast to uint8 item-major, checked exactly against the data, and counted
+    with one bincount per item."""
+    n, k = x.shape
+    counts = np.zeros((k, 256), dtype=np.int64)
+    nan_counts = np.zeros(k, dtype=np.int64)
+    step = max(256, 409600 // max(k, 1))  # ~3 MB of float64 per block: stays in cache
+    for s in range(0, n, step):
+        block = x[s:s + step]
+        if obs is not None:
+            miss = np.isnan(block)
+            if miss.any():
+                nan_counts += miss.sum(axis=0)
+                block = np.where(miss, 0.0, block)
+        with np.errstate(invalid="ignore", over="ignore"):
+            codes = block.astype(np.uint8)
+        if not (codes == block).all():
+            return None
+        codes = np.ascontiguousarray(codes.T)
+        for j in range(k):
+            counts[j] += np.bincount(codes[j], minlength=256)
+    counts[:, 0] -= nan_counts
+    return counts
+
+
 def _response_freq(x: np.ndarray, obs: np.ndarray | None, items: Sequence[str],
                    max_categories: int) -> pd.DataFrame | None:
     """Proportion of each response among those answering, and the share missing (``miss``).
 
     As psych's ``response.frequencies(max = 10)``: items spanning more than ``max`` + 1 are
     left out, and nothing is returned when the items use more than ``max`` distinct values.
+    Small non-negative integer codes (the usual case) are counted in one pass with
+    ``bincount``; other values go through ``np.unique``.
     """
     n, k = x.shape
-    if obs is None:
-        lo, hi = x.min(axis=0), x.max(axis=0)
+    counts = _small_int_counts(x, obs)
+    if counts is not None:
+        present = counts > 0
+        has = present.any(axis=1)
+        lo = np.where(has, present.argmax(axis=1), 0).astype(float)
+        hi = np.where(has, 255 - present[:, ::-1].argmax(axis=1), 0).astype(float)
+        select = has & ((hi - lo) < (max_categories + 1))
+        if not select.any():
+            return None
+        cols = np.flatnonzero(select)
+        used = counts[cols].sum(axis=0) > 0
+        values = np.flatnonzero(used).astype(float)
+        counts = counts[np.ix_(cols, used)]
     else:
-        lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
-    select = (hi - lo) < (max_categories + 1)
-    if not select.any():
-        return None
-    cols = np.flatnonzero(select)
-    xs = x if select.all() else x[:, cols]
-    glo, ghi = float(lo[cols].min()), float(hi[cols].max())
-    counts = None
-    if ghi - glo <= 255:
-        d = xs - glo if glo != 0.0 else xs
         if obs is None:
-            codes = d.astype(np.uint8)
-            integral = bool(np.array_equal(codes, d))
+            lo, hi = x.min(axis=0), x.max(axis=0)
         else:
-            d = np.where(np.isnan(d), 255.0, d)
-            codes = d.astype(np.uint8)
-            integral = bool(np.array_equal(codes, d))
-        if integral:
-            ncat = int(ghi - glo) + 1
-            ct = np.ascontiguousarray(codes.T)
-            counts = np.stack([np.bincount(ct[j], minlength=256)[:ncat]
-                               for j in range(ct.shape[0])])
-            values = glo + np.arange(ncat, dtype=float)
-            used = counts.sum(axis=0) > 0
-            counts, values = counts[:, used], values[used]
-    if counts is None:
-        flat = xs[~np.isnan(xs)] if obs is not None else xs.ravel()
-        values, inv = np.unique(flat, return_inverse=True)
+            lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+        select = (hi - lo) < (max_categories + 1)
+        if not select.any():
+            return None
+        cols = np.flatnonzero(select)
+        xs = x[:, cols]
+        ok = ~np.isnan(xs)
+        values, inv = np.unique(xs[ok], return_inverse=True)
         if values.size > max_categories:
             return None
         codes = np.full(xs.shape, -1, dtype=np.int64)
-        if obs is not None:
-            codes[~np.isnan(xs)] = inv
-        else:
-            codes = inv.reshape(xs.shape)
+        codes[ok] = inv
         counts = np.stack([np.bincount(codes[:, j][codes[:, j] >= 0], minlength=values.size)
                            for j in range(xs.shape[1])])
     if values.size > max_categories:
@@ -481,13 +529,20 @@ def alpha(
             from psychoval.exceptions import SpecificationError
 
             raise SpecificationError(f"n_boot={n_boot!r} must be an integer of at least 2")
-    m, info, rev, rng = prepare(data, reverse=reverse, missing=missing,
-                                reverse_range=reverse_range)
+    m, info, rev, rng, colsum = _prepare_fast(data, reverse, missing, reverse_range)
     x = m.values
     n, k = x.shape
     nan = np.isnan(x) if info.any_missing else None
     obs = None if nan is None or not nan.any() else ~nan
-    mom = _moments(x, obs)
+    mom = _moments(x, obs, colsum)
+    for j in np.flatnonzero(mom.nobs < 2):
+        raise DataError(f"item {m.items[j]!r} has {int(mom.nobs[j])} answer(s); at least 2 are "
+                        "needed. Drop the item or supply more responses")
+    for j in np.flatnonzero(~(np.diag(mom.cov) > 0)):
+        value = mom.means[j] if j not in [m.items.index(i) for i in rev] else (
+            rng[0] + rng[1] - mom.means[j])
+        raise DataError(f"item {m.items[j]!r} has no variance (every answer is {value:g}); "
+                        "drop it from the items analysed")
     if obs is not None:
         bad = np.argwhere(mom.npair < 2)
         if bad.size:
@@ -505,9 +560,12 @@ def alpha(
     drop = {key: np.full(k, np.nan) for key in
             ("raw_alpha", "std_alpha", "g6", "average_r", "s_n", "alpha_se", "var_r", "med_r")}
     if k > 2:
+        sd_all = np.sqrt(np.diag(c))
+        smc_drop = smc_dropped(c / np.outer(sd_all, sd_all))
         for i in range(k):
             keep = np.r_[0:i, i + 1:k]
-            st = _alpha_stats(c[np.ix_(keep, keep)])
+            st = _alpha_stats(c[np.ix_(keep, keep)],
+                              None if smc_drop is None else float(np.nansum(smc_drop[i])))
             for key in ("raw_alpha", "std_alpha", "g6", "average_r", "s_n", "var_r", "med_r"):
                 drop[key][i] = st[key]
             drop["alpha_se"][i] = math.sqrt(st["q"] / n) if st["q"] >= 0 else math.nan

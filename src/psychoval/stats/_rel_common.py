@@ -102,17 +102,32 @@ def prepare(
     allowed: Sequence[str] = ("pairwise", "listwise", "raise"),
     min_items: int = 2,
     what: str = "data",
+    check: bool = True,
 ) -> tuple[ItemMatrix, MissingInfo, tuple[str, ...], tuple[float, float] | None]:
-    """Validate, apply the missing-data policy, then reverse-key (one step at the top)."""
+    """Validate, apply the missing-data policy, then reverse-key (one step at the top).
+
+    ``check=False`` leaves the per-item variance check to the caller (alpha does it from its
+    covariance matrix, saving two passes over large data).
+    """
     m = as_item_matrix(data, min_items=min_items, min_rows=2, what=what)
     m, info = apply_missing(m, missing, allowed=allowed)
-    check_variances(m)
+    if check:
+        check_variances(m)
     m, rev, rng = reverse_items(m, reverse, reverse_range)
     return m, info, rev, rng
 
 
 def pinv(a: np.ndarray) -> np.ndarray:
-    """Pseudo-inverse as psych's ``Pinv``: singular values below sqrt(eps) * d[0] dropped."""
+    """Pseudo-inverse as psych's ``Pinv``: singular values below sqrt(eps) * d[0] dropped.
+
+    For a symmetric matrix the singular values are the absolute eigenvalues, so the
+    (faster) symmetric eigendecomposition gives the same pseudo-inverse.
+    """
+    if np.array_equal(a, a.T):
+        d, v = np.linalg.eigh(a)
+        ad = np.abs(d)
+        keep = ad > max(np.sqrt(np.finfo(float).eps) * ad.max(), 0.0)
+        return (v[:, keep] / d[keep]) @ v[:, keep].T
     u, d, vt = np.linalg.svd(a)
     keep = d > max(np.sqrt(np.finfo(float).eps) * d[0], 0.0)
     return (vt[keep].T / d[keep]) @ u[:, keep].T
@@ -127,6 +142,23 @@ def psych_smc(r: np.ndarray) -> np.ndarray:
     rr = r / np.outer(sd, sd)
     smc = 1.0 - 1.0 / np.diag(pinv(rr))
     return np.clip(smc, 0.0, 1.0)
+
+
+def smc_dropped(r: np.ndarray) -> np.ndarray | None:
+    """smc of every item within R without item i, for all i at once: row i, column j holds
+    smc_j of R[-i, -i] (diagonal NaN). From the inverse of R by the rank-one downdate
+    inv(R_-i)_jj = P_jj - P_ij^2 / P_ii. None when R is too ill-conditioned for that (the
+    caller then inverts each submatrix as psych does)."""
+    d = np.linalg.eigvalsh(r)
+    if d[0] <= 1e-8 * d[-1]:
+        return None
+    p = np.linalg.inv(r)
+    dp = np.diag(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_diag = dp[None, :] - p * p / dp[:, None]
+        smc = np.clip(1.0 - 1.0 / inv_diag, 0.0, 1.0)
+    np.fill_diagonal(smc, np.nan)
+    return smc
 
 
 def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
