@@ -33,7 +33,9 @@ def make_likert(n, k, seed, missing=0.0):
         x[rng.random((n, k), dtype=np.float32) < missing] = np.nan
     return np.ascontiguousarray(x)
 '''
-exec(MAKE)  # defines make_likert here; the pingouin subprocess runs the same code
+_NS: dict = {}
+exec(MAKE, _NS)  # the pingouin subprocess runs the same code, so both see the same data
+make_likert = _NS["make_likert"]
 
 PINGOUIN = MAKE + '''
 import json, sys, pandas as pd, pingouin
@@ -83,15 +85,15 @@ def main() -> None:
     res["complete_1e6x50"] = big
 
     # 2. the same with 3% missing, pairwise deletion
+    x = None  # free the complete copy
     xm = make_likert(1_000_000, 50, 1, missing=0.03)
-    del x
     miss = {
         "xtx_complete_float64": big["xtx"],
         "psychoval_alpha_pairwise": time_python(lambda: pv.alpha(xm), repeat=5),
     }
     miss["ratio_alpha_over_xtx"] = ratio(miss["psychoval_alpha_pairwise"], big["xtx"])
     res["missing3pct_1e6x50"] = miss
-    del xm
+    xm = None
 
     with tempfile.TemporaryDirectory() as tmp:
         # 3. 100,000 x 20: psychoval vs psych::alpha (item statistics included in both)

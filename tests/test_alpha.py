@@ -76,10 +76,10 @@ def test_duhachek_uses_exact_quantile_unless_told():
 
 def _naive_boot(x: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     n = x.shape[0]
-    w = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=n_boot)
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))  # rows drawn
     out = []
     for b in range(n_boot):
-        xb = x[np.repeat(np.arange(n), w[b])]
+        xb = x[idx[b]]
         out.append(_alpha_stats(pairwise_moments(xb).cov)["raw_alpha"])
     return np.array(out)
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # check (issue 3)
     # efa (issue 4)
     # alpha, omega (issue 5)
+    "alpha": ("psychoval.cli._alpha", "Cronbach's alpha, intervals and the item table"),
     # raters (issue 6)
     # cfa (issue 7)
     # items (issue 9)

@@ -20,7 +20,6 @@ import pandas as pd
 from psychoval._input import ItemMatrix, MissingInfo, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning
-from psychoval.stats._moments import pairwise_moments
 from psychoval.stats._rel_common import (
     check_confidence_level,
     feldt_interval,
@@ -87,6 +86,10 @@ class _Mom:
     nobs: np.ndarray
     npair: np.ndarray | None  # None: complete data (every pair n)
     complete: bool
+    xc: np.ndarray | None = None  # missing data: centred values, 0 where missing
+    mf: np.ndarray | None = None  # missing data: 1.0 where observed
+    sx: np.ndarray | None = None  # missing data: sum of xc per item (its own rows)
+    sxx: np.ndarray | None = None  # missing data: sum of xc^2 per item
 
 
 def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = None) -> _Mom:
@@ -104,9 +107,40 @@ def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = 
             cov = (xc.T @ xc) / (n - 1)
         return _Mom(cov=cov, means=means, nobs=np.full(k, n, dtype="int64"), npair=None,
                     complete=True)
-    mom = pairwise_moments(x)
-    return _Mom(cov=mom.cov, means=mom.means, nobs=obs.sum(axis=0).astype("int64"),
-                npair=mom.n_pairwise, complete=False)
+    # pairwise-complete moments, as psychoval.stats._moments.pairwise_moments (same formula:
+    # stats::cov(use = "pairwise")), written to keep the centred matrix and the mask for the
+    # item-total statistics and to make one full-size temporary instead of four.
+    nan = ~obs
+    mf = obs.astype(np.float64)
+    nobs = n - nan.sum(axis=0)
+    xc = x.copy()
+    np.copyto(xc, 0.0, where=nan)
+    means = (np.ones(n) @ xc) / nobs
+    xc -= means
+    np.copyto(xc, 0.0, where=nan)
+    npair = mf.T @ mf  # X'X forms of one array (BLAS syrk): fast
+    cross = xc.T @ xc
+    # ssum[i, j]: sum of item i over rows where i and j are observed. A product of two
+    # different tall arrays is a general GEMM, several times slower than the syrk above, so
+    # with sparse missingness subtract, per item j, the sums over the rows missing j.
+    sx = np.ones(n) @ xc
+    n_missing = int(n * k - nobs.sum())
+    if n_missing < 0.2 * n * k:
+        rows, cols = np.nonzero(nan)
+        order = np.argsort(cols, kind="stable")
+        bounds = np.searchsorted(cols[order], np.arange(k + 1))
+        rows = rows[order]
+        ssum = np.empty((k, k))
+        for j in range(k):
+            r = rows[bounds[j]:bounds[j + 1]]
+            ssum[:, j] = sx - xc[r].sum(axis=0) if r.size else sx
+    else:
+        ssum = np.dot(xc.T, mf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (cross - ssum * ssum.T / npair) / (npair - 1)
+    return _Mom(cov=cov, means=means, nobs=nobs.astype("int64"),
+                npair=np.rint(npair).astype("int64"), complete=False, xc=xc, mf=mf,
+                sx=sx, sxx=np.diag(cross).copy())
 
 
 def _prepare_fast(data: Any, reverse: Any, missing: str, reverse_range: Any):
@@ -266,10 +300,12 @@ def _bootstrap(x: np.ndarray, obs: np.ndarray | None, n_boot: int, seed: Any,
     # batches bounded to ~64 MB of weights
     batch = max(1, min(n_boot, int(8e6 // max(n, 1))))
     done = 0
-    pvals = np.full(n, 1.0 / n)
     while done < n_boot:
         b = min(batch, n_boot - done)
-        w = rng.multinomial(n, pvals, size=b).astype("float64")
+        # multinomial(n, 1/n) counts = how often each row is drawn in n draws with replacement
+        idx = rng.integers(0, n, size=(b, n))
+        idx += (np.arange(b) * n)[:, None]
+        w = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype("float64")
         sums = w @ feats
         out[done:done + b] = _alpha_from_sums(sums, np.full(b, float(n)), k, obs is None)
         done += b
@@ -289,6 +325,13 @@ def _jackknife(x: np.ndarray, obs: np.ndarray | None) -> np.ndarray:
         out[s:s + step] = _alpha_from_sums(sums, np.full(sums.shape[0], float(n - 1)), k,
                                            obs is None)
     return out
+
+
+def _terminal_progress(done: int, total: int) -> None:
+    import sys
+
+    sys.stderr.write(f"\rbootstrap {done}/{total}" + ("\n" if done == total else ""))
+    sys.stderr.flush()
 
 
 def _percentile_interval(boot: np.ndarray, cl: float) -> tuple[float, float]:
@@ -416,7 +459,7 @@ def alpha(
     ci_method: str = "feldt",
     n_boot: int = 1000,
     seed: Any = None,
-    progress: Callable[[int, int], Any] | None = None,
+    progress: Callable[[int, int], Any] | bool | None = None,
     duhachek_z: float | None = None,
     reverse_range: tuple[float, float] | None = None,
     max_categories: int = 10,
@@ -447,8 +490,9 @@ def alpha(
         Bootstrap resamples for ``"bootstrap"`` and ``"bca"``.
     seed : int or numpy Generator, optional
         Seed of the bootstrap (reproducible for a given seed).
-    progress : callable, optional
-        ``progress(done, total)`` called after each batch of bootstrap resamples.
+    progress : callable or bool, optional
+        ``progress(done, total)`` called after each batch of bootstrap resamples; ``True``
+        draws a one-line counter on standard error (for terminals).
     duhachek_z : float, optional
         Normal quantile of the Duhachek interval. Default: the exact quantile for
         ``confidence_level``; ``duhachek_z=1.96`` reproduces psych's printed interval.
@@ -524,6 +568,10 @@ def alpha(
     """
     check_choice("ci_method", ci_method, CI_METHODS)
     cl = check_confidence_level(confidence_level)
+    if progress is True:
+        progress = _terminal_progress
+    elif progress is False:
+        progress = None
     if ci_method in ("bootstrap", "bca"):
         if not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
             from psychoval.exceptions import SpecificationError
@@ -593,21 +641,19 @@ def alpha(
         raw_r = colsum_c / np.sqrt(diag_c * sum_c)
         item_sd = sd_items
     else:
-        cnt = obs.sum(axis=1)
+        xc, mf = mom.xc, mom.mf
+        cnt = mf @ np.ones(k)
         with np.errstate(invalid="ignore", divide="ignore"):
-            total = np.where(obs, x, 0.0).sum(axis=1) / cnt
+            total = (xc @ np.ones(k) + mf @ mom.means) / cnt  # mean of the items answered
         tobs = cnt > 0
         tv = total[tobs]
         mean_t = float(tv.mean())
         sd_t = float(tv.std(ddof=1))
         tc = np.where(tobs, total - mean_t, 0.0)
-        mf = obs.astype("float64")
-        xc = np.where(obs, x - mom.means, 0.0)
-        nj = mf.sum(axis=0)
+        nj = mom.nobs.astype(float)
         st = tc @ mf
         stt = (tc * tc) @ mf
-        sx = xc.sum(axis=0)
-        sxx = (xc * xc).sum(axis=0)
+        sx, sxx = mom.sx, mom.sxx
         stx = tc @ xc
         cov_tx = stx - st * sx / nj
         raw_r = cov_tx / np.sqrt((stt - st * st / nj) * (sxx - sx * sx / nj))
