@@ -301,3 +301,9 @@ def test_item_and_respondent_order_do_not_matter(seed, shape, miss):
                                   a.alpha_drop.reset_index(drop=True), rtol=1e-9, atol=1e-12)
     pd.testing.assert_frame_equal(b.item_stats.iloc[np.argsort(cols)].reset_index(drop=True),
                                   a.item_stats.reset_index(drop=True), rtol=1e-9, atol=1e-12)
+
+
+def test_progress_true_draws_a_counter_on_stderr(capsys):
+    pv.alpha(_simulate(10, n=50), ci_method="bootstrap", n_boot=20, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert err.endswith("bootstrap 20/20\n")

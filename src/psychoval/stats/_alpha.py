@@ -31,6 +31,7 @@ from psychoval.stats._rel_common import (
 __all__ = ["alpha", "AlphaResult"]
 
 CI_METHODS = ("feldt", "duhachek", "bootstrap", "bca")
+_THREAD_MIN_CELLS = 2_000_000  # frequencies counted in a second thread from this size on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,6 +583,24 @@ def alpha(
     n, k = x.shape
     nan = np.isnan(x) if info.any_missing else None
     obs = None if nan is None or not nan.any() else ~nan
+    def _freq() -> pd.DataFrame | None:
+        # frequencies of the responses as given (before reverse-keying), as psych
+        if rev:
+            idx = [m.items.index(i) for i in rev]
+            x_raw = x.copy()
+            x_raw[:, idx] = (rng[0] + rng[1]) - x_raw[:, idx]
+        else:
+            x_raw = x
+        return _response_freq(x_raw, obs, m.items, max_categories)
+
+    # on large data, count frequencies in a second thread while BLAS forms X'X (numpy releases
+    # the GIL in the casts and comparisons): the two overlap on a multi-core machine
+    pool = freq_job = None
+    if n * k >= _THREAD_MIN_CELLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        freq_job = pool.submit(_freq)
     mom = _moments(x, obs, colsum)
     for j in np.flatnonzero(mom.nobs < 2):
         raise DataError(f"item {m.items[j]!r} has {int(mom.nobs[j])} answer(s); at least 2 are "
@@ -670,14 +689,9 @@ def alpha(
             "other items (r_drop < 0); if they are reverse-keyed, pass reverse=[...]",
             PsychovalWarning, stacklevel=2)
 
-    # frequencies of the responses as given (before reverse-keying), as psych
-    if rev:
-        idx = [m.items.index(i) for i in rev]
-        x_raw = x.copy()
-        x_raw[:, idx] = (rng[0] + rng[1]) - x_raw[:, idx]
-    else:
-        x_raw = x
-    freq = _response_freq(x_raw, obs, m.items, max_categories)
+    freq = freq_job.result() if freq_job is not None else _freq()
+    if pool is not None:
+        pool.shutdown()
 
     # intervals
     from scipy.stats import norm
