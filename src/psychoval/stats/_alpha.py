@@ -601,6 +601,19 @@ def alpha(
 
         pool = ThreadPoolExecutor(max_workers=1)
         freq_job = pool.submit(_freq)
+    try:
+        return _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed,
+                           progress, duhachek_z, freq_job, _freq)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, progress,
+                duhachek_z, freq_job, freq_fn) -> AlphaResult:
+    """The body of :func:`alpha` after validation (split out so the frequency thread is
+    always shut down)."""
+    n, k = x.shape
     mom = _moments(x, obs, colsum)
     for j in np.flatnonzero(mom.nobs < 2):
         raise DataError(f"item {m.items[j]!r} has {int(mom.nobs[j])} answer(s); at least 2 are "
@@ -687,11 +700,9 @@ def alpha(
         warnings.warn(
             f"item(s) {', '.join(map(repr, negative))} correlate negatively with the sum of the "
             "other items (r_drop < 0); if they are reverse-keyed, pass reverse=[...]",
-            PsychovalWarning, stacklevel=2)
+            PsychovalWarning, stacklevel=3)
 
-    freq = freq_job.result() if freq_job is not None else _freq()
-    if pool is not None:
-        pool.shutdown()
+    freq = freq_job.result() if freq_job is not None else freq_fn()
 
     # intervals
     from scipy.stats import norm
@@ -716,7 +727,7 @@ def alpha(
             warnings.warn(
                 f"{n_failed} of {n_boot} bootstrap resamples gave no alpha (a pair of items "
                 "never answered together in the resample); the interval uses the others",
-                DegenerateDataWarning, stacklevel=2)
+                DegenerateDataWarning, stacklevel=3)
         good = boot_all[finite]
         if ci_method == "bootstrap":
             lo, hi = _percentile_interval(good, cl)
