@@ -114,8 +114,7 @@ def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = 
     nan = ~obs
     mf = obs.astype(np.float64)
     nobs = n - nan.sum(axis=0)
-    xc = x.copy()
-    np.copyto(xc, 0.0, where=nan)
+    xc = np.where(nan, 0.0, x)
     means = (np.ones(n) @ xc) / nobs
     xc -= means
     np.copyto(xc, 0.0, where=nan)
@@ -127,10 +126,8 @@ def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = 
     sx = np.ones(n) @ xc
     n_missing = int(n * k - nobs.sum())
     if n_missing < 0.2 * n * k:
-        rows, cols = np.nonzero(nan)
-        order = np.argsort(cols, kind="stable")
-        bounds = np.searchsorted(cols[order], np.arange(k + 1))
-        rows = rows[order]
+        cols, rows = np.nonzero(nan.T)  # item-major order: no sort needed
+        bounds = np.searchsorted(cols, np.arange(k + 1))
         ssum = np.empty((k, k))
         for j in range(k):
             r = rows[bounds[j]:bounds[j + 1]]
