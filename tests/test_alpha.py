@@ -307,3 +307,17 @@ def test_progress_true_draws_a_counter_on_stderr(capsys):
     pv.alpha(_simulate(10, n=50), ci_method="bootstrap", n_boot=20, seed=1, progress=True)
     err = capsys.readouterr().err
     assert err.endswith("bootstrap 20/20\n")
+
+
+@pytest.mark.parametrize("miss", [0.05, 0.3])
+def test_sparse_and_dense_missingness_paths_agree_with_direct_formulas(miss):
+    x = _simulate(12, n=300, k=6, missing=miss)
+    res = pv.alpha(x)
+    mom = pairwise_moments(x)
+    assert res.raw_alpha == pytest.approx(_alpha_stats(mom.cov)["raw_alpha"], rel=1e-12)
+    np.testing.assert_array_equal(res.n_pairwise, mom.n_pairwise)
+    df = pd.DataFrame(x)
+    total = df.mean(axis=1)  # mean of the items answered (pandas skips NaN)
+    np.testing.assert_allclose(res.item_stats["raw_r"], df.corrwith(total), rtol=1e-10)
+    assert res.mean == pytest.approx(total.mean(), rel=1e-12)
+    assert res.sd == pytest.approx(total.std(), rel=1e-12)

@@ -88,9 +88,12 @@ class _Mom:
     npair: np.ndarray | None  # None: complete data (every pair n)
     complete: bool
     xc: np.ndarray | None = None  # missing data: centred values, 0 where missing
-    mf: np.ndarray | None = None  # missing data: 1.0 where observed
+    obs: np.ndarray | None = None  # missing data: True where observed
     sx: np.ndarray | None = None  # missing data: sum of xc per item (its own rows)
     sxx: np.ndarray | None = None  # missing data: sum of xc^2 per item
+    rowsum: np.ndarray | None = None  # missing data: each row's sum of the answered items
+    cnt: np.ndarray | None = None  # missing data: items answered per row
+    miss_rows: list[np.ndarray] | None = None  # sparse missingness: rows missing each item
 
 
 def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = None) -> _Mom:
@@ -109,36 +112,43 @@ def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = 
         return _Mom(cov=cov, means=means, nobs=np.full(k, n, dtype="int64"), npair=None,
                     complete=True)
     # pairwise-complete moments, as psychoval.stats._moments.pairwise_moments (same formula:
-    # stats::cov(use = "pairwise")), written to keep the centred matrix and the mask for the
-    # item-total statistics and to make one full-size temporary instead of four.
+    # stats::cov(use = "pairwise")), written to keep the centred matrix and the missing rows
+    # for the item-total statistics, with one full-size float64 temporary instead of four.
     nan = ~obs
-    mf = obs.astype(np.float64)
     nobs = n - nan.sum(axis=0)
     xc = np.where(nan, 0.0, x)
-    means = (np.ones(n) @ xc) / nobs
+    ones_n = np.ones(n)
+    means = (ones_n @ xc) / nobs
+    rowsum = xc @ np.ones(k)  # raw sums of the answered items, for the prorated total
     xc -= means
     np.copyto(xc, 0.0, where=nan)
-    npair = mf.T @ mf  # X'X forms of one array (BLAS syrk): fast
-    cross = xc.T @ xc
+    # counts as a float32 syrk: exact (integers below 2^24), half the memory of float64
+    mdt = np.float32 if n < 2**24 else np.float64
+    mf = obs.astype(mdt)
+    npair = (mf.T @ mf).astype(np.float64)
+    cnt = (mf @ np.ones(k, dtype=mdt)).astype(np.float64)
+    cross = xc.T @ xc  # X'X of one array (BLAS syrk): fast
+    sx = ones_n @ xc
     # ssum[i, j]: sum of item i over rows where i and j are observed. A product of two
-    # different tall arrays is a general GEMM, several times slower than the syrk above, so
-    # with sparse missingness subtract, per item j, the sums over the rows missing j.
-    sx = np.ones(n) @ xc
+    # different tall arrays is a general GEMM, several times slower than a syrk, so with
+    # sparse missingness subtract, per item j, the sums over the rows missing j.
     n_missing = int(n * k - nobs.sum())
+    miss_rows = None
     if n_missing < 0.2 * n * k:
         cols, rows = np.nonzero(nan.T)  # item-major order: no sort needed
         bounds = np.searchsorted(cols, np.arange(k + 1))
+        miss_rows = [rows[bounds[j]:bounds[j + 1]] for j in range(k)]
         ssum = np.empty((k, k))
-        for j in range(k):
-            r = rows[bounds[j]:bounds[j + 1]]
+        for j, r in enumerate(miss_rows):
             ssum[:, j] = sx - xc[r].sum(axis=0) if r.size else sx
     else:
-        ssum = np.dot(xc.T, mf)
+        ssum = np.dot(xc.T, obs.astype(np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = (cross - ssum * ssum.T / npair) / (npair - 1)
     return _Mom(cov=cov, means=means, nobs=nobs.astype("int64"),
-                npair=np.rint(npair).astype("int64"), complete=False, xc=xc, mf=mf,
-                sx=sx, sxx=np.diag(cross).copy())
+                npair=np.rint(npair).astype("int64"), complete=False, xc=xc, obs=obs,
+                sx=sx, sxx=np.diag(cross).copy(), rowsum=rowsum, cnt=cnt,
+                miss_rows=miss_rows)
 
 
 def _prepare_fast(data: Any, reverse: Any, missing: str, reverse_range: Any):
@@ -670,18 +680,23 @@ def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, 
         raw_r = colsum_c / np.sqrt(diag_c * sum_c)
         item_sd = sd_items
     else:
-        xc, mf = mom.xc, mom.mf
-        cnt = mf @ np.ones(k)
+        xc, cnt = mom.xc, mom.cnt
         with np.errstate(invalid="ignore", divide="ignore"):
-            total = (xc @ np.ones(k) + mf @ mom.means) / cnt  # mean of the items answered
+            total = mom.rowsum / cnt  # mean of the items answered
         tobs = cnt > 0
         tv = total[tobs]
         mean_t = float(tv.mean())
         sd_t = float(tv.std(ddof=1))
         tc = np.where(tobs, total - mean_t, 0.0)
+        tc2 = tc * tc
         nj = mom.nobs.astype(float)
-        st = tc @ mf
-        stt = (tc * tc) @ mf
+        if mom.miss_rows is not None:  # sums over each item's rows = all rows - missing rows
+            st = tc.sum() - np.array([tc[r].sum() for r in mom.miss_rows])
+            stt = tc2.sum() - np.array([tc2[r].sum() for r in mom.miss_rows])
+        else:
+            mf = mom.obs.astype(np.float64)
+            st = tc @ mf
+            stt = tc2 @ mf
         sx, sxx = mom.sx, mom.sxx
         stx = tc @ xc
         cov_tx = stx - st * sx / nj
