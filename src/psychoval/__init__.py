@@ -42,6 +42,19 @@ _API: dict[str, str] = {
     "parallel_analysis": "psychoval.stats",
     "schmid_leiman": "psychoval.stats",
     # reliability (issue 5)
+    "alpha": "psychoval.stats",
+    "AlphaResult": "psychoval.stats",
+    "kr20": "psychoval.stats",
+    "kr21": "psychoval.stats",
+    "KRResult": "psychoval.stats",
+    "sem_score": "psychoval.stats",
+    "SEMResult": "psychoval.stats",
+    "split_half": "psychoval.stats",
+    "SplitHalfResult": "psychoval.stats",
+    "guttman": "psychoval.stats",
+    "GuttmanResult": "psychoval.stats",
+    "score_items": "psychoval.stats",
+    "ScoreItemsResult": "psychoval.stats",
     # rater agreement (issue 6)
     # CFA (issues 7, 8)
     "cfa": "psychoval.stats",

@@ -3,6 +3,10 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.validate``.
 """
 
+from psychoval.stats._alpha import (
+    AlphaResult,
+    alpha,
+)
 from psychoval.stats._cfa import (
     CFAResult,
     FornellLarckerResult,
@@ -36,9 +40,20 @@ from psychoval.stats._efa import (
     EFAResult,
     efa,
 )
+from psychoval.stats._guttman import (
+    GuttmanResult,
+    guttman,
+)
 from psychoval.stats._items import (
     ItemAnalysisResult,
     item_analysis,
+)
+from psychoval.stats._kr import (
+    KRResult,
+    SEMResult,
+    kr20,
+    kr21,
+    sem_score,
 )
 from psychoval.stats._polychoric import (
     PolychoricResult,
@@ -48,6 +63,14 @@ from psychoval.stats._polychoric import (
 from psychoval.stats._quality import (
     DataQualityReport,
     check_data,
+)
+from psychoval.stats._scores import (
+    ScoreItemsResult,
+    score_items,
+)
+from psychoval.stats._split_half import (
+    SplitHalfResult,
+    split_half,
 )
 
 __all__ = [
@@ -79,4 +102,17 @@ __all__ = [
     "ParallelAnalysisResult",
     "schmid_leiman",
     "SchmidLeimanResult",
+    "alpha",
+    "AlphaResult",
+    "kr20",
+    "kr21",
+    "KRResult",
+    "sem_score",
+    "SEMResult",
+    "split_half",
+    "SplitHalfResult",
+    "guttman",
+    "GuttmanResult",
+    "score_items",
+    "ScoreItemsResult",
 ]
