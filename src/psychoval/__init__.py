@@ -35,7 +35,27 @@ _API: dict[str, str] = {
     "check_data": "psychoval.stats",
     "DataQualityReport": "psychoval.stats",
     # correlation / EFA / dimensionality (issue 4)
+    "polychoric": "psychoval.stats",
+    "tetrachoric": "psychoval.stats",
+    "efa": "psychoval.stats",
+    "kmo": "psychoval.stats",
+    "bartlett": "psychoval.stats",
+    "parallel_analysis": "psychoval.stats",
+    "schmid_leiman": "psychoval.stats",
     # reliability (issue 5)
+    "alpha": "psychoval.stats",
+    "AlphaResult": "psychoval.stats",
+    "kr20": "psychoval.stats",
+    "kr21": "psychoval.stats",
+    "KRResult": "psychoval.stats",
+    "sem_score": "psychoval.stats",
+    "SEMResult": "psychoval.stats",
+    "split_half": "psychoval.stats",
+    "SplitHalfResult": "psychoval.stats",
+    "guttman": "psychoval.stats",
+    "GuttmanResult": "psychoval.stats",
+    "score_items": "psychoval.stats",
+    "ScoreItemsResult": "psychoval.stats",
     # rater agreement (issue 6)
     # CFA (issues 7, 8)
     "cfa": "psychoval.stats",

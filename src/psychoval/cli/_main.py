@@ -28,7 +28,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # check (issue 3)
     "check": ("psychoval.cli._check", "data-quality report of a response file"),
     # efa (issue 4)
+    "efa": ("psychoval.cli._efa", "exploratory factor analysis (psych::fa conventions)"),
     # alpha, omega (issue 5)
+    "alpha": ("psychoval.cli._alpha", "Cronbach's alpha, intervals and the item table"),
     # raters (issue 6)
     # cfa (issue 7)
     "cfa": ("psychoval.cli._cfa", "confirmatory factor analysis (lavaan syntax) with fit "

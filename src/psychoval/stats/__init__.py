@@ -1,38 +1,118 @@
 """Statistics: pure computation (reliability, items, correlation, EFA, CFA, raters).
 
 Statistics know nothing about thresholds; verdicts live in ``psychoval.validate``.
-Each area imports its public names and lists them in ``__all__`` in its own block.
 """
 
-__all__: list[str] = []
-
-# data quality (issue 3)
-from psychoval.stats._quality import DataQualityReport, check_data  # noqa: E402
-
-__all__ += ["check_data", "DataQualityReport"]
-
-# correlation / EFA / dimensionality (issue 4)
-
-# reliability (issue 5)
-
-# rater agreement (issue 6)
-
-# CFA (issues 7, 8)
-from psychoval.stats._cfa import CFAResult, FornellLarckerResult, cfa  # noqa: E402
-from psychoval.stats._cfa_validity import (  # noqa: E402
+from psychoval.stats._alpha import (
+    AlphaResult,
+    alpha,
+)
+from psychoval.stats._cfa import (
+    CFAResult,
+    FornellLarckerResult,
+    cfa,
+)
+from psychoval.stats._cfa_validity import (
     HTMTResult,
     OneFactorOmega,
     htmt,
     one_factor_omega,
 )
+from psychoval.stats._dif import (
+    DifResult,
+    dif,
+)
+from psychoval.stats._dimensionality import (
+    BartlettResult,
+    KMOResult,
+    ParallelAnalysisResult,
+    SchmidLeimanResult,
+    bartlett,
+    kmo,
+    parallel_analysis,
+    schmid_leiman,
+)
+from psychoval.stats._distractors import (
+    DistractorResult,
+    distractors,
+)
+from psychoval.stats._efa import (
+    EFAResult,
+    efa,
+)
+from psychoval.stats._guttman import (
+    GuttmanResult,
+    guttman,
+)
+from psychoval.stats._items import (
+    ItemAnalysisResult,
+    item_analysis,
+)
+from psychoval.stats._kr import (
+    KRResult,
+    SEMResult,
+    kr20,
+    kr21,
+    sem_score,
+)
+from psychoval.stats._polychoric import (
+    PolychoricResult,
+    polychoric,
+    tetrachoric,
+)
+from psychoval.stats._quality import (
+    DataQualityReport,
+    check_data,
+)
+from psychoval.stats._scores import (
+    ScoreItemsResult,
+    score_items,
+)
+from psychoval.stats._split_half import (
+    SplitHalfResult,
+    split_half,
+)
 
-__all__ += ["cfa", "CFAResult", "FornellLarckerResult", "htmt", "HTMTResult",
-            "one_factor_omega", "OneFactorOmega"]
-
-# item analysis (issue 9)
-from psychoval.stats._dif import DifResult, dif  # noqa: E402
-from psychoval.stats._distractors import DistractorResult, distractors  # noqa: E402
-from psychoval.stats._items import ItemAnalysisResult, item_analysis  # noqa: E402
-
-__all__ += ["item_analysis", "ItemAnalysisResult", "distractors", "DistractorResult", "dif",
-            "DifResult"]
+__all__ = [
+    "check_data",
+    "DataQualityReport",
+    "cfa",
+    "CFAResult",
+    "FornellLarckerResult",
+    "htmt",
+    "HTMTResult",
+    "one_factor_omega",
+    "OneFactorOmega",
+    "item_analysis",
+    "ItemAnalysisResult",
+    "distractors",
+    "DistractorResult",
+    "dif",
+    "DifResult",
+    "polychoric",
+    "tetrachoric",
+    "PolychoricResult",
+    "efa",
+    "EFAResult",
+    "kmo",
+    "KMOResult",
+    "bartlett",
+    "BartlettResult",
+    "parallel_analysis",
+    "ParallelAnalysisResult",
+    "schmid_leiman",
+    "SchmidLeimanResult",
+    "alpha",
+    "AlphaResult",
+    "kr20",
+    "kr21",
+    "KRResult",
+    "sem_score",
+    "SEMResult",
+    "split_half",
+    "SplitHalfResult",
+    "guttman",
+    "GuttmanResult",
+    "score_items",
+    "ScoreItemsResult",
+]

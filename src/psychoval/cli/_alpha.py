@@ -1,0 +1,43 @@
+"""``psychoval alpha FILE``: Cronbach's alpha with its item table (issue 5)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="responses: CSV/TSV, XLSX, Parquet, SQLite or DuckDB")
+    parser.add_argument("--items", help="comma-separated item columns (default: all but --id)")
+    parser.add_argument("--id", dest="id_column", help="column of respondent ids")
+    parser.add_argument("--reverse", help="comma-separated reverse-keyed items (min + max - x)")
+    parser.add_argument("--missing", default="pairwise",
+                        choices=["pairwise", "listwise", "raise"])
+    parser.add_argument("--ci-method", default="feldt",
+                        choices=["feldt", "duhachek", "bootstrap", "bca"])
+    parser.add_argument("--confidence-level", type=float, default=0.95)
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--json", action="store_true", help="write the result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from psychoval.io import read_responses
+    from psychoval.stats import alpha
+
+    table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
+    res = alpha(table, reverse=_names(args.reverse), missing=args.missing,
+                confidence_level=args.confidence_level, ci_method=args.ci_method,
+                n_boot=args.n_boot, seed=args.seed)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        print(res.summary())
+    return 0

@@ -1,0 +1,26 @@
+"""``psychoval alpha``: runs, writes JSON, maps errors to exit code 3."""
+
+from __future__ import annotations
+
+import json
+
+from psychoval.cli import main
+from tests.reference._refs import HERE
+
+
+def test_cli_alpha_text_and_json(capsys, tmp_path):
+    csv = HERE / "data" / "bfi.csv"
+    assert main(["alpha", str(csv), "--items", "A1,A2,A3,A4,A5", "--reverse", "A1"]) == 0
+    out = capsys.readouterr().out
+    assert "Cronbach's alpha" in out and "0.703" in out
+    assert main(["alpha", str(csv), "--items", "A1,A2,A3,A4,A5", "--reverse", "A1",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["schema"] == "psychoval.alpha/1" and abs(d["raw_alpha"] - 0.70301844605) < 1e-9
+
+
+def test_cli_alpha_errors(capsys, tmp_path):
+    csv = HERE / "data" / "bfi.csv"
+    assert main(["alpha", str(csv), "--items", "A1,A2", "--reverse", "Z9"]) == 3
+    assert "reverse= names item(s) 'Z9'" in capsys.readouterr().err
+    assert main(["alpha", str(csv), "--ci-method", "nope"]) == 2
