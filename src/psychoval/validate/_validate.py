@@ -817,11 +817,19 @@ def _tier_verdicts(pairs: pd.DataFrame, tiers: pd.DataFrame, cross: pd.DataFrame
     for r in cross.itertuples():
         kw = {"target": r.item, "tier": r.tier, "competency": r.competency, "level": "item"}
         details[("cross_loading", r.item)] = r.to
+        # Saris, Satorra & van der Veen (2009): the two are read together; either one alone
+        # is not a misspecification worth acting on (borderline)
+        small_epc = c_epc is not None and not c_epc.fires(abs(r.sepc_all))
+        small_mi = c_mi is not None and not c_mi.fires(r.mi)
         if c_mi is not None:
-            out.append(judge(c_mi, r.mi, what=f"MI of {r.to} =~ {r.item}", **kw))
+            out.append(judge(c_mi, r.mi, what=f"MI of {r.to} =~ {r.item}", soften=(
+                f"its standardized expected change {abs(r.sepc_all):.3f} is small"
+                if small_epc else None), **kw))
         if c_epc is not None:
             out.append(judge(c_epc, abs(r.sepc_all), statistic="sepc_all",
-                             what=f"|standardized EPC| of {r.to} =~ {r.item}", **kw))
+                             what=f"|standardized EPC| of {r.to} =~ {r.item}", soften=(
+                                 f"its modification index {r.mi:.2f} is not significant"
+                                 if small_mi else None), **kw))
     c = crit.get("second_order")
     if c is not None:
         for r in tiers.itertuples():
