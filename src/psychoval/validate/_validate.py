@@ -382,7 +382,10 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
                 rater_rows.append({"item": it.id, "competency": it.competency,
                                    "n_raters": len(it.raters), "available": False})
                 continue
-            res = icc_fn(scored.ratings[list(it.raters)], confidence_level=confidence_level)
+            ratings = scored.ratings[list(it.raters)]
+            rated_rows = ratings.notna().any(axis=1)  # respondents nobody rated carry no
+            ratings = ratings[rated_rows]             # information on agreement
+            res = icc_fn(ratings, confidence_level=confidence_level)
             run.results[f"icc:{it.id}"] = res
             r2k = res.results.loc["ICC2k"]
             r1 = res.results.loc["ICC2"]
