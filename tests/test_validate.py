@@ -245,6 +245,8 @@ def test_progress_callback_and_bad_options():
     assert calls[-1][0] == calls[-1][1] and len(calls) == calls[-1][1]
     with pytest.raises(SpecificationError, match="n_boot=5 must be an integer of at least 20"):
         pv.validate(pv.load_sample(), fw, n_boot=5)
+    with pytest.raises(SpecificationError, match="seed=1.5 must be an integer or None"):
+        pv.validate(pv.load_sample(), fw, seed=1.5)
     with pytest.raises(SpecificationError, match="progress='yes' must be None, True"):
         pv.validate(pv.load_sample(), fw, n_boot=20, progress="yes")
 

@@ -210,6 +210,10 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
 
     if not isinstance(n_boot, int) or n_boot < 20:
         raise SpecificationError(f"n_boot={n_boot!r} must be an integer of at least 20")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise SpecificationError(
+            f"seed={seed!r} must be an integer or None (it is recorded in the report)")
+    seed = None if seed is None else int(seed)
     if not 0.5 < float(confidence_level) < 1:
         raise SpecificationError(
             f"confidence_level={confidence_level!r} must be between 0.5 and 1")
