@@ -328,3 +328,30 @@ def test_tier_numbers_match_r(reports):
             assert_close(t["chisq_diff"], so["chisq_diff"], kind, what=f"{tid} LRT")
             assert t["df_diff"] == so["df_diff"]
             assert_close(t["pvalue"], so["pvalue"], kind, what=f"{tid} LRT p")
+
+
+def test_actions_follow_from_verdicts():
+    from psychoval.validate._verdicts import recommend, verdict_frame
+
+    crit = {c.name: c for c in pv.criteria("screening").all}
+    vs = [judge(crit["cross_loading_mi"], 40.0, target="X1", level="item", competency="a"),
+          judge(crit["cross_loading_epc"], 0.5, target="X1", level="item", competency="a"),
+          judge(crit["loading"], 0.2, target="X1", competency="a"),
+          judge(crit["cross_loading_mi"], 40.0, target="X2", level="item", competency="a",
+                soften="its standardized expected change 0.100 is small"),
+          judge(crit["cross_loading_epc"], 0.1, target="X2", level="item", competency="a"),
+          judge(crit["htmt"], 0.93, target="a ~ b", level="tier", tier="t"),
+          judge(crit["second_order"], 0.001, target="t", level="tier", tier="t"),
+          judge(crit["alpha"], 0.5, target="a", competency="a", tier="t"),
+          judge(crit["alpha"], 0.8, target="b", competency="b", tier="t")]
+    frame = verdict_frame(vs)
+    acts = recommend(frame, item_competency={"X1": "a", "X2": "a"},
+                     details={("cross_loading", "X1"): "b"})
+    kinds = dict(zip(acts["target"], acts["kind"], strict=False))
+    assert kinds == {"X1": "move_item", "a ~ b": "not_distinct", "t": "tier_structure",
+                     "a": "improve_reliability"}
+    move = acts[acts["kind"] == "move_item"].iloc[0]
+    assert move["verdicts"] == "V001, V002" and "to b" in move["text"]
+    # the loading failure of a moved item is not a second "revise" action
+    assert (acts["target"] == "X1").sum() == 1
+    assert frame.loc[3, "verdict"] == "borderline"  # MI alone does not flag X2
