@@ -32,6 +32,12 @@ _API: dict[str, str] = {
     # correlation / EFA / dimensionality (issue 4)
     # reliability (issue 5)
     # rater agreement (issue 6)
+    "icc": "psychoval.stats",
+    "cohen_kappa": "psychoval.stats",
+    "pairwise_kappa": "psychoval.stats",
+    "fleiss_kappa": "psychoval.stats",
+    "krippendorff_alpha": "psychoval.stats",
+    "agreement_table": "psychoval.stats",
     # CFA (issues 7, 8)
     # item analysis (issue 9)
     # verdicts (issue 10)
