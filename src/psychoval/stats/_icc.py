@@ -394,8 +394,8 @@ def icc(
     >>> scores = [[2, 3, 2, 3], [4, 4, 4, 4], [2, 2, 2, 3],
     ...           [2, 1, 2, 2], [1, 2, 1, 1], [3, 4, 3, 3]]
     >>> res = pv.icc(scores, scale=(1, 4))
-    >>> round(res["ICC2"], 4)  # R: psych::ICC(scores, lmer = FALSE)$results["ICC2", "ICC"]
-    0.8
+    >>> round(res["ICC2"], 4)  # R: psych::ICC(scores, lmer = FALSE)$results$ICC[2]
+    0.8095
     """
     check_choice("method", method, ("auto", "anova", "reml"))
     alpha = 1.0 - check_confidence_level(confidence_level)

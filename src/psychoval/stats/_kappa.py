@@ -245,21 +245,7 @@ def _cohen_from_ratings(r: Ratings, j1: int, j2: int, lev: np.ndarray, w: np.nda
         confidence_level=1.0 - alpha, raters=names)
 
 
-_COMMON_DOC_PARAMS = """
-    layout : {"wide", "long"}
-        ``"wide"``: rows are candidates, columns raters. ``"long"``: one row per rating.
-    targets : str, optional
-        Wide: an optional candidate-id column. Long: the candidate column.
-    raters : list of str or str, optional
-        Wide: the rater columns. Long: the rater column.
-    scores : str, optional
-        Long only: the score column.
-    levels : sequence of numbers, optional
-        The rating categories in order (psych ``levels``). Default: the integers of ``scale``
-        when it has integer ends, else the values observed.
-    scale : (min, max), optional
-        The rubric's declared range; a score outside it raises.
-"""
+
 
 
 def cohen_kappa(
@@ -296,7 +282,19 @@ def cohen_kappa(
         unweighted kappa, different for weighted). The unweighted variance is the same in both.
     confidence_level : float
         Level of the intervals (psych ``alpha = 1 - confidence_level``).
-    """ + _COMMON_DOC_PARAMS + """
+    layout : {"wide", "long"}
+        ``"wide"``: rows are candidates, columns raters. ``"long"``: one row per rating.
+    targets : str, optional
+        Wide: an optional candidate-id column. Long: the candidate column.
+    raters : list of str or str, optional
+        Wide: the rater columns. Long: the rater column.
+    scores : str, optional
+        Long only: the score column.
+    levels : sequence of numbers, optional
+        The rating categories in order (psych ``levels``). Default: the integers of ``scale``
+        when it has integer ends, else the values observed.
+    scale : (min, max), optional
+        The rubric's declared range; a score outside it raises.
     Returns
     -------
     CohenKappaResult
@@ -334,8 +332,8 @@ def cohen_kappa(
     >>> df = pd.DataFrame({"a": [1, 2, 2, 3, 4, 4, 3, 1, 2, 3],
     ...                    "b": [1, 2, 3, 3, 4, 3, 3, 1, 1, 3]})
     >>> res = pv.cohen_kappa(df)
-    >>> round(res.kappa, 4)  # R: psych::cohen.kappa(cbind(a, b))$kappa
-    0.5833
+    >>> round(res.kappa, 4)  # R: psych::cohen.kappa(df)$kappa
+    0.5946
     """
     check_choice("variance", variance, ("fce", "psych"))
     alpha = 1.0 - check_confidence_level(confidence_level)
@@ -436,10 +434,11 @@ def pairwise_kappa(
     Examples
     --------
     >>> import pandas as pd, psychoval as pv
-    >>> df = pd.DataFrame({"r1": [1, 2, 3, 4, 2, 3], "r2": [1, 2, 3, 3, 2, 3],
-    ...                    "r3": [2, 2, 3, 4, 1, 3]})
-    >>> round(pv.pairwise_kappa(df).av_kappa, 4)  # R: psych::cohen.kappa(df)$av.kappa
-    0.5556
+    >>> df = pd.DataFrame({"r1": [1, 2, 3, 4, 2, 3, 1, 4], "r2": [1, 2, 3, 3, 2, 4, 1, 4],
+    ...                    "r3": [2, 2, 3, 4, 1, 3, 1, 3]})
+    >>> res = pv.pairwise_kappa(df)
+    >>> round(res.av_kappa, 4), round(res.av_weighted, 4)  # R: psych::cohen.kappa(df)$av.kappa
+    (0.4444, 0.8185)
     """
     check_choice("variance", variance, ("fce", "psych"))
     alpha = 1.0 - check_confidence_level(confidence_level)
@@ -554,7 +553,19 @@ def fleiss_kappa(
         categories, cells how many raters chose that category (Fleiss 1971's table).
     confidence_level : float
         Level of the interval.
-    """ + _COMMON_DOC_PARAMS + """
+    layout : {"wide", "long"}
+        ``"wide"``: rows are candidates, columns raters. ``"long"``: one row per rating.
+    targets : str, optional
+        Wide: an optional candidate-id column. Long: the candidate column.
+    raters : list of str or str, optional
+        Wide: the rater columns. Long: the rater column.
+    scores : str, optional
+        Long only: the score column.
+    levels : sequence of numbers, optional
+        The rating categories in order (psych ``levels``). Default: the integers of ``scale``
+        when it has integer ends, else the values observed.
+    scale : (min, max), optional
+        The rubric's declared range; a score outside it raises.
     Returns
     -------
     FleissKappaResult
@@ -592,8 +603,8 @@ def fleiss_kappa(
     --------
     >>> import psychoval as pv
     >>> counts = [[0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6]]
-    >>> round(pv.fleiss_kappa(counts, layout="counts").kappa, 4)
-    0.4681
+    >>> round(pv.fleiss_kappa(counts, layout="counts").kappa, 4)  # statsmodels fleiss_kappa
+    0.5765
     """
     from scipy import stats
 

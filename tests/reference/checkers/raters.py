@@ -15,12 +15,13 @@ STATS_ROWS = {"subjects": "targets", "Judges": "raters", "Residual": "residual"}
 STATS_COLUMNS = {"df": "df", "SumSq": "sum_sq", "MS": "mean_sq", "F": "f", "p": "p"}
 
 
-def assert_icc_values(res, values: dict, *, reml: bool, what: str) -> None:
+def assert_icc_values(res, values: dict, *, reml: bool, what: str,
+                      unit: str | None = None) -> None:
     """Assert psych::ICC's ``results``, ``stats``, ``MSW``, ``n.obs``, ``n.judge``.
 
     ``reml``: psych's lmer=TRUE output, whose scale-dependent numbers (F, SumSq, MS) carry
     lme4's stopping error; see TOL["reml_lme4"]."""
-    unit = "iterative" if reml else "closed_form"
+    unit = unit or ("iterative" if reml else "closed_form")
     scaled = "reml_lme4" if reml else "closed_form"
     forms = list(res.results.index)
     for rname, col in ICC_COLUMNS.items():
