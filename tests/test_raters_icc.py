@@ -28,8 +28,10 @@ def extra(check_id: str) -> dict:
 
 
 def frame_of(check: dict) -> pd.DataFrame:
+    """The data of an extra check (rubric_ratings' four raters unless ``columns`` says)."""
     rows = [[np.nan if v is None else v for v in row] for row in check["options"]["data"]]
-    return pd.DataFrame(rows, columns=check["options"]["columns"], dtype=float)
+    cols = check["options"].get("columns", ["rater1", "rater2", "rater3", "rater4"])
+    return pd.DataFrame(rows, columns=cols, dtype=float)
 
 
 @pytest.fixture(scope="module")

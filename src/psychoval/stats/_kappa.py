@@ -227,10 +227,12 @@ def _cohen_from_ratings(r: Ratings, j1: int, j2: int, lev: np.ndarray, w: np.nda
         )
     core = _cohen_core(a[both], b[both], lev, w, variance, alpha)
     if core["degenerate"]:
+        why = ("psych's weighted-variance formula is negative here: variance='fce' gives the "
+               "delta-method variance" if variance == "psych" and np.isfinite(core["weighted_kappa"])
+               else "the ratings fall in too few categories: chance agreement is 1")
         warnings.warn(
             f"raters {names[0]!r} and {names[1]!r}: {' and '.join(core['degenerate'])} or its "
-            "variance is undefined (the ratings fall in too few categories: chance agreement "
-            "is 1); reported as NaN",
+            f"variance is undefined ({why}); reported as NaN",
             DegenerateDataWarning, stacklevel=3)
     labels = pd.Index(lev, name=names[0])
     return CohenKappaResult(
@@ -650,17 +652,18 @@ def fleiss_kappa(
     p_j = counts.sum(axis=0) / (n_t * m)
     q_j = 1.0 - p_j
     p_i = (counts * (counts - 1)).sum(axis=1) / (m * (m - 1))
-    p_o = float(p_i.mean())
-    p_e = float(np.sum(p_j**2))
+    p_o = np.float64(p_i.mean())
+    p_e = np.float64(np.sum(p_j**2))
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = (p_o - p_e) / (1 - p_e)
         pe_i = (counts / m) @ p_j
         k_i = (p_i - p_e) / (1 - p_e) - 2 * (1 - kappa) * (pe_i - p_e) / (1 - p_e)
-        se = math.sqrt(float(np.sum((k_i - kappa) ** 2)) / (n_t * (n_t - 1)))
+        se = float(np.sqrt(np.sum((k_i - kappa) ** 2) / (n_t * (n_t - 1))))
         pq = float(np.sum(p_j * q_j))
         se0 = (math.sqrt(2.0 / (n_t * m * (m - 1)))
-               * math.sqrt(max(pq**2 - float(np.sum(p_j * q_j * (q_j - p_j))), 0.0)) / pq)
-        z = kappa / se0
+               * math.sqrt(max(pq**2 - float(np.sum(p_j * q_j * (q_j - p_j))), 0.0)) / pq
+               if pq > 0 else math.nan)
+        z = np.float64(kappa) / se0
         kappa_j = 1 - (counts * (m - counts)).sum(axis=0) / (n_t * m * (m - 1) * p_j * q_j)
     if not np.isfinite(kappa):
         warnings.warn(
@@ -670,7 +673,7 @@ def fleiss_kappa(
     p = float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else math.nan
     return FleissKappaResult(
         kappa=float(kappa), se=se, lower=float(kappa - t * se), upper=float(kappa + t * se),
-        se0=float(se0), z=float(z), p=p, p_o=p_o, p_e=p_e,
+        se0=float(se0), z=float(z), p=p, p_o=float(p_o), p_e=float(p_e),
         categories=pd.DataFrame({"proportion": p_j, "kappa": kappa_j},
                                 index=pd.Index(cats, name="category")),
         n_targets=n_t, n_raters=int(m), confidence_level=1.0 - alpha)
@@ -693,7 +696,7 @@ def _counts_input(data: Any, targets: Any, raters: Any, scores: Any, levels: Any
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise DataError(
-            f"category {m.items[j]!r} has the count {v[i, j]!r} at {m.row(int(i))}; counts "
+            f"category {m.items[j]!r} has the count {v[i, j]:g} at {m.row(int(i))}; counts "
             "must be whole numbers >= 0 (no missing cells)"
         )
     cats: Any = m.items if levels is None else tuple(levels)
