@@ -93,6 +93,23 @@ def test_reml_equals_anova_when_the_anova_components_are_positive(seed, n, k):
                                rtol=1e-6, atol=1e-9)
 
 
+def test_reml_at_the_bound_pools_the_rater_term_into_error():
+    """Raters with identical means: the REML rater variance sits at its bound 0 and, for a
+    balanced design, REML pools the rater sum of squares into the error term."""
+    rng = np.random.default_rng(4)
+    n, k = 30, 4
+    y = rng.normal(0, 1, (n, 1)) + rng.normal(0, 0.6, (n, k))
+    y -= y.mean(axis=0) - y.mean()          # equal rater means: SS_raters = 0
+    ms = _anova_ms(y)
+    s2e = (ms["ssj"] + ms["sse"]) / ((k - 1) + (n - 1) * (k - 1))
+    s2a = (ms["msb"] - s2e) / k
+    res = pv.icc(y, method="reml")
+    assert res.converged
+    got = res.variance_components
+    assert got["rater"] == 0.0
+    np.testing.assert_allclose([got["target"], got["residual"]], [s2a, s2e], rtol=1e-7)
+
+
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_intervals_contain_the_estimates_and_order_does_not_matter(seed):

@@ -137,45 +137,65 @@ class _CrossedREML:
 
     The profiled REML deviance of Bates et al. (2015, eq. 42) in the relative standard
     deviations theta = (sd_target, sd_rater) / sd_error. The penalized least-squares system
-    of size n_targets + n_raters + 1 is solved by eliminating the (diagonal) target block,
-    so one evaluation costs O(n_targets * n_raters^2).
+    of size n_targets + n_raters + 1 is solved by eliminating the (diagonal) target block. Its
+    diagonal depends on a target only through its number of ratings, so the elimination is a
+    sum over the (at most n_raters) groups of targets with equal counts, precomputed once: one
+    evaluation costs O(n_raters^3), whatever the number of candidates.
     """
 
     def __init__(self, y: np.ndarray) -> None:
         obs = ~np.isnan(y)
-        self.inc = obs.astype(np.float64)
+        inc = obs.astype(np.float64)
         yz = np.where(obs, y, 0.0)
-        self.d_a = self.inc.sum(axis=1)
-        self.d_b = self.inc.sum(axis=0)
-        self.sy_a = yz.sum(axis=1)
+        d_a = inc.sum(axis=1)
+        sy_a = yz.sum(axis=1)
+        self.k = k = y.shape[1]
+        self.d_b = inc.sum(axis=0)
         self.sy_b = yz.sum(axis=0)
         self.n_obs = float(obs.sum())
         self.sy = float(yz.sum())
         self.yy = float(np.sum(yz * yz))
-        self.k = y.shape[1]
+        a = np.empty((y.shape[0], k + 1))  # target rows of [Z_rater-incidence, X]
+        a[:, :k] = inc
+        a[:, k] = d_a
+        counts, group = np.unique(d_a, return_inverse=True)
+        self.g_count = counts                                   # ratings per target
+        self.g_size = np.bincount(group).astype(float)          # targets per group
+        self.g_aa = np.stack([a[group == g].T @ a[group == g] for g in range(counts.size)])
+        self.g_ay = np.stack([a[group == g].T @ sy_a[group == g] for g in range(counts.size)])
+        self.g_yy = np.bincount(group, weights=sy_a * sy_a)
+        # moment-type starting values from the additive fit on the observed cells
+        rm = sy_a / d_a
+        cm = self.sy_b / self.d_b
+        resid = np.where(obs, y - rm[:, None] - cm[None, :] + self.sy / self.n_obs, 0.0)
+        mse0 = float(np.sum(resid * resid)) / max(self.n_obs - y.shape[0] - k + 1.0, 1.0)
+        mse0 = max(mse0, 1e-12)
+        sa0 = max(float(np.var(rm, ddof=1)) - mse0 * float(np.mean(1.0 / d_a)), 0.05 * mse0)
+        sb0 = max(float(np.var(cm, ddof=1)) - mse0 * float(np.mean(1.0 / self.d_b)), 0.05 * mse0)
+        self.start = np.sqrt(np.array([sa0, sb0]) / mse0)
 
     def solve(self, theta: np.ndarray) -> tuple[float, float]:
         """Return (deviance, penalized residual sum of squares) at ``theta``."""
         ta, tb = float(theta[0]), float(theta[1])
         k = self.k
-        s_aa = ta * ta * self.d_a + 1.0
-        s_ar = np.empty((self.d_a.size, k + 1))
-        s_ar[:, :k] = (ta * tb) * self.inc
-        s_ar[:, k] = ta * self.d_a
+        w = 1.0 / (ta * ta * self.g_count + 1.0)               # 1 / diagonal, per group
+        e = np.full(k + 1, ta * tb)
+        e[k] = ta
         s_rr = np.zeros((k + 1, k + 1))
         s_rr[np.arange(k), np.arange(k)] = tb * tb * self.d_b + 1.0
         s_rr[:k, k] = s_rr[k, :k] = tb * self.d_b
         s_rr[k, k] = self.n_obs
-        c_a = ta * self.sy_a
         c_r = np.append(tb * self.sy_b, self.sy)
-        scaled = s_ar / s_aa[:, None]
-        t = s_rr - s_ar.T @ scaled
-        rhs = c_r - scaled.T @ c_a
+        aa = np.tensordot(w, self.g_aa, axes=1)
+        ay = w @ self.g_ay
+        t = s_rr - e[:, None] * aa * e[None, :]
+        rhs = c_r - ta * e * ay
         chol = np.linalg.cholesky(t)
-        logdet = float(np.sum(np.log(s_aa))) + 2.0 * float(np.sum(np.log(np.diag(chol))))
+        logdet = (float(-self.g_size @ np.log(w))
+                  + 2.0 * float(np.sum(np.log(np.diag(chol)))))
         b_r = np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
-        b_a = (c_a - s_ar @ b_r) / s_aa
-        r2 = self.yy - float(c_a @ b_a) - float(c_r @ b_r)
+        ca_ba = ta * ta * float(w @ self.g_yy) - ta * float((e * b_r) @ ay)
+        r2 = self.yy - ca_ba - float(c_r @ b_r)
         r2 = max(r2, np.finfo(float).tiny)
         dof = self.n_obs - 1.0
         dev = logdet + dof * (1.0 + math.log(2.0 * math.pi * r2 / dof))
@@ -183,15 +203,17 @@ class _CrossedREML:
 
     @staticmethod
     def _newton(objective: Any, theta: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Polish an L-BFGS-B optimum by Newton steps on central-difference derivatives
-        (free coordinates only: a component at its bound 0 stays there)."""
-        theta = theta.copy()
+        """Newton steps on central-difference derivatives, with a fraction-to-the-boundary rule
+        (a step goes at most 90% of the way to theta_i = 0) and backtracking. A component that
+        shrinks below 1e-9 is set to its bound 0 and held there (the caller checks KKT)."""
+        theta = np.maximum(theta.astype(float), 0.0)
         f0 = objective(theta)
-        for _ in range(30):
-            free = np.flatnonzero(theta > 1e-7)
+        for _ in range(100):
+            theta[theta < 1e-9] = 0.0
+            free = np.flatnonzero(theta > 0.0)
             if free.size == 0:
                 return theta, True
-            h = 1e-4 * np.maximum(theta, 1e-2)
+            h = np.minimum(1e-4 * np.maximum(theta, 1e-2), theta / 4)
             g = np.zeros(free.size)
             hess = np.zeros((free.size, free.size))
             for a, i in enumerate(free):
@@ -209,43 +231,61 @@ class _CrossedREML:
                         - objective(theta - e + e2) + objective(theta - e - e2)
                     ) / (4 * h[i] * h[j])
             try:
+                np.linalg.cholesky(hess)
                 step = -np.linalg.solve(hess, g)
-            except np.linalg.LinAlgError:
-                return theta, False
-            if not np.all(np.isfinite(step)) or g @ step >= 0:
-                # not a descent direction: the optimum is as good as the FD noise allows
-                return theta, bool(np.max(np.abs(g) * np.maximum(theta[free], 1.0)) < 1e-6)
+            except np.linalg.LinAlgError:  # not convex here: a scaled gradient step
+                step = -g * (0.1 * np.max(theta[free]) / max(float(np.max(np.abs(g))), 1e-300))
+            neg = step < 0
             t = 1.0
-            while t > 1e-6:
+            if neg.any():
+                t = min(1.0, 0.9 * float(np.min(theta[free][neg] / -step[neg])))
+            while True:
                 cand = theta.copy()
-                cand[free] = np.maximum(theta[free] + t * step, 0.0)
+                cand[free] = theta[free] + t * step
                 fc = objective(cand)
-                if fc <= f0:
+                if fc <= f0 or t < 1e-10:
                     break
                 t /= 2
-            else:
-                return theta, True
-            done = np.max(np.abs(cand - theta)) < 1e-12 * (1.0 + np.max(theta))
+            if fc > f0:  # no decrease along the step: as good as the differences allow
+                return theta, bool(np.max(np.abs(g) * np.maximum(theta[free], 1.0)) < 1e-5)
+            done = (np.max(np.abs(cand - theta)) < 1e-9 * (1.0 + np.max(theta))
+                    or f0 - fc <= 1e-14 * abs(f0))  # the decrease is at rounding level
             theta, f0 = cand, fc
             if done:
                 return theta, True
         return theta, False
 
-    def fit(self) -> tuple[dict[str, float], bool, float]:
-        from scipy import optimize
+    @staticmethod
+    def _kkt(objective: Any, theta: np.ndarray) -> bool:
+        """At a component on its bound 0, the deviance must not decrease into the interior."""
+        f0 = objective(theta)
+        for i in np.flatnonzero(theta <= 1e-7):
+            e = np.zeros(2)
+            e[i] = 1e-5
+            if objective(np.maximum(theta, 0.0) + e) < f0 - 1e-9:
+                return False
+        return True
 
+    def fit(self) -> tuple[dict[str, float], bool, float]:
         def objective(theta: np.ndarray) -> float:
             return self.solve(theta)[0]
 
-        best = None
-        for start in (np.array([1.0, 1.0]), np.array([0.5, 0.1])):
-            res = optimize.minimize(objective, start, method="L-BFGS-B",
+        # Newton from moment-type starting values; L-BFGS-B (bounded) when Newton cannot
+        # proceed or stops at a point that fails the bound (KKT) check, then Newton again
+        theta, converged = self._newton(objective, self.start.copy())
+        if not converged or not self._kkt(objective, theta):
+            from scipy import optimize
+
+            res = optimize.minimize(objective, theta, method="L-BFGS-B",
                                     bounds=[(0.0, None), (0.0, None)],
                                     options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
-            if best is None or res.fun < best.fun:
-                best = res
-        theta, polished = self._newton(objective, np.asarray(best.x, dtype=float))
-        converged = bool(best.success) or polished
+            theta, polished = self._newton(objective, np.asarray(res.x, dtype=float))
+            converged = (bool(res.success) or polished) and self._kkt(objective, theta)
+        for i in np.flatnonzero((theta > 0) & (theta < 1e-6)):  # snap to the bound
+            at_bound = theta.copy()
+            at_bound[i] = 0.0
+            if objective(at_bound) <= objective(theta) + 1e-10:
+                theta = at_bound
         dev, r2 = self.solve(theta)
         s2 = r2 / (self.n_obs - 1.0)
         comps = {"target": float(theta[0] ** 2 * s2), "rater": float(theta[1] ** 2 * s2),
