@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # efa (issue 4)
     # alpha, omega (issue 5)
     # raters (issue 6)
+    "raters": ("psychoval.cli._raters", "rater agreement: ICC, Cohen's / Fleiss' kappa, "
+               "Krippendorff's alpha"),
     # cfa (issue 7)
     # items (issue 9)
     # validate (issue 10)
