@@ -199,3 +199,19 @@ def test_long_layout_errors(rubric):
         pv.icc(twice, layout="long", targets="candidate", raters="rater", scores="score")
     with pytest.raises(DataError, match=r"scores='points' is not among the columns"):
         pv.icc(long, layout="long", targets="candidate", raters="rater", scores="points")
+
+
+def test_wide_input_types_and_duplicate_candidates(rubric):
+    cols = ["rater1", "rater2", "rater3", "rater4"]
+    table = pv.read_responses(rubric, id_column="candidate")
+    from_table = pv.icc(table)
+    from_array = pv.icc(rubric[cols].to_numpy())
+    assert from_table.raters == tuple(cols) and from_table.targets[0] == "C01"
+    assert from_array.raters == ("rater1", "rater2", "rater3", "rater4")
+    np.testing.assert_allclose(from_table.results["icc"], from_array.results["icc"], rtol=1e-14)
+    dup = rubric.copy()
+    dup.loc[9, "candidate"] = "C03"
+    with pytest.raises(DataError, match=r"candidate 'C03' appears in rows \[3, 10\]"):
+        pv.icc(dup, targets="candidate")
+    with pytest.raises(DataError, match=r"targets='cand' is not among the columns"):
+        pv.icc(rubric, targets="cand")
