@@ -18,7 +18,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning
+from psychoval.exceptions import ConvergenceWarning, DataError
 from psychoval.stats._ratings import (
     as_ratings,
     check_confidence_level,
@@ -447,8 +447,6 @@ def icc(
     incomplete = r.n_missing > 0
     if method == "anova" and incomplete:
         i, j = np.argwhere(np.isnan(y))[0]
-        from psychoval.exceptions import DataError
-
         raise DataError(
             f"rater {r.raters[j]!r} did not score {r.target(int(i))} ({r.n_missing} missing "
             "rating(s)); the ANOVA ICC needs complete ratings: use method='reml' (psych's "
