@@ -40,7 +40,7 @@ def rubric() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("cid", ["ICC.lmer.missing", "ICC.lmer.unbalanced",
-                                 "ICC.lmer.missing.alpha10"])
+                                 "ICC.lmer.missing.alpha10", "ICC.lmer.rated_once"])
 def test_icc_reml_matches_psych_lmer_with_missing_ratings(cid):
     check = extra(cid)
     res = pv.icc(frame_of(check), confidence_level=1 - check["options"]["alpha"])
@@ -54,7 +54,8 @@ def test_icc_reml_matches_psych_lmer_with_missing_ratings(cid):
                  [lme["ID"], lme["Items"], lme["Residual"]], "reml_lme4", what=f"{cid} lme")
 
 
-@pytest.mark.parametrize("cid", ["reml.tight.missing", "reml.tight.unbalanced"])
+@pytest.mark.parametrize("cid", ["reml.tight.missing", "reml.tight.unbalanced",
+                                 "reml.tight.rated_once"])
 def test_reml_matches_tightly_converged_lme4(cid):
     check = extra(cid)
     res = pv.icc(frame_of(check), method="reml")
@@ -91,6 +92,19 @@ def test_reml_equals_anova_when_the_anova_components_are_positive(seed, n, k):
     got = res.variance_components
     np.testing.assert_allclose([got["target"], got["rater"], got["residual"]], comps,
                                rtol=1e-6, atol=1e-9)
+
+
+def test_a_failed_reml_fit_is_returned_flagged(rubric, monkeypatch):
+    from psychoval.exceptions import ConvergenceWarning
+    from psychoval.stats import _icc
+
+    real = _icc._CrossedREML.fit
+    monkeypatch.setattr(_icc._CrossedREML, "fit",
+                        lambda self: (*real(self)[:1], False, real(self)[2]))
+    with pytest.warns(ConvergenceWarning, match=r"did not converge; the ICCs are rough"):
+        res = pv.icc(rubric, targets="candidate", method="reml")
+    assert res.converged is False
+    assert "did not converge" in str(res.summary())
 
 
 def test_reml_at_the_bound_pools_the_rater_term_into_error():

@@ -94,6 +94,17 @@ add(id = "ICC.lmer.missing.alpha10", analysis = "psych::ICC",
     options = list(columns = raters, lmer = TRUE, alpha = 0.10, data = rows_of(miss)),
     values = icc_values(psych::ICC(miss, lmer = TRUE, alpha = 0.10)), notes = list())
 
+# 3. candidates rated once: rubric_ratings with candidates 3, 17 and 42 keeping only rater2
+once <- x
+once[c(3, 17, 42), c("rater1", "rater3", "rater4")] <- NA
+add(id = "ICC.lmer.rated_once", analysis = "psych::ICC",
+    call = "psych::ICC(once, lmer = TRUE)",
+    options = list(columns = raters, lmer = TRUE, alpha = 0.05, data = rows_of(once)),
+    values = icc_values(psych::ICC(once, lmer = TRUE)), notes = list())
+add(id = "reml.tight.rated_once", analysis = "lme4::lmer (tight nloptwrap tolerances)",
+    call = "tight_reml(once)", options = list(columns = raters, data = rows_of(once)),
+    values = tight_reml(once), notes = list())
+
 L <- 4
 wlin <- 1 - abs(outer(1:L, 1:L, "-")) / (L - 1)
 add(id = "kappa.linear.rater1_rater3", analysis = "psych::cohen.kappa",
