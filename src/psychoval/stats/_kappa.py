@@ -645,8 +645,9 @@ def fleiss_kappa(
         obs = ~np.isnan(r.values)
         code = np.searchsorted(cats, np.where(obs, r.values, cats[0]))
         rows = np.repeat(np.arange(r.n_targets), r.n_raters).reshape(r.values.shape)
-        counts = np.zeros((r.n_targets, cats.size))
-        np.add.at(counts, (rows[obs], code[obs]), 1.0)
+        counts = np.bincount(rows[obs] * cats.size + code[obs],
+                             minlength=r.n_targets * cats.size
+                             ).reshape(r.n_targets, cats.size).astype(float)
     n_t = counts.shape[0]
     m = float(counts[0].sum())
     p_j = counts.sum(axis=0) / (n_t * m)

@@ -235,8 +235,9 @@ def krippendorff_alpha(
     op = obs[pairable]
     code = np.searchsorted(values, np.where(op, vp, values[0]))
     rows = np.broadcast_to(np.arange(vp.shape[0])[:, None], vp.shape)
-    counts = np.zeros((vp.shape[0], values.size))
-    np.add.at(counts, (rows[op], code[op]), 1.0)
+    counts = np.bincount(rows[op] * values.size + code[op],
+                         minlength=vp.shape[0] * values.size
+                         ).reshape(vp.shape[0], values.size).astype(float)
     mu = m_u[pairable].astype(float)
     # per-candidate coincidence contributions, flattened (U, C*C)
     contrib = (counts[:, :, None] * counts[:, None, :])

@@ -109,6 +109,25 @@ def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,
             )
         if raters is None:
             raters = [c for c in cols if c != (None if targets is None else str(targets))]
+        rater_cols = [str(r) for r in raters]
+        absent = [r for r in rater_cols if r not in cols]
+        if absent:
+            raise DataError(
+                f"{what}: rater column(s) {', '.join(map(repr, absent))} not among the columns "
+                f"{_list_names(cols)}; check the spelling or the raters= list"
+            )
+        if len(set(cols)) == len(cols) and all(
+                pd.api.types.is_numeric_dtype(data.iloc[:, cols.index(r)].dtype)
+                for r in rater_cols):
+            # fast path: numeric columns need no parsing (same values as the general path)
+            pos = [cols.index(r) for r in rater_cols]
+            values = np.ascontiguousarray(data.iloc[:, pos].to_numpy(dtype="float64"))
+            ids = (pd.RangeIndex(len(data)) if targets is None
+                   else _normalise_ids(data.iloc[:, cols.index(str(targets))], str(targets)))
+            if len(data) == 0:
+                raise DataError(f"{what}: the table has no rows (no candidates)")
+            _check_unique_ids(ids, what)
+            return Ratings(values, ids, tuple(rater_cols))
         frame = data.copy()
         frame.columns = cols
         table = ResponseTable.from_frame(
@@ -142,6 +161,12 @@ def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,
             f"{describe_target(ids, cells[0])} ({len(cells)} such cell(s)); ratings must be "
             "numbers: recode it, or leave the cell blank for a missing rating"
         )
+    _check_unique_ids(ids, what)
+    values = table.values.to_numpy(dtype="float64")
+    return Ratings(np.ascontiguousarray(values), ids, tuple(table.items))
+
+
+def _check_unique_ids(ids: pd.Index, what: str) -> None:
     if ids.has_duplicates:
         dup = ids[ids.duplicated()][0]
         rows = (np.flatnonzero(ids == dup) + 1).tolist()
@@ -149,8 +174,6 @@ def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,
             f"{what}: candidate {dup!r} appears in rows {rows}; each candidate needs one row "
             "in the wide layout (use layout='long' for one row per rating)"
         )
-    values = table.values.to_numpy(dtype="float64")
-    return Ratings(np.ascontiguousarray(values), ids, tuple(table.items))
 
 
 def _long(data: Any, targets: str | None, raters: Any, scores: str | None,
