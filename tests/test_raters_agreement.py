@@ -61,3 +61,20 @@ def test_errors_name_the_item(two_items):
         pv.agreement_table(two_items, targets="candidate",
                            raters={"presenting": ["pres_r1", "pres_r2"]},
                            scale={"presenting": (0, 2)})
+
+
+def test_agreement_table_from_the_framework():
+    """framework= finds the rated items, their rater columns and rubric range, decodes labels."""
+    from psychoval.datasets import sample_framework
+
+    fw = sample_framework()
+    raw = pv.load_sample()
+    tab = pv.agreement_table(raw, framework=fw)
+    assert tab.table.index.tolist() == ["EVA4"]
+    cols = ["EVA4_r1", "EVA4_r2", "EVA4_r3"]
+    ratings = fw.score(raw).ratings
+    direct = pv.icc(ratings, raters=cols, scale=(1, 4))
+    assert tab.table.loc["EVA4", "icc2"] == pytest.approx(direct.results.loc["ICC2", "icc"],
+                                                           rel=1e-12)
+    with pytest.raises(pv.SpecificationError, match="give framework= or raters=, not both"):
+        pv.agreement_table(raw, framework=fw, raters={"EVA4": cols})

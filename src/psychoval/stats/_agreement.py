@@ -73,10 +73,34 @@ class AgreementTable(Result):
                    "weighted one).",))
 
 
+def _from_framework(data: Any, framework: Any, raters: Any, scale: Any):
+    """Rater columns, rubric ranges and decoded ratings of a framework's rated items."""
+    from psychoval.framework import Framework
+    from psychoval.framework._scoring import ScoredResponses
+
+    if not isinstance(framework, Framework):
+        raise SpecificationError(
+            f"framework= takes a psychoval Framework, not {type(framework).__name__}"
+        )
+    if raters is not None:
+        raise SpecificationError("give framework= or raters=, not both")
+    rated = [i for i in framework.items if i.raters]
+    if not rated:
+        raise SpecificationError(
+            "the framework has no rated item with rater columns (type: rating, raters: [...])"
+        )
+    scored = data if isinstance(data, ScoredResponses) else framework.score(data)
+    raters = {i.id: list(i.raters) for i in rated}
+    if scale is None:
+        scale = {i.id: (i.min, i.max) for i in rated}
+    return scored.ratings, raters, scale
+
+
 def agreement_table(
     data: Any,
     *,
-    raters: Mapping[str, Any],
+    raters: Mapping[str, Any] | None = None,
+    framework: Any = None,
     targets: str | None = None,
     scale: Any = None,
     n_boot: int = 0,
@@ -91,6 +115,10 @@ def agreement_table(
         Wide table: one row per candidate, one column per (item, rater).
     raters : mapping of item -> list of column names
         The rater columns of each rated item, e.g. ``{"presenting": ["pres_r1", "pres_r2"]}``.
+    framework : Framework, optional
+        Instead of ``raters=``: every ``rating`` item of the framework with rater columns, its
+        declared range as ``scale``; ``data`` (raw responses or ``framework.score()`` output)
+        has its rating labels decoded by the framework first.
     targets : str, optional
         Candidate-id column (named in messages).
     scale : (min, max) or mapping of item -> (min, max), optional
@@ -129,6 +157,8 @@ def agreement_table(
     >>> tab.table.index.tolist()
     ['presenting', 'teamwork']
     """
+    if framework is not None:
+        data, raters, scale = _from_framework(data, framework, raters, scale)
     if not isinstance(raters, Mapping) or not raters:
         raise SpecificationError(
             "raters= must map each rated item to its rater columns, e.g. "
