@@ -30,13 +30,4 @@ XFAIL: dict[str, str] = {
     "ability/cfa.2nd.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "ability/cfa.1f.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "ability/semTools.4f.WLSMV.compRelSEM": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
-    "rubric_ratings/ICC.aov": "rater agreement (issue 6) not landed",
-    "rubric_ratings/ICC.lmer": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.all_pairs": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.rater1_rater2": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.rater1_rater3": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.rater1_rater4": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.rater2_rater3": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.rater2_rater4": "rater agreement (issue 6) not landed",
-    "rubric_ratings/kappa.rater3_rater4": "rater agreement (issue 6) not landed",
 }

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # alpha, omega (issue 5)
     "alpha": ("psychoval.cli._alpha", "Cronbach's alpha, intervals and the item table"),
     # raters (issue 6)
+    "raters": ("psychoval.cli._raters", "rater agreement: ICC, Cohen's / Fleiss' kappa, "
+               "Krippendorff's alpha"),
     # cfa (issue 7)
     "cfa": ("psychoval.cli._cfa", "confirmatory factor analysis (lavaan syntax) with fit "
             "measures"),
