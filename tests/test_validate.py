@@ -111,6 +111,12 @@ def test_report_states_models_and_missing_data(reports):
     assert f["approximate"] and f["estimator"] == "ML"
     assert {"reliability_missing", "cfa_missing", "cfa_estimator",
             "ordinal_estimation"} <= set(rep.methods)
+    # rater agreement of the rubric task: ICC(2,k) of the three raters, judged
+    r = rep.raters.set_index("item").loc["EVA4"]
+    icc = rep.results["icc:EVA4"].results.loc["ICC2k"]
+    assert r["available"] and r["icc2k"] == icc["icc"] and r["icc2k_lower"] == icc["lower"]
+    v = _v(rep, "EVA4", "icc").iloc[0]
+    assert v["verdict"] == "pass" and v["value"] == icc["icc"] and "Koo" in v["citation"]
     # numbers come from the underlying results
     fit = rep.results["cfa:data"]
     assert rep.competencies.set_index("competency").loc["data", "omega"] == \
