@@ -55,6 +55,12 @@ from psychoval.stats._kr import (
     kr21,
     sem_score,
 )
+from psychoval.stats._omega import (
+    OmegaResult,
+    OmegaSemResult,
+    omega,
+    omega_sem,
+)
 from psychoval.stats._polychoric import (
     PolychoricResult,
     polychoric,
@@ -115,4 +121,8 @@ __all__ = [
     "GuttmanResult",
     "score_items",
     "ScoreItemsResult",
+    "omega",
+    "OmegaResult",
+    "omega_sem",
+    "OmegaSemResult",
 ]
