@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -605,11 +606,18 @@ def omega_sem(data: Any, *, n_factors: int = 3, method: str = "minres",
     sl_safe.index = safe
     model, members = _sem_model(sl_safe, efa.n_factors)
     cov = pd.DataFrame(R, index=safe, columns=safe)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = cfa(model, sample_cov=cov, sample_nobs=int(efa.n_obs), std_lv=True)
+    def rename(text: str) -> str:
+        return re.sub(r"\bv(\d+)\b", lambda mo: names[int(mo.group(1)) - 1], text)
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = cfa(model, sample_cov=cov, sample_nobs=int(efa.n_obs), std_lv=True)
+    except PsychovalError as exc:
+        raise type(exc)(f"bifactor CFA of the Schmid-Leiman pattern: {rename(str(exc))}") \
+            from exc
     for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
+        warnings.warn(f"bifactor CFA: {rename(str(w.message))}", w.category, stacklevel=2)
     est = fit.estimates()
     loads = est[est["op"] == "=~"]
     facs = ["g"] + [f"F{j + 1}" for j, mem in enumerate(members) if mem]
@@ -622,6 +630,7 @@ def omega_sem(data: Any, *, n_factors: int = 3, method: str = "minres",
     for j in range(1, lam.shape[1]):
         if lam[:, j].sum() < 0:
             lam[:, j] = -lam[:, j]
+    lam = lam + 0.0  # no negative zeros
     vt = float(R.sum())
     gsum = float(lam[:, 0].sum())
     h2 = float((lam * lam).sum())
