@@ -20,7 +20,7 @@ XFAIL: dict[str, str] = {
     "ability/kr.letters": "KR-20/21 values asserted in tests/test_kr.py (issue 5); the item statistics (p, pbis, upper/lower D) belong to item analysis (issue 9)",
     "ability/kr.matrix": "KR-20/21 values asserted in tests/test_kr.py (issue 5); the item statistics (p, pbis, upper/lower D) belong to item analysis (issue 9)",
     "ability/kr.rotate": "KR-20/21 values asserted in tests/test_kr.py (issue 5); the item statistics (p, pbis, upper/lower D) belong to item analysis (issue 9)",
-    "ability/omegaSem.16": "psych's bifactor model has 2-item group factors orthogonal to g (not identified: only the product of their loadings is); lavaan stops unconverged with garbage (omega.tot 5.89, gR2 449). pv.omega_sem raises SpecificationError naming the undetermined parameters (tests/stats/test_omega.py asserts it)",
+    "ability/omegaSem.16": "empirically unidentified bifactor CFA: group factor F4 (matrix.45, matrix.46, matrix.55) is carried by matrix.45 alone (SL loading .64 vs <=.26), so its loading and residual variance trade off; lavaan stops unconverged with meaningless values (omega.tot 5.89, F4 gR2 449). pv.omega_sem raises SpecificationError naming matrix.45 ~~ matrix.45 and F4 =~ matrix.45 (asserted in tests/test_omega.py); the EFA omega of this set passes (ability/omega.16.*)",
     "ability/cfa.4f.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
     "ability/cfa.4f.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "ability/cfa.2nd.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
