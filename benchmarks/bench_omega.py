@@ -17,9 +17,8 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import HERE, r_versions, time_python, time_r, write_results  # noqa: E402
-
 import pandas as pd  # noqa: E402
+from _common import HERE, r_versions, time_python, time_r, write_results  # noqa: E402
 
 import psychoval as pv  # noqa: E402
 
