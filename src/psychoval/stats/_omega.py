@@ -331,9 +331,9 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     >>> rng = np.random.default_rng(4)
     >>> g = rng.standard_normal((600, 1)); s = rng.standard_normal((600, 3))
     >>> x = .6 * g + np.repeat(s, 3, axis=1) * .5 + rng.standard_normal((600, 9)) * .6
-    >>> om = pv.omega(x, n_factors=3)   # psych::omega(x, 3) gives the same omega_h
-    >>> round(om.omega_h, 2), round(om.omega_total, 2)
-    (0.69, 0.9)
+    >>> om = pv.omega(x, n_factors=3)   # psych::omega(x, 3): omega_h .74957, omega.tot .91893
+    >>> round(om.omega_h, 4), round(om.omega_total, 4)
+    (0.7496, 0.9189)
     """
     from psychoval.stats._efa import _fa_stats, _is_square_matrix, correlation_input
     from psychoval.stats._rel_common import check_confidence_level
@@ -586,9 +586,9 @@ def omega_sem(data: Any, *, n_factors: int = 3, method: str = "minres",
     >>> rng = np.random.default_rng(4)
     >>> g = rng.standard_normal((600, 1)); s = rng.standard_normal((600, 3))
     >>> x = .6 * g + np.repeat(s, 3, axis=1) * .5 + rng.standard_normal((600, 9)) * .6
-    >>> om = pv.omega_sem(x, n_factors=3)   # psych::omegaSem(x, 3)
-    >>> om.converged
-    True
+    >>> om = pv.omega_sem(x, n_factors=3)   # psych::omegaSem(x, 3)$omega.efa$omega: .75893
+    >>> round(om.omega_h, 4), om.converged
+    (0.7589, True)
     """
     from psychoval.stats._cfa import cfa
 
