@@ -31,43 +31,6 @@ def _by_item(values: dict, items) -> list:
     return [values[i] for i in items]
 
 
-@pytest.mark.parametrize("check_id", KR_CHECKS)
-@pytest.mark.parametrize("groups", ["rank", "cut"])
-def test_kr_item_statistics_match_r(check_id, groups):
-    check = _refs.get(f"ability/{check_id}")
-    items = check.options["items"]
-    v = check.raw["values"]
-    res = pv.item_analysis(check.data()[items], groups=groups)
-    t = res.items.loc[items]
-    s = res.scales.loc["total"]
-    what = f"{check.key} ({groups})"
-    assert s["n_used"] == v["n"] and s["k"] == v["k"]
-    assert_close(s["mean_total"], v["mean_total"], "closed_form", what=what + " mean_total")
-    assert_close(s["var_total"], v["var_total_pop"], "closed_form", what=what + " var_total")
-    assert_close(s["sd_total"] ** 2, v["var_total_sample"], "closed_form", what=what)
-    assert_close(s["alpha"], v["alpha_listwise"], "closed_form", what=what + " alpha")
-    assert_close(t["difficulty"], _by_item(v["p"], items), "closed_form", what=what + " p")
-    assert_close(t["difficulty_available"], _by_item(v["p_available"], items), "closed_form",
-                 what=what + " p_available")
-    assert_close(t["pq"], _by_item(v["pq"], items), "closed_form", what=what + " pq")
-    assert_close(t["raw_r"], _by_item(v["pbis"], items), "closed_form", what=what + " pbis")
-    assert_close(t["r_drop"], _by_item(v["pbis_corrected"], items), "closed_form",
-                 what=what + " pbis_corrected")
-    if groups == "rank":
-        assert s["n_upper"] == s["n_lower"] == v["n_group"]
-        assert np.isnan(s["cut_hi"]) and np.isnan(s["cut_lo"])
-        assert_close(t["p_upper"], _by_item(v["p_upper"], items), "closed_form", what=what)
-        assert_close(t["p_lower"], _by_item(v["p_lower"], items), "closed_form", what=what)
-        assert_close(t["d"], _by_item(v["D"], items), "closed_form", what=what + " D")
-    else:
-        assert_close(s["cut_hi"], v["cut_hi"], "closed_form", what=what + " cut_hi")
-        assert_close(s["cut_lo"], v["cut_lo"], "closed_form", what=what + " cut_lo")
-        assert s["n_upper"] == v["n_upper_cut"] and s["n_lower"] == v["n_lower_cut"]
-        assert_close(t["p_upper"], _by_item(v["p_upper_cut"], items), "closed_form", what=what)
-        assert_close(t["p_lower"], _by_item(v["p_lower_cut"], items), "closed_form", what=what)
-        assert_close(t["d"], _by_item(v["D_cut"], items), "closed_form", what=what + " D_cut")
-
-
 def test_scales_analyse_each_item_within_its_own_scale():
     """ICAR16 split into its four subtests = the four kr.<subtest> references at once."""
     data = _refs.load_data("ability")

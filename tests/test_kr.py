@@ -10,35 +10,8 @@ import pytest
 
 import psychoval as pv
 from psychoval.exceptions import DataError, SpecificationError
-from tests._tolerances import assert_close
-from tests.reference import _refs
 
-KR_CHECKS = [k for k in _refs.all_check_keys() if k.startswith("ability/kr.")]
-
-
-@pytest.mark.parametrize("key", KR_CHECKS)
-def test_kr_against_reference(key):
-    # The kr.* checks mix KR-20/21 with item statistics owned by item analysis (issue 9): the
-    # harness keeps them in XFAIL; the reliability values are asserted here.
-    check = _refs.get(key)
-    items = check.options["items"]
-    df = check.data()[items]
-    v = check.raw["values"]
-    k20 = pv.kr20(df)
-    k21 = pv.kr21(df)
-    k21s = pv.kr21(df, variance="sample")
-    assert (k20.n, k20.k) == (v["n"], v["k"])
-    assert k20.rows_dropped == len(df) - v["n"]
-    assert_close([k20.estimate, k21.estimate, k21s.estimate],
-                 [v["KR20"], v["KR21"], v["KR21_sample_var"]], "closed_form", what=key)
-    assert_close([k20.mean_total, k20.var_total_pop, k20.var_total_sample],
-                 [v["mean_total"], v["var_total_pop"], v["var_total_sample"]], "closed_form",
-                 what=key)
-    assert_close(k20.p[items].to_numpy(), [v["p"][i] for i in items], "closed_form", what=key)
-    assert_close(k20.pq[items].to_numpy(), [v["pq"][i] for i in items], "closed_form", what=key)
-    lw = pv.alpha(df, missing="listwise")
-    assert_close([lw.raw_alpha, k20.estimate], [v["alpha_listwise"]] * 2, "closed_form",
-                 what=key)
+# KR-20/21 against ability/kr.* are asserted by the harness: tests/reference/checkers/items.py
 
 
 def test_kr_errors():

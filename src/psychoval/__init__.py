@@ -60,6 +60,12 @@ _API: dict[str, str] = {
     "omega_sem": "psychoval.stats",
     "OmegaSemResult": "psychoval.stats",
     # rater agreement (issue 6)
+    "icc": "psychoval.stats",
+    "cohen_kappa": "psychoval.stats",
+    "pairwise_kappa": "psychoval.stats",
+    "fleiss_kappa": "psychoval.stats",
+    "krippendorff_alpha": "psychoval.stats",
+    "agreement_table": "psychoval.stats",
     # CFA (issues 7, 8)
     "cfa": "psychoval.stats",
     "CFAResult": "psychoval.stats",

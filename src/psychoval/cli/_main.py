@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "omega": ("psychoval.cli._omega", "McDonald's omega hierarchical and total "
               "(psych::omega, Schmid-Leiman)"),
     # raters (issue 6)
+    "raters": ("psychoval.cli._raters", "rater agreement: ICC, Cohen's / Fleiss' kappa, "
+               "Krippendorff's alpha"),
     # cfa (issue 7)
     "cfa": ("psychoval.cli._cfa", "confirmatory factor analysis (lavaan syntax) with fit "
             "measures"),

@@ -3,6 +3,10 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.validate``.
 """
 
+from psychoval.stats._agreement import (
+    AgreementTable,
+    agreement_table,
+)
 from psychoval.stats._alpha import (
     AlphaResult,
     alpha,
@@ -44,9 +48,21 @@ from psychoval.stats._guttman import (
     GuttmanResult,
     guttman,
 )
+from psychoval.stats._icc import (
+    ICCResult,
+    icc,
+)
 from psychoval.stats._items import (
     ItemAnalysisResult,
     item_analysis,
+)
+from psychoval.stats._kappa import (
+    CohenKappaResult,
+    FleissKappaResult,
+    PairwiseKappaResult,
+    cohen_kappa,
+    fleiss_kappa,
+    pairwise_kappa,
 )
 from psychoval.stats._kr import (
     KRResult,
@@ -54,6 +70,10 @@ from psychoval.stats._kr import (
     kr20,
     kr21,
     sem_score,
+)
+from psychoval.stats._krippendorff import (
+    KrippendorffResult,
+    krippendorff_alpha,
 )
 from psychoval.stats._omega import (
     OmegaResult,
@@ -121,6 +141,18 @@ __all__ = [
     "GuttmanResult",
     "score_items",
     "ScoreItemsResult",
+    "icc",
+    "ICCResult",
+    "cohen_kappa",
+    "CohenKappaResult",
+    "pairwise_kappa",
+    "PairwiseKappaResult",
+    "fleiss_kappa",
+    "FleissKappaResult",
+    "krippendorff_alpha",
+    "KrippendorffResult",
+    "agreement_table",
+    "AgreementTable",
     "omega",
     "OmegaResult",
     "omega_sem",

@@ -748,8 +748,7 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
         Minimum residual (psych's default), maximum likelihood, principal axes (psych's
         iteration: ``min_err``, ``max_iter``), unweighted least squares (same optimum as
         minres; psych labels the factors ULS).
-    rotation : {"oblimin", "quartimin", "geominQ", "promax", "varimax", "quartimax",
-                "geominT", None}
+    rotation : {"oblimin", "quartimin", "geominQ", "promax", "varimax", "quartimax", "geominT", None}
         As psych: varimax is ``stats::varimax``; promax is ``psych::kaiser(L, "Promax")`` with
         m = 4; the others are GPArotation's gradient projection (oblimin with gamma 0,
         geomin delta .01), iterated to convergence.

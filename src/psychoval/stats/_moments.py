@@ -25,6 +25,10 @@ class Moments:
 
     @property
     def cor(self) -> np.ndarray:
+        """``cov2cor`` of the pairwise covariances (psych::alpha's convention: each item's
+        own variance on the diagonal). With missing data this differs from R's
+        ``cor(use = "pairwise")``, whose SDs come from each pair's complete rows; that one is
+        ``psychoval.stats._pearson.pairwise_cor``."""
         return cov_to_cor(self.cov)
 
 

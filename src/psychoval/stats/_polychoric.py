@@ -758,7 +758,7 @@ def tetrachoric(data: Any, *, method: str = "psych", items: Sequence[str] | None
     The special case of :func:`polychoric` with two categories. Under ``method="psych"``
     (``psych::tetrachoric``) ``correct`` (0.5) is added to every empty cell of a 2x2 table
     and a non-positive-definite result is smoothed; under ``method="lavaan"`` the exact MLE
-    is returned (an empty cell then gives |rho| close to 1).
+    is returned (an empty cell then gives an absolute rho close to 1).
 
     Parameters
     ----------
