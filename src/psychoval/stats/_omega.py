@@ -154,6 +154,7 @@ class OmegaResult(Result):
     cor: str
     sl_option: str | None
     n_obs: int | None
+    missing: str
     min_pairwise_n: int | None
     converged: bool
     heywood: tuple[str, ...]
@@ -192,8 +193,10 @@ class OmegaResult(Result):
             ("explained common variance of g", round(self.ecv, 3)),
             ("group factors", self.n_factors), ("extraction", self.method),
             ("rotation", self.rotation), ("correlations", self.cor),
-            ("n", self.n_obs),
+            ("n", self.n_obs), ("missing data", self.missing),
         ]
+        if self.min_pairwise_n is not None:
+            facts.append(("smallest pairwise n", self.min_pairwise_n))
         if self.reverse:
             facts.append(("reverse-keyed", ", ".join(self.reverse)))
         tables = [("Omega by factor", self.omega_group.round(3)),
@@ -418,7 +421,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
         phi=pd.DataFrame(parts["phi"], index=fcols, columns=fcols), gstats=gstats,
         correlation=pd.DataFrame(R, index=list(names), columns=list(names)), reverse=rev,
         n_factors=n_factors, method=method, rotation=rotation, cor=cor, sl_option=sl_option,
-        n_obs=None if n is None else int(n),
+        n_obs=None if n is None else int(n), missing=missing,
         min_pairwise_n=None if npair is None else int(npair.min()),
         converged=bool(fit.converged), heywood=heywood, n_boot=int(n_boot),
         confidence_level=float(confidence_level), ci=ci, boot_failed=failed)
