@@ -56,6 +56,10 @@ _API: dict[str, str] = {
     "GuttmanResult": "psychoval.stats",
     "score_items": "psychoval.stats",
     "ScoreItemsResult": "psychoval.stats",
+    "omega": "psychoval.stats",
+    "OmegaResult": "psychoval.stats",
+    "omega_sem": "psychoval.stats",
+    "OmegaSemResult": "psychoval.stats",
     # rater agreement (issue 6)
     "icc": "psychoval.stats",
     "cohen_kappa": "psychoval.stats",

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "efa": ("psychoval.cli._efa", "exploratory factor analysis (psych::fa conventions)"),
     # alpha, omega (issue 5)
     "alpha": ("psychoval.cli._alpha", "Cronbach's alpha, intervals and the item table"),
+    "omega": ("psychoval.cli._omega", "McDonald's omega hierarchical and total "
+              "(psych::omega, Schmid-Leiman)"),
     # raters (issue 6)
     "raters": ("psychoval.cli._raters", "rater agreement: ICC, Cohen's / Fleiss' kappa, "
                "Krippendorff's alpha"),
@@ -42,8 +44,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("psychoval.cli._validate", "validate a framework: verdicts and HTML / JSON / "
                  "Markdown reports"),
     "items": ("psychoval.cli._items", "item analysis and item flags"),
-    "omega": ("psychoval.cli._omega", "omega per competency (one-factor CFA) with a "
-              "bootstrap interval"),
 }
 
 

@@ -1,64 +1,58 @@
-"""``psychoval omega RESPONSES [--framework FW | --items ...] [--json OUT]``: omega of each
-competency from a one-factor CFA (semTools compRelSEM), with a bootstrap interval."""
+"""``psychoval omega FILE``: McDonald's omega hierarchical and total (issue 5)."""
 
 from __future__ import annotations
 
 import argparse
 
 
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("responses", metavar="RESPONSES",
-                        help="response file (CSV, TSV, XLSX, Parquet)")
-    parser.add_argument("--framework", metavar="FW",
-                        help="framework file: one omega per competency")
-    parser.add_argument("--items", metavar="ITEM", nargs="+",
-                        help="the items of one scale (without --framework)")
-    parser.add_argument("--n-boot", metavar="B", type=int, default=200,
-                        help="bootstrap replicates of the interval (default 200)")
-    parser.add_argument("--seed", metavar="N", type=int, default=None)
-    parser.add_argument("--json", metavar="OUT", help="also write the table as JSON to OUT")
+    parser.add_argument("file", help="responses: CSV/TSV, XLSX, Parquet, SQLite or DuckDB")
+    parser.add_argument("--items", help="comma-separated item columns (default: all but --id)")
+    parser.add_argument("--id", dest="id_column", help="column of respondent ids")
+    parser.add_argument("--n-factors", type=int, default=3,
+                        help="group factors (at least 3; 2 needs --sl-option)")
+    parser.add_argument("--method", default="minres", choices=["minres", "ml", "pa", "uls"])
+    parser.add_argument("--rotation", default="oblimin",
+                        choices=["oblimin", "quartimin", "geominQ", "promax"])
+    parser.add_argument("--cor", default="pearson",
+                        choices=["pearson", "polychoric", "tetrachoric"])
+    parser.add_argument("--reverse", help="comma-separated reverse-keyed items")
+    parser.add_argument("--missing", default="pairwise",
+                        choices=["pairwise", "listwise", "raise"])
+    parser.add_argument("--sl-option", default=None, choices=["equal", "first", "second"],
+                        help="psych's rule for 2 group factors (only with --n-factors 2)")
+    parser.add_argument("--n-boot", type=int, default=0, help="bootstrap resamples (0: none)")
+    parser.add_argument("--confidence-level", type=float, default=0.95)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--sem", action="store_true",
+                        help="also refit the bifactor model as a CFA (psych::omegaSem)")
+    parser.add_argument("--json", action="store_true", help="write the result as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import warnings
-    from pathlib import Path
 
-    import pandas as pd
+    from psychoval.io import read_responses
+    from psychoval.stats import omega, omega_sem
 
-    import psychoval as pv
-    from psychoval._results import to_jsonable
-    from psychoval.cli._main import EXIT_OK
-    from psychoval.exceptions import SpecificationError
-    from psychoval.stats import one_factor_omega
-    from psychoval.stats._omega_boot import omega_bootstrap
-
-    if args.framework:
-        fw = pv.read_framework(args.framework)
-        data = fw.score(pv.read_responses(args.responses, id_column=fw.id_column)).scores
-        scales = {c.id: list(c.item_ids) for c in fw.competencies if len(c.items) >= 3}
-    elif args.items:
-        data = pv.read_responses(args.responses).to_frame()
-        scales = {"scale": list(args.items)}
+    table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
+    if args.sem:
+        res = omega_sem(table, n_factors=args.n_factors, method=args.method,
+                        rotation=args.rotation, reverse=_names(args.reverse),
+                        missing=args.missing, sl_option=args.sl_option)
     else:
-        raise SpecificationError("give --framework FW or --items ITEM ... (at least 3 items)")
-    rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, items in scales.items():
-            om = one_factor_omega(data, items=items)
-            boot = omega_bootstrap(data[items].to_numpy(dtype=float), n_boot=args.n_boot,
-                                   seed=args.seed)
-            rows.append({"scale": name, "n_items": len(items), "n_obs": om.n_obs,
-                         "omega": om.omega, "lower": boot.lower, "upper": boot.upper,
-                         "ave": om.ave})
-    table = pd.DataFrame(rows).set_index("scale")
-    print("Omega (one-factor CFA, semTools::compRelSEM; 95% percentile bootstrap interval)")
-    print(table.round(3).to_string())
+        res = omega(table, n_factors=args.n_factors, method=args.method,
+                    rotation=args.rotation, cor=args.cor, reverse=_names(args.reverse),
+                    missing=args.missing, sl_option=args.sl_option, n_boot=args.n_boot,
+                    confidence_level=args.confidence_level, seed=args.seed)
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"schema": "psychoval.omega_table/1",
-                                   "rows": to_jsonable(table.reset_index())}, indent=2)
-                       + "\n", encoding="utf-8")
-    return EXIT_OK
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        print(res.summary())
+    return 0

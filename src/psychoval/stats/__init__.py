@@ -75,6 +75,12 @@ from psychoval.stats._krippendorff import (
     KrippendorffResult,
     krippendorff_alpha,
 )
+from psychoval.stats._omega import (
+    OmegaResult,
+    OmegaSemResult,
+    omega,
+    omega_sem,
+)
 from psychoval.stats._polychoric import (
     PolychoricResult,
     polychoric,
@@ -147,4 +153,8 @@ __all__ = [
     "KrippendorffResult",
     "agreement_table",
     "AgreementTable",
+    "omega",
+    "OmegaResult",
+    "omega_sem",
+    "OmegaSemResult",
 ]

@@ -1,10 +1,8 @@
-"""Greatest lower bound as ``psych::glb.fa``, with a small PRIVATE minres factor fitter.
+"""Greatest lower bound as ``psych::glb.fa``, on the EFA module's factor fitter.
 
-TEMPORARY: ``_minres_unrotated`` duplicates what the EFA module (stats/_efa.py, issue 4) is
-building; after the merge, glb should call the EFA module's unrotated minres fit instead.
-It reproduces psych 2.2.9 ``fa(fm = "minres", rotate = "none")``: uniquenesses minimise the
-sum of squared off-diagonal residuals, bounded to [0.005, 1], starting at 1 - smc; loadings
-are the leading eigenvectors of R - diag(psi) scaled by the square roots of their eigenvalues.
+Both minres fits behind glb are :func:`psychoval.stats._efa._fit_fa` (unrotated minres as
+psych 2.2.9 ``fa(fm = "minres", rotate = "none")``: uniquenesses bounded to [0.005, max(smc,
+1)], starting at 1 - smc).
 """
 
 from __future__ import annotations
@@ -13,66 +11,36 @@ import dataclasses
 
 import numpy as np
 
-from psychoval.stats._rel_common import psych_smc
-
 __all__ = ["glb_fa", "GLB"]
-
-_EPS = np.finfo(float).eps
-
-
-def _loadings(r: np.ndarray, psi: np.ndarray, nf: int, floor: float) -> np.ndarray:
-    s = r.copy()
-    s[np.diag_indices_from(s)] = 1.0 - psi
-    vals, vecs = np.linalg.eigh(s)
-    vals, vecs = vals[::-1][:nf], vecs[:, ::-1][:, :nf]
-    vals = np.where(vals < _EPS, floor, vals)
-    return vecs * np.sqrt(vals)
 
 
 def _minres_unrotated(r: np.ndarray, nf: int, fit: str = "psych") -> tuple[np.ndarray, bool]:
     """Unrotated minres loadings (k, nf) of correlation matrix ``r``; and convergence.
 
-    ``fit="psych"`` runs L-BFGS-B as R's ``optim`` does in psych (parameters scaled by
-    parscale 0.01, factr 1e7, 5 corrections), which follows psych's path to the same (local)
-    minimum; ``fit="tight"`` runs to a much tighter tolerance from the same start.
+    ``fit="psych"`` is the EFA module's fit (psych's start and bounds, Newton steps capped so
+    the search stays in psych's basin: it reaches psych's solution, which can be a local
+    minimum). ``fit="tight"`` minimises the same criterion (the EFA module's objective and
+    gradient) by L-BFGS-B at a much tighter tolerance from the same start, 1 - smc, which can
+    end in a lower minimum.
     """
+    from psychoval.stats._efa import _fit_fa
+
+    if fit == "psych":
+        res = _fit_fa(r, nf, "minres")
+        return res.loadings, bool(res.converged)
     from scipy.optimize import minimize
 
-    k = r.shape[0]
-    low = np.tril_indices(k, -1)
+    from psychoval.stats._efa import _smc, _uls_loadings, _uls_obj_grad
 
-    def fun(psi: np.ndarray) -> float:
-        lam = _loadings(r, psi, nf, 100 * _EPS)
-        res = (r - lam @ lam.T)[low]
-        return float(res @ res)
-
-    def grad(psi: np.ndarray) -> np.ndarray:
-        # psych's FAgr.minres: zero exactly at the minres fixed point diag(LL') = 1 - psi
-        s = r - np.diag(psi)
-        vals, vecs = np.linalg.eigh(s)
-        vals, vecs = vals[::-1][:nf], vecs[:, ::-1][:, :nf]
-        lam = vecs * np.sqrt(np.maximum(vals, 0.0))
-        return np.einsum("ij,ij->i", lam, lam) + psi - np.diag(r)
-
-    start = 1.0 - psych_smc(r)
-    upper = max(float(psych_smc(r).max()), 1.0)
-    if fit == "psych":
-        ps = 0.01
-        res = minimize(lambda z: fun(z * ps), start / ps, jac=lambda z: grad(z * ps) * ps,
-                       method="L-BFGS-B", bounds=[(0.005 / ps, upper / ps)] * k,
-                       options={"ftol": 1e7 * _EPS, "gtol": 0.0, "maxcor": 5, "maxiter": 100})
-        psi = res.x * ps
-    else:
-        res = minimize(fun, start, jac=grad, method="L-BFGS-B",
-                       bounds=[(0.005, upper)] * k,
-                       options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxcor": 20})
-        psi = res.x
-    lam = _loadings(r, psi, nf, 100 * _EPS)
-    # projected gradient at the bounds: zero at a (bounded) stationary point
-    g = grad(psi)
-    g = np.where((psi <= 0.005 + 1e-12) & (g > 0), 0.0, g)
-    g = np.where((psi >= upper - 1e-12) & (g < 0), 0.0, g)
-    return lam, bool(res.success) or float(np.abs(g).max()) < 1e-4
+    smc = _smc(r)
+    upper = max(float(smc.max()), 1.0)  # _fit_fa's bounds
+    out = minimize(_uls_obj_grad, np.diag(r) - smc, args=(r, nf), jac=True,
+                   method="L-BFGS-B", bounds=[(0.005, upper)] * r.shape[0],
+                   options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxcor": 20})
+    grad = out.jac
+    grad = np.where((out.x <= 0.005 + 1e-12) & (grad > 0), 0.0, grad)
+    grad = np.where((out.x >= upper - 1e-12) & (grad < 0), 0.0, grad)
+    return _uls_loadings(out.x, r, nf), bool(out.success) or float(np.abs(grad).max()) < 1e-4
 
 
 @dataclasses.dataclass(frozen=True)

@@ -126,10 +126,10 @@ def guttman(
     reverse_range : (float, float), optional
         Scale endpoints for reverse-keying.
     glb_fit : {"psych", "tight"}
-        How the minres fits behind glb are optimised. ``"psych"`` follows psych's optimiser
-        settings (L-BFGS-B, parscale 0.01, factr 1e7) and so reaches the same solution as
-        psych, which can be a local minimum; ``"tight"`` converges further from the same
-        start and can reach a lower minimum (a different glb), see docs/reliability.md.
+        How the minres fits behind glb are optimised. ``"psych"`` is the EFA module's minres
+        fit, which reaches the same solution as psych (possibly a local minimum);
+        ``"tight"`` minimises the same criterion by L-BFGS-B to a tight tolerance from the
+        same start and can reach a lower minimum (a different glb), see docs/reliability.md.
 
     Returns
     -------
