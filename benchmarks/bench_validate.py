@@ -10,8 +10,9 @@ second-order test, the framework model, verdicts. The report records its own ste
 Peer in the same run: the R calls that produce the core of the same numbers (no tool does the
 whole job): per competency ``psych::alpha`` and ``lavaan::cfa`` + ``semTools::compRelSEM``;
 per tier ``lavaan::cfa`` + ``semTools::AVE`` + ``semTools::htmt`` + ``lavaan::modindices``,
-the second-order model and ``lavTestLRT``; the framework model. R does no bootstrap, DIF,
-distractor or item-flag work here, so the ratio flatters R.
+the second-order model and ``lavTestLRT``; the framework model; ``psych::fa.parallel``. R fits
+the models with the estimator and missing-data rule this build of psychoval used (recorded).
+R does no bootstrap, DIF, distractor or item-flag work here, so the ratio flatters R.
 
 Threads: numpy's BLAS pinned to one thread (R uses the reference BLAS).
 Run: ``PYTHONPATH=src /work/main/.venv/bin/python benchmarks/bench_validate.py``.
@@ -34,6 +35,7 @@ from _common import r_versions, time_python, time_r, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEAT = 5
+R_REPEAT = 2
 
 
 def main() -> None:
@@ -61,8 +63,13 @@ def main() -> None:
                                   for k, v in comps.items()) + ")"
     r_tiers = "list(" + ", ".join(f"{k} = c({', '.join(repr(i) for i in v)})"
                                   for k, v in tiers.items()) + ")"
+    # R fits the models as this build of psychoval did (ML/listwise until FIML and MLR land)
+    fits = reports[-1].fit
+    est = "MLR" if (fits["estimator"] == "MLR").any() else "ML"
+    mis = "ml" if (fits["missing"] == "fiml").any() else "listwise"
     setup = f"""
 library(psych); library(lavaan); library(semTools)
+EST <- "{est}"; MIS <- "{mis}"
 x <- read.csv("{scores_csv}", row.names = 1)
 comps <- {r_comps}
 tiers <- {r_tiers}
@@ -71,29 +78,33 @@ tm <- function(t) paste(sapply(tiers[[t]], function(f) m1(f, comps[[f]])), colla
 pipeline <- function() {{
   for (f in names(comps)) {{
     a <- psych::alpha(x[, comps[[f]]], warnings = FALSE)
-    fit <- lavaan::cfa(m1(f, comps[[f]]), data = x, estimator = "MLR", missing = "ml")
+    fit <- lavaan::cfa(m1(f, comps[[f]]), data = x, estimator = EST, missing = MIS)
     o <- semTools::compRelSEM(fit)
     s <- lavaan::standardizedSolution(fit)
   }}
   for (t in names(tiers)) {{
-    fit <- lavaan::cfa(tm(t), data = x, estimator = "MLR", missing = "ml")
+    fit <- lavaan::cfa(tm(t), data = x, estimator = EST, missing = MIS)
     cr <- semTools::compRelSEM(fit); av <- semTools::AVE(fit)
     h <- semTools::htmt(tm(t), data = x, htmt2 = FALSE)
     mi <- lavaan::modindices(fit)
     if (length(tiers[[t]]) >= 4) {{
       fit2 <- lavaan::cfa(paste(tm(t), "\\n", t, "=~", paste(tiers[[t]], collapse = " + ")),
-                          data = x, estimator = "MLR", missing = "ml")
+                          data = x, estimator = EST, missing = MIS)
       lr <- lavaan::lavTestLRT(fit, fit2)
     }}
   }}
   all <- paste(c(sapply(names(tiers), tm),
                  sapply(names(tiers), function(t) paste(t, "=~",
                         paste(tiers[[t]], collapse = " + ")))), collapse = "\\n")
-  fit <- lavaan::cfa(all, data = x, estimator = "MLR", missing = "ml")
-  pa <- psych::fa.parallel(x, plot = FALSE, n.iter = 20)
+  fit <- lavaan::cfa(all, data = x, estimator = EST, missing = MIS)
+  invisible(utils::capture.output(pa <- psych::fa.parallel(x, plot = FALSE, n.iter = 20)))
 }}
 """
-    r = time_r(setup, "pipeline()", repeat=3, warmup=1)
+    # the R pipeline takes minutes per run on the shared 2-core machine: 2 timed runs, no
+    # warm-up (package loading is in the untimed setup)
+    write_results("validate", {"psychoval": {**py, "steps_median_s": steps},
+                               "r_pipeline": "pending"})
+    r = time_r(setup, "pipeline()", repeat=R_REPEAT, warmup=0)
     scores_csv.unlink()
     rep = reports[-1]
     out = {
@@ -101,6 +112,7 @@ pipeline <- function() {{
                 "3 tiers); R: the core statistics of the same report (no bootstrap, DIF, "
                 "distractors or flags)",
         "psychoval": {**py, "steps_median_s": steps, "methods": dict(rep.methods)},
+        "r_estimator": est, "r_missing": mis,
         "r_pipeline": r,
         "ratio_r_over_psychoval": r["median_s"] / py["median_s"],
         "versions": r_versions(["psych", "lavaan", "semTools"]),
