@@ -1,0 +1,618 @@
+"""Full-information ML pieces that do not depend on a model: missingness patterns, the casewise
+normal log-likelihood of (mu, Sigma), its gradient, Hessian and casewise scores, the saturated
+(H1) model by EM and the FIML independence (baseline) model.
+
+Everything here is engine-agnostic: a CFA engine supplies the model-implied ``mu`` and
+``Sigma`` (and, for derivatives with respect to its parameters, the Jacobian
+``Delta = d(mu, vech Sigma) / d theta``); this module does the data side as lavaan 0.6.14 does
+for ``missing = "ml"`` (``lav_mvnorm_missing_*`` in lavaan's ``R/lav_mvnorm_missing.R``).
+
+Conventions pinned to lavaan:
+
+* The moment vector is ``(mu, vech(Sigma))``: means first, then the lower triangle of Sigma
+  taken column by column (lavaan's ``lav_matrix_vech``). :func:`vech_indices` gives its order.
+* Derivatives with respect to ``vech(Sigma)`` treat Sigma as symmetric (``D' vec(dL/dSigma)``):
+  off-diagonal entries get both halves; casewise scores follow
+  ``lav_mvnorm_missing_scores_mu_vech_sigma`` (diagonal halved).
+* Information matrices are per observation (divided by N), the way lavaan stores them.
+* Rows with every item missing carry no information: they are left out (lavaan drops them
+  with a warning before fitting); :attr:`MissingPatterns.empty_rows` names them.
+
+Computation is by pattern: the log-likelihood, gradient, Hessian and EM steps use each
+pattern's sufficient statistics (frequency, mean and ML covariance of the observed items), so
+their cost does not grow with the number of respondents; patterns that share the same number
+of observed items are processed as one batch of stacked matrices (no Python loop over
+patterns inside a batch, none over respondents anywhere).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import numpy as np
+
+__all__ = [
+    "MissingPatterns",
+    "H1Moments",
+    "IndependenceModel",
+    "missing_patterns",
+    "vech_indices",
+    "vech",
+    "unvech",
+    "loglik",
+    "loglik_casewise",
+    "gradient",
+    "gradient_theta",
+    "scores",
+    "information_observed",
+    "information_expected",
+    "information_firstorder",
+    "em_saturated",
+    "independence_model",
+]
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+# ---------------------------------------------------------------------------------------------
+# vech helpers (lavaan's order: lower triangle, column by column)
+
+
+@functools.cache
+def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices (r >= c) of ``vech`` of a p x p matrix, in lavaan's order."""
+    c, r = np.triu_indices(p)  # row-major upper triangle == column-major lower triangle
+    r.setflags(write=False)
+    c.setflags(write=False)
+    return r, c
+
+
+def vech(m: np.ndarray) -> np.ndarray:
+    """Lower triangle of ``m`` (last two axes), column by column."""
+    r, c = vech_indices(m.shape[-1])
+    return m[..., r, c]
+
+
+def unvech(v: np.ndarray, p: int) -> np.ndarray:
+    """Symmetric p x p matrix from its ``vech``."""
+    r, c = vech_indices(p)
+    out = np.zeros((p, p))
+    out[r, c] = v
+    out[c, r] = v
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# missingness patterns
+
+
+@dataclasses.dataclass(frozen=True)
+class _Batch:
+    """Patterns that observe the same number k of items, stacked."""
+
+    patterns: np.ndarray  # (B,) pattern numbers
+    obs: np.ndarray  # (B, k) observed item indices
+    mis: np.ndarray  # (B, p - k) missing item indices
+    freq: np.ndarray  # (B,) float
+    mean: np.ndarray  # (B, k) pattern means of the observed items
+    cov: np.ndarray  # (B, k, k) pattern ML covariances (divisor = frequency)
+
+
+@dataclasses.dataclass(frozen=True)
+class MissingPatterns:
+    """A data matrix grouped by missingness pattern, with each pattern's sufficient statistics.
+
+    Attributes
+    ----------
+    x : (n_total, p) array with NaN for missing.
+    observed : (n_patterns, p) bool, True where the pattern observes the item.
+    freq : (n_patterns,) number of rows with each pattern.
+    row_pattern : (n_total,) pattern number of each row (-1 for an empty row).
+    empty_rows : positions of rows with no observed item (left out of every computation).
+    n : rows used (n_total minus empty rows) - lavaan's N under ``missing = "ml"``.
+    """
+
+    x: np.ndarray
+    observed: np.ndarray
+    freq: np.ndarray
+    row_pattern: np.ndarray
+    empty_rows: np.ndarray
+    batches: tuple[_Batch, ...]
+
+    @property
+    def n(self) -> int:
+        return int(self.freq.sum())
+
+    @property
+    def p(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def n_patterns(self) -> int:
+        return self.observed.shape[0]
+
+    @property
+    def complete(self) -> bool:
+        return self.n_patterns == 1 and bool(self.observed.all())
+
+    @property
+    def coverage(self) -> np.ndarray:
+        """Proportion of used rows observing both items i and j (lavaan's coverage matrix)."""
+        m = self.observed.astype(float) * self.freq[:, None]
+        return (m.T @ self.observed.astype(float)) / self.n
+
+
+def missing_patterns(x: np.ndarray) -> MissingPatterns:
+    """Group the rows of ``x`` (NaN = missing) by missingness pattern.
+
+    Pattern statistics are the mean and the ML covariance (divisor = frequency) of each
+    pattern's observed items over its rows (lavaan's ``lav_samplestats_missing_patterns``).
+    """
+    x = np.ascontiguousarray(x, dtype="float64")
+    if x.ndim != 2:
+        raise ValueError(f"x must be a 2-d array, got shape {x.shape}")
+    n_total, p = x.shape
+    obs = ~np.isnan(x)
+    n_obs = obs.sum(axis=1)
+    empty = np.flatnonzero(n_obs == 0)
+    keep = np.flatnonzero(n_obs > 0)
+    # encode each row's pattern as bytes and group
+    packed = np.packbits(obs[keep], axis=1)
+    uniq, inverse, counts = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    n_pat = uniq.shape[0]
+    observed = np.unpackbits(uniq, axis=1, count=p).astype(bool)
+    row_pattern = np.full(n_total, -1, dtype=np.intp)
+    row_pattern[keep] = inverse
+    freq = counts.astype(float)
+
+    # pattern sums and cross-products over rows, grouped by pattern without a Python loop over rows
+    order = np.argsort(inverse, kind="stable")
+    rows_sorted = keep[order]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    x0 = np.where(obs, x, 0.0)
+    sums = np.add.reduceat(x0[rows_sorted], starts, axis=0)  # (P, p)
+    means_full = sums / freq[:, None]
+    xc = x0[rows_sorted] - means_full[inverse[order]]
+    xc[~obs[rows_sorted]] = 0.0
+
+    batches = []
+    k_of = observed.sum(axis=1)
+    for k in np.unique(k_of):
+        pats = np.flatnonzero(k_of == k)
+        obs_idx = np.array([np.flatnonzero(observed[g]) for g in pats], dtype=np.intp).reshape(
+            len(pats), k
+        )
+        mis_idx = np.array([np.flatnonzero(~observed[g]) for g in pats], dtype=np.intp).reshape(
+            len(pats), p - k
+        )
+        covs = np.empty((len(pats), k, k))
+        for b, g in enumerate(pats):  # loop over patterns (not rows); each a BLAS crossprod
+            blk = xc[starts[g]:starts[g] + counts[g]][:, obs_idx[b]]
+            covs[b] = (blk.T @ blk) / counts[g]
+        mean = np.take_along_axis(means_full[pats], obs_idx, axis=1)
+        batches.append(_Batch(pats, obs_idx, mis_idx, freq[pats], mean, covs))
+    return MissingPatterns(x=x, observed=observed, freq=freq, row_pattern=row_pattern,
+                           empty_rows=empty, batches=tuple(batches))
+
+
+def _as_pattern(data: MissingPatterns | np.ndarray) -> MissingPatterns:
+    return data if isinstance(data, MissingPatterns) else missing_patterns(data)
+
+
+def _sub(sigma: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Stacked submatrices sigma[rows_b, cols_b] for each batch member b."""
+    return sigma[rows[:, :, None], cols[:, None, :]]
+
+
+def _inv_logdet(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batched inverse and log-determinant of symmetric positive-definite matrices."""
+    if s.shape[-1] == 0:
+        return s.copy(), np.zeros(s.shape[0])
+    chol = np.linalg.cholesky(s)
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
+    eye = np.broadcast_to(np.eye(s.shape[-1]), s.shape)
+    inv = np.linalg.solve(s, eye)
+    inv = 0.5 * (inv + np.swapaxes(inv, -1, -2))
+    return inv, logdet
+
+
+def _check_moments(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
+    mu = np.asarray(mu, dtype=float).reshape(-1)
+    sigma = np.asarray(sigma, dtype=float)
+    if mu.shape != (pat.p,) or sigma.shape != (pat.p, pat.p):
+        raise ValueError(f"mu must have shape ({pat.p},) and sigma ({pat.p}, {pat.p}); "
+                         f"got {mu.shape} and {sigma.shape}")
+    return mu, sigma
+
+
+# ---------------------------------------------------------------------------------------------
+# log-likelihood and derivatives
+
+
+def loglik(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """Casewise (FIML) normal log-likelihood of (mu, Sigma), summed over rows.
+
+    ``sum_g -f_g/2 [k_g log(2 pi) + log|Sigma_g| + tr(Sigma_g^-1 (S_g + d_g d_g'))]`` with
+    ``d_g = ybar_g - mu_g`` over patterns g (lavaan's ``lav_mvnorm_missing_loglik_samplestats``).
+    Returns ``-inf`` if some pattern's Sigma_g is not positive definite.
+    """
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    total = 0.0
+    for b in pat.batches:
+        k = b.obs.shape[1]
+        try:
+            sinv, logdet = _inv_logdet(_sub(sigma, b.obs, b.obs))
+        except np.linalg.LinAlgError:
+            return -math.inf
+        d = b.mean - mu[b.obs]
+        tt = b.cov + d[:, :, None] * d[:, None, :]
+        dist = np.einsum("bij,bij->b", sinv, tt)
+        total += float(np.sum(-0.5 * b.freq * (k * LOG_2PI + logdet + dist)))
+    return total
+
+
+def loglik_casewise(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                    sigma: np.ndarray) -> np.ndarray:
+    """Log-likelihood of each row (NaN for empty rows), as ``lav_mvnorm_missing_llik_casewise``."""
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    out = np.full(pat.x.shape[0], np.nan)
+    for b in pat.batches:
+        k = b.obs.shape[1]
+        sinv, logdet = _inv_logdet(_sub(sigma, b.obs, b.obs))
+        rows, which = _batch_rows(pat, b)
+        yc = _gather_rows(pat.x, rows, b.obs[which]) - mu[b.obs[which]]
+        dist = np.einsum("ni,nij,nj->n", yc, sinv[which], yc)
+        out[rows] = -0.5 * (k * LOG_2PI + logdet[which] + dist)
+    return out
+
+
+def _batch_rows(pat: MissingPatterns, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Rows belonging to a batch, and for each the position of its pattern in the batch."""
+    lookup = np.full(pat.n_patterns, -1, dtype=np.intp)
+    lookup[b.patterns] = np.arange(len(b.patterns))
+    which_all = np.where(pat.row_pattern >= 0, lookup[np.maximum(pat.row_pattern, 0)], -1)
+    rows = np.flatnonzero(which_all >= 0)
+    return rows, which_all[rows]
+
+
+def _gather_rows(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    return x[rows[:, None], cols]
+
+
+def _pattern_pieces(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
+    """Per batch: Sigma_g^-1, Sigma_g^-1 d_g and W_g = S_g + d_g d_g'."""
+    for b in pat.batches:
+        sinv, _ = _inv_logdet(_sub(sigma, b.obs, b.obs))
+        d = b.mean - mu[b.obs]
+        w = b.cov + d[:, :, None] * d[:, None, :]
+        yield b, sinv, np.einsum("bij,bj->bi", sinv, d), w
+
+
+def _embed(b: _Batch, blocks: np.ndarray, p: int) -> np.ndarray:
+    """Zero-padded (B, p, p) matrices holding ``blocks`` in the observed rows/columns."""
+    full = np.zeros((blocks.shape[0], p, p))
+    bi = np.arange(blocks.shape[0])[:, None, None]
+    full[bi, b.obs[:, :, None], b.obs[:, None, :]] = blocks
+    return full
+
+
+def _embed_vec(b: _Batch, vecs: np.ndarray, p: int) -> np.ndarray:
+    full = np.zeros((vecs.shape[0], p))
+    full[np.arange(vecs.shape[0])[:, None], b.obs] = vecs
+    return full
+
+
+def _dsigma_to_vech(g: np.ndarray) -> np.ndarray:
+    """D' vec(G) for symmetric G: diagonal once, off-diagonal entries twice."""
+    p = g.shape[0]
+    r, c = vech_indices(p)
+    return np.where(r == c, 1.0, 2.0) * g[r, c]
+
+
+def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+             sigma: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`loglik` with respect to ``(mu, vech(Sigma))`` (length p + p(p+1)/2).
+
+    ``dL/dmu = sum_g f_g Sigma_g^-1 d_g`` and
+    ``dL/dSigma = sum_g f_g/2 (Sigma_g^-1 W_g Sigma_g^-1 - Sigma_g^-1)`` embedded in the
+    observed rows/columns, mapped to vech by ``D'`` (lavaan's ``dlogl_dmu``/``dlogl_dvechSigma``).
+    """
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    p = pat.p
+    gmu = np.zeros(p)
+    gsig = np.zeros((p, p))
+    for b, sinv, sd, w in _pattern_pieces(pat, mu, sigma):
+        gmu += (b.freq[:, None] * _embed_vec(b, sd, p)).sum(axis=0)
+        blk = sinv @ w @ sinv - sinv
+        gsig += 0.5 * np.einsum("b,bij->ij", b.freq, _embed(b, blk, p))
+    return np.concatenate([gmu, _dsigma_to_vech(gsig)])
+
+
+def gradient_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+                   delta: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`loglik` with respect to model parameters: ``Delta' g``.
+
+    ``delta`` is the Jacobian ``d(mu, vech Sigma)/d theta`` with rows in the order of
+    :func:`gradient` (means first, then vech). For a model without a mean structure pass only
+    the vech rows and a ``mu`` fixed at the data's means.
+    """
+    return np.asarray(delta).T @ gradient(data, mu, sigma)
+
+
+def scores(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Casewise scores ``d log L_i / d(mu, vech Sigma)`` of the used rows, shape (n, p + p*).
+
+    Rows are the used rows in their original order (empty rows left out), as
+    ``lav_mvnorm_missing_scores_mu_vech_sigma``: for row i with observed items o,
+    ``e = Sigma_oo^-1 (y_o - mu_o)`` (zero elsewhere), score_mu = e, and
+    score_vech = vech(e e' - Sigma_oo^-1 (embedded)) with the diagonal halved.
+    """
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    p = pat.p
+    r, c = vech_indices(p)
+    n_total = pat.x.shape[0]
+    e_all = np.zeros((n_total, p))
+    isig_all = np.zeros((n_total, len(r)))
+    for b in pat.batches:
+        sinv, _ = _inv_logdet(_sub(sigma, b.obs, b.obs))
+        rows, which = _batch_rows(pat, b)
+        obs_rows = b.obs[which]
+        yc = _gather_rows(pat.x, rows, obs_rows) - mu[obs_rows]
+        e = np.einsum("nij,nj->ni", sinv[which], yc)
+        e_all[rows[:, None], obs_rows] = e
+        isig_all[rows] = vech(_embed(b, sinv, p))[which]
+    used = np.flatnonzero(pat.row_pattern >= 0)
+    e_all = e_all[used]
+    sc = e_all[:, r] * e_all[:, c] - isig_all[used]
+    sc[:, r == c] *= 0.5
+    return np.hstack([e_all, sc])
+
+
+def _kron_vech(a_sum: np.ndarray, p: int) -> np.ndarray:
+    """0.5 * D' (sum_g A_g (x) B_g) D from K[j, l, i, k] = sum_g A_g[j, l] B_g[i, k]."""
+    r, c = vech_indices(p)
+    i, j = r[:, None], c[:, None]
+    k, l_ = r[None, :], c[None, :]
+    k4 = a_sum
+    out = (k4[j, l_, i, k] + k4[j, k, i, l_] + k4[i, l_, j, k] + k4[i, k, j, l_])
+    w = np.where(r == c, 0.5, 1.0)
+    return 0.5 * out * w[:, None] * w[None, :]
+
+
+def information_observed(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                         sigma: np.ndarray) -> np.ndarray:
+    """Observed information (minus the Hessian of :func:`loglik`, divided by N) in
+    ``(mu, vech Sigma)``, as ``lav_mvnorm_missing_information_observed_samplestats``.
+
+    Per pattern, with S = Sigma_g^-1 (embedded), t = S d_g and
+    T = S (2 W_g - Sigma_g) S (embedded): the blocks are ``sum f S``,
+    ``D'(sum f t (x) S)`` and ``1/2 D'(sum f S (x) T) D``.
+    At the EM (saturated) estimates this is the "unstructured" H1 information; at the
+    model-implied moments it is lavaan's "structured" one.
+    """
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    p = pat.p
+    r, c = vech_indices(p)
+    h11 = np.zeros((p, p))
+    k3 = np.zeros((p, p, p))  # k3[c, r, k] = sum f t[c] S[r, k]
+    k4 = np.zeros((p * p, p * p))
+    for b, sinv, sd, w in _pattern_pieces(pat, mu, sigma):
+        s_full = _embed(b, sinv, p)
+        s_sub = _sub(sigma, b.obs, b.obs)
+        t22 = _embed(b, sinv @ (2.0 * w - s_sub) @ sinv, p)
+        t21 = _embed_vec(b, sd, p)
+        f = b.freq
+        h11 += np.einsum("b,bij->ij", f, s_full)
+        k3 += np.einsum("b,bc,brk->crk", f, t21, s_full)
+        k4 += (s_full.reshape(len(f), -1) * f[:, None]).T @ t22.reshape(len(f), -1)
+    h21 = k3[c, r, :] + k3[r, c, :]  # (p*, p): D'(t (x) S)
+    h21[r == c] *= 0.5
+    h22 = _kron_vech(k4.reshape(p, p, p, p), p)
+    n = pat.n
+    return np.block([[h11, h21.T], [h21, h22]]) / n
+
+
+def information_expected(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                         sigma: np.ndarray) -> np.ndarray:
+    """Expected information per observation in ``(mu, vech Sigma)`` under missing data
+    (``lav_mvnorm_missing_information_expected``): block-diagonal ``sum f S`` and
+    ``1/2 D'(sum f S (x) S) D``, S = Sigma_g^-1 embedded. ``mu`` is not used."""
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    p = pat.p
+    h11 = np.zeros((p, p))
+    k4 = np.zeros((p * p, p * p))
+    for b in pat.batches:
+        sinv, _ = _inv_logdet(_sub(sigma, b.obs, b.obs))
+        s_full = _embed(b, sinv, p).reshape(len(b.freq), -1)
+        h11 += np.einsum("b,bi->i", b.freq, s_full).reshape(p, p)
+        k4 += (s_full * b.freq[:, None]).T @ s_full
+    h22 = _kron_vech(k4.reshape(p, p, p, p), p)
+    pstar = h22.shape[0]
+    out = np.zeros((p + pstar, p + pstar))
+    out[:p, :p] = h11
+    out[p:, p:] = h22
+    return out / pat.n
+
+
+def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                           sigma: np.ndarray) -> np.ndarray:
+    """First-order (outer product of casewise scores) information per observation, B1."""
+    pat = _as_pattern(data)
+    sc = scores(pat, mu, sigma)
+    return (sc.T @ sc) / pat.n
+
+
+# ---------------------------------------------------------------------------------------------
+# saturated (H1) model by EM
+
+
+@dataclasses.dataclass(frozen=True)
+class H1Moments:
+    """EM estimates of the saturated model: means, covariance (ML), log-likelihood."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    loglik: float
+    iterations: int
+    converged: bool
+
+
+def _estep(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
+    """Expected sufficient statistics T1 = sum E[y], T2 = sum E[y y'] given the observed parts."""
+    p = pat.p
+    t1 = np.zeros(p)
+    t2 = np.zeros((p, p))
+    for b in pat.batches:
+        f = b.freq
+        m2 = b.cov + b.mean[:, :, None] * b.mean[:, None, :]  # per-row mean of y_o y_o'
+        nb = len(f)
+        bi = np.arange(nb)[:, None, None]
+        if b.mis.shape[1] == 0:
+            t1 += np.einsum("b,bi->i", f, _embed_vec(b, b.mean, p))
+            t2 += np.einsum("b,bij->ij", f, _embed(b, m2, p))
+            continue
+        soo_inv, _ = _inv_logdet(_sub(sigma, b.obs, b.obs))
+        smo = _sub(sigma, b.mis, b.obs)
+        beta = smo @ soo_inv  # (B, m, k)
+        mu_o = mu[b.obs]
+        mu_m = mu[b.mis]
+        yhat_m = mu_m + np.einsum("bmk,bk->bm", beta, b.mean - mu_o)  # mean of E[y_m | y_o]
+        # cross moments (per row means over the pattern's rows)
+        cross_mo = (np.einsum("bmk,bkl->bml", beta, m2 - mu_o[:, :, None] * b.mean[:, None, :])
+                    + mu_m[:, :, None] * b.mean[:, None, :])
+        # E[y_m y_m'] = E[yhat yhat'] + C; yhat = mu_m + beta (y_o - mu_o)
+        dev = b.mean - mu_o
+        cov_dev = b.cov  # covariance of y_o within the pattern
+        yy = (yhat_m[:, :, None] * yhat_m[:, None, :]
+              + np.einsum("bmk,bkl,bnl->bmn", beta, cov_dev, beta))
+        cmat = _sub(sigma, b.mis, b.mis) - np.einsum("bmk,bnk->bmn", beta, smo)
+        mm = yy + cmat
+        full = np.zeros((nb, p, p))
+        full[bi, b.obs[:, :, None], b.obs[:, None, :]] = m2
+        full[bi, b.mis[:, :, None], b.obs[:, None, :]] = cross_mo
+        full[bi, b.obs[:, :, None], b.mis[:, None, :]] = np.swapaxes(cross_mo, 1, 2)
+        full[bi, b.mis[:, :, None], b.mis[:, None, :]] = mm
+        vec = np.zeros((nb, p))
+        vec[np.arange(nb)[:, None], b.obs] = b.mean
+        vec[np.arange(nb)[:, None], b.mis] = yhat_m
+        del dev
+        t1 += f @ vec
+        t2 += np.einsum("b,bij->ij", f, full)
+    return t1, t2
+
+
+def _start_values(pat: MissingPatterns) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's EM start: available-case means and ML variances, zero covariances."""
+    x = pat.x
+    obs = ~np.isnan(x)
+    cnt = obs.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu0 = np.where(obs, x, 0.0).sum(axis=0) / cnt
+        xc = np.where(obs, x - mu0, 0.0)
+        var0 = (xc * xc).sum(axis=0) / cnt
+    var0 = np.where(~np.isfinite(var0) | (var0 == 0), 1.0, var0)
+    return mu0, np.diag(var0)
+
+
+def em_saturated(data: MissingPatterns | np.ndarray, *, max_iter: int = 500,
+                 tol: float = 1e-5) -> H1Moments:
+    """Saturated normal model (free means and covariances) by EM, as lavaan 0.6.14's
+    ``lav_mvnorm_missing_h1_estimate_moments``.
+
+    Starts from the available-case means and ML variances with zero covariances; each
+    iteration sets ``mu = T1/N``, ``Sigma = T2/N - mu mu'`` (adding ``1e-8 max(diag)`` to the
+    diagonal when an eigenvalue falls below 1e-6) and stops when the largest absolute change
+    of ``(mu, vech Sigma)`` is below ``tol``, or after ``max_iter`` iterations
+    (``converged=False``). With complete data the first step gives the ML moments.
+    """
+    pat = _as_pattern(data)
+    n = pat.n
+    mu0, sigma0 = _start_values(pat)
+    mu, sigma = mu0, sigma0
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        t1, t2 = _estep(pat, mu, sigma)
+        mu = t1 / n
+        sigma = t2 / n - np.outer(mu, mu)
+        sigma = 0.5 * (sigma + sigma.T)
+        ev = np.linalg.eigvalsh(sigma)
+        if np.any(ev < 1e-6):
+            sigma = sigma + np.eye(pat.p) * (np.max(np.diag(sigma)) * 1e-8)
+        delta = max(np.max(np.abs(mu - mu0)), np.max(np.abs(vech(sigma) - vech(sigma0))))
+        if delta < tol:
+            converged = True
+            break
+        mu0, sigma0 = mu, sigma
+    return H1Moments(mu=mu, sigma=sigma, loglik=loglik(pat, mu, sigma), iterations=it,
+                     converged=converged)
+
+
+# ---------------------------------------------------------------------------------------------
+# independence (baseline) model
+
+
+@dataclasses.dataclass(frozen=True)
+class IndependenceModel:
+    """FIML independence model: free means and variances, zero covariances.
+
+    The likelihood factors over items, so the estimates are each item's available-case mean
+    and ML variance. ``npar = 2p``; against the saturated model ``df = p(p-1)/2``.
+    """
+
+    mu: np.ndarray
+    var: np.ndarray
+    loglik: float
+    n_available: np.ndarray
+
+    @property
+    def sigma(self) -> np.ndarray:
+        return np.diag(self.var)
+
+    @property
+    def npar(self) -> int:
+        return 2 * len(self.mu)
+
+    @property
+    def df(self) -> int:
+        p = len(self.mu)
+        return p * (p - 1) // 2
+
+    def delta(self) -> np.ndarray:
+        """Jacobian d(mu, vech Sigma)/d(means, variances) (a 0/1 selection matrix)."""
+        p = len(self.mu)
+        r, c = vech_indices(p)
+        pstar = len(r)
+        d = np.zeros((p + pstar, 2 * p))
+        d[np.arange(p), np.arange(p)] = 1.0
+        diag_pos = np.flatnonzero(r == c)
+        d[p + diag_pos, p + r[diag_pos]] = 1.0
+        return d
+
+    def information_observed(self, n: int) -> np.ndarray:
+        """Observed information per observation of (means, variances) at the estimates
+        (the exact Hessian; lavaan differentiates its analytic gradient numerically)."""
+        nj = self.n_available
+        return np.diag(np.concatenate([nj / self.var, nj / (2.0 * self.var**2)])) / n
+
+
+def independence_model(data: MissingPatterns | np.ndarray) -> IndependenceModel:
+    """Fit the FIML independence (baseline) model in closed form."""
+    pat = _as_pattern(data)
+    x = pat.x[pat.row_pattern >= 0]
+    obs = ~np.isnan(x)
+    nj = obs.sum(axis=0).astype(float)
+    mu = np.where(obs, x, 0.0).sum(axis=0) / nj
+    xc = np.where(obs, x - mu, 0.0)
+    var = (xc * xc).sum(axis=0) / nj
+    ll = float(np.sum(-0.5 * nj * (LOG_2PI + np.log(var) + 1.0)))
+    return IndependenceModel(mu=mu, var=var, loglik=ll, n_available=nj)
