@@ -162,7 +162,6 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
     packed = np.packbits(obs[keep], axis=1)
     uniq, inverse, counts = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
-    n_pat = uniq.shape[0]
     observed = np.unpackbits(uniq, axis=1, count=p).astype(bool)
     row_pattern = np.full(n_total, -1, dtype=np.intp)
     row_pattern[keep] = inverse
@@ -539,8 +538,9 @@ def em_saturated(data: MissingPatterns | np.ndarray, *, max_iter: int = 500,
     mu0, sigma0 = _start_values(pat)
     mu, sigma = mu0, sigma0
     converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
         t1, t2 = _estep(pat, mu, sigma)
         mu = t1 / n
         sigma = t2 / n - np.outer(mu, mu)
@@ -553,7 +553,7 @@ def em_saturated(data: MissingPatterns | np.ndarray, *, max_iter: int = 500,
             converged = True
             break
         mu0, sigma0 = mu, sigma
-    return H1Moments(mu=mu, sigma=sigma, loglik=loglik(pat, mu, sigma), iterations=it,
+    return H1Moments(mu=mu, sigma=sigma, loglik=loglik(pat, mu, sigma), iterations=iterations,
                      converged=converged)
 
 
