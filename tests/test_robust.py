@@ -1,0 +1,321 @@
+"""MLR pieces (psychoval.stats._robust, _lrt) against lavaan 0.6.14 given the same inputs.
+
+The CFA engine is not needed: tests/_toy_cfa.py turns lavaan's estimates into the implied
+moments and Delta, so robust SEs, Yuan-Bentler scaled statistics, scaling factors, robust
+CFI/TLI/RMSEA (complete data and FIML-corrected) and lavTestLRT tables are recomputed from
+the data and compared with lavaan's numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from psychoval.exceptions import PsychovalWarning, SpecificationError
+from psychoval.stats import _fiml as F
+from psychoval.stats import _robust as R
+from psychoval.stats._lrt import ModelTest, lrt_table, satorra_bentler_2001
+from tests._tolerances import assert_close, assert_pvalue
+from tests._toy_cfa import lavaan_pieces
+
+REF = Path(__file__).parent / "reference"
+HS_ITEMS = [f"x{i}" for i in range(1, 10)]
+BFI_REV = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
+
+
+@functools.cache
+def refs(source: str) -> dict:
+    folder = "ref" if source in ("HolzingerSwineford1939", "bfi", "ability") else "ref_extra"
+    with open(REF / folder / f"{source}.json", encoding="utf-8") as fh:
+        return {c["id"]: c for c in json.load(fh)["checks"]}
+
+
+@functools.cache
+def data(name: str) -> pd.DataFrame:
+    if name == "hs_missing":
+        return pd.read_csv(REF / "ref_extra" / "hs_missing.csv")
+    df = pd.read_csv(REF / "data" / f"{name}.csv")
+    if name == "bfi":
+        for it in BFI_REV:
+            df[it] = 7 - df[it]
+    return df
+
+
+# (source, check id, data set, meanstructure, information, estimator)
+FITS = {
+    "hs.MLR": ("HolzingerSwineford1939", "cfa.3f.MLR", "HolzingerSwineford1939", False,
+               "observed", "MLR"),
+    "hs.MLR.expected": ("cfa_fiml_mlr_extra", "cfa.3f.MLR.expected.hs", "HolzingerSwineford1939",
+                        False, "expected", "MLR"),
+    "hs_missing.MLR.fiml": ("cfa_fiml_mlr_extra", "cfa.3f.MLR.fiml.hs_missing", "hs_missing",
+                            True, "observed", "MLR"),
+    "hs_missing.ML.fiml": ("cfa_fiml_mlr_extra", "cfa.3f.ML.fiml.hs_missing", "hs_missing", True,
+                           "observed", "ML"),
+    "bfi.MLR.fiml": ("bfi", "cfa.5f.MLR.fiml", "bfi", True, "observed", "MLR"),
+    "bfi.ML.fiml": ("cfa_fiml_mlr_extra", "cfa.5f.ML.fiml.bfi", "bfi", True, "observed", "ML"),
+}
+
+
+@functools.cache
+def fit(name: str):
+    source, cid, dname, ms, info, estimator = FITS[name]
+    values = refs(source)[cid]["values"]
+    pe = values["parameterEstimates"]
+    est = {k: v["est"] for k, v in pe.items()}
+    se = {k: v["se"] for k, v in pe.items()}
+    items = [k.split("=~")[1] for k in pe if "=~" in k]
+    x = data(dname)[items].to_numpy(float)
+    pieces = lavaan_pieces(est, se, items, x, meanstructure=ms, information=info)
+    return pieces, values, estimator
+
+
+def _all_measures(name: str):
+    pieces, values, estimator = fit(name)
+    fm = values["fitMeasures"]
+    pat, h1 = pieces.pat, pieces.h1
+    n, sl = pat.n, pieces.sl
+    df = int(fm["df"])
+    base = F.independence_model(pat)
+    bchisq = 2 * (h1.loglik - base.loglik)
+    scaled = bscaled = None
+    if estimator == "MLR":
+        a1 = F.information_observed(pat, h1.mu, h1.sigma)[sl, sl]
+        b1 = F.information_firstorder(pat, h1.mu, h1.sigma)[sl, sl]
+        e_inv = np.linalg.inv(pieces.information)
+        scaled = R.yuan_bentler_mplus(pieces.chisq, df, a1=a1, b1=b1, b0=pieces.first_order,
+                                      e_inv=e_inv)
+        off = 0 if sl.start == 0 else pat.p
+        db = base.delta()[sl][:, off:]
+        eb = base.information_observed(n)[off:, off:]
+        b0b = db.T @ F.information_firstorder(pat, base.mu, base.sigma)[sl, sl] @ db
+        bscaled = R.yuan_bentler_mplus(bchisq, base.df, a1=a1, b1=b1, b0=b0b,
+                                       e_inv=np.linalg.inv(eb))
+    fiml = None
+    if not pat.complete:
+        fiml = R.fiml_corrected(pat, mu=pieces.mu, sigma=pieces.sigma, delta=pieces.delta,
+                                df=df, h1=h1, baseline=base,
+                                version="V3" if scaled is not None else "V6")
+    out = R.scaled_fit_measures(chisq=pieces.chisq, df=df, baseline_chisq=bchisq,
+                                baseline_df=base.df, n=n, scaled=scaled, baseline_scaled=bscaled,
+                                fiml=fiml)
+    return out, scaled, fm
+
+
+@pytest.mark.parametrize("name", list(FITS))
+def test_standard_errors_match_lavaan(name):
+    pieces, values, estimator = fit(name)
+    n = pieces.pat.n
+    if estimator == "MLR":
+        vcov = R.sandwich_vcov(pieces.information, pieces.first_order, n)
+        kind = "mlr"
+    else:
+        vcov = np.linalg.inv(pieces.information) / n
+        kind = "cfa"
+    se = np.sqrt(np.diag(vcov))
+    expected = [values["parameterEstimates"][k]["se"] for k in pieces.model.keys]
+    assert_close(se, expected, kind, what=f"{name} se")
+    assert_close(pieces.chisq, values["fitMeasures"]["chisq"], "cfa", what=f"{name} chisq")
+    assert_close(pieces.loglik, values["fitMeasures"]["logl"], "cfa", what=f"{name} logl")
+
+
+@pytest.mark.parametrize("name", [k for k, v in FITS.items() if v[5] == "MLR"])
+def test_yuan_bentler_scaled_test_matches_lavaan(name):
+    _, scaled, fm = _all_measures(name)
+    assert_close(scaled.stat, fm["chisq.scaled"], "mlr", what="chisq.scaled")
+    assert_close(scaled.scaling_factor, fm["chisq.scaling.factor"], "mlr",
+                 what="chisq.scaling.factor")
+    assert_close(scaled.scaling_factor_h1, fm["scaling.factor.h1"], "mlr",
+                 what="scaling.factor.h1")
+    assert_close(scaled.scaling_factor_h0, fm["scaling.factor.h0"], "mlr",
+                 what="scaling.factor.h0")
+    assert scaled.df == fm["df.scaled"]
+    assert_pvalue(scaled.pvalue, fm["pvalue.scaled"], "mlr", what="pvalue.scaled")
+
+
+@pytest.mark.parametrize("name", list(FITS))
+def test_fit_measures_match_lavaan(name):
+    out, _, fm = _all_measures(name)
+    for key, value in out.items():
+        rkey = key.replace("_", ".")
+        assert rkey in fm, f"{rkey} is not a lavaan fit measure"
+        kind = "mlr" if ("scaled" in key or "robust" in key) else "cfa"
+        if "pvalue" in key:
+            assert_pvalue(value, fm[rkey], kind, what=f"{name} {rkey}")
+        else:
+            assert_close(value, fm[rkey], kind, what=f"{name} {rkey}")
+    expected = {"cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.upper.robust"}
+    assert expected <= {k.replace("_", ".") for k in out}
+
+
+INTERNALS = {
+    "mlr.fit.hs": ("hs.MLR", "observed"),
+    "mlr.fit.hs.expected": ("hs.MLR.expected", "expected"),
+    "mlr.fit.hs_missing": ("hs_missing.MLR.fiml", "observed"),
+    "ml.fit.hs_missing": ("hs_missing.ML.fiml", "observed"),
+}
+
+
+@pytest.mark.parametrize("check_id", list(INTERNALS))
+def test_information_matrices_match_lavaan_internals(check_id):
+    pieces, _, _ = fit(INTERNALS[check_id][0])
+    ref = refs("fiml_h1_extra")[check_id]["values"]
+    # same parameter order as lavaan's free parameters
+    order = [pieces.model.keys.index(k) for k in ref["free"]]
+    e_inv = np.linalg.inv(pieces.information)[np.ix_(order, order)]
+    b0 = pieces.first_order[np.ix_(order, order)]
+    assert_close(pieces.delta[:, order], ref["delta"], "cfa", what="delta (toy model)")
+    assert_close(e_inv, ref["inverted.information"], "cfa", what="inverted information")
+    assert_close(b0, ref["information.first.order"], "cfa", what="first-order information")
+
+
+# --------------------------------------------------------------------------------------------
+# nested-model tests
+
+
+def _lrt_models(ref_values: dict, *, scaling: dict | None, n: int, groups: int = 1):
+    models = []
+    for name in ref_values["Df"]:
+        models.append(ModelTest(name=name, chisq=ref_values["Chisq"][name],
+                                df=ref_values["Df"][name], aic=ref_values["AIC"][name],
+                                bic=ref_values["BIC"][name],
+                                scaling_factor=None if scaling is None else scaling[name],
+                                n=n, groups=groups))
+    return models[::-1]  # reversed on purpose: lrt_table sorts by df
+
+
+def _assert_lrt(res, ref_values):
+    frame = res.to_frame().set_index("model")
+    for col, rcol in [("df", "Df"), ("aic", "AIC"), ("bic", "BIC"), ("chisq", "Chisq"),
+                      ("chisq_diff", "Chisq diff"), ("df_diff", "Df diff"),
+                      ("rmsea", "RMSEA")]:
+        if rcol not in ref_values:
+            assert col not in frame
+            continue
+        expected = [ref_values[rcol][m] for m in frame.index]
+        kind = "mlr" if res.scaled and col == "chisq_diff" else "cfa"
+        assert_close(frame[col].to_numpy(), expected, kind, what=rcol)
+    for m in frame.index[1:]:
+        assert_pvalue(frame.loc[m, "pvalue"], ref_values["Pr(>Chisq)"][m],
+                      "mlr" if res.scaled else "cfa", what=f"Pr(>Chisq) {m}")
+    assert list(frame.index) == list(ref_values["Df"])  # sorted by df as lavaan
+
+
+def test_lrt_plain_matches_lavaan_ability():
+    ref = refs("cfa_fiml_mlr_extra")["lrt.ability.corr_vs_2nd.ML"]["values"]
+    n = refs("fiml_h1_extra")["mlr.fit.ability.4f"]["values"]["fitMeasures"]["ntotal"]
+    res = lrt_table(_lrt_models(ref, scaling=None, n=int(n)))
+    assert res.method == "standard" and not res.scaled
+    _assert_lrt(res, ref)
+
+
+def test_lrt_satorra_bentler_matches_lavaan_ability():
+    ref = refs("cfa_fiml_mlr_extra")["lrt.ability.corr_vs_2nd.MLR"]["values"]
+    extra = refs("fiml_h1_extra")
+    scaling = {"fit_cr": extra["mlr.fit.ability.4f"]["values"]["scaling.factor"],
+               "fit_sr": extra["mlr.fit.ability.2nd"]["values"]["scaling.factor"]}
+    res = lrt_table(_lrt_models(ref, scaling=scaling, n=1525))
+    assert res.method == "satorra.bentler.2001" and res.scaled
+    _assert_lrt(res, ref)
+
+
+def test_lrt_plain_matches_lavaan_invariance():
+    ref = refs("HolzingerSwineford1939")["lrt.invariance.school"]["values"]
+    res = lrt_table(_lrt_models(ref, scaling=None, n=301, groups=2))
+    _assert_lrt(res, ref)
+
+
+def test_lrt_satorra_bentler_matches_lavaan_invariance():
+    hs = refs("HolzingerSwineford1939")
+    ref = hs["lrt.invariance.school.MLR"]["values"]
+    scaling = {
+        f"fit_{s}_mlr": hs[f"cfa.mg.{s}.MLR"]["values"]["fitMeasures"]["chisq.scaling.factor"]
+        for s in ("configural", "metric", "scalar")
+    }
+    res = lrt_table(_lrt_models(ref, scaling=scaling, n=301, groups=2))
+    _assert_lrt(res, ref)
+
+
+def test_lrt_errors_and_warnings():
+    a = ModelTest("a", 10.0, 5, scaling_factor=1.1)
+    b = ModelTest("b", 12.0, 7)
+    with pytest.raises(SpecificationError, match="at least two models, got 1"):
+        lrt_table([a])
+    with pytest.raises(SpecificationError, match=r"method='sb' is not one of"):
+        lrt_table([a, b], method="sb")
+    with pytest.raises(SpecificationError, match="some models .but not all. have scaled.*b lack"):
+        lrt_table([a, b])
+    c = ModelTest("c", 9.0, 7)
+    d = ModelTest("d", 10.0, 5)
+    with pytest.warns(PsychovalWarning, match="restricted models fit better"):
+        lrt_table([c, d])
+    e = ModelTest("e", 11.0, 5)
+    with pytest.warns(PsychovalWarning, match="same degrees of freedom: e"):
+        res = lrt_table([d, e])
+    assert math.isnan(res.pvalue[1])
+    with pytest.warns(PsychovalWarning, match="scaling factor of the difference test is negative"):
+        t, cd, m = satorra_bentler_2001(10.0, 5, 3.0, 20.0, 6, 0.1)
+    assert math.isnan(cd) and math.isnan(t) and m == 1
+
+
+def test_compare_result_face():
+    res = lrt_table([ModelTest("m1", 10.0, 5, 100.0, 110.0, n=200),
+                     ModelTest("m2", 15.0, 8, 99.0, 105.0, n=200)])
+    assert repr(res).startswith("<CompareResult models=2, method=standard")
+    assert "Chi-squared difference test" in str(res.summary())
+    d = res.to_dict()
+    assert d["schema"] == "psychoval.compare/1"
+    assert list(res.to_frame().columns) == ["model", "df", "aic", "bic", "chisq", "chisq_diff",
+                                            "rmsea", "df_diff", "pvalue"]
+
+
+# --------------------------------------------------------------------------------------------
+# properties of the formulas
+
+
+def test_gamma_equals_fourth_moment_matrix_with_complete_data():
+    x = data("HolzingerSwineford1939")[HS_ITEMS].to_numpy(float)
+    pat = F.missing_patterns(x)
+    mu, sigma = x.mean(axis=0), np.cov(x.T, bias=True)
+    g = R.gamma(F.information_observed(pat, mu, sigma), F.information_firstorder(pat, mu, sigma))
+    xc = x - mu
+    r, c = F.vech_indices(9)
+    z = np.hstack([xc, xc[:, r] * xc[:, c]])
+    np.testing.assert_allclose(g, np.cov(z.T, bias=True), rtol=1e-8, atol=1e-10)
+
+
+def test_sandwich_reduces_to_inverse_information_when_b0_equals_e():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 5))
+    e = a @ a.T + 5 * np.eye(5)
+    np.testing.assert_allclose(R.sandwich_vcov(e, e, 100), np.linalg.inv(e) / 100, rtol=1e-10)
+
+
+@settings(max_examples=50, deadline=None)
+@given(x2=st.floats(0, 500), df=st.integers(1, 100), x2n=st.floats(0, 5000),
+       dfn=st.integers(1, 300), c=st.floats(0.5, 2.0), cn=st.floats(0.5, 2.0))
+def test_index_properties(x2, df, x2n, dfn, c, cn):
+    assert R.cfi(x2, df, x2n, dfn) <= 1.0
+    assert R.cfi(x2, df, x2n, dfn) >= 0.0
+    # robust indices with c_hat = 1 are the ordinary ones
+    assert R.cfi(x2, df, x2n, dfn, 1.0, 1.0) == R.cfi(x2, df, x2n, dfn)
+    assert R.tli(x2, df, x2n, dfn, 1.0, 1.0) == R.tli(x2, df, x2n, dfn)
+    assert R.rmsea(x2, df, 300) >= 0.0
+    lo, hi = R.rmsea_ci(x2, df, 300)
+    est = R.rmsea(x2, df, 300)
+    assert lo <= est + 1e-9 and est <= hi + 1e-9 or x2 <= df
+    r = R.rmsea(x2, df, 300, c_hat=c)
+    assert r == pytest.approx(math.sqrt(max(x2 / (300 * df) - c / 300, 0.0)))
+
+
+def test_scaled_test_with_zero_df_is_unscaled():
+    st0 = R.yuan_bentler_mplus(0.0, 0, a1=np.eye(2), b1=np.eye(2), b0=np.eye(1),
+                               e_inv=np.eye(1))
+    assert st0.stat == 0.0 and math.isnan(st0.scaling_factor)
