@@ -319,3 +319,20 @@ def test_scaled_test_with_zero_df_is_unscaled():
     st0 = R.yuan_bentler_mplus(0.0, 0, a1=np.eye(2), b1=np.eye(2), b0=np.eye(1),
                                e_inv=np.eye(1))
     assert st0.stat == 0.0 and math.isnan(st0.scaling_factor)
+
+
+@pytest.mark.parametrize("check_id", ["mlr.fit.hs", "mlr.fit.hs_missing"])
+def test_analytic_observed_information_theta_matches_lavaan_hessian(check_id):
+    pieces, _, _ = fit(INTERNALS[check_id][0])
+    ref = refs("fiml_h1_extra")[check_id]["values"]
+    info = F.information_observed_theta(
+        pieces.pat, pieces.mu, pieces.sigma, pieces.delta,
+        delta_fn=lambda th: pieces.model.delta(th)[pieces.sl], theta=pieces.theta,
+        rows=pieces.sl)
+    order = [pieces.model.keys.index(k) for k in ref["free"]]
+    assert_close(np.linalg.inv(info)[np.ix_(order, order)], ref["inverted.information"], "cfa",
+                 what="inverse of the analytic observed information")
+    # without the second-derivative term it is lavaan's observed.information = "h1": different
+    h1_type = F.information_observed_theta(pieces.pat, pieces.mu, pieces.sigma, pieces.delta,
+                                           rows=pieces.sl)
+    assert np.max(np.abs(h1_type - info)) > 1e-4
