@@ -99,6 +99,8 @@ class _Batch:
     freq: np.ndarray  # (B,) float
     mean: np.ndarray  # (B, k) pattern means of the observed items
     cov: np.ndarray  # (B, k, k) pattern ML covariances (divisor = frequency)
+    cov_full: np.ndarray  # (B, p, p) the same, zero-padded to all items
+    obs_mask: np.ndarray  # (B, p) True where observed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +195,11 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
             blk = xc[starts[g]:starts[g] + counts[g]][:, obs_idx[b]]
             covs[b] = (blk.T @ blk) / counts[g]
         mean = np.take_along_axis(means_full[pats], obs_idx, axis=1)
-        batches.append(_Batch(pats, obs_idx, mis_idx, freq[pats], mean, covs))
+        cov_full = np.zeros((len(pats), p, p))
+        bi = np.arange(len(pats))[:, None, None]
+        cov_full[bi, obs_idx[:, :, None], obs_idx[:, None, :]] = covs
+        batches.append(_Batch(pats, obs_idx, mis_idx, freq[pats], mean, covs, cov_full,
+                              observed[pats]))
     return MissingPatterns(x=x, observed=observed, freq=freq, row_pattern=row_pattern,
                            empty_rows=empty, batches=tuple(batches))
 
@@ -261,30 +267,59 @@ def _check_moments(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
 # log-likelihood and derivatives
 
 
+def _full_inverse(sigma: np.ndarray) -> tuple[np.ndarray, float]:
+    inv, logdet = _inv_logdet(sigma[None])
+    return inv[0], float(logdet[0])
+
+
+def _lowrank(pat: MissingPatterns, mu: np.ndarray, pinv: np.ndarray, logdet_full: float):
+    """Per batch, the pieces of E_g = (Sigma_oo^-1 embedded) = P - U_g C_g U_g'.
+
+    With P = Sigma^-1, U_g = P[:, m] and C_g = P[m, m]^-1 for the missing items m of pattern
+    g, the rows/columns of P - U C U' at m vanish and its observed block is Sigma_oo^-1
+    (lavaan's inverse update); log|Sigma_oo| = log|Sigma| + log|P_mm|. Everything below then
+    costs O(p^2 m) per pattern instead of O(k^3). Yields (batch, U, C, logdet, d) with
+    d the zero-padded (pattern mean - mu).
+    """
+    for b in pat.batches:
+        d = np.where(b.obs_mask, _embed_vec(b, b.mean, pat.p) - mu, 0.0)
+        if b.mis.shape[1] == 0:
+            nb = len(b.freq)
+            yield (b, np.zeros((nb, pat.p, 0)), np.zeros((nb, 0, 0)),
+                   np.full(nb, logdet_full), d)
+            continue
+        c, ld_mm = _inv_logdet(_sub(pinv, b.mis, b.mis))
+        u = np.swapaxes(pinv[:, b.mis], 0, 1)  # (B, p, m)
+        yield b, u, c, logdet_full + ld_mm, d
+
+
 def loglik(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
     """Casewise (FIML) normal log-likelihood of (mu, Sigma), summed over rows.
 
     ``sum_g -f_g/2 [k_g log(2 pi) + log|Sigma_g| + tr(Sigma_g^-1 (S_g + d_g d_g'))]`` with
     ``d_g = ybar_g - mu_g`` over patterns g (lavaan's ``lav_mvnorm_missing_loglik_samplestats``).
-    Returns ``-inf`` if some pattern's Sigma_g is not positive definite.
+    Returns ``-inf`` if Sigma is not positive definite.
     """
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     total = 0.0
     try:
-        inverter = _Inverter(sigma)
+        pinv, logdet_full = _full_inverse(sigma)
+        for b, u, c, logdet, d in _lowrank(pat, mu, pinv, logdet_full):
+            k = b.obs.shape[1]
+            nb = len(b.freq)
+            # tr(E W) = <P, S_g> + d'Pd - tr(C U'S_g U) - (U'd)' C (U'd)
+            dist = b.cov_full.reshape(nb, -1) @ pinv.reshape(-1)
+            dist += ((d @ pinv) * d).sum(axis=1)
+            if u.shape[2]:
+                ut = np.swapaxes(u, 1, 2)
+                usu = ut @ b.cov_full @ u
+                ud = (ut @ d[:, :, None])[:, :, 0]
+                dist -= (c * np.swapaxes(usu, 1, 2)).sum(axis=(1, 2))
+                dist -= ((c @ ud[:, :, None])[:, :, 0] * ud).sum(axis=1)
+            total += float(np.sum(-0.5 * b.freq * (k * LOG_2PI + logdet + dist)))
     except np.linalg.LinAlgError:
         return -math.inf
-    for b in pat.batches:
-        k = b.obs.shape[1]
-        try:
-            sinv, logdet = inverter(b)
-        except np.linalg.LinAlgError:
-            return -math.inf
-        d = b.mean - mu[b.obs]
-        tt = b.cov + d[:, :, None] * d[:, None, :]
-        dist = np.einsum("bij,bij->b", sinv, tt)
-        total += float(np.sum(-0.5 * b.freq * (k * LOG_2PI + logdet + dist)))
     return total
 
 
@@ -356,16 +391,46 @@ def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     ``dL/dmu = sum_g f_g Sigma_g^-1 d_g`` and
     ``dL/dSigma = sum_g f_g/2 (Sigma_g^-1 W_g Sigma_g^-1 - Sigma_g^-1)`` embedded in the
     observed rows/columns, mapped to vech by ``D'`` (lavaan's ``dlogl_dmu``/``dlogl_dvechSigma``).
+    Computed with E_g = P - U_g C_g U_g' (see :func:`_lowrank`):
+    ``sum f E W E = P A P - R P - P R' + sum f U C (U'WU) C U'`` with ``A = sum f W_g`` and
+    ``R = sum f U C U'W``, so only one p x p inverse and O(p^2 m) work per pattern.
     """
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     p = pat.p
-    gmu = np.zeros(p)
-    gsig = np.zeros((p, p))
-    for b, sinv, sd, w in _pattern_pieces(pat, mu, sigma):
-        gmu += (b.freq[:, None] * _embed_vec(b, sd, p)).sum(axis=0)
-        blk = sinv @ w @ sinv - sinv
-        gsig += 0.5 * np.einsum("b,bij->ij", b.freq, _embed(b, blk, p))
+    a = np.zeros((p, p))  # sum f W_g
+    r = np.zeros((p, p))  # sum f U C U' W
+    qwq = np.zeros((p, p))  # sum f U C U'WU C U'
+    fe = np.zeros((p, p))  # sum f U C U'
+    fd = np.zeros(p)  # sum f d
+    fucud = np.zeros(p)  # sum f U C U'd
+    ftot = 0.0
+    pinv, logdet_full = _full_inverse(sigma)
+    for b, u, c, _, d in _lowrank(pat, mu, pinv, logdet_full):
+        f = b.freq
+        ftot += f.sum()
+        a += np.tensordot(f, b.cov_full, axes=1) + (d * f[:, None]).T @ d
+        fd += f @ d
+        m = u.shape[2]
+        if not m:
+            continue
+        nb = len(f)
+        ut = np.swapaxes(u, 1, 2)  # (B, m, p)
+        ud = (ut @ d[:, :, None])[:, :, 0]
+        uw = ut @ b.cov_full + ud[:, :, None] * d[:, None, :]  # U'W_g (B, m, p)
+        fuc = (u @ c) * f[:, None, None]  # (B, p, m)
+        fuc_flat = np.swapaxes(fuc, 0, 1).reshape(p, nb * m)  # (p, B m)
+        r += fuc_flat @ uw.reshape(nb * m, p)
+        uwu = uw @ u  # (B, m, m)
+        t = fuc @ (uwu @ np.swapaxes(c, 1, 2))  # (B, p, m)
+        qwq += np.swapaxes(t, 0, 1).reshape(p, nb * m) @ ut.reshape(nb * m, p)
+        fe += fuc_flat @ ut.reshape(nb * m, p)
+        fucud += fuc_flat @ ud.reshape(nb * m)
+    ewe = pinv @ a @ pinv - r @ pinv - pinv @ r.T + qwq
+    esum = ftot * pinv - fe
+    gsig = 0.5 * (ewe - esum)
+    gsig = 0.5 * (gsig + gsig.T)
+    gmu = pinv @ fd - fucud
     return np.concatenate([gmu, _dsigma_to_vech(gsig)])
 
 
