@@ -201,3 +201,28 @@ def lavaan_pieces(est: dict, se: dict, items: list[str], x: np.ndarray, *,
     ll = _fiml.loglik(pat, mu, sigma)
     return Pieces(model, theta, pat, h1, mu, sigma, delta, sl, info, delta.T @ b1 @ delta,
                   2.0 * (h1.loglik - ll), ll)
+
+
+class EngineLike:
+    """ToyCFA behind the engine's MatrixModel interface (implied -> (Sigma, mu), dsigma, dmu)."""
+
+    def __init__(self, toy: ToyCFA):
+        self.toy = toy
+        self.p = len(toy.items)
+        self.q = len(toy.keys)
+
+    def implied(self, x):
+        mu, sigma = self.toy.implied(x)
+        return sigma, mu
+
+    def _delta(self, x):
+        return self.toy.delta(x)
+
+    def dmu(self, x):
+        return self._delta(x)[: self.p].T
+
+    def dsigma(self, x):
+        from psychoval.stats._fiml import unvech
+
+        d = self._delta(x)[self.p:]
+        return np.stack([unvech(d[:, j], self.p) for j in range(d.shape[1])])

@@ -429,3 +429,30 @@ def test_multigroup_configural_mlr_matches_lavaan():
             assert_pvalue(value, fm[rkey], kind, what=rkey)
         else:
             assert_close(value, fm[rkey], kind, what=rkey)
+
+
+def test_fiml_discrepancy_adapter_scale_gradient_and_minimum():
+    from scipy.optimize import minimize
+
+    from tests._toy_cfa import EngineLike
+
+    pieces, values, _ = fit("hs_missing.ML.fiml")
+    model = EngineLike(pieces.model)
+    disc = F.FIMLDiscrepancy(model, pieces.pat, h1=pieces.h1)
+    fm = values["fitMeasures"]
+    f, g, h, _ = disc.pieces(pieces.theta)
+    assert_close(f / 2, fm["fmin"], "cfa", what="fmin = F/2")
+    assert_close(disc.n * f, fm["chisq"], "cfa", what="chisq = N F")
+    assert np.max(np.abs(g)) < 1e-4  # lavaan's estimates are (nearly) stationary
+    num = np.array([(disc.value(pieces.theta + e) - disc.value(pieces.theta - e)) / 2e-6
+                    for e in np.eye(len(pieces.theta)) * 1e-6])
+    np.testing.assert_allclose(g, num, atol=1e-7)
+    np.testing.assert_allclose(F.model_delta(model, pieces.theta), pieces.delta, atol=1e-12)
+    # H is twice the complete-data expected information at the implied moments
+    x_complete = F.missing_patterns(np.zeros((1, 9)))
+    expected = pieces.delta.T @ F.information_expected(x_complete, pieces.mu, pieces.sigma) \
+        @ pieces.delta
+    np.testing.assert_allclose(h, 2 * expected, rtol=1e-10, atol=1e-12)
+    res = minimize(lambda x: disc.pieces(x, hessian=False)[:2], pieces.theta * 1.03, jac=True,
+                   method="BFGS", options={"gtol": 1e-10})
+    assert_close(res.x, pieces.theta, "cfa", what="minimum of F")
