@@ -285,3 +285,79 @@ def test_independence_delta_selects_means_and_variances():
     d = base.delta()
     theta = np.concatenate([base.mu, base.var])
     np.testing.assert_array_equal(d @ theta, _pack(base.mu, base.sigma))
+
+
+# --------------------------------------------------------------------------------------------
+# heavy missingness (patterns observing fewer items than they miss) against a per-row oracle
+
+
+def _oracle(x, mu, sigma):
+    """Direct per-row computation (no patterns, no inverse updates)."""
+    p = x.shape[1]
+    r, c = F.vech_indices(p)
+    ll, scores = [], []
+    for row in x:
+        o = ~np.isnan(row)
+        if not o.any():
+            continue
+        s_oo = sigma[np.ix_(o, o)]
+        inv = np.linalg.inv(s_oo)
+        e = np.zeros(p)
+        e[o] = inv @ (row[o] - mu[o])
+        ll.append(-0.5 * (o.sum() * np.log(2 * np.pi) + np.linalg.slogdet(s_oo)[1]
+                          + (row[o] - mu[o]) @ inv @ (row[o] - mu[o])))
+        full_inv = np.zeros((p, p))
+        full_inv[np.ix_(o, o)] = inv
+        sc = np.outer(e, e) - full_inv
+        sv = sc[r, c] * np.where(r == c, 0.5, 1.0)
+        scores.append(np.concatenate([e, sv]))
+    return np.array(ll), np.array(scores)
+
+
+@pytest.fixture(scope="module")
+def heavy():
+    rng = np.random.default_rng(42)
+    p = 6
+    mu, sigma = _random_moments(p, 42)
+    x = rng.multivariate_normal(mu, sigma, size=400)
+    x[rng.random(x.shape) < 0.55] = np.nan
+    return x, mu + 0.1, sigma * 1.1
+
+
+def test_heavy_missingness_matches_per_row_oracle(heavy):
+    x, mu, sigma = heavy
+    pat = F.missing_patterns(x)
+    assert min(b.obs.shape[1] for b in pat.batches) == 1  # some rows observe one item
+    ll, sc = _oracle(x, mu, sigma)
+    assert F.loglik(pat, mu, sigma) == pytest.approx(ll.sum(), rel=1e-12)
+    np.testing.assert_allclose(F.loglik_casewise(pat, mu, sigma)[pat.row_pattern >= 0], ll,
+                               rtol=1e-12)
+    np.testing.assert_allclose(F.scores(pat, mu, sigma), sc, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(F.gradient(pat, mu, sigma), sc.sum(axis=0), rtol=1e-9,
+                               atol=1e-10)
+
+
+def test_heavy_missingness_hessian_and_em(heavy):
+    x, mu, sigma = heavy
+    pat = F.missing_patterns(x)
+    p = pat.p
+    v0 = _pack(mu, sigma)
+    h = 1e-5
+    hess = np.empty((len(v0), len(v0)))
+    for j in range(len(v0)):
+        e = np.zeros_like(v0)
+        e[j] = h
+        hess[:, j] = (F.gradient(pat, *_unpack(v0 + e, p))
+                      - F.gradient(pat, *_unpack(v0 - e, p))) / (2 * h)
+    np.testing.assert_allclose(F.information_observed(pat, mu, sigma),
+                               -0.5 * (hess + hess.T) / pat.n, rtol=1e-6, atol=1e-8)
+    res = F.em_saturated(pat, tol=1e-11, max_iter=20000)
+    assert res.converged
+    assert np.max(np.abs(F.gradient(pat, res.mu, res.sigma))) / pat.n < 1e-7
+
+
+def test_item_without_any_response_raises():
+    x = hs_missing()[:20].copy()
+    x[:, 4] = np.nan
+    with pytest.raises(ValueError, match=r"column 4 \(0-based\) has no observed value"):
+        F.missing_patterns(x)

@@ -160,6 +160,12 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
         raise ValueError(f"x must be a 2-d array, got shape {x.shape}")
     n_total, p = x.shape
     obs = ~np.isnan(x)
+    never = np.flatnonzero(~obs.any(axis=0))
+    if never.size:
+        from psychoval.exceptions import DataError
+
+        raise DataError(f"column {int(never[0])} (0-based) has no observed value; FIML needs at "
+                        "least one response per item - remove the item")
     n_obs = obs.sum(axis=1)
     empty = np.flatnonzero(n_obs == 0)
     keep = np.flatnonzero(n_obs > 0)
