@@ -456,3 +456,26 @@ def test_fiml_discrepancy_adapter_scale_gradient_and_minimum():
     res = minimize(lambda x: disc.pieces(x, hessian=False)[:2], pieces.theta * 1.03, jac=True,
                    method="BFGS", options={"gtol": 1e-10})
     assert_close(res.x, pieces.theta, "cfa", what="minimum of F")
+
+
+def test_compare_reads_fit_measures_of_fitted_models():
+    import types
+
+    from psychoval.stats._lrt import compare
+
+    ref = refs("HolzingerSwineford1939")
+    lrt = ref["lrt.invariance.school.MLR"]["values"]
+    fits = []
+    for s in ("scalar", "configural", "metric"):  # any order
+        fm = {k.replace(".", "_"): v
+              for k, v in ref[f"cfa.mg.{s}.MLR"]["values"]["fitMeasures"].items()}
+        fits.append(types.SimpleNamespace(fit_measures=fm, converged=True, n_groups=2))
+    res = compare(*fits, names=["fit_scalar_mlr", "fit_configural_mlr", "fit_metric_mlr"])
+    _assert_lrt(res, lrt)
+    with pytest.raises(SpecificationError, match="names has 1 entries for 3 models"):
+        compare(*fits, names=["a"])
+    with pytest.raises(SpecificationError, match="x is not a fitted model"):
+        compare(fits[0], object(), names=["a", "x"])
+    bad = types.SimpleNamespace(fit_measures=fits[0].fit_measures, converged=False, n_groups=2)
+    with pytest.warns(PsychovalWarning, match="model_2 did not converge"):
+        compare(fits[1], bad)

@@ -31,7 +31,8 @@ import pandas as pd
 from psychoval._results import Result, Summary
 from psychoval.exceptions import PsychovalWarning, SpecificationError
 
-__all__ = ["ModelTest", "CompareResult", "lrt_table", "satorra_bentler_2001"]
+__all__ = ["ModelTest", "CompareResult", "lrt_table", "satorra_bentler_2001", "compare",
+           "model_test"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,3 +222,57 @@ def _isnan(x: float) -> bool:
 
 def _c(m: ModelTest) -> float:
     return 1.0 if m.scaling_factor is None else float(m.scaling_factor)
+
+
+def model_test(fit: Any, name: str) -> ModelTest:
+    """A :class:`ModelTest` from a fitted model with a lavaan-named ``fit_measures`` mapping
+    (``chisq``, ``df``, ``aic``, ``bic``, ``ntotal`` and, for MLR, ``chisq_scaling_factor``)."""
+    fm = getattr(fit, "fit_measures", None)
+    if fm is None:
+        raise SpecificationError(f"{name} is not a fitted model (no fit_measures); pass the "
+                                 "results of pv.cfa")
+    sf = fm.get("chisq_scaling_factor")
+    return ModelTest(name=name, chisq=float(fm["chisq"]), df=int(fm["df"]),
+                     aic=float(fm.get("aic", math.nan)), bic=float(fm.get("bic", math.nan)),
+                     scaling_factor=None if sf is None else float(sf),
+                     n=int(fm.get("ntotal", 0)), groups=int(getattr(fit, "n_groups", 1)))
+
+
+def compare(*fits: Any, names: Sequence[str] | None = None,
+            method: str = "default") -> CompareResult:
+    """Likelihood-ratio tests of nested CFA models, as lavaan's ``lavTestLRT``.
+
+    Parameters
+    ----------
+    *fits : fitted models (``pv.cfa`` results), in any order; they are sorted by df.
+    names : optional model names (default ``model_1``, ``model_2``, ... in argument order).
+    method : ``"default"`` (Satorra-Bentler 2001 for MLR fits, the plain difference otherwise),
+        ``"standard"`` or ``"satorra.bentler.2001"``.
+
+    Returns
+    -------
+    CompareResult
+
+    Raises
+    ------
+    SpecificationError
+        Fewer than two fits, names of the wrong length, an unknown method, or a mix of
+        scaled (MLR) and unscaled fits.
+
+    Notes
+    -----
+    Plain test: ``dT = T_0 - T_1`` on ``r_0 - r_1`` df. Scaled (Satorra & Bentler, 2001,
+    doi:10.1007/BF02296192): ``c_d = (r_0 c_0 - r_1 c_1)/(r_0 - r_1)``, ``dT / c_d``.
+    A warning is given when a fit did not converge (lavaan's "not all models converged").
+    """
+    if names is None:
+        names = [f"model_{i + 1}" for i in range(len(fits))]
+    names = list(names)
+    if len(names) != len(fits):
+        raise SpecificationError(f"names has {len(names)} entries for {len(fits)} models")
+    for fit, nm in zip(fits, names, strict=True):
+        if getattr(fit, "converged", True) is False:
+            warnings.warn(f"{nm} did not converge; its likelihood-ratio test is not trustworthy",
+                          PsychovalWarning, stacklevel=2)
+    return lrt_table([model_test(f, nm) for f, nm in zip(fits, names, strict=True)],
+                     method=method)
