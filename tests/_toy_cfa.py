@@ -194,7 +194,9 @@ def lavaan_pieces(est: dict, se: dict, items: list[str], x: np.ndarray, *,
         mu = mu_fixed
     delta = model.delta(theta)[sl]
     if information == "observed":
-        info = observed_information(model, theta, pat, sl, mu_fixed)
+        info = _fiml.information_observed_theta(pat, mu, sigma, delta,
+                                                delta_fn=lambda t: model.delta(t)[sl],
+                                                theta=theta, rows=sl)
     else:
         info = delta.T @ _fiml.information_expected(pat, mu, sigma)[sl, sl] @ delta
     b1 = _fiml.information_firstorder(pat, mu, sigma)[sl, sl]
