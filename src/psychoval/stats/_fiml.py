@@ -626,48 +626,58 @@ class H1Moments:
     converged: bool
 
 
-def _estep(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
-    """Expected sufficient statistics T1 = sum E[y], T2 = sum E[y y'] given the observed parts."""
+def _observed_moments(pat: MissingPatterns) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over rows of the observed parts: sum y_o (embedded) and sum y_o y_o' (embedded).
+    They do not change during EM."""
     p = pat.p
     t1 = np.zeros(p)
     t2 = np.zeros((p, p))
-    inverter = _Inverter(sigma)
     for b in pat.batches:
-        f = b.freq
-        m2 = b.cov + b.mean[:, :, None] * b.mean[:, None, :]  # per-row mean of y_o y_o'
-        nb = len(f)
-        bi = np.arange(nb)[:, None, None]
-        if b.mis.shape[1] == 0:
-            t1 += np.einsum("b,bi->i", f, _embed_vec(b, b.mean, p))
-            t2 += np.einsum("b,bij->ij", f, _embed(b, m2, p))
+        mean_full = _embed_vec(b, b.mean, p)
+        t1 += b.freq @ mean_full
+        t2 += np.tensordot(b.freq, b.cov_full, axes=1) + (mean_full * b.freq[:, None]).T @ mean_full
+    return t1, t2
+
+
+def _estep(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, fixed=None):
+    """Expected sufficient statistics T1 = sum E[y], T2 = sum E[y y'] given the observed parts
+    (lavaan's ``lav_mvnorm_missing_estep``), from the pattern statistics.
+
+    With P = Sigma^-1 and C = P_mm^-1 for the missing items m of a pattern:
+    ``E[y_m | y_o] = mu_m + B (y_o - mu_o)`` with ``B = Sigma_mo Sigma_oo^-1 = -C P_mo`` and
+    ``Cov[y_m | y_o] = Sigma_mm - B Sigma_om = C``, so one p x p inverse serves all patterns.
+    """
+    p = pat.p
+    t1, t2 = _observed_moments(pat) if fixed is None else fixed
+    t1 = t1.copy()
+    t2 = t2.copy()
+    pinv, _ = _full_inverse(sigma)
+    idx = np.arange(p * p).reshape(p, p)
+    for b in pat.batches:
+        m = b.mis.shape[1]
+        if m == 0:
             continue
-        soo_inv, _ = inverter(b)
-        smo = _sub(sigma, b.mis, b.obs)
-        beta = smo @ soo_inv  # (B, m, k)
+        f = b.freq
+        c, _ = _inv_logdet(_sub(pinv, b.mis, b.mis))  # (B, m, m)
+        beta = -c @ _sub(pinv, b.mis, b.obs)  # (B, m, k)
         mu_o = mu[b.obs]
         mu_m = mu[b.mis]
-        yhat_m = mu_m + np.einsum("bmk,bk->bm", beta, b.mean - mu_o)  # mean of E[y_m | y_o]
-        # cross moments (per row means over the pattern's rows)
-        cross_mo = (np.einsum("bmk,bkl->bml", beta, m2 - mu_o[:, :, None] * b.mean[:, None, :])
-                    + mu_m[:, :, None] * b.mean[:, None, :])
-        # E[y_m y_m'] = E[yhat yhat'] + C; yhat = mu_m + beta (y_o - mu_o)
-        dev = b.mean - mu_o
-        cov_dev = b.cov  # covariance of y_o within the pattern
-        yy = (yhat_m[:, :, None] * yhat_m[:, None, :]
-              + np.einsum("bmk,bkl,bnl->bmn", beta, cov_dev, beta))
-        cmat = _sub(sigma, b.mis, b.mis) - np.einsum("bmk,bnk->bmn", beta, smo)
-        mm = yy + cmat
-        full = np.zeros((nb, p, p))
-        full[bi, b.obs[:, :, None], b.obs[:, None, :]] = m2
-        full[bi, b.mis[:, :, None], b.obs[:, None, :]] = cross_mo
-        full[bi, b.obs[:, :, None], b.mis[:, None, :]] = np.swapaxes(cross_mo, 1, 2)
-        full[bi, b.mis[:, :, None], b.mis[:, None, :]] = mm
-        vec = np.zeros((nb, p))
-        vec[np.arange(nb)[:, None], b.obs] = b.mean
-        vec[np.arange(nb)[:, None], b.mis] = yhat_m
-        del dev
-        t1 += f @ vec
-        t2 += np.einsum("b,bij->ij", f, full)
+        yhat = mu_m + (beta @ (b.mean - mu_o)[:, :, None])[:, :, 0]  # (B, m)
+        m2 = b.cov + b.mean[:, :, None] * b.mean[:, None, :]
+        cross = beta @ (m2 - mu_o[:, :, None] * b.mean[:, None, :]) \
+            + mu_m[:, :, None] * b.mean[:, None, :]  # (B, m, k): mean of yhat_m y_o'
+        mm = yhat[:, :, None] * yhat[:, None, :] + beta @ b.cov @ np.swapaxes(beta, 1, 2) + c
+        fw = f[:, None, None]
+        t1 += np.bincount(b.mis.ravel(), weights=(yhat * f[:, None]).ravel(), minlength=p)
+        i_mo = idx[b.mis[:, :, None], b.obs[:, None, :]]
+        i_om = idx[b.obs[:, :, None], b.mis[:, None, :]]
+        i_mm = idx[b.mis[:, :, None], b.mis[:, None, :]]
+        fc = (cross * fw).ravel()
+        t2 += (np.bincount(i_mo.ravel(), weights=fc, minlength=p * p)
+               + np.bincount(i_om.ravel(), weights=(np.swapaxes(cross, 1, 2) * fw).ravel(),
+                             minlength=p * p)
+               + np.bincount(i_mm.ravel(), weights=(mm * fw).ravel(), minlength=p * p)
+               ).reshape(p, p)
     return t1, t2
 
 
@@ -701,9 +711,10 @@ def em_saturated(data: MissingPatterns | np.ndarray, *, max_iter: int = 500,
     mu, sigma = mu0, sigma0
     converged = False
     iterations = 0
+    fixed = _observed_moments(pat)
     while iterations < max_iter:
         iterations += 1
-        t1, t2 = _estep(pat, mu, sigma)
+        t1, t2 = _estep(pat, mu, sigma, fixed)
         mu = t1 / n
         sigma = t2 / n - np.outer(mu, mu)
         sigma = 0.5 * (sigma + sigma.T)
