@@ -558,7 +558,10 @@ def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     """First-order (outer product of casewise scores) information per observation, B1."""
     pat = _as_pattern(data)
     sc = scores(pat, mu, sigma)
-    return (sc.T @ sc) / pat.n
+    from scipy.linalg.blas import dsyrk
+
+    upper = dsyrk(1.0 / pat.n, sc, trans=1)  # sc' sc / n, upper triangle only
+    return np.triu(upper) + np.triu(upper, 1).T
 
 
 def information_observed_theta(

@@ -224,6 +224,8 @@ def fiml_corrected(
     h1: _fiml.H1Moments | None = None,
     baseline: _fiml.IndependenceModel | None = None,
     version: str = "V3",
+    wm: np.ndarray | None = None,
+    jm: np.ndarray | None = None,
 ) -> FimlCorrected:
     """FIML-corrected chi-squares and scaling factors (Zhang & Savalei, 2023), as lavaan 0.6.14
     ``lav_fit_fiml_corrected`` (version ``"V3"`` for a scaled test, ``"V6"`` without).
@@ -235,6 +237,8 @@ def fiml_corrected(
     delta : model Jacobian ``d(mu, vech Sigma)/d theta`` at the estimates.
     df : the model's degrees of freedom.
     h1, baseline : EM saturated moments and FIML independence model (computed if omitted).
+    wm, jm : the unstructured observed and first-order H1 information (at the EM moments) if
+        already computed for the scaled test (computed if omitted).
 
     Notes
     -----
@@ -255,21 +259,24 @@ def fiml_corrected(
     if baseline is None:
         baseline = _fiml.independence_model(pat)
     n = pat.n
-    wm = _fiml.information_observed(pat, h1.mu, h1.sigma)
+    if wm is None:
+        wm = _fiml.information_observed(pat, h1.mu, h1.sigma)
     wc = h1_information_complete(h1.sigma)
     wmi = np.linalg.inv(wm)
     wmi = 0.5 * (wmi + wmi.T)
+    mid = wmi @ wc @ wmi
     gam = None
     if version == "V3":
-        jm = _fiml.information_firstorder(pat, h1.mu, h1.sigma)
+        if jm is None:
+            jm = _fiml.information_firstorder(pat, h1.mu, h1.sigma)
         gam = wmi @ jm @ wmi
 
     def k_of(dlt: np.ndarray) -> float:
-        e = dlt.T @ wm @ dlt
-        u = wm - wm @ dlt @ np.linalg.solve(e, dlt.T @ wm)
-        if version == "V3":
-            return float(np.trace(u @ wmi @ wc @ wmi @ u @ gam))
-        return float(np.trace(wc @ wmi @ u @ wmi))
+        wd = wm @ dlt
+        u = wm - wd @ np.linalg.solve(dlt.T @ wd, wd.T)
+        if version == "V3":  # tr(U M U Gamma) with M = Wm^-1 Wc Wm^-1
+            return float(np.sum((u @ mid @ u) * gam.T))
+        return float(np.sum(mid * u.T))  # tr(Wc Wm^-1 U Wm^-1) = tr(M U)
 
     xx3 = chisq_ml(n, h1.mu, h1.sigma, np.asarray(mu), np.asarray(sigma))
     c3 = k_of(np.asarray(delta)) / df if df > 0 else math.nan
