@@ -503,7 +503,8 @@ def scaled_fit_measures(
     sc = scaled is not None
     robust = sc or fiml is not None
     if sc:
-        assert baseline_scaled is not None, "baseline_scaled is needed with a scaled test"
+        if baseline_scaled is None:
+            raise ValueError("baseline_scaled is needed with a scaled test")
         out["baseline_chisq_scaled"] = baseline_scaled.stat
         out["baseline_df_scaled"] = baseline_scaled.df
         out["baseline_pvalue_scaled"] = baseline_scaled.pvalue
