@@ -56,6 +56,7 @@ class ToyCFA:
         psi = np.zeros((m, m))
         th = np.zeros((p, p))
         nu = np.zeros(p)
+        alpha = np.zeros(m)
         for k, v in vals.items():
             if "=~" in k:
                 a, b = k.split("=~")
@@ -73,9 +74,11 @@ class ToyCFA:
                 a = k[:-2]
                 if a in ii:
                     nu[ii[a]] = v
+                else:
+                    alpha[li[a]] = v
         ib = np.linalg.inv(np.eye(m) - beta)
         sigma = lam @ ib @ psi @ ib.T @ lam.T + th
-        return nu, sigma
+        return nu + lam @ ib @ alpha, sigma
 
     def moments(self, theta: np.ndarray) -> np.ndarray:
         mu, sigma = self.implied(theta)
@@ -104,6 +107,7 @@ class ToyCFA:
         li = {v: i for i, v in enumerate(self.latents)}
         lam = np.zeros((p, m))
         psi = np.zeros((m, m))
+        alpha = np.zeros(m)
         for k, v in vals.items():
             if "=~" in k:
                 a, b = k.split("=~")
@@ -112,6 +116,8 @@ class ToyCFA:
                 a, b = k.split("~~")
                 if a in li:
                     psi[li[a], li[b]] = psi[li[b], li[a]] = v
+            elif k.endswith("~1") and k[:-2] in li:
+                alpha[li[k[:-2]]] = v
         lp = lam @ psi  # (p, m)
         cols = []
         for k in self.keys:
@@ -122,6 +128,7 @@ class ToyCFA:
                 i, f = ii[b], li[a]
                 ds[i, :] += lp[:, f]
                 ds[:, i] += lp[:, f]
+                dmu[i] = alpha[f]
             elif "~~" in k:
                 a, b = k.split("~~")
                 if a in li:
@@ -132,7 +139,11 @@ class ToyCFA:
                 else:
                     ds[ii[a], ii[b]] = ds[ii[b], ii[a]] = 1.0
             elif k.endswith("~1"):
-                dmu[ii[k[:-2]]] = 1.0
+                a = k[:-2]
+                if a in ii:
+                    dmu[ii[a]] = 1.0
+                else:
+                    dmu = lam[:, li[a]].copy()
             cols.append(np.concatenate([dmu, vech(ds)]))
         return np.column_stack(cols)
 

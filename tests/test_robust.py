@@ -375,42 +375,52 @@ def test_fiml_loglik_is_maximised_at_lavaans_estimates(name):
     assert_close(-res.fun * n, values["fitMeasures"]["logl"], "cfa", what=f"{name} logl")
 
 
-def test_multigroup_configural_mlr_matches_lavaan():
-    # two groups (school): per-group H1 pieces, group fractions in trace.h0, sqrt(G) in RMSEA
-    values = refs("HolzingerSwineford1939")["cfa.mg.configural.MLR"]["values"]
+def _shared(key: str, equal: tuple[str, ...]) -> bool:
+    if "loadings" in equal and "=~" in key:
+        return True
+    return "intercepts" in equal and key.endswith("~1") and key[:-2] in HS_ITEMS
+
+
+@pytest.mark.parametrize(("check_id", "equal"), [
+    ("cfa.mg.configural.MLR", ()),
+    ("cfa.mg.metric.MLR", ("loadings",)),
+    ("cfa.mg.scalar.MLR", ("loadings", "intercepts")),
+])
+def test_multigroup_mlr_matches_lavaan(check_id, equal):
+    # two groups (school): per-group H1 pieces, group fractions in trace.h0, sqrt(G) in RMSEA;
+    # group.equal constraints as shared parameters (theta_g = K_g theta, lavaan's ceq.simple)
+    values = refs("HolzingerSwineford1939")[check_id]["values"]
     fm = values["fitMeasures"]
     hs = data("HolzingerSwineford1939")
     schools = list(dict.fromkeys(hs["school"]))  # lavaan's group order: first appearance
-    pieces, bases = [], []
+    pieces, bases, names = [], [], []
     for g, school in enumerate(schools, start=1):
         pe = {k[: -len(f".g{g}")]: v for k, v in values["parameterEstimates"].items()
               if k.endswith(f".g{g}")}
         x = hs.loc[hs["school"] == school, HS_ITEMS].to_numpy(float)
-        pieces.append(lavaan_pieces({k: v["est"] for k, v in pe.items()},
-                                    {k: v["se"] for k, v in pe.items()}, HS_ITEMS, x,
-                                    meanstructure=True))
-        bases.append(F.independence_model(pieces[-1].pat))
+        pc = lavaan_pieces({k: v["est"] for k, v in pe.items()},
+                           {k: v["se"] for k, v in pe.items()}, HS_ITEMS, x,
+                           meanstructure=True)
+        pieces.append(pc)
+        bases.append(F.independence_model(pc.pat))
+        names.append([k if _shared(k, equal) else f"{k}.g{g}" for k in pc.model.keys])
+    glob = list(dict.fromkeys(n for ns in names for n in ns))
+    assert len(glob) == 2 * 54 - int(values["fitMeasures"]["df"])  # free after equalities
+    ks = []
+    for ns in names:
+        k = np.zeros((len(ns), len(glob)))
+        k[np.arange(len(ns)), [glob.index(n) for n in ns]] = 1.0
+        ks.append(k)
     n_g = np.array([pc.pat.n for pc in pieces], dtype=float)
     n, fg = n_g.sum(), n_g / n_g.sum()
-    qs = [len(pc.theta) for pc in pieces]
-    off = np.concatenate([[0], np.cumsum(qs)])
-
-    def embed(mats, sizes):
-        offs = np.concatenate([[0], np.cumsum(sizes)])
-        out = []
-        for g, m in enumerate(mats):
-            full = np.zeros((offs[-1], offs[-1]))
-            full[offs[g]:offs[g + 1], offs[g]:offs[g + 1]] = m
-            out.append(full)
-        return out
-
-    e = sum(f * m for f, m in zip(fg, embed([pc.information for pc in pieces], qs), strict=True))
-    b0 = embed([pc.first_order for pc in pieces], qs)
+    e = sum(f * k.T @ pc.information @ k for f, k, pc in zip(fg, ks, pieces, strict=True))
+    b0 = [k.T @ pc.first_order @ k for k, pc in zip(ks, pieces, strict=True)]
     a1 = [F.information_observed(pc.pat, pc.h1.mu, pc.h1.sigma) for pc in pieces]
     b1 = [F.information_firstorder(pc.pat, pc.h1.mu, pc.h1.sigma) for pc in pieces]
     chisq = sum(pc.chisq for pc in pieces)
-    scaled = R.yuan_bentler_mplus(chisq, int(fm["df"]), a1=a1, b1=b1, b0=b0,
-                                  e_inv=np.linalg.inv(e), group_fractions=fg)
+    df = int(fm["df"])
+    scaled = R.yuan_bentler_mplus(chisq, df, a1=a1, b1=b1, b0=b0, e_inv=np.linalg.inv(e),
+                                  group_fractions=fg, npar=values["npar"])
     assert_close(chisq, fm["chisq"], "cfa", what="chisq")
     assert_close(scaled.stat, fm["chisq.scaled"], "mlr", what="chisq.scaled")
     assert_close(scaled.scaling_factor_h1, fm["scaling.factor.h1"], "mlr", what="sf.h1")
@@ -418,22 +428,27 @@ def test_multigroup_configural_mlr_matches_lavaan():
     vcov = R.sandwich_vcov(e, sum(f * m for f, m in zip(fg, b0, strict=True)), int(n))
     se = np.sqrt(np.diag(vcov))
     for g, pc in enumerate(pieces, start=1):
+        got = [se[glob.index(nm)] for nm in names[g - 1]]
         expected = [values["parameterEstimates"][f"{k}.g{g}"]["se"] for k in pc.model.keys]
-        assert_close(se[off[g - 1]:off[g]], expected, "mlr", what=f"se group {g}")
-    # baseline: independence model per group
+        assert_close(got, expected, "mlr", what=f"se group {g}")
+    # baseline: independence model per group (never constrained)
     qb = [b.npar for b in bases]
-    eb = sum(f * m for f, m in zip(fg, embed([b.information_observed(pc.pat.n)
-                                               for b, pc in zip(bases, pieces, strict=True)],
-                                              qb), strict=True))
-    b0b = embed([b.delta().T @ F.information_firstorder(pc.pat, b.mu, b.sigma) @ b.delta()
-                 for b, pc in zip(bases, pieces, strict=True)], qb)
+    offs = np.concatenate([[0], np.cumsum(qb)])
+    kb = []
+    for g in range(len(bases)):
+        k = np.zeros((qb[g], offs[-1]))
+        k[:, offs[g]:offs[g + 1]] = np.eye(qb[g])
+        kb.append(k)
+    eb = sum(f * k.T @ b.information_observed(pc.pat.n) @ k
+             for f, k, b, pc in zip(fg, kb, bases, pieces, strict=True))
+    b0b = [k.T @ b.delta().T @ F.information_firstorder(pc.pat, b.mu, b.sigma) @ b.delta() @ k
+           for k, b, pc in zip(kb, bases, pieces, strict=True)]
     bchisq = sum(2 * (pc.h1.loglik - b.loglik) for b, pc in zip(bases, pieces, strict=True))
     bdf = sum(b.df for b in bases)
     bscaled = R.yuan_bentler_mplus(bchisq, bdf, a1=a1, b1=b1, b0=b0b, e_inv=np.linalg.inv(eb),
                                    group_fractions=fg)
-    out = R.scaled_fit_measures(chisq=chisq, df=int(fm["df"]), baseline_chisq=bchisq,
-                                baseline_df=bdf, n=int(n), scaled=scaled,
-                                baseline_scaled=bscaled, groups=2)
+    out = R.scaled_fit_measures(chisq=chisq, df=df, baseline_chisq=bchisq, baseline_df=bdf,
+                                n=int(n), scaled=scaled, baseline_scaled=bscaled, groups=2)
     for key, value in out.items():
         rkey = key.replace("_", ".")
         kind = "mlr" if ("scaled" in key or "robust" in key) else "cfa"

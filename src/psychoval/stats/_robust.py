@@ -127,6 +127,7 @@ def yuan_bentler_mplus(
     b0: np.ndarray | Sequence[np.ndarray],
     e_inv: np.ndarray,
     group_fractions: Sequence[float] | None = None,
+    npar: int | None = None,
 ) -> ScaledTest:
     """Yuan-Bentler (Mplus variant) scaled chi-square, as ``test = "yuan.bentler.mplus"``.
 
@@ -140,6 +141,9 @@ def yuan_bentler_mplus(
         of the sandwich, lavaan's ``B0.group``).
     e_inv : inverse of the information of theta per observation (the bread; all groups).
     group_fractions : N_g / N per group (default: one group).
+    npar : divisor of ``scaling.factor.h0``: lavaan uses the number of free parameters
+        *before* equality constraints (``nx.free``; e.g. 60 for the two-group metric model
+        whose 6 equal loadings leave 54); default the size of ``e_inv``.
 
     Notes
     -----
@@ -154,7 +158,7 @@ def yuan_bentler_mplus(
     if not (len(a1) == len(b1) == len(b0) == len(fg)):
         raise ValueError("a1, b1, b0 and group_fractions must have one entry per group")
     chi2, _ = _chi2()
-    npar = e_inv.shape[0]
+    npar = e_inv.shape[0] if npar is None else int(npar)
     trace_h1 = 0.0
     trace_h0 = 0.0
     ndat = 0
