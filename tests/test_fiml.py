@@ -361,3 +361,13 @@ def test_item_without_any_response_raises():
     x[:, 4] = np.nan
     with pytest.raises(ValueError, match=r"column 4 \(0-based\) has no observed value"):
         F.missing_patterns(x)
+
+
+def test_fused_loglik_gradient_equals_separate(hs_pat, heavy):
+    for pat, (mu, sigma) in ((hs_pat, _random_moments(9, 8)),
+                             (F.missing_patterns(heavy[0]), heavy[1:])):
+        ll, g = F.loglik_gradient(pat, mu, sigma)
+        assert ll == pytest.approx(F.loglik(pat, mu, sigma), rel=1e-12)
+        np.testing.assert_allclose(g, F.gradient(pat, mu, sigma), rtol=1e-12, atol=1e-12)
+    ll, g = F.loglik_gradient(hs_pat, np.zeros(9), -np.eye(9))
+    assert ll == -math.inf and np.isnan(g).all()

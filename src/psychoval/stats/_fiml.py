@@ -44,6 +44,7 @@ __all__ = [
     "loglik",
     "loglik_casewise",
     "gradient",
+    "loglik_gradient",
     "gradient_theta",
     "scores",
     "information_observed",
@@ -403,9 +404,25 @@ def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     ``sum f E W E = P A P - R P - P R' + sum f U C (U'WU) C U'`` with ``A = sum f W_g`` and
     ``R = sum f U C U'W``, so only one p x p inverse and O(p^2 m) work per pattern.
     """
+    return loglik_gradient(data, mu, sigma)[1]
+
+
+def loglik_gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                    sigma: np.ndarray) -> tuple[float, np.ndarray]:
+    """:func:`loglik` and :func:`gradient` in one pass (what an optimizer needs).
+
+    The log-likelihood comes from the gradient's pieces:
+    ``sum_g f tr(E_g W_g) = tr(P A) - sum_g f tr(C_g U_g'W_g U_g)``. Returns ``-inf`` and a
+    NaN gradient when Sigma is not positive definite.
+    """
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     p = pat.p
+    try:
+        pinv, logdet_full = _full_inverse(sigma)
+    except np.linalg.LinAlgError:
+        return -math.inf, np.full(p + p * (p + 1) // 2, np.nan)
+    const = 0.0  # sum f (k log 2pi + log|Sigma_oo|) - sum f tr(C U'WU)
     a = np.zeros((p, p))  # sum f W_g
     r = np.zeros((p, p))  # sum f U C U' W
     qwq = np.zeros((p, p))  # sum f U C U'WU C U'
@@ -413,10 +430,14 @@ def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     fd = np.zeros(p)  # sum f d
     fucud = np.zeros(p)  # sum f U C U'd
     ftot = 0.0
-    pinv, logdet_full = _full_inverse(sigma)
-    for b, u, c, _, d in _lowrank(pat, mu, pinv, logdet_full):
+    try:
+        batches = list(_lowrank(pat, mu, pinv, logdet_full))
+    except np.linalg.LinAlgError:
+        return -math.inf, np.full(p + p * (p + 1) // 2, np.nan)
+    for b, u, c, logdet, d in batches:
         f = b.freq
         ftot += f.sum()
+        const += float(f @ (b.obs.shape[1] * LOG_2PI + logdet))
         a += np.tensordot(f, b.cov_full, axes=1) + (d * f[:, None]).T @ d
         fd += f @ d
         m = u.shape[2]
@@ -430,6 +451,7 @@ def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
         fuc_flat = np.swapaxes(fuc, 0, 1).reshape(p, nb * m)  # (p, B m)
         r += fuc_flat @ uw.reshape(nb * m, p)
         uwu = uw @ u  # (B, m, m)
+        const -= float(f @ (c * np.swapaxes(uwu, 1, 2)).sum(axis=(1, 2)))
         t = fuc @ (uwu @ np.swapaxes(c, 1, 2))  # (B, p, m)
         qwq += np.swapaxes(t, 0, 1).reshape(p, nb * m) @ ut.reshape(nb * m, p)
         fe += fuc_flat @ ut.reshape(nb * m, p)
@@ -439,7 +461,8 @@ def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     gsig = 0.5 * (ewe - esum)
     gsig = 0.5 * (gsig + gsig.T)
     gmu = pinv @ fd - fucud
-    return np.concatenate([gmu, _dsigma_to_vech(gsig)])
+    ll = -0.5 * (const + float(np.sum(pinv * a)))
+    return ll, np.concatenate([gmu, _dsigma_to_vech(gsig)])
 
 
 def gradient_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray,
@@ -842,7 +865,7 @@ class FIMLDiscrepancy:
 
     def pieces(self, x: np.ndarray, hessian: bool = True):
         sigma, mu = self.model.implied(x)
-        ll = loglik(self.pat, mu, sigma)
+        ll, grad = loglik_gradient(self.pat, mu, sigma)
         if not np.isfinite(ll):
             return np.inf, None, None, None
         f = 2.0 * (self.h1.loglik - ll) / self.n
@@ -850,7 +873,7 @@ class FIMLDiscrepancy:
         dm = np.asarray(self.model.dmu(x))
         r, c = vech_indices(ds.shape[1])
         delta = np.vstack([dm.T, ds[:, r, c].T])
-        g = -2.0 * (delta.T @ gradient(self.pat, mu, sigma)) / self.n
+        g = -2.0 * (delta.T @ grad) / self.n
         pinv, _ = _full_inverse(sigma)
         if not hessian:
             return f, g, None, pinv
