@@ -506,3 +506,16 @@ def test_compare_reads_fit_measures_of_fitted_models():
     bad = types.SimpleNamespace(fit_measures=fits[0].fit_measures, converged=False, n_groups=2)
     with pytest.warns(PsychovalWarning, match="model_2 did not converge"):
         compare(fits[1], bad)
+
+
+def test_observed_information_theta_with_vjp_equals_delta_fn():
+    pieces, _, _ = fit("hs_missing.ML.fiml")
+    kw = dict(theta=pieces.theta, rows=pieces.sl)
+    a = F.information_observed_theta(pieces.pat, pieces.mu, pieces.sigma, pieces.delta,
+                                     delta_fn=lambda t: pieces.model.delta(t), **kw)
+    b = F.information_observed_theta(pieces.pat, pieces.mu, pieces.sigma, pieces.delta,
+                                     vjp_fn=lambda t, g: pieces.model.delta(t).T @ g, **kw)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="theta is needed"):
+        F.information_observed_theta(pieces.pat, pieces.mu, pieces.sigma, pieces.delta,
+                                     vjp_fn=lambda t, g: g)

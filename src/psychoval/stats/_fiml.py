@@ -597,6 +597,7 @@ def information_observed_theta(
     theta: np.ndarray | None = None,
     rows: slice | np.ndarray | None = None,
     h: float = 1e-4,
+    vjp_fn=None,
 ) -> np.ndarray:
     """Observed information of the model parameters per observation: minus the Hessian of
     :func:`loglik` with respect to theta, divided by N.
@@ -615,15 +616,22 @@ def information_observed_theta(
 
     ``rows`` selects the moment rows the model uses (e.g. ``slice(p, None)`` for a model
     without a mean structure, whose ``mu`` is then the saturated means).
+
+    ``vjp_fn(theta, g) -> Delta(theta)' g`` may replace ``delta_fn``: an engine can form
+    this product without building Delta (for CFA, ``2 x_a' G y_a`` per parameter from the
+    factored ``dSigma_a = x_a y_a' + y_a x_a'``), which makes the 2q evaluations cheap.
     """
     pat = _as_pattern(data)
     sel = slice(None) if rows is None else rows
     a = information_observed(pat, mu, sigma)[sel][:, sel]
     delta = np.asarray(delta)
     info = delta.T @ a @ delta
-    if delta_fn is not None:
+    if vjp_fn is None and delta_fn is not None:
+        def vjp_fn(t, g_):
+            return np.asarray(delta_fn(t)).T @ g_
+    if vjp_fn is not None:
         if theta is None:
-            raise ValueError("theta is needed with delta_fn")
+            raise ValueError("theta is needed with delta_fn or vjp_fn")
         g = gradient(pat, mu, sigma)[sel]
         theta = np.asarray(theta, dtype=float)
         q = len(theta)
@@ -631,8 +639,8 @@ def information_observed_theta(
         for j in range(q):
             e = np.zeros(q)
             e[j] = h
-            second[:, j] = (np.asarray(delta_fn(theta + e)).T @ g
-                            - np.asarray(delta_fn(theta - e)).T @ g) / (2 * h)
+            second[:, j] = (np.asarray(vjp_fn(theta + e, g))
+                            - np.asarray(vjp_fn(theta - e, g))) / (2 * h)
         info = info - 0.5 * (second + second.T) / pat.n
     return 0.5 * (info + info.T)
 
