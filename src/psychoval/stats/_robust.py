@@ -549,7 +549,8 @@ def scaled_fit_measures(
     if robust:
         out["nnfi_robust"] = out["tli_robust"]
         out["rni_robust"] = rni(xx3, df, xx3n, baseline_df, c3, c3n)
-    del df3n
+    if robust:
+        del df3n  # (kept for symmetry with lavaan's argument list)
 
     # RMSEA family
     g = groups
