@@ -25,9 +25,10 @@ from psychoval.stats._cfa_validity import (  # noqa: E402
     htmt,
     one_factor_omega,
 )
+from psychoval.stats._lrt import CompareResult, compare  # noqa: E402
 
 __all__ += ["cfa", "CFAResult", "FornellLarckerResult", "htmt", "HTMTResult",
-            "one_factor_omega", "OneFactorOmega"]
+            "one_factor_omega", "OneFactorOmega", "compare", "CompareResult"]
 
 # item analysis (issue 9)
 from psychoval.stats._dif import DifResult, dif  # noqa: E402
