@@ -13,7 +13,7 @@ import pytest
 
 import psychoval as pv
 from psychoval.exceptions import PsychovalWarning
-from tests._tolerances import TOL, assert_close, assert_pvalue
+from tests._tolerances import assert_close, assert_pvalue
 from tests.reference import _refs
 from tests.reference.checkers import checker
 
