@@ -861,7 +861,7 @@ def cfa(
     >>> import psychoval as pv
     >>> from psychoval.datasets import load_holzinger_swineford
     >>> hs = load_holzinger_swineford()
-    >>> hs_model = ("visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n"
+    >>> hs_model = ("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
     ...             " speed =~ x7 + x8 + x9")
     >>> fit = pv.cfa(hs_model, hs)
     >>> fm = fit.fit_measures

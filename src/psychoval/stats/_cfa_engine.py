@@ -457,6 +457,6 @@ def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: 
     out["pgfi"] = (df / nel) * gfi if nel else math.nan
     out["mfi"] = math.exp(-0.5 * (chisq - df) / n)
     out["ecvi"] = chisq / n + 2 * npar / n
-    if scaled is None and fiml is None:
-        return {k: out[k] for k in FIT_MEASURE_NAMES}
-    return {k: out[k] for k in MLR_FIT_MEASURE_NAMES if k in out}
+    names = (FIT_MEASURE_NAMES if scaled is None and fiml is None
+             else [k for k in MLR_FIT_MEASURE_NAMES if k in out])
+    return {k: (float(out[k]) if isinstance(out[k], np.floating) else out[k]) for k in names}
