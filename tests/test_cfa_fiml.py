@@ -157,3 +157,19 @@ def test_equal_intercepts_free_the_latent_means_of_later_groups():
     means = est[(est.op == "~1") & est.lhs.isin(["visual", "textual", "speed"])]
     assert (means[means.group == 1]["se"] == 0).all()  # fixed at 0 in the first group
     assert (means[means.group == 2]["se"] > 0).all()  # free in the second
+
+
+def test_cli_cfa_mlr_fiml(tmp_path, capsys):
+    from psychoval.cli._main import main
+
+    csv = tmp_path / "hs_missing.csv"
+    dataset("hs_missing").to_csv(csv, index=False)
+    out = tmp_path / "fit.json"
+    code = main(["cfa", str(csv), "--model", HS_MODEL, "--estimator", "MLR", "--missing",
+                 "fiml", "--json", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "Scaled test statistic (Yuan-Bentler, Mplus)" in text and "Robust CFI" in text
+    fm = json.loads(out.read_text())["fit_measures"]
+    ref = extra()["cfa.3f.MLR.fiml.hs_missing"]["values"]["fitMeasures"]
+    assert_close(fm["chisq_scaled"], ref["chisq.scaled"], "mlr", what="chisq.scaled")

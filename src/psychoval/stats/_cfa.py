@@ -600,10 +600,27 @@ class CFAResult(Result):
             ("Number of observations", self.n_obs),
         ]
         if self.rows_dropped:
-            facts.append(("Rows dropped (listwise)", len(self.rows_dropped)))
+            what = "listwise" if self.missing == "listwise" else "no response at all"
+            facts.append((f"Rows dropped ({what})", len(self.rows_dropped)))
+        if self.missing == "fiml":
+            facts.append(("Missing data", "full-information ML (lavaan missing = \"ml\")"))
+        for lab, b in zip(self.group_labels, self._blocks, strict=False):
+            facts.append((f"  group {lab}", b.n))
+        if self.group_equal:
+            facts.append(("Equality constraints (group.equal)", ", ".join(self.group_equal)))
+        if self.information != "expected" or self.estimator == "MLR":
+            facts.append(("Information", self.information))
         facts += [
             ("Test statistic (chi-square)", fm["chisq"]), ("Degrees of freedom", fm["df"]),
             ("P-value (Chi-square)", fm["pvalue"]),
+        ]
+        if "chisq_scaled" in fm:
+            facts += [
+                ("Scaled test statistic (Yuan-Bentler, Mplus)", fm["chisq_scaled"]),
+                ("Scaling correction factor", fm["chisq_scaling_factor"]),
+                ("P-value (scaled)", fm["pvalue_scaled"]),
+            ]
+        facts += [
             ("Baseline model chi-square", fm["baseline_chisq"]),
             ("Baseline degrees of freedom", fm["baseline_df"]),
             ("Comparative Fit Index (CFI)", fm["cfi"]),
@@ -619,6 +636,9 @@ class CFAResult(Result):
             ("P-value H_0: RMSEA >= 0.080", fm["rmsea_notclose_pvalue"]),
             ("SRMR", fm["srmr"]),
         ]
+        if "cfi_robust" in fm:
+            facts += [("Robust CFI", fm["cfi_robust"]), ("Robust TLI", fm["tli_robust"]),
+                      ("Robust RMSEA", fm["rmsea_robust"])]
         est = self.estimates(standardized=True)
         est["name"] = [f"{r}" if not lab else f"{r} ({lab})"
                        for r, lab in zip(est["rhs"], est["label"], strict=True)]
@@ -644,6 +664,9 @@ class CFAResult(Result):
                 idx = [f"{lhs} {op} {n}" for lhs, op, n in zip(sub["lhs"], sub["op"],
                                                                  sub["name"], strict=True)]
             t = sub[cols].copy()
+            if "group" in sub:
+                labels = self.group_labels
+                idx = [f"[{labels[g - 1]}] {i}" for g, i in zip(sub["group"], idx, strict=True)]
             t.index = idx
             tables.append((title, t))
         notes = list(self.problems)
