@@ -173,3 +173,58 @@ def test_cli_cfa_mlr_fiml(tmp_path, capsys):
     fm = json.loads(out.read_text())["fit_measures"]
     ref = extra()["cfa.3f.MLR.fiml.hs_missing"]["values"]["fitMeasures"]
     assert_close(fm["chisq_scaled"], ref["chisq.scaled"], "mlr", what="chisq.scaled")
+
+
+@functools.cache
+def groups_extra() -> dict:
+    with open(REF / "ref_extra" / "cfa_fiml_groups_extra.json", encoding="utf-8") as fh:
+        return {c["id"]: c for c in json.load(fh)["checks"]}
+
+
+@functools.cache
+def _mg_fiml(estimator: str, equal: bool):
+    df = dataset("hs_missing").copy()
+    hs = dataset("HolzingerSwineford1939").set_index("id")
+    df["school"] = hs.loc[df["id"], "school"].to_numpy()
+    return pv.cfa(HS_MODEL, df, missing="fiml", estimator=estimator, group="school",
+                  group_equal=["loadings"] if equal else None)
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+@pytest.mark.parametrize("form", ["configural", "metric"])
+def test_multigroup_fiml_matches_lavaan(form, estimator):
+    # tests/reference/r/cfa_fiml_groups_extra.R: two schools, 8% MCAR, missing = "ml"
+    check_id = f"cfa.mg.{form}.{estimator}.fiml.hs_missing"
+    vals = groups_extra()[check_id]["values"]
+    fit = _mg_fiml(estimator, form == "metric")
+    assert {str(g + 1): b.n for g, b in enumerate(fit._blocks)} == vals["nobs"]
+    assert sum(1 for f in fit._pt.free if f > 0) == vals["npar"]
+    fm = vals["fitMeasures"]
+    assert list(fit.fit_measures) == [k.replace(".", "_") for k in fm]
+    for key, value in fm.items():
+        ours = fit.fit_measures[key.replace(".", "_")]
+        if "pvalue" in key and value is not None:
+            assert_pvalue(ours, value, _kind(key), what=f"{check_id} {key}")
+        else:
+            assert_close(ours, value, _kind(key), what=f"{check_id} {key}")
+    _assert_estimates(fit.estimates(), vals["parameterEstimates"], "est", "est", check_id,
+                      "mlr" if estimator == "MLR" else "cfa")
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_multigroup_fiml_compare_matches_lavtestlrt(estimator):
+    ref = groups_extra()[f"lrt.mg.fiml.{estimator}"]["values"]
+    res = pv.compare(_mg_fiml(estimator, False), _mg_fiml(estimator, True),
+                     names=list(ref["Df"]))
+    frame = res.to_frame().set_index("model")
+    kind = "mlr" if estimator == "MLR" else "cfa"
+    for rname, col in (("Df", "df"), ("AIC", "aic"), ("BIC", "bic"), ("Chisq", "chisq"),
+                       ("Chisq diff", "chisq_diff"), ("Df diff", "df_diff")):
+        for model, value in ref[rname].items():
+            if value is None:
+                assert np.isnan(frame.loc[model, col])
+            else:
+                assert_close(frame.loc[model, col], value, kind if "diff" in rname else "cfa",
+                             what=f"{rname} {model}")
+    model = list(ref["Df"])[1]
+    assert_pvalue(frame.loc[model, "pvalue"], ref["Pr(>Chisq)"][model], kind, what="p")

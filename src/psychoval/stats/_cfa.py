@@ -1051,6 +1051,9 @@ def cfa(
         corrected = _robust.fiml_corrected(b.pat, mu=mu_, sigma=sig_, delta=b.delta(xhat),
                                            df=df_, h1=b.h1, baseline=bases[0],
                                            version="V3" if robust else "V6")
+    elif fiml:
+        corrected = eng.fiml_corrected_groups(blocks, fr, xhat, df_,
+                                              "V3" if robust else "V6")
     fm = eng.fit_measures(blocks, xhat, fmin=0.5 * f, chisq=chisq, npar=q, df=df_, logl=logl,
                           logl_sat=logl_sat, baseline_chisq=bchisq, baseline_df=bdf,
                           scaled=scaled, baseline_scaled=bscaled, fiml=corrected)
