@@ -228,3 +228,12 @@ def test_multigroup_fiml_compare_matches_lavtestlrt(estimator):
                              what=f"{rname} {model}")
     model = list(ref["Df"])[1]
     assert_pvalue(frame.loc[model, "pvalue"], ref["Pr(>Chisq)"][model], kind, what="p")
+
+
+def test_factor_scores_of_fiml_fits():
+    with pytest.raises(SpecificationError, match="factor scores of rows with missing"):
+        _hs_missing_fit().factor_scores()
+    hs = dataset("HolzingerSwineford1939")
+    a = pv.cfa(HS_MODEL, hs).factor_scores()
+    b = pv.cfa(HS_MODEL, hs, missing="fiml").factor_scores()
+    assert_close(b.to_numpy(), a.to_numpy(), "cfa", what="scores, complete data")

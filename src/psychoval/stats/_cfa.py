@@ -464,7 +464,15 @@ class CFAResult(Result):
         if self._data is None:
             raise DataError("factor scores need the raw data; this model was fitted from a "
                             "covariance matrix (sample_cov=)")
-        y = self._data.to_numpy() - self._mean
+        if self.missing == "fiml" and np.isnan(self._data.to_numpy()).any():
+            raise SpecificationError(
+                "factor scores of rows with missing responses (lavaan's casewise lavPredict "
+                "under missing = 'ml') are not available yet; score the complete rows, e.g. "
+                "refit with missing='listwise'")
+        if self._pt.meanstructure:  # centre at the model-implied means (lavaan)
+            y = self._data.to_numpy() - self._model.implied(self._x)[1]
+        else:
+            y = self._data.to_numpy() - self._mean
         mats, a, la, v = self._model.parts(self._x)
         if method == "regression":
             sig = self.implied_cov.to_numpy()
