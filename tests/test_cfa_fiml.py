@@ -237,3 +237,17 @@ def test_factor_scores_of_fiml_fits():
     a = pv.cfa(HS_MODEL, hs).factor_scores()
     b = pv.cfa(HS_MODEL, hs, missing="fiml").factor_scores()
     assert_close(b.to_numpy(), a.to_numpy(), "cfa", what="scores, complete data")
+
+
+def test_std_lv_with_equal_loadings_frees_later_factor_variances():
+    # lavaan: std.lv = TRUE + group.equal = "loadings" frees the factor variances of groups
+    # 2..; the model is then the marker-scaled scalar model reparametrised (same chi-square as
+    # the reference cfa.mg.scalar: lavaan 164.1028309251825)
+    hs = dataset("HolzingerSwineford1939")
+    fit = pv.cfa(HS_MODEL, hs, group="school", std_lv=True,
+                 group_equal=["loadings", "intercepts"])
+    assert_close(fit.fit_measures["chisq"], 164.1028309251825, "cfa", what="chisq")
+    assert fit.fit_measures["df"] == 60
+    est = fit.estimates()
+    var = est[(est.op == "~~") & (est.lhs == est.rhs) & (est.lhs == "visual")]
+    assert var["se"].tolist()[0] == 0 and var["se"].tolist()[1] > 0

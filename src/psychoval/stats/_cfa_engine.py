@@ -79,7 +79,8 @@ def _equal_kind(lhs: str, op: str, rhs: str, observed: set[str]) -> str | None:
 def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str]) -> ParTable:
     """The single-group table ``pt`` (with a mean structure) repeated for ``n_groups`` groups,
     rows of groups 2.. constrained equal to group 1 for the ``group_equal`` kinds (lavaan's
-    ``group.equal``); with equal intercepts the latent means of groups 2.. are free."""
+    ``group.equal``); with equal intercepts the latent means of groups 2.. are free, and with
+    ``std_lv`` and equal loadings the factor variances of groups 2.. are free (as lavaan)."""
     equal = set(group_equal)
     observed = set(pt.observed)
     k = len(pt)
@@ -94,6 +95,10 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str])
             if (g > 1 and op == "~1" and lhs not in observed and "intercepts" in equal
                     and "means" not in equal and pt.user[r] == 0):
                 ustart = math.nan  # lavaan frees latent means when intercepts are equal
+            elif (g > 1 and op == "~~" and lhs == rhs and lhs not in observed and pt.std_lv
+                  and "loadings" in equal and "lv.variances" not in equal
+                  and pt.user[r] == 0):
+                ustart = math.nan  # std.lv with equal loadings: later groups' variances free
             elif kind in equal and not label and math.isnan(ustart):
                 label = f".p{r + 1}."
             cols["lhs"].append(lhs), cols["op"].append(op), cols["rhs"].append(rhs)
