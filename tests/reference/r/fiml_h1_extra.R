@@ -62,6 +62,7 @@ robust_check <- function(id, call, options, fit) {
     values$delta = mat(lavTech(fit, "delta")[[1]])
     values$inverted.information = mat(lavTech(fit, "inverted.information"))
     values$information.first.order = mat(lavTech(fit, "information.first.order"))
+    values$gamma = mat(lavTech(fit, "gamma")[[1]])
   }
   options$internals <- NULL
   checks[[length(checks) + 1]] <<- list(id = id, analysis = "lavaan::cfa", call = call,
