@@ -1001,7 +1001,7 @@ def cfa(
     n_groups = len(labels)
     pt = eng.multigroup_partable(pt1, n_groups, equal) if multi else pt1
     nmom = p * (p + 1) // 2 + (p if meanstructure else 0)
-    check_identification(pt1, p * (p + 1) // 2 + (p if meanstructure else 0))
+    check_identification(pt1, nmom)
     if pt.n_free > n_groups * nmom:
         raise SpecificationError(
             f"the model has {pt.n_free} free parameters but the data give only "
