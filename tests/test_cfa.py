@@ -275,10 +275,10 @@ def test_singular_information_is_reported(hs):
 
 
 def test_options_and_later_features(hs):
-    with pytest.raises(SpecificationError, match="estimator='MLR' is not available yet"):
-        pv.cfa(HS_MODEL, hs, estimator="MLR")
-    with pytest.raises(SpecificationError, match="missing='fiml'.*issue 8"):
-        pv.cfa(HS_MODEL, hs, missing="fiml")
+    with pytest.raises(SpecificationError, match="estimator='WLSMV' is not available yet"):
+        pv.cfa(HS_MODEL, hs, estimator="WLSMV")
+    with pytest.raises(SpecificationError, match="missing='pairwise' is not one of"):
+        pv.cfa(HS_MODEL, hs, missing="pairwise")
     with pytest.raises(SpecificationError, match="give either data= or sample_cov="):
         pv.cfa(HS_MODEL)
     with pytest.raises(DataError, match="sample_cov must be a DataFrame"):

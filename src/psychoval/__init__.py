@@ -70,6 +70,8 @@ _API: dict[str, str] = {
     # CFA (issues 7, 8)
     "cfa": "psychoval.stats",
     "CFAResult": "psychoval.stats",
+    "compare": "psychoval.stats",
+    "CompareResult": "psychoval.stats",
     "htmt": "psychoval.stats",
     # item analysis (issue 9)
     "item_analysis": "psychoval.stats",

@@ -1,22 +1,9 @@
 """Reference checks not yet asserted, each with the reason. Features shrink this table."""
 
 XFAIL: dict[str, str] = {
-    "HolzingerSwineford1939/cfa.3f.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.configural": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.metric": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.scalar": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.strict": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/lrt.invariance.school": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.configural.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.metric.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/cfa.mg.scalar.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "HolzingerSwineford1939/lrt.invariance.school.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "bfi/cfa.5f.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
-    "bfi/cfa.5f.MLR.fiml": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
     "bfi/cfa.5f.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "bfi/semTools.5f.WLSMV.compRelSEM": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "ability/omegaSem.16": "empirically unidentified bifactor CFA: group factor F4 (matrix.45, matrix.46, matrix.55) is carried by matrix.45 alone (SL loading .64 vs <=.26), so its loading and residual variance trade off; lavaan stops unconverged with meaningless values (omega.tot 5.89, F4 gR2 449). pv.omega_sem raises SpecificationError naming matrix.45 ~~ matrix.45 and F4 =~ matrix.45 (asserted in tests/test_omega.py); the EFA omega of this set passes (ability/omega.16.*)",
-    "ability/cfa.4f.MLR": "MLR / FIML / multi-group / lavTestLRT (issue 8) not landed",
     "ability/cfa.4f.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "ability/cfa.2nd.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",
     "ability/cfa.1f.WLSMV": "ordinal CFA (WLSMV) is not yet an issue (issue 10 says it comes later)",

@@ -14,8 +14,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lavaan model syntax, or a path to a file holding it")
     parser.add_argument("--std-lv", action="store_true",
                         help="fix factor variances at 1 instead of the first loadings")
-    parser.add_argument("--missing", default="listwise", choices=("listwise", "raise"),
-                        help="missing-data handling (default: listwise, as lavaan)")
+    parser.add_argument("--estimator", default="ML", choices=("ML", "MLR"),
+                        help="ML (default) or MLR (robust standard errors and scaled test)")
+    parser.add_argument("--missing", default="listwise",
+                        choices=("listwise", "fiml", "ml", "raise"),
+                        help="missing-data handling (default: listwise, as lavaan; fiml = "
+                             "full-information ML)")
     parser.add_argument("--modindices", type=int, default=0, metavar="K",
                         help="also print the K largest modification indices")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
@@ -33,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     data = pv.read_responses(args.data)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = pv.cfa(model, data, std_lv=args.std_lv, missing=args.missing)
+        fit = pv.cfa(model, data, std_lv=args.std_lv, missing=args.missing,
+                     estimator=args.estimator)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     print(fit.summary())

@@ -75,6 +75,10 @@ from psychoval.stats._krippendorff import (
     KrippendorffResult,
     krippendorff_alpha,
 )
+from psychoval.stats._lrt import (
+    CompareResult,
+    compare,
+)
 from psychoval.stats._omega import (
     OmegaResult,
     OmegaSemResult,
@@ -157,4 +161,6 @@ __all__ = [
     "OmegaResult",
     "omega_sem",
     "OmegaSemResult",
+    "compare",
+    "CompareResult",
 ]

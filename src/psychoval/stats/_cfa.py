@@ -19,7 +19,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import ItemMatrix, apply_missing, as_item_matrix, check_choice
+from psychoval._input import (
+    ItemMatrix,
+    MissingInfo,
+    apply_missing,
+    as_item_matrix,
+    check_choice,
+)
 from psychoval._results import Result, Summary
 from psychoval.exceptions import (
     ConvergenceWarning,
@@ -30,13 +36,12 @@ from psychoval.exceptions import (
 )
 from psychoval.framework._partable import ParTable, build_partable
 from psychoval.framework._syntax import model_to_formulas, syntax_error
+from psychoval.stats import _fiml, _robust
 from psychoval.stats._cfa_estimate import (
     check_identification,
     check_information_rank,
     fisher_scoring,
-    start_values,
 )
-from psychoval.stats._cfa_fit import compute_fit_measures
 from psychoval.stats._cfa_model import (
     ALPHA,
     BETA,
@@ -50,8 +55,8 @@ from psychoval.stats._cfa_model import (
 
 __all__ = ["cfa", "CFAResult", "FornellLarckerResult"]
 
-_ESTIMATORS = ("ML",)
-_LATER = {"MLR": "issue 8", "MLM": "issue 8", "WLSMV": "the ordinal CFA issue",
+_ESTIMATORS = ("ML", "MLR")
+_LATER = {"MLM": "a later issue (use MLR)", "WLSMV": "the ordinal CFA issue",
           "ULSMV": "the ordinal CFA issue", "DWLS": "the ordinal CFA issue"}
 
 
@@ -145,17 +150,37 @@ class CFAResult(Result):
     implied_cov: pd.DataFrame
     cov_lv: pd.DataFrame
     cor_lv: pd.DataFrame
-    _pt: ParTable = dataclasses.field(repr=False, compare=False)
-    _x: np.ndarray = dataclasses.field(repr=False, compare=False)
-    _vcov: np.ndarray = dataclasses.field(repr=False, compare=False)
-    _info: np.ndarray = dataclasses.field(repr=False, compare=False)
-    _data: pd.DataFrame | None = dataclasses.field(repr=False, compare=False)
-    _mean: np.ndarray = dataclasses.field(repr=False, compare=False)
+    group: str | None = None
+    group_labels: tuple[str, ...] = ()
+    group_equal: tuple[str, ...] = ()
+    information: str = "expected"
+    _pt: ParTable = dataclasses.field(default=None, repr=False, compare=False)
+    _x: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+    _vcov: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+    _info: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+    _data: pd.DataFrame | None = dataclasses.field(default=None, repr=False, compare=False)
+    _mean: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+    _blocks: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------
     @functools.cached_property
     def _model(self) -> MatrixModel:
         return MatrixModel(self._pt)
+
+    @functools.cached_property
+    def _models(self) -> list[MatrixModel]:
+        return [MatrixModel(self._pt, g) for g in range(1, max(self._pt.group) + 1)]
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups (1 without ``group=``)."""
+        return max(len(self.group_labels), 1)
+
+    def _single_group(self, what: str) -> None:
+        if self.group_labels:
+            raise SpecificationError(
+                f"{what} is computed for one group; this is a {self.n_groups}-group fit - fit "
+                "each group separately (pv.cfa on that group's rows) for per-group values")
 
     @property
     def partable(self) -> pd.DataFrame:
@@ -173,8 +198,13 @@ class CFAResult(Result):
 
     def _std_values(self, x: np.ndarray, kind: str) -> np.ndarray:
         """Standardized value of every table row at x (complex-step safe), as lavaan's
-        lav_standardize_lv / lav_standardize_all with cov.std = TRUE."""
-        m = self._model
+        lav_standardize_lv / lav_standardize_all with cov.std = TRUE (per group)."""
+        out = self._models[0].row_values(x)
+        for m in self._models:
+            out = self._std_group(m, x, kind, out)
+        return out
+
+    def _std_group(self, m: MatrixModel, x: np.ndarray, kind: str, out: np.ndarray):
         mats, a, la, v = m.parts(x)
         sigma = la @ mats[PSI] @ la.T + mats[THETA]
         vals = m.row_values(x)
@@ -183,7 +213,7 @@ class CFAResult(Result):
             lv_sd = np.sqrt(np.diag(v))
         psi_d = np.diag(mats[PSI])
         th_d = np.diag(mats[THETA])
-        out = vals.copy()
+        out = out.copy()
         k, i, j = m.mat, m.row, m.col
         dg = i == j
         sel = k == LAMBDA
@@ -240,6 +270,8 @@ class CFAResult(Result):
         df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
                            "est": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
                            "ci_upper": hi})
+        if self.group_labels:
+            df.insert(3, "group", pt.group)
         if standardized:
             df["std_lv"] = self._std_values(self._x, "std_lv")
             df["std_all"] = self._std_values(self._x, "std_all")
@@ -258,9 +290,12 @@ class CFAResult(Result):
         est, se = self._std_with_se(kind)
         z, p, lo, hi = _z_p_ci(est, se, level)
         pt = self._pt
-        return pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
-                             "est_std": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
-                             "ci_upper": hi})
+        df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
+                           "est_std": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
+                           "ci_upper": hi})
+        if self.group_labels:
+            df.insert(3, "group", pt.group)
+        return df
 
     def to_frame(self) -> pd.DataFrame:
         return self.estimates(standardized=True)
@@ -271,41 +306,59 @@ class CFAResult(Result):
         loading, residual covariance and factor covariance, the score test (mi), the expected
         parameter change (epc) and its standardized versions (sepc_lv, sepc_all, sepc_nox).
 
-        Uses the expected information (lavaan's default) and N as the multiplier.
+        Uses the expected information (lavaan's default; under FIML the structured
+        missing-data expected information) and N as the multiplier; multi-group fits get a
+        ``group`` column (1-based, lavaan's group order).
         """
         pt = self._pt
         have = set(zip(pt.lhs, pt.op, pt.rhs, strict=True)) | {(r, o, lh) for lh, o, r in
                                                   zip(pt.lhs, pt.op, pt.rhs, strict=True) if o == "~~"}
         linked = {(lh, r) for lh, o, r in zip(pt.lhs, pt.op, pt.rhs, strict=True) if o in ("=~", "~")}
-        cand = []
+        cand1 = []
         for f in pt.latent:
             for ov in pt.observed:
                 if (f, "=~", ov) not in have:
-                    cand.append((f, "=~", ov))
+                    cand1.append((f, "=~", ov))
         for a in range(len(pt.observed)):
             for b in range(a + 1, len(pt.observed)):
                 x1, x2 = pt.observed[a], pt.observed[b]
                 if (x1, "~~", x2) not in have:
-                    cand.append((x1, "~~", x2))
+                    cand1.append((x1, "~~", x2))
         for a in range(len(pt.latent)):
             for b in range(a + 1, len(pt.latent)):
                 f1, f2 = pt.latent[a], pt.latent[b]
                 if (f1, "~~", f2) in have or (f1, f2) in linked or (f2, f1) in linked:
                     continue
-                cand.append((f1, "~~", f2))
+                cand1.append((f1, "~~", f2))
         cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
-        if not cand:
+        if self.group_labels:
+            cols.insert(3, "group")
+        if not cand1:
             return pd.DataFrame(columns=cols)
+        n_groups = self.n_groups
+        cand = [(a, o, b, g) for g in range(1, n_groups + 1) for (a, o, b) in cand1]
         q = pt.n_free
-        ext = pt.with_rows([{"lhs": a, "op": o, "rhs": b, "user": 10, "free": q + 1 + k}
-                            for k, (a, o, b) in enumerate(cand)])
-        mext = MatrixModel(ext)
+        ext = pt.with_rows([{"lhs": a, "op": o, "rhs": b, "group": g, "user": 10,
+                             "free": q + 1 + k} for k, (a, o, b, g) in enumerate(cand)])
         xf = np.concatenate([self._x, np.zeros(len(cand))])
-        disc = MLDiscrepancy(mext, self.sample_cov.to_numpy(), self.n_obs,
-                             self._mean if ext.meanstructure else None)
-        _, g, h, *_ = disc.pieces(xf)
-        g = 0.5 * g  # gradient of fmin
-        info = 0.5 * h  # unit expected information
+        blocks = self._blocks
+        nsum = float(sum(b.n for b in blocks))
+        g = 0.0
+        info = 0.0
+        for gi, b in enumerate(blocks, start=1):
+            f = b.n / nsum
+            mext = MatrixModel(ext, gi)
+            if b.fiml:
+                gg = _fiml.FIMLDiscrepancy(mext, b.pat, b.h1).pieces(xf, hessian=False)[1]
+                sigma, mu = mext.implied(xf)
+                d = _fiml.model_delta(mext, xf)
+                ii = d.T @ _fiml.information_expected(b.pat, mu, sigma) @ d
+            else:
+                disc = MLDiscrepancy(mext, b.cov, b.n, b.mean if ext.meanstructure else None)
+                _, gg, hh, _ = disc.pieces(xf)
+                ii = 0.5 * hh
+            g = g + f * 0.5 * gg  # gradient of fmin
+            info = info + f * ii  # unit expected information
         e = np.arange(q, q + len(cand))
         mdl = np.arange(q)
         i11 = info[np.ix_(e, e)]
@@ -317,28 +370,32 @@ class CFAResult(Result):
         mi = self.n_obs * ge**2 / vdiag
         epc = -ge / vdiag
         # standardized epc: candidates standardized like the parameters they would be
-        mats, a, la, v = self._model.parts(self._x)
-        sigma = self.implied_cov.to_numpy()
-        ov_sd = np.sqrt(np.diag(sigma))
-        lv_sd = np.sqrt(np.diag(v))
         ovi = {n: i for i, n in enumerate(pt.observed)}
         lvi = {n: i for i, n in enumerate(pt.latent)}
-        th_d = np.diag(mats[THETA])
-        psi_d = np.diag(mats[PSI])
         s_lv = np.empty(len(cand))
         s_all = np.empty(len(cand))
-        for k, (lhs, op, rhs) in enumerate(cand):
-            if op == "=~":
-                s_lv[k] = epc[k] * lv_sd[lvi[lhs]]
-                s_all[k] = s_lv[k] / ov_sd[ovi[rhs]]
-            elif lhs in ovi:
-                s_lv[k] = epc[k]
-                s_all[k] = epc[k] / _sqrt_abs(th_d[ovi[lhs]] * th_d[ovi[rhs]])
-            else:
-                s_lv[k] = s_all[k] = epc[k] / _sqrt_abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
+        for gi, m in enumerate(self._models, start=1):
+            mats, a, la, v = m.parts(self._x)
+            sigma = la @ mats[PSI] @ la.T + mats[THETA]
+            ov_sd = np.sqrt(np.diag(sigma))
+            lv_sd = np.sqrt(np.diag(v))
+            th_d = np.diag(mats[THETA])
+            psi_d = np.diag(mats[PSI])
+            for k, (lhs, op, rhs, grp) in enumerate(cand):
+                if grp != gi:
+                    continue
+                if op == "=~":
+                    s_lv[k] = epc[k] * lv_sd[lvi[lhs]]
+                    s_all[k] = s_lv[k] / ov_sd[ovi[rhs]]
+                elif lhs in ovi:
+                    s_lv[k] = epc[k]
+                    s_all[k] = epc[k] / _sqrt_abs(th_d[ovi[lhs]] * th_d[ovi[rhs]])
+                else:
+                    s_lv[k] = s_all[k] = epc[k] / _sqrt_abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
         out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand],
-                            "rhs": [c[2] for c in cand], "mi": mi, "epc": epc,
-                            "sepc_lv": s_lv, "sepc_all": s_all, "sepc_nox": s_all})
+                            "rhs": [c[2] for c in cand], "group": [c[3] for c in cand],
+                            "mi": mi, "epc": epc, "sepc_lv": s_lv, "sepc_all": s_all,
+                            "sepc_nox": s_all})[cols]
         out = out[np.isfinite(out["mi"])]
         if minimum_value > 0:
             out = out[out["mi"] > minimum_value]
@@ -356,6 +413,7 @@ class CFAResult(Result):
         Gamma the normal-theory (unstructured) covariance of vech(S); residuals below 1e-5 in
         absolute value are left unscaled, as lavaan does.
         """
+        self._single_group("residuals()")
         kind = check_choice("type", type, ("raw", "cor", "cor.bollen", "standardized"))
         s = self.sample_cov.to_numpy()
         sig = self.implied_cov.to_numpy()
@@ -401,11 +459,20 @@ class CFAResult(Result):
         (Lambda' Theta^-1 Lambda)^-1 Lambda' Theta^-1 (y - ybar) (first-order factors only).
         Rows are the rows used in the fit.
         """
+        self._single_group("factor_scores()")
         check_choice("method", method, ("regression", "bartlett"))
         if self._data is None:
             raise DataError("factor scores need the raw data; this model was fitted from a "
                             "covariance matrix (sample_cov=)")
-        y = self._data.to_numpy() - self._mean
+        if self.missing == "fiml" and np.isnan(self._data.to_numpy()).any():
+            raise SpecificationError(
+                "factor scores of rows with missing responses (lavaan's casewise lavPredict "
+                "under missing = 'ml') are not available yet; score the complete rows, e.g. "
+                "refit with missing='listwise'")
+        if self._pt.meanstructure:  # centre at the model-implied means (lavaan)
+            y = self._data.to_numpy() - self._model.implied(self._x)[1]
+        else:
+            y = self._data.to_numpy() - self._mean
         mats, a, la, v = self._model.parts(self._x)
         if method == "regression":
             sig = self.implied_cov.to_numpy()
@@ -459,6 +526,7 @@ class CFAResult(Result):
         >>> fit.ave().round(4).to_dict()  # semTools::AVE(fit)
         {'visual': 0.3706, 'textual': 0.721, 'speed': 0.4245}
         """
+        self._single_group("composite_reliability()")
         mats, a, la, v = self._model.parts(self._x)
         lam, beta = mats[LAMBDA], mats[BETA]
         s = self.sample_cov.to_numpy()
@@ -496,6 +564,7 @@ class CFAResult(Result):
         """Average variance extracted per factor, as ``semTools::AVE(fit, obs.var = TRUE)``:
         sum(lambda^2) phi / sum of the observed variances of the factor's indicators; NaN for
         a factor with a cross-loading indicator or without observed indicators."""
+        self._single_group("ave()")
         mats, a, la, v = self._model.parts(self._x)
         lam = mats[LAMBDA]
         s = self.sample_cov.to_numpy()
@@ -512,6 +581,7 @@ class CFAResult(Result):
     def fornell_larcker(self) -> FornellLarckerResult:
         """Fornell-Larcker data: sqrt(AVE) per factor against its largest absolute
         correlation with another factor (Fornell & Larcker 1981)."""
+        self._single_group("fornell_larcker()")
         ave = self.ave()
         cor = self.cor_lv
         off = cor.to_numpy().copy()
@@ -538,10 +608,27 @@ class CFAResult(Result):
             ("Number of observations", self.n_obs),
         ]
         if self.rows_dropped:
-            facts.append(("Rows dropped (listwise)", len(self.rows_dropped)))
+            what = "listwise" if self.missing == "listwise" else "no response at all"
+            facts.append((f"Rows dropped ({what})", len(self.rows_dropped)))
+        if self.missing == "fiml":
+            facts.append(("Missing data", "full-information ML (lavaan missing = \"ml\")"))
+        for lab, b in zip(self.group_labels, self._blocks, strict=False):
+            facts.append((f"  group {lab}", b.n))
+        if self.group_equal:
+            facts.append(("Equality constraints (group.equal)", ", ".join(self.group_equal)))
+        if self.information != "expected" or self.estimator == "MLR":
+            facts.append(("Information", self.information))
         facts += [
             ("Test statistic (chi-square)", fm["chisq"]), ("Degrees of freedom", fm["df"]),
             ("P-value (Chi-square)", fm["pvalue"]),
+        ]
+        if "chisq_scaled" in fm:
+            facts += [
+                ("Scaled test statistic (Yuan-Bentler, Mplus)", fm["chisq_scaled"]),
+                ("Scaling correction factor", fm["chisq_scaling_factor"]),
+                ("P-value (scaled)", fm["pvalue_scaled"]),
+            ]
+        facts += [
             ("Baseline model chi-square", fm["baseline_chisq"]),
             ("Baseline degrees of freedom", fm["baseline_df"]),
             ("Comparative Fit Index (CFI)", fm["cfi"]),
@@ -557,6 +644,9 @@ class CFAResult(Result):
             ("P-value H_0: RMSEA >= 0.080", fm["rmsea_notclose_pvalue"]),
             ("SRMR", fm["srmr"]),
         ]
+        if "cfi_robust" in fm:
+            facts += [("Robust CFI", fm["cfi_robust"]), ("Robust TLI", fm["tli_robust"]),
+                      ("Robust RMSEA", fm["rmsea_robust"])]
         est = self.estimates(standardized=True)
         est["name"] = [f"{r}" if not lab else f"{r} ({lab})"
                        for r, lab in zip(est["rhs"], est["label"], strict=True)]
@@ -582,6 +672,9 @@ class CFAResult(Result):
                 idx = [f"{lhs} {op} {n}" for lhs, op, n in zip(sub["lhs"], sub["op"],
                                                                  sub["name"], strict=True)]
             t = sub[cols].copy()
+            if "group" in sub:
+                labels = self.group_labels
+                idx = [f"[{labels[g - 1]}] {i}" for g, i in zip(sub["group"], idx, strict=True)]
             t.index = idx
             tables.append((title, t))
         notes = list(self.problems)
@@ -617,6 +710,19 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
     m = _fast_numeric(data, list(pt.observed))
     if m is None:
         m = as_item_matrix(data, items=list(pt.observed), min_rows=2, what="data")
+    if missing == "fiml":
+        empty = np.flatnonzero(np.isnan(m.values).all(axis=1))
+        if empty.size:
+            warnings.warn(
+                f"{empty.size} row(s) have no response on the model's variables (first: "
+                f"{m.row(int(empty[0]))}) and are left out, as lavaan does",
+                PsychovalWarning, stacklevel=3,
+            )
+            keep = np.setdiff1d(np.arange(m.n), empty)
+            m = ItemMatrix(values=np.ascontiguousarray(m.values[keep]), items=m.items,
+                           ids=m.ids[keep])
+        return m, MissingInfo("fiml", m.n + empty.size, m.n,
+                              tuple(int(i) for i in empty), bool(np.isnan(m.values).any()))
     policy = "listwise" if missing == "listwise" else "raise"
     m, info = apply_missing(m, policy, allowed=("listwise", "raise"))
     if info.rows_dropped and len(info.rows_dropped) > 0.05 * info.n_total:
@@ -677,15 +783,20 @@ def cfa(
     estimator: str = "ML",
     missing: str = "listwise",
     std_lv: bool = False,
+    group: str | None = None,
+    group_equal: Sequence[str] | str | None = None,
+    information: str | None = None,
     sample_cov: Any = None,
     sample_nobs: int | None = None,
 ) -> CFAResult:
     """Confirmatory factor analysis by maximum likelihood (lavaan 0.6.14's ``cfa()``).
 
     Estimates a measurement model in which each factor explains the covariances of its
-    indicators, assuming multivariate normal responses (the estimates stay consistent
-    without normality; the chi-square and standard errors do not - robust versions arrive
-    with ``estimator="MLR"``).
+    indicators. ``estimator="ML"`` assumes multivariate normal responses; ``"MLR"`` keeps the
+    ML estimates and adds standard errors and a test statistic that are robust to
+    non-normality (Likert items). ``missing="fiml"`` uses every observed response
+    (full-information ML) instead of deleting incomplete rows; ``group=`` fits the model in
+    several groups at once, with ``group_equal=`` constraints for measurement invariance.
 
     Parameters
     ----------
@@ -695,17 +806,33 @@ def cfa(
         ``{factor: [items]}``, or any object with a ``to_model()`` method returning either.
     data : DataFrame or ResponseTable, optional
         Rows are respondents, columns include the model's observed variables.
-    estimator : {"ML"}
-        Normal-theory maximum likelihood (divisor N).
-    missing : {"listwise", "raise"}
+    estimator : {"ML", "MLR"}
+        ``"ML"``: normal-theory maximum likelihood (divisor N). ``"MLR"``: the same estimates
+        with Huber-White (sandwich) standard errors, the Yuan-Bentler (Mplus) scaled
+        chi-square and the ``_scaled`` / ``_robust`` fit measures (lavaan's MLR).
+    missing : {"listwise", "fiml", "ml", "raise"}
         ``"listwise"`` (lavaan's default) drops rows with a missing model variable and warns
-        when that is more than 5% of the rows. ``"fiml"`` arrives with issue 8.
+        when that is more than 5% of the rows. ``"fiml"`` (alias ``"ml"``, lavaan's
+        ``missing = "ml"``): casewise likelihood with a mean structure, the saturated model
+        by EM, the baseline by FIML; rows with no response at all are left out with a
+        warning. ``"raise"`` names the first missing cell.
     std_lv : bool
         False: each factor is scaled by its first indicator (loading fixed at 1). True:
         factor variances fixed at 1, all loadings free.
+    group : str, optional
+        Column of ``data`` holding the group of each row; groups are ordered by first
+        appearance (as lavaan). Turns the mean structure on.
+    group_equal : str or list of str, optional
+        lavaan's ``group.equal``: any of ``"loadings"``, ``"intercepts"``, ``"means"``,
+        ``"residuals"``, ``"residual.covariances"``, ``"lv.variances"``,
+        ``"lv.covariances"``, ``"regressions"``. Equal intercepts free the latent means of
+        groups 2, 3, ...
+    information : {"expected", "observed"}, optional
+        Information matrix for the standard errors (and the bread of the MLR sandwich).
+        Default as lavaan: expected for complete-data ML, observed for FIML and MLR.
     sample_cov : DataFrame, optional
         Instead of ``data``: the unbiased (divisor N - 1) covariance matrix with variable
-        names as index and columns; rescaled by (N - 1)/N as lavaan does.
+        names as index and columns; rescaled by (N - 1)/N as lavaan does (ML only).
     sample_nobs : int, optional
         N for ``sample_cov``.
 
@@ -717,21 +844,26 @@ def cfa(
     ------
     SpecificationError
         Syntax errors (line, column and caret), unknown variables, factors without a scale
-        or with too few indicators, more free parameters than moments, or an information
-        matrix that is singular at the starting values.
+        or with too few indicators, more free parameters than moments, an unknown option, or
+        an information matrix that is singular at the starting values.
     DataError
         Data that cannot be used (non-numeric, too few rows, a covariance matrix that is not
-        positive definite).
+        positive definite, a group column with missing values).
 
     Notes
     -----
-    Minimises ``F = log|Sigma| + tr(S Sigma^-1) - log|S| - p`` by Fisher scoring from
-    lavaan's starting values (FABIN 3 loadings, half the observed variances, factor variances
-    0.05) with analytic gradients. Standard errors from the expected information,
-    ``Cov = I^-1 / N``; ``chisq = N F``; fit measures as ``lavaan::fitMeasures``.
-    A solution with a negative variance or a non-positive-definite factor covariance matrix is
-    returned with ``admissible=False`` and an ImproperSolutionWarning; a fit that does not
-    converge with ``converged=False`` and a ConvergenceWarning.
+    Minimises ``F = sum_g (n_g/N) F_g`` with ``F_g = log|Sigma| + tr(S Sigma^-1) - log|S| - p
+    [+ (ybar - mu)' Sigma^-1 (ybar - mu)]`` (FIML: ``F_g = 2 (logL_H1 - logL) / n_g`` from
+    the casewise likelihood by missingness pattern) by Fisher scoring from lavaan's
+    starting values (FABIN 3 loadings, half the observed variances, factor variances 0.05).
+    ``chisq = N F``. Standard errors ``Cov = I^-1 / N``; under MLR
+    ``Cov = E^-1 B0 E^-1 / N`` with ``B0`` the outer product of casewise scores, and
+    ``chisq_scaled = chisq / c`` with the Yuan-Bentler (Mplus) factor
+    ``c = (tr(A1^-1 B1) - tr(B0 E^-1)) / df``. Fit measures as ``lavaan::fitMeasures``
+    (robust CFI/TLI/RMSEA: Brosseau-Liard & Savalei; under FIML the corrected versions of
+    Zhang & Savalei). A solution with a negative variance or a non-positive-definite factor
+    covariance matrix is returned with ``admissible=False`` and an ImproperSolutionWarning;
+    a fit that does not converge with ``converged=False`` and a ConvergenceWarning.
 
     References
     ----------
@@ -741,6 +873,17 @@ def cfa(
     Joreskog, K. G. (1969). A general approach to confirmatory maximum likelihood factor
     analysis. Psychometrika, 34(2), 183-202. https://doi.org/10.1007/BF02289343
 
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In Advanced structural equation modeling (pp. 243-277). Erlbaum.
+
+    Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
+    covariance structure analysis with nonnormal missing data. Sociological Methodology,
+    30(1), 165-200. https://doi.org/10.1111/0081-1750.00078
+
+    Brosseau-Liard, P. E., & Savalei, V. (2014). Adjusting incremental fit indices for
+    nonnormality. Multivariate Behavioral Research, 49(5), 460-470.
+    https://doi.org/10.1080/00273171.2014.933697
+
     Examples
     --------
     The Holzinger-Swineford three-factor model of lavaan's tutorial
@@ -749,8 +892,9 @@ def cfa(
     >>> import psychoval as pv
     >>> from psychoval.datasets import load_holzinger_swineford
     >>> hs = load_holzinger_swineford()
-    >>> fit = pv.cfa("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
-    ...              " speed =~ x7 + x8 + x9", hs)
+    >>> hs_model = ("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n"
+    ...             " speed =~ x7 + x8 + x9")
+    >>> fit = pv.cfa(hs_model, hs)
     >>> fm = fit.fit_measures
     >>> round(fm["chisq"], 3), fm["df"], round(fm["cfi"], 3), round(fm["tli"], 3)
     (85.306, 24, 0.931, 0.896)
@@ -758,44 +902,88 @@ def cfa(
     (0.092, 0.071, 0.114)
     >>> round(fm["srmr"], 3)
     0.065
+
+    MLR (``cfa(HS.model, data = HolzingerSwineford1939, estimator = "MLR")``):
+
+    >>> fm = pv.cfa(hs_model, hs, estimator="MLR").fit_measures
+    >>> round(fm["chisq_scaled"], 3), round(fm["cfi_robust"], 3), round(fm["rmsea_robust"], 3)
+    (87.132, 0.93, 0.092)
+
+    Metric invariance across schools (``group = "school", group.equal = "loadings"``):
+
+    >>> fit = pv.cfa(hs_model, hs, group="school", group_equal=["loadings"])
+    >>> round(fit.fit_measures["chisq"], 3), fit.fit_measures["df"]
+    (124.044, 54)
     """
+    from psychoval.stats import _cfa_engine as eng
+
     est_name = str(estimator).upper()
     if est_name in _LATER:
         raise SpecificationError(f"estimator={estimator!r} is not available yet (it arrives "
-                                 f"with {_LATER[est_name]}); use estimator='ML'")
+                                 f"with {_LATER[est_name]}); use estimator='ML' or 'MLR'")
     check_choice("estimator", est_name, _ESTIMATORS)
-    if missing in ("fiml", "ml"):
-        raise SpecificationError(
-            f"missing={missing!r} (full-information ML) is not available yet (it arrives with "
-            "issue 8); use missing='listwise' or 'raise'"
-        )
     check_choice("missing", missing, ("listwise", "raise", "fiml", "ml"))
+    fiml = missing in ("fiml", "ml")
+    miss = "fiml" if fiml else missing
+    equal = eng.check_group_equal(group_equal)
+    if equal and group is None:
+        raise SpecificationError("group_equal needs group= (the column holding the groups)")
+    if information is not None:
+        check_choice("information", information, ("expected", "observed"))
+    robust = est_name == "MLR"
+    info_kind = information or ("observed" if (fiml or robust) else "expected")
     formulas, text = model_to_formulas(model)
-    pt = build_partable(formulas, std_lv=bool(std_lv), source=text)
-    p = len(pt.observed)
+    multi = group is not None
+    meanstructure = fiml or multi
+    pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=meanstructure,
+                         source=text)
+    p = len(pt1.observed)
     frame = None
     rows_dropped: tuple[int, ...] = ()
     if (data is None) == (sample_cov is None):
         raise SpecificationError("give either data= or sample_cov= (with sample_nobs=), "
                                  "not both and not neither")
+    labels: list[Any] = [None]
     if data is not None:
-        m, info = _data_matrix(pt, data, missing)
-        x = m.values
-        n = m.n
-        mean = x.mean(axis=0)
-        xc = x - mean
-        cov = xc.T @ xc / n
-        frame = pd.DataFrame(x, index=m.ids, columns=list(pt.observed))
+        m, info = _data_matrix(pt1, data, miss)
         rows_dropped = info.rows_dropped
         n_total = info.n_total
+        x = m.values
+        frame = pd.DataFrame(x, index=m.ids, columns=list(pt1.observed))
+        if multi:
+            if not isinstance(data, pd.DataFrame) or group not in data.columns:
+                raise SpecificationError(f"group={group!r} is not a column of the data")
+            gcol = data[group].to_numpy()
+            keep = np.setdiff1d(np.arange(len(gcol)), np.array(rows_dropped, dtype=int))
+            gcol = gcol[keep]
+            na = pd.isna(gcol)
+            if na.any():
+                raise DataError(f"group column {group!r} is missing in row "
+                                f"{m.row(int(np.flatnonzero(na)[0]))}; drop those rows or "
+                                "give them a group")
+            labels = list(pd.unique(gcol))
+            if len(labels) < 2:
+                raise DataError(f"group column {group!r} has only one value ({labels[0]!r}); "
+                                "fit without group=")
+            xs = [x[gcol == lab] for lab in labels]
+        else:
+            xs = [x]
+        if not fiml:
+            for xg in xs:
+                mean_g = xg.mean(axis=0)
+                xc = xg - mean_g
+                _check_pd(pt1, xc.T @ xc / len(xg))
     else:
+        if robust or fiml or multi:
+            raise SpecificationError("sample_cov= supports estimator='ML' with complete data "
+                                     "in one group; MLR, FIML and groups need the raw data")
         if not isinstance(sample_cov, pd.DataFrame):
             raise DataError("sample_cov must be a DataFrame with the variable names as index "
                             "and columns (lavaan needs dimnames too)")
         if sample_nobs is None or int(sample_nobs) < 2:
             raise DataError(f"sample_nobs must be the number of respondents (>= 2); got "
                             f"{sample_nobs!r}")
-        absent = [v for v in pt.observed if v not in sample_cov.columns or
+        absent = [v for v in pt1.observed if v not in sample_cov.columns or
                   v not in sample_cov.index]
         if absent:
             raise SpecificationError(
@@ -803,23 +991,35 @@ def cfa(
                 "check the spelling against its row and column names"
             )
         n = int(sample_nobs)
-        c = sample_cov.loc[list(pt.observed), list(pt.observed)].to_numpy(dtype=float)
+        c = sample_cov.loc[list(pt1.observed), list(pt1.observed)].to_numpy(dtype=float)
         if not np.allclose(c, c.T, rtol=1e-10, atol=1e-12):
             raise DataError("sample_cov is not symmetric")
         cov = c * (n - 1) / n
-        mean = np.zeros(p)
+        _check_pd(pt1, cov)
         n_total = n
-    sign, _ = np.linalg.slogdet(cov)
-    if sign <= 0 or np.any(np.diag(cov) <= 0):
-        bad = [pt.observed[i] for i in np.flatnonzero(np.diag(cov) <= 0)]
-        hint = (f"item(s) {', '.join(bad)} have zero variance" if bad else
-                "an item is a linear combination of others")
-        raise DataError(f"the sample covariance matrix of the model's variables is not positive "
-                        f"definite ({hint}); remove or fix the offending items")
-    check_identification(pt, p * (p + 1) // 2)
-    mm = MatrixModel(pt)
-    disc = MLDiscrepancy(mm, cov, n)
-    x0 = start_values(pt, mm, cov, mean)
+        xs = None
+    n_groups = len(labels)
+    pt = eng.multigroup_partable(pt1, n_groups, equal) if multi else pt1
+    nmom = p * (p + 1) // 2 + (p if meanstructure else 0)
+    check_identification(pt1, nmom)
+    if pt.n_free > n_groups * nmom:
+        raise SpecificationError(
+            f"the model has {pt.n_free} free parameters but the data give only "
+            f"{n_groups * nmom} moments, so it is not identified; fix parameters")
+    if xs is None:
+        blocks = [eng.Block.from_cov(pt, cov, n)]
+    else:
+        blocks = [eng.Block.make(pt, g + 1, xg, fiml=fiml, label=labels[g])
+                  for g, xg in enumerate(xs)]
+    disc = eng.GroupSum(blocks)
+    n = disc.n
+    rows0 = np.zeros(len(pt))
+    grp = np.array(pt.group)
+    for g, b in enumerate(blocks, start=1):
+        sel = grp == g
+        rows0[sel] = eng.start_rows(pt, b.cov, b.mean if meanstructure else None)[sel]
+    mm = blocks[0].model
+    x0 = mm.x_from_table(rows0)
     f0 = disc.value(x0)
     if not np.isfinite(f0):
         raise SpecificationError("the model-implied covariance matrix at the starting values "
@@ -827,19 +1027,50 @@ def cfa(
     xhat, converged, iters = fisher_scoring(disc, x0)
     f, g, h, _ = disc.pieces(xhat)
     check_information_rank(pt, mm, h)
-    info_unit = 0.5 * h
-    try:
-        vcov = np.linalg.inv(info_unit) / n
-    except np.linalg.LinAlgError:
-        vcov = np.full_like(info_unit, np.nan)
-    sigma, _ = mm.implied(xhat)
-    mats, a, la, v = mm.parts(xhat)
+    fr = disc.fractions
+    if info_kind == "expected" and not fiml:
+        info_unit = 0.5 * h
+    else:
+        info_unit = eng.information_theta(blocks, fr, xhat, info_kind)
     q = pt.n_free
-    df_ = p * (p + 1) // 2 - q
-    fmin = 0.5 * f
-    fm = compute_fit_measures(fmin=fmin, npar=q, df=df_, n=n, cov=cov, sigma=sigma,
-                              logl=disc.loglik(xhat), logl_sat=disc.loglik_saturated())
-    problems = _admissibility(pt, mm, xhat)
+    df_ = n_groups * nmom - q
+    chisq = n * f
+    logl = float(sum(b.loglik(xhat) for b in blocks))
+    logl_sat = float(sum(b.h1.loglik for b in blocks))
+    bchisq = float(sum(2 * (b.h1.loglik - b.baseline_loglik()) for b in blocks))
+    bases = ([_fiml.independence_model(b.pat) for b in blocks] if (robust or fiml)
+             else None)
+    bdf = n_groups * p * (p - 1) // 2
+    scaled = bscaled = None
+    if robust:
+        rp = eng.robust_pieces(blocks, fr, xhat, info_unit, chisq=chisq, df=df_,
+                               npar_rows=eng.n_free_rows(pt), bases=bases,
+                               baseline_chisq=bchisq, baseline_df=bdf)
+        vcov, scaled, bscaled = rp.vcov, rp.scaled, rp.baseline_scaled
+    else:
+        try:
+            vcov = np.linalg.inv(info_unit) / n
+        except np.linalg.LinAlgError:
+            vcov = np.full_like(info_unit, np.nan)
+    corrected = None
+    if fiml and n_groups == 1:
+        b = blocks[0]
+        mu_, sig_ = b.implied(xhat)
+        corrected = _robust.fiml_corrected(b.pat, mu=mu_, sigma=sig_, delta=b.delta(xhat),
+                                           df=df_, h1=b.h1, baseline=bases[0],
+                                           version="V3" if robust else "V6")
+    elif fiml:
+        corrected = eng.fiml_corrected_groups(blocks, fr, xhat, df_,
+                                              "V3" if robust else "V6")
+    fm = eng.fit_measures(blocks, xhat, fmin=0.5 * f, chisq=chisq, npar=q, df=df_, logl=logl,
+                          logl_sat=logl_sat, baseline_chisq=bchisq, baseline_df=bdf,
+                          scaled=scaled, baseline_scaled=bscaled, fiml=corrected)
+    problems = []
+    for b in blocks:
+        for prob in _admissibility(pt, b.model, xhat):
+            tag = f" (group {b.label})" if multi else ""
+            if prob + tag not in problems:
+                problems.append(prob + tag)
     if not converged:
         warnings.warn(f"the CFA did not converge after {iters} iterations (largest gradient "
                       f"{np.max(np.abs(g)) / 2:.2g}); the estimates are not trustworthy",
@@ -847,18 +1078,44 @@ def cfa(
     for prob in problems:
         warnings.warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=2)
     lvn = list(pt.latent)
-    lv_sd = np.sqrt(np.abs(np.diag(v)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cor = v / np.outer(lv_sd, lv_sd)
     ovn = list(pt.observed)
+
+    def mats(b):
+        sigma, _ = b.model.implied(xhat)
+        _, _, _, v = b.model.parts(xhat)
+        lv_sd = np.sqrt(np.abs(np.diag(v)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cor = v / np.outer(lv_sd, lv_sd)
+        return (pd.DataFrame(b.cov, index=ovn, columns=ovn),
+                pd.DataFrame(sigma, index=ovn, columns=ovn),
+                pd.DataFrame(v, index=lvn, columns=lvn),
+                pd.DataFrame(cor, index=lvn, columns=lvn))
+
+    per = [mats(b) for b in blocks]
+    if multi:
+        keys = [str(lab) for lab in labels]
+        s_cov, i_cov, c_lv, r_lv = ({k: t[i] for k, t in zip(keys, per, strict=True)}
+                                    for i in range(4))
+    else:
+        s_cov, i_cov, c_lv, r_lv = per[0]
     return CFAResult(
-        model=text, estimator=est_name, missing=missing, observed=pt.observed,
+        model=text, estimator=est_name, missing=miss, observed=pt.observed,
         latent=pt.latent, n_obs=n, n_total=n_total, rows_dropped=rows_dropped,
         converged=bool(converged), iterations=int(iters), admissible=not problems,
         problems=tuple(problems), fit_measures=types.MappingProxyType(fm),
-        sample_cov=pd.DataFrame(cov, index=ovn, columns=ovn),
-        implied_cov=pd.DataFrame(sigma, index=ovn, columns=ovn),
-        cov_lv=pd.DataFrame(v, index=lvn, columns=lvn),
-        cor_lv=pd.DataFrame(cor, index=lvn, columns=lvn),
-        _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _data=frame, _mean=mean,
+        sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv, cor_lv=r_lv,
+        group=group, group_labels=tuple(str(lab) for lab in labels) if multi else (),
+        group_equal=equal, information=info_kind,
+        _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _data=frame,
+        _mean=blocks[0].mean, _blocks=tuple(blocks),
     )
+
+
+def _check_pd(pt: ParTable, cov: np.ndarray) -> None:
+    sign, _ = np.linalg.slogdet(cov)
+    if sign <= 0 or np.any(np.diag(cov) <= 0):
+        bad = [pt.observed[i] for i in np.flatnonzero(np.diag(cov) <= 0)]
+        hint = (f"item(s) {', '.join(bad)} have zero variance" if bad else
+                "an item is a linear combination of others")
+        raise DataError(f"the sample covariance matrix of the model's variables is not positive "
+                        f"definite ({hint}); remove or fix the offending items")

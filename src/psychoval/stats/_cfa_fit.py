@@ -191,7 +191,9 @@ def compute_fit_measures(
         srm = rm / sd
         srmr_tot = math.sqrt((np.sum(_vech(sres) ** 2) + np.sum(srm**2)) / (e + p))
         crm = mean / sd - mu / sig_sd
-        crmr_tot = math.sqrt((np.sum(_vech(cres, diag=False) ** 2) + np.sum(crm**2))
+        # lavaan's cor.bollen mean residuals scale both means by the observed sd
+        crm_bollen = (mean - mu) / sd
+        crmr_tot = math.sqrt((np.sum(_vech(cres, diag=False) ** 2) + np.sum(crm_bollen**2))
                              / (p * (p - 1) / 2 + p))
         mplus = math.sqrt((np.sum(_vech(cres, diag=False) ** 2) + np.sum(crm**2) + diag_term)
                           / (e + p))

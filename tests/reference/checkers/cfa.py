@@ -1,4 +1,5 @@
-"""Checkers for the CFA engine (issue 7): ML fits, compRelSEM, AVE, HTMT, Fornell-Larcker."""
+"""Checkers for the CFA engine: ML fits, compRelSEM, AVE, HTMT, Fornell-Larcker (issue 7);
+MLR, FIML, multi-group fits and lavTestLRT (issue 8)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 import psychoval as pv
 from psychoval.exceptions import PsychovalWarning
-from tests._tolerances import TOL, assert_close, assert_pvalue
+from tests._tolerances import assert_close, assert_pvalue
 from tests.reference import _refs
 from tests.reference.checkers import checker
 
@@ -42,11 +43,28 @@ def fit_listwise(model, df: pd.DataFrame, **kw):
     return pv.cfa(model, df, **kw)
 
 
+def fit_options(opts: dict) -> dict:
+    """pv.cfa keyword arguments for a check's lavaan options (estimator, missing, group)."""
+    kw = {"std_lv": bool(opts.get("std.lv", False))}
+    if opts.get("estimator") == "MLR":
+        kw["estimator"] = "MLR"
+    if opts.get("missing") == "ml":
+        kw["missing"] = "fiml"
+    if opts.get("group"):
+        kw["group"] = opts["group"]
+    if opts.get("group.equal"):
+        kw["group_equal"] = opts["group.equal"]
+    return kw
+
+
 @functools.cache
 def _fit(dataset: str, check_id: str):
     check = _refs.get(f"{dataset}/{check_id}")
     opts = check.options
-    return fit_listwise(opts["model"], dataset_for(check), std_lv=bool(opts.get("std.lv", False)))
+    kw = fit_options(opts)
+    if kw.get("missing") == "fiml":
+        return pv.cfa(opts["model"], dataset_for(check), **kw)
+    return fit_listwise(opts["model"], dataset_for(check), **kw)
 
 
 def fitted_object(check: _refs.RefCheck, name: str):
@@ -204,4 +222,120 @@ def check_fornell_larcker(check):
         assert bool(fl.sqrt_ave_exceeds_max_cor[f]) is v, f"{check.key} FL_pass {f}"
 
 
-_ = TOL  # tolerances used through assert_close kinds
+
+
+# -- issue 8: MLR, FIML, multi-group, lavTestLRT ---------------------------------------------
+
+
+def _kind(name: str) -> str:
+    """MLR scaled / robust statistics at the "mlr" tolerance, everything else at "cfa"."""
+    return "mlr" if any(w in name for w in ("scaled", "robust", "scaling")) else "cfa"
+
+
+def _group_keys(df: pd.DataFrame) -> list[str]:
+    keys = [_key(a, b, c) for a, b, c in zip(df["lhs"], df["op"], df["rhs"], strict=True)]
+    if "group" in df:
+        keys = [f"{k}.g{g}" for k, g in zip(keys, df["group"], strict=True)]
+    return keys
+
+
+def _assert_estimates(df: pd.DataFrame, ref: dict, est_col: str, ref_est: str, what: str,
+                      se_kind: str = "cfa"):
+    """Estimates at "cfa"; standard errors and what follows from them at ``se_kind`` ("mlr"
+    for the Huber-White standard errors of MLR fits, robust statistics in CONVENTIONS)."""
+    keys = _group_keys(df)
+    assert sorted(keys) == sorted(ref), f"{what}: parameter rows differ"
+    ours = df.set_index(pd.Index(keys))
+    for key, vals in ref.items():
+        row = ours.loc[key]
+        w = f"{what} {key}"
+        assert_close(row[est_col], vals[ref_est], "cfa", what=f"{w} est")
+        for col, rcol in (("se", "se"), ("z", "z"), ("ci_lower", "ci.lower"),
+                          ("ci_upper", "ci.upper")):
+            if rcol.startswith("ci") and rcol not in vals:
+                continue  # a reference made without intervals (ref_extra)
+            assert_close(row[col], vals.get(rcol), se_kind, what=f"{w} {rcol}")
+        if vals.get("pvalue") is None:
+            assert np.isnan(row["pvalue"]), f"{w} pvalue should be NA"
+        else:
+            assert_pvalue(row["pvalue"], vals["pvalue"], se_kind, what=f"{w} pvalue")
+
+
+@checker("*/cfa.*MLR", "*/cfa.*MLR.fiml", "HolzingerSwineford1939/cfa.mg.configural",
+         "HolzingerSwineford1939/cfa.mg.metric", "HolzingerSwineford1939/cfa.mg.scalar",
+         "HolzingerSwineford1939/cfa.mg.strict")
+def check_cfa_mlr_fiml_groups(check):
+    fit = _fit(check.dataset, check.id)
+    assert fit.converged is check.take("converged")
+    check.skip("iterations", "CONVENTIONS: iteration counts are not compared (different optimizer)")
+    nobs = check.take("nobs")
+    if fit.group_labels:
+        ns = [b.n for b in fit._blocks]
+        assert {str(g + 1): n for g, n in enumerate(ns)} == nobs
+    else:
+        assert {"1": fit.n_obs} == nobs
+    # lavInspect(fit, "npar") counts free parameters before equality constraints
+    assert sum(1 for f in fit._pt.free if f > 0) == check.take("npar")
+    fm = check.take("fitMeasures")
+    for name, value in fm.items():
+        ours = fit.fit_measures[name.replace(".", "_")]
+        if name.startswith("pvalue") or name.endswith("pvalue") or ".pvalue" in name:
+            if value is not None:
+                assert_pvalue(ours, value, _kind(name), what=f"{check.key} {name}")
+                continue
+        assert_close(ours, value, _kind(name), what=f"{check.key} {name}")
+    assert len(fm) == len(fit.fit_measures), f"{check.key}: fit measure names differ"
+    se_kind = "mlr" if fit.estimator == "MLR" else "cfa"
+    _assert_estimates(fit.estimates(), check.take("parameterEstimates"), "est", "est",
+                      check.key, se_kind)
+    _assert_estimates(fit.standardized(), check.take("standardizedSolution"), "est_std",
+                      "est.std", f"{check.key} std", se_kind)
+    mi = fit.modindices()
+    keys = _group_keys(mi)
+    ours = mi.set_index(pd.Index(keys))
+    ref = check.take("modindices_top10")
+    tenth = mi["mi"].iloc[min(len(ref), len(mi)) - 1]
+    for r in ref:
+        key = _key(r["lhs"], r["op"], r["rhs"]) + (f".g{r['group']}" if "group" in r else "")
+        assert key in ours.index, f"{check.key}: {key} missing from modification indices"
+        row = ours.loc[key]
+        assert row["mi"] >= tenth - 1e-5, f"{check.key}: {key} is not among the top {len(ref)}"
+        for col in ("mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"):
+            assert_close(row[col.replace(".", "_")], r[col], "modindices_fitted",
+                         what=f"{check.key} MI {key} {col}")
+    for name, ours_m in (("cov.lv", fit.cov_lv), ("cor.lv", fit.cor_lv)):
+        ref_m = check.take(name)
+        if fit.group_labels:
+            assert sorted(ref_m) == sorted(ours_m), f"{check.key} {name}: group labels"
+            for lab, sub in ref_m.items():
+                assert_matrix(ours_m[lab], sub, "cfa", f"{check.key} {name} {lab}")
+        else:
+            assert_matrix(ours_m, ref_m, "cfa", f"{check.key} {name}")
+
+
+@checker("HolzingerSwineford1939/lrt.*")
+def check_lrt(check):
+    names = check.options["models"]
+    fits = [fitted_object(check, nm) for nm in names]
+    res = pv.compare(*fits, names=names)
+    frame = res.to_frame().set_index("model")
+    check.skip("heading", "lavaan's printed table heading (text); the method is asserted "
+               "through the scaled flag")
+    assert res.scaled is ("satorra" in check.raw["values"]["heading"])
+    cols = {"Df": "df", "AIC": "aic", "BIC": "bic", "Chisq": "chisq",
+            "Chisq diff": "chisq_diff", "RMSEA": "rmsea", "Df diff": "df_diff",
+            "Pr(>Chisq)": "pvalue"}
+    for rname, col in cols.items():
+        if not check.has(rname):
+            assert res.scaled == (rname == "RMSEA"), f"{check.key}: {rname} column"
+            continue
+        for model, value in check.take(rname).items():
+            ours = frame.loc[model, col]
+            what = f"{check.key} {model} {rname}"
+            if value is None:
+                assert np.isnan(ours), f"{what} should be NA"
+            elif rname == "Pr(>Chisq)":
+                assert_pvalue(ours, value, "mlr" if res.scaled else "cfa", what=what)
+            else:
+                assert_close(ours, value, "mlr" if (res.scaled and "diff" in rname) else "cfa",
+                             what=what)
