@@ -352,7 +352,7 @@ def test_actions_follow_from_verdicts():
           judge(crit["alpha"], 0.8, target="b", competency="b", tier="t")]
     frame = verdict_frame(vs)
     acts = recommend(frame, item_competency={"X1": "a", "X2": "a"},
-                     details={("cross_loading", "X1"): "b"})
+                     details={("cross_loading", "X1"): "b", ("cross_loading_own", "X1"): 0.3})
     kinds = dict(zip(acts["target"], acts["kind"], strict=False))
     assert kinds == {"X1": "move_item", "a ~ b": "not_distinct", "t": "tier_structure",
                      "a": "improve_reliability"}
@@ -360,4 +360,9 @@ def test_actions_follow_from_verdicts():
     assert move["verdicts"] == "V001, V002" and "to b" in move["text"]
     # the loading failure of a moved item is not a second "revise" action
     assert (acts["target"] == "X1").sum() == 1
+    # a cross-loading smaller than the item's own loading: reword, not move
+    again = recommend(frame, item_competency={"X1": "a", "X2": "a"},
+                      details={("cross_loading", "X1"): "b", ("cross_loading_own", "X1"): 0.7})
+    row = again[again["target"] == "X1"].iloc[0]
+    assert row["kind"] == "cross_loading" and "also measures b" in row["text"]
     assert frame.loc[3, "verdict"] == "borderline"  # MI alone does not flag X2

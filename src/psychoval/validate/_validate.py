@@ -848,6 +848,7 @@ def _tier_verdicts(pairs: pd.DataFrame, tiers: pd.DataFrame, cross: pd.DataFrame
     for r in cross.itertuples():
         kw = {"target": r.item, "tier": r.tier, "competency": r.competency, "level": "item"}
         details[("cross_loading", r.item)] = r.to
+        details[("cross_loading_own", r.item)] = r.own_loading
         # Saris, Satorra & van der Veen (2009): the two are read together; either one alone
         # is not a misspecification worth acting on (borderline)
         small_epc = c_epc is not None and not c_epc.fires(abs(r.sepc_all))

@@ -152,8 +152,15 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
         if {"cross_loading_mi", "cross_loading_epc"} <= crits:
             ids = fails[fails["criterion"].isin(["cross_loading_mi", "cross_loading_epc"])]
             other = details.get(("cross_loading", item), "another competency")
-            add("move_item", item, f"{item} measures {other} more than {comp}: move it to "
-                f"{other} or rewrite it for {comp}.", list(ids["id"]))
+            own = details.get(("cross_loading_own", item))
+            epc = float(ids.loc[ids["criterion"] == "cross_loading_epc", "value"].iloc[0])
+            if own is None or epc > abs(float(own)):
+                add("move_item", item, f"{item} measures {other} more than {comp}: move it to "
+                    f"{other} or rewrite it for {comp}.", list(ids["id"]))
+            else:
+                add("cross_loading", item, f"{item} also measures {other} (expected "
+                    f"standardized cross-loading {epc:.2f}, own loading {float(own):.2f}): "
+                    f"reword it to measure {comp} only.", list(ids["id"]))
             crits -= {"low_discrimination", "alpha_rises_when_dropped", "loading"}
         weak = crits & {"loading", "low_discrimination", "low_discrimination_index",
                         "alpha_rises_when_dropped"}
