@@ -23,7 +23,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
 	$(BIN)/psychoval check data/sample/responses.csv --framework data/sample/framework.yaml \
-		--json $(OUT)/check.json
+		--json $(OUT)/check.json > $(OUT)/check.txt
+	$(BIN)/psychoval validate data/sample/responses.csv --framework data/sample/framework.yaml \
+		--seed 20261 --html $(OUT)/report.html --json $(OUT)/report.json --md $(OUT)/report.md
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -41,6 +41,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
             "measures"),
     # items (issue 9)
     # validate (issue 10)
+    "validate": ("psychoval.cli._validate", "validate a framework: verdicts and HTML / JSON / "
+                 "Markdown reports"),
+    "items": ("psychoval.cli._items", "item analysis and item flags"),
 }
 
 

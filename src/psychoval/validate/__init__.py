@@ -2,9 +2,22 @@
 
 # verdicts (issue 10)
 # item flags (issue 9)
-from psychoval.validate._criteria import ITEM_CRITERIA, Criterion, criterion_table
+from psychoval.validate._criteria import (
+    ITEM_CRITERIA,
+    PRESETS,
+    SCALE_CRITERIA,
+    CriteriaSet,
+    Criterion,
+    criteria,
+    criterion_table,
+)
 from psychoval.validate._flags import ItemFlags, flag_items
+from psychoval.validate._report import ValidationReport
+from psychoval.validate._validate import validate
 
 __all__: list[str] = []
+# verdicts (issue 10)
+__all__ += ["validate", "ValidationReport", "criteria", "CriteriaSet", "PRESETS",
+            "SCALE_CRITERIA"]
 # item flags (issue 9)
 __all__ += ["flag_items", "ItemFlags", "Criterion", "ITEM_CRITERIA", "criterion_table"]

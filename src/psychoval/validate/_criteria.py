@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["Criterion", "ITEM_CRITERIA", "criterion_table"]
+from psychoval.exceptions import SpecificationError
+
+__all__ = ["Criterion", "ITEM_CRITERIA", "SCALE_CRITERIA", "PRESETS", "CriteriaSet",
+           "criteria", "criterion_table"]
+
+SOURCES = ("item_analysis", "distractors", "dif", "reliability", "loading", "fit", "validity",
+           "modindices", "structure", "raters")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,12 +38,19 @@ class Criterion:
         Where the threshold comes from (author, year, DOI or page), and how firm it is.
     description : str
         What the flag means, in words.
-    source : {"item_analysis", "distractors", "dif"}
-        The result type the statistic is read from.
+    source : str
+        The result the statistic is read from: ``"item_analysis"``, ``"distractors"``,
+        ``"dif"`` (item flags, issue 9) or, for the verdicts of :func:`psychoval.validate`,
+        ``"reliability"``, ``"loading"``, ``"fit"``, ``"validity"``, ``"modindices"``,
+        ``"structure"``, ``"raters"``.
     applies_to : {"all", "dichotomous", "polytomous"}
         Item types the rule is meant for (item-analysis criteria only).
     supersedes : tuple of str
         Names of weaker flags dropped for an item when this one fires.
+    level : {"item", "competency", "tier", "framework"}
+        What a verdict of this criterion is about.
+    robust : bool
+        A fit index read as its ``_robust`` variant when the model is fitted by MLR.
     """
 
     name: str
@@ -47,6 +62,8 @@ class Criterion:
     source: str = "item_analysis"
     applies_to: str = "all"
     supersedes: tuple[str, ...] = ()
+    level: str = "item"
+    robust: bool = False
 
     def __post_init__(self) -> None:
         from psychoval.exceptions import SpecificationError
@@ -55,7 +72,7 @@ class Criterion:
             raise SpecificationError(
                 f"criterion {self.name!r}: direction={self.direction!r} must be 'below' or "
                 "'above'")
-        if self.source not in ("item_analysis", "distractors", "dif"):
+        if self.source not in SOURCES:
             raise SpecificationError(f"criterion {self.name!r}: unknown source {self.source!r}")
         if self.applies_to not in ("all", "dichotomous", "polytomous"):
             raise SpecificationError(
@@ -139,8 +156,274 @@ ITEM_CRITERIA: tuple[Criterion, ...] = (
 )
 
 
+_NB = ("Nunnally, J. C., & Bernstein, I. H. (1994). Psychometric Theory (3rd ed.), "
+       "McGraw-Hill, pp. 264-265: .70 for early-stage research; .80 for basic research; "
+       ".90 or better where decisions about individuals are made")
+_HB = ("Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance "
+       "structure analysis. Structural Equation Modeling, 6(1), 1-55. "
+       "doi:10.1080/10705519909540118 (combination rules for ML; under MLR the robust "
+       "indices of Brosseau-Liard & Savalei are read, doi:10.1080/00273171.2014.933697)")
+_FL = ("Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with "
+       "unobservable variables and measurement error. Journal of Marketing Research, 18(1), "
+       "39-50. doi:10.1177/002224378101800104")
+
+SCALE_CRITERIA: tuple[Criterion, ...] = (
+    Criterion("alpha", "raw_alpha", 0.70, "below", _NB,
+              "internal consistency (Cronbach's alpha) is below .70",
+              source="reliability", level="competency"),
+    Criterion("omega", "omega", 0.70, "below", _NB + "; applied to omega as to alpha",
+              "composite reliability (omega of the one-factor CFA) is below .70",
+              source="reliability", level="competency"),
+    Criterion("loading", "std_loading", 0.40, "below",
+              "Stevens, J. P. (2009). Applied Multivariate Statistics for the Social Sciences "
+              "(5th ed.), Routledge, p. 332: loadings of about .40 and above are interpreted; "
+              "a convention, not a test",
+              "the item's standardized loading on its competency is below .40",
+              source="loading", level="item"),
+    Criterion("cfi", "cfi", 0.95, "below", _HB, "CFI below .95", source="fit",
+              level="competency", robust=True),
+    Criterion("tli", "tli", 0.95, "below", _HB, "TLI below .95", source="fit",
+              level="competency", robust=True),
+    Criterion("rmsea", "rmsea", 0.06, "above", _HB, "RMSEA above .06", source="fit",
+              level="competency", robust=True),
+    Criterion("srmr", "srmr", 0.08, "above", _HB, "SRMR above .08", source="fit",
+              level="competency"),
+    Criterion("ave", "ave", 0.50, "below",
+              _FL + "; with AVE below .50 but composite reliability of .60 or more, "
+              "convergent validity is still called adequate (Fornell & Larcker, p. 46): "
+              "borderline here",
+              "average variance extracted is below .50", source="validity", level="competency"),
+    Criterion("fornell_larcker", "sqrt_ave_minus_max_cor", 0.0, "below", _FL,
+              "the square root of the AVE does not exceed the competency's largest "
+              "correlation with another competency of its tier", source="validity",
+              level="competency"),
+    Criterion("htmt", "htmt", 0.85, "above",
+              "Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for "
+              "assessing discriminant validity in variance-based structural equation "
+              "modeling. Journal of the Academy of Marketing Science, 43(1), 115-135. "
+              "doi:10.1007/s11747-014-0403-8 (HTMT.85, defined on the original arithmetic-mean "
+              "HTMT, which is the variant compared here; semTools' default HTMT2 is reported "
+              "beside it)",
+              "two competencies' items correlate almost as much across as within "
+              "(heterotrait-monotrait ratio above .85): they may not be distinct",
+              source="validity", level="tier"),
+    Criterion("cross_loading_mi", "mi", 10.828, "above",
+              "Saris, W. E., Satorra, A., & van der Veen, W. M. (2009). Testing structural "
+              "equation models or detection of misspecifications? Structural Equation "
+              "Modeling, 16(4), 561-582. doi:10.1080/10705510802561295: judge a modification "
+              "index (here above the 1-df chi-square .001 point, 10.83) together with its "
+              "standardized expected change (next criterion)",
+              "a loading on another competency of the tier is strongly indicated",
+              source="modindices", level="item"),
+    Criterion("cross_loading_epc", "sepc_all", 0.20, "above",
+              "Saris, Satorra & van der Veen (2009), doi:10.1080/10705510802561295; "
+              "Whittaker, T. A. (2012), doi:10.1080/00220973.2010.531299: a standardized "
+              "expected change of .20 or more is a misspecification worth acting on",
+              "the expected standardized cross-loading is .20 or more",
+              source="modindices", level="item"),
+    Criterion("second_order", "pvalue", 0.05, "below",
+              "Rindskopf, D., & Rose, T. (1988). Some theory and applications of confirmatory "
+              "second-order factor analysis. Multivariate Behavioral Research, 23(1), 51-67. "
+              "doi:10.1207/s15327906mbr2301_3 (the second-order model is nested in the "
+              "correlated-factors model and tested against it)",
+              "the tier factor does not account for the correlations of its competencies "
+              "(nested chi-square test p < .05)", source="structure", level="tier"),
+    Criterion("icc", "icc", 0.75, "below",
+              "Koo, T. K., & Li, M. Y. (2016). A guideline of selecting and reporting "
+              "intraclass correlation coefficients for reliability research. Journal of "
+              "Chiropractic Medicine, 15(2), 155-163. doi:10.1016/j.jcm.2016.02.012 "
+              "(.50-.75 moderate, .75-.90 good, > .90 excellent); ICC(2,k), absolute "
+              "agreement of the mean of the raters, the score the item uses",
+              "agreement between raters (ICC2k) is below .75", source="raters",
+              level="item"),
+)
+"""Scale, model and discriminant-validity criteria of :func:`psychoval.validate`."""
+
+
 def criterion_table(criteria: tuple[Criterion, ...] = ITEM_CRITERIA):
     """The criteria as a DataFrame (one row each), for reports and documentation."""
     import pandas as pd
 
     return pd.DataFrame([dataclasses.asdict(c) for c in criteria])
+
+
+_ACCEPTABLE_FIT = {
+    "cfi": ("Bentler, P. M., & Bonett, D. G. (1980). doi:10.1037/0033-2909.88.3.588 "
+            "(.90, the older 'acceptable' bound)", 0.90),
+    "tli": ("Bentler & Bonett (1980), doi:10.1037/0033-2909.88.3.588 (.90)", 0.90),
+    "rmsea": ("Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model fit. "
+              "In Bollen & Long (Eds.), Testing Structural Equation Models, 136-162 "
+              "(.08 'reasonable error of approximation')", 0.08),
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # every threshold as defined in ITEM_CRITERIA and SCALE_CRITERIA; floor and ceiling
+    # effects are off: Terwee et al. state the 15% rule for scale scores, and a 5-point item
+    # centred on the scale midpoint passes it only by chance
+    "default": {"floor_effect": None, "ceiling_effect": None},
+    # the item screens of issue 9 as well
+    "screening": {},
+    # decisions about individuals (Nunnally & Bernstein 1994, p. 265)
+    "high_stakes": {"floor_effect": None, "ceiling_effect": None, "alpha": 0.90,
+                    "omega": 0.90},
+    # older, more lenient fit bounds
+    "acceptable_fit": {"floor_effect": None, "ceiling_effect": None,
+                       **{k: v[1] for k, v in _ACCEPTABLE_FIT.items()}},
+}
+"""Named criteria presets: ``{criterion name: threshold, or None to switch it off}`` applied
+to the full criteria table (``ITEM_CRITERIA + SCALE_CRITERIA``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CriteriaSet:
+    """The criteria a validation applies, by name (see :func:`criteria`).
+
+    Attributes
+    ----------
+    preset : str
+        The preset it started from.
+    items : tuple of Criterion
+        The item-flag criteria (for :func:`psychoval.flag_items`).
+    scale : tuple of Criterion
+        Scale, model and validity criteria.
+    overrides : mapping
+        The thresholds changed from the preset (name -> value or None), in order applied.
+    """
+
+    preset: str
+    items: tuple[Criterion, ...]
+    scale: tuple[Criterion, ...]
+    overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash((self.preset, self.items, self.scale, tuple(self.overrides.items())))
+
+    @property
+    def all(self) -> tuple[Criterion, ...]:
+        return self.items + self.scale
+
+    def get(self, name: str) -> Criterion | None:
+        for c in self.all:
+            if c.name == name:
+                return c
+        return None
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None, *,
+                       where: str = "criteria") -> CriteriaSet:
+        """A new set with thresholds replaced (``None`` switches a criterion off)."""
+        if not overrides:
+            return self
+        known = {c.name for c in ITEM_CRITERIA + SCALE_CRITERIA}
+        unknown = [k for k in overrides if k not in known]
+        if unknown:
+            raise SpecificationError(
+                f"{where}: unknown criterion name(s) {', '.join(map(repr, unknown))}; known: "
+                f"{', '.join(sorted(known))}")
+        for k, v in overrides.items():
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise SpecificationError(
+                    f"{where}: criterion {k!r} must be a number or null; got {v!r}")
+
+        def apply(crits: tuple[Criterion, ...], base: tuple[Criterion, ...]):
+            out = []
+            current = {c.name: c for c in crits}
+            for c in base:
+                if c.name in overrides:
+                    v = overrides[c.name]
+                    if v is None:
+                        continue
+                    src = current.get(c.name, c)
+                    cite = (src.citation if float(v) == src.threshold else
+                            f"user threshold {float(v):g} ({where}; default {c.threshold:g}: "
+                            f"{c.citation})")
+                    out.append(dataclasses.replace(c, threshold=float(v), citation=cite))
+                elif c.name in current:
+                    out.append(current[c.name])
+            return tuple(out)
+
+        return CriteriaSet(self.preset, apply(self.items, ITEM_CRITERIA),
+                           apply(self.scale, SCALE_CRITERIA),
+                           {**self.overrides, **overrides})
+
+    def to_frame(self):
+        return criterion_table(self.all)
+
+
+def criteria(preset: str = "default", overrides: Mapping[str, Any] | None = None,
+             **thresholds: Any) -> CriteriaSet:
+    """A named set of validation criteria, optionally with thresholds changed.
+
+    Parameters
+    ----------
+    preset : {"default", "screening", "high_stakes", "acceptable_fit"} or path
+        A named preset (see ``psychoval.validate.PRESETS``), or a YAML/JSON criteria file
+        ``{"preset": name, "criteria": {name: threshold or null}}``.
+    overrides : mapping, optional
+        ``{criterion name: threshold or None}`` (None switches it off).
+    **thresholds
+        The same, as keywords.
+
+    Returns
+    -------
+    CriteriaSet
+
+    Raises
+    ------
+    SpecificationError
+        Unknown preset or criterion name; a threshold that is not a number.
+
+    Examples
+    --------
+    >>> import psychoval as pv
+    >>> c = pv.criteria("high_stakes", rmsea=0.05)
+    >>> c.get("alpha").threshold, c.get("rmsea").threshold
+    (0.9, 0.05)
+    """
+    from pathlib import Path
+
+    where = "criteria"
+    if isinstance(preset, Path) or (isinstance(preset, str) and preset not in PRESETS and (
+            preset.endswith((".yaml", ".yml", ".json")) or Path(preset).exists())):
+        spec = _read_criteria_file(Path(preset))
+        where = str(preset)
+        preset = spec.get("preset", "default")
+        overrides = {**(spec.get("criteria") or {}), **(overrides or {})}
+    if preset not in PRESETS:
+        raise SpecificationError(
+            f"unknown criteria preset {preset!r}; presets: {', '.join(PRESETS)} (or a YAML/"
+            "JSON criteria file)")
+    base = CriteriaSet(preset, ITEM_CRITERIA, SCALE_CRITERIA).with_overrides(
+        PRESETS[preset], where=f"preset {preset!r}")
+    base = dataclasses.replace(base, overrides={})
+    return base.with_overrides({**(overrides or {}), **thresholds}, where=where)
+
+
+def _read_criteria_file(path) -> dict[str, Any]:
+    import json
+
+    if not path.exists():
+        raise SpecificationError(f"criteria file {str(path)!r} does not exist")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecificationError(
+                f"criteria file {str(path)!r}: invalid JSON at line {exc.lineno}, column "
+                f"{exc.colno}: {exc.msg}") from None
+    else:
+        import yaml
+
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecificationError(f"criteria file {str(path)!r}: invalid YAML: {exc}") \
+                from None
+    if not isinstance(spec, dict) or not set(spec) <= {"preset", "criteria"}:
+        raise SpecificationError(
+            f"criteria file {str(path)!r} must be a mapping with keys 'preset' and/or "
+            "'criteria' ({name: threshold or null})")
+    if spec.get("criteria") is not None and not isinstance(spec["criteria"], dict):
+        raise SpecificationError(
+            f"criteria file {str(path)!r}: 'criteria' must map names to thresholds")
+    return spec

@@ -1,0 +1,225 @@
+"""The JSON form of a ValidationReport and its strict, versioned JSON Schema.
+
+``SCHEMA`` is the source of truth; ``docs/validation_report.schema.json`` is written from it
+(``python -m psychoval.report._schema docs/validation_report.schema.json``) and a test checks
+the two agree. Every object has ``additionalProperties: false`` and lists its required keys.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from psychoval._results import to_jsonable
+from psychoval._version import __version__
+
+__all__ = ["SCHEMA", "report_dict"]
+
+SCHEMA_ID = "psychoval.validation_report/1"
+
+NUM = {"type": ["number", "null"]}
+INT = {"type": ["integer", "null"]}
+STR = {"type": ["string", "null"]}
+BOOL = {"type": "boolean"}
+VERDICT = {"enum": ["pass", "borderline", "fail", "not_applicable"]}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": props,
+            "required": list(props) if required is None else required}
+
+
+def _rows(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": _obj(props)}
+
+
+COMPETENCY = {
+    "competency": {"type": "string"}, "name": {"type": "string"}, "tier": {"type": "string"},
+    "n_items": {"type": "integer"}, "item_types": {"type": "string"},
+    "alpha": NUM, "alpha_lower": NUM, "alpha_upper": NUM, "alpha_ci": {"type": "string"},
+    "omega": NUM, "omega_lower": NUM, "omega_upper": NUM, "ave": NUM,
+    "identification": STR, "estimator": STR, "approximate_fit": {"type": ["boolean", "null"]},
+    "cr_tier": NUM, "ave_tier": NUM, "sqrt_ave": NUM, "max_cor": NUM,
+}
+ITEM = {
+    "item": {"type": "string"}, "competency": {"type": "string"}, "tier": {"type": "string"},
+    "type": {"type": "string"}, "text": {"type": "string"}, "reverse": BOOL,
+    "n": NUM, "mean": NUM, "sd": NUM, "difficulty": NUM, "r_drop": NUM,
+    "alpha_if_dropped": NUM, "std_loading": NUM, "loading_lower": NUM, "loading_upper": NUM,
+    "verdict": VERDICT, "flags": {"type": "string"},
+}
+TIER = {
+    "tier": {"type": "string"}, "name": {"type": "string"},
+    "n_competencies": {"type": "integer"}, "second_order": {"type": "string"},
+    "chisq_diff": NUM, "df_diff": NUM, "pvalue": NUM, "method": STR,
+}
+PAIR = {"tier": {"type": "string"}, "competency_a": {"type": "string"},
+        "competency_b": {"type": "string"}, "cor_lv": NUM, "htmt": NUM, "htmt2": NUM}
+CROSS = {"tier": {"type": "string"}, "item": {"type": "string"},
+         "competency": {"type": "string"}, "to": {"type": "string"}, "mi": NUM,
+         "sepc_all": NUM, "own_loading": NUM}
+FIT = {"level": {"enum": ["competency", "tier", "framework"]}, "target": {"type": "string"},
+       "model": {"type": "string"}, "estimator": {"type": "string"},
+       "missing": {"type": "string"}, "n_obs": {"type": "integer"}, "converged": BOOL,
+       "admissible": BOOL, "chisq": NUM, "df": NUM, "pvalue": NUM, "cfi": NUM, "tli": NUM,
+       "rmsea": NUM, "rmsea_ci_lower": NUM, "rmsea_ci_upper": NUM, "srmr": NUM,
+       "robust": BOOL, "approximate": BOOL}
+RATER = {"item": {"type": "string"}, "competency": {"type": "string"},
+         "n_raters": {"type": "integer"}, "n_targets": INT, "icc2": NUM, "icc2k": NUM,
+         "icc2k_lower": NUM, "icc2k_upper": NUM, "available": BOOL}
+VERDICT_ROW = {
+    "id": {"type": "string", "pattern": "^V[0-9]{3,}$"},
+    "level": {"enum": ["item", "competency", "tier", "framework"]},
+    "target": {"type": "string"}, "tier": STR, "competency": STR,
+    "criterion": {"type": "string"}, "statistic": {"type": "string"}, "value": NUM,
+    "threshold": {"type": "number"}, "direction": {"enum": ["below", "above"]},
+    "lower": NUM, "upper": NUM, "verdict": VERDICT, "citation": {"type": "string"},
+    "reason": {"type": "string"},
+}
+ACTION = {"id": {"type": "string", "pattern": "^A[0-9]{2,}$"}, "kind": {"type": "string"},
+          "target": {"type": "string"}, "text": {"type": "string"},
+          "verdicts": {"type": "array", "items": {"type": "string",
+                                                  "pattern": "^V[0-9]{3,}$"},
+                       "minItems": 1}}
+CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
+             "threshold": {"type": "number"}, "direction": {"enum": ["below", "above"]},
+             "level": {"type": "string"}, "source": {"type": "string"},
+             "description": {"type": "string"}, "citation": {"type": "string"}}
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://psychoval.invalid/schemas/validation_report-1.json",
+    "title": "psychoval validation report, version 1",
+    "description": "The JSON form of psychoval.ValidationReport (pv.validate). Numbers are "
+                   "full precision; null is a missing value (NA).",
+    **_obj({
+        "schema": {"const": SCHEMA_ID},
+        "psychoval_version": {"type": "string"},
+        "framework": _obj({"name": {"type": "string"}, "n_tiers": {"type": "integer"},
+                           "n_competencies": {"type": "integer"},
+                           "n_items": {"type": "integer"}}),
+        "n_respondents": {"type": "integer", "minimum": 0},
+        "summary": _obj({"pass": {"type": "integer"}, "borderline": {"type": "integer"},
+                         "fail": {"type": "integer"}, "not_applicable": {"type": "integer"},
+                         "passed": BOOL, "items_flagged": {"type": "array",
+                                                           "items": {"type": "string"}}}),
+        "data_quality": _obj({
+            "n_respondents": {"type": "integer"}, "n_columns": {"type": "integer"},
+            "missing_fraction": {"type": "number"}, "n_out_of_range": {"type": "integer"},
+            "n_invalid_codes": {"type": "integer"}, "n_all_missing_rows": {"type": "integer"},
+            "n_duplicate_ids": {"type": "integer"}, "min_pairwise_n": {"type": "integer"},
+            "n_complete": INT, "n_multivariate_outliers": {"type": "integer"},
+            "multivariate_outliers": {"type": "array", "items": {"type": "string"}},
+            "outlier_rule": {"type": "string"},
+            "problems": {"type": "array", "items": {"type": "string"}},
+            "unknown_columns": {"type": "array", "items": {"type": "string"}}}),
+        "methods": _obj({k: {"type": "string"} for k in (
+            "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
+            "alpha_interval", "item_analysis_missing", "dif", "ordinal_estimation")}),
+        "options": _obj({"criteria_preset": {"type": "string"},
+                         "criteria_overrides": {"type": "object",
+                                                "additionalProperties": NUM},
+                         "seed": {"type": ["integer", "null"]}, "n_boot": {"type": "integer"},
+                         "confidence_level": {"type": "number"}, "group_column": STR}),
+        "competencies": _rows(COMPETENCY),
+        "items": _rows(ITEM),
+        "tiers": _rows(TIER),
+        "discriminant": _rows(PAIR),
+        "cross_loadings": _rows(CROSS),
+        "fit": _rows(FIT),
+        "raters": _rows(RATER),
+        "dimensionality": _obj({
+            "available": BOOL, "n_factors": {"type": "integer"},
+            "n_components": {"type": "integer"}, "n_competencies": {"type": "integer"},
+            "n_tiers": {"type": "integer"},
+            "eigenvalues": {"type": "array", "items": {"type": "number"}},
+            "thresholds": {"type": "array", "items": {"type": "number"}}},
+            required=["available"]),
+        "verdicts": _rows(VERDICT_ROW),
+        "actions": _rows(ACTION),
+        "criteria": _rows(CRITERION),
+        "provenance": _obj({
+            "psychoval": {"type": "string"}, "numpy": {"type": "string"},
+            "scipy": {"type": "string"}, "pandas": {"type": "string"},
+            "python": {"type": "string"},
+            "input_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "input": {"type": "string"}, "seed": {"type": ["integer", "null"]},
+            "created": {"type": "string"},
+            "r_calls": {"type": "object", "additionalProperties": {"type": "string"}}}),
+        "timings": {"type": "object", "additionalProperties": {"type": "number",
+                                                               "minimum": 0}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+    }),
+}
+
+
+def _rows_of(df, props: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        out.append({k: to_jsonable(rec.get(k)) for k in props})
+    return out
+
+
+def _int_or_none(x: Any) -> Any:
+    v = to_jsonable(x)
+    return int(v) if isinstance(v, float) else v
+
+
+def report_dict(rep: Any) -> dict[str, Any]:
+    """The report as plain JSON-safe data in the layout of :data:`SCHEMA`."""
+    fw = rep.framework
+    comps = _rows_of(rep.competencies, COMPETENCY)
+    for c in comps:
+        c["n_items"] = int(c["n_items"])
+    tiers = _rows_of(rep.tiers, TIER)
+    for t in tiers:
+        t["n_competencies"] = int(t["n_competencies"])
+    fit = _rows_of(rep.fit, FIT)
+    raters = _rows_of(rep.raters, RATER)
+    for r in raters:
+        r["n_raters"] = int(r["n_raters"])
+        r["n_targets"] = _int_or_none(r["n_targets"])
+    actions = _rows_of(rep.actions, ACTION)
+    for a in actions:
+        a["verdicts"] = [v.strip() for v in str(a["verdicts"]).split(",") if v.strip()]
+    crit_rows = [{"name": c.name, "statistic": c.statistic, "threshold": float(c.threshold),
+                  "direction": c.direction, "level": c.level, "source": c.source,
+                  "description": c.description, "citation": c.citation}
+                 for c in rep.criteria.all]
+    dq = dict(to_jsonable(dict(rep.data_quality)))
+    counts = rep.counts
+    return {
+        "schema": SCHEMA_ID,
+        "psychoval_version": __version__,
+        "framework": {"name": rep.framework_name, "n_tiers": len(fw.tiers),
+                      "n_competencies": len(fw.competencies), "n_items": len(fw.items)},
+        "n_respondents": int(rep.n_respondents),
+        "summary": {**counts, "passed": rep.passed, "items_flagged": rep.flagged_items},
+        "data_quality": dq,
+        "methods": dict(rep.methods),
+        "options": {**to_jsonable(dict(rep.options))},
+        "competencies": comps,
+        "items": _rows_of(rep.items, ITEM),
+        "tiers": tiers,
+        "discriminant": _rows_of(rep.discriminant, PAIR),
+        "cross_loadings": _rows_of(rep.cross_loadings, CROSS),
+        "fit": fit,
+        "raters": raters,
+        "dimensionality": to_jsonable(dict(rep.dimensionality)),
+        "verdicts": _rows_of(rep.verdicts, VERDICT_ROW),
+        "actions": actions,
+        "criteria": crit_rows,
+        "provenance": to_jsonable(dict(rep.provenance)),
+        "timings": {k: float(v) for k, v in rep.timings.items()},
+        "notes": list(rep.notes),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates docs/validation_report.schema.json
+    text = json.dumps(SCHEMA, indent=2) + "\n"
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,205 @@
+"""ValidationReport: the frozen result of :func:`psychoval.validate` (issue 10)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from psychoval._results import Result, Summary, to_jsonable
+from psychoval._version import __version__
+
+__all__ = ["ValidationReport", "SCHEMA_ID"]
+
+SCHEMA_ID = "psychoval.validation_report/1"
+
+
+def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
+    cols = columns or list(df.columns)
+    return [{c: to_jsonable(r[c]) if c in df.columns else None for c in cols}
+            for _, r in df.iterrows()]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ValidationReport(Result):
+    """Everything :func:`psychoval.validate` found, with its verdicts.
+
+    Attributes
+    ----------
+    framework_name : str
+    n_respondents : int
+    data_quality : dict
+        Facts of the data-quality check (missing cells, invalid codes, problems).
+    competencies : DataFrame
+        One row per competency: alpha (interval), omega (bootstrap interval), AVE, fit
+        status, estimator, composite reliability and AVE in its tier model.
+    items : DataFrame
+        One row per item: item statistics, standardized loading (interval), verdict, flags.
+    tiers : DataFrame
+        One row per tier: the second-order test (or why there is none).
+    discriminant : DataFrame
+        Competency pairs within each tier: latent correlation, HTMT, HTMT2.
+    cross_loadings : DataFrame
+        The largest cross-loading modification index of each tier model.
+    fit : DataFrame
+        Fit measures of every CFA model (competency, tier, framework), robust variants
+        under MLR, ``approximate`` for ML on dichotomous items.
+    raters : DataFrame
+        Rater agreement of rubric-scored items.
+    dimensionality : dict
+        Parallel analysis (number of factors suggested) when available.
+    verdicts : DataFrame
+        One row per judged criterion: ``id, level, target, tier, competency, criterion,
+        statistic, value, threshold, direction, lower, upper, verdict, citation, reason``.
+    actions : DataFrame
+        Recommended actions, each with the ids of the verdicts behind it.
+    methods, options, provenance, timings : dict
+        Missing-data and estimation statements; options; versions, input SHA-256, seeds and
+        the R call of each statistic; seconds per step.
+    notes : tuple of str
+        Warnings raised by the statistics, and fallbacks taken.
+    framework, criteria, results
+        The framework, the criteria applied, and every underlying result object (keyed
+        ``"cfa:<competency>"``, ``"cfa_tier:<tier>"``, ``"alpha:<competency>"``, ...).
+    """
+
+    framework_name: str
+    n_respondents: int
+    data_quality: Mapping[str, Any]
+    competencies: pd.DataFrame
+    items: pd.DataFrame
+    tiers: pd.DataFrame
+    discriminant: pd.DataFrame
+    cross_loadings: pd.DataFrame
+    fit: pd.DataFrame
+    raters: pd.DataFrame
+    dimensionality: Mapping[str, Any]
+    verdicts: pd.DataFrame
+    actions: pd.DataFrame
+    methods: Mapping[str, str]
+    options: Mapping[str, Any]
+    provenance: Mapping[str, Any]
+    timings: Mapping[str, float]
+    notes: tuple[str, ...]
+    framework: Any = dataclasses.field(repr=False, compare=False)
+    criteria: Any = dataclasses.field(repr=False, compare=False)
+    results: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)
+
+    _schema: ClassVar[str] = SCHEMA_ID
+
+    # -- views ------------------------------------------------------------------------
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of verdicts of each kind."""
+        vc = self.verdicts["verdict"].value_counts()
+        return {k: int(vc.get(k, 0)) for k in ("pass", "borderline", "fail",
+                                               "not_applicable")}
+
+    @property
+    def passed(self) -> bool:
+        """True when no criterion failed."""
+        return self.counts["fail"] == 0
+
+    @property
+    def flagged_items(self) -> list[str]:
+        """Items with at least one failed criterion."""
+        return self.items.loc[self.items["verdict"] == "fail", "item"].tolist()
+
+    def verdicts_for(self, target: str) -> pd.DataFrame:
+        """The verdicts about one item, competency, tier or pair."""
+        return self.verdicts[self.verdicts["target"] == target]
+
+    def overview(self) -> pd.DataFrame:
+        """Verdict counts per tier and competency (the first table of every rendering)."""
+        v = self.verdicts.copy()
+        v["competency"] = v["competency"].fillna("(tier)")
+        tab = (v.groupby(["tier", "competency"], sort=False)["verdict"].value_counts()
+               .unstack(fill_value=0))
+        for k in ("pass", "borderline", "fail", "not_applicable"):
+            if k not in tab:
+                tab[k] = 0
+        tab = tab[["pass", "borderline", "fail", "not_applicable"]].reset_index()
+        order = {(c.tier, c.id): j for j, c in enumerate(self.framework.competencies)}
+        tiers = {t.id: j for j, t in enumerate(self.framework.tiers)}
+        key = [(tiers.get(t, 99), order.get((t, c), 999)) for t, c in
+               zip(tab["tier"], tab["competency"], strict=True)]
+        tab = tab.iloc[sorted(range(len(tab)), key=key.__getitem__)].reset_index(drop=True)
+        tab.columns.name = None
+        return tab
+
+    # -- Result face --------------------------------------------------------------------
+    def _repr_fields(self) -> dict[str, Any]:
+        c = self.counts
+        return {"framework": repr(self.framework_name), "n": self.n_respondents,
+                "pass": c["pass"], "borderline": c["borderline"], "fail": c["fail"],
+                "actions": len(self.actions)}
+
+    def summary(self) -> Summary:
+        c = self.counts
+        comp = self.competencies[["competency", "tier", "n_items", "alpha", "alpha_lower",
+                                  "alpha_upper", "omega", "omega_lower", "omega_upper"]]
+        failed = self.verdicts[self.verdicts["verdict"] == "fail"][
+            ["id", "target", "criterion", "value", "threshold"]]
+        return Summary(
+            title=f"Validation report: {self.framework_name}",
+            facts=(("respondents", self.n_respondents),
+                   ("competencies", len(self.competencies)), ("items", len(self.items)),
+                   ("verdicts pass", c["pass"]), ("verdicts borderline", c["borderline"]),
+                   ("verdicts fail", c["fail"]), ("not applicable", c["not_applicable"]),
+                   ("items flagged", len(self.flagged_items)),
+                   ("missing data (reliability)", self.methods["reliability_missing"]),
+                   ("missing data (CFA)", self.methods["cfa_missing"])),
+            tables=(("Verdicts per tier and competency", self.overview()),
+                    ("Reliability", comp),
+                    ("Failed criteria", failed),
+                    ("Recommended actions", self.actions[["id", "target", "text",
+                                                          "verdicts"]])),
+            notes=self.notes)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The verdicts, one row each."""
+        return self.verdicts.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict following ``docs/validation_report.schema.json``."""
+        from psychoval.report._schema import report_dict
+
+        return report_dict(self)
+
+    def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
+        """The report as JSON (written to ``path`` when given); returns the text."""
+        text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
+        from psychoval.report._html import render_html
+
+        text = render_html(self)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def to_markdown(self, path: str | Path | None = None) -> str:
+        """The report as Markdown (GitHub tables)."""
+        from psychoval.report._markdown import render_markdown
+
+        text = render_markdown(self)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def _repr_html_(self) -> str:
+        from psychoval.report._html import render_fragment
+
+        return render_fragment(self)
+
+
+def _version() -> str:
+    return __version__

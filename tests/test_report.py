@@ -1,0 +1,218 @@
+"""Renderings of a ValidationReport (issue 10): self-contained escaped HTML that renders in
+headless Chromium without console errors or network requests; JSON valid against the strict
+schema in docs/; Markdown; the CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import psychoval as pv
+from psychoval.cli import main
+from psychoval.datasets import sample_framework, sample_path
+from psychoval.report import SCHEMA
+
+ROOT = Path(__file__).resolve().parents[1]
+EVIL = "<script>alert('x')</script> & \"quoted\""
+
+
+@pytest.fixture(scope="module")
+def report():
+    spec = sample_framework().to_dict()
+    spec["tiers"] = [t for t in spec["tiers"] if t["id"] in ("applied", "leadership")]
+    spec["name"] = "Sample <b>bold</b> framework"
+    spec["tiers"][1]["competencies"][0]["items"][0]["text"] = EVIL
+    spec["tiers"][1]["competencies"][0]["name"] = "Strategy <img src=x onerror=alert(1)>"
+    return pv.validate(pv.load_sample(), pv.read_framework(spec), seed=2, n_boot=40)
+
+
+def test_html_escapes_every_label_and_is_self_contained(report, tmp_path):
+    page = report.to_html(tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == page
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in page
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<b>bold</b>" not in page and "Sample &lt;b&gt;bold&lt;/b&gt; framework" in page
+    # no external resources: the only URL is the SVG namespace name, never fetched
+    urls = set(re.findall(r"https?://[^\s'\"<>)]+", page))
+    assert urls == {"http://www.w3.org/2000/svg"}
+    assert not re.search(r"<[^>]*\s(src|href)\s*=", page) and "@import" not in page
+    assert "url(" not in page
+    # verdict overview per tier comes first, then the competencies
+    assert page.index("Overview") < page.index("Data quality") < page.index("Competency:")
+    assert page.count("<svg") >= len(report.competencies)
+    # numbers come from the report's tables
+    omega = report.competencies.set_index("competency").loc["prompting", "omega"]
+    assert f"{omega:.3f}" in page
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-default-apps", "--disable-extensions", "--enable-logging=stderr", "--v=0"]
+
+
+def _render(path: Path, tmp_path: Path) -> tuple[str, list[str], set[str]]:
+    """DOM, console messages and the URLs the page itself requested (from the NetLog: page
+    requests carry the file:// network isolation key; the browser's own background traffic
+    does not)."""
+    net = tmp_path / f"{path.stem}.netlog.json"
+    out = subprocess.run([_chromium(), *FLAGS, f"--log-net-log={net}", "--dump-dom",
+                          path.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True)
+    console = [ln for ln in out.stderr.splitlines() if ":CONSOLE" in ln]
+    events = json.loads(net.read_text(encoding="utf-8"))["events"]
+    requested = {e["params"]["url"] for e in events
+                 if "url" in e.get("params", {})
+                 and str(e["params"].get("network_isolation_key", "")).startswith("file://")
+                 and not e["params"]["url"].startswith(("file:", "data:"))}
+    return out.stdout, console, requested
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed (.ci/run installs "
+                    "it)")
+def test_html_renders_in_headless_chromium(report, tmp_path):
+    page = tmp_path / "report.html"
+    report.to_html(page)
+    dom, console, requested = _render(page, tmp_path)
+    assert "Validation report: Sample &lt;b&gt;bold&lt;/b&gt; framework" in dom
+    assert "Recommended actions" in dom
+    assert console == [] and requested == set()
+    # the detector sees what it must: a page with a console error and external requests
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><html><head><link rel='stylesheet' "
+                   "href='https://example.com/x.css'></head><body>"
+                   "<img src='http://example.org/a.png'>"
+                   "<script>console.error('boom')</script></body></html>", encoding="utf-8")
+    _, console, requested = _render(bad, tmp_path)
+    assert any("boom" in c for c in console)
+    assert requested == {"https://example.com/x.css", "http://example.org/a.png"}
+
+
+def test_json_validates_against_the_strict_schema(report, tmp_path):
+    doc = json.loads(report.to_json(tmp_path / "r.json"))
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == doc
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["schema"] == "psychoval.validation_report/1"
+    assert doc["summary"]["fail"] == report.counts["fail"]
+    # the published schema is this schema
+    published = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())
+    assert published == SCHEMA
+    # every object is closed and lists its required keys
+    def closed(node):
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                assert node["additionalProperties"] is False and node["required"]
+            for v in node.values():
+                closed(v)
+        elif isinstance(node, list):
+            for v in node:
+                closed(v)
+    closed(SCHEMA)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.update(extra=1), "Additional properties are not allowed"),
+    (lambda d: d.pop("verdicts"), "'verdicts' is a required property"),
+    (lambda d: d["verdicts"][0].update(verdict="maybe"), "'maybe' is not one of"),
+    (lambda d: d["competencies"][0].update(alpha="high"), "'high' is not of type"),
+    (lambda d: d["items"][0].pop("verdict"), "'verdict' is a required property"),
+    (lambda d: d["provenance"].update(input_sha256="abc"), "does not match"),
+    (lambda d: d.update(schema="psychoval.validation_report/2"), "was expected"),
+])
+def test_mutated_report_fails_validation(report, mutate, message):
+    doc = copy.deepcopy(report.to_dict())
+    mutate(doc)
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        jsonschema.validate(doc, SCHEMA)
+
+
+def test_markdown_summary_and_notebook_html(report, tmp_path):
+    md = report.to_markdown(tmp_path / "r.md")
+    assert md.startswith("# Validation report: ")
+    assert "## Recommended actions" in md and "| id | about | action | verdicts |" in md
+    for _, a in report.actions.iterrows():
+        assert a["id"] in md
+    text = str(report.summary())
+    assert "Recommended actions" in text and "verdicts fail" in text
+    frag = report._repr_html_()
+    assert "<script" not in frag and "&lt;script&gt;" not in frag  # items are not in it
+    assert "Recommended actions" in frag
+    assert repr(report).startswith("<ValidationReport framework=")
+    assert report.to_frame().equals(report.verdicts)
+
+
+def test_cli_validate_writes_reports_and_exit_codes(tmp_path, capsys):
+    fw = tmp_path / "fw.yaml"
+    spec = sample_framework().to_dict()
+    spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    import yaml
+
+    fw.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    resp = str(sample_path("responses.csv"))
+    args = [resp, "--framework", str(fw), "--html", str(tmp_path / "o" / "r.html"),
+            "--json", str(tmp_path / "o" / "r.json"), "--md", str(tmp_path / "o" / "r.md"),
+            "--seed", "4", "--n-boot", "20"]
+    assert main(["validate", *args]) == 0
+    out = capsys.readouterr()
+    assert "Validation report" in out.out and "validate [" not in out.err  # no bar off a tty
+    doc = json.loads((tmp_path / "o" / "r.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["options"]["seed"] == 4
+    assert (tmp_path / "o" / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # --strict: 1 when a criterion failed (strategy's alpha cannot reach .99)
+    crit = tmp_path / "strict.yaml"
+    crit.write_text("criteria:\n  alpha: 0.99\n", encoding="utf-8")
+    assert main(["validate", resp, "--framework", str(fw), "--criteria", str(crit),
+                 "--strict", "--quiet", "--n-boot", "20"]) == 1
+    assert "--strict:" in capsys.readouterr().err
+    # errors: one line, no traceback, exit 3
+    crit.write_text("criteria:\n  alfa: 0.9\n", encoding="utf-8")
+    assert main(["validate", resp, "--framework", str(fw), "--criteria", str(crit),
+                 "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("psychoval validate: error:") and "Traceback" not in err
+    assert "unknown criterion name(s) 'alfa'" in err
+    assert main(["validate", resp]) == 2  # --framework is required
+
+
+def test_cli_items(tmp_path, capsys):
+    resp = str(sample_path("responses.csv"))
+    fw = str(sample_path("framework.yaml"))
+    assert main(["items", resp, "--framework", fw, "--json", str(tmp_path / "i.json")]) == 0
+    out = capsys.readouterr().out
+    flags = out.split("Item flags")[1]
+    assert "likely_miskey" not in flags or "CON3" in flags
+    assert "negative_discrimination" in flags and "CON3" in flags
+    doc = json.loads((tmp_path / "i.json").read_text())
+    assert doc["item_analysis"]["schema"] and doc["flags"]["schema"]
+    assert "CON3" in {r[0] for r in doc["flags"]["flags"]["data"]}
+
+
+@pytest.mark.slow
+def test_make_demo_runs_validate(tmp_path, monkeypatch):
+    """`make demo` runs `psychoval validate` on data/sample and writes HTML and JSON reports
+    into out/demo/ (run here in-process into a temporary folder)."""
+    makefile = (ROOT / "Makefile").read_text()
+    block = makefile[makefile.index("demo:"):makefile.index("test:")]
+    line = block[block.index("psychoval validate"):].replace("\\\n", " ").split("\n")[0]
+    argv = line.replace("$(OUT)", str(tmp_path / "out" / "demo")).split()[1:]
+    assert argv[:4] == ["validate", "data/sample/responses.csv", "--framework",
+                        "data/sample/framework.yaml"]
+    assert "--html" in argv and "--json" in argv
+    monkeypatch.chdir(ROOT)
+    assert main([*argv, "--quiet", "--n-boot", "50"]) == 0
+    doc = json.loads((tmp_path / "out" / "demo" / "report.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["n_respondents"] == 1500
+    assert (tmp_path / "out" / "demo" / "report.html").stat().st_size > 10_000
