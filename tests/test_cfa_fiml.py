@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,28 +17,19 @@ from hypothesis import strategies as st
 import psychoval as pv
 from psychoval.exceptions import DataError, PsychovalWarning, SpecificationError
 from tests._tolerances import assert_close, assert_pvalue
+from tests.reference import _refs
 from tests.reference.checkers.cfa import _assert_estimates, _kind
 
-REF = Path(__file__).parent / "reference"
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
-BFI_REV = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 
 
-@functools.cache
 def extra() -> dict:
-    with open(REF / "ref_extra" / "cfa_fiml_mlr_extra.json", encoding="utf-8") as fh:
-        return {c["id"]: c for c in json.load(fh)["checks"]}
+    return _refs.extra_checks("cfa_fiml_mlr_extra")
 
 
-@functools.cache
 def dataset(name: str) -> pd.DataFrame:
-    if name == "hs_missing":
-        return pd.read_csv(REF / "ref_extra" / "hs_missing.csv")
-    df = pd.read_csv(REF / "data" / f"{name}.csv")
-    if name == "bfi":
-        for it in BFI_REV:
-            df[it] = 7 - df[it]
-    return df
+    """The data an R call used: hs_missing, or a shared data set as dat_r (bfi reversed)."""
+    return _refs.extra_data(name) if name == "hs_missing" else _refs.dat_r(name)
 
 
 CASES = {
@@ -175,10 +165,8 @@ def test_cli_cfa_mlr_fiml(tmp_path, capsys):
     assert_close(fm["chisq_scaled"], ref["chisq.scaled"], "mlr", what="chisq.scaled")
 
 
-@functools.cache
 def groups_extra() -> dict:
-    with open(REF / "ref_extra" / "cfa_fiml_groups_extra.json", encoding="utf-8") as fh:
-        return {c["id"]: c for c in json.load(fh)["checks"]}
+    return _refs.extra_checks("cfa_fiml_groups_extra")
 
 
 @functools.cache

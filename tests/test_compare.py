@@ -5,8 +5,6 @@ MLR). The HS invariance sequences run through the reference harness (checkers/cf
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,19 +13,15 @@ import pytest
 import psychoval as pv
 from psychoval.exceptions import PsychovalWarning, SpecificationError
 from tests._tolerances import assert_close, assert_pvalue
+from tests.reference import _refs
 
-REF = Path(__file__).parent / "reference"
 
-
-@functools.cache
 def extra() -> dict:
-    with open(REF / "ref_extra" / "cfa_fiml_mlr_extra.json", encoding="utf-8") as fh:
-        return {c["id"]: c for c in json.load(fh)["checks"]}
+    return _refs.extra_checks("cfa_fiml_mlr_extra")
 
 
-@functools.cache
 def ability() -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / "ability.csv")
+    return _refs.load_data("ability")
 
 
 @functools.cache

@@ -4,47 +4,30 @@ FIML independence model - against lavaan 0.6.14 and against finite differences."
 from __future__ import annotations
 
 import functools
-import json
 import math
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psychoval.stats import _fiml as F
 from tests._tolerances import assert_close
+from tests.reference import _refs
 
-REF = Path(__file__).parent / "reference"
 HS_ITEMS = [f"x{i}" for i in range(1, 10)]
-BFI_REV = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 
 
-@functools.cache
-def extra(name: str) -> dict:
-    with open(REF / "ref_extra" / f"{name}.json", encoding="utf-8") as fh:
-        return {c["id"]: c for c in json.load(fh)["checks"]}
+extra = _refs.extra_checks
+shared = _refs.checks
 
 
-@functools.cache
-def shared(name: str) -> dict:
-    with open(REF / "ref" / f"{name}.json", encoding="utf-8") as fh:
-        return {c["id"]: c for c in json.load(fh)["checks"]}
-
-
-@functools.cache
 def hs_missing() -> np.ndarray:
-    return pd.read_csv(REF / "ref_extra" / "hs_missing.csv")[HS_ITEMS].to_numpy(float)
+    return _refs.extra_data("hs_missing")[HS_ITEMS].to_numpy(float)
 
 
-@functools.cache
 def bfi_r(items: tuple[str, ...]) -> np.ndarray:
-    df = pd.read_csv(REF / "data" / "bfi.csv")
-    for it in BFI_REV:
-        df[it] = 7 - df[it]
-    return df[list(items)].to_numpy(float)
+    return _refs.dat_r("bfi")[list(items)].to_numpy(float)
 
 
 def dataset(check_id: str) -> np.ndarray:

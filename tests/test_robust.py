@@ -9,9 +9,7 @@ the data and compared with lavaan's numbers.
 from __future__ import annotations
 
 import functools
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,28 +23,18 @@ from psychoval.stats import _robust as R
 from psychoval.stats._lrt import ModelTest, lrt_table, satorra_bentler_2001
 from tests._tolerances import assert_close, assert_pvalue
 from tests._toy_cfa import lavaan_pieces, observed_information
+from tests.reference import _refs
 
-REF = Path(__file__).parent / "reference"
 HS_ITEMS = [f"x{i}" for i in range(1, 10)]
-BFI_REV = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 
 
-@functools.cache
 def refs(source: str) -> dict:
-    folder = "ref" if source in ("HolzingerSwineford1939", "bfi", "ability") else "ref_extra"
-    with open(REF / folder / f"{source}.json", encoding="utf-8") as fh:
-        return {c["id"]: c for c in json.load(fh)["checks"]}
+    shared = source in ("HolzingerSwineford1939", "bfi", "ability")
+    return _refs.checks(source) if shared else _refs.extra_checks(source)
 
 
-@functools.cache
 def data(name: str) -> pd.DataFrame:
-    if name == "hs_missing":
-        return pd.read_csv(REF / "ref_extra" / "hs_missing.csv")
-    df = pd.read_csv(REF / "data" / f"{name}.csv")
-    if name == "bfi":
-        for it in BFI_REV:
-            df[it] = 7 - df[it]
-    return df
+    return _refs.extra_data(name) if name == "hs_missing" else _refs.dat_r(name)
 
 
 # (source, check id, data set, meanstructure, information, estimator)

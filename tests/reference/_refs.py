@@ -30,6 +30,34 @@ def load_data(dataset: str) -> pd.DataFrame:
     return pd.read_csv(HERE / "data" / f"{dataset}.csv")
 
 
+@functools.cache
+def dat_r(dataset: str) -> pd.DataFrame:
+    """The reference setup's ``dat_r``: reverse-keyed items rescored min + max - x on the
+    data set's declared scale (bfi: 7 - x); the data as read when nothing is reverse-keyed."""
+    meta = load_meta(dataset)
+    rev = meta.get("reverse_keyed") or []
+    rev = list(rev.values()) if isinstance(rev, dict) else list(rev)
+    df = load_data(dataset)
+    if not rev:
+        return df
+    df = df.copy()
+    df[rev] = meta["scale_min"] + meta["scale_max"] - df[rev]
+    return df
+
+
+@functools.cache
+def extra_checks(name: str) -> dict[str, dict[str, Any]]:
+    """The checks of ``ref_extra/<name>.json`` (made by ``r/<name>.R``), by id."""
+    with open(HERE / "ref_extra" / f"{name}.json", encoding="utf-8") as fh:
+        return {c["id"]: c for c in json.load(fh)["checks"]}
+
+
+@functools.cache
+def extra_data(name: str) -> pd.DataFrame:
+    """A data file an extra R script wrote beside its references (``ref_extra/<name>.csv``)."""
+    return pd.read_csv(HERE / "ref_extra" / f"{name}.csv")
+
+
 def load_meta(dataset: str) -> dict[str, Any]:
     with open(HERE / "data" / f"{dataset}.meta.json", encoding="utf-8") as fh:
         return json.load(fh)

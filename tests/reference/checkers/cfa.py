@@ -17,18 +17,11 @@ from tests._tolerances import assert_close, assert_pvalue
 from tests.reference import _refs
 from tests.reference.checkers import checker
 
-BFI_REVERSED = ("A1", "C4", "C5", "E1", "E2", "O2", "O5")
-
 
 def dataset_for(check: _refs.RefCheck) -> pd.DataFrame:
     """The data object a check's R call used (``dat`` or ``dat_r``)."""
-    df = check.data()
     uses_r = check.options.get("data") == "dat_r" or "data = dat_r" in check.call
-    if check.dataset == "bfi" and uses_r:
-        df = df.copy()
-        for item in BFI_REVERSED:
-            df[item] = 7 - df[item]
-    return df
+    return _refs.dat_r(check.dataset) if uses_r else check.data()
 
 
 def fit_listwise(model, df: pd.DataFrame, **kw):
