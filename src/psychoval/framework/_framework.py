@@ -203,30 +203,13 @@ class Framework:
         return tuple(cols) + self.group_columns + self.criterion_columns
 
     def item(self, item_id: str) -> Item:
-        for i in self.items:
-            if i.id == item_id:
-                return i
-        raise SpecificationError(
-            f"item {item_id!r} is not in the framework; its items are {_names(self.item_ids)}"
-        )
+        return _find("item", item_id, self.items)
 
     def competency(self, competency_id: str) -> Competency:
-        for c in self.competencies:
-            if c.id == competency_id:
-                return c
-        raise SpecificationError(
-            f"competency {competency_id!r} is not in the framework; its competencies are "
-            f"{_names([c.id for c in self.competencies])}"
-        )
+        return _find("competency", competency_id, self.competencies)
 
     def tier(self, tier_id: str) -> Tier:
-        for t in self.tiers:
-            if t.id == tier_id:
-                return t
-        raise SpecificationError(
-            f"tier {tier_id!r} is not in the framework; its tiers are "
-            f"{_names([t.id for t in self.tiers])}"
-        )
+        return _find("tier", tier_id, self.tiers)
 
     def __iter__(self) -> Iterator[Item]:
         return iter(self.items)
@@ -432,6 +415,18 @@ class Framework:
         from psychoval.framework._model import to_model
 
         return to_model(self, tier=tier, competency=competency, structure=structure)
+
+
+def _find(kind: str, key: str, pool: tuple) -> Any:
+    """The tier, competency or item with id ``key``; a SpecificationError listing the ids."""
+    for x in pool:
+        if x.id == key:
+            return x
+    plural = "competencies" if kind == "competency" else f"{kind}s"
+    raise SpecificationError(
+        f"{kind} {key!r} is not in the framework; its {plural} are "
+        f"{_names([x.id for x in pool])}"
+    )
 
 
 def _names(names: Any, limit: int = 12) -> str:
