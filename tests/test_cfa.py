@@ -482,3 +482,12 @@ def test_cli_cfa(tmp_path, capsys):
     assert json.loads(out.read_text())["fit_measures"]["df"] == 24
     assert main(["cfa", str(csv), "--model", "visual =~ x1 + x2 + nope"]) == 3
     assert "variable 'nope'" in capsys.readouterr().err
+
+
+def test_item_in_small_units_is_not_mistaken_for_unidentified(hs):
+    """Regression (found by hypothesis): x4 * 20 shrank the information's eigenvalues by the
+    items' units and the rank check called the model unidentified; the fit is unchanged."""
+    scaled = hs.copy()
+    scaled["x4"] = scaled["x4"] * 20
+    a, b = pv.cfa(HS_MODEL, hs), pv.cfa(HS_MODEL, scaled)
+    assert b.fit_measures["chisq"] == pytest.approx(a.fit_measures["chisq"], rel=1e-8)

@@ -186,7 +186,12 @@ def check_information_rank(pt: ParTable, model: MatrixModel, h: np.ndarray) -> N
     """Raise if the information matrix is singular (parameters not identified)."""
     if h.size == 0:
         return
-    w, v = np.linalg.eigh(h)
+    # judge the rank on the diagonally scaled matrix: the raw information's eigenvalues carry
+    # the items' units (an item measured in units 20 times smaller shrinks its rows 400-fold),
+    # which a fixed relative tolerance would mistake for singularity
+    d = np.sqrt(np.clip(np.diag(h), 0.0, None))
+    scale = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
+    w, v = np.linalg.eigh(h * np.outer(scale, scale))
     tol = max(w.max(), 1.0) * 1e-10 * len(w)
     bad = np.flatnonzero(w < tol)
     if bad.size:
