@@ -307,3 +307,103 @@ def test_mh_symmetry_and_order_invariance(seed):
     c = pv.dif(data.iloc[perm], group=group[perm], reference="reference").table
     assert_close(a["chisq_mh"], c["chisq_mh"], "closed_form")
     assert_close(a["alpha_mh"], c["alpha_mh"], "closed_form")
+
+
+def _sample_scored():
+    from psychoval.datasets import load_sample, sample_framework
+
+    fw = sample_framework()
+    scored = fw.score(load_sample("responses"))
+    g = scored.covariates["job_family"].astype(str).to_numpy(dtype=object)
+    return fw, scored.scores[list(fw.item_ids)], np.where(g == "engineering", "eng", "others")
+
+
+def test_rest_score_available_case_matching_equals_the_hand_built_score():
+    """studied='exclude' + missing='available': each item matched on the prorated mean of
+    the rest of its competency, over the rows that answered it; the same as supplying that
+    score by hand for the item alone (MH on rounded strata, cumulative logit otherwise)."""
+    fw, x, lab = _sample_scored()
+    res = pv.dif(x, group=lab, reference="others", method="auto", framework=fw,
+                 match="competency", studied="exclude", missing="available",
+                 dif_type="uniform", correction="none")
+    t = res.table.set_index("item")
+    assert "competency" in res.match and "rest score" in res.match and "prorated" in res.match
+    assert res.rows_dropped == 0 and res.n_used == len(x)
+    for item in ("CON3", "PRM4", "WRK3", "EVA4"):
+        members = [i.id for i in fw.competency(fw.item(item).competency).items]
+        rest = x[[i for i in members if i != item]]
+        score = (rest.mean(axis=1) * rest.shape[1]).to_numpy()
+        binary = fw.item(item).type == "multiple_choice"
+        one = pv.dif(x[[item]], group=lab, reference="others",
+                     match=np.rint(score) if binary else score,
+                     method="mh" if binary else "ordinal_logistic", dif_type="uniform",
+                     correction="none").table.iloc[0]
+        row = t.loc[item]
+        assert row["method"] == ("mh" if binary else "ordinal_logistic")
+        answered = x[item].notna().to_numpy()
+        assert row["n_reference"] + row["n_focal"] == answered.sum() == \
+            one["n_reference"] + one["n_focal"]
+        for col in (("chisq_mh", "alpha_mh") if binary else ("lr_uniform", "b_group")):
+            assert_close(row[col], one[col], "closed_form", what=f"{item} {col}")
+        assert row["effect_class"].startswith("ETS" if binary else "Zumbo-Thomas")
+    # the planted DIF item: the comparison's smallest p-value, lower for the focal group
+    assert t["p_value"].idxmin() == "PRM4" and t.loc["PRM4", "favours"] == "reference"
+    # one Holm family over the mixed MH and cumulative-logit items
+    holm = pv.dif(x, group=lab, reference="others", method="auto", framework=fw,
+                  match="competency", studied="exclude", missing="available",
+                  dif_type="uniform").table
+    assert_close(holm["p_adjusted"], adjust_pvalues(res.table["p_value"].to_numpy(), "holm"),
+                 "closed_form", what="holm over mixed methods")
+
+
+def test_framework_matching_and_studied_item_options():
+    fw, full, g = _sample_scored()
+    complete = full.notna().all(axis=1).to_numpy()
+    x, lab = full[complete], g[complete]
+    likert = [i.id for i in fw.items if i.tier == "leadership"]
+    tiers = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                   framework=fw, match="tier", dif_type="uniform")
+    by_hand = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                     match={"leadership": likert}, dif_type="uniform")
+    total = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                   dif_type="uniform")
+    for other in (by_hand, total):
+        assert_close(tiers.table["lr_uniform"], other.table["lr_uniform"], "closed_form",
+                     what="tier = one scale = total")
+    comp = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                  framework=fw, match="competency", dif_type="uniform")
+    scales = {c: [i for i in likert if fw.item(i).competency == c]
+              for c in ("strategy", "change", "governance")}
+    hand = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                  match=scales, dif_type="uniform")
+    assert_close(comp.table["lr_uniform"], hand.table["lr_uniform"], "closed_form",
+                 what="competency matching")
+    # studied='exclude' on complete rows: the rest score, supplied by hand for one item
+    rest = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                  framework=fw, match="competency", studied="exclude", dif_type="uniform")
+    members = scales["strategy"]
+    score = x[[i for i in members if i != "STR3"]].sum(axis=1).to_numpy()
+    one = pv.dif(x[["STR3"]], group=lab, reference="others", method="ordinal_logistic",
+                 match=score, dif_type="uniform").table.iloc[0]
+    assert_close(rest.table.set_index("item").loc["STR3", "lr_uniform"], one["lr_uniform"],
+                 "closed_form", what="rest score")
+    assert not np.allclose(rest.table["lr_uniform"], comp.table["lr_uniform"])
+    # purification with the rest score keeps at least one matching item per scale
+    pure = pv.dif(x[likert], group=lab, reference="others", method="ordinal_logistic",
+                  framework=fw, match="competency", studied="exclude", purify=True,
+                  dif_type="uniform")
+    assert pure.purify_converged
+    # errors
+    with pytest.raises(SpecificationError, match="match='competency' needs framework="):
+        pv.dif(x[likert], group=lab, reference="others", match="competency",
+               method="ordinal_logistic")
+    with pytest.raises(DataError, match=r"item\(s\) 'extra' are not in the framework"):
+        pv.dif(x[likert].assign(extra=x["STR1"]), group=lab, reference="others",
+               framework=fw, match="competency", method="ordinal_logistic")
+    with pytest.raises(SpecificationError, match=r"item\(s\) 'STR1' have no other item"):
+        pv.dif(x[["STR1"]], group=lab, reference="others", framework=fw, match="competency",
+               studied="exclude", method="ordinal_logistic")
+    with pytest.raises(SpecificationError, match="studied='rest' is not one of"):
+        pv.dif(x[likert], group=lab, reference="others", studied="rest")
+    with pytest.raises(SpecificationError, match="missing='pairwise' is not one of"):
+        pv.dif(x[likert], group=lab, reference="others", missing="pairwise")

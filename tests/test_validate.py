@@ -60,9 +60,14 @@ def test_every_planted_defect_is_found(reports, name):
     assert cross["item"] == "WRK3" and cross["to"] == "prompting"
     move = rep.actions[rep.actions["kind"] == "move_item"]
     assert move["target"].tolist() == ["WRK3"] and "prompting" in move["text"].iloc[0]
-    # DIF on PRM4 against engineering: significant (negligible size by effect class)
+    # DIF on PRM4 against engineering: significant after Holm over the framework's 41
+    # items, the comparison's smallest p-value (negligible size by effect class: borderline)
     dif = _v(rep, "PRM4", "dif")
     assert len(dif) and set(dif["verdict"]) <= {"fail", "borderline"}
+    eng = next(d.table for d in rep.results["dif"] if d.focal == ("engineering",))
+    assert len(eng) == 41 and eng.loc[eng["p_value"].idxmin(), "item"] == "PRM4"
+    assert eng.loc[eng["item"] == "PRM4", "flagged"].item()
+    assert eng.loc[eng["item"] == "PRM4", "favours"].item() == "reference"
     assert any("engineering" in t for t in
                rep.actions.loc[rep.actions["target"] == "PRM4", "text"])
     # every action is traceable to verdicts that did not pass
@@ -76,6 +81,12 @@ def test_clean_replicate_raises_no_item_flags(reports):
     assert rep.flagged_items == []
     items = rep.verdicts[rep.verdicts["level"] == "item"]
     assert (items["verdict"] != "fail").all()
+    # no DIF and no miskey at any level of verdict; the four comparisons ran on every item
+    assert not set(items.loc[items["verdict"] != "pass", "criterion"]) & {
+        "dif", "likely_miskey"}
+    assert len(rep.results["dif"]) == 4
+    assert all(len(d.table) == 41 and not d.table["flagged"].any()
+               for d in rep.results["dif"])
     assert "move_item" not in set(rep.actions["kind"])
     assert "check_key" not in set(rep.actions["kind"])
 

@@ -17,7 +17,7 @@ from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationErr
 
 __all__ = ["DifResult", "dif", "adjust_pvalues"]
 
-_METHODS = ("mh", "logistic", "ordinal_logistic")
+_METHODS = ("mh", "logistic", "ordinal_logistic", "auto")
 _MAX_PURIFY = 10
 # Zumbo & Thomas (1997) and Jodoin & Gierl (2001) cut points on the Nagelkerke R^2 change
 _ZT = (0.13, 0.26)
@@ -271,18 +271,21 @@ class DifResult(Result):
     Attributes
     ----------
     table : DataFrame
-        One row per focal group and item: ``focal``, ``item``, ``n_reference``, ``n_focal``;
-        for ``method="mh"``: ``alpha_mh`` (common odds ratio, > 1 favours the reference
-        group), ``log_alpha_mh``, ``se_log_alpha_mh`` (Robins-Breslow-Greenland), ``chisq_mh``
-        (with continuity correction), ``delta_mh`` (-2.35 ln alpha_mh; negative = the item is
-        harder for the focal group), ``se_delta_mh``, ``n_strata``, ``ets_class``; for the
-        logistic methods: log-likelihoods ``ll0`` (score), ``ll1`` (+ group), ``ll2``
-        (+ score x group), likelihood-ratio statistics ``lr_uniform`` (df 1), ``lr_nonuniform``
-        (df 1), ``lr_both`` (df 2) with p-values, Nagelkerke ``r2_0``, ``r2_1``, ``r2_2``,
+        One row per focal group and item: ``focal``, ``item``, ``method`` (the test used for
+        the row: ``"mh"``, ``"logistic"`` or ``"ordinal_logistic"``), ``n_reference``,
+        ``n_focal`` (the rows analysed for the item); for Mantel-Haenszel rows: ``alpha_mh``
+        (common odds ratio, > 1 favours the reference group), ``log_alpha_mh``,
+        ``se_log_alpha_mh`` (Robins-Breslow-Greenland), ``chisq_mh`` (with continuity
+        correction), ``delta_mh`` (-2.35 ln alpha_mh; negative = the item is harder for the
+        focal group), ``se_delta_mh``, ``n_strata``, ``ets_class``; for the logistic rows:
+        log-likelihoods ``ll0`` (score), ``ll1`` (+ group), ``ll2`` (+ score x group),
+        likelihood-ratio statistics ``lr_uniform`` (df 1), ``lr_nonuniform`` (df 1),
+        ``lr_both`` (df 2) with p-values, Nagelkerke ``r2_0``, ``r2_1``, ``r2_2``,
         ``delta_r2`` (for the tested ``dif_type``), ``zt_class`` (Zumbo-Thomas),
-        ``jg_class`` (Jodoin-Gierl), ``converged``. Always: ``p_value`` (of the tested
-        statistic), ``p_adjusted`` (over the items of a focal group), ``flagged``
-        (``p_adjusted < level``), ``favours`` ("reference"/"focal").
+        ``jg_class`` (Jodoin-Gierl), ``converged``. Always: ``effect_class`` (the row's ETS
+        or Zumbo-Thomas class, named), ``p_value`` (of the tested statistic), ``p_adjusted``
+        (over the items of a focal group), ``flagged`` (``p_adjusted < level``), ``favours``
+        ("reference"/"focal").
     match : str
         The matching score in words.
     """
@@ -353,6 +356,9 @@ def dif(
     reference: Any = None,
     method: str = "mh",
     match: Any = "total",
+    framework: Any = None,
+    studied: str = "include",
+    missing: str = "listwise",
     items: Sequence[str] | None = None,
     dif_type: str = "both",
     purify: bool = False,
@@ -375,11 +381,26 @@ def dif(
         The reference group, and the focal group(s) each compared with it. With two groups
         and neither given, the first label in sorted order is the reference; with more than
         two groups ``reference=`` is required.
-    method : {"mh", "logistic", "ordinal_logistic"}
-        Mantel-Haenszel, logistic regression (binary) or cumulative-logit regression.
-    match : "total", array-like or mapping {scale: [items]}
-        The matching score: the total of the analysed items (studied item included), a
-        given score per respondent, or each item's own scale total.
+    method : {"mh", "logistic", "ordinal_logistic", "auto"}
+        Mantel-Haenszel, logistic regression (binary) or cumulative-logit regression;
+        ``"auto"`` uses Mantel-Haenszel for 0/1 items and cumulative-logit regression for the
+        others, in one table and one multiple-testing family (column ``method``).
+    match : {"total", "competency", "tier"}, array-like or mapping {scale: [items]}
+        The matching score: the total of the analysed items; with ``framework=``, the total of
+        the item's own competency or tier (among the analysed items); a given score per
+        respondent; or each item's own scale total.
+    framework : Framework, optional
+        Needed for ``match="competency"`` or ``"tier"``.
+    studied : {"include", "exclude"}
+        Whether the studied item counts in its own matching score. ``"include"`` (difR,
+        Holland & Thayer) is right for Mantel-Haenszel under the Rasch model; ``"exclude"``
+        matches on the rest score, which keeps a DIF item from diluting its own matching
+        (stronger on short scales, as SIBTEST's valid subtest).
+    missing : {"listwise", "available"}
+        ``"listwise"`` (difR) analyses the rows complete on every analysed item;
+        ``"available"`` keeps, for each item, the rows that answered it, with the matching
+        score prorated over the respondent's answered matching items (mean x number of items;
+        rounded to whole strata for Mantel-Haenszel). Per-item counts are in the table.
     items : sequence of str, optional
         Items to analyse (default: every column but the group column).
     dif_type : {"both", "uniform", "nonuniform"}
@@ -439,6 +460,10 @@ def dif(
     R package for the detection of dichotomous differential item functioning. Behavior
     Research Methods, 42, 847-862. doi:10.3758/BRM.42.3.847
 
+    With ``missing="available"`` a respondent who skipped some matching items is matched on
+    the mean of the items answered, scaled to the full scale; ``n_reference`` and ``n_focal``
+    then vary by item.
+
     Examples
     --------
     >>> import numpy as np, psychoval as pv
@@ -453,6 +478,8 @@ def dif(
     check_choice("method", method, _METHODS)
     check_choice("correction", correction, ("holm", "fdr_bh", "none"))
     check_choice("dif_type", dif_type, ("both", "uniform", "nonuniform"))
+    check_choice("studied", studied, ("include", "exclude"))
+    check_choice("missing", missing, ("listwise", "available"))
     if not isinstance(level, float) or not 0 < level < 1:
         raise SpecificationError(f"level={level!r} must be a number between 0 and 1")
     data, labels = _group_arg(data, group)
@@ -464,8 +491,13 @@ def dif(
     supplied = None
     scale_of: dict[str, list[str]] | None = None
     if isinstance(match, str):
-        check_choice("match", match, ("total",))
-        match_text = f"total score of the {m.k} analysed items (studied item included)"
+        check_choice("match", match, ("total", "competency", "tier"))
+        if match == "total":
+            match_text = f"total score of the {m.k} analysed items"
+        else:
+            scales = _framework_scales(framework, match, m.items)
+            scale_of = {i: members for members in scales.values() for i in members}
+            match_text = f"total of each item's own {match} (framework)"
     elif isinstance(match, Mapping):
         scale_of = {}
         for name, members in match.items():
@@ -482,7 +514,7 @@ def dif(
         if lost:
             raise SpecificationError(f"item(s) {', '.join(map(repr, lost))} are in no match "
                                      "scale; every analysed item needs one")
-        match_text = "total of each item's own scale (studied item included)"
+        match_text = "total of each item's own scale"
     else:
         supplied = np.asarray(match, dtype=float)
         if supplied.shape != (m.n,):
@@ -492,27 +524,49 @@ def dif(
             raise SpecificationError("purify=True needs a computed matching score "
                                      "(match='total' or scales), not a supplied one")
         match_text = "matching score supplied by the caller (match=)"
+    if supplied is None:
+        match_text += (" (studied item included)" if studied == "include"
+                       else " without the studied item (rest score)")
+        if missing == "available":
+            match_text += ", prorated over each respondent's answered items"
+        members_of = [[m.items.index(i) for i in (scale_of[item] if scale_of else m.items)]
+                      for item in m.items]
+        if studied == "exclude":
+            alone = [item for item, cols in zip(m.items, members_of, strict=True)
+                     if len(cols) < 2]
+            if alone:
+                raise SpecificationError(
+                    f"item(s) {', '.join(map(repr, alone))} have no other item in their "
+                    "matching scale, so studied='exclude' leaves nothing to match on")
 
-    # rows: listwise over items, group and a supplied score
+    # rows: listwise over items, group and a supplied score; or per item (available)
     missing_label = pd.isna(pd.Series(labels)).to_numpy()
-    complete = ~np.isnan(m.values).any(axis=1) & ~missing_label
+    usable = ~missing_label
     if supplied is not None:
-        complete &= ~np.isnan(supplied)
-    x = m.values[complete]
-    lab = labels[complete]
-    score_given = supplied[complete] if supplied is not None else None
-    rows_dropped = int((~complete).sum())
+        usable &= ~np.isnan(supplied)
+    answered = ~np.isnan(m.values)
+    usable &= answered.all(axis=1) if missing == "listwise" else answered.any(axis=1)
+    x = m.values[usable]
+    lab = labels[usable]
+    score_given = supplied[usable] if supplied is not None else None
+    rows_dropped = int((~usable).sum())
     notes: list[str] = []
     if rows_dropped:
-        notes.append(f"{rows_dropped} row(s) with a missing response, group or score dropped")
+        notes.append(f"{rows_dropped} row(s) with "
+                     + ("a missing response" if missing == "listwise" else "no response")
+                     + ", group or score dropped")
 
-    if method in ("mh", "logistic"):
-        bad = [m.items[j] for j in range(m.k) if not np.isin(x[:, j], (0.0, 1.0)).all()]
-        if bad:
-            raise DataError(
-                f"method={method!r} needs 0/1 items; item(s) {', '.join(map(repr, bad[:5]))} "
-                "have other values: score them first or use method='ordinal_logistic'"
-            )
+    binary = np.array([np.isin(x[~np.isnan(x[:, j]), j], (0.0, 1.0)).all()
+                       for j in range(m.k)])
+    if method in ("mh", "logistic") and not binary.all():
+        bad = [m.items[j] for j in np.flatnonzero(~binary)]
+        raise DataError(
+            f"method={method!r} needs 0/1 items; item(s) {', '.join(map(repr, bad[:5]))} "
+            "have other values: score them first or use method='ordinal_logistic'"
+        )
+    item_method = (np.where(binary, "mh", "ordinal_logistic") if method == "auto"
+                   else np.full(m.k, method))
+    lr_key = {"both": "p_both", "uniform": "p_uniform", "nonuniform": "p_nonuniform"}[dif_type]
 
     levels = sorted(set(lab.tolist()), key=str)
     if len(levels) < 2:
@@ -552,33 +606,30 @@ def dif(
             if score_given is not None:
                 scores = [score_given[rows]] * k
             else:
-                # per scale: the sum of its unflagged items, computed once; a flagged item
-                # adds itself back when it is the studied item
-                bases: dict[tuple[int, ...], np.ndarray] = {}
-                scores = []
-                for j, item in enumerate(m.items):
-                    members = scale_of[item] if scale_of else m.items
-                    cols = tuple(m.items.index(i) for i in members)
-                    if cols not in bases:
-                        keep = [c for c in cols if not flagged[c]]
-                        bases[cols] = xs[:, keep] @ np.ones(len(keep))
-                    scores.append(bases[cols] + xs[:, j] if flagged[j] else bases[cols])
+                scores = _match_scores(xs, members_of, flagged, studied,
+                                       prorate=missing == "available")
             recs = []
             cache: dict[int, tuple[np.ndarray, int]] = {}
             for j in range(k):
-                y = xs[:, j]
-                if method == "mh":
-                    rec = _mh(y, is_focal, _strata(scores[j], cache))
+                ok = ~np.isnan(xs[:, j]) & ~np.isnan(scores[j])
+                whole = bool(ok.all())
+                y, foc, sc = (xs[:, j], is_focal, scores[j]) if whole else \
+                    (xs[ok, j], is_focal[ok], scores[j][ok])
+                if item_method[j] == "mh":
+                    rounded = missing == "available" and score_given is None
+                    # the cache is keyed by the identity of a score array shared by items
+                    strata = (_strata(np.rint(sc) if rounded else sc, {})
+                              if rounded or not whole else _strata(sc, cache))
+                    rec = _mh(y, foc, strata)
+                    rec["p_test"] = rec["p_value"]
                 else:
-                    rec = _lr_dif(y, is_focal, scores[j], ordinal=method == "ordinal_logistic")
+                    rec = _lr_dif(y, foc, sc, ordinal=item_method[j] == "ordinal_logistic")
+                    rec["p_test"] = rec[lr_key]
+                rec["n_reference"] = int((foc == 0).sum())
+                rec["n_focal"] = int(foc.sum())
                 recs.append(rec)
             tab = pd.DataFrame(recs)
-            if method == "mh":
-                p = tab["p_value"].to_numpy()
-            else:
-                key = {"both": "p_both", "uniform": "p_uniform",
-                       "nonuniform": "p_nonuniform"}[dif_type]
-                p = tab[key].to_numpy()
+            p = tab.pop("p_test").to_numpy(dtype=float)
             p_adj = adjust_pvalues(p, correction)
             new_flag = p_adj < level
             iterations = max(iterations, it)
@@ -593,36 +644,109 @@ def dif(
             flagged = new_flag
         else:
             purify_ok = False
+        counts = tab.pop("n_reference"), tab.pop("n_focal")
         tab.insert(0, "focal", f)
         tab.insert(1, "item", list(m.items))
-        tab.insert(2, "n_reference", int((is_focal == 0).sum()))
-        tab.insert(3, "n_focal", int(is_focal.sum()))
-        if method == "mh":
-            tab["ets_class"] = _ets_class(tab["delta_mh"].to_numpy(),
-                                          tab["se_delta_mh"].to_numpy(), p, level)
-            tab["favours"] = np.where(tab["alpha_mh"] > 1, "reference", "focal")
-        else:
-            dr2 = {"both": tab["r2_2"] - tab["r2_0"], "uniform": tab["r2_1"] - tab["r2_0"],
-                   "nonuniform": tab["r2_2"] - tab["r2_1"]}[dif_type]
+        tab.insert(2, "method", item_method)
+        tab.insert(3, "n_reference", counts[0].to_numpy())
+        tab.insert(4, "n_focal", counts[1].to_numpy())
+        is_mh = item_method == "mh"
+        favours = np.full(k, None, dtype=object)
+        effect = np.full(k, None, dtype=object)
+        if is_mh.any():
+            ets = _ets_class(tab["delta_mh"].to_numpy(dtype=float),
+                             tab["se_delta_mh"].to_numpy(dtype=float), p, level)
+            tab["ets_class"] = np.where(is_mh, ets, None)
+            favours[is_mh] = np.where(tab["alpha_mh"].to_numpy(dtype=float) > 1,
+                                      "reference", "focal")[is_mh]
+            effect[is_mh] = [f"ETS class {c}" for c in ets[is_mh]]
+        if (~is_mh).any():
+            r2 = {c: tab[c].to_numpy(dtype=float) for c in ("r2_0", "r2_1", "r2_2")}
+            dr2 = {"both": r2["r2_2"] - r2["r2_0"], "uniform": r2["r2_1"] - r2["r2_0"],
+                   "nonuniform": r2["r2_2"] - r2["r2_1"]}[dif_type]
+            dr2 = np.where(is_mh, np.nan, dr2)
             tab["delta_r2"] = dr2
-            tab["zt_class"] = _classes(dr2.to_numpy(), _ZT)
-            tab["jg_class"] = _classes(dr2.to_numpy(), _JG)
+            tab["zt_class"] = _classes(dr2, _ZT)
+            tab["jg_class"] = _classes(dr2, _JG)
             # b_group < 0: the focal group scores lower at equal matching score
-            tab["favours"] = np.where(tab["b_group"] < 0, "reference", "focal")
-            if not tab["converged"].all():
-                bad = tab.loc[~tab["converged"], "item"].tolist()
+            favours[~is_mh] = np.where(tab["b_group"].to_numpy(dtype=float) < 0,
+                                       "reference", "focal")[~is_mh]
+            effect[~is_mh] = [f"Zumbo-Thomas class {c}"
+                              for c in tab["zt_class"].to_numpy()[~is_mh]]
+            conv = tab["converged"].to_numpy(dtype=object)
+            bad = [m.items[j] for j in np.flatnonzero(~is_mh) if not conv[j]]
+            if bad:
                 warnings.warn(f"the DIF regressions of item(s) {', '.join(map(repr, bad))} did "
                               f"not converge (focal {f!r}); their tests are unreliable",
                               ConvergenceWarning, stacklevel=2)
+        tab["effect_class"] = effect
+        tab["favours"] = favours
         tab["p_value"] = p
         tab["p_adjusted"] = p_adj
         tab["flagged"] = p_adj < level
         tables.append(tab)
     if purify and not purify_ok:
         notes.append(f"purification did not settle within {_MAX_PURIFY} rounds")
+    if method == "mh" or (method == "auto" and binary.all()):
+        tested = "uniform (MH)"
+    elif method == "auto" and binary.any():
+        tested = f"uniform (MH, 0/1 items); {dif_type} (cumulative-logit items)"
+    else:
+        tested = dif_type
     return DifResult(
         table=pd.concat(tables, ignore_index=True), method=method,
-        dif_type=dif_type if method != "mh" else "uniform (MH)", reference=reference,
+        dif_type=tested, reference=reference,
         focal=tuple(focals), match=match_text, purify=bool(purify),
         purify_iterations=iterations, purify_converged=purify_ok, correction=correction,
-        level=level, n_used=int(complete.sum()), rows_dropped=rows_dropped, notes=tuple(notes))
+        level=level, n_used=int(usable.sum()), rows_dropped=rows_dropped, notes=tuple(notes))
+
+
+def _framework_scales(framework: Any, match: str, items: Sequence[str]
+                      ) -> dict[str, list[str]]:
+    """{competency or tier: analysed items} from a framework, for ``match=``."""
+    from psychoval.framework import Framework
+
+    if not isinstance(framework, Framework):
+        raise SpecificationError(f"match={match!r} needs framework= (a Framework) to know "
+                                 "each item's " + match)
+    known = set(framework.item_ids)
+    unknown = [i for i in items if i not in known]
+    if unknown:
+        raise DataError(f"item(s) {', '.join(map(repr, unknown[:5]))} are not in the framework; "
+                        f"match={match!r} needs every analysed item in it (or pass items=)")
+    scales: dict[str, list[str]] = {}
+    for i in items:
+        item = framework.item(i)
+        scales.setdefault(item.competency if match == "competency" else item.tier,
+                          []).append(i)
+    return scales
+
+
+def _match_scores(xs: np.ndarray, members_of: list[list[int]], flagged: np.ndarray,
+                  studied: str, *, prorate: bool) -> list[np.ndarray]:
+    """Each item's matching score: the sum of its scale's unflagged items (purification),
+    the studied item added (``include``) or removed (``exclude``); prorated over the answered
+    items (mean x count) when ``prorate``, NaN where none was answered."""
+    bases: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, list[int]]] = {}
+    present = ~np.isnan(xs)
+    filled = np.where(present, xs, 0.0)
+    out = []
+    for j, cols in enumerate(members_of):
+        key = tuple(cols)
+        keep = [c for c in cols if not flagged[c]]
+        if studied == "exclude" and not [c for c in keep if c != j]:
+            keep = list(cols)  # purification would leave nothing to match on
+            key = ("all",) + key
+        if key not in bases:
+            bases[key] = (filled[:, keep].sum(axis=1), present[:, keep].sum(axis=1), keep)
+        total, count, keep = bases[key]
+        n_items = len(keep)
+        if studied == "include" and j not in keep:
+            total, count, n_items = total + filled[:, j], count + present[:, j], n_items + 1
+        elif studied == "exclude" and j in keep:
+            total, count, n_items = total - filled[:, j], count - present[:, j], n_items - 1
+        if prorate:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                total = np.where(count > 0, total / count * n_items, np.nan)
+        out.append(total)
+    return out

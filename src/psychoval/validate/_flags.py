@@ -182,12 +182,11 @@ def flag_items(item_result: Any, *, criteria: Any = None) -> ItemFlags:
                 table = res.table
                 kinds = np.full(len(table), "all")
                 names = list(table["item"])
-                cls = table["ets_class"] if "ets_class" in table else table["zt_class"]
-                label = "ETS class" if "ets_class" in table else "Zumbo-Thomas class"
-                details = [f"{res.method}: focal {f!r} vs reference {res.reference!r}; {label} "
-                           f"{c}; favours {fav}; matching: {res.match}"
-                           for f, c, fav in zip(table["focal"], cls, table["favours"],
-                                                strict=True)]
+                details = [f"{meth}: focal {f!r} vs reference {res.reference!r}; {c}; "
+                           f"favours {fav}; matching: {res.match}"
+                           for f, meth, c, fav in zip(table["focal"], table["method"],
+                                                      table["effect_class"], table["favours"],
+                                                      strict=True)]
             items.extend(names)
             if crit.statistic not in table:
                 raise SpecificationError(

@@ -184,8 +184,10 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     Notes
     -----
     Missing data: reliability uses pairwise covariances (psych's default); CFA uses FIML
-    (full-information ML) when this build has it, listwise deletion otherwise; item analysis,
-    distractors and DIF use the complete cases of each competency. The report states which.
+    (full-information ML) when this build has it, listwise deletion otherwise; item analysis
+    and distractors use the complete cases of each competency; DIF uses, for each item, the
+    respondents who answered it, matched on the prorated rest score of its competency. The
+    report states which.
     Estimation: MLR (robust) for rating-scale competencies when available, ML otherwise;
     fit indices of dichotomous (multiple-choice) competencies fitted by ML are labelled
     approximate (ordinal estimation is planned).
@@ -288,19 +290,19 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
             sources.append(dis)
         difs = []
         if groups is not None and groups.nunique() >= 2:
+            # each group against all the others, one multiple-testing family per comparison
+            # over every item of the framework; each item matched on the rest of its own
+            # competency (a DIF item does not dilute its own matching score on short scales)
             g = groups.astype("string").fillna("<missing>").to_numpy(dtype=object)
             levels = sorted(set(g) - {"<missing>"})
-            for c in fw.competencies:
-                x = scores[list(c.item_ids)]
-                binary = all(i.type in ("multiple_choice", "dichotomous") for i in c.items)
-                pairs = [levels[:1]] if len(levels) == 2 else [[lv] for lv in levels]
-                for (lv,) in pairs:
-                    lab = np.where(g == lv, lv, "others")
-                    keep = g != "<missing>"
-                    d = dif_fn(x[keep], group=lab[keep], reference="others",
-                               method="mh" if binary else "ordinal_logistic",
-                               **({} if binary else {"dif_type": "uniform"}))
-                    difs.append(d)
+            keep = g != "<missing>"
+            x = scores.loc[keep, list(fw.item_ids)]
+            for lv in levels[:1] if len(levels) == 2 else levels:
+                lab = np.where(g[keep] == lv, lv, "others")
+                difs.append(dif_fn(x, group=lab, reference="others", focal=lv,
+                                   method="auto", framework=fw, match="competency",
+                                   studied="exclude", missing="available",
+                                   dif_type="uniform"))
             sources.extend(difs)
         flags = flag_items(sources, criteria=crit.items)
         return ia, dis, difs, flags
@@ -311,9 +313,11 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     if dis is not None:
         run.r_calls["distractors"] = "CTT::distractor.analysis(options, key)"
     if difs:
-        run.r_calls["dif"] = ("difR::difMH(x, group, focal.name) for multiple-choice; "
-                              "ordinal logistic: MASS::polr(item ~ total + group) LR test, "
-                              "each group against all others")
+        run.r_calls["dif"] = ("each group against all others, matched on the rest score of "
+                              "the item's competency: difR::difMH(x, group, focal.name, "
+                              "match = rest) for multiple-choice; MASS::polr(item ~ rest + "
+                              "group) vs polr(item ~ rest), LR test, for Likert items; "
+                              "p.adjust(p, 'holm') over the items of each comparison")
     verdicts += _item_verdicts(flags, crit, item_competency, item_tier, difs, details)
 
     # -- reliability ------------------------------------------------------------------
@@ -579,9 +583,11 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
                            "none (pv.alpha not in this build)"),
         "item_analysis_missing": "listwise within each competency",
         "dif": ("each group against all others (Mantel-Haenszel for multiple-choice, "
-                "uniform ordinal logistic otherwise), Holm-corrected within each competency; "
-                "a significant DIF of negligible size (ETS / Zumbo-Thomas class A) is "
-                "borderline" if difs else "no group column: not run"),
+                "uniform ordinal logistic otherwise), each item matched on the rest score "
+                "of its competency (prorated over answered items; every respondent who "
+                "answered the item), Holm-corrected over the framework's items within each "
+                "comparison; a significant DIF of negligible size (ETS / Zumbo-Thomas "
+                "class A) is borderline" if difs else "no group column: not run"),
         "ordinal_estimation": "not available in this version (slot reserved): dichotomous "
                               "and ordinal items are fitted as continuous by ML/MLR",
     }
@@ -744,10 +750,9 @@ def _dif_effects(difs: list) -> dict[str, str]:
     out: dict[str, str] = {}
     for d in difs:
         t = d.table
-        col = "ets_class" if "ets_class" in t else "zt_class"
-        for item, k, flagged in zip(t["item"], t[col], t["flagged"], strict=True):
-            if flagged and str(k) > out.get(item, ""):
-                out[item] = str(k)
+        for item, k, flagged in zip(t["item"], t["effect_class"], t["flagged"], strict=True):
+            if flagged and str(k)[-1] > out.get(item, ""):
+                out[item] = str(k)[-1]
     return out
 
 
