@@ -20,6 +20,7 @@ import pandas as pd
 from psychoval._input import ItemMatrix, MissingInfo, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning
+from psychoval.stats._moments import PairwiseSums, pairwise_sums
 from psychoval.stats._rel_common import (
     check_confidence_level,
     feldt_interval,
@@ -87,18 +88,13 @@ class _Mom:
     nobs: np.ndarray
     npair: np.ndarray | None  # None: complete data (every pair n)
     complete: bool
-    xc: np.ndarray | None = None  # missing data: centred values, 0 where missing
-    obs: np.ndarray | None = None  # missing data: True where observed
-    sx: np.ndarray | None = None  # missing data: sum of xc per item (its own rows)
-    sxx: np.ndarray | None = None  # missing data: sum of xc^2 per item
-    rowsum: np.ndarray | None = None  # missing data: each row's sum of the answered items
-    cnt: np.ndarray | None = None  # missing data: items answered per row
-    miss_rows: list[np.ndarray] | None = None  # sparse missingness: rows missing each item
+    sums: PairwiseSums | None = None  # missing data: the pairwise sums behind cov
 
 
-def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = None) -> _Mom:
+def _moments(x: np.ndarray, missing: bool, colsum: np.ndarray | None = None,
+             on_block: Callable[..., Any] | None = None) -> _Mom:
     n, k = x.shape
-    if obs is None:
+    if not missing:
         # complete data: one BLAS cross-product on the raw values, centred afterwards; when
         # means are large relative to the SDs the data are centred first (accuracy).
         means = (colsum if colsum is not None else np.ones(n) @ x) / n
@@ -111,44 +107,11 @@ def _moments(x: np.ndarray, obs: np.ndarray | None, colsum: np.ndarray | None = 
             cov = (xc.T @ xc) / (n - 1)
         return _Mom(cov=cov, means=means, nobs=np.full(k, n, dtype="int64"), npair=None,
                     complete=True)
-    # pairwise-complete moments, as psychoval.stats._moments.pairwise_moments (same formula:
-    # stats::cov(use = "pairwise")), written to keep the centred matrix and the missing rows
-    # for the item-total statistics, with one full-size float64 temporary instead of four.
-    nan = ~obs
-    nobs = n - nan.sum(axis=0)
-    xc = np.where(nan, 0.0, x)
-    ones_n = np.ones(n)
-    means = (ones_n @ xc) / nobs
-    rowsum = xc @ np.ones(k)  # raw sums of the answered items, for the prorated total
-    xc -= means
-    np.copyto(xc, 0.0, where=nan)
-    # counts as a float32 syrk: exact (integers below 2^24), half the memory of float64
-    mdt = np.float32 if n < 2**24 else np.float64
-    mf = obs.astype(mdt)
-    npair = (mf.T @ mf).astype(np.float64)
-    cnt = (mf @ np.ones(k, dtype=mdt)).astype(np.float64)
-    cross = xc.T @ xc  # X'X of one array (BLAS syrk): fast
-    sx = ones_n @ xc
-    # ssum[i, j]: sum of item i over rows where i and j are observed. A product of two
-    # different tall arrays is a general GEMM, several times slower than a syrk, so with
-    # sparse missingness subtract, per item j, the sums over the rows missing j.
-    n_missing = int(n * k - nobs.sum())
-    miss_rows = None
-    if n_missing < 0.2 * n * k:
-        cols, rows = np.nonzero(nan.T)  # item-major order: no sort needed
-        bounds = np.searchsorted(cols, np.arange(k + 1))
-        miss_rows = [rows[bounds[j]:bounds[j + 1]] for j in range(k)]
-        ssum = np.empty((k, k))
-        for j, r in enumerate(miss_rows):
-            ssum[:, j] = sx - xc[r].sum(axis=0) if r.size else sx
-    else:
-        ssum = np.dot(xc.T, obs.astype(np.float64))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = (cross - ssum * ssum.T / npair) / (npair - 1)
-    return _Mom(cov=cov, means=means, nobs=nobs.astype("int64"),
-                npair=np.rint(npair).astype("int64"), complete=False, xc=xc, obs=obs,
-                sx=sx, sxx=np.diag(cross).copy(), rowsum=rowsum, cnt=cnt,
-                miss_rows=miss_rows)
+    # pairwise-complete moments (stats::cov(use = "pairwise")) and the sums the item-total
+    # statistics need, in one cache-blocked pass (psychoval.stats._moments.pairwise_sums)
+    ps = pairwise_sums(x, on_block=on_block)
+    return _Mom(cov=ps.cov, means=ps.means, nobs=ps.nobs, npair=ps.npair, complete=False,
+                sums=ps)
 
 
 def _prepare_fast(data: Any, reverse: Any, missing: str, reverse_range: Any):
@@ -164,11 +127,15 @@ def _prepare_fast(data: Any, reverse: Any, missing: str, reverse_range: Any):
             and not reverse):
         check_choice("missing", missing, ("pairwise", "listwise", "raise"))
         colsum = np.ones(data.shape[0]) @ data
+        n, k = data.shape
+        m = ItemMatrix(values=data, items=tuple(f"item{j + 1}" for j in range(k)),
+                       ids=pd.RangeIndex(n))
         if np.isfinite(colsum).all():
-            n, k = data.shape
-            m = ItemMatrix(values=data, items=tuple(f"item{j + 1}" for j in range(k)),
-                           ids=pd.RangeIndex(n))
             return m, MissingInfo(missing, n, n, (), False), (), None, colsum
+        if missing == "pairwise":
+            # NaN (or an infinity, which the moments reveal: the caller then takes the general
+            # route for its error message); pairwise keeps every row
+            return m, MissingInfo(missing, n, n, (), True), (), None, None
     m, info, rev, rng = prepare(data, reverse=reverse, missing=missing,
                                 reverse_range=reverse_range, check=False)
     return m, info, rev, rng, None
@@ -182,44 +149,71 @@ def _category_label(v: float) -> str:
     return f"{v:g}"
 
 
-def _small_int_counts(x: np.ndarray, obs: np.ndarray | None) -> np.ndarray | None:
-    """Counts (k, 256) of the values 0..255 per item, or None if any observed value is not an
-    integer in 0..255. One cache-friendly pass over row blocks (no full-size temporaries):
-    each block is cast to uint8 item-major, checked exactly against the data, and counted
-    with one bincount per item."""
+class _IntCounts:
+    """Counts (k, 256) of the values 0..255 per item, fed one row block at a time; ``ok``
+    turns False (and counting stops) at the first answered value that is not an integer in
+    0..255. Each block is cast to uint8 item-major, checked exactly against the data, and
+    counted with one bincount per item."""
+
+    def __init__(self, k: int):
+        self.counts = np.zeros((k, 256), dtype=np.int64)
+        self.ok = True
+
+    def add(self, block: np.ndarray, miss: np.ndarray | None,
+            cells: np.ndarray | None = None) -> None:
+        """Count a block; ``miss`` its NaN mask (None: complete), ``cells`` the flat indices
+        of its NaN cells when known."""
+        if not self.ok:
+            return
+        with np.errstate(invalid="ignore", over="ignore"):
+            codes = block.astype(np.uint8)
+        if miss is not None:
+            if cells is None:
+                cells = np.flatnonzero(miss)
+            codes.reshape(-1)[cells] = 0
+            exact = (codes == block) | miss
+            self.counts[:, 0] -= np.bincount(cells % block.shape[1],
+                                             minlength=block.shape[1])
+        else:
+            exact = codes == block
+        if not exact.all():
+            self.ok = False
+            return
+        codes = np.ascontiguousarray(codes.T)
+        for j, row in enumerate(codes):
+            self.counts[j] += np.bincount(row, minlength=256)
+
+
+def _small_int_counts(x: np.ndarray, missing: bool) -> np.ndarray | None:
+    """:class:`_IntCounts` over ``x`` in cache-sized row blocks (no full-size temporaries);
+    None if a value is not a small integer."""
     n, k = x.shape
-    counts = np.zeros((k, 256), dtype=np.int64)
-    nan_counts = np.zeros(k, dtype=np.int64)
+    counter = _IntCounts(k)
     step = max(256, 409600 // max(k, 1))  # ~3 MB of float64 per block: stays in cache
     for s in range(0, n, step):
         block = x[s:s + step]
-        if obs is not None:
-            miss = np.isnan(block)
-            if miss.any():
-                nan_counts += miss.sum(axis=0)
-                block = np.where(miss, 0.0, block)
-        with np.errstate(invalid="ignore", over="ignore"):
-            codes = block.astype(np.uint8)
-        if not (codes == block).all():
+        counter.add(block, np.isnan(block) if missing else None)
+        if not counter.ok:
             return None
-        codes = np.ascontiguousarray(codes.T)
-        for j in range(k):
-            counts[j] += np.bincount(codes[j], minlength=256)
-    counts[:, 0] -= nan_counts
-    return counts
+    return counter.counts
 
 
-def _response_freq(x: np.ndarray, obs: np.ndarray | None, items: Sequence[str],
-                   max_categories: int) -> pd.DataFrame | None:
+def _response_freq(x: np.ndarray, missing: bool, items: Sequence[str],
+                   max_categories: int, counter: _IntCounts | None = None
+                   ) -> pd.DataFrame | None:
     """Proportion of each response among those answering, and the share missing (``miss``).
 
     As psych's ``response.frequencies(max = 10)``: items spanning more than ``max`` + 1 are
     left out, and nothing is returned when the items use more than ``max`` distinct values.
     Small non-negative integer codes (the usual case) are counted in one pass with
-    ``bincount``; other values go through ``np.unique``.
+    ``bincount``; other values go through ``np.unique``. ``counter``: the small-integer counts
+    when already gathered (by the pass that formed the moments).
     """
     n, k = x.shape
-    counts = _small_int_counts(x, obs)
+    if counter is not None:
+        counts = counter.counts if counter.ok else None
+    else:
+        counts = _small_int_counts(x, missing)
     if counts is not None:
         present = counts > 0
         has = present.any(axis=1)
@@ -233,7 +227,7 @@ def _response_freq(x: np.ndarray, obs: np.ndarray | None, items: Sequence[str],
         values = np.flatnonzero(used).astype(float)
         counts = counts[np.ix_(cols, used)]
     else:
-        if obs is None:
+        if not missing:
             lo, hi = x.min(axis=0), x.max(axis=0)
         else:
             lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
@@ -588,8 +582,11 @@ def alpha(
     m, info, rev, rng, colsum = _prepare_fast(data, reverse, missing, reverse_range)
     x = m.values
     n, k = x.shape
-    nan = np.isnan(x) if info.any_missing else None
-    obs = None if nan is None or not nan.any() else ~nan
+    has_missing = bool(info.any_missing)
+    # with missing data the frequencies are counted inside the moments' blocked pass (the
+    # blocks are in cache there); responses as given, so not when items are reverse-keyed
+    counter = _IntCounts(k) if has_missing and not rev else None
+
     def _freq() -> pd.DataFrame | None:
         # frequencies of the responses as given (before reverse-keying), as psych
         if rev:
@@ -598,30 +595,34 @@ def alpha(
             x_raw[:, idx] = (rng[0] + rng[1]) - x_raw[:, idx]
         else:
             x_raw = x
-        return _response_freq(x_raw, obs, m.items, max_categories)
+        return _response_freq(x_raw, has_missing, m.items, max_categories, counter)
 
     # on large data, count frequencies in a second thread while BLAS forms X'X (numpy releases
     # the GIL in the casts and comparisons): the two overlap on a multi-core machine
     pool = freq_job = None
-    if n * k >= _THREAD_MIN_CELLS:
+    if n * k >= _THREAD_MIN_CELLS and counter is None:
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=1)
         freq_job = pool.submit(_freq)
     try:
-        return _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed,
-                           progress, duhachek_z, freq_job, _freq)
+        return _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot,
+                           seed, progress, duhachek_z, freq_job, _freq, counter)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, progress,
-                duhachek_z, freq_job, freq_fn) -> AlphaResult:
+def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot, seed,
+                progress, duhachek_z, freq_job, freq_fn, counter=None) -> AlphaResult:
     """The body of :func:`alpha` after validation (split out so the frequency thread is
     always shut down)."""
     n, k = x.shape
-    mom = _moments(x, obs, colsum)
+    mom = _moments(x, has_missing, colsum, None if counter is None else counter.add)
+    if mom.sums is not None and not np.isfinite(mom.sums.cross).all():
+        from psychoval._input import as_item_matrix
+
+        as_item_matrix(x)  # an infinite response (the fast path's NaN test let it by): raises
     for j in np.flatnonzero(mom.nobs < 2):
         raise DataError(f"item {m.items[j]!r} has {int(mom.nobs[j])} answer(s); at least 2 are "
                         "needed. Drop the item or supply more responses")
@@ -630,7 +631,7 @@ def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, 
             rng[0] + rng[1] - mom.means[j])
         raise DataError(f"item {m.items[j]!r} has no variance (every answer is {value:g}); "
                         "drop it from the items analysed")
-    if obs is not None:
+    if not mom.complete:
         bad = np.argwhere(mom.npair < 2)
         if bad.size:
             i, j = bad[0]
@@ -673,16 +674,17 @@ def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, 
     diag_c = np.diag(c)
     with np.errstate(divide="ignore", invalid="ignore"):
         r_drop = (colsum_c - diag_c) / np.sqrt(diag_c * (sum_c - 2 * colsum_c + diag_c))
-    if obs is None:
+    if mom.complete:
         # total = mean of the k items: its moments follow from C exactly
         mean_t = float(mom.means.mean())
         sd_t = float(np.sqrt(sum_c)) / k if sum_c >= 0 else math.nan
         raw_r = colsum_c / np.sqrt(diag_c * sum_c)
         item_sd = sd_items
     else:
-        xc, cnt = mom.xc, mom.cnt
+        ps = mom.sums
+        cnt = ps.cnt
         with np.errstate(invalid="ignore", divide="ignore"):
-            total = mom.rowsum / cnt  # mean of the items answered
+            total = ps.rowsum / cnt  # mean of the items answered
         tobs = cnt > 0
         tv = total[tobs]
         mean_t = float(tv.mean())
@@ -690,15 +692,13 @@ def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, 
         tc = np.where(tobs, total - mean_t, 0.0)
         tc2 = tc * tc
         nj = mom.nobs.astype(float)
-        if mom.miss_rows is not None:  # sums over each item's rows = all rows - missing rows
-            st = tc.sum() - np.array([tc[r].sum() for r in mom.miss_rows])
-            stt = tc2.sum() - np.array([tc2[r].sum() for r in mom.miss_rows])
-        else:
-            mf = mom.obs.astype(np.float64)
-            st = tc @ mf
-            stt = tc2 @ mf
-        sx, sxx = mom.sx, mom.sxx
-        stx = tc @ xc
+        # sums over each item's rows = over all rows - over the rows missing it
+        st = tc.sum() - np.bincount(ps.miss_c, weights=tc[ps.miss_r], minlength=k)
+        stt = tc2.sum() - np.bincount(ps.miss_c, weights=tc2[ps.miss_r], minlength=k)
+        sx, sxx = ps.sx, ps.sxx
+        # sum of tc * z over each item's rows: zrow = sum((total - row_center) * z); rows
+        # without a total have z = 0
+        stx = ps.zrow - (mean_t - ps.row_center) * sx
         cov_tx = stx - st * sx / nj
         raw_r = cov_tx / np.sqrt((stt - st * st / nj) * (sxx - sx * sx / nj))
         item_sd = sd_items  # diagonal of the pairwise covariance = each item's own variance
@@ -731,6 +731,7 @@ def _alpha_rest(m, info, rev, rng, colsum, x, obs, cl, ci_method, n_boot, seed, 
     elif ci_method == "duhachek":
         lo, hi = d_lo, d_hi
     else:
+        obs = None if mom.complete else ~np.isnan(x)
         boot_all = _bootstrap(x, obs, int(n_boot), seed, progress)
         finite = np.isfinite(boot_all)
         n_failed = int((~finite).sum())
