@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/run.py
+	for b in benchmarks/bench_*.py; do PYTHONPATH=src $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info .pytest_cache
