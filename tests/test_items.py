@@ -243,3 +243,38 @@ def test_framework_scores_and_analyses_within_competencies():
     assert set(res.items.index) == set(fw.item_ids)
     with pytest.raises(pv.SpecificationError, match="drop answer_key="):
         pv.item_analysis(raw, framework=fw, answer_key={"CON1": "A"})
+
+
+@pytest.mark.parametrize("name", ["responses", "seed2", "clean"])
+def test_sample_planted_defects_by_the_item_level_api(name):
+    """Issue 9 on data/sample with the public item-level calls (what pv.validate runs): the
+    weak item, the miskey (distractor analysis), the item of another competency (alpha rises
+    without it in its own competency) and the DIF item (each job family against the others,
+    matched on the rest of its competency) are flagged on both seeds; the clean replicate has
+    no miskey and no DIF flag."""
+    from psychoval.datasets import sample_framework
+
+    fw = sample_framework()
+    scored = fw.score(pv.load_sample(name))
+    ia = pv.item_analysis(scored, framework=fw)
+    mc = {i.id: i.answer_key for i in fw.items if i.type == "multiple_choice"}
+    dis = pv.distractors(scored.options[list(mc)], answer_key=mc)
+    family = scored.covariates["job_family"].astype(str).to_numpy(dtype=object)
+    x = scored.scores[list(fw.item_ids)]
+    difs = [pv.dif(x, group=np.where(family == f, f, "others"), reference="others", focal=f,
+                   method="auto", framework=fw, match="competency", studied="exclude",
+                   missing="available", dif_type="uniform")
+            for f in sorted(set(family))]
+    flags = pv.flag_items([ia, dis, *difs])
+    if name == "clean":
+        assert flags.of("likely_miskey") == [] and flags.of("dif") == []
+        return
+    assert flags.of("likely_miskey") == ["CON3"]
+    assert {"ETH4", "WRK3"} <= set(flags.of("alpha_rises_when_dropped"))
+    assert "PRM4" in flags.of("dif")
+    detail = flags.flags.loc[(flags.flags["flag"] == "dif") & (flags.flags["item"] == "PRM4"),
+                             "detail"].tolist()
+    assert detail == ["ordinal_logistic: focal 'engineering' vs reference 'others'; "
+                      "Zumbo-Thomas class A; favours reference; matching: total of each "
+                      "item's own competency (framework) without the studied item (rest "
+                      "score), prorated over each respondent's answered items"]
