@@ -407,3 +407,38 @@ def test_framework_matching_and_studied_item_options():
         pv.dif(x[likert], group=lab, reference="others", studied="rest")
     with pytest.raises(SpecificationError, match="missing='pairwise' is not one of"):
         pv.dif(x[likert], group=lab, reference="others", missing="pairwise")
+
+
+def test_generalized_mh_matches_r_and_reduces_to_mh_with_two_groups():
+    """method='gmh': one test over all focal groups (Somes 1986), as R's mantelhaen.test on the
+    2 x G x K table (bfi C items dichotomised, five education levels); with two groups it is
+    the MH statistic without continuity correction."""
+    bfi = _refs.load_data("bfi")
+    c, _ = _bfi_c()
+    edu = bfi.loc[c.index, "education"]
+    known = edu.notna().to_numpy()
+    c, edu = c[known], edu[known].to_numpy()
+    score = c.sum(axis=1).to_numpy()
+    y = (c >= 4).astype(float)
+    ref = _extra("gmh.C.education")["values"]
+    res = pv.dif(y, group=edu, reference=1, match=score, method="gmh", correction="none")
+    t = res.table.set_index("item")
+    assert res.method == "gmh" and "generalized MH over 4 focal groups" in res.dif_type
+    assert set(t["focal"]) == {"2.0, 3.0, 4.0, 5.0"} and (t["effect_class"].str.startswith(
+        "no effect class")).all()
+    for item, v in ref.items():
+        assert_close(t.loc[item, "chisq_gmh"], v["statistic"], "closed_form", what=item)
+        assert t.loc[item, "df_gmh"] == v["df"]
+        assert_pvalue(t.loc[item, "p_value"], v["p_value"], "closed_form", what=item)
+    assert t.loc["C5", "flagged"] and not t.loc["C1", "flagged"]
+    # two groups: MH without the continuity correction
+    data, group = _simulate(4, dif_shift=0.5, n=600, n_focal=200, k=8)
+    two = pv.dif(data, group=group, reference="reference", method="gmh").table
+    s = data.sum(axis=1).to_numpy()
+    focal = (group == "focal").astype(int)
+    for j, item in enumerate(data.columns):
+        num, var = _mh_raw(data[item].to_numpy(), focal, s)
+        assert_close(two["chisq_gmh"].iloc[j], num * num / var, "closed_form", what=item)
+    assert (two["df_gmh"] == 1).all()
+    with pytest.raises(DataError, match=r"method='gmh' needs 0/1 items"):
+        pv.dif(c, group=edu, reference=1, method="gmh")

@@ -17,7 +17,7 @@ from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationErr
 
 __all__ = ["DifResult", "dif", "adjust_pvalues"]
 
-_METHODS = ("mh", "logistic", "ordinal_logistic", "auto")
+_METHODS = ("mh", "gmh", "logistic", "ordinal_logistic", "auto")
 _MAX_PURIFY = 10
 # Zumbo & Thomas (1997) and Jodoin & Gierl (2001) cut points on the Nagelkerke R^2 change
 _ZT = (0.13, 0.26)
@@ -95,6 +95,39 @@ def _mh(y: np.ndarray, focal: np.ndarray, strata: tuple[np.ndarray, int]) -> dic
     return {"alpha_mh": alpha, "log_alpha_mh": log_alpha, "se_log_alpha_mh": se,
             "chisq_mh": stat, "p_value": p_value, "delta_mh": delta,
             "se_delta_mh": 2.35 * se, "n_strata": int(keep.sum())}
+
+
+def _gmh(y: np.ndarray, code: np.ndarray, n_groups: int, strata: tuple[np.ndarray, int]
+         ) -> dict[str, float]:
+    """Generalized Mantel-Haenszel statistic for one 0/1 item over several groups (Somes, 1986;
+    Penfield, 2001): ``code`` 0 for the reference group, 1..G-1 for the focal groups.
+
+    Per stratum k, ``A_g`` focal group g's correct count, ``E A_g = n_g m_1 / T``,
+    ``Cov(A_g, A_h) = m_1 m_0 (T n_g [g = h] - n_g n_h) / (T^2 (T - 1))``;
+    ``chi2 = (sum A - sum E A)' (sum Cov)^-1 (sum A - sum E A)`` on G - 1 df (the rank of the
+    summed covariance if a focal group has no informative stratum). No continuity correction
+    (as difR::difGMH and R's mantelhaen.test on a 2 x G x K table).
+    """
+    from scipy.stats import chi2
+
+    s, ns = strata
+    G = n_groups
+    idx = s * G + code
+    n_sg = np.bincount(idx, minlength=ns * G).reshape(ns, G).astype(float)
+    a_sg = np.bincount(idx, weights=y, minlength=ns * G).reshape(ns, G)
+    t = n_sg.sum(axis=1)
+    keep = t > 1
+    n_sg, a_sg, t = n_sg[keep], a_sg[keep], t[keep]
+    m1 = a_sg.sum(axis=1)
+    m0 = t - m1
+    nf = n_sg[:, 1:]
+    dev = (a_sg[:, 1:] - nf * (m1 / t)[:, None]).sum(axis=0)
+    f = m1 * m0 / (t * t * (t - 1))
+    cov = np.diag((f * t) @ nf) - (nf * f[:, None]).T @ nf
+    rank = int(np.linalg.matrix_rank(cov)) if cov.size else 0
+    stat = float(dev @ np.linalg.pinv(cov) @ dev) if rank else np.nan
+    p_value = float(chi2.sf(stat, rank)) if rank else np.nan
+    return {"chisq_gmh": stat, "df_gmh": rank, "p_value": p_value, "n_strata": int(keep.sum())}
 
 
 def _ets_class(delta: np.ndarray, se: np.ndarray, p: np.ndarray, level: float) -> np.ndarray:
@@ -381,8 +414,10 @@ def dif(
         The reference group, and the focal group(s) each compared with it. With two groups
         and neither given, the first label in sorted order is the reference; with more than
         two groups ``reference=`` is required.
-    method : {"mh", "logistic", "ordinal_logistic", "auto"}
-        Mantel-Haenszel, logistic regression (binary) or cumulative-logit regression;
+    method : {"mh", "gmh", "logistic", "ordinal_logistic", "auto"}
+        Mantel-Haenszel, generalized Mantel-Haenszel (one test over the reference and all
+        focal groups at once: columns ``chisq_gmh``, ``df_gmh``), logistic regression (binary)
+        or cumulative-logit regression;
         ``"auto"`` uses Mantel-Haenszel for 0/1 items and cumulative-logit regression for the
         others, in one table and one multiple-testing family (column ``method``).
     match : {"total", "competency", "tier"}, array-like or mapping {scale: [items]}
@@ -445,6 +480,11 @@ def dif(
     ----------
     Holland, P. W., & Thayer, D. T. (1988). Differential item performance and the
     Mantel-Haenszel procedure. In H. Wainer & H. I. Braun (Eds.), Test validity (pp. 129-145).
+    Somes, G. W. (1986). The generalized Mantel-Haenszel statistic. The American Statistician,
+    40(2), 106-108. doi:10.1080/00031305.1986.10475369
+    Penfield, R. D. (2001). Assessing differential item functioning among multiple groups: a
+    comparison of three Mantel-Haenszel procedures. Applied Measurement in Education, 14(3),
+    235-259. doi:10.1207/S15324818AME1403_3
     Robins, J., Breslow, N., & Greenland, S. (1986). Estimators of the Mantel-Haenszel variance
     consistent in both sparse data and large-strata limiting models. Biometrics, 42, 311-323.
     doi:10.2307/2531052
@@ -558,7 +598,7 @@ def dif(
 
     binary = np.array([np.isin(x[~np.isnan(x[:, j]), j], (0.0, 1.0)).all()
                        for j in range(m.k)])
-    if method in ("mh", "logistic") and not binary.all():
+    if method in ("mh", "gmh", "logistic") and not binary.all():
         bad = [m.items[j] for j in np.flatnonzero(~binary)]
         raise DataError(
             f"method={method!r} needs 0/1 items; item(s) {', '.join(map(repr, bad[:5]))} "
@@ -596,10 +636,18 @@ def dif(
     tables = []
     iterations = 0
     purify_ok = True
-    for f in focals:
-        rows = (lab == reference) | (lab == f)
+    # one comparison per focal group; generalized MH: one over all the focal groups at once
+    comparisons = ([(", ".join(map(str, focals)), focals)] if method == "gmh"
+                   else [(f, [f]) for f in focals])
+    for f, members in comparisons:
+        rows = lab == reference
+        for g in members:
+            rows |= lab == g
         xs = x[rows]
-        is_focal = (lab[rows] == f).astype(int)
+        code = np.zeros(int(rows.sum()), dtype=np.int64)  # 0 reference, 1.. focal groups
+        for i, g in enumerate(members):
+            code[lab[rows] == g] = i + 1
+        is_focal = (code > 0).astype(int)
         flagged = np.zeros(k, dtype=bool)
         seen: list[tuple[bool, ...]] = []
         for it in range(_MAX_PURIFY + 1):
@@ -613,14 +661,15 @@ def dif(
             for j in range(k):
                 ok = ~np.isnan(xs[:, j]) & ~np.isnan(scores[j])
                 whole = bool(ok.all())
-                y, foc, sc = (xs[:, j], is_focal, scores[j]) if whole else \
-                    (xs[ok, j], is_focal[ok], scores[j][ok])
-                if item_method[j] == "mh":
+                y, foc, sc, cd = (xs[:, j], is_focal, scores[j], code) if whole else \
+                    (xs[ok, j], is_focal[ok], scores[j][ok], code[ok])
+                if item_method[j] in ("mh", "gmh"):
                     rounded = missing == "available" and score_given is None
                     # the cache is keyed by the identity of a score array shared by items
                     strata = (_strata(np.rint(sc) if rounded else sc, {})
                               if rounded or not whole else _strata(sc, cache))
-                    rec = _mh(y, foc, strata)
+                    rec = (_mh(y, foc, strata) if item_method[j] == "mh"
+                           else _gmh(y, cd, len(members) + 1, strata))
                     rec["p_test"] = rec["p_value"]
                 else:
                     rec = _lr_dif(y, foc, sc, ordinal=item_method[j] == "ordinal_logistic")
@@ -651,8 +700,10 @@ def dif(
         tab.insert(3, "n_reference", counts[0].to_numpy())
         tab.insert(4, "n_focal", counts[1].to_numpy())
         is_mh = item_method == "mh"
+        is_lr = np.isin(item_method, ("logistic", "ordinal_logistic"))
         favours = np.full(k, None, dtype=object)
         effect = np.full(k, None, dtype=object)
+        effect[item_method == "gmh"] = "no effect class (omnibus test)"
         if is_mh.any():
             ets = _ets_class(tab["delta_mh"].to_numpy(dtype=float),
                              tab["se_delta_mh"].to_numpy(dtype=float), p, level)
@@ -660,21 +711,21 @@ def dif(
             favours[is_mh] = np.where(tab["alpha_mh"].to_numpy(dtype=float) > 1,
                                       "reference", "focal")[is_mh]
             effect[is_mh] = [f"ETS class {c}" for c in ets[is_mh]]
-        if (~is_mh).any():
+        if is_lr.any():
             r2 = {c: tab[c].to_numpy(dtype=float) for c in ("r2_0", "r2_1", "r2_2")}
             dr2 = {"both": r2["r2_2"] - r2["r2_0"], "uniform": r2["r2_1"] - r2["r2_0"],
                    "nonuniform": r2["r2_2"] - r2["r2_1"]}[dif_type]
-            dr2 = np.where(is_mh, np.nan, dr2)
+            dr2 = np.where(is_lr, dr2, np.nan)
             tab["delta_r2"] = dr2
             tab["zt_class"] = _classes(dr2, _ZT)
             tab["jg_class"] = _classes(dr2, _JG)
             # b_group < 0: the focal group scores lower at equal matching score
-            favours[~is_mh] = np.where(tab["b_group"].to_numpy(dtype=float) < 0,
-                                       "reference", "focal")[~is_mh]
-            effect[~is_mh] = [f"Zumbo-Thomas class {c}"
-                              for c in tab["zt_class"].to_numpy()[~is_mh]]
+            favours[is_lr] = np.where(tab["b_group"].to_numpy(dtype=float) < 0,
+                                      "reference", "focal")[is_lr]
+            effect[is_lr] = [f"Zumbo-Thomas class {c}"
+                             for c in tab["zt_class"].to_numpy()[is_lr]]
             conv = tab["converged"].to_numpy(dtype=object)
-            bad = [m.items[j] for j in np.flatnonzero(~is_mh) if not conv[j]]
+            bad = [m.items[j] for j in np.flatnonzero(is_lr) if not conv[j]]
             if bad:
                 warnings.warn(f"the DIF regressions of item(s) {', '.join(map(repr, bad))} did "
                               f"not converge (focal {f!r}); their tests are unreliable",
@@ -689,6 +740,8 @@ def dif(
         notes.append(f"purification did not settle within {_MAX_PURIFY} rounds")
     if method == "mh" or (method == "auto" and binary.all()):
         tested = "uniform (MH)"
+    elif method == "gmh":
+        tested = f"uniform (generalized MH over {len(focals)} focal groups)"
     elif method == "auto" and binary.any():
         tested = f"uniform (MH, 0/1 items); {dif_type} (cumulative-logit items)"
     else:
