@@ -103,7 +103,7 @@ def test_json_validates_against_the_strict_schema(report, tmp_path):
     doc = json.loads(report.to_json(tmp_path / "r.json"))
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == doc
     jsonschema.validate(doc, SCHEMA)
-    assert doc["schema"] == "psychoval.validation_report/1"
+    assert doc["schema"] == "psychoval.validation_report/2"
     assert doc["summary"]["fail"] == report.counts["fail"]
     # the published schema is this schema
     published = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())
@@ -128,7 +128,8 @@ def test_json_validates_against_the_strict_schema(report, tmp_path):
     (lambda d: d["competencies"][0].update(alpha="high"), "'high' is not of type"),
     (lambda d: d["items"][0].pop("verdict"), "'verdict' is a required property"),
     (lambda d: d["provenance"].update(input_sha256="abc"), "does not match"),
-    (lambda d: d.update(schema="psychoval.validation_report/2"), "was expected"),
+    (lambda d: d.update(schema="psychoval.validation_report/1"), "was expected"),
+    (lambda d: d["tiers"][0].pop("omega_h"), "'omega_h' is a required property"),
 ])
 def test_mutated_report_fails_validation(report, mutate, message):
     doc = copy.deepcopy(report.to_dict())

@@ -377,3 +377,23 @@ def test_actions_follow_from_verdicts():
     row = again[again["target"] == "X1"].iloc[0]
     assert row["kind"] == "cross_loading" and "also measures b" in row["text"]
     assert frame.loc[3, "verdict"] == "borderline"  # MI alone does not flag X2
+
+
+def test_tier_omega_hierarchical(reports):
+    """Each tier of 3+ competencies reports psych-style omega hierarchical with one group
+    factor per competency (the same numbers as pv.omega on the tier's items)."""
+    rep = reports["clean"]
+    fw = sample_framework()
+    scores = fw.score(pv.load_sample("clean")).scores
+    for t in fw.tiers:
+        row = rep.tiers.set_index("tier").loc[t.id]
+        items = [i.id for c in t.competencies for i in c.items]
+        direct = pv.omega(scores[items], n_factors=len(t.competencies))
+        for col in ("omega_h", "omega_total", "ecv"):
+            assert row[col] == pytest.approx(getattr(direct, col), rel=1e-12)
+        assert f"{len(t.competencies)} group factors" in row["omega_note"]
+    assert 0.5 < rep.tiers["omega_h"].min() and rep.tiers["omega_h"].max() < 0.9
+    assert "omega_tier" in rep.provenance["r_calls"]
+    doc = rep.to_dict()
+    assert {"omega_h", "omega_total", "ecv", "omega_note"} <= set(doc["tiers"][0])
+    assert "omega total" in rep.to_markdown()

@@ -228,6 +228,11 @@ def render_html(rep: Any) -> str:
                           f"{_n(r['df_diff'], 0)}, p = {_n(r['pvalue'], 4)} "
                           f"({_e(r['method'])})" if not _nan(r.get('pvalue')) else "")
                        + "</p>")
+            if not _nan(r.get("omega_h")):
+                out.append(f"<p>Omega hierarchical {_n(r['omega_h'])} (omega total "
+                           f"{_n(r['omega_total'])}, explained common variance "
+                           f"{_n(r['ecv'])}): the share of the tier score's variance due to "
+                           f"one tier-wide factor. {_e(r['omega_note'])}.</p>")
         pairs = rep.discriminant[rep.discriminant["tier"] == t.id]
         if len(pairs):
             out.append("<h3>Are the competencies distinct?</h3>")

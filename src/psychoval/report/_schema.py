@@ -13,10 +13,9 @@ from typing import Any
 
 from psychoval._results import to_jsonable
 from psychoval._version import __version__
+from psychoval.validate._report import SCHEMA_ID
 
 __all__ = ["SCHEMA", "report_dict"]
-
-SCHEMA_ID = "psychoval.validation_report/1"
 
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
@@ -53,6 +52,7 @@ TIER = {
     "tier": {"type": "string"}, "name": {"type": "string"},
     "n_competencies": {"type": "integer"}, "second_order": {"type": "string"},
     "chisq_diff": NUM, "df_diff": NUM, "pvalue": NUM, "method": STR,
+    "omega_h": NUM, "omega_total": NUM, "ecv": NUM, "omega_note": {"type": "string"},
 }
 PAIR = {"tier": {"type": "string"}, "competency_a": {"type": "string"},
         "competency_b": {"type": "string"}, "cor_lv": NUM, "htmt": NUM, "htmt2": NUM}
@@ -89,8 +89,8 @@ CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://psychoval.invalid/schemas/validation_report-1.json",
-    "title": "psychoval validation report, version 1",
+    "$id": "https://psychoval.invalid/schemas/validation_report-2.json",
+    "title": "psychoval validation report, version 2",
     "description": "The JSON form of psychoval.ValidationReport (pv.validate). Numbers are "
                    "full precision; null is a missing value (NA).",
     **_obj({

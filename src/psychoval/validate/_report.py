@@ -15,7 +15,8 @@ from psychoval._version import __version__
 
 __all__ = ["ValidationReport", "SCHEMA_ID"]
 
-SCHEMA_ID = "psychoval.validation_report/1"
+# version 2 (2026-11-26): tiers carry omega_h, omega_total, ecv and omega_note
+SCHEMA_ID = "psychoval.validation_report/2"
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:

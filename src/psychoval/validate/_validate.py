@@ -437,6 +437,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     # -- tiers ------------------------------------------------------------------------------
     compare_fn = _available("compare")
     htmt_fn = importlib.import_module("psychoval.stats").htmt
+    omega_fn = _available("omega")
     tier_rows: list[dict[str, Any]] = []
     pair_rows: list[dict[str, Any]] = []
     mi_rows: list[dict[str, Any]] = []
@@ -447,6 +448,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
             row: dict[str, Any] = {"tier": t.id, "name": t.name,
                                    "n_competencies": len(t.competencies)}
             tier_rows.append(row)
+            row.update(_tier_omega(omega_fn, scores, t, comps, run))
             if len(comps) < 2:
                 row["second_order"] = "not applicable (fewer than 2 competencies)"
                 continue
@@ -517,6 +519,10 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     run.r_calls["htmt"] = ("semTools::htmt(tier_model, data = x, htmt2 = FALSE)  # criterion; "
                            "htmt2 = TRUE for HTMT2")
     run.r_calls["second_order"] = "lavaan::lavTestLRT(fit_correlated, fit_second_order)"
+    if omega_fn is not None:
+        run.r_calls["omega_tier"] = ("psych::omega(x[, tier_items], nfactors = "
+                                     "n_competencies, fm = 'minres', rotate = 'oblimin', "
+                                     "flip = FALSE)  # tiers with 3 or more competencies")
 
     # -- framework -------------------------------------------------------------------------
     pa_fn = _available("parallel_analysis")
@@ -720,6 +726,28 @@ def _quality_facts(q: Any) -> dict[str, Any]:
         "problems": [str(p) for p in q.problems],
         "unknown_columns": [str(c) for c in q.unknown_columns],
     }
+
+
+def _tier_omega(omega_fn: Any, scores: pd.DataFrame, tier: Any, comps: list,
+                run: Any) -> dict[str, Any]:
+    """Omega hierarchical of a tier: psych's omega (Schmid-Leiman) with one group factor per
+    competency, for tiers of 3 or more competencies (CONVENTIONS: never with 2)."""
+    out: dict[str, Any] = {"omega_h": math.nan, "omega_total": math.nan, "ecv": math.nan}
+    if omega_fn is None:
+        out["omega_note"] = "not computed (pv.omega not in this build)"
+    elif len(comps) < 3:
+        out["omega_note"] = (f"not computed: {len(comps)} competencies (omega hierarchical "
+                             "needs at least 3 group factors)")
+    else:
+        items = [i for c in comps for i in c.item_ids]
+        res = omega_fn(scores[items], n_factors=len(comps))
+        run.results[f"omega_tier:{tier.id}"] = res
+        out.update(omega_h=float(res.omega_h), omega_total=float(res.omega_total),
+                   ecv=float(res.ecv),
+                   omega_note=(f"Schmid-Leiman over {len(comps)} group factors (one per "
+                               f"competency), {len(items)} items, pairwise Pearson "
+                               "correlations; no item reversed"))
+    return out
 
 
 def _item_verdicts(flags: Any, crit: CriteriaSet, item_competency: dict, item_tier: dict,
