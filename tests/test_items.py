@@ -278,3 +278,30 @@ def test_sample_planted_defects_by_the_item_level_api(name):
                       "Zumbo-Thomas class A; favours reference; matching: total of each "
                       "item's own competency (framework) without the studied item (rest "
                       "score), prorated over each respondent's answered items"]
+
+
+def test_biserial_and_polyserial_match_psych():
+    """latent_r=True: item-total and item-rest biserial (0/1 items, psych::biserial) and
+    polyserial (ordered codes, psych::polyserial's ad hoc estimator)."""
+    c = _extra("biserial.ICAR16.listwise")
+    items = c["options"]["items"]
+    res = pv.item_analysis(_refs.load_data("ability")[items], latent_r=True)
+    t = res.items.loc[items]
+    assert_close(t["r_polyserial"], _by_item(c["values"]["total"], items), "closed_form",
+                 what="biserial item-total")
+    assert_close(t["r_polyserial_drop"], _by_item(c["values"]["rest"], items), "closed_form",
+                 what="biserial item-rest")
+    c = _extra("polyserial.C.listwise")
+    items = c["options"]["items"]
+    res = pv.item_analysis(_bfi_c(), scale_range=(1, 6), latent_r=True)
+    t = res.items.loc[items]
+    assert_close(t["r_polyserial"], _by_item(c["values"]["total"], items), "closed_form",
+                 what="polyserial item-total")
+    assert_close(t["r_polyserial_drop"], _by_item(c["values"]["rest"], items), "closed_form",
+                 what="polyserial item-rest")
+    # the latent correlations exceed the point-biserial ones; off by default
+    assert (t["r_polyserial"] > t["raw_r"]).all()
+    assert "r_polyserial" not in pv.item_analysis(_bfi_c()).items
+    halves = pv.item_analysis(_bfi_c() / 2, latent_r=True)
+    assert halves.items["r_polyserial"].isna().all()
+    assert any("not small integers" in n for n in halves.notes)

@@ -133,8 +133,11 @@ class ItemAnalysisResult(Result):
         ``r_drop`` (corrected item-rest correlation), ``p_upper``, ``p_lower`` (difficulty in
         the upper and lower groups), ``d`` (upper-lower discrimination ``p_upper - p_lower``),
         ``alpha_if_dropped``, ``alpha_gain`` (alpha if dropped minus the scale's alpha;
-        positive = the scale is more consistent without the item), ``floor_pct``, ``ceiling_pct`` (share of answered responses at
-        the range's min / max), ``dichotomous``.
+        positive = the scale is more consistent without the item), ``floor_pct``,
+        ``ceiling_pct`` (share of answered responses at the range's min / max),
+        ``dichotomous``; with ``latent_r=True`` also ``r_polyserial`` and
+        ``r_polyserial_drop`` (item-total and item-rest biserial for 0/1 items, polyserial
+        for ordered codes, as psych::biserial / psych::polyserial).
     scales : DataFrame
         One row per scale: ``k``, ``n_used``, ``rows_dropped``, ``mean_total``,
         ``var_total`` (divisor n), ``sd_total`` (divisor n - 1), ``alpha``, ``cut_hi``,
@@ -237,7 +240,7 @@ def _framework_scales(framework: Any, scales: Any) -> dict[str, list[str]]:
 
 def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
                    lo: np.ndarray, hi: np.ndarray, *, has_nan: bool, integer: bool,
-                   total: np.ndarray | None = None
+                   total: np.ndarray | None = None, latent: bool = False
                    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Statistics of one scale on its complete cases.
 
@@ -285,12 +288,51 @@ def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
         "r_drop": r_drop, "p_upper": p_upper, "p_lower": p_lower, "d": p_upper - p_lower,
         "alpha_if_dropped": alpha_drop,
     }
+    if latent:
+        cols["r_polyserial"], cols["r_polyserial_drop"] = _latent_r(
+            x, lo, hi, var, rows, var_t, raw_r, r_drop, integer)
     scale = {
         "k": k, "n_used": n, "rows_dropped": dropped, "mean_total": mean_t,
         "var_total": float(np.mean((total - mean_t) ** 2)), "sd_total": float(np.sqrt(var_t)),
         "alpha": alpha, "cut_hi": cut_hi, "cut_lo": cut_lo, "n_upper": n_up, "n_lower": n_lo,
     }
     return cols, scale
+
+
+def _latent_r(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, var: np.ndarray,
+              cov_t: np.ndarray, var_t: float, raw_r: np.ndarray, r_drop: np.ndarray,
+              integer: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Item-total and item-rest correlations with the item's latent continuous response.
+
+    0/1 items: the biserial, psych::biserial's ``(M1 - M0) p q / (phi(z_p) s_x)``, which is
+    ``cov(y, x) (n - 1) / n / (phi(z_p) s_x)``. Ordered integer codes: psych::polyserial's ad
+    hoc estimator (Olsson, Drasgow & Dorans, 1982) ``r_xy sqrt((n - 1) / n) s_y / sum_j
+    phi(tau_j)`` with thresholds ``tau_j`` from the cumulative shares of the codes ``min ..
+    max - 1`` of the item's range. Both bounded to [-1, 1] as psych; NaN for other codes."""
+    from scipy.stats import norm
+
+    n, k = x.shape
+    tot = np.full(k, np.nan)
+    rest = np.full(k, np.nan)
+    sd_t = np.sqrt(var_t)
+    var_rest = var_t - 2 * cov_t + var
+    for j in range(k):
+        col = x[:, j]
+        if not integer or not (np.rint(lo[j]) == lo[j] and np.rint(hi[j]) == hi[j]):
+            continue
+        codes = np.arange(lo[j], hi[j] + 1)
+        if codes.size == 2:  # 0/1 (or any two-point) item: biserial
+            p = float(np.count_nonzero(col == codes[1])) / n
+            dens = norm.pdf(norm.ppf(p))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tot[j] = cov_t[j] * (n - 1) / n / (dens * sd_t)
+                rest[j] = (cov_t[j] - var[j]) * (n - 1) / n / (dens * np.sqrt(var_rest[j]))
+            continue
+        counts = np.array([np.count_nonzero(col == c) for c in codes[:-1]], dtype=float)
+        stau = float(norm.pdf(norm.ppf(np.cumsum(counts) / n)).sum())
+        factor = np.sqrt((n - 1) / n) * np.sqrt(var[j]) / stau
+        tot[j], rest[j] = raw_r[j] * factor, r_drop[j] * factor
+    return np.clip(tot, -1, 1), np.clip(rest, -1, 1)
 
 
 def item_analysis(
@@ -304,6 +346,7 @@ def item_analysis(
     groups: str = "cut",
     group_fraction: float = 0.27,
     missing: str = "listwise",
+    latent_r: bool = False,
 ) -> ItemAnalysisResult:
     """Classical item statistics: difficulty, discrimination, alpha if dropped, distribution.
 
@@ -346,6 +389,11 @@ def item_analysis(
         Statistics involving the total use the scale's complete cases; ``n``,
         ``missing_pct``, ``difficulty_available``, floor, ceiling and the distribution use
         every answered response.
+    latent_r : bool
+        Add the biserial (0/1 items) / polyserial (ordered integer codes) correlation of each
+        item with its scale's total and rest score: the correlation of the item's assumed
+        continuous latent response with the score (psych's ad hoc estimators; NaN for
+        non-integer codes).
 
     Returns
     -------
@@ -433,6 +481,9 @@ def item_analysis(
         integer = bool((whole | nan).all() if any_nan else whole.all())
     lo, hi, range_source = _ranges(x, m.items, scale_range, binary)
     notes: list[str] = []
+    if latent_r and not integer:
+        notes.append("latent_r: the codes are not small integers, so no biserial / polyserial "
+                     "correlation (NaN)")
     if range_source.startswith("observed"):
         notes.append(f"difficulty uses the {range_source}; declare it with scale_range=")
 
@@ -447,7 +498,8 @@ def item_analysis(
 
     k = m.k
     stat_names = ("mean", "sd", "difficulty", "raw_r", "r_drop", "p_upper", "p_lower", "d",
-                  "alpha_if_dropped", "alpha_gain")
+                  "alpha_if_dropped", "alpha_gain") + (
+        ("r_polyserial", "r_polyserial_drop") if latent_r else ())
     stats = {c: np.full(k, np.nan) for c in stat_names}
     scale_of = np.full(k, "", dtype=object)
     scale_rows = {}
@@ -459,7 +511,8 @@ def item_analysis(
             m, values=np.ascontiguousarray(x[:, idx]), items=tuple(members))
         cols, scale = _analyse_scale(
             sub, missing, groups, float(group_fraction), lo[idx], hi[idx], has_nan=any_nan,
-            integer=integer, total=row_total if whole_set and integer and not any_nan else None)
+            integer=integer, total=row_total if whole_set and integer and not any_nan else None,
+            latent=bool(latent_r))
         cols["alpha_gain"] = cols["alpha_if_dropped"] - scale["alpha"]
         for c, v in cols.items():
             stats[c][idx] = v

@@ -103,6 +103,22 @@ add("gmh.C.education", "mantelhaen.test(table(item >= 4 (1 first), education, sc
          missing = "listwise (items and gender), then education known",
          dichotomised = "x >= 4 -> 1"), gmh)
 
+# 3c. biserial / polyserial item-total and item-rest correlations (psych's ad hoc estimators)
+icar_total <- rowSums(icar)
+bis_t <- psych::biserial(icar_total, icar)
+bis_r <- sapply(names(icar), function(it) psych::biserial(icar_total - icar[[it]], icar[[it]]))
+add("biserial.ICAR16.listwise", "psych::biserial(rowSums(icar), icar); rest: psych::biserial(rowSums(icar) - icar[[i]], icar[[i]])",
+    list(items = names(icar), missing = "listwise"),
+    list(total = named(setNames(as.vector(bis_t), names(icar))),
+         rest = named(setNames(as.vector(bis_r), names(icar)))))
+C_total <- rowSums(C)
+ps_t <- psych::polyserial(C_total, C)
+ps_r <- sapply(names(C), function(it) psych::polyserial(C_total - C[[it]], C[, it, drop = FALSE]))
+add("polyserial.C.listwise", "psych::polyserial(rowSums(C), C); rest: psych::polyserial(rowSums(C) - C[[i]], C[, i, drop = FALSE])",
+    list(items = names(C), missing = "listwise (items and gender)", reversed = c("C4", "C5")),
+    list(total = named(setNames(as.vector(ps_t), names(C))),
+         rest = named(setNames(as.vector(ps_r), names(C)))))
+
 # 4. worked example (Agresti 1990, Categorical Data Analysis, p. 233; R's ?mantelhaen.test):
 #    penicillin and rabbits, 2 x 2 x 5
 Rabbits <- array(c(0, 0, 6, 5, 3, 0, 3, 6, 6, 2, 0, 4, 5, 6, 1, 0, 2, 5, 0, 0),
