@@ -53,8 +53,11 @@ def _upper_lower(total: np.ndarray, groups: str, fraction: float
     ng = int(np.round(fraction * n))  # R's round(): half to even, as numpy
     upper = np.zeros(n, dtype=bool)
     lower = np.zeros(n, dtype=bool)
-    upper[np.argsort(-total, kind="stable")[:ng]] = True  # ties: earlier row first
-    lower[np.argsort(total, kind="stable")[:ng]] = True
+    key = total
+    if np.all(np.abs(total) < 2**15) and np.array_equal(np.rint(total), total):
+        key = total.astype(np.int16)  # whole totals: numpy's stable sort is a radix sort
+    upper[np.argsort(-key, kind="stable")[:ng]] = True  # ties: earlier row first
+    lower[np.argsort(key, kind="stable")[:ng]] = True
     return upper, lower, np.nan, np.nan
 
 
