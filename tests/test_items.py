@@ -243,6 +243,16 @@ def test_framework_scores_and_analyses_within_competencies():
     assert set(res.items.index) == set(fw.item_ids)
     with pytest.raises(pv.SpecificationError, match="drop answer_key="):
         pv.item_analysis(raw, framework=fw, answer_key={"CON1": "A"})
+    # items=: those items, analysed together within their own competency
+    part = pv.item_analysis(raw, framework=fw, items=["PRM1", "PRM2", "PRM3", "TOO1", "TOO2"])
+    assert part.items["scale"].to_dict() == {"PRM1": "prompting", "PRM2": "prompting",
+                                             "PRM3": "prompting", "TOO1": "tools",
+                                             "TOO2": "tools"}
+    prm = pv.item_analysis(scored.scores[["PRM1", "PRM2", "PRM3"]], scale_range=(1, 5))
+    np.testing.assert_allclose(part.items.loc[["PRM1", "PRM2", "PRM3"], cols].to_numpy(float),
+                               prm.items[cols].to_numpy(float), rtol=1e-12)
+    with pytest.raises(DataError, match=r"item\(s\) 'XYZ' are not in the framework"):
+        pv.item_analysis(raw, framework=fw, items=["PRM1", "XYZ"])
 
 
 @pytest.mark.parametrize("name", ["responses", "seed2", "clean"])

@@ -198,6 +198,15 @@ def test_cli_items(tmp_path, capsys):
     doc = json.loads((tmp_path / "i.json").read_text())
     assert doc["item_analysis"]["schema"] and doc["flags"]["schema"]
     assert "CON3" in {r[0] for r in doc["flags"]["flags"]["data"]}
+    # with a framework: the distractors and the DIF screen over its group column, as validate
+    assert "likely_miskey" in flags and "dif" in flags and "PRM4" in flags
+    assert "DIF: 'engineering' vs 'others' (41 items" in out
+    assert doc["distractors"]["schema"] == "psychoval.distractors/1"
+    assert [d["focal"] for d in doc["dif"]] == [["engineering"], ["operations"], ["product"],
+                                               ["sales"]]
+    # --items: only the item analysis of those items
+    assert main(["items", resp, "--framework", fw, "--items", "PRM1", "PRM2", "PRM3"]) == 0
+    assert "DIF:" not in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -453,6 +453,14 @@ def item_analysis(
                 data = framework.score(data)
             data = data.scores
             scales = {c.id: list(c.item_ids) for c in framework.competencies}
+            if items is not None:  # those items, each within the rest of its competency set
+                unknown = [i for i in items if i not in framework.item_ids]
+                if unknown:
+                    raise DataError(f"item(s) {', '.join(map(repr, unknown))} are not in the "
+                                    "framework")
+                scales = {c: [i for i in members if i in items]
+                          for c, members in scales.items()}
+                scales = {c: members for c, members in scales.items() if members}
             if scale_range is None:
                 scale_range = {i.id: i.score_range for i in framework.items}
         else:

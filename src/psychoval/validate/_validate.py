@@ -276,36 +276,8 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     item_tier = {i.id: i.tier for i in fw.items}
 
     # -- items -----------------------------------------------------------------------------
-    from psychoval.stats import dif as dif_fn
-    from psychoval.stats import distractors, item_analysis
-    from psychoval.validate._flags import flag_items
-
     def items_step():
-        ia = item_analysis(scored, framework=fw)
-        sources: list[Any] = [ia]
-        mc = {i.id: i.answer_key for i in fw.items if i.type == "multiple_choice"}
-        dis = None
-        if mc:
-            dis = distractors(scored.options[list(mc)], answer_key=mc)
-            sources.append(dis)
-        difs = []
-        if groups is not None and groups.nunique() >= 2:
-            # each group against all the others, one multiple-testing family per comparison
-            # over every item of the framework; each item matched on the rest of its own
-            # competency (a DIF item does not dilute its own matching score on short scales)
-            g = groups.astype("string").fillna("<missing>").to_numpy(dtype=object)
-            levels = sorted(set(g) - {"<missing>"})
-            keep = g != "<missing>"
-            x = scores.loc[keep, list(fw.item_ids)]
-            for lv in levels[:1] if len(levels) == 2 else levels:
-                lab = np.where(g[keep] == lv, lv, "others")
-                difs.append(dif_fn(x, group=lab, reference="others", focal=lv,
-                                   method="auto", framework=fw, match="competency",
-                                   studied="exclude", missing="available",
-                                   dif_type="uniform"))
-            sources.extend(difs)
-        flags = flag_items(sources, criteria=crit.items)
-        return ia, dis, difs, flags
+        return item_evidence(scored, fw, groups, crit.items)
 
     ia, dis, difs, flags = run.step("items", items_step)
     run.results.update({"item_analysis": ia, "distractors": dis, "dif": difs, "flags": flags})
@@ -726,6 +698,45 @@ def _quality_facts(q: Any) -> dict[str, Any]:
         "problems": [str(p) for p in q.problems],
         "unknown_columns": [str(c) for c in q.unknown_columns],
     }
+
+
+def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
+                  criteria: Any = None) -> tuple[Any, Any, list, Any]:
+    """The item-level evidence of a framework: item analysis within competencies, distractor
+    analysis of the multiple-choice items, the DIF screen and the item flags.
+
+    DIF: each group of ``groups`` against all the others (one comparison with two groups),
+    ``pv.dif(method="auto", match="competency", studied="exclude", missing="available",
+    dif_type="uniform")``: Mantel-Haenszel for 0/1 items, uniform cumulative-logit DIF
+    otherwise, each item matched on the prorated rest score of its own competency (a DIF
+    item does not dilute its own matching score on short scales), Holm over the framework's
+    items within each comparison. Returns ``(item_analysis, distractors or None, [dif...],
+    flags)``.
+    """
+    from psychoval.stats import dif, distractors, item_analysis
+    from psychoval.validate._flags import flag_items
+
+    ia = item_analysis(scored, framework=fw)
+    sources: list[Any] = [ia]
+    mc = {i.id: i.answer_key for i in fw.items if i.type == "multiple_choice"}
+    dis = None
+    if mc:
+        dis = distractors(scored.options[list(mc)], answer_key=mc)
+        sources.append(dis)
+    difs = []
+    if groups is not None and groups.nunique() >= 2:
+        g = groups.astype("string").fillna("<missing>").to_numpy(dtype=object)
+        levels = sorted(set(g) - {"<missing>"})
+        keep = g != "<missing>"
+        x = scored.scores.loc[keep, list(fw.item_ids)]
+        for lv in levels[:1] if len(levels) == 2 else levels:
+            lab = np.where(g[keep] == lv, lv, "others")
+            difs.append(dif(x, group=lab, reference="others", focal=lv, method="auto",
+                            framework=fw, match="competency", studied="exclude",
+                            missing="available", dif_type="uniform"))
+        sources.extend(difs)
+    flags = flag_items(sources, criteria=criteria)
+    return ia, dis, difs, flags
 
 
 def _tier_omega(omega_fn: Any, scores: pd.DataFrame, tier: Any, comps: list,
