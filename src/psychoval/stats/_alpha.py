@@ -166,7 +166,7 @@ class _IntCounts:
         if not self.ok:
             return
         with np.errstate(invalid="ignore", over="ignore"):
-            codes = block.astype(np.uint8)
+            codes = block.astype(np.uint8, order="C")  # reshape(-1) below is a view
         if miss is not None:
             if cells is None:
                 cells = np.flatnonzero(miss)

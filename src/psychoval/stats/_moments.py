@@ -131,7 +131,7 @@ def pairwise_sums(x: np.ndarray, *, block_cells: int = 800_000,
     ``on_block(block, nan_mask, nan_cells)`` is called with each block while it is in cache
     (alpha counts its response frequencies there).
     """
-    x = np.asarray(x, dtype="float64")
+    x = np.ascontiguousarray(x, dtype="float64")  # row blocks, flat cell indices
     n, k = x.shape
     step = max(1, min(n, block_cells // max(k, 1)))
     shift = _shift(x, step)
