@@ -255,13 +255,9 @@ def test_framework_scores_and_analyses_within_competencies():
         pv.item_analysis(raw, framework=fw, items=["PRM1", "XYZ"])
 
 
-@pytest.mark.parametrize("name", ["responses", "seed2", "clean"])
-def test_sample_planted_defects_by_the_item_level_api(name):
-    """Issue 9 on data/sample with the public item-level calls (what pv.validate runs): the
-    weak item, the miskey (distractor analysis), the item of another competency (alpha rises
-    without it in its own competency) and the DIF item (each job family against the others,
-    matched on the rest of its competency) are flagged on both seeds; the clean replicate has
-    no miskey and no DIF flag."""
+def _sample_item_flags(name: str):
+    """The item-level calls pv.validate makes (item analysis, distractors, the DIF screen:
+    each job family against the others, every item matched on its competency's total)."""
     from psychoval.datasets import sample_framework
 
     fw = sample_framework()
@@ -272,22 +268,43 @@ def test_sample_planted_defects_by_the_item_level_api(name):
     family = scored.covariates["job_family"].astype(str).to_numpy(dtype=object)
     x = scored.scores[list(fw.item_ids)]
     difs = [pv.dif(x, group=np.where(family == f, f, "others"), reference="others", focal=f,
-                   method="auto", framework=fw, match="competency", studied="exclude",
-                   missing="available", dif_type="uniform")
+                   method="auto", framework=fw, match="competency", missing="available",
+                   dif_type="uniform")
             for f in sorted(set(family))]
-    flags = pv.flag_items([ia, dis, *difs])
+    return pv.flag_items([ia, dis, *difs]), difs
+
+
+@pytest.mark.parametrize("name", ["responses", "seed2", "clean"])
+def test_sample_planted_defects_by_the_item_level_api(name):
+    """Issue 9 on data/sample: the weak item, the miskey (distractor analysis), the item of
+    another competency (alpha rises without it in its own competency) and the DIF item are
+    flagged on both seeds; the clean replicate has no miskey flag. (Its DIF screen: see the
+    strict xfail below.)"""
+    flags, difs = _sample_item_flags(name)
     if name == "clean":
-        assert flags.of("likely_miskey") == [] and flags.of("dif") == []
+        assert flags.of("likely_miskey") == []
         return
     assert flags.of("likely_miskey") == ["CON3"]
     assert {"ETH4", "WRK3"} <= set(flags.of("alpha_rises_when_dropped"))
     assert "PRM4" in flags.of("dif")
+    eng = next(d.table for d in difs if d.focal == ("engineering",))
+    assert eng.loc[eng["p_value"].idxmin(), "item"] == "PRM4"
     detail = flags.flags.loc[(flags.flags["flag"] == "dif") & (flags.flags["item"] == "PRM4"),
                              "detail"].tolist()
     assert detail == ["ordinal_logistic: focal 'engineering' vs reference 'others'; "
                       "Zumbo-Thomas class A; favours reference; matching: total of each "
-                      "item's own competency (framework) without the studied item (rest "
-                      "score), prorated over each respondent's answered items"]
+                      "item's own competency (framework) (studied item included), prorated "
+                      "over each respondent's answered items"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 9/10 acceptance not met: on the clean replicate the DIF screen flags WRK3 "
+    "(product vs others, p = .0012, Holm over 41 items .0498), a chance finding as large as "
+    "the planted PRM4 effect (p = .0006 and .0008 on the seeds); no matching that stays "
+    "valid under impact separates them (docs/validate.md)"))
+def test_clean_replicate_dif_screen_is_quiet():
+    flags, _ = _sample_item_flags("clean")
+    assert flags.of("dif") == []
 
 
 def test_biserial_and_polyserial_match_psych():

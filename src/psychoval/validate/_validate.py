@@ -186,8 +186,8 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     Missing data: reliability uses pairwise covariances (psych's default); CFA uses FIML
     (full-information ML) when this build has it, listwise deletion otherwise; item analysis
     and distractors use the complete cases of each competency; DIF uses, for each item, the
-    respondents who answered it, matched on the prorated rest score of its competency. The
-    report states which.
+    respondents who answered it, matched on the prorated total of its competency. The report
+    states which.
     Estimation: MLR (robust) for rating-scale competencies when available, ML otherwise;
     fit indices of dichotomous (multiple-choice) competencies fitted by ML are labelled
     approximate (ordinal estimation is planned).
@@ -285,10 +285,10 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     if dis is not None:
         run.r_calls["distractors"] = "CTT::distractor.analysis(options, key)"
     if difs:
-        run.r_calls["dif"] = ("each group against all others, matched on the rest score of "
-                              "the item's competency: difR::difMH(x, group, focal.name, "
-                              "match = rest) for multiple-choice; MASS::polr(item ~ rest + "
-                              "group) vs polr(item ~ rest), LR test, for Likert items; "
+        run.r_calls["dif"] = ("each group against all others, matched on the total of the "
+                              "item's competency: difR::difMH(x, group, focal.name, "
+                              "match = total) for multiple-choice; MASS::polr(item ~ total + "
+                              "group) vs polr(item ~ total), LR test, for Likert items; "
                               "p.adjust(p, 'holm') over the items of each comparison")
     verdicts += _item_verdicts(flags, crit, item_competency, item_tier, difs, details)
 
@@ -561,9 +561,10 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
                            "none (pv.alpha not in this build)"),
         "item_analysis_missing": "listwise within each competency",
         "dif": ("each group against all others (Mantel-Haenszel for multiple-choice, "
-                "uniform ordinal logistic otherwise), each item matched on the rest score "
-                "of its competency (prorated over answered items; every respondent who "
-                "answered the item), Holm-corrected over the framework's items within each "
+                "uniform ordinal logistic otherwise), each item matched on the total of "
+                "its competency, itself included (prorated over answered items; every "
+                "respondent who answered the item), Holm-corrected over the framework's "
+                "items within each "
                 "comparison; a significant DIF of negligible size (ETS / Zumbo-Thomas "
                 "class A) is borderline" if difs else "no group column: not run"),
         "ordinal_estimation": "not available in this version (slot reserved): dichotomous "
@@ -706,12 +707,14 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
     analysis of the multiple-choice items, the DIF screen and the item flags.
 
     DIF: each group of ``groups`` against all the others (one comparison with two groups),
-    ``pv.dif(method="auto", match="competency", studied="exclude", missing="available",
-    dif_type="uniform")``: Mantel-Haenszel for 0/1 items, uniform cumulative-logit DIF
-    otherwise, each item matched on the prorated rest score of its own competency (a DIF
-    item does not dilute its own matching score on short scales), Holm over the framework's
-    items within each comparison. Returns ``(item_analysis, distractors or None, [dif...],
-    flags)``.
+    ``pv.dif(method="auto", match="competency", missing="available", dif_type="uniform")``:
+    Mantel-Haenszel for 0/1 items, uniform cumulative-logit DIF otherwise, each item matched
+    on the total of its own competency, studied item included (prorated over the answered
+    items; every respondent who answered the item), Holm over the framework's items within
+    each comparison. The studied item stays in its matching score because that keeps the
+    test valid when groups differ in the competency itself (impact); a rest score does not
+    (tests/test_dif.py measures both). Returns ``(item_analysis, distractors or None,
+    [dif...], flags)``.
     """
     from psychoval.stats import dif, distractors, item_analysis
     from psychoval.validate._flags import flag_items
@@ -732,8 +735,8 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
         for lv in levels[:1] if len(levels) == 2 else levels:
             lab = np.where(g[keep] == lv, lv, "others")
             difs.append(dif(x, group=lab, reference="others", focal=lv, method="auto",
-                            framework=fw, match="competency", studied="exclude",
-                            missing="available", dif_type="uniform"))
+                            framework=fw, match="competency", missing="available",
+                            dif_type="uniform"))
         sources.extend(difs)
     flags = flag_items(sources, criteria=criteria)
     return ia, dis, difs, flags
