@@ -460,7 +460,11 @@ def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: 
     and averaged with weights ``n_g / N``, as lavaan does."""
     from scipy import stats
 
-    from psychoval.stats._cfa_fit import FIT_MEASURE_NAMES, compute_fit_measures
+    from psychoval.stats._cfa_fit import (
+        FIT_MEASURE_NAMES,
+        compute_fit_measures,
+        information_criteria,
+    )
 
     n = int(sum(b.n for b in blocks))
     fr = np.array([b.n for b in blocks], dtype=float) / n
@@ -497,12 +501,7 @@ def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: 
     out.update(_robust.scaled_fit_measures(
         chisq=chisq, df=df, baseline_chisq=baseline_chisq, baseline_df=baseline_df, n=n,
         scaled=scaled, baseline_scaled=baseline_scaled, fiml=fiml, groups=len(blocks)))
-    out["logl"] = logl
-    out["unrestricted_logl"] = logl_sat
-    out["aic"] = -2 * logl + 2 * npar
-    out["bic"] = -2 * logl + npar * math.log(n)
-    out["ntotal"] = n
-    out["bic2"] = -2 * logl + npar * math.log((n + 2) / 24)
+    out.update(information_criteria(logl, logl_sat, npar, n))
     for key in ("rmr", "rmr_nomean", "srmr", "srmr_bentler", "srmr_bentler_nomean", "crmr",
                 "crmr_nomean", "srmr_mplus", "srmr_mplus_nomean", "gfi"):
         out[key] = float(sum(f * m[key] for f, m in zip(fr, per, strict=True)))

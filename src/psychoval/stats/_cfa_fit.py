@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from psychoval.stats import _robust
+
 __all__ = ["FIT_MEASURE_NAMES", "compute_fit_measures"]
 
 FIT_MEASURE_NAMES = (
@@ -32,88 +34,16 @@ FIT_MEASURE_NAMES = (
 )
 
 
-def _close(a: float, b: float) -> bool:
-    # R's isTRUE(all.equal(a, b)): relative (or absolute when |a| is small) difference < 1.5e-8
-    scale = abs(a) if abs(a) > 1.5e-8 else 1.0
-    return abs(a - b) / scale < 1.5e-8
-
-
-def _cfi(x2, df, x2b, dfb):
-    t1 = max(x2 - df, 0.0)
-    t2 = max(x2 - df, x2b - dfb, 0.0)
-    return 1.0 if (_close(t1, 0) and _close(t2, 0)) else 1.0 - t1 / t2
-
-
-def _tli(x2, df, x2b, dfb):
-    t1 = (x2 - df) * dfb
-    t2 = (x2b - dfb) * df
-    if df > 0 and abs(t2) > 0:
-        return 1.0 - t1 / t2
-    return 1.0
-
-
-def _rfi(x2, df, x2b, dfb):
-    if df > dfb:
-        return math.nan
-    if df > 0 and dfb > 0:
-        t1 = x2b / dfb - x2 / df
-        t2 = x2b / dfb
-        if t1 < 0 or t2 < 0:
-            return 1.0
-        return t1 / t2
-    return 1.0
-
-
-def _nfi(x2, df, x2b, dfb):
-    if df > dfb or _close(x2b, 0):
-        return math.nan
-    return (x2b - x2) / x2b if df > 0 else 1.0
-
-
-def _pnfi(x2, df, x2b, dfb):
-    return (df / dfb) * ((x2b - x2) / x2b) if (dfb > 0 and x2b > 0) else math.nan
-
-
-def _ifi(x2, df, x2b, dfb):
-    t1, t2 = x2b - x2, x2b - df
-    if t2 < 0:
-        return 1.0
-    if _close(t2, 0):
-        return math.nan
-    return t1 / t2
-
-
-def _rni(x2, df, x2b, dfb):
-    t1, t2 = x2 - df, x2b - dfb
-    return math.nan if _close(t2, 0) else 1.0 - t1 / t2
-
-
-def _rmsea_ci(x2, df, n, level=0.90):
-    from scipy import optimize, stats
-
-    upper_p = 1 - (1 - level) / 2
-    lower_p = (1 - level) / 2
-
-    def cdf(lam):
-        return stats.chi2.cdf(x2, df) if lam == 0 else stats.ncx2.cdf(x2, df, lam)
-
-    if df < 1 or cdf(0.0) - upper_p < 0:
-        lo = 0.0
-    else:
-        lam = optimize.brentq(lambda v: cdf(v) - upper_p, 0.0, x2, xtol=1e-12, rtol=1e-14)
-        lo = math.sqrt(lam / (n * df))
-    n_rmsea = max(n, x2 * 4)
-    if df < 1 or cdf(n_rmsea) - lower_p > 0 or cdf(0.0) - lower_p < 0:
-        hi = 0.0
-    else:
-        lam = optimize.brentq(lambda v: cdf(v) - lower_p, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
-        hi = math.sqrt(lam / (n * df))
-    return lo, hi
-
-
 def _vech(a: np.ndarray, diag: bool = True) -> np.ndarray:
     r, c = np.tril_indices(a.shape[0], 0 if diag else -1)
     return a[r, c]
+
+
+def information_criteria(logl: float, logl_sat: float, npar: int, n: int) -> dict[str, Any]:
+    """lavaan's log-likelihoods, AIC, BIC and sample-size adjusted BIC (bic2)."""
+    return {"logl": logl, "unrestricted_logl": logl_sat, "aic": -2 * logl + 2 * npar,
+            "bic": -2 * logl + npar * math.log(n), "ntotal": n,
+            "bic2": -2 * logl + npar * math.log((n + 2) / 24)}
 
 
 def compute_fit_measures(
@@ -144,34 +74,22 @@ def compute_fit_measures(
     out: dict[str, Any] = {
         "npar": npar, "fmin": fmin, "chisq": x2, "df": df, "pvalue": pval,
         "baseline_chisq": x2b, "baseline_df": dfb, "baseline_pvalue": pb,
-        "cfi": _cfi(x2, df, x2b, dfb), "tli": _tli(x2, df, x2b, dfb),
+        "cfi": _robust.cfi(x2, df, x2b, dfb), "tli": _robust.tli(x2, df, x2b, dfb),
     }
     out["nnfi"] = out["tli"]
-    out["rfi"] = _rfi(x2, df, x2b, dfb)
-    out["nfi"] = _nfi(x2, df, x2b, dfb)
-    out["pnfi"] = _pnfi(x2, df, x2b, dfb)
-    out["ifi"] = _ifi(x2, df, x2b, dfb)
-    out["rni"] = _rni(x2, df, x2b, dfb)
-    out["logl"] = logl
-    out["unrestricted_logl"] = logl_sat
-    out["aic"] = -2 * logl + 2 * npar
-    out["bic"] = -2 * logl + npar * math.log(n)
-    out["ntotal"] = n
-    out["bic2"] = -2 * logl + npar * math.log((n + 2) / 24)
-    rmsea = math.sqrt(max(x2 / n / df - 1.0 / n, 0.0)) if df > 0 else 0.0
-    out["rmsea"] = rmsea
-    lo, hi = _rmsea_ci(x2, df, n)
-    out["rmsea_ci_lower"], out["rmsea_ci_upper"] = lo, hi
+    out["rfi"] = _robust.rfi(x2, df, x2b, dfb)
+    out["nfi"] = _robust.nfi(x2, df, x2b, dfb)
+    out["pnfi"] = _robust.pnfi(x2, df, x2b, dfb)
+    out["ifi"] = _robust.ifi(x2, df, x2b, dfb)
+    out["rni"] = _robust.rni(x2, df, x2b, dfb)
+    out.update(information_criteria(logl, logl_sat, npar, n))
+    out["rmsea"] = _robust.rmsea(x2, df, n)
+    out["rmsea_ci_lower"], out["rmsea_ci_upper"] = _robust.rmsea_ci(x2, df, n)
     out["rmsea_ci_level"] = 0.90
-    if df > 0:
-        out["rmsea_pvalue"] = float(stats.ncx2.sf(x2, df, n * df * 0.05**2))
-        out["rmsea_notclose_pvalue"] = float(stats.ncx2.cdf(x2, df, n * df * 0.08**2))
-    else:
-        out["rmsea_pvalue"] = math.nan
-        out["rmsea_notclose_pvalue"] = math.nan
+    out["rmsea_pvalue"] = _robust.rmsea_pvalue_close(x2, df, n)
+    out["rmsea_notclose_pvalue"] = _robust.rmsea_pvalue_notclose(x2, df, n)
     out["rmsea_close_h0"] = 0.05
     out["rmsea_notclose_h0"] = 0.08
-    out["rmsea_pvalue"], out["rmsea_close_h0"] = out["rmsea_pvalue"], 0.05
     # residual-based measures
     res = cov - sigma
     sd = np.sqrt(np.diag(cov))

@@ -555,8 +555,8 @@ def fleiss_kappa(
         categories, cells how many raters chose that category (Fleiss 1971's table).
     confidence_level : float
         Level of the interval.
-    layout : {"wide", "long"}
-        ``"wide"``: rows are candidates, columns raters. ``"long"``: one row per rating.
+    layout : {"wide", "long", "counts"}
+        The table layout, as described under ``data``.
     targets : str, optional
         Wide: an optional candidate-id column. Long: the candidate column.
     raters : list of str or str, optional
