@@ -35,6 +35,7 @@ from psychoval.exceptions import (
     ImproperSolutionWarning,
     SpecificationError,
 )
+from psychoval.stats._polychoric import _check_overlap
 
 __all__ = ["EFAResult", "efa", "FAFit"]
 
@@ -625,7 +626,7 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
                             "correlation with it is undefined: drop it")
         R, npair_i = pairwise_cor(m.values)
         npair = npair_i.astype(float)
-        _check_pairs(npair, m.items)
+        _check_overlap(npair, m.items, minimum=3)
     elif cor == "mixed":
         R, npair = _mixed(m)
     else:
@@ -642,15 +643,6 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
                           "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=3)
     n = m.n if n_obs is None else n_obs
     return R, m.items, n, npair
-
-
-def _check_pairs(npair: np.ndarray, items: Sequence[str]) -> None:
-    bad = np.argwhere(np.triu(npair < 3, 1))
-    if bad.size:
-        i, j = bad[0]
-        raise DataError(
-            f"items {items[i]!r} and {items[j]!r} have {int(npair[i, j])} respondent(s) in "
-            "common; their correlation cannot be estimated: drop one of them")
 
 
 _MIXED_NCAT = 8  # psych::mixedCor's ncat
@@ -686,7 +678,7 @@ def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
                 "stops here); recode it to consecutive codes")
     R, npair_i = pairwise_cor(x)
     npair = npair_i.astype(float)
-    _check_pairs(npair, m.items)
+    _check_overlap(npair, m.items, minimum=3)
     if pol.size >= 2:
         R[np.ix_(pol, pol)] = _polychoric_matrix(x[:, pol], [m.items[j] for j in pol],
                                                  method="psych", kind="polychoric").rho

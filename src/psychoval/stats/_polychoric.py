@@ -185,8 +185,9 @@ def _category_counts(values: np.ndarray, obs: np.ndarray) -> tuple[float, np.nda
     return gmin, counts[:-1].reshape(k, span)
 
 
-def _check_overlap(npair: np.ndarray, items: Sequence[str]) -> None:
-    bad = np.argwhere(np.triu(npair < 2, 1))
+def _check_overlap(npair: np.ndarray, items: Sequence[str], minimum: int = 2) -> None:
+    """Raise naming the first pair of items answered together by fewer than ``minimum``."""
+    bad = np.argwhere(np.triu(npair < minimum, 1))
     if bad.size:
         i, j = bad[0]
         raise DataError(
