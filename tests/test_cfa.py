@@ -27,8 +27,8 @@ from psychoval.exceptions import (
 from psychoval.framework._partable import build_partable
 from psychoval.framework._syntax import parse_syntax
 from psychoval.stats import _cfa, _cfa_validity
-from psychoval.stats._cfa_estimate import fisher_scoring
 from psychoval.stats._cfa_model import MatrixModel, MLDiscrepancy
+from psychoval.stats._cfa_optimize import minimize
 from tests._tolerances import assert_close
 
 HERE = Path(__file__).parent
@@ -187,8 +187,9 @@ def test_meanstructure_hook_gives_saturated_means_and_same_chisq(hs, fit):
     x = hs[ITEMS].to_numpy()
     mean, cov = x.mean(0), np.cov(x.T, bias=True)
     disc = MLDiscrepancy(mm, cov, len(x), mean)
-    xhat, ok, _ = fisher_scoring(disc, _start(pt, mm, cov, mean))
-    assert ok
+    opt = minimize(disc, _start(pt, mm, cov, mean))
+    xhat = opt.x
+    assert opt.converged
     assert_close(disc.value(xhat) / 2, fit.fit_measures["fmin"], "cfa", what="fmin")
     assert_close(mm.implied(xhat)[1], mean, "cfa", what="intercepts")
 
@@ -315,11 +316,16 @@ def test_heywood_case_is_returned_with_warning():
 
 
 def test_nonconvergence_is_returned_with_warning(hs, monkeypatch):
-    real = _cfa.fisher_scoring
-    monkeypatch.setattr(_cfa, "fisher_scoring", lambda disc, x0: real(disc, x0, max_iter=2))
-    with pytest.warns(ConvergenceWarning, match="did not converge after 2 iterations"):
+    from psychoval.stats import _cfa_optimize
+
+    real = _cfa_optimize.minimize
+    monkeypatch.setattr(_cfa_optimize, "minimize",
+                        lambda disc, x0, **kw: real(disc, x0, **{**kw, "max_iter": 2}))
+    with pytest.warns(ConvergenceWarning, match=r"did not converge after \d+ iterations and "
+                      r"restarts \(std_lv, perturbed_1, perturbed_2, perturbed_3\)"):
         res = pv.cfa(HS_MODEL, hs)
     assert res.converged is False
+    assert res.restarts == ("std_lv", "perturbed_1", "perturbed_2", "perturbed_3")
 
 
 # -- result face ---------------------------------------------------------------------------

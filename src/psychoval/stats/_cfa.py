@@ -37,11 +37,7 @@ from psychoval.exceptions import (
 from psychoval.framework._partable import ParTable, build_partable
 from psychoval.framework._syntax import model_to_formulas, syntax_error
 from psychoval.stats import _fiml, _robust
-from psychoval.stats._cfa_estimate import (
-    check_identification,
-    check_information_rank,
-    fisher_scoring,
-)
+from psychoval.stats._cfa_estimate import check_identification
 from psychoval.stats._cfa_model import (
     ALPHA,
     BETA,
@@ -52,6 +48,7 @@ from psychoval.stats._cfa_model import (
     MatrixModel,
     MLDiscrepancy,
 )
+from psychoval.stats._cfa_optimize import fit_with_restarts
 
 __all__ = ["cfa", "CFAResult", "FornellLarckerResult"]
 
@@ -122,6 +119,13 @@ class CFAResult(Result):
         Rows used and rows given; ``rows_dropped`` are the 0-based positions dropped.
     converged : bool
     iterations : int
+        Iterations of the optimizer, summed over every attempt.
+    restarts : tuple of str
+        Attempts after the first (lavaan's starting values) that the fit needed, in order:
+        ``"std_lv"`` (refitted with unit factor variances and mapped back to the model's
+        identification), ``"perturbed_1"``... Empty when the first attempt converged.
+    solution_from : str
+        The attempt whose solution is reported.
     admissible : bool
         False for a negative variance or a non-positive-definite factor covariance matrix;
         ``problems`` names the parameters.
@@ -154,6 +158,8 @@ class CFAResult(Result):
     group_labels: tuple[str, ...] = ()
     group_equal: tuple[str, ...] = ()
     information: str = "expected"
+    restarts: tuple[str, ...] = ()
+    solution_from: str = "lavaan's starting values"
     _pt: ParTable = dataclasses.field(default=None, repr=False, compare=False)
     _x: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _vcov: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
@@ -602,11 +608,15 @@ class CFAResult(Result):
         """Reads like lavaan's ``summary(fit, fit.measures=TRUE, standardized=TRUE)``."""
         fm = self.fit_measures
         facts = [
-            ("Estimator", self.estimator), ("Optimization method", "Fisher scoring, then BFGS"),
+            ("Estimator", self.estimator),
+            ("Optimization method", "Fisher scoring (trust region), then BFGS"),
             ("Converged", self.converged), ("Iterations", self.iterations),
             ("Number of model parameters", fm["npar"]),
             ("Number of observations", self.n_obs),
         ]
+        if self.restarts:
+            facts.append(("Restarts", ", ".join(self.restarts)))
+            facts.append(("Solution from", self.solution_from))
         if self.rows_dropped:
             what = "listwise" if self.missing == "listwise" else "no response at all"
             facts.append((f"Rows dropped ({what})", len(self.rows_dropped)))
@@ -1013,20 +1023,24 @@ def cfa(
                   for g, xg in enumerate(xs)]
     disc = eng.GroupSum(blocks)
     n = disc.n
-    rows0 = np.zeros(len(pt))
-    grp = np.array(pt.group)
-    for g, b in enumerate(blocks, start=1):
-        sel = grp == g
-        rows0[sel] = eng.start_rows(pt, b.cov, b.mean if meanstructure else None)[sel]
-    mm = blocks[0].model
-    x0 = mm.x_from_table(rows0)
-    f0 = disc.value(x0)
-    if not np.isfinite(f0):
+    x0 = eng.start_x(pt, blocks)
+    if not np.isfinite(disc.value(x0)):
         raise SpecificationError("the model-implied covariance matrix at the starting values "
                                  "is not positive definite; give start() values")
-    xhat, converged, iters = fisher_scoring(disc, x0)
+
+    def rebuild(table: ParTable):
+        bl = [b.with_table(table) for b in blocks]
+        return eng.GroupSum(bl), eng.start_x(table, bl)
+
+    est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
+    xhat, converged, iters = est.x, est.converged, est.iterations
+    if est.confirmed_singular:
+        raise SpecificationError(
+            "the model is not identified: the information matrix is singular at the solution "
+            "(in the model's own and in the std.lv parameterization); the parameter(s) "
+            f"{', '.join(est.singular)} cannot be determined from the data - fix one of them "
+            "or add constraints")
     f, g, h, _ = disc.pieces(xhat)
-    check_information_rank(pt, mm, h)
     fr = disc.fractions
     if info_kind == "expected" and not fiml:
         info_unit = 0.5 * h
@@ -1072,9 +1086,10 @@ def cfa(
             if prob + tag not in problems:
                 problems.append(prob + tag)
     if not converged:
-        warnings.warn(f"the CFA did not converge after {iters} iterations (largest gradient "
-                      f"{np.max(np.abs(g)) / 2:.2g}); the estimates are not trustworthy",
-                      ConvergenceWarning, stacklevel=2)
+        tried = f" and restarts ({', '.join(est.restarts)})" if est.restarts else ""
+        warnings.warn(f"the CFA did not converge after {iters} iterations{tried} (largest "
+                      f"gradient {np.max(np.abs(g)) / 2:.2g}; {est.reason}); the estimates are "
+                      "not trustworthy", ConvergenceWarning, stacklevel=2)
     for prob in problems:
         warnings.warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=2)
     lvn = list(pt.latent)
@@ -1105,7 +1120,8 @@ def cfa(
         problems=tuple(problems), fit_measures=types.MappingProxyType(fm),
         sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv, cor_lv=r_lv,
         group=group, group_labels=tuple(str(lab) for lab in labels) if multi else (),
-        group_equal=equal, information=info_kind,
+        group_equal=equal, information=info_kind, restarts=est.restarts,
+        solution_from=est.method,
         _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _data=frame,
         _mean=blocks[0].mean, _blocks=tuple(blocks),
     )

@@ -33,7 +33,7 @@ from psychoval.framework._partable import ParTable
 from psychoval.stats import _fiml, _robust
 from psychoval.stats._cfa_model import MatrixModel, MLDiscrepancy
 
-__all__ = ["GROUP_EQUAL", "Block", "GroupSum", "multigroup_partable", "start_rows",
+__all__ = ["GROUP_EQUAL", "Block", "GroupSum", "multigroup_partable", "start_rows", "start_x",
            "information_theta", "robust_pieces", "MLR_FIT_MEASURE_NAMES"]
 
 GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
@@ -165,6 +165,16 @@ def start_rows(pt: ParTable, cov: np.ndarray, mean: np.ndarray | None) -> np.nda
     return start
 
 
+def start_x(pt: ParTable, blocks: Sequence[Block]) -> np.ndarray:
+    """lavaan's starting values of the free parameters, each group's rows from its moments."""
+    rows0 = np.zeros(len(pt))
+    grp = np.array(pt.group)
+    for b in blocks:
+        sel = grp == b.group
+        rows0[sel] = start_rows(pt, b.cov, b.mean if pt.meanstructure else None)[sel]
+    return MatrixModel(pt, blocks[0].group).x_from_table(rows0)
+
+
 # ---------------------------------------------------------------------------------------------
 # blocks (groups) and the summed discrepancy
 
@@ -186,10 +196,8 @@ class Block:
     pat: _fiml.MissingPatterns
     h1: _fiml.H1Moments  # EM moments (complete data: the sample moments, divisor N)
     disc: Any
-
-    @property
-    def n(self) -> int:
-        return self.pat.n if self.pat is not None else self._n
+    n: int
+    group: int = 1
 
     @property
     def cov(self) -> np.ndarray:
@@ -198,6 +206,12 @@ class Block:
     @property
     def mean(self) -> np.ndarray:
         return self.h1.mu
+
+    @staticmethod
+    def _discrepancy(mm: MatrixModel, pat, h1, n: int, fiml: bool):
+        if fiml:
+            return _fiml.FIMLDiscrepancy(mm, pat, h1)
+        return MLDiscrepancy(mm, h1.sigma, n, h1.mu if mm.meanstructure else None)
 
     @classmethod
     def make(cls, pt: ParTable, group: int, x: np.ndarray, *, fiml: bool,
@@ -212,11 +226,8 @@ class Block:
                                  iterations=0, converged=True)
         else:
             h1 = _fiml.em_saturated(pat)
-        if fiml:
-            disc = _fiml.FIMLDiscrepancy(mm, pat, h1)
-        else:
-            disc = MLDiscrepancy(mm, h1.sigma, pat.n, h1.mu if pt.meanstructure else None)
-        return cls(mm, label, x, fiml, pat, h1, disc)
+        return cls(mm, label, x, fiml, pat, h1, cls._discrepancy(mm, pat, h1, pat.n, fiml),
+                   pat.n, group)
 
     @classmethod
     def from_cov(cls, pt: ParTable, cov: np.ndarray, n: int) -> Block:
@@ -225,9 +236,13 @@ class Block:
         p = cov.shape[0]
         h1 = _fiml.H1Moments(mu=np.zeros(p), sigma=cov, loglik=_sat_loglik(cov, n),
                              iterations=0, converged=True)
-        blk = cls(mm, None, None, False, None, h1, MLDiscrepancy(mm, cov, n))
-        blk._n = n
-        return blk
+        return cls(mm, None, None, False, None, h1, MLDiscrepancy(mm, cov, n), n)
+
+    def with_table(self, pt: ParTable) -> Block:
+        """The same group's data under another parameter table (e.g. a reparameterization)."""
+        mm = MatrixModel(pt, self.group)
+        return dataclasses.replace(self, model=mm, disc=self._discrepancy(
+            mm, self.pat, self.h1, self.n, self.fiml))
 
     def baseline_loglik(self) -> float:
         """Log-likelihood of the independence model (FIML: fitted by FIML)."""

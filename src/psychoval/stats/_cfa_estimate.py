@@ -1,7 +1,6 @@
-"""ML estimation of a CFA: identification checks, lavaan's starting values, Fisher scoring.
+"""Before a CFA is fitted: identification checks and lavaan's starting values.
 
-Reusable by later estimators: :func:`start_values` and :func:`fisher_scoring` take any
-discrepancy object with ``value(x)`` and ``pieces(x) -> (F, gradient, H, ...)``.
+The minimisation itself is :mod:`psychoval.stats._cfa_optimize`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from psychoval.framework._partable import ParTable
 from psychoval.framework._syntax import syntax_error
 from psychoval.stats._cfa_model import MatrixModel
 
-__all__ = ["check_identification", "start_values", "fisher_scoring"]
+__all__ = ["check_identification", "start_values"]
 
 
 def _where(pt: ParTable, lhs: str, op: str) -> tuple[int, int]:
@@ -104,107 +103,3 @@ def start_values(pt: ParTable, model: MatrixModel, cov: np.ndarray,
     from psychoval.stats._cfa_engine import start_rows
 
     return model.x_from_table(start_rows(pt, cov, mean))
-
-
-def _newton_step(h: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve H step = g; a pseudo-inverse where H is (near) singular, e.g. at starting
-    values where a factor is locally unidentified (zero start covariances)."""
-    try:
-        c = np.linalg.cholesky(h)
-        d = np.diag(c)
-        if d.min() ** 2 > 1e-12 * d.max() ** 2:
-            y = np.linalg.solve(c, g)
-            return np.linalg.solve(c.T, y)
-    except np.linalg.LinAlgError:
-        pass
-    return np.linalg.lstsq(h, g, rcond=1e-10)[0]
-
-
-def fisher_scoring(disc, x0: np.ndarray, *, max_iter: int = 1000, gtol: float = 1e-10,
-                   switch: float = 1e-2) -> tuple[np.ndarray, bool, int]:
-    """Minimise ``disc.value``: Fisher scoring (expected-information Newton steps) while far
-    from the optimum, then BFGS updates started from the current expected information, which
-    converge superlinearly where a misfitting model makes plain Fisher scoring linear.
-
-    Converged when the largest gradient of fmin (= F/2) is below ``gtol``, or no step
-    decreases F any more while that gradient is below 1e-7 (the floating-point floor).
-    Returns (x, converged, iterations).
-    """
-    x = np.array(x0, dtype=float)
-    f, g, h, _ = disc.pieces(x)
-    if not np.isfinite(f):
-        raise np.linalg.LinAlgError("implied covariance at the starting values is not PD")
-    bfgs: np.ndarray | None = None
-    it = 0
-    for it in range(1, max_iter + 1):
-        gmax = np.max(np.abs(g)) * 0.5
-        if gmax < gtol:
-            return x, True, it - 1
-        if bfgs is None:
-            step = _newton_step(h, g)
-        else:
-            try:
-                step = np.linalg.solve(bfgs, g)
-            except np.linalg.LinAlgError:
-                step = _newton_step(h, g)
-        slope = -g @ step
-        if not slope < 0:  # not a descent direction: restart from the expected information
-            bfgs = None
-            step = _newton_step(h, g)
-            slope = -g @ step
-            if not slope < 0:
-                step, slope = g, -g @ g
-        t = 1.0
-        accepted = False
-        floor = 1e-15 * max(abs(f), 1.0)
-        for _ in range(50):
-            xn = x - t * step
-            fn = disc.value(xn)
-            if np.isfinite(fn) and fn <= f + 1e-4 * t * slope + floor:
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
-            return x, bool(gmax < 1e-7), it
-        want_h = bfgs is None
-        fn, gn, hn, _ = disc.pieces(xn, hessian=want_h)
-        if bfgs is None and np.max(np.abs(gn)) * 0.5 < switch:
-            bfgs = hn
-        elif bfgs is not None:
-            s_, y = xn - x, gn - g
-            sy = s_ @ y
-            if sy > 1e-300:
-                bs = bfgs @ s_
-                bfgs = bfgs + np.outer(y, y) / sy - np.outer(bs, bs) / (s_ @ bs)
-        x, f, g = xn, fn, gn
-        if hn is not None:
-            h = hn
-    return x, bool(np.max(np.abs(g)) * 0.5 < 1e-7), it
-
-
-def check_information_rank(pt: ParTable, model: MatrixModel, h: np.ndarray) -> None:
-    """Raise if the information matrix is singular (parameters not identified)."""
-    if h.size == 0:
-        return
-    # judge the rank on the diagonally scaled matrix: the raw information's eigenvalues carry
-    # the items' units (an item measured in units 20 times smaller shrinks its rows 400-fold),
-    # which a fixed relative tolerance would mistake for singularity
-    d = np.sqrt(np.clip(np.diag(h), 0.0, None))
-    scale = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
-    w, v = np.linalg.eigh(h * np.outer(scale, scale))
-    tol = max(w.max(), 1.0) * 1e-10 * len(w)
-    bad = np.flatnonzero(w < tol)
-    if bad.size:
-        vec = np.abs(v[:, bad[0]])
-        names = []
-        for k in np.argsort(-vec)[:4]:
-            if vec[k] < 1e-3:
-                break
-            r = pt.free.index(int(k) + 1)
-            names.append(f"{pt.lhs[r]} {pt.op[r]} {pt.rhs[r]}".strip())
-        raise SpecificationError(
-            "the model is not identified: the information matrix is singular; the "
-            f"parameter(s) {', '.join(names)} cannot be determined from the data - fix one "
-            "of them or add constraints"
-        )
-
