@@ -1072,7 +1072,9 @@ def cfa(
         mu_, sig_ = b.implied(xhat)
         corrected = _robust.fiml_corrected(b.pat, mu=mu_, sigma=sig_, delta=b.delta(xhat),
                                            df=df_, h1=b.h1, baseline=bases[0],
-                                           version="V3" if robust else "V6")
+                                           version="V3" if robust else "V6",
+                                           wm=b.h1_observed,
+                                           jm=b.h1_firstorder if robust else None)
     elif fiml:
         corrected = eng.fiml_corrected_groups(blocks, fr, xhat, df_,
                                               "V3" if robust else "V6")
@@ -1087,9 +1089,12 @@ def cfa(
                 problems.append(prob + tag)
     if not converged:
         tried = f" and restarts ({', '.join(est.restarts)})" if est.restarts else ""
+        near = (f"; the information is nearly singular along {', '.join(est.singular)}: the "
+                "model may be empirically unidentified (e.g. a factor carried by one item)"
+                if est.singular else "")
         warnings.warn(f"the CFA did not converge after {iters} iterations{tried} (largest "
-                      f"gradient {np.max(np.abs(g)) / 2:.2g}; {est.reason}); the estimates are "
-                      "not trustworthy", ConvergenceWarning, stacklevel=2)
+                      f"gradient {np.max(np.abs(g)) / 2:.2g}; {est.reason}){near}; the "
+                      "estimates are not trustworthy", ConvergenceWarning, stacklevel=2)
     for prob in problems:
         warnings.warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=2)
     lvn = list(pt.latent)

@@ -22,6 +22,7 @@ Conventions (lavaan 0.6.14):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -238,6 +239,16 @@ class Block:
                              iterations=0, converged=True)
         return cls(mm, None, None, False, None, h1, MLDiscrepancy(mm, cov, n), n)
 
+    @functools.cached_property
+    def h1_observed(self) -> np.ndarray:
+        """Observed (unstructured) information of the saturated model at the EM moments."""
+        return _fiml.information_observed(self.pat, self.h1.mu, self.h1.sigma)
+
+    @functools.cached_property
+    def h1_firstorder(self) -> np.ndarray:
+        """First-order information of the saturated model at the EM moments."""
+        return _fiml.information_firstorder(self.pat, self.h1.mu, self.h1.sigma)
+
     def with_table(self, pt: ParTable) -> Block:
         """The same group's data under another parameter table (e.g. a reparameterization)."""
         mm = MatrixModel(pt, self.group)
@@ -354,10 +365,9 @@ def robust_pieces(blocks: Sequence[Block], fractions: np.ndarray, x: np.ndarray,
     for b in blocks:
         mu, sigma = b.implied(x)
         sl = b.rows
-        d = b.delta(x)
-        b0.append(d.T @ _fiml.information_firstorder(b.pat, mu, sigma)[sl, sl] @ d)
-        a1.append(_fiml.information_observed(b.pat, b.h1.mu, b.h1.sigma)[sl, sl])
-        b1.append(_fiml.information_firstorder(b.pat, b.h1.mu, b.h1.sigma)[sl, sl])
+        b0.append(_fiml.firstorder_theta(b.pat, mu, sigma, b.delta(x)))
+        a1.append(b.h1_observed[sl, sl])
+        b1.append(b.h1_firstorder[sl, sl])
     meat = sum(f * m for f, m in zip(fractions, b0, strict=True))
     vcov = _robust.sandwich_vcov(info, meat, n)
     e_inv = np.linalg.inv(info)
@@ -371,7 +381,7 @@ def robust_pieces(blocks: Sequence[Block], fractions: np.ndarray, x: np.ndarray,
         off = 0 if b.model.meanstructure else b.model.p
         db = base.delta()[sl][:, off:]
         eb.append(base.information_observed(b.n)[off:, off:])
-        b0b.append(db.T @ _fiml.information_firstorder(b.pat, base.mu, base.sigma)[sl, sl] @ db)
+        b0b.append(_fiml.firstorder_theta(b.pat, base.mu, base.sigma, db))
         sizes.append(db.shape[1])
     tot = int(sum(sizes))
     offs = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
@@ -411,15 +421,14 @@ def fiml_corrected_groups(blocks: Sequence[Block], fractions: np.ndarray, x: np.
     xx3 = xx3_null = 0.0
     df_null = 0
     for f, b in zip(fractions, blocks, strict=True):
-        w = _fiml.information_observed(b.pat, b.h1.mu, b.h1.sigma)
+        w = b.h1_observed
         wi = np.linalg.inv(w)
         wi = 0.5 * (wi + wi.T)
         wm.append(f * w)
         wmi.append(wi / f)
         wc.append(f * _robust.h1_information_complete(b.h1.sigma))
         if version == "V3":
-            jm = _fiml.information_firstorder(b.pat, b.h1.mu, b.h1.sigma)
-            gam.append(wi @ jm @ wi / f)
+            gam.append(wi @ b.h1_firstorder @ wi / f)
         dl.append(b.delta(x))
         base = _fiml.independence_model(b.pat)
         bdl.append(base.delta())

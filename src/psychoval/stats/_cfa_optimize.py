@@ -160,17 +160,16 @@ def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e
 # identification at a solution
 
 
-def singular_parameters(pt: ParTable, h: np.ndarray) -> list[str]:
+def singular_parameters(pt: ParTable, h: np.ndarray, *, tol: float = 1e-10) -> list[str]:
     """The parameters spanning the null space of the information ``h`` (empty if it has full
-    rank). The rank is judged on the diagonally scaled matrix: the raw information's
+    rank: every eigenvalue above ``tol`` times the largest). The rank is judged on the diagonally scaled matrix: the raw information's
     eigenvalues carry the items' units (an item in units 20 times smaller shrinks its rows
     400-fold), which a fixed relative tolerance would mistake for singularity."""
     if h.size == 0:
         return []
     ms, _ = _scaled(h)
     w, v = np.linalg.eigh(ms)
-    tol = max(w.max(), 1.0) * 1e-10 * len(w)
-    bad = np.flatnonzero(w < tol)
+    bad = np.flatnonzero(w < max(w.max(), 1.0) * tol * len(w))
     if not bad.size:
         return []
     vec = np.abs(v[:, bad[0]])
@@ -297,7 +296,9 @@ class Estimate:
     iterations: int  # summed over attempts
     restarts: tuple[str, ...]  # attempts after the first, in order (empty: none needed)
     method: str  # the attempt whose solution was kept
-    singular: tuple[str, ...]  # parameters of a singular information at the kept solution
+    # parameters of a singular information at the kept solution (not converged: of a nearly
+    # singular one, eigenvalue ratio below 1e-7)
+    singular: tuple[str, ...]
     confirmed_singular: bool  # singular in the user's and the std.lv parameterization
     reason: str  # why the kept attempt stopped
 
@@ -383,7 +384,10 @@ def fit_with_restarts(pt: ParTable, disc, x0: np.ndarray, *,
                         confirmed, opt.reason)
     if fallback is not None:
         opt, how = fallback
-        return Estimate(opt.x, opt.f, False, iterations, tuple(tried), how, (), False,
+        # where it stopped, is the information close to singular? (empirical under-
+        # identification: a factor carried by one item, a loading traded against a variance)
+        near = singular_parameters(pt, _hessian(disc, opt.x), tol=1e-7)
+        return Estimate(opt.x, opt.f, False, iterations, tuple(tried), how, tuple(near), False,
                         opt.reason)
     raise np.linalg.LinAlgError("no attempt produced a positive-definite implied covariance")
 

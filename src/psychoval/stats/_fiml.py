@@ -18,11 +18,18 @@ Conventions pinned to lavaan:
 * Rows with every item missing carry no information: they are left out (lavaan drops them
   with a warning before fitting); :attr:`MissingPatterns.empty_rows` names them.
 
-Computation is by pattern: the log-likelihood, gradient, Hessian and EM steps use each
-pattern's sufficient statistics (frequency, mean and ML covariance of the observed items), so
-their cost does not grow with the number of respondents; patterns that share the same number
-of observed items are processed as one batch of stacked matrices (no Python loop over
-patterns inside a batch, none over respondents anywhere).
+How it scales. Each pattern g (the rows sharing one set of observed items o) enters the
+likelihood through its frequency f_g, its mean and its scatter matrix. The scatter is kept as
+*compressed rows*: the pattern's centred rows when it has no more rows than observed items,
+otherwise the rows of a square-root factor of its scatter (at most k rows for k observed
+items). Every quantity is then a sum over these rows (and one mean row per pattern), so the
+cost grows with ``min(rows, patterns x items)``, not with the respondents. With
+``P = Sigma^-1`` and ``C = P_mm^-1`` for the missing items m of a pattern,
+``E_g = P - P_:m C P_m:`` is ``Sigma_oo^-1`` embedded in p x p (lavaan's inverse update), so
+one p x p inverse serves every pattern and ``E_g r`` costs O(p^2 + p m) per row; patterns
+missing more items than they observe are inverted directly. Nothing per respondent is looped
+over in Python, and no p x p matrix is stored per pattern except in the moment-space
+information matrices, which are (p + p(p+1)/2)^2 objects by nature.
 """
 
 from __future__ import annotations
@@ -50,7 +57,9 @@ __all__ = [
     "information_observed",
     "information_expected",
     "information_firstorder",
+    "firstorder_theta",
     "information_observed_theta",
+    "moment_information_cost",
     "em_saturated",
     "independence_model",
     "model_delta",
@@ -58,6 +67,9 @@ __all__ = [
 ]
 
 LOG_2PI = math.log(2.0 * math.pi)
+
+# rows per chunk where a per-row (n x p*) or per-pattern (B x p x p) array is formed
+_CHUNK_ENTRIES = 4_000_000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,15 +106,12 @@ def unvech(v: np.ndarray, p: int) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class _Batch:
-    """Patterns that observe the same number k of items, stacked."""
+    """Patterns that miss the same number m of items (and so observe k = p - m)."""
 
     patterns: np.ndarray  # (B,) pattern numbers
     obs: np.ndarray  # (B, k) observed item indices
-    mis: np.ndarray  # (B, p - k) missing item indices
+    mis: np.ndarray  # (B, m) missing item indices
     freq: np.ndarray  # (B,) float
-    mean: np.ndarray  # (B, k) pattern means of the observed items
-    cov: np.ndarray  # (B, k, k) pattern ML covariances (divisor = frequency)
-    cov_full: np.ndarray  # (B, p, p) the same, zero-padded to all items
     obs_mask: np.ndarray  # (B, p) True where observed
 
 
@@ -117,6 +126,10 @@ class MissingPatterns:
     freq : (n_patterns,) number of rows with each pattern.
     row_pattern : (n_total,) pattern number of each row (-1 for an empty row).
     empty_rows : positions of rows with no observed item (left out of every computation).
+    means : (n_patterns, p) each pattern's means of its observed items (0 where missing).
+    zrows, zpat : compressed centred rows (0 where missing) and their patterns: for each
+        pattern, the sum of ``z z'`` over its rows is its scatter matrix (frequency times its
+        ML covariance).
     n : rows used (n_total minus empty rows) - lavaan's N under ``missing = "ml"``.
     """
 
@@ -126,6 +139,11 @@ class MissingPatterns:
     row_pattern: np.ndarray
     empty_rows: np.ndarray
     batches: tuple[_Batch, ...]
+    means: np.ndarray
+    zrows: np.ndarray
+    zpat: np.ndarray
+    batch_of: np.ndarray  # (P,) batch of each pattern
+    pos_of: np.ndarray  # (P,) position of each pattern within its batch
 
     @property
     def n(self) -> int:
@@ -149,12 +167,27 @@ class MissingPatterns:
         m = self.observed.astype(float) * self.freq[:, None]
         return (m.T @ self.observed.astype(float)) / self.n
 
+    @functools.cached_property
+    def _zindex(self) -> tuple[np.ndarray, np.ndarray]:
+        """Compressed rows sorted by pattern, and each pattern's start in that order."""
+        order = np.argsort(self.zpat, kind="stable")
+        return order, np.searchsorted(self.zpat[order], np.arange(self.n_patterns + 1))
+
+    @functools.cached_property
+    def _zgroups(self) -> list[np.ndarray]:
+        """Per batch, the compressed rows belonging to it."""
+        b = self.batch_of[self.zpat]
+        order = np.argsort(b, kind="stable")
+        cuts = np.searchsorted(b[order], np.arange(len(self.batches) + 1))
+        return [order[cuts[i]:cuts[i + 1]] for i in range(len(self.batches))]
+
 
 def missing_patterns(x: np.ndarray) -> MissingPatterns:
     """Group the rows of ``x`` (NaN = missing) by missingness pattern.
 
-    Pattern statistics are the mean and the ML covariance (divisor = frequency) of each
-    pattern's observed items over its rows (lavaan's ``lav_samplestats_missing_patterns``).
+    Pattern statistics are the mean and the scatter (frequency times the ML covariance) of
+    each pattern's observed items over its rows (lavaan's ``lav_samplestats_missing_patterns``);
+    the scatter is stored as compressed rows (see the module docstring).
     """
     x = np.ascontiguousarray(x, dtype="float64")
     if x.ndim != 2:
@@ -169,48 +202,69 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
                         "least one response per item - remove the item")
     n_obs = obs.sum(axis=1)
     empty = np.flatnonzero(n_obs == 0)
-    keep = np.flatnonzero(n_obs > 0)
-    # encode each row's pattern as bytes and group
+    keep = np.flatnonzero(n_obs > 0) if empty.size else np.arange(n_total)
     packed = np.packbits(obs[keep], axis=1)
-    uniq, inverse, counts = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
+    if packed.shape[1] <= 8:  # one integer key per row: a fast unique
+        key = np.zeros(len(keep), dtype=np.uint64)
+        for j in range(packed.shape[1]):
+            key = (key << np.uint64(8)) | packed[:, j].astype(np.uint64)
+        ukey, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True,
+                                                 return_counts=True)
+        uniq = packed[first]
+    else:
+        uniq, inverse, counts = np.unique(packed, axis=0, return_inverse=True,
+                                          return_counts=True)
     inverse = inverse.reshape(-1)
     observed = np.unpackbits(uniq, axis=1, count=p).astype(bool)
     row_pattern = np.full(n_total, -1, dtype=np.intp)
     row_pattern[keep] = inverse
     freq = counts.astype(float)
+    n_pat = len(freq)
 
-    # pattern sums and cross-products over rows, grouped by pattern without a Python loop over rows
+    # pattern means (0 where missing)
+    x0 = np.where(obs[keep], x[keep], 0.0)
     order = np.argsort(inverse, kind="stable")
-    rows_sorted = keep[order]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    x0 = np.where(obs, x, 0.0)
-    sums = np.add.reduceat(x0[rows_sorted], starts, axis=0)  # (P, p)
-    means_full = sums / freq[:, None]
-    xc = x0[rows_sorted] - means_full[inverse[order]]
-    xc[~obs[rows_sorted]] = 0.0
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    means = np.add.reduceat(x0[order], starts[:-1], axis=0) / freq[:, None]
+    # compressed centred rows
+    k_of = observed.sum(axis=1)
+    zc = x0 - means[inverse]
+    zc[~obs[keep]] = 0.0
+    big = np.flatnonzero(counts > k_of)  # patterns with more rows than observed items
+    if big.size:
+        is_big = np.zeros(n_pat, dtype=bool)
+        is_big[big] = True
+        small_rows = np.flatnonzero(~is_big[inverse])
+        parts, pats = [zc[small_rows]], [inverse[small_rows]]
+        for g in big:  # loop over patterns, not rows: at most n / k of them
+            o = np.flatnonzero(observed[g])
+            blk = zc[order[starts[g]:starts[g + 1]]][:, o]
+            w, v = np.linalg.eigh(blk.T @ blk)
+            pos = w > max(w.max(), 0.0) * 1e-14
+            fac = np.zeros((int(pos.sum()), p))
+            fac[:, o] = (v[:, pos] * np.sqrt(w[pos])).T
+            parts.append(fac)
+            pats.append(np.full(len(fac), g, dtype=np.intp))
+        zrows = np.ascontiguousarray(np.vstack(parts))
+        zpat = np.concatenate(pats)
+    else:
+        zrows, zpat = zc, inverse.astype(np.intp)
+    del zc, x0
 
     batches = []
-    k_of = observed.sum(axis=1)
-    for k in np.unique(k_of):
-        pats = np.flatnonzero(k_of == k)
-        obs_idx = np.array([np.flatnonzero(observed[g]) for g in pats], dtype=np.intp).reshape(
-            len(pats), k
-        )
-        mis_idx = np.array([np.flatnonzero(~observed[g]) for g in pats], dtype=np.intp).reshape(
-            len(pats), p - k
-        )
-        covs = np.empty((len(pats), k, k))
-        for b, g in enumerate(pats):  # loop over patterns (not rows); each a BLAS crossprod
-            blk = xc[starts[g]:starts[g] + counts[g]][:, obs_idx[b]]
-            covs[b] = (blk.T @ blk) / counts[g]
-        mean = np.take_along_axis(means_full[pats], obs_idx, axis=1)
-        cov_full = np.zeros((len(pats), p, p))
-        bi = np.arange(len(pats))[:, None, None]
-        cov_full[bi, obs_idx[:, :, None], obs_idx[:, None, :]] = covs
-        batches.append(_Batch(pats, obs_idx, mis_idx, freq[pats], mean, covs, cov_full,
+    batch_of = np.empty(n_pat, dtype=np.intp)
+    pos_of = np.empty(n_pat, dtype=np.intp)
+    m_of = p - k_of
+    for bi, m in enumerate(np.unique(m_of)):
+        pats = np.flatnonzero(m_of == m)
+        order = np.argsort(~observed[pats], axis=1, kind="stable")  # observed first
+        batches.append(_Batch(pats, order[:, :p - m], order[:, p - m:], freq[pats],
                               observed[pats]))
+        batch_of[pats] = bi
+        pos_of[pats] = np.arange(len(pats))
     return MissingPatterns(x=x, observed=observed, freq=freq, row_pattern=row_pattern,
-                           empty_rows=empty, batches=tuple(batches))
+                           empty_rows=empty, batches=tuple(batches), means=means, zrows=zrows,
+                           zpat=zpat, batch_of=batch_of, pos_of=pos_of)
 
 
 def _as_pattern(data: MissingPatterns | np.ndarray) -> MissingPatterns:
@@ -233,36 +287,6 @@ def _inv_logdet(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inv, logdet
 
 
-class _Inverter:
-    """Inverses and log-determinants of Sigma_oo for every pattern of a batch.
-
-    Sigma is inverted once; a pattern missing m items then uses the update (lavaan's
-    ``lav_matrix_symmetric_inverse_update``)
-    ``Sigma_oo^-1 = P_oo - P_om P_mm^-1 P_mo`` and ``log|Sigma_oo| = log|Sigma| + log|P_mm|``
-    with ``P = Sigma^-1``, which costs O(k^2 m) instead of O(k^3). Patterns missing more than
-    half of the items are inverted directly.
-    """
-
-    def __init__(self, sigma: np.ndarray):
-        self.sigma = sigma
-        inv, logdet = _inv_logdet(sigma[None])
-        self.inv = inv[0]
-        self.logdet = float(logdet[0])
-
-    def __call__(self, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
-        k, m = b.obs.shape[1], b.mis.shape[1]
-        if m == 0:
-            n = len(b.freq)
-            return (np.broadcast_to(self.inv, (n, k, k)).copy(), np.full(n, self.logdet))
-        if m > k:
-            return _inv_logdet(_sub(self.sigma, b.obs, b.obs))
-        pmm_inv, pmm_logdet = _inv_logdet(_sub(self.inv, b.mis, b.mis))
-        pom = _sub(self.inv, b.obs, b.mis)
-        out = _sub(self.inv, b.obs, b.obs) - pom @ pmm_inv @ np.swapaxes(pom, 1, 2)
-        out = 0.5 * (out + np.swapaxes(out, 1, 2))
-        return out, self.logdet + pmm_logdet
-
-
 def _check_moments(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
     mu = np.asarray(mu, dtype=float).reshape(-1)
     sigma = np.asarray(sigma, dtype=float)
@@ -273,33 +297,132 @@ def _check_moments(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
 
 
 # ---------------------------------------------------------------------------------------------
+# Sigma_oo^-1 of every pattern, in factored form
+
+
+class _Factor:
+    """``E_g = Sigma_oo^-1`` (embedded) of every pattern at one Sigma.
+
+    ``low[b] = C`` (B, m, m) for batches with m <= k (``E = P - P_:m C P_m:``),
+    ``direct[b] = Sigma_oo^-1`` (B, k, k) for batches missing more than they observe;
+    ``logdet[g] = log|Sigma_oo|`` per pattern. Raises LinAlgError if Sigma is not PD.
+    """
+
+    def __init__(self, pat: MissingPatterns, sigma: np.ndarray):
+        self.pat = pat
+        inv, logdet = _inv_logdet(sigma[None])
+        self.inv = inv[0]
+        self.logdet_full = float(logdet[0])
+        self.logdet = np.empty(pat.n_patterns)
+        self.low: dict[int, np.ndarray] = {}
+        self.direct: dict[int, np.ndarray] = {}
+        for bi, b in enumerate(pat.batches):
+            k, m = b.obs.shape[1], b.mis.shape[1]
+            if m == 0:
+                self.logdet[b.patterns] = self.logdet_full
+            elif m <= k:
+                c, ld = _inv_logdet(_sub(self.inv, b.mis, b.mis))
+                self.low[bi] = c
+                self.logdet[b.patterns] = self.logdet_full + ld
+            else:
+                s, ld = _inv_logdet(_sub(sigma, b.obs, b.obs))
+                self.direct[bi] = s
+                self.logdet[b.patterns] = ld
+
+    def apply(self, rows: np.ndarray, pats: np.ndarray,
+              groups: list[np.ndarray] | None = None) -> np.ndarray:
+        """``E_g r`` for each row r (zero where its pattern g misses; rows must be 0 there)."""
+        pat = self.pat
+        e = rows @ self.inv
+        if groups is None:
+            b_of = pat.batch_of[pats]
+            groups = [np.flatnonzero(b_of == bi) for bi in range(len(pat.batches))]
+        for bi, sel in enumerate(groups):
+            if not sel.size:
+                continue
+            b = pat.batches[bi]
+            pos = pat.pos_of[pats[sel]]
+            if bi in self.low:
+                mis = b.mis[pos]  # (r, m)
+                t = np.take_along_axis(e[sel], mis, axis=1)  # (P r)_m
+                u = np.einsum("rij,rj->ri", self.low[bi][pos], t)
+                e[sel] -= np.einsum("ri,rip->rp", u, self.inv[mis])
+                e[sel[:, None], mis] = 0.0
+            elif bi in self.direct:
+                obs = b.obs[pos]
+                ro = np.take_along_axis(rows[sel], obs, axis=1)
+                eo = np.einsum("rij,rj->ri", self.direct[bi][pos], ro)
+                out = np.zeros((len(sel), pat.p))
+                np.put_along_axis(out, obs, eo, axis=1)
+                e[sel] = out
+        return e
+
+    def e_sum(self, weights: np.ndarray) -> np.ndarray:
+        """``sum_g w_g E_g`` (p x p)."""
+        pat = self.pat
+        out = self.inv * float(weights.sum())
+        for bi, b in enumerate(pat.batches):
+            w = weights[b.patterns]
+            if bi in self.low:
+                u = np.swapaxes(self.inv[:, b.mis], 0, 1)  # (B, p, m)
+                out -= np.einsum("b,bpm,bmn,bqn->pq", w, u, self.low[bi], u, optimize=True)
+            elif bi in self.direct:
+                out -= self.inv * float(w.sum())
+                full = np.zeros((len(w), pat.p, pat.p))
+                bidx = np.arange(len(w))[:, None, None]
+                full[bidx, b.obs[:, :, None], b.obs[:, None, :]] = self.direct[bi]
+                out += np.tensordot(w, full, axes=1)
+        return 0.5 * (out + out.T)
+
+    def e_full(self, bi: int, sel: np.ndarray) -> np.ndarray:
+        """``E_g`` (len(sel), p, p) for the patterns at positions ``sel`` of batch ``bi``."""
+        pat = self.pat
+        b = pat.batches[bi]
+        p = pat.p
+        if bi in self.low:
+            u = np.swapaxes(self.inv[:, b.mis[sel]], 0, 1)  # (s, p, m)
+            out = self.inv[None] - u @ self.low[bi][sel] @ np.swapaxes(u, 1, 2)
+            mask = b.obs_mask[sel]
+            out *= mask[:, :, None] & mask[:, None, :]
+            return out
+        if bi in self.direct:
+            out = np.zeros((len(sel), p, p))
+            bidx = np.arange(len(sel))[:, None, None]
+            obs = b.obs[sel]
+            out[bidx, obs[:, :, None], obs[:, None, :]] = self.direct[bi][sel]
+            return out
+        return np.broadcast_to(self.inv, (len(sel), p, p)).copy()
+
+
+def _mean_rows(pat: MissingPatterns, mu: np.ndarray) -> np.ndarray:
+    """Per pattern ``ybar_g - mu`` on its observed items (0 elsewhere)."""
+    return np.where(pat.observed, pat.means - mu, 0.0)
+
+
+def _pattern_k(pat: MissingPatterns) -> np.ndarray:
+    return pat.observed.sum(axis=1).astype(float)
+
+
+# ---------------------------------------------------------------------------------------------
 # log-likelihood and derivatives
 
 
-def _full_inverse(sigma: np.ndarray) -> tuple[np.ndarray, float]:
-    inv, logdet = _inv_logdet(sigma[None])
-    return inv[0], float(logdet[0])
-
-
-def _lowrank(pat: MissingPatterns, mu: np.ndarray, pinv: np.ndarray, logdet_full: float):
-    """Per batch, the pieces of E_g = (Sigma_oo^-1 embedded) = P - U_g C_g U_g'.
-
-    With P = Sigma^-1, U_g = P[:, m] and C_g = P[m, m]^-1 for the missing items m of pattern
-    g, the rows/columns of P - U C U' at m vanish and its observed block is Sigma_oo^-1
-    (lavaan's inverse update); log|Sigma_oo| = log|Sigma| + log|P_mm|. Everything below then
-    costs O(p^2 m) per pattern instead of O(k^3). Yields (batch, U, C, logdet, d) with
-    d the zero-padded (pattern mean - mu).
-    """
-    for b in pat.batches:
-        d = np.where(b.obs_mask, _embed_vec(b, b.mean, pat.p) - mu, 0.0)
-        if b.mis.shape[1] == 0:
-            nb = len(b.freq)
-            yield (b, np.zeros((nb, pat.p, 0)), np.zeros((nb, 0, 0)),
-                   np.full(nb, logdet_full), d)
-            continue
-        c, ld_mm = _inv_logdet(_sub(pinv, b.mis, b.mis))
-        u = np.swapaxes(pinv[:, b.mis], 0, 1)  # (B, p, m)
-        yield b, u, c, logdet_full + ld_mm, d
+def _loglik_pieces(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, grad: bool):
+    fac = _Factor(pat, sigma)
+    d = _mean_rows(pat, mu)
+    ez = fac.apply(pat.zrows, pat.zpat, pat._zgroups)
+    ed = fac.apply(d, np.arange(pat.n_patterns))
+    f = pat.freq
+    quad = float(np.einsum("ij,ij->", pat.zrows, ez)) + float(f @ np.einsum("ij,ij->i", d, ed))
+    const = float(f @ (_pattern_k(pat) * LOG_2PI + fac.logdet))
+    ll = -0.5 * (const + quad)
+    if not grad:
+        return ll, None
+    ewe = ez.T @ ez + (ed * f[:, None]).T @ ed
+    gsig = 0.5 * (ewe - fac.e_sum(f))
+    gsig = 0.5 * (gsig + gsig.T)
+    gmu = f @ ed
+    return ll, np.concatenate([gmu, _dsigma_to_vech(gsig)])
 
 
 def loglik(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> float:
@@ -311,25 +434,20 @@ def loglik(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray
     """
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
-    total = 0.0
     try:
-        pinv, logdet_full = _full_inverse(sigma)
-        for b, u, c, logdet, d in _lowrank(pat, mu, pinv, logdet_full):
-            k = b.obs.shape[1]
-            nb = len(b.freq)
-            # tr(E W) = <P, S_g> + d'Pd - tr(C U'S_g U) - (U'd)' C (U'd)
-            dist = b.cov_full.reshape(nb, -1) @ pinv.reshape(-1)
-            dist += ((d @ pinv) * d).sum(axis=1)
-            if u.shape[2]:
-                ut = np.swapaxes(u, 1, 2)
-                usu = ut @ b.cov_full @ u
-                ud = (ut @ d[:, :, None])[:, :, 0]
-                dist -= (c * np.swapaxes(usu, 1, 2)).sum(axis=(1, 2))
-                dist -= ((c @ ud[:, :, None])[:, :, 0] * ud).sum(axis=1)
-            total += float(np.sum(-0.5 * b.freq * (k * LOG_2PI + logdet + dist)))
+        return _loglik_pieces(pat, mu, sigma, grad=False)[0]
     except np.linalg.LinAlgError:
         return -math.inf
-    return total
+
+
+def _row_chunks(n: int, width: int):
+    step = max(1, _CHUNK_ENTRIES // max(width, 1))
+    for start in range(0, n, step):
+        yield slice(start, min(n, start + step))
+
+
+def _used_rows(pat: MissingPatterns) -> np.ndarray:
+    return np.flatnonzero(pat.row_pattern >= 0)
 
 
 def loglik_casewise(data: MissingPatterns | np.ndarray, mu: np.ndarray,
@@ -337,53 +455,17 @@ def loglik_casewise(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     """Log-likelihood of each row (NaN for empty rows), as ``lav_mvnorm_missing_llik_casewise``."""
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
+    fac = _Factor(pat, sigma)
     out = np.full(pat.x.shape[0], np.nan)
-    inverter = _Inverter(sigma)
-    for b in pat.batches:
-        k = b.obs.shape[1]
-        sinv, logdet = inverter(b)
-        rows, which = _batch_rows(pat, b)
-        yc = _gather_rows(pat.x, rows, b.obs[which]) - mu[b.obs[which]]
-        dist = np.einsum("ni,nij,nj->n", yc, sinv[which], yc)
-        out[rows] = -0.5 * (k * LOG_2PI + logdet[which] + dist)
+    used = _used_rows(pat)
+    k = _pattern_k(pat)
+    for sl in _row_chunks(len(used), pat.p):
+        rows = used[sl]
+        g = pat.row_pattern[rows]
+        r = np.nan_to_num(pat.x[rows] - mu, nan=0.0)
+        e = fac.apply(r, g)
+        out[rows] = -0.5 * (k[g] * LOG_2PI + fac.logdet[g] + np.einsum("ij,ij->i", r, e))
     return out
-
-
-def _batch_rows(pat: MissingPatterns, b: _Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Rows belonging to a batch, and for each the position of its pattern in the batch."""
-    lookup = np.full(pat.n_patterns, -1, dtype=np.intp)
-    lookup[b.patterns] = np.arange(len(b.patterns))
-    which_all = np.where(pat.row_pattern >= 0, lookup[np.maximum(pat.row_pattern, 0)], -1)
-    rows = np.flatnonzero(which_all >= 0)
-    return rows, which_all[rows]
-
-
-def _gather_rows(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    return x[rows[:, None], cols]
-
-
-def _pattern_pieces(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
-    """Per batch: Sigma_g^-1, Sigma_g^-1 d_g and W_g = S_g + d_g d_g'."""
-    inverter = _Inverter(sigma)
-    for b in pat.batches:
-        sinv, _ = inverter(b)
-        d = b.mean - mu[b.obs]
-        w = b.cov + d[:, :, None] * d[:, None, :]
-        yield b, sinv, np.einsum("bij,bj->bi", sinv, d), w
-
-
-def _embed(b: _Batch, blocks: np.ndarray, p: int) -> np.ndarray:
-    """Zero-padded (B, p, p) matrices holding ``blocks`` in the observed rows/columns."""
-    full = np.zeros((blocks.shape[0], p, p))
-    bi = np.arange(blocks.shape[0])[:, None, None]
-    full[bi, b.obs[:, :, None], b.obs[:, None, :]] = blocks
-    return full
-
-
-def _embed_vec(b: _Batch, vecs: np.ndarray, p: int) -> np.ndarray:
-    full = np.zeros((vecs.shape[0], p))
-    full[np.arange(vecs.shape[0])[:, None], b.obs] = vecs
-    return full
 
 
 def _dsigma_to_vech(g: np.ndarray) -> np.ndarray:
@@ -397,72 +479,25 @@ def gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
              sigma: np.ndarray) -> np.ndarray:
     """Gradient of :func:`loglik` with respect to ``(mu, vech(Sigma))`` (length p + p(p+1)/2).
 
-    ``dL/dmu = sum_g f_g Sigma_g^-1 d_g`` and
-    ``dL/dSigma = sum_g f_g/2 (Sigma_g^-1 W_g Sigma_g^-1 - Sigma_g^-1)`` embedded in the
-    observed rows/columns, mapped to vech by ``D'`` (lavaan's ``dlogl_dmu``/``dlogl_dvechSigma``).
-    Computed with E_g = P - U_g C_g U_g' (see :func:`_lowrank`):
-    ``sum f E W E = P A P - R P - P R' + sum f U C (U'WU) C U'`` with ``A = sum f W_g`` and
-    ``R = sum f U C U'W``, so only one p x p inverse and O(p^2 m) work per pattern.
+    ``dL/dmu = sum_g f_g E_g d_g`` and
+    ``dL/dSigma = 1/2 (sum_rows e e' - sum_g f_g E_g)`` with ``e = E_g r`` over the compressed
+    rows and the mean rows (``sqrt(f_g) d_g``), mapped to vech by ``D'`` (lavaan's
+    ``dlogl_dmu``/``dlogl_dvechSigma``).
     """
     return loglik_gradient(data, mu, sigma)[1]
 
 
 def loglik_gradient(data: MissingPatterns | np.ndarray, mu: np.ndarray,
                     sigma: np.ndarray) -> tuple[float, np.ndarray]:
-    """:func:`loglik` and :func:`gradient` in one pass (what an optimizer needs).
-
-    The log-likelihood comes from the gradient's pieces:
-    ``sum_g f tr(E_g W_g) = tr(P A) - sum_g f tr(C_g U_g'W_g U_g)``. Returns ``-inf`` and a
-    NaN gradient when Sigma is not positive definite.
-    """
+    """:func:`loglik` and :func:`gradient` in one pass (what an optimizer needs). Returns
+    ``-inf`` and a NaN gradient when Sigma is not positive definite."""
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
-    p = pat.p
     try:
-        pinv, logdet_full = _full_inverse(sigma)
+        return _loglik_pieces(pat, mu, sigma, grad=True)
     except np.linalg.LinAlgError:
+        p = pat.p
         return -math.inf, np.full(p + p * (p + 1) // 2, np.nan)
-    const = 0.0  # sum f (k log 2pi + log|Sigma_oo|) - sum f tr(C U'WU)
-    a = np.zeros((p, p))  # sum f W_g
-    r = np.zeros((p, p))  # sum f U C U' W
-    qwq = np.zeros((p, p))  # sum f U C U'WU C U'
-    fe = np.zeros((p, p))  # sum f U C U'
-    fd = np.zeros(p)  # sum f d
-    fucud = np.zeros(p)  # sum f U C U'd
-    ftot = 0.0
-    try:
-        batches = list(_lowrank(pat, mu, pinv, logdet_full))
-    except np.linalg.LinAlgError:
-        return -math.inf, np.full(p + p * (p + 1) // 2, np.nan)
-    for b, u, c, logdet, d in batches:
-        f = b.freq
-        ftot += f.sum()
-        const += float(f @ (b.obs.shape[1] * LOG_2PI + logdet))
-        a += np.tensordot(f, b.cov_full, axes=1) + (d * f[:, None]).T @ d
-        fd += f @ d
-        m = u.shape[2]
-        if not m:
-            continue
-        nb = len(f)
-        ut = np.swapaxes(u, 1, 2)  # (B, m, p)
-        ud = (ut @ d[:, :, None])[:, :, 0]
-        uw = ut @ b.cov_full + ud[:, :, None] * d[:, None, :]  # U'W_g (B, m, p)
-        fuc = (u @ c) * f[:, None, None]  # (B, p, m)
-        fuc_flat = np.swapaxes(fuc, 0, 1).reshape(p, nb * m)  # (p, B m)
-        r += fuc_flat @ uw.reshape(nb * m, p)
-        uwu = uw @ u  # (B, m, m)
-        const -= float(f @ (c * np.swapaxes(uwu, 1, 2)).sum(axis=(1, 2)))
-        t = fuc @ (uwu @ np.swapaxes(c, 1, 2))  # (B, p, m)
-        qwq += np.swapaxes(t, 0, 1).reshape(p, nb * m) @ ut.reshape(nb * m, p)
-        fe += fuc_flat @ ut.reshape(nb * m, p)
-        fucud += fuc_flat @ ud.reshape(nb * m)
-    ewe = pinv @ a @ pinv - r @ pinv - pinv @ r.T + qwq
-    esum = ftot * pinv - fe
-    gsig = 0.5 * (ewe - esum)
-    gsig = 0.5 * (gsig + gsig.T)
-    gmu = pinv @ fd - fucud
-    ll = -0.5 * (const + float(np.sum(pinv * a)))
-    return ll, np.concatenate([gmu, _dsigma_to_vech(gsig)])
 
 
 def gradient_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray,
@@ -476,6 +511,29 @@ def gradient_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np
     return np.asarray(delta).T @ gradient(data, mu, sigma)
 
 
+def _score_chunks(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
+    """Casewise scores of the used rows, chunk by chunk: (row positions, scores)."""
+    p = pat.p
+    r, c = vech_indices(p)
+    half = np.where(r == c, 0.5, 1.0)
+    fac = _Factor(pat, sigma)
+    used = _used_rows(pat)
+    for sl in _row_chunks(len(used), p + len(r) + p * p):
+        rows = used[sl]
+        g = pat.row_pattern[rows]
+        e = fac.apply(np.nan_to_num(pat.x[rows] - mu, nan=0.0), g)
+        ev = np.empty((len(rows), len(r)))
+        # vech(E_g) of each row's pattern, batch by batch
+        for bi, b in enumerate(pat.batches):
+            sel = np.flatnonzero(pat.batch_of[g] == bi)
+            if not sel.size:
+                continue
+            upat, inv = np.unique(pat.pos_of[g[sel]], return_inverse=True)
+            ev[sel] = vech(fac.e_full(bi, upat))[inv.reshape(-1)]
+        sc = (e[:, r] * e[:, c] - ev) * half
+        yield sl, np.hstack([e, sc])
+
+
 def scores(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     """Casewise scores ``d log L_i / d(mu, vech Sigma)`` of the used rows, shape (n, p + p*).
 
@@ -487,24 +545,41 @@ def scores(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     p = pat.p
-    r, c = vech_indices(p)
-    n_total = pat.x.shape[0]
-    e_all = np.zeros((n_total, p))
-    isig_all = np.zeros((n_total, len(r)))
-    inverter = _Inverter(sigma)
-    for b in pat.batches:
-        sinv, _ = inverter(b)
-        rows, which = _batch_rows(pat, b)
-        obs_rows = b.obs[which]
-        yc = _gather_rows(pat.x, rows, obs_rows) - mu[obs_rows]
-        e = np.einsum("nij,nj->ni", sinv[which], yc)
-        e_all[rows[:, None], obs_rows] = e
-        isig_all[rows] = vech(_embed(b, sinv, p))[which]
-    used = np.flatnonzero(pat.row_pattern >= 0)
-    e_all = e_all[used]
-    sc = e_all[:, r] * e_all[:, c] - isig_all[used]
-    sc[:, r == c] *= 0.5
-    return np.hstack([e_all, sc])
+    out = np.empty((pat.n, p + p * (p + 1) // 2))
+    for sl, sc in _score_chunks(pat, mu, sigma):
+        out[sl] = sc
+    return out
+
+
+def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                           sigma: np.ndarray) -> np.ndarray:
+    """First-order (outer product of casewise scores) information per observation, B1
+    (accumulated chunk by chunk: the n x (p + p*) score matrix is never formed whole)."""
+    from scipy.linalg.blas import dsyrk
+
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    dim = pat.p + pat.p * (pat.p + 1) // 2
+    upper = np.zeros((dim, dim), order="F")
+    for _, sc in _score_chunks(pat, mu, sigma):
+        upper = dsyrk(1.0 / pat.n, sc, beta=1.0, c=upper, trans=1, overwrite_c=1)
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
+def firstorder_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+                     delta: np.ndarray) -> np.ndarray:
+    """``Delta' B1 Delta`` (B1 of :func:`information_firstorder`) from the casewise scores
+    projected on the parameters chunk by chunk: O(n (p + p*) q) instead of O(n (p + p*)^2).
+    ``delta`` has the rows of the moment vector the model uses (all, or the vech rows)."""
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    delta = np.asarray(delta)
+    off = pat.p + pat.p * (pat.p + 1) // 2 - delta.shape[0]
+    out = np.zeros((delta.shape[1], delta.shape[1]))
+    for _, sc in _score_chunks(pat, mu, sigma):
+        t = sc[:, off:] @ delta
+        out += t.T @ t
+    return out / pat.n
 
 
 def _kron_vech(a_sum: np.ndarray, p: int) -> np.ndarray:
@@ -518,38 +593,87 @@ def _kron_vech(a_sum: np.ndarray, p: int) -> np.ndarray:
     return 0.5 * out * w[:, None] * w[None, :]
 
 
+def moment_information_cost(data: MissingPatterns | np.ndarray) -> float:
+    """Floating-point operations of one moment-space information matrix
+    (:func:`information_observed` / :func:`information_expected`): patterns x p^4. The
+    robust (MLR) test and lavaan's FIML-corrected indices need it; a caller can compare this
+    with a budget before asking for them."""
+    pat = _as_pattern(data)
+    return float(pat.n_patterns) * float(pat.p) ** 4
+
+
+def _pattern_chunks(pat: MissingPatterns):
+    """(batch index, positions) in chunks small enough for (chunk, p, p) arrays."""
+    step = max(1, _CHUNK_ENTRIES // (pat.p * pat.p))
+    for bi, b in enumerate(pat.batches):
+        for start in range(0, len(b.patterns), step):
+            yield bi, np.arange(start, min(len(b.patterns), start + step))
+
+
+def _rows_of_patterns(pat: MissingPatterns, pats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compressed rows of the patterns ``pats``: (row indices, position of the pattern in
+    ``pats``), grouped by pattern."""
+    zorder, zstart = pat._zindex
+    lo, hi = zstart[pats], zstart[pats + 1]
+    cnt = hi - lo
+    slot = np.repeat(np.arange(len(pats)), cnt)
+    offs = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    return zorder[np.repeat(lo, cnt) + offs], slot
+
+
+def _outer_sums(e: np.ndarray, slot: np.ndarray, n_slots: int) -> np.ndarray:
+    """(n_slots, p*p): for each slot the sum of e e' over its rows (rows grouped by slot)."""
+    p = e.shape[1]
+    out = np.zeros((n_slots, p * p))
+    if not len(slot):
+        return out
+    starts = np.flatnonzero(np.r_[True, slot[1:] != slot[:-1]])
+    outer = (e[:, :, None] * e[:, None, :]).reshape(len(e), -1)
+    out[slot[starts]] = np.add.reduceat(outer, starts, axis=0)
+    return out
+
+
 def information_observed(data: MissingPatterns | np.ndarray, mu: np.ndarray,
                          sigma: np.ndarray) -> np.ndarray:
     """Observed information (minus the Hessian of :func:`loglik`, divided by N) in
     ``(mu, vech Sigma)``, as ``lav_mvnorm_missing_information_observed_samplestats``.
 
     Per pattern, with S = Sigma_g^-1 (embedded), t = S d_g and
-    T = S (2 W_g - Sigma_g) S (embedded): the blocks are ``sum f S``,
-    ``D'(sum f t (x) S)`` and ``1/2 D'(sum f S (x) T) D``.
-    At the EM (saturated) estimates this is the "unstructured" H1 information; at the
-    model-implied moments it is lavaan's "structured" one.
+    T = S (2 W_g - Sigma_g) S = 2 S W_g S - S (embedded): the blocks are ``sum f S``,
+    ``D'(sum f t (x) S)`` and ``1/2 D'(sum f S (x) T) D``; ``f S W S`` is the sum of ``e e'``
+    over the pattern's compressed rows and mean row. At the EM (saturated) estimates this is
+    the "unstructured" H1 information; at the model-implied moments lavaan's "structured"
+    one. Costs :func:`moment_information_cost`.
     """
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     p = pat.p
     r, c = vech_indices(p)
-    h11 = np.zeros((p, p))
-    k3 = np.zeros((p, p, p))  # k3[c, r, k] = sum f t[c] S[r, k]
+    fac = _Factor(pat, sigma)
+    f = pat.freq
+    d = _mean_rows(pat, mu)
+    ed = fac.apply(d, np.arange(pat.n_patterns))
+    ez = fac.apply(pat.zrows, pat.zpat, pat._zgroups)
+    h11 = fac.e_sum(f)
+    k3 = np.zeros((p, p * p))  # k3[c, (r, k)] = sum f t[c] S[r, k]
     k4 = np.zeros((p * p, p * p))
-    for b, sinv, sd, w in _pattern_pieces(pat, mu, sigma):
-        s_full = _embed(b, sinv, p)
-        s_sub = _sub(sigma, b.obs, b.obs)
-        t22 = _embed(b, sinv @ (2.0 * w - s_sub) @ sinv, p)
-        t21 = _embed_vec(b, sd, p)
-        f = b.freq
-        h11 += np.einsum("b,bij->ij", f, s_full)
-        k3 += np.einsum("b,bc,brk->crk", f, t21, s_full)
-        k4 += (s_full.reshape(len(f), -1) * f[:, None]).T @ t22.reshape(len(f), -1)
+    for bi, sel in _pattern_chunks(pat):
+        b = pat.batches[bi]
+        pats = b.patterns[sel]
+        s_full = fac.e_full(bi, sel).reshape(len(sel), -1)
+        zi, slot = _rows_of_patterns(pat, pats)
+        g = _outer_sums(ez[zi], slot, len(sel))
+        fw = f[pats]
+        edp = ed[pats]
+        g += ((edp * fw[:, None])[:, :, None] * edp[:, None, :]).reshape(len(sel), -1)
+        t22 = 2.0 * g - s_full * fw[:, None]  # f T
+        k3 += (edp * fw[:, None]).T @ s_full
+        k4 += s_full.T @ t22
+    k3 = k3.reshape(p, p, p)
     h21 = k3[c, r, :] + k3[r, c, :]  # (p*, p): D'(t (x) S)
     h21[r == c] *= 0.5
     h22 = _kron_vech(k4.reshape(p, p, p, p), p)
-    n = pat.n
-    return np.block([[h11, h21.T], [h21, h22]]) / n
+    return np.block([[h11, h21.T], [h21, h22]]) / pat.n
 
 
 def information_expected(data: MissingPatterns | np.ndarray, mu: np.ndarray,
@@ -560,31 +684,17 @@ def information_expected(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     p = pat.p
-    h11 = np.zeros((p, p))
+    fac = _Factor(pat, sigma)
     k4 = np.zeros((p * p, p * p))
-    inverter = _Inverter(sigma)
-    for b in pat.batches:
-        sinv, _ = inverter(b)
-        s_full = _embed(b, sinv, p).reshape(len(b.freq), -1)
-        h11 += np.einsum("b,bi->i", b.freq, s_full).reshape(p, p)
-        k4 += (s_full * b.freq[:, None]).T @ s_full
+    for bi, sel in _pattern_chunks(pat):
+        s_full = fac.e_full(bi, sel).reshape(len(sel), -1)
+        k4 += (s_full * pat.batches[bi].freq[sel, None]).T @ s_full
     h22 = _kron_vech(k4.reshape(p, p, p, p), p)
     pstar = h22.shape[0]
     out = np.zeros((p + pstar, p + pstar))
-    out[:p, :p] = h11
+    out[:p, :p] = fac.e_sum(pat.freq)
     out[p:, p:] = h22
     return out / pat.n
-
-
-def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
-                           sigma: np.ndarray) -> np.ndarray:
-    """First-order (outer product of casewise scores) information per observation, B1."""
-    pat = _as_pattern(data)
-    sc = scores(pat, mu, sigma)
-    from scipy.linalg.blas import dsyrk
-
-    upper = dsyrk(1.0 / pat.n, sc, trans=1)  # sc' sc / n, upper triangle only
-    return np.triu(upper) + np.triu(upper, 1).T
 
 
 def information_observed_theta(
@@ -598,6 +708,7 @@ def information_observed_theta(
     rows: slice | np.ndarray | None = None,
     h: float = 1e-4,
     vjp_fn=None,
+    gradient_fn=None,
 ) -> np.ndarray:
     """Observed information of the model parameters per observation: minus the Hessian of
     :func:`loglik` with respect to theta, divided by N.
@@ -620,8 +731,25 @@ def information_observed_theta(
     ``vjp_fn(theta, g) -> Delta(theta)' g`` may replace ``delta_fn``: an engine can form
     this product without building Delta (for CFA, ``2 x_a' G y_a`` per parameter from the
     factored ``dSigma_a = x_a y_a' + y_a x_a'``), which makes the 2q evaluations cheap.
+
+    ``gradient_fn(theta) -> d loglik / d theta`` (analytic) allows the other route when the
+    moment-space matrix would cost more than ``2 q`` gradient passes over the data (many
+    items and patterns): the Hessian by central differences of that gradient, as lavaan.
     """
     pat = _as_pattern(data)
+    if gradient_fn is not None and theta is not None:
+        q = len(theta)
+        cost_fd = 2.0 * q * 4.0 * (len(pat.zrows) + pat.n_patterns) * pat.p ** 2
+        if cost_fd < moment_information_cost(pat):
+            theta = np.asarray(theta, dtype=float)
+            step = 1e-5 * np.maximum(np.abs(theta), 1.0)
+            hess = np.empty((q, q))
+            for j in range(q):
+                e = np.zeros(q)
+                e[j] = step[j]
+                hess[:, j] = (np.asarray(gradient_fn(theta + e))
+                              - np.asarray(gradient_fn(theta - e))) / (2 * step[j])
+            return -0.5 * (hess + hess.T) / pat.n
     sel = slice(None) if rows is None else rows
     a = information_observed(pat, mu, sigma)[sel][:, sel]
     delta = np.asarray(delta)
@@ -663,67 +791,74 @@ class H1Moments:
 def _observed_moments(pat: MissingPatterns) -> tuple[np.ndarray, np.ndarray]:
     """Sums over rows of the observed parts: sum y_o (embedded) and sum y_o y_o' (embedded).
     They do not change during EM."""
-    p = pat.p
-    t1 = np.zeros(p)
-    t2 = np.zeros((p, p))
-    for b in pat.batches:
-        mean_full = _embed_vec(b, b.mean, p)
-        t1 += b.freq @ mean_full
-        t2 += np.tensordot(b.freq, b.cov_full, axes=1) + (mean_full * b.freq[:, None]).T @ mean_full
+    f = pat.freq
+    t1 = f @ pat.means
+    t2 = pat.zrows.T @ pat.zrows + (pat.means * f[:, None]).T @ pat.means
     return t1, t2
 
 
 def _estep(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, fixed=None):
     """Expected sufficient statistics T1 = sum E[y], T2 = sum E[y y'] given the observed parts
-    (lavaan's ``lav_mvnorm_missing_estep``), from the pattern statistics.
+    (lavaan's ``lav_mvnorm_missing_estep``).
 
     With P = Sigma^-1 and C = P_mm^-1 for the missing items m of a pattern:
     ``E[y_m | y_o] = mu_m + B (y_o - mu_o)`` with ``B = Sigma_mo Sigma_oo^-1 = -C P_mo`` and
-    ``Cov[y_m | y_o] = Sigma_mm - B Sigma_om = C``, so one p x p inverse serves all patterns.
+    ``Cov[y_m | y_o] = Sigma_mm - B Sigma_om = C``. Per pattern the filled-in rows are affine
+    in the observed ones, so filling the compressed centred rows (``B z_o``) and the pattern
+    means gives T2 without touching the respondents.
     """
     p = pat.p
-    t1, t2 = _observed_moments(pat) if fixed is None else fixed
-    t1 = t1.copy()
-    t2 = t2.copy()
-    pinv, _ = _full_inverse(sigma)
-    idx = np.arange(p * p).reshape(p, p)
-    for b in pat.batches:
+    if all(b.mis.shape[1] == 0 for b in pat.batches):
+        return _observed_moments(pat) if fixed is None else fixed
+    pinv, _ = _inv_logdet(sigma[None])
+    pinv = pinv[0]
+    f = pat.freq
+    zh = pat.zrows.copy()
+    mh = pat.means.copy()
+    v_z = pat.zrows @ pinv
+    v_m = _mean_rows(pat, mu) @ pinv
+    cond = np.zeros((p, p))
+    zb = pat.batch_of[pat.zpat]
+    for bi, b in enumerate(pat.batches):
         m = b.mis.shape[1]
         if m == 0:
             continue
-        f = b.freq
         c, _ = _inv_logdet(_sub(pinv, b.mis, b.mis))  # (B, m, m)
-        beta = -c @ _sub(pinv, b.mis, b.obs)  # (B, m, k)
-        mu_o = mu[b.obs]
-        mu_m = mu[b.mis]
-        yhat = mu_m + (beta @ (b.mean - mu_o)[:, :, None])[:, :, 0]  # (B, m)
-        m2 = b.cov + b.mean[:, :, None] * b.mean[:, None, :]
-        cross = beta @ (m2 - mu_o[:, :, None] * b.mean[:, None, :]) \
-            + mu_m[:, :, None] * b.mean[:, None, :]  # (B, m, k): mean of yhat_m y_o'
-        mm = yhat[:, :, None] * yhat[:, None, :] + beta @ b.cov @ np.swapaxes(beta, 1, 2) + c
-        fw = f[:, None, None]
-        t1 += np.bincount(b.mis.ravel(), weights=(yhat * f[:, None]).ravel(), minlength=p)
-        i_mo = idx[b.mis[:, :, None], b.obs[:, None, :]]
-        i_om = idx[b.obs[:, :, None], b.mis[:, None, :]]
-        i_mm = idx[b.mis[:, :, None], b.mis[:, None, :]]
-        fc = (cross * fw).ravel()
-        t2 += (np.bincount(i_mo.ravel(), weights=fc, minlength=p * p)
-               + np.bincount(i_om.ravel(), weights=(np.swapaxes(cross, 1, 2) * fw).ravel(),
-                             minlength=p * p)
-               + np.bincount(i_mm.ravel(), weights=(mm * fw).ravel(), minlength=p * p)
-               ).reshape(p, p)
-    return t1, t2
+        # mean rows: mu_m - C (P r)_m with r = ybar - mu (0 at missing)
+        t = np.take_along_axis(v_m[b.patterns], b.mis, axis=1)
+        fill = mu[b.mis] - np.einsum("bij,bj->bi", c, t)
+        rows_b = mh[b.patterns]
+        np.put_along_axis(rows_b, b.mis, fill, axis=1)
+        mh[b.patterns] = rows_b
+        # centred rows: -C (P z)_m
+        sel = np.flatnonzero(zb == bi)
+        if sel.size:
+            pos = pat.pos_of[pat.zpat[sel]]
+            mis = b.mis[pos]
+            tz = np.take_along_axis(v_z[sel], mis, axis=1)
+            fz = -np.einsum("rij,rj->ri", c[pos], tz)
+            rows_z = zh[sel]
+            np.put_along_axis(rows_z, mis, fz, axis=1)
+            zh[sel] = rows_z
+        # conditional covariance C, f-weighted, into the missing block
+        idx = (b.mis[:, :, None] * p + b.mis[:, None, :]).ravel()
+        cond += np.bincount(idx, weights=(c * b.freq[:, None, None]).ravel(),
+                            minlength=p * p).reshape(p, p)
+    t1 = f @ mh
+    t2 = zh.T @ zh + (mh * f[:, None]).T @ mh + cond
+    return t1, 0.5 * (t2 + t2.T)
 
 
 def _start_values(pat: MissingPatterns) -> tuple[np.ndarray, np.ndarray]:
     """lavaan's EM start: available-case means and ML variances, zero covariances."""
-    x = pat.x
-    obs = ~np.isnan(x)
+    f = pat.freq
+    obs = pat.observed.astype(float) * f[:, None]
     cnt = obs.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu0 = np.where(obs, x, 0.0).sum(axis=0) / cnt
-        xc = np.where(obs, x - mu0, 0.0)
-        var0 = (xc * xc).sum(axis=0) / cnt
+        mu0 = (pat.means * obs).sum(axis=0) / cnt
+        zz = np.einsum("ij,ij->j", pat.zrows, pat.zrows)
+        dev = np.where(pat.observed, pat.means - mu0, 0.0)
+        var0 = (zz + ((dev ** 2) * f[:, None]).sum(axis=0)) / cnt
     var0 = np.where(~np.isfinite(var0) | (var0 == 0), 1.0, var0)
     return mu0, np.diag(var0)
 
@@ -815,14 +950,11 @@ class IndependenceModel:
 def independence_model(data: MissingPatterns | np.ndarray) -> IndependenceModel:
     """Fit the FIML independence (baseline) model in closed form."""
     pat = _as_pattern(data)
-    x = pat.x[pat.row_pattern >= 0]
-    obs = ~np.isnan(x)
-    nj = obs.sum(axis=0).astype(float)
-    mu = np.where(obs, x, 0.0).sum(axis=0) / nj
-    xc = np.where(obs, x - mu, 0.0)
-    var = (xc * xc).sum(axis=0) / nj
+    mu0, sigma0 = _start_values(pat)  # available-case means and ML variances
+    nj = (pat.observed.astype(float) * pat.freq[:, None]).sum(axis=0)
+    var = np.diag(sigma0)
     ll = float(np.sum(-0.5 * nj * (LOG_2PI + np.log(var) + 1.0)))
-    return IndependenceModel(mu=mu, var=var, loglik=ll, n_available=nj)
+    return IndependenceModel(mu=mu0, var=var, loglik=ll, n_available=nj)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -871,6 +1003,12 @@ class FIMLDiscrepancy:
         ll = self.loglik(x)
         return 2.0 * (self.h1.loglik - ll) / self.n if np.isfinite(ll) else np.inf
 
+    def gradient_loglik(self, x: np.ndarray) -> np.ndarray:
+        """d logL / d x (analytic)."""
+        sigma, mu = self.model.implied(x)
+        _, grad = loglik_gradient(self.pat, mu, sigma)
+        return model_delta(self.model, x).T @ grad
+
     def pieces(self, x: np.ndarray, hessian: bool = True):
         sigma, mu = self.model.implied(x)
         ll, grad = loglik_gradient(self.pat, mu, sigma)
@@ -882,7 +1020,8 @@ class FIMLDiscrepancy:
         r, c = vech_indices(ds.shape[1])
         delta = np.vstack([dm.T, ds[:, r, c].T])
         g = -2.0 * (delta.T @ grad) / self.n
-        pinv, _ = _full_inverse(sigma)
+        pinv, _ = _inv_logdet(sigma[None])
+        pinv = pinv[0]
         if not hessian:
             return f, g, None, pinv
         q = ds.shape[0]
