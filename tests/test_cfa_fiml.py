@@ -65,6 +65,28 @@ def test_fits_match_lavaan(check_id):
                       f"{check_id} std", se_kind)
 
 
+def test_fiml_defers_the_costly_pieces_until_asked():
+    """ML with FIML: the FIML-corrected robust indices and the observed-information standard
+    errors are computed on first use (they need (p + p*)^2 saturated information); the values
+    are the same as when computed at once (the lavaan comparison above asks for all)."""
+    ref = extra()["cfa.5f.ML.fiml.bfi"]
+    fit = pv.cfa(ref["options"]["model"], dataset("bfi"), missing="fiml")
+    fm = fit.fit_measures
+    assert fm._full is not None and fit._vcov is None
+    cheap = {k: fm[k] for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic")}
+    assert "cfi_robust" in fm and fm._full is not None  # membership does not compute
+    assert list(fm)[:3] == ["npar", "fmin", "chisq"]
+    robust = fm["cfi_robust"]
+    assert fm._full is None
+    assert_close(robust, ref["values"]["fitMeasures"]["cfi.robust"], "mlr", what="cfi.robust")
+    for k, v in cheap.items():
+        assert fm[k] == v
+    with pytest.raises(KeyError):
+        fm["no_such_measure"]
+    est = fit.estimates()
+    assert np.isfinite(est["se"]).all() and fit._vcov is None  # computed into the cache
+
+
 def test_fiml_on_complete_data_is_ml_with_a_mean_structure():
     hs = dataset("HolzingerSwineford1939")
     ml = pv.cfa(HS_MODEL, hs)

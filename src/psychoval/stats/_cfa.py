@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import types
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -164,11 +163,19 @@ class CFAResult(Result):
     _x: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _vcov: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _info: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
+    _deferred_vcov: Any = dataclasses.field(default=None, repr=False, compare=False)
     _data: pd.DataFrame | None = dataclasses.field(default=None, repr=False, compare=False)
     _mean: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _blocks: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------
+    @functools.cached_property
+    def _cov_est(self) -> np.ndarray:
+        """Covariance matrix of the free parameters (computed on first use under FIML)."""
+        if self._vcov is not None:
+            return self._vcov
+        return self._deferred_vcov()[1]
+
     @functools.cached_property
     def _model(self) -> MatrixModel:
         return MatrixModel(self._pt)
@@ -252,7 +259,7 @@ class CFAResult(Result):
             xc = self._x.astype(complex)
             xc[k] += 1j * h
             jac[:, k] = self._std_values(xc, kind).imag / h
-        cov = jac @ self._vcov @ jac.T
+        cov = jac @ self._cov_est @ jac.T
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
         se[se < 1e-10] = 0.0
         return est, se
@@ -270,7 +277,7 @@ class CFAResult(Result):
         est = m.row_values(self._x)
         se = np.zeros(len(pt))
         free = np.array(pt.free)
-        sd = np.sqrt(np.clip(np.diag(self._vcov), 0, None))
+        sd = np.sqrt(np.clip(np.diag(self._cov_est), 0, None))
         se[free > 0] = sd[free[free > 0] - 1]
         z, p, lo, hi = _z_p_ci(est, se, level)
         df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
@@ -445,7 +452,7 @@ class CFAResult(Result):
         dmat[c * p + r, np.arange(len(r))] = 1.0
         w = 0.5 * dmat.T @ np.kron(si, si) @ dmat
         delta = self._model.dsigma(self._x)[:, r, c].T  # (p*, q)
-        a0inv = self._vcov * self.n_obs
+        a0inv = self._cov_est * self.n_obs
         q = np.eye(len(r)) - delta @ a0inv @ delta.T @ w
         acov = q @ gam @ q.T / self.n_obs
         var = np.diag(acov).copy()
@@ -1042,13 +1049,20 @@ def cfa(
             "or add constraints")
     f, g, h, _ = disc.pieces(xhat)
     fr = disc.fractions
-    if info_kind == "expected" and not fiml:
-        info_unit = 0.5 * h
-    else:
-        info_unit = eng.information_theta(blocks, fr, xhat, info_kind)
     q = pt.n_free
     df_ = n_groups * nmom - q
     chisq = n * f
+
+    def information_and_vcov() -> tuple[np.ndarray, np.ndarray]:
+        if info_kind == "expected" and not fiml:
+            info = 0.5 * h
+        else:
+            info = eng.information_theta(blocks, fr, xhat, info_kind)
+        try:
+            return info, np.linalg.inv(info) / n
+        except np.linalg.LinAlgError:
+            return info, np.full_like(info, np.nan)
+
     logl = float(sum(b.loglik(xhat) for b in blocks))
     logl_sat = float(sum(b.h1.loglik for b in blocks))
     bchisq = float(sum(2 * (b.h1.loglik - b.baseline_loglik()) for b in blocks))
@@ -1056,31 +1070,43 @@ def cfa(
              else None)
     bdf = n_groups * p * (p - 1) // 2
     scaled = bscaled = None
+    deferred_vcov = None
     if robust:
+        info_unit, _ = information_and_vcov()
         rp = eng.robust_pieces(blocks, fr, xhat, info_unit, chisq=chisq, df=df_,
                                npar_rows=eng.n_free_rows(pt), bases=bases,
                                baseline_chisq=bchisq, baseline_df=bdf)
         vcov, scaled, bscaled = rp.vcov, rp.scaled, rp.baseline_scaled
-    else:
-        try:
-            vcov = np.linalg.inv(info_unit) / n
-        except np.linalg.LinAlgError:
-            vcov = np.full_like(info_unit, np.nan)
-    corrected = None
-    if fiml and n_groups == 1:
-        b = blocks[0]
-        mu_, sig_ = b.implied(xhat)
-        corrected = _robust.fiml_corrected(b.pat, mu=mu_, sigma=sig_, delta=b.delta(xhat),
-                                           df=df_, h1=b.h1, baseline=bases[0],
-                                           version="V3" if robust else "V6",
-                                           wm=b.h1_observed,
-                                           jm=b.h1_firstorder if robust else None)
     elif fiml:
-        corrected = eng.fiml_corrected_groups(blocks, fr, xhat, df_,
-                                              "V3" if robust else "V6")
-    fm = eng.fit_measures(blocks, xhat, fmin=0.5 * f, chisq=chisq, npar=q, df=df_, logl=logl,
-                          logl_sat=logl_sat, baseline_chisq=bchisq, baseline_df=bdf,
-                          scaled=scaled, baseline_scaled=bscaled, fiml=corrected)
+        # the observed information under FIML is computed when standard errors are asked for
+        info_unit = vcov = None
+        deferred_vcov = information_and_vcov
+    else:
+        info_unit, vcov = information_and_vcov()
+
+    def corrected() -> _robust.FimlCorrected:
+        if n_groups == 1:
+            b = blocks[0]
+            mu_, sig_ = b.implied(xhat)
+            return _robust.fiml_corrected(b.pat, mu=mu_, sigma=sig_, delta=b.delta(xhat),
+                                          df=df_, h1=b.h1, baseline=bases[0],
+                                          version="V3" if robust else "V6",
+                                          wm=b.h1_observed,
+                                          jm=b.h1_firstorder if robust else None)
+        return eng.fiml_corrected_groups(blocks, fr, xhat, df_, "V3" if robust else "V6")
+
+    def measures(corr) -> dict[str, Any]:
+        return eng.fit_measures(blocks, xhat, fmin=0.5 * f, chisq=chisq, npar=q, df=df_,
+                                logl=logl, logl_sat=logl_sat, baseline_chisq=bchisq,
+                                baseline_df=bdf, scaled=scaled, baseline_scaled=bscaled,
+                                fiml=corr)
+
+    if fiml and not robust:
+        # lavaan's FIML-corrected robust indices need the (p + p*)^2 information of the
+        # saturated model: computed on first access of one of them
+        fm = eng.FitMeasures.deferred(measures, lambda: measures(corrected()))
+    else:
+        fm = eng.FitMeasures(measures(corrected() if fiml else None))
     problems = []
     for b in blocks:
         for prob in _admissibility(pt, b.model, xhat):
@@ -1122,12 +1148,12 @@ def cfa(
         model=text, estimator=est_name, missing=miss, observed=pt.observed,
         latent=pt.latent, n_obs=n, n_total=n_total, rows_dropped=rows_dropped,
         converged=bool(converged), iterations=int(iters), admissible=not problems,
-        problems=tuple(problems), fit_measures=types.MappingProxyType(fm),
+        problems=tuple(problems), fit_measures=fm,
         sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv, cor_lv=r_lv,
         group=group, group_labels=tuple(str(lab) for lab in labels) if multi else (),
         group_equal=equal, information=info_kind, restarts=est.restarts,
         solution_from=est.method,
-        _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _data=frame,
+        _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _deferred_vcov=deferred_vcov, _data=frame,
         _mean=blocks[0].mean, _blocks=tuple(blocks),
     )
 

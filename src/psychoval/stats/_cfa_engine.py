@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ from psychoval.framework._partable import ParTable
 from psychoval.stats import _fiml, _robust
 from psychoval.stats._cfa_model import MatrixModel, MLDiscrepancy
 
-__all__ = ["GROUP_EQUAL", "Block", "GroupSum", "multigroup_partable", "start_rows", "start_x",
+__all__ = ["GROUP_EQUAL", "Block", "GroupSum", "FitMeasures", "multigroup_partable", "start_rows", "start_x",
            "information_theta", "robust_pieces", "MLR_FIT_MEASURE_NAMES"]
 
 GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
@@ -471,6 +471,55 @@ def check_group_equal(group_equal: Any) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------
 # fit measures
+
+
+class FitMeasures(Mapping):
+    """lavaan's ``fitMeasures()`` of a fit as a read-only mapping, in lavaan's order.
+
+    :meth:`deferred` builds one whose expensive entries (lavaan's FIML-corrected robust
+    indices of an ML fit with missing data, which need the (p + p*)^2 information of the
+    saturated model) are computed on first access of one of them; every other entry is
+    there at once.
+    """
+
+    def __init__(self, values: dict[str, Any], names: Sequence[str] | None = None,
+                 full: Callable[[], dict[str, Any]] | None = None):
+        self._values = dict(values)
+        self._names = tuple(values) if names is None else tuple(names)
+        self._full = full
+
+    @classmethod
+    def deferred(cls, measures: Callable[[Any], dict[str, Any]],
+                 full: Callable[[], dict[str, Any]]) -> FitMeasures:
+        """``measures(corrected)`` gives the fit measures with ``corrected`` FIML quantities
+        (None: without the robust ones); ``full()`` all of them."""
+        nan = _robust.FimlCorrected(*([math.nan] * 7))
+        names = tuple(measures(nan))  # the key order with the robust indices in place
+        cheap = measures(None)
+        return cls({k: v for k, v in cheap.items() if k in names}, names, full)
+
+    def _complete(self) -> None:
+        if self._full is not None:
+            full, self._full = self._full(), None
+            self._values = {k: full[k] for k in self._names}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._values and key in self._names:
+            self._complete()
+        return self._values[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        self._complete()
+        return f"FitMeasures({self._values!r})"
 
 
 def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: float,
