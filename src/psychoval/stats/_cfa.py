@@ -315,45 +315,58 @@ class CFAResult(Result):
 
     # -- modification indices ----------------------------------------------------------------
     def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
-        """Modification indices as lavaan's ``modindices(fit)``: for every fixed-to-zero
-        loading, residual covariance and factor covariance, the score test (mi), the expected
-        parameter change (epc) and its standardized versions (sepc_lv, sepc_all, sepc_nox).
+        """Modification indices as lavaan's ``modindices(fit)``: the score test (mi), the
+        expected parameter change (epc) and its standardized versions (sepc_lv, sepc_all,
+        sepc_nox) of every parameter the model does not estimate.
+
+        The candidates are lavaan's (``lav_partable_full`` merged with the model): every
+        fixed parameter of the model (marker loadings, parameters fixed by the user, latent
+        means), then, per group, every loading of a factor on an observed variable, every
+        covariance among observed variables and among factors (also between a factor and a
+        higher-order factor), every regression among the variables of ``~`` lines and, with a
+        mean structure, every intercept, that the model does not already hold. Candidates
+        whose score test is undefined (lavaan's ``V < eps^(1/3)``: freeing them would leave
+        the model unidentified, e.g. a marker loading of a single-group fit) are left out,
+        as lavaan does. Equality constraints (``group_equal``, shared labels) stay in place,
+        so in a multi-group fit with equal loadings the marker loadings of each group are
+        tested against the constrained model.
 
         Uses the expected information (lavaan's default; under FIML the structured
         missing-data expected information) and N as the multiplier; multi-group fits get a
         ``group`` column (1-based, lavaan's group order).
         """
         pt = self._pt
-        have = set(zip(pt.lhs, pt.op, pt.rhs, strict=True)) | {(r, o, lh) for lh, o, r in
-                                                  zip(pt.lhs, pt.op, pt.rhs, strict=True) if o == "~~"}
-        linked = {(lh, r) for lh, o, r in zip(pt.lhs, pt.op, pt.rhs, strict=True) if o in ("=~", "~")}
-        cand1 = []
-        for f in pt.latent:
-            for ov in pt.observed:
-                if (f, "=~", ov) not in have:
-                    cand1.append((f, "=~", ov))
-        for a in range(len(pt.observed)):
-            for b in range(a + 1, len(pt.observed)):
-                x1, x2 = pt.observed[a], pt.observed[b]
-                if (x1, "~~", x2) not in have:
-                    cand1.append((x1, "~~", x2))
-        for a in range(len(pt.latent)):
-            for b in range(a + 1, len(pt.latent)):
-                f1, f2 = pt.latent[a], pt.latent[b]
-                if (f1, "~~", f2) in have or (f1, f2) in linked or (f2, f1) in linked:
-                    continue
-                cand1.append((f1, "~~", f2))
         cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
         if self.group_labels:
             cols.insert(3, "group")
-        if not cand1:
-            return pd.DataFrame(columns=cols)
         n_groups = self.n_groups
-        cand = [(a, o, b, g) for g in range(1, n_groups + 1) for (a, o, b) in cand1]
+        # candidates (lhs, op, rhs, group, value at which the score is taken)
+        cand: list[tuple[str, str, str, int, float]] = [
+            (a, o, b, g, v) for a, o, b, g, f, v in
+            zip(pt.lhs, pt.op, pt.rhs, pt.group, pt.free, pt.ustart, strict=True) if f == 0]
+        have = {(a, o, b, g) for a, o, b, g in zip(pt.lhs, pt.op, pt.rhs, pt.group, strict=True)}
+        have |= {(b, o, a, g) for a, o, b, g in have if o == "~~"}
+        # variables of "~" lines: left-hand sides first (lavaan's eqs.y, then eqs.x)
+        eqs: list[str] = []
+        for side in (pt.lhs, pt.rhs):
+            for name, o in zip(side, pt.op, strict=True):
+                if o == "~" and name not in eqs:
+                    eqs.append(name)
+        ov, lv = pt.observed, pt.latent
+        full = [(f, "=~", x) for f in lv for x in ov]
+        full += [(ov[i], "~~", ov[j]) for i in range(len(ov)) for j in range(i, len(ov))]
+        full += [(lv[i], "~~", lv[j]) for i in range(len(lv)) for j in range(i, len(lv))]
+        full += [(a, "~", b) for a in eqs for b in eqs if a != b]
+        if pt.meanstructure:
+            full += [(x, "~1", "") for x in (*ov, *lv)]
+        cand += [(a, o, b, g, 0.0) for g in range(1, n_groups + 1) for a, o, b in full
+                 if (a, o, b, g) not in have]
+        if not cand:
+            return pd.DataFrame(columns=cols)
         q = pt.n_free
         ext = pt.with_rows([{"lhs": a, "op": o, "rhs": b, "group": g, "user": 10,
-                             "free": q + 1 + k} for k, (a, o, b, g) in enumerate(cand)])
-        xf = np.concatenate([self._x, np.zeros(len(cand))])
+                             "free": q + 1 + k} for k, (a, o, b, g, _) in enumerate(cand)])
+        xf = np.concatenate([self._x, [c[4] for c in cand]])
         blocks = self._blocks
         nsum = float(sum(b.n for b in blocks))
         g = 0.0
@@ -382,29 +395,50 @@ class CFAResult(Result):
         ge = g[e]
         mi = self.n_obs * ge**2 / vdiag
         epc = -ge / vdiag
-        # standardized epc: candidates standardized like the parameters they would be
-        ovi = {n: i for i, n in enumerate(pt.observed)}
-        lvi = {n: i for i, n in enumerate(pt.latent)}
-        s_lv = np.empty(len(cand))
-        s_all = np.empty(len(cand))
+        # standardized epc (lavaan's lav_standardize_lv / _all with cov.std = TRUE): each
+        # candidate standardized like the parameter it would be; a variance candidate
+        # standardizes its current value, signed by the epc
+        ovi = {n: i for i, n in enumerate(ov)}
+        lvi = {n: i for i, n in enumerate(lv)}
+        s_lv = np.full(len(cand), np.nan)
+        s_all = np.full(len(cand), np.nan)
         for gi, m in enumerate(self._models, start=1):
-            mats, a, la, v = m.parts(self._x)
-            sigma = la @ mats[PSI] @ la.T + mats[THETA]
-            ov_sd = np.sqrt(np.diag(sigma))
-            lv_sd = np.sqrt(np.diag(v))
+            mats, _, la, v = m.parts(self._x)
+            ov_var = np.diag(la @ mats[PSI] @ la.T + mats[THETA])
+            ov_sd = np.sqrt(np.where(ov_var > 0, ov_var, np.nan))
+            lv_sd = np.sqrt(np.where(np.diag(v) > 0, np.diag(v), np.nan))
             th_d = np.diag(mats[THETA])
             psi_d = np.diag(mats[PSI])
-            for k, (lhs, op, rhs, grp) in enumerate(cand):
-                if grp != gi:
+            for k, (lhs, op, rhs, grp, val) in enumerate(cand):
+                if grp != gi or not np.isfinite(epc[k]):
                     continue
-                if op == "=~":
-                    s_lv[k] = epc[k] * lv_sd[lvi[lhs]]
+                x = epc[k]
+                if op == "=~" and rhs in ovi:
+                    s_lv[k] = x * lv_sd[lvi[lhs]]
                     s_all[k] = s_lv[k] / ov_sd[ovi[rhs]]
+                elif op == "=~":
+                    s_lv[k] = s_all[k] = x * lv_sd[lvi[lhs]] / lv_sd[lvi[rhs]]
+                elif op == "~":
+                    s_lv[k] = s_all[k] = x * lv_sd[lvi[rhs]] / lv_sd[lvi[lhs]]
+                elif op == "~1" and lhs in lvi:
+                    s_lv[k] = s_all[k] = x / lv_sd[lvi[lhs]]
+                elif op == "~1":
+                    s_lv[k] = x
+                    s_all[k] = x / ov_sd[ovi[lhs]]
+                elif lhs == rhs:
+                    # a variance: lavaan standardizes |current value| (0 when that is ~0)
+                    cur = abs(val) if abs(val) >= np.sqrt(np.finfo(float).eps) else 0.0
+                    sign = np.sign(x)
+                    if lhs in lvi:
+                        s_lv[k] = s_all[k] = sign * cur / lv_sd[lvi[lhs]] ** 2
+                    else:
+                        s_lv[k] = sign * cur
+                        s_all[k] = sign * cur / ov_sd[ovi[lhs]] ** 2
                 elif lhs in ovi:
-                    s_lv[k] = epc[k]
-                    s_all[k] = epc[k] / _sqrt_abs(th_d[ovi[lhs]] * th_d[ovi[rhs]])
+                    s_lv[k] = x
+                    s_all[k] = x / _sqrt_abs(th_d[ovi[lhs]] * th_d[ovi[rhs]])
                 else:
-                    s_lv[k] = s_all[k] = epc[k] / _sqrt_abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
+                    s_lv[k] = s_all[k] = x / _sqrt_abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]])
         out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand],
                             "rhs": [c[2] for c in cand], "group": [c[3] for c in cand],
                             "mi": mi, "epc": epc, "sepc_lv": s_lv, "sepc_all": s_all,

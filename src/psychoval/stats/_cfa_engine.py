@@ -569,8 +569,9 @@ def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: 
         out["df_scaled"] = scaled.df
         out["pvalue_scaled"] = scaled.pvalue
         out["chisq_scaling_factor"] = scaled.scaling_factor
-        out["scaling_factor_h1"] = scaled.scaling_factor_h1
-        out["scaling_factor_h0"] = scaled.scaling_factor_h0
+        if df > 0:  # lavaan's test slot holds no scaling.factor.h1/h0 at df = 0
+            out["scaling_factor_h1"] = scaled.scaling_factor_h1
+            out["scaling_factor_h0"] = scaled.scaling_factor_h0
     out.update(_robust.scaled_fit_measures(
         chisq=chisq, df=df, baseline_chisq=baseline_chisq, baseline_df=baseline_df, n=n,
         scaled=scaled, baseline_scaled=baseline_scaled, fiml=fiml, groups=len(blocks)))

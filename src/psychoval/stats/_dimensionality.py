@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from psychoval._input import as_item_matrix, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, SpecificationError
+from psychoval.exceptions import DataError, ImproperSolutionWarning, SpecificationError
 
 __all__ = ["KMOResult", "BartlettResult", "ParallelAnalysisResult", "SchmidLeimanResult",
            "kmo", "bartlett", "parallel_analysis", "schmid_leiman"]
@@ -399,6 +400,9 @@ class SchmidLeimanResult(Result):
     ``sl``: items x (g, F1*, ..., Fm*, h2, u2, p2) as psych's ``$sl``; ``oblique`` and
     ``phi``: the oblique first-order solution; ``g_loadings``: loadings of the first-order
     factors on g (``$gloading``); ``orthogonal``: the varimax solution it started from.
+    ``ultra_heywood``: the first-order factors whose loading on g exceeds 1 in absolute value
+    (an inadmissible solution; psych's fa of the factor correlations warns "An ultra-Heywood
+    case was detected"); empty when admissible.
     """
 
     sl: pd.DataFrame
@@ -410,6 +414,7 @@ class SchmidLeimanResult(Result):
     method: str
     rotation: str
     option: str
+    ultra_heywood: tuple[str, ...] = ()
 
     _schema: ClassVar[str] = "psychoval.schmid_leiman/1"
 
@@ -421,10 +426,12 @@ class SchmidLeimanResult(Result):
         return {"n_factors": self.n_factors, "method": self.method}
 
     def summary(self) -> Summary:
-        notes = ()
+        notes: tuple[str, ...] = ()
         if self.n_factors == 2:
             notes = ("Two group factors: the general loadings are not identified; psych's "
                      f"option={self.option!r} rule was applied.",)
+        if self.ultra_heywood:
+            notes += (_ultra_heywood_message(self.g_loadings, self.ultra_heywood),)
         return Summary(title="Schmid-Leiman solution",
                        facts=(("group factors", self.n_factors), ("method", self.method),
                               ("rotation", self.rotation)),
@@ -434,6 +441,19 @@ class SchmidLeimanResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         return self.sl.reset_index(names="item")
+
+
+def _ultra_heywood(gload: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
+    """The first-order factors whose general loading exceeds 1 in absolute value."""
+    return tuple(names[j] for j in np.flatnonzero(np.abs(np.asarray(gload)) > 1.0))
+
+
+def _ultra_heywood_message(gload: pd.Series, names: Sequence[str]) -> str:
+    which = ", ".join(f"{f} ({float(gload[f]):.3f})" for f in names)
+    return (f"ultra-Heywood case: the general-factor loading of {which} exceeds 1 (psych "
+            "warns 'An ultra-Heywood case was detected'); the Schmid-Leiman split of that "
+            "factor's items is inadmissible (their group loadings are set to 0). Consider "
+            "another number of group factors or a bifactor CFA (pv.omega_sem)")
 
 
 def _schmid_from_loadings(orth: np.ndarray, rotation: str, method: str, option: str,
@@ -504,6 +524,12 @@ def schmid_leiman(data: Any, *, n_factors: int = 3, method: str = "minres",
     SpecificationError
         n_factors < 2, or an unknown option.
 
+    Warns
+    -----
+    ImproperSolutionWarning
+        A first-order factor loads above 1 on the general factor (an ultra-Heywood case,
+        named in ``ultra_heywood``).
+
     Notes
     -----
     With oblique loadings :math:`F` and g loadings :math:`\\gamma` of the factors,
@@ -548,9 +574,13 @@ def schmid_leiman(data: Any, *, n_factors: int = 3, method: str = "minres",
                                        parts["p2"]]),
                       index=names, columns=["g", *gcols, "h2", "u2", "p2"])
     fcols = [f"F{j + 1}" for j in range(n_factors)]
+    gload = pd.Series(parts["gload"], index=fcols, name="g")
+    ultra = _ultra_heywood(parts["gload"], fcols)
+    if ultra:
+        warnings.warn(_ultra_heywood_message(gload, ultra), ImproperSolutionWarning,
+                      stacklevel=2)
     return SchmidLeimanResult(
         sl=sl, oblique=pd.DataFrame(parts["fload"], index=names, columns=fcols),
-        phi=pd.DataFrame(parts["phi"], index=fcols, columns=fcols),
-        g_loadings=pd.Series(parts["gload"], index=fcols, name="g"),
+        phi=pd.DataFrame(parts["phi"], index=fcols, columns=fcols), g_loadings=gload,
         orthogonal=pd.DataFrame(orth, index=names, columns=fcols), n_factors=int(n_factors),
-        method=method, rotation=rotation, option=option)
+        method=method, rotation=rotation, option=option, ultra_heywood=ultra)

@@ -524,7 +524,7 @@ def _score_chunks(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
         e = fac.apply(np.nan_to_num(pat.x[rows] - mu, nan=0.0), g)
         ev = np.empty((len(rows), len(r)))
         # vech(E_g) of each row's pattern, batch by batch
-        for bi, b in enumerate(pat.batches):
+        for bi in range(len(pat.batches)):
             sel = np.flatnonzero(pat.batch_of[g] == bi)
             if not sel.size:
                 continue

@@ -132,7 +132,9 @@ class OmegaResult(Result):
     factor alone (psych's ``$gstats``: chisq, dof, rms, rmsea and its 90% interval).
     ``ordinal`` is True when the matrix analysed is polychoric/tetrachoric (then alpha and
     omega are "ordinal alpha/omega", reliabilities of the latent response variables).
-    ``ci`` holds bootstrap percentile intervals when ``n_boot > 0``.
+    ``ci`` holds bootstrap percentile intervals when ``n_boot > 0``. ``ultra_heywood``: the
+    first-order factors whose loading on g exceeds 1 in absolute value (inadmissible; see
+    :func:`psychoval.schmid_leiman`).
     """
 
     omega_h: float
@@ -162,6 +164,7 @@ class OmegaResult(Result):
     confidence_level: float
     ci: pd.DataFrame | None
     boot_failed: int
+    ultra_heywood: tuple[str, ...] = ()
 
     _schema: ClassVar[str] = "psychoval.omega/1"
 
@@ -213,6 +216,10 @@ class OmegaResult(Result):
                          "(reliability of the latent responses, not of the observed sum score).")
         if self.heywood:
             notes.append(f"Heywood case(s): {', '.join(self.heywood)}.")
+        if self.ultra_heywood:
+            from psychoval.stats._dimensionality import _ultra_heywood_message
+
+            notes.append(_ultra_heywood_message(self.factor_g_loadings, self.ultra_heywood))
         if not self.converged:
             notes.append("The factor extraction did not converge.")
         if self.boot_failed:
@@ -299,7 +306,8 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     PsychovalWarning
         Items with a negative general loading (consider ``reverse=``).
     ConvergenceWarning, ImproperSolutionWarning
-        The extraction did not converge / has Heywood cases.
+        The extraction did not converge / has Heywood cases, or a first-order factor loads
+        above 1 on the general factor (an ultra-Heywood case, named in ``ultra_heywood``).
 
     Notes
     -----
@@ -338,6 +346,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     >>> round(om.omega_h, 4), round(om.omega_total, 4)
     (0.7496, 0.9189)
     """
+    from psychoval.stats._dimensionality import _ultra_heywood, _ultra_heywood_message
     from psychoval.stats._efa import _fa_stats, _is_square_matrix, correlation_input
     from psychoval.stats._rel_common import check_confidence_level
 
@@ -397,6 +406,12 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     if heywood:
         warnings.warn(f"Heywood case(s) in the extraction: {', '.join(heywood)} (uniqueness "
                       "at its lower bound)", ImproperSolutionWarning, stacklevel=2)
+    fcols = [f"F{j + 1}" for j in range(n_factors)]
+    gload = pd.Series(parts["gload"], index=fcols, name="g")
+    ultra = _ultra_heywood(parts["gload"], fcols)
+    if ultra:
+        warnings.warn(_ultra_heywood_message(gload, ultra), ImproperSolutionWarning,
+                      stacklevel=2)
     st = _fa_stats(R, g[:, None], None, n, None)
     gstats = {"chisq": st["statistic"], "dof": float(st["dof"]), "rms": st["rms"],
               "rmsea": st["rmsea"], "rmsea_lower": st["rmsea_lower"],
@@ -406,7 +421,6 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
                       index=list(names), columns=["g", *gcols, "h2", "u2", "p2"])
     omega_group = pd.DataFrame({"total": vals["group_total"], "general": vals["group_general"],
                                 "group": vals["group_group"]}, index=["g", *gcols])
-    fcols = [f"F{j + 1}" for j in range(n_factors)]
     ci = None
     failed = 0
     if n_boot:
@@ -417,14 +431,15 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     return OmegaResult(
         omega_h=vals["omega_h"], omega_total=vals["omega_total"], omega_lim=vals["omega_lim"],
         alpha=vals["alpha"], g6=vals["g6"], ecv=vals["ecv"], omega_group=omega_group, sl=sl,
-        factor_g_loadings=pd.Series(parts["gload"], index=fcols, name="g"),
+        factor_g_loadings=gload,
         phi=pd.DataFrame(parts["phi"], index=fcols, columns=fcols), gstats=gstats,
         correlation=pd.DataFrame(R, index=list(names), columns=list(names)), reverse=rev,
         n_factors=n_factors, method=method, rotation=rotation, cor=cor, sl_option=sl_option,
         n_obs=None if n is None else int(n), missing=missing,
         min_pairwise_n=None if npair is None else int(npair.min()),
         converged=bool(fit.converged), heywood=heywood, n_boot=int(n_boot),
-        confidence_level=float(confidence_level), ci=ci, boot_failed=failed)
+        confidence_level=float(confidence_level), ci=ci, boot_failed=failed,
+        ultra_heywood=ultra)
 
 
 def _bootstrap(data, *, items, missing, cor, key, n_factors, method, rotation, option,

@@ -150,7 +150,9 @@ def yuan_bentler_mplus(
     ``trace.h1 = sum_g tr(A1_g^-1 B1_g)``, ``trace.h0 = sum_g f_g tr(B0_g E^-1)``,
     ``c = (trace.h1 - trace.h0) / df``, ``T_scaled = T / c``; ``scaling.factor.h1 =
     trace.h1 / ndat``, ``scaling.factor.h0 = trace.h0 / npar``. With ``df = 0`` the statistic is
-    returned unscaled with NaN factors; a negative c is reported as NaN (lavaan does the same).
+    returned unscaled with NaN factors and a NaN ``trace_ugamma`` (lavaan stores no
+    ``trace.UGamma`` then, so its ``rmsea.scaled`` is NA); a negative c is reported as NaN
+    (lavaan does the same).
     """
     if isinstance(a1, np.ndarray) and a1.ndim == 2:
         a1, b1, b0 = [a1], [b1], [b0]
@@ -169,7 +171,7 @@ def yuan_bentler_mplus(
         ndat += nd
     trace_ug = trace_h1 - trace_h0
     if df <= 0:
-        return ScaledTest(chisq, df, math.nan, math.nan, math.nan, math.nan, trace_ug)
+        return ScaledTest(chisq, df, math.nan, math.nan, math.nan, math.nan, math.nan)
     c = trace_ug / df
     if c < 0:
         c = math.nan
@@ -418,10 +420,14 @@ def ifi(x2, df, x2_null, df_null) -> float:
 
 
 def rmsea(x2, df, n, *, c_hat=1.0, groups=1) -> float:
-    """RMSEA ``sqrt(G) sqrt(max(X2/(N df) - c_hat/N, 0))``; 0 when df = 0."""
-    if _nan(x2, df, c_hat):
+    """RMSEA ``sqrt(G) sqrt(max(X2/(N df) - c_hat/N, 0))``; 0 when df = 0 whatever X2 and
+    c_hat are (lavaan's ``ifelse(df > 0, ..., 0)``: the robust RMSEA of a saturated MLR fit is
+    0 although its scaling factor is NA)."""
+    if _nan(df):
         return math.nan
     if df > 0:
+        if _nan(x2, c_hat):
+            return math.nan
         return math.sqrt(max((x2 / n) / df - c_hat / n, 0.0)) * math.sqrt(groups)
     return 0.0
 
@@ -518,6 +524,11 @@ def scaled_fit_measures(
             xx3, df3, c3, xx3s = fiml.xx3, fiml.df3, fiml.c_hat3, fiml.xx3_scaled
             xx3n, c3n = fiml.xx3_null, fiml.c_hat3_null
             df3n = fiml.df3_null
+            if df3 == 0:
+                # saturated model: lavaan's c.hat3 = k / df3 divides a rounding-level k by 0,
+                # so it is +-Inf and XX3.scaled = XX3 / c.hat3 = 0; the robust indices then
+                # take their df = 0 values (CFI, TLI, RNI 1; RMSEA 0 with interval (0, 0))
+                c3, xx3s = math.inf, 0.0
         else:
             xx3, df3, c3, xx3s = chisq, df, scaled.scaling_factor, scaled.stat
             xx3n, c3n, df3n = baseline_chisq, baseline_scaled.scaling_factor, baseline_df
