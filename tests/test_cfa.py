@@ -490,6 +490,22 @@ def test_cli_cfa(tmp_path, capsys):
     assert "variable 'nope'" in capsys.readouterr().err
 
 
+def test_cli_cfa_exits_4_when_the_fit_does_not_converge(tmp_path, capsys, monkeypatch):
+    from psychoval.cli._main import main
+    from psychoval.stats import _cfa_optimize
+
+    real = _cfa_optimize.minimize
+    monkeypatch.setattr(_cfa_optimize, "minimize",
+                        lambda disc, x0, **kw: real(disc, x0, **{**kw, "max_iter": 1}))
+    out = tmp_path / "fit.json"
+    csv = HERE / "reference" / "data" / "HolzingerSwineford1939.csv"
+    code = main(["cfa", str(csv), "--model", HS_MODEL, "--json", str(out)])
+    cap = capsys.readouterr()
+    assert code == 4
+    assert "Converged" in cap.out and "did not converge" in cap.err
+    assert json.loads(out.read_text())["converged"] is False  # still written
+
+
 def test_item_in_small_units_is_not_mistaken_for_unidentified(hs):
     """Regression (found by hypothesis): x4 * 20 shrank the information's eigenvalues by the
     items' units and the rank check called the model unidentified; the fit is unchanged."""

@@ -268,8 +268,15 @@ def test_framework_overrides_per_competency():
 def test_progress_callback_and_bad_options():
     calls = []
     fw = _leadership_framework()
-    pv.validate(pv.load_sample("clean"), fw, n_boot=20, progress=lambda d, t: calls.append((d, t)))
-    assert calls[-1][0] == calls[-1][1] and len(calls) == calls[-1][1]
+    pv.validate(pv.load_sample("clean"), fw, n_boot=20,
+                progress=lambda step, d, t: calls.append((step, d, t)))
+    assert calls[-1][1] == calls[-1][2] and len(calls) == calls[-1][2]
+    assert [c[1] for c in calls] == list(range(1, len(calls) + 1))
+    steps = [c[0] for c in calls]
+    for name in ("input", "items", "competency strategy", "tier leadership",
+                 "framework model", "parallel analysis", "verdicts"):
+        assert name in steps
+    assert len({c[2] for c in calls[1:]}) == 1  # the total is known after the input step
     with pytest.raises(SpecificationError, match="n_boot=5 must be an integer of at least 20"):
         pv.validate(pv.load_sample(), fw, n_boot=5)
     with pytest.raises(SpecificationError, match="seed=1.5 must be an integer or None"):
@@ -407,3 +414,102 @@ def test_tier_omega_hierarchical(reports):
     doc = rep.to_dict()
     assert {"omega_h", "omega_total", "ecv", "omega_note"} <= set(doc["tiers"][0])
     assert "omega total" in rep.to_markdown()
+
+
+# -- a model that cannot be estimated does not stop the run (issue 14) ----------------------
+def _with_duplicate_item(tmp_path) -> Path:
+    raw = pd.read_csv(sample_path("responses.csv"), dtype=str, keep_default_na=False)
+    raw["DAT2"] = raw["DAT1"]  # a duplicated column: singular covariances
+    path = tmp_path / "dup.csv"
+    raw.to_csv(path, index=False)
+    return path
+
+
+def test_a_model_that_cannot_be_estimated_becomes_a_verdict(tmp_path):
+    rep = pv.validate(_with_duplicate_item(tmp_path), sample_path("framework.yaml"), seed=1,
+                      n_boot=20)
+    ne = rep.verdicts[rep.verdicts["verdict"] == "not_estimable"].set_index("target")
+    assert set(ne.index) == {"data", "literacy", rep.framework_name}
+    assert set(ne["level"]) == {"competency", "tier", "framework"}
+    for reason in ne["reason"]:
+        assert "DAT1" in reason and "DAT2" in reason and "linearly dependent" in reason
+        assert "remove or fix the offending items" in reason
+    assert rep.counts["not_estimable"] == 3
+    # what depends on those models is not applicable, with the reason
+    dep = rep.verdicts[(rep.verdicts["competency"] == "data")
+                       & rep.verdicts["criterion"].isin(["loading", "omega", "cfi", "ave"])]
+    assert set(dep["verdict"]) == {"not_applicable"}
+    assert dep["reason"].str.contains("could not be estimated").all()
+    # the rest of the report is there: other competencies judged, other tiers fitted
+    assert (_v(rep, "ETH4", "loading")["verdict"] == "fail").all()
+    fit = rep.fit.set_index(["level", "target", "model"])
+    assert fit.loc[("competency", "data", "one_factor"), "status"] == "not_estimable"
+    assert fit.loc[("tier", "applied", "correlated"), "status"] == "estimated"
+    assert "model_not_estimable" in rep.actions["kind"].tolist()
+    # every rendering is produced
+    doc = json.loads(rep.to_json())
+    assert doc["summary"]["not_estimable"] == 3
+    assert "not estimable" in rep.to_html() and "not estimable" in rep.to_markdown()
+    assert "models not estimable" in str(rep.summary())
+
+
+def test_non_convergence_becomes_not_estimable(monkeypatch):
+    from psychoval.stats import _cfa_optimize
+
+    real = _cfa_optimize.minimize
+    monkeypatch.setattr(_cfa_optimize, "minimize",
+                        lambda disc, x0, **kw: real(disc, x0, **{**kw, "max_iter": 1}))
+    fw = _leadership_framework()
+    rep = pv.validate(pv.load_sample("clean"), fw, seed=1, n_boot=20)
+    ne = rep.verdicts[rep.verdicts["verdict"] == "not_estimable"]
+    assert len(ne) == len(rep.fit) and len(ne) > 0
+    assert ne["reason"].str.contains("did not converge after").all()
+    assert ne["reason"].str.contains("restarts").all()
+    assert set(rep.fit["status"]) == {"not_estimable"}
+    assert rep.fit["converged"].eq(False).all()
+    # reliability and items are still judged
+    assert (rep.verdicts["criterion"] == "alpha").any()
+    assert not rep.verdicts.loc[rep.verdicts["criterion"] == "alpha", "verdict"].eq(
+        "not_applicable").any()
+
+
+def test_cli_writes_the_report_when_a_model_cannot_be_estimated(tmp_path):
+    from psychoval.cli import main
+
+    out = tmp_path / "r.json"
+    code = main(["validate", str(_with_duplicate_item(tmp_path)), "--framework",
+                 str(sample_path("framework.yaml")), "--seed", "1", "--json", str(out),
+                 "--quiet"])
+    assert code == 0
+    assert json.loads(out.read_text())["summary"]["not_estimable"] == 3
+
+
+def test_plain_progress_bar_shows_step_elapsed_and_what_is_left():
+    import io
+
+    from psychoval._progress import PlainBar, progress_callback
+
+    out = io.StringIO()
+    bar = PlainBar("validate", stream=out)
+    bar("input", 1, 4)
+    bar("competency data", 2, 4)
+    bar("verdicts", 4, 4)
+    text = out.getvalue()
+    assert "validate [######" in text and "1/4 input" in text and "left" in text
+    assert text.endswith("\n") and text.count("\n") == 1  # one line, ended when done
+    assert progress_callback(None, "x") is None and progress_callback(False, "x") is None
+    f = lambda step, d, t: None  # noqa: E731
+    assert progress_callback(f, "x") is f
+
+
+def test_cli_progress_goes_to_stderr_only(tmp_path, capsys):
+    from psychoval.cli import main
+
+    fw = tmp_path / "fw.json"
+    fw.write_text(json.dumps(_leadership_framework().to_dict()))
+    code = main(["validate", str(sample_path("responses_clean.csv")), "--framework", str(fw),
+                 "--seed", "1", "--n-boot", "20", "--progress", "--quiet"])
+    assert code == 0
+    cap = capsys.readouterr()
+    assert cap.out == ""  # --quiet: no summary; progress never goes to stdout
+    assert "validate" in cap.err and "parallel analysis" in cap.err

@@ -1,4 +1,7 @@
-"""``psychoval cfa``: fit a CFA (lavaan syntax) to a response file and print lavaan's summary."""
+"""``psychoval cfa``: fit a CFA (lavaan syntax) to a response file and print lavaan's summary.
+
+Exit 0 when the fit converged, 4 when it did not (the summary and ``--json`` are still
+written, with ``converged: false``; the reason is on stderr)."""
 
 from __future__ import annotations
 
@@ -47,4 +50,10 @@ def run(args: argparse.Namespace) -> int:
         print(fit.modindices().head(args.modindices).to_string(index=False))
     if args.json:
         Path(args.json).write_text(json.dumps(fit.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if not fit.converged:
+        from psychoval.cli._main import EXIT_ESTIMATION
+
+        print("psychoval cfa: the model did not converge (see the warning above); the "
+              "estimates are not trustworthy", file=sys.stderr)
+        return EXIT_ESTIMATION
     return 0

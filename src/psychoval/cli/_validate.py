@@ -1,5 +1,7 @@
 """``psychoval validate RESPONSES --framework FW [--html OUT] [--json OUT] [--md OUT]
-[--criteria FILE] [--strict] [--seed N]``: validate a framework, write the reports."""
+[--criteria FILE] [--strict] [--seed N] [--progress | --quiet]``: validate a framework, write
+the reports. Progress goes to stderr (on a terminal, or with ``--progress``); stdout carries
+only the summary."""
 
 from __future__ import annotations
 
@@ -23,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the bootstrap intervals (recorded in the report)")
     parser.add_argument("--n-boot", metavar="B", type=int, default=200,
                         help="bootstrap replicates of the omega interval (default 200)")
-    parser.add_argument("--quiet", action="store_true", help="print no summary")
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress on stderr even when it is not a terminal "
+                             "(default: only on a terminal)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print no summary, and no progress unless --progress")
 
 
 def _write(path: str, text: str) -> None:
@@ -40,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
     import psychoval as pv
     from psychoval.cli._main import EXIT_OK, EXIT_STRICT_FAIL
 
+    show = args.progress or (sys.stderr.isatty() and not args.quiet)
     report = pv.validate(args.responses, args.framework, criteria=args.criteria,
-                         seed=args.seed, n_boot=args.n_boot,
-                         progress=True if sys.stderr.isatty() else None)
+                         seed=args.seed, n_boot=args.n_boot, progress=True if show else None)
     if not args.quiet:
         print(report.summary())
     for path, render in ((args.html, report.to_html), (args.json, report.to_json),

@@ -27,12 +27,13 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .v{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600}
 .v-pass{background:#dff3e4;color:#1b6b34}.v-borderline{background:#fff1cc;color:#7a5600}
 .v-fail{background:#fbdcdc;color:#9b1c1c}.v-not_applicable{background:#e8eaed;color:#4a5561}
+.v-not_estimable{background:#e9ddf7;color:#5b2a86}
 .small{font-size:.85em;color:#4a5561}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}
 """
 
 _COLORS = {"pass": "#2f9e55", "borderline": "#d9a400", "fail": "#c53030",
-           "not_applicable": "#9aa5b1"}
+           "not_applicable": "#9aa5b1", "not_estimable": "#7e57c2"}
 
 
 def _e(x: Any) -> str:
@@ -53,7 +54,7 @@ def _n(x: Any, digits: int = 3) -> str:
 
 
 def _badge(v: str) -> str:
-    label = {"not_applicable": "n/a"}.get(v, v)
+    label = {"not_applicable": "n/a", "not_estimable": "not estimable"}.get(v, v)
     return f"<span class='v v-{_e(v)}'>{_e(label)}</span>"
 
 
@@ -130,7 +131,8 @@ def _overview(rep: Any) -> str:
         out.append(f"<h3>{_e(name)} <span class='small'>({_e(tier)})</span></h3>")
         out.append(_table(g, [("competency", "competency"), ("pass", "pass"),
                               ("borderline", "borderline"), ("fail", "fail"),
-                              ("not_applicable", "not applicable")]))
+                              ("not_applicable", "not applicable"),
+                              ("not_estimable", "not estimable")]))
     return "".join(out)
 
 
@@ -145,7 +147,9 @@ def render_fragment(rep: Any) -> str:
     return (f"<div class='psychoval-report'><h4>Validation report: {_e(rep.framework_name)}"
             f"</h4><p>{rep.n_respondents} respondents &middot; {_badge('pass')} {c['pass']} "
             f"&middot; {_badge('borderline')} {c['borderline']} &middot; {_badge('fail')} "
-            f"{c['fail']} &middot; {_badge('not_applicable')} {c['not_applicable']}</p>"
+            f"{c['fail']} &middot; {_badge('not_applicable')} {c['not_applicable']}"
+            + (f" &middot; {_badge('not_estimable')} {c['not_estimable']}"
+               if c["not_estimable"] else "") + "</p>"
             + _overview(rep)
             + "<h4>Recommended actions</h4>"
             + _table(rep.actions, [("id", "id"), ("target", "about"), ("text", "action"),
@@ -169,10 +173,12 @@ def render_html(rep: Any) -> str:
     out.append("<section class='card'><h2>Overview</h2>")
     out.append(f"<p>{_badge('pass')} {c['pass']} &nbsp; {_badge('borderline')} "
                f"{c['borderline']} &nbsp; {_badge('fail')} {c['fail']} &nbsp; "
-               f"{_badge('not_applicable')} {c['not_applicable']}</p>")
+               f"{_badge('not_applicable')} {c['not_applicable']} &nbsp; "
+               f"{_badge('not_estimable')} {c['not_estimable']}</p>")
     out.append("<p class='small'>pass: meets the criterion; borderline: the interval of the "
                "estimate contains the threshold, or a companion rule softens the verdict; "
-               "fail: misses it; n/a: the statistic does not exist here.</p>")
+               "fail: misses it; n/a: the statistic does not exist here; not estimable: the "
+               "model could not be estimated (the reason and the fix are in its verdict).</p>")
     out.append(_overview(rep))
     out.append("<h3>Recommended actions</h3>")
     if len(rep.actions):

@@ -32,11 +32,14 @@ def render_markdown(rep: Any) -> str:
     c = rep.counts
     out = [f"# Validation report: {rep.framework_name}", "",
            f"{rep.n_respondents} respondents; verdicts: {c['pass']} pass, {c['borderline']} "
-           f"borderline, {c['fail']} fail, {c['not_applicable']} not applicable.", "",
+           f"borderline, {c['fail']} fail, {c['not_applicable']} not applicable"
+           + (f", {c['not_estimable']} models not estimable." if c["not_estimable"] else ".")
+           , "",
            "## Overview", "",
            _table(rep.overview(), [("tier", "tier"), ("competency", "competency"),
                                    ("pass", "pass"), ("borderline", "borderline"),
-                                   ("fail", "fail"), ("not_applicable", "n/a")]), "",
+                                   ("fail", "fail"), ("not_applicable", "n/a"),
+                                   ("not_estimable", "not estimable")]), "",
            "## Recommended actions", ""]
     out.append(_table(rep.actions, [("id", "id"), ("target", "about"), ("text", "action"),
                                     ("verdicts", "verdicts")]) if len(rep.actions)

@@ -14,6 +14,7 @@ from typing import Any
 from psychoval._results import to_jsonable
 from psychoval._version import __version__
 from psychoval.validate._report import SCHEMA_ID
+from psychoval.validate._verdicts import VERDICTS
 
 __all__ = ["SCHEMA", "report_dict"]
 
@@ -21,7 +22,7 @@ NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
 STR = {"type": ["string", "null"]}
 BOOL = {"type": "boolean"}
-VERDICT = {"enum": ["pass", "borderline", "fail", "not_applicable"]}
+VERDICT = {"enum": list(VERDICTS)}
 
 
 def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -61,8 +62,9 @@ CROSS = {"tier": {"type": "string"}, "item": {"type": "string"},
          "sepc_all": NUM, "own_loading": NUM}
 FIT = {"level": {"enum": ["competency", "tier", "framework"]}, "target": {"type": "string"},
        "model": {"type": "string"}, "estimator": {"type": "string"},
-       "missing": {"type": "string"}, "n_obs": {"type": "integer"}, "converged": BOOL,
-       "admissible": BOOL, "chisq": NUM, "df": NUM, "pvalue": NUM, "cfi": NUM, "tli": NUM,
+       "missing": {"type": "string"}, "n_obs": INT, "converged": BOOL,
+       "admissible": BOOL, "status": {"enum": ["estimated", "not_estimable"]},
+       "note": STR, "chisq": NUM, "df": NUM, "pvalue": NUM, "cfi": NUM, "tli": NUM,
        "rmsea": NUM, "rmsea_ci_lower": NUM, "rmsea_ci_upper": NUM, "srmr": NUM,
        "robust": BOOL, "approximate": BOOL}
 RATER = {"item": {"type": "string"}, "competency": {"type": "string"},
@@ -100,8 +102,7 @@ SCHEMA: dict[str, Any] = {
                            "n_competencies": {"type": "integer"},
                            "n_items": {"type": "integer"}}),
         "n_respondents": {"type": "integer", "minimum": 0},
-        "summary": _obj({"pass": {"type": "integer"}, "borderline": {"type": "integer"},
-                         "fail": {"type": "integer"}, "not_applicable": {"type": "integer"},
+        "summary": _obj({**{v: {"type": "integer"} for v in VERDICTS},
                          "passed": BOOL, "items_flagged": {"type": "array",
                                                            "items": {"type": "string"}}}),
         "data_quality": _obj({
@@ -116,7 +117,8 @@ SCHEMA: dict[str, Any] = {
             "unknown_columns": {"type": "array", "items": {"type": "string"}}}),
         "methods": _obj({k: {"type": "string"} for k in (
             "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
-            "alpha_interval", "item_analysis_missing", "dif", "ordinal_estimation")}),
+            "alpha_interval", "item_analysis_missing", "dif", "ordinal_estimation",
+            "cfa_not_estimable")}),
         "options": _obj({"criteria_preset": {"type": "string"},
                          "criteria_overrides": {"type": "object",
                                                 "additionalProperties": NUM},

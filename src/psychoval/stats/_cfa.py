@@ -1062,6 +1062,9 @@ def cfa(
     else:
         blocks = [eng.Block.make(pt, g + 1, xg, fiml=fiml, label=labels[g])
                   for g, xg in enumerate(xs)]
+        if fiml:
+            for b in blocks:
+                _check_pd(pt1, b.h1.sigma, "EM (saturated FIML)")
     disc = eng.GroupSum(blocks)
     n = disc.n
     x0 = eng.start_x(pt, blocks)
@@ -1192,11 +1195,23 @@ def cfa(
     )
 
 
-def _check_pd(pt: ParTable, cov: np.ndarray) -> None:
-    sign, _ = np.linalg.slogdet(cov)
-    if sign <= 0 or np.any(np.diag(cov) <= 0):
-        bad = [pt.observed[i] for i in np.flatnonzero(np.diag(cov) <= 0)]
-        hint = (f"item(s) {', '.join(bad)} have zero variance" if bad else
-                "an item is a linear combination of others")
-        raise DataError(f"the sample covariance matrix of the model's variables is not positive "
-                        f"definite ({hint}); remove or fix the offending items")
+def _check_pd(pt: ParTable, cov: np.ndarray, what: str = "sample") -> None:
+    """Raise DataError when the (sample or EM) covariance matrix is singular, naming the items:
+    zero variances, or the items of the smallest eigenvector of the correlation matrix when
+    it is below 1e-7 (an item is, to 7 digits, a linear combination of the others - e.g. a
+    duplicated column). FIML's EM adds a 1e-8 ridge to a singular matrix, hence the bound."""
+    d = np.diag(cov)
+    bad = [pt.observed[i] for i in np.flatnonzero(~(d > 0))]
+    if bad:
+        hint = f"item(s) {', '.join(bad)} have zero variance"
+    else:
+        s = np.sqrt(d)
+        w, v = np.linalg.eigh(cov / np.outer(s, s))
+        if w[0] >= 1e-7:
+            return
+        vec = np.abs(v[:, 0])
+        names = [pt.observed[i] for i in np.argsort(-vec) if vec[i] > 0.1][:6]
+        hint = (f"{', '.join(names)} are linearly dependent: smallest eigenvalue of their "
+                f"correlation matrix {max(w[0], 0.0):.1e}; e.g. a duplicated column")
+    raise DataError(f"the {what} covariance matrix of the model's variables is not positive "
+                    f"definite ({hint}); remove or fix the offending items")

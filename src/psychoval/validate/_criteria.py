@@ -14,7 +14,7 @@ from typing import Any
 
 from psychoval.exceptions import SpecificationError
 
-__all__ = ["Criterion", "ITEM_CRITERIA", "SCALE_CRITERIA", "PRESETS", "CriteriaSet",
+__all__ = ["Criterion", "ITEM_CRITERIA", "SCALE_CRITERIA", "ESTIMABLE", "PRESETS", "CriteriaSet",
            "criteria", "criterion_table"]
 
 SOURCES = ("item_analysis", "distractors", "dif", "reliability", "loading", "fit", "validity",
@@ -238,6 +238,19 @@ SCALE_CRITERIA: tuple[Criterion, ...] = (
               level="item"),
 )
 """Scale, model and discriminant-validity criteria of :func:`psychoval.validate`."""
+
+ESTIMABLE = Criterion(
+    "estimable", "converged", 1.0, "below",
+    "Bollen, K. A. (1989). Structural Equations with Latent Variables. Wiley, ch. 4 and 7 "
+    "(a model must be identified and its estimates converged before any of its statistics "
+    "is read); Kline, R. B. (2016). Principles and Practice of Structural Equation Modeling "
+    "(4th ed.), Guilford, ch. 9 (non-convergence and inadmissible solutions)",
+    "the model could not be estimated (not identified, not converged, or a singular "
+    "covariance matrix): nothing that depends on it is judged", source="fit",
+    level="competency")
+"""Not a threshold: a model that cannot be estimated gets a ``not_estimable`` verdict from
+this criterion (it cannot be switched off; the verdicts that depend on the model become
+``not_applicable`` with the reason)."""
 
 
 def criterion_table(criteria: tuple[Criterion, ...] = ITEM_CRITERIA):

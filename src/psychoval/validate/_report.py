@@ -12,11 +12,14 @@ import pandas as pd
 
 from psychoval._results import Result, Summary, to_jsonable
 from psychoval._version import __version__
+from psychoval.validate._verdicts import VERDICTS
 
 __all__ = ["ValidationReport", "SCHEMA_ID"]
 
 # version 2 (2026-11-26): tiers carry omega_h, omega_total, ecv and omega_note
-SCHEMA_ID = "psychoval.validation_report/2"
+# version 3 (2026-12-07): verdict "not_estimable" (a model that could not be estimated); the
+# fit table lists every model with its status and note
+SCHEMA_ID = "psychoval.validation_report/3"
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -97,8 +100,7 @@ class ValidationReport(Result):
     def counts(self) -> dict[str, int]:
         """Number of verdicts of each kind."""
         vc = self.verdicts["verdict"].value_counts()
-        return {k: int(vc.get(k, 0)) for k in ("pass", "borderline", "fail",
-                                               "not_applicable")}
+        return {k: int(vc.get(k, 0)) for k in VERDICTS}
 
     @property
     def passed(self) -> bool:
@@ -120,10 +122,10 @@ class ValidationReport(Result):
         v["competency"] = v["competency"].fillna("(tier)")
         tab = (v.groupby(["tier", "competency"], sort=False)["verdict"].value_counts()
                .unstack(fill_value=0))
-        for k in ("pass", "borderline", "fail", "not_applicable"):
+        for k in VERDICTS:
             if k not in tab:
                 tab[k] = 0
-        tab = tab[["pass", "borderline", "fail", "not_applicable"]].reset_index()
+        tab = tab[list(VERDICTS)].reset_index()
         order = {(c.tier, c.id): j for j, c in enumerate(self.framework.competencies)}
         tiers = {t.id: j for j, t in enumerate(self.framework.tiers)}
         key = [(tiers.get(t, 99), order.get((t, c), 999)) for t, c in
@@ -151,6 +153,7 @@ class ValidationReport(Result):
                    ("competencies", len(self.competencies)), ("items", len(self.items)),
                    ("verdicts pass", c["pass"]), ("verdicts borderline", c["borderline"]),
                    ("verdicts fail", c["fail"]), ("not applicable", c["not_applicable"]),
+                   ("models not estimable", c["not_estimable"]),
                    ("items flagged", len(self.flagged_items)),
                    ("missing data (reliability)", self.methods["reliability_missing"]),
                    ("missing data (CFA)", self.methods["cfa_missing"])),

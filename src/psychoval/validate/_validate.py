@@ -6,11 +6,11 @@ reproduces it); the judgements from ``_verdicts``; this module only orchestrates
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import math
 import platform
-import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -20,17 +20,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psychoval._progress import progress_callback
 from psychoval._version import __version__
-from psychoval.exceptions import PsychovalError, SpecificationError
-from psychoval.validate._criteria import CriteriaSet
+from psychoval.exceptions import ConvergenceWarning, PsychovalError, SpecificationError
+from psychoval.validate._criteria import ESTIMABLE, CriteriaSet
 from psychoval.validate._criteria import criteria as make_criteria
-from psychoval.validate._verdicts import Verdict, judge, not_applicable, recommend, verdict_frame
+from psychoval.validate._verdicts import (
+    Verdict,
+    judge,
+    not_applicable,
+    not_estimable,
+    recommend,
+    verdict_frame,
+)
 
 __all__ = ["validate"]
 
 FIT_COLUMNS = ["level", "target", "model", "estimator", "missing", "n_obs", "converged",
-               "admissible", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
-               "rmsea_ci_upper", "srmr", "robust", "approximate"]
+               "admissible", "status", "note", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+               "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "robust", "approximate"]
+
+# the robust (MLR) correction needs the saturated model's (p + p*)^2 information: patterns x
+# p^4 operations, plus rows x (p + p*)^2 for the casewise scores. Above this many operations
+# (about 10-20 s on one core) a model is fitted by ML with FIML instead, and says so.
+MLR_BUDGET = 5e10
 
 
 def _available(name: str) -> Any:
@@ -52,18 +65,19 @@ def _model_r(model: str) -> str:
 
 
 class _Runner:
-    """Collects step timings, captured warnings and R calls."""
+    """Collects step timings, captured warnings and R calls, and reports progress: one unit
+    per step, and within the long steps one per model (``tick``)."""
 
-    def __init__(self, progress: Any, n_steps: int):
+    def __init__(self, progress: Any, total: int):
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []
         self.r_calls: dict[str, str] = {}
         self.results: dict[str, Any] = {}
-        self._progress = _progress_fn(progress)
-        self._n = n_steps
+        self._progress = progress_callback(progress, "validate")
+        self.total = total
         self._done = 0
 
-    def step(self, name: str, func: Callable[[], Any]) -> Any:
+    def step(self, name: str, func: Callable[[], Any], *, unit: bool = True) -> Any:
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -73,30 +87,24 @@ class _Runner:
             msg = f"{name}: {w.category.__name__}: {w.message}"
             if msg not in self.notes:
                 self.notes.append(msg)
-        self._done += 1
-        if self._progress is not None:
-            self._progress(self._done, self._n)
+        if unit:
+            self.tick(name)
         return out
 
+    def tick(self, what: str) -> None:
+        self._done += 1
+        if self._progress is not None:
+            self._progress(what, self._done, max(self.total, self._done))
 
-def _progress_fn(progress: Any) -> Callable[[int, int], Any] | None:
-    if progress is None or progress is False:
-        return None
-    if progress is True:
-        def bar(done: int, total: int) -> None:
-            width = 30
-            filled = int(width * done / max(total, 1))
-            sys.stderr.write(f"\rvalidate [{'#' * filled}{'.' * (width - filled)}] "
-                             f"{done}/{total}")
-            if done >= total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-        return bar
-    if callable(progress):
-        return progress
-    raise SpecificationError(
-        f"progress={progress!r} must be None, True (a bar on stderr) or a callable "
-        "progress(done, total)")
+
+def _n_units(fw: Any) -> int:
+    """Progress units of a run: the fixed steps, one per competency, per tier its omega and
+    models, the framework model and parallel analysis."""
+    tiers = 0
+    for t in fw.tiers:
+        comps = [c for c in t.competencies if len(c.items) >= 3]
+        tiers += 1 + (len(comps) >= 2) + (len(comps) >= 4)
+    return 7 + len(fw.competencies) + tiers + 2
 
 
 def _hash_input(responses: Any, table: Any) -> str:
@@ -111,8 +119,8 @@ def _hash_input(responses: Any, table: Any) -> str:
     return h.hexdigest()
 
 
-def _fit_row(level: str, target: str, model_kind: str, fit: Any, *, approximate: bool
-             ) -> dict[str, Any]:
+def _fit_row(level: str, target: str, model_kind: str, fit: Any, *, approximate: bool,
+             note: str | None = None) -> dict[str, Any]:
     fm = fit.fit_measures
     robust = fit.estimator.upper() == "MLR" and "cfi_robust" in fm
 
@@ -127,7 +135,8 @@ def _fit_row(level: str, target: str, model_kind: str, fit: Any, *, approximate:
 
     return {"level": level, "target": target, "model": model_kind, "estimator": fit.estimator,
             "missing": fit.missing, "n_obs": int(fit.n_obs), "converged": bool(fit.converged),
-            "admissible": bool(fit.admissible), "chisq": g("chisq"), "df": g("df"),
+            "admissible": bool(fit.admissible), "status": "estimated", "note": note,
+            "chisq": g("chisq"), "df": g("df"),
             "pvalue": g("pvalue"), "cfi": g("cfi"), "tli": g("tli"), "rmsea": g("rmsea"),
             "rmsea_ci_lower": g("rmsea_ci_lower"), "rmsea_ci_upper": g("rmsea_ci_upper"),
             "srmr": g("srmr"), "robust": robust, "approximate": approximate}
@@ -163,7 +172,12 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     seed : int or None
         Seed of the bootstrap intervals (omega, and alpha if bootstrapped); recorded.
     progress : None, True or callable
-        ``True`` draws a bar on stderr; a callable receives ``(done, total)`` steps.
+        ``True`` draws a bar on stderr (tqdm's when the ``progress`` extra is installed,
+        notebook-friendly in Jupyter; a plain one-line bar otherwise), with the step, the
+        elapsed time and an estimate of what is left; a callable receives
+        ``(step, done, total)`` after each unit of work: each fixed step, each competency
+        (its CFA and omega bootstrap), each tier model, the framework model and parallel
+        analysis.
     n_boot : int
         Bootstrap replicates of the omega interval.
     confidence_level : float
@@ -244,7 +258,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         raise SpecificationError(
             f"confidence_level={confidence_level!r} must be between 0.5 and 1")
     t_start = time.perf_counter()
-    run = _Runner(progress, n_steps=10)
+    run = _Runner(progress, total=10)
 
     # -- input --------------------------------------------------------------------------
     def read_input():
@@ -256,6 +270,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         return fw, table
 
     fw, table = run.step("input", read_input)
+    run.total = _n_units(fw)
     sha = _hash_input(responses, table)
     crit = _resolve_criteria(criteria, fw)
 
@@ -323,10 +338,23 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     from psychoval.stats import cfa
     from psychoval.stats._omega_boot import omega_bootstrap
 
-    cfa_missing, cfa_note = _cfa_missing(scores, fw)
-    run.notes.extend(cfa_note)
+    cfa_missing = "fiml"
     fit_rows: list[dict[str, Any]] = []
     loading_rows: list[dict[str, Any]] = []
+    models: list[_Model] = []  # every CFA of the run, estimated or not
+
+    def fit_model(level: str, target: str, kind: str, syntax: str, items: list[str],
+                  binary: bool, **where: Any) -> _Model:
+        m = _fit_model(cfa, level, target, kind, syntax, scores, items, binary=binary,
+                       missing=cfa_missing, **where)
+        models.append(m)
+        key = {"competency": f"cfa:{target}", "framework": "cfa_framework"}.get(
+            level, f"cfa_tier:{target}" if kind == "correlated" else f"cfa_second_order:{target}")
+        run.results[key] = m.fit  # None when the model raised
+        if not (m.ok and kind == "one_factor" and len(items) < 4):
+            # a 3-item one-factor model is just-identified: no fit to report
+            fit_rows.append(m.row(approximate=binary))
+        return m
 
     def competency_step():
         rng = np.random.default_rng(seed)
@@ -334,43 +362,55 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         for c, s in zip(fw.competencies, seeds, strict=True):
             items = list(c.item_ids)
             binary = all(i.type in ("multiple_choice", "dichotomous") for i in c.items)
-            est = _estimator(binary)
             row = comp_rows[c.id]
-            row["estimator"] = est
             row["approximate_fit"] = binary
-            if len(items) < 3:
-                row.update(omega=math.nan, omega_lower=math.nan, omega_upper=math.nan,
-                           identification="under-identified (fewer than 3 items)")
-                continue
-            fit = _cfa(cfa, {c.id: items}, scores, est, cfa_missing)
-            run.results[f"cfa:{c.id}"] = fit
-            omega = float(fit.composite_reliability()[c.id])
-            boot = omega_bootstrap(scores[items].to_numpy(), n_boot=n_boot, seed=int(s),
-                                   level=confidence_level)
-            row.update(omega=omega, omega_lower=boot.lower, omega_upper=boot.upper,
-                       omega_boot_n_obs=boot.n_obs, ave=float(fit.ave()[c.id]),
-                       identification=("just-identified (3 items: df = 0, fit not testable)"
-                                       if len(items) == 3 else "over-identified"),
-                       n_obs_cfa=int(fit.n_obs), converged=bool(fit.converged),
-                       admissible=bool(fit.admissible))
-            std = fit.standardized(level=confidence_level)
-            lam = std[std["op"] == "=~"]
-            for r in lam.itertuples():
-                loading_rows.append({"item": r.rhs, "competency": c.id,
-                                     "std_loading": float(r.est_std),
-                                     "loading_lower": float(r.ci_lower),
-                                     "loading_upper": float(r.ci_upper)})
-            if len(items) >= 4:
-                fit_rows.append(_fit_row("competency", c.id, "one_factor", fit,
-                                         approximate=binary))
+            run_competency(c, items, binary, row, s)
+            run.tick(f"competency {c.id}")
 
-    run.step("competencies", competency_step)
+    def run_competency(c, items, binary, row, s):
+        if len(items) < 3:
+            row.update(estimator=None, omega=math.nan, omega_lower=math.nan,
+                       omega_upper=math.nan,
+                       identification="under-identified (fewer than 3 items)")
+            return
+        m = fit_model("competency", c.id, "one_factor",
+                      fw.to_model(competency=c.id), items, binary, tier=c.tier,
+                      competency=c.id)
+        row["estimator"] = m.estimator
+        if not m.ok:
+            row.update(omega=math.nan, omega_lower=math.nan, omega_upper=math.nan,
+                       identification=f"not estimable: {m.reason}", converged=False,
+                       n_obs_cfa=m.fit.n_obs if m.fit is not None else math.nan)
+            for it in items:
+                loading_rows.append({"item": it, "competency": c.id,
+                                     "std_loading": math.nan, "loading_lower": math.nan,
+                                     "loading_upper": math.nan})
+            return
+        fit = m.fit
+        omega = float(fit.composite_reliability()[c.id])
+        boot = omega_bootstrap(scores[items].to_numpy(), n_boot=n_boot, seed=int(s),
+                               level=confidence_level)
+        row.update(omega=omega, omega_lower=boot.lower, omega_upper=boot.upper,
+                   omega_boot_n_obs=boot.n_obs, ave=float(fit.ave()[c.id]),
+                   identification=("just-identified (3 items: df = 0, fit not testable)"
+                                   if len(items) == 3 else "over-identified"),
+                   n_obs_cfa=int(fit.n_obs), converged=bool(fit.converged),
+                   admissible=bool(fit.admissible))
+        std = fit.standardized(level=confidence_level)
+        lam = std[std["op"] == "=~"]
+        for r in lam.itertuples():
+            loading_rows.append({"item": r.rhs, "competency": c.id,
+                                 "std_loading": float(r.est_std),
+                                 "loading_lower": float(r.ci_lower),
+                                 "loading_upper": float(r.ci_upper)})
+
+    run.step("competencies", competency_step, unit=False)
     comp_df = pd.DataFrame(list(comp_rows.values()))
     loadings = pd.DataFrame(loading_rows, columns=["item", "competency", "std_loading",
                                                    "loading_lower", "loading_upper"])
     run.r_calls["cfa_competency"] = ('fit <- lavaan::cfa("competency =~ i1 + i2 + ...", data = '
-                                     f'x, estimator = "{_estimator(False)}", missing = '
-                                     f'"{"ml" if cfa_missing == "fiml" else "listwise"}")')
+                                     'x, estimator = "MLR", missing = "ml")  # estimator as '
+                                     'in the fit table')
     run.r_calls["omega"] = ("semTools::compRelSEM(fit)  # obs.var = TRUE; interval: "
                             "percentile bootstrap of complete cases")
     run.r_calls["loadings"] = "lavaan::standardizedSolution(fit)"
@@ -420,63 +460,77 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
             row: dict[str, Any] = {"tier": t.id, "name": t.name,
                                    "n_competencies": len(t.competencies)}
             tier_rows.append(row)
-            row.update(_tier_omega(omega_fn, scores, t, comps, run))
-            if len(comps) < 2:
-                row["second_order"] = "not applicable (fewer than 2 competencies)"
-                continue
-            binary = all(i.type in ("multiple_choice", "dichotomous")
-                         for c in comps for i in c.items)
-            est = _estimator(binary and False) if not binary else _estimator(True)
-            model = "\n".join(f"{c.id} =~ {' + '.join(c.item_ids)}" for c in comps)
-            fit = _cfa(cfa, model, scores, est, cfa_missing)
-            run.results[f"cfa_tier:{t.id}"] = fit
-            fit_rows.append(_fit_row("tier", t.id, "correlated", fit, approximate=binary))
-            cr = fit.composite_reliability()
-            ave = fit.ave()
-            fl = fit.fornell_larcker()
-            for c in comps:
-                comp_rows_tier = comp_df.index[comp_df["competency"] == c.id]
-                comp_df.loc[comp_rows_tier, "cr_tier"] = float(cr[c.id])
-                comp_df.loc[comp_rows_tier, "ave_tier"] = float(ave[c.id])
-                comp_df.loc[comp_rows_tier, "sqrt_ave"] = float(fl.sqrt_ave[c.id])
-                comp_df.loc[comp_rows_tier, "max_cor"] = float(fl.max_cor_per_factor[c.id])
-            h1 = htmt_fn(scores, model, method="htmt")
-            h2 = htmt_fn(scores, model, method="htmt2")
-            run.results[f"htmt:{t.id}"] = h1
-            for a_i, a in enumerate(comps):
-                for b in comps[a_i + 1:]:
-                    pair_rows.append({"tier": t.id, "competency_a": a.id,
-                                      "competency_b": b.id,
-                                      "cor_lv": float(fit.cor_lv.loc[a.id, b.id]),
-                                      "htmt": float(h1.htmt.loc[a.id, b.id]),
-                                      "htmt2": float(h2.htmt.loc[a.id, b.id])})
-            mi = fit.modindices()
-            own = {i: c.id for c in comps for i in c.item_ids}
-            cross = mi[(mi["op"] == "=~") & mi["rhs"].isin(own)
-                       & (mi["lhs"] != mi["rhs"].map(own))]
-            if len(cross):
-                top = cross.sort_values("mi", ascending=False).iloc[0]
-                std = fit.standardized()
-                lam = std[(std["op"] == "=~")].set_index("rhs")["est_std"]
-                mi_rows.append({"tier": t.id, "item": top["rhs"], "competency": own[top["rhs"]],
-                                "to": top["lhs"], "mi": float(top["mi"]),
-                                "sepc_all": float(top["sepc_all"]),
-                                "own_loading": float(lam[top["rhs"]])})
-            if len(comps) >= 4:
-                model2 = model + f"\n{t.id} =~ {' + '.join(c.id for c in comps)}"
-                fit2 = _cfa(cfa, model2, scores, est, cfa_missing)
-                run.results[f"cfa_second_order:{t.id}"] = fit2
-                fit_rows.append(_fit_row("tier", t.id, "second_order", fit2,
-                                         approximate=binary))
-                row.update(_nested_test(compare_fn, fit, fit2))
-                row["second_order"] = "tested against the correlated model"
-            elif len(comps) == 3:
-                row["second_order"] = ("equivalent to the correlated model (3 competencies: "
-                                       "the second-order part is just-identified); not tested")
-            else:
-                row["second_order"] = "not identified with 2 competencies"
+            units = 1 + (len(comps) >= 2) + (len(comps) >= 4)
+            tier_models(t, comps, row)
+            for k in range(units):
+                run.tick(f"tier {t.id}" + ("" if k == 0 else f" ({k + 1}/{units})"))
 
-    run.step("tiers", tiers_step)
+    def tier_models(t, comps, row):
+        row.update(_tier_omega(omega_fn, scores, t, comps, run))
+        if len(comps) < 2:
+            row["second_order"] = "not applicable (fewer than 2 competencies)"
+            return
+        binary = all(i.type in ("multiple_choice", "dichotomous")
+                     for c in comps for i in c.items)
+        model = "\n".join(f"{c.id} =~ {' + '.join(c.item_ids)}" for c in comps)
+        items = [i for c in comps for i in c.item_ids]
+        h1 = htmt_fn(scores, model, method="htmt")
+        h2 = htmt_fn(scores, model, method="htmt2")
+        run.results[f"htmt:{t.id}"] = h1
+        m = fit_model("tier", t.id, "correlated", model, items, binary, tier=t.id)
+        fit = m.fit if m.ok else None
+        for a_i, a in enumerate(comps):
+            for b in comps[a_i + 1:]:
+                pair_rows.append({"tier": t.id, "competency_a": a.id,
+                                  "competency_b": b.id,
+                                  "cor_lv": (float(fit.cor_lv.loc[a.id, b.id])
+                                             if fit is not None else math.nan),
+                                  "htmt": float(h1.htmt.loc[a.id, b.id]),
+                                  "htmt2": float(h2.htmt.loc[a.id, b.id])})
+        if fit is None:
+            row["second_order"] = ("not tested: the correlated model could not be "
+                                   "estimated")
+            return
+        cr = fit.composite_reliability()
+        ave = fit.ave()
+        fl = fit.fornell_larcker()
+        for c in comps:
+            comp_rows_tier = comp_df.index[comp_df["competency"] == c.id]
+            comp_df.loc[comp_rows_tier, "cr_tier"] = float(cr[c.id])
+            comp_df.loc[comp_rows_tier, "ave_tier"] = float(ave[c.id])
+            comp_df.loc[comp_rows_tier, "sqrt_ave"] = float(fl.sqrt_ave[c.id])
+            comp_df.loc[comp_rows_tier, "max_cor"] = float(fl.max_cor_per_factor[c.id])
+        mi = fit.modindices()
+        own = {i: c.id for c in comps for i in c.item_ids}
+        cross = mi[(mi["op"] == "=~") & mi["rhs"].isin(own)
+                   & (mi["lhs"] != mi["rhs"].map(own))]
+        if len(cross):
+            top = cross.sort_values("mi", ascending=False).iloc[0]
+            std = fit.standardized()
+            lam = std[(std["op"] == "=~")].set_index("rhs")["est_std"]
+            mi_rows.append({"tier": t.id, "item": top["rhs"], "competency": own[top["rhs"]],
+                            "to": top["lhs"], "mi": float(top["mi"]),
+                            "sepc_all": float(top["sepc_all"]),
+                            "own_loading": float(lam[top["rhs"]])})
+        if len(comps) >= 4:
+            model2 = model + f"\n{t.id} =~ {' + '.join(c.id for c in comps)}"
+            m2 = fit_model("tier", t.id, "second_order", model2, items, binary, tier=t.id)
+            if not m2.ok:
+                row["second_order"] = ("not tested: the second-order model could not be "
+                                       "estimated")
+            elif m2.estimator != m.estimator:
+                row["second_order"] = ("not tested: the two models were fitted by "
+                                       "different estimators")
+            else:
+                row.update(_nested_test(compare_fn, fit, m2.fit))
+                row["second_order"] = "tested against the correlated model"
+        elif len(comps) == 3:
+            row["second_order"] = ("equivalent to the correlated model (3 competencies: "
+                                   "the second-order part is just-identified); not tested")
+        else:
+            row["second_order"] = "not identified with 2 competencies"
+
+    run.step("tiers", tiers_step, unit=False)
     tiers = pd.DataFrame(tier_rows)
     for col in ("chisq_diff", "df_diff", "pvalue", "method"):
         if col not in tiers:
@@ -509,11 +563,9 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
             model = "\n".join(f"{c.id} =~ {' + '.join(c.item_ids)}" for c in comps)
             kind = "correlated"
         binary = all(i.type in ("multiple_choice", "dichotomous") for i in fw.items)
-        fit = _cfa(cfa, model, scores, _estimator(binary), cfa_missing)
-        run.results["cfa_framework"] = fit
-        fit_rows.append(_fit_row("framework", fw.name or "framework", kind, fit,
-                                 approximate=any(i.type in ("multiple_choice", "dichotomous")
-                                                 for i in fw.items)))
+        items = [i for c in comps for i in c.item_ids]
+        fit_model("framework", fw.name or "framework", kind, model, items, binary)
+        run.tick("framework model")
         if pa_fn is not None:
             pa = pa_fn(scores[list(fw.item_ids)], seed=seed)
             run.results["parallel_analysis"] = pa
@@ -522,8 +574,9 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
                                   n_competencies=len(fw.competencies), n_tiers=len(fw.tiers),
                                   eigenvalues=[float(v) for v in pa.fa_values[:12]],
                                   thresholds=[float(v) for v in pa.fa_threshold[:12]])
+        run.tick("parallel analysis")
 
-    run.step("framework", framework_step)
+    run.step("framework", framework_step, unit=False)
     run.r_calls["cfa_framework"] = ("lavaan::cfa(framework_model, data = x)  # tiers as "
                                     "second-order factors over their competencies")
     if pa_fn is not None:
@@ -531,10 +584,12 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     fit_df = pd.DataFrame(fit_rows, columns=FIT_COLUMNS)
 
     # -- verdicts ---------------------------------------------------------------------------
+    failed = {(m.level, m.target, m.kind): m.reason for m in models if not m.ok}
+
     def verdict_step():
-        v: list[Verdict] = []
-        v += _loading_verdicts(loadings, crit, fw, item_tier)
-        v += _competency_verdicts(comp_df, fit_df, crit, fw)
+        v: list[Verdict] = [m.verdict() for m in models if not m.ok]
+        v += _loading_verdicts(loadings, crit, fw, item_tier, failed)
+        v += _competency_verdicts(comp_df, fit_df, crit, fw, failed)
         v += _rater_verdicts(raters, crit, item_tier)
         v += _tier_verdicts(pairs, tiers, cross_df, crit, fw, details)
         return v
@@ -548,13 +603,17 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         "reliability_missing": "pairwise (psych's default: covariances from all available "
                                "pairs)" if alpha_fn is not None else
                                "listwise within each competency (pv.alpha not in this build)",
-        "cfa_missing": ("FIML (full-information ML: every respondent's answered items)"
-                        if cfa_missing == "fiml" else
-                        "listwise (complete cases of the model's items; FIML not in this "
-                        "build)"),
-        "cfa_estimator": _estimator(False) + " for rating-scale competencies; ML for "
-                         "multiple-choice / dichotomous competencies (fit indices approximate: "
-                         "ordinal estimation is planned)",
+        "cfa_missing": "FIML (full-information ML: every respondent's answered items)",
+        "cfa_estimator": ("MLR for rating-scale competencies (ML with FIML where the robust "
+                          "correction would cost more than about "
+                          f"{MLR_BUDGET:.0e} operations: many items and missingness patterns; "
+                          "the fit table's estimator and note say which); ML for "
+                          "multiple-choice / dichotomous competencies (fit indices approximate: "
+                          "ordinal estimation is planned)"),
+        "cfa_not_estimable": ("a model that cannot be estimated (not identified, not "
+                              "converged after restarts, singular covariances) gets a "
+                              "'not estimable' verdict with the reason; what depends on it is "
+                              "not applicable"),
         "omega_interval": f"percentile bootstrap ({n_boot} replicates of the complete cases "
                           "of each competency), seeded",
         "alpha_interval": ("Feldt (F distribution)" if alpha_fn is not None else
@@ -617,45 +676,103 @@ def _competency_criteria(crit: CriteriaSet, comp: Any) -> CriteriaSet:
     return crit
 
 
-_CFA_CAPS: dict[str, bool] = {}
+@dataclasses.dataclass
+class _Model:
+    """One CFA of a validation run: its fit, or why it could not be estimated."""
+
+    level: str
+    target: str
+    kind: str
+    syntax: str
+    estimator: str
+    missing: str
+    fit: Any = None
+    reason: str | None = None  # set when the model could not be estimated
+    note: str | None = None  # e.g. why ML rather than MLR
+    tier: str | None = None
+    competency: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    def row(self, *, approximate: bool) -> dict[str, Any]:
+        """Its row of the fit table (fit indices empty when it was not estimated)."""
+        if self.ok:
+            return _fit_row(self.level, self.target, self.kind, self.fit,
+                            approximate=approximate, note=self.note)
+        row = dict.fromkeys(FIT_COLUMNS, math.nan)
+        row.update(level=self.level, target=self.target, model=self.kind,
+                   estimator=self.estimator, missing=self.missing,
+                   n_obs=int(self.fit.n_obs) if self.fit is not None else None,
+                   converged=bool(self.fit is not None and self.fit.converged),
+                   admissible=bool(self.fit is not None and self.fit.admissible),
+                   status="not_estimable", note=self.reason, robust=False,
+                   approximate=approximate)
+        return row
+
+    def verdict(self) -> Verdict:
+        what = {"one_factor": "one-factor", "correlated": "correlated-competencies",
+                "second_order": "second-order",
+                "tiers_second_order": "second-order (tiers)"}.get(self.kind, self.kind)
+        return not_estimable(ESTIMABLE, target=self.target, level=self.level,
+                             tier=self.tier, competency=self.competency,
+                             reason=f"{what} CFA: {self.reason}")
 
 
-def _supports(kind: str) -> bool:
-    """Does this build's pv.cfa accept missing='fiml' / estimator='MLR'? (Probed once on a
-    tiny model.)"""
-    if kind not in _CFA_CAPS:
-        from psychoval.stats import cfa
-
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(60, 3)) + rng.normal(size=(60, 1))
-        x[0, 0] = np.nan
-        df = pd.DataFrame(x, columns=["a", "b", "c"])
-        kw = {"missing": "fiml"} if kind == "fiml" else {"estimator": "MLR"}
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                cfa({"f": ["a", "b", "c"]}, df, **kw)
-            _CFA_CAPS[kind] = True
-        except PsychovalError:
-            _CFA_CAPS[kind] = False
-    return _CFA_CAPS[kind]
+def _mlr_cost(x: np.ndarray) -> tuple[float, int]:
+    """Operations of MLR's robust pieces for these items (see MLR_BUDGET), and the number
+    of missingness patterns."""
+    miss = np.isnan(x)
+    used = ~miss.all(axis=1)
+    n_pat = len(np.unique(np.packbits(miss[used], axis=1), axis=0)) if used.any() else 0
+    p = x.shape[1]
+    dim = p + p * (p + 1) // 2
+    return float(n_pat) * p**4 + float(used.sum()) * dim**2, n_pat
 
 
-def _cfa_missing(scores: pd.DataFrame, fw: Any) -> tuple[str, list[str]]:
-    if _supports("fiml"):
-        return "fiml", []
-    return "listwise", ["cfa: FIML is not in this build of psychoval; CFA uses listwise "
-                        "deletion (complete cases of each model's items)"]
+def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
+               data: pd.DataFrame, items: list[str], *, binary: bool, missing: str,
+               tier: str | None = None, competency: str | None = None) -> _Model:
+    """Fit one CFA of the run; a model that cannot be estimated is returned with the reason
+    (and the fix) instead of stopping the run.
 
-
-def _estimator(binary: bool) -> str:
-    if binary:
-        return "ML"
-    return "MLR" if _supports("mlr") else "ML"
-
-
-def _cfa(cfa: Any, model: Any, data: pd.DataFrame, estimator: str, missing: str):
-    return cfa(model, data, estimator=estimator, missing=missing)
+    Estimator: ML for dichotomous items (fit approximate until ordinal estimation); MLR
+    otherwise, unless its robust pieces would cost more than ``MLR_BUDGET`` operations (many
+    items and missingness patterns), then ML with FIML and a note saying so.
+    """
+    note = None
+    estimator = "ML"
+    if not binary:
+        x = data[items].to_numpy(dtype=float)
+        cost, n_pat = _mlr_cost(x)
+        if cost <= MLR_BUDGET:
+            estimator = "MLR"
+        else:
+            note = (f"ML with FIML, normal-theory fit: the robust (MLR) correction of this "
+                    f"{len(items)}-item model needs the saturated model's information over "
+                    f"{n_pat} missingness patterns (about {cost:.1e} operations)")
+    m = _Model(level, target, kind, syntax, estimator, missing, note=note, tier=tier,
+               competency=competency)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m.fit = cfa(syntax, data, estimator=estimator, missing=missing)
+    except (PsychovalError, np.linalg.LinAlgError) as exc:
+        m.reason = str(exc)
+        if isinstance(exc, np.linalg.LinAlgError):
+            m.reason = (f"the estimation failed numerically ({exc}); check the items for "
+                        "zero variance or near-duplicates")
+        return m
+    conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:
+        if w not in conv:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not m.fit.converged:
+        msg = str(conv[0].message) if conv else "the CFA did not converge"
+        m.reason = (f"{msg}. Fix: look at the items named, check them for near-zero variance "
+                    "or loadings, or drop the weakest item; nothing from this model is judged")
+    return m
 
 
 def _nested_test(compare_fn: Any, fit: Any, fit2: Any) -> dict[str, Any]:
@@ -754,7 +871,11 @@ def _tier_omega(omega_fn: Any, scores: pd.DataFrame, tier: Any, comps: list,
                              "needs at least 3 group factors)")
     else:
         items = [i for c in comps for i in c.item_ids]
-        res = omega_fn(scores[items], n_factors=len(comps))
+        try:
+            res = omega_fn(scores[items], n_factors=len(comps))
+        except PsychovalError as exc:
+            out["omega_note"] = f"not computed: {exc}"
+            return out
         run.results[f"omega_tier:{tier.id}"] = res
         out.update(omega_h=float(res.omega_h), omega_total=float(res.omega_total),
                    ecv=float(res.ecv),
@@ -798,12 +919,21 @@ def _dif_effects(difs: list) -> dict[str, str]:
     return out
 
 
+_UNESTIMATED = "not judged: the {what} CFA of {target} could not be estimated (see its " \
+    "'not estimable' verdict)"
+
+
 def _loading_verdicts(loadings: pd.DataFrame, crit: CriteriaSet, fw: Any,
-                      item_tier: dict) -> list[Verdict]:
+                      item_tier: dict, failed: dict) -> list[Verdict]:
     out = []
     for r in loadings.itertuples():
         cc = _competency_criteria(crit, fw.competency(r.competency)).get("loading")
         if cc is None:
+            continue
+        if ("competency", r.competency, "one_factor") in failed:
+            out.append(not_applicable(cc, target=r.item, tier=item_tier[r.item],
+                                      competency=r.competency, reason=_UNESTIMATED.format(
+                                          what="one-factor", target=r.competency)))
             continue
         out.append(judge(cc, r.std_loading, lower=r.loading_lower, upper=r.loading_upper,
                          target=r.item, tier=item_tier[r.item], competency=r.competency,
@@ -812,17 +942,23 @@ def _loading_verdicts(loadings: pd.DataFrame, crit: CriteriaSet, fw: Any,
 
 
 def _competency_verdicts(comp: pd.DataFrame, fit: pd.DataFrame, crit: CriteriaSet,
-                         fw: Any) -> list[Verdict]:
+                         fw: Any, failed: dict) -> list[Verdict]:
     out: list[Verdict] = []
     for r in comp.itertuples():
         cs = _competency_criteria(crit, fw.competency(r.competency))
         kw = {"target": r.competency, "tier": r.tier, "competency": r.competency}
+        own = ("competency", r.competency, "one_factor") in failed
+        tier_failed = ("tier", r.tier, "correlated") in failed
+        why_own = _UNESTIMATED.format(what="one-factor", target=r.competency)
+        why_tier = _UNESTIMATED.format(what="correlated-competencies", target=r.tier)
         c = cs.get("alpha")
         if c is not None:
             out.append(judge(c, r.alpha, lower=r.alpha_lower, upper=r.alpha_upper,
                              what="alpha", **kw))
         c = cs.get("omega")
-        if c is not None:
+        if c is not None and own:
+            out.append(not_applicable(c, reason=why_own, **kw))
+        elif c is not None:
             out.append(judge(c, r.omega, lower=r.omega_lower, upper=r.omega_upper,
                              what="omega", **kw))
         f = fit[(fit["level"] == "competency") & (fit["target"] == r.competency)]
@@ -830,9 +966,9 @@ def _competency_verdicts(comp: pd.DataFrame, fit: pd.DataFrame, crit: CriteriaSe
             c = cs.get(name)
             if c is None:
                 continue
-            if not len(f):
-                out.append(not_applicable(c, reason=f"{r.identification}: no fit indices",
-                                          **kw))
+            if own or not len(f):
+                out.append(not_applicable(c, reason=why_own if own else
+                                          f"{r.identification}: no fit indices", **kw))
                 continue
             row = f.iloc[0]
             stat = f"{name}_robust" if (row["robust"] and c.robust) else name
@@ -849,12 +985,16 @@ def _competency_verdicts(comp: pd.DataFrame, fit: pd.DataFrame, crit: CriteriaSe
         approx = ("ML loadings of dichotomous items are attenuated, so AVE is "
                   "underestimated (approximate until ordinal estimation)"
                   if bool(getattr(r, "approximate_fit", False)) else None)
-        if c is not None:
+        if c is not None and tier_failed:
+            out.append(not_applicable(c, reason=why_tier, **kw))
+        elif c is not None:
             soften = (f"composite reliability {crt:.3f} >= .60" if not _nan(crt)
                       and crt >= 0.60 else approx)
             out.append(judge(c, ave, soften=soften, what="AVE", **kw))
         c = cs.get("fornell_larcker")
-        if c is not None and not _nan(getattr(r, "sqrt_ave", math.nan)):
+        if c is not None and tier_failed:
+            out.append(not_applicable(c, reason=why_tier, **kw))
+        elif c is not None and not _nan(getattr(r, "sqrt_ave", math.nan)):
             diff = r.sqrt_ave - r.max_cor
             out.append(judge(c, diff, soften=approx,
                              what=f"sqrt(AVE) {r.sqrt_ave:.3f} minus largest "

@@ -10,7 +10,11 @@ object. A verdict is one of
 - ``fail``: the value misses the threshold and its interval (if any) lies wholly on the bad
   side;
 - ``not_applicable``: the statistic does not exist for this target (a just-identified model
-  has no fit indices; a criterion switched off is not judged at all).
+  has no fit indices; a model that could not be estimated has no loadings; a criterion
+  switched off is not judged at all);
+- ``not_estimable``: a model (one-factor, tier or framework CFA) could not be estimated: not
+  identified, not converged after restarts, or a singular covariance matrix. The reason and
+  the fix are in the verdict; the verdicts that read the model are ``not_applicable``.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import pandas as pd
 
 from psychoval.validate._criteria import Criterion
 
-__all__ = ["VERDICTS", "Verdict", "judge", "not_applicable", "verdict_frame", "recommend"]
+__all__ = ["VERDICTS", "Verdict", "judge", "not_applicable", "not_estimable", "verdict_frame",
+           "recommend"]
 
-VERDICTS = ("pass", "borderline", "fail", "not_applicable")
+VERDICTS = ("pass", "borderline", "fail", "not_applicable", "not_estimable")
 
 VERDICT_COLUMNS = ["id", "level", "target", "tier", "competency", "criterion", "statistic",
                    "value", "threshold", "direction", "lower", "upper", "verdict", "citation",
@@ -110,6 +115,16 @@ def not_applicable(crit: Criterion, *, target: str, reason: str, level: str | No
                    criterion=crit.name, statistic=statistic or crit.statistic, value=math.nan,
                    threshold=crit.threshold, direction=crit.direction, lower=math.nan,
                    upper=math.nan, verdict="not_applicable", citation=crit.citation,
+                   reason=reason)
+
+
+def not_estimable(crit: Criterion, *, target: str, level: str, reason: str,
+                  tier: str | None = None, competency: str | None = None) -> Verdict:
+    """The verdict on a model that could not be estimated (``crit`` is ``ESTIMABLE``)."""
+    return Verdict(level=level, target=target, tier=tier, competency=competency,
+                   criterion=crit.name, statistic=crit.statistic, value=0.0,
+                   threshold=crit.threshold, direction=crit.direction, lower=math.nan,
+                   upper=math.nan, verdict="not_estimable", citation=crit.citation,
                    reason=reason)
 
 
@@ -202,6 +217,9 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
         a, b = r["target"].split(" ~ ")
         add("not_distinct", r["target"], f"Competencies {a} and {b} are not distinct: merge "
             "them or sharpen what separates their items.", [r["id"]])
+    for _, r in verdicts[verdicts["verdict"] == "not_estimable"].iterrows():
+        add("model_not_estimable", r["target"], f"The {r['level']} model of {r['target']} "
+            f"could not be estimated: {r['reason']}", [r["id"]])
     tier_rows = bad[(bad["criterion"] == "second_order") & (bad["verdict"] == "fail")]
     for _, r in tier_rows.iterrows():
         add("tier_structure", r["target"], f"Tier {r['target']} fits better as correlated "
