@@ -1074,7 +1074,12 @@ def cfa(
 
     def rebuild(table: ParTable):
         bl = [b.with_table(table) for b in blocks]
-        return eng.GroupSum(bl), eng.start_x(table, bl)
+        x_start = eng.start_x(table, bl)
+        return eng.GroupSum(bl), eng.em_moment_start(bl, x_start) if fiml else x_start
+
+    if fiml:
+        x1 = eng.em_moment_start(blocks, x0)
+        x0 = x1 if np.isfinite(disc.value(x1)) else x0
 
     est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
     xhat, converged, iters = est.x, est.converged, est.iterations

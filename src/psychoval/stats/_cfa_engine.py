@@ -22,8 +22,10 @@ Conventions (lavaan 0.6.14):
 from __future__ import annotations
 
 import dataclasses
-import functools
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -176,6 +178,26 @@ def start_x(pt: ParTable, blocks: Sequence[Block]) -> np.ndarray:
     return MatrixModel(pt, blocks[0].group).x_from_table(rows0)
 
 
+def em_moment_start(blocks: Sequence[Block], x0: np.ndarray) -> np.ndarray:
+    """Under FIML: the ML fit to each group's EM (saturated) moments, started from ``x0``.
+
+    It costs no pass over the data (p x p work per iteration) and lands next to the FIML
+    solution (the two coincide without missing data), so the FIML iterations, each a pass
+    over the data, start close to their end. ``x0`` itself when that fit fails."""
+    from psychoval.stats._cfa_optimize import minimize
+
+    ml = GroupSum([dataclasses.replace(b, disc=MLDiscrepancy(
+        b.model, b.h1.sigma, b.n, b.h1.mu if b.model.meanstructure else None)) for b in blocks])
+    try:
+        with np.errstate(all="ignore"):
+            opt = minimize(ml, x0)
+    except np.linalg.LinAlgError:
+        return x0
+    if not opt.converged or not np.all(np.isfinite(opt.x)):
+        return x0
+    return opt.x
+
+
 # ---------------------------------------------------------------------------------------------
 # blocks (groups) and the summed discrepancy
 
@@ -184,6 +206,74 @@ def _sat_loglik(cov: np.ndarray, n: int) -> float:
     p = cov.shape[0]
     _, logdet = np.linalg.slogdet(cov)
     return float(-0.5 * n * (p * _fiml.LOG_2PI + logdet + p))
+
+
+class DataSide:
+    """What a fit needs from one group's data and nothing from the model: the missingness
+    patterns, the saturated (H1) moments - EM under missing data, the sample moments with
+    divisor N otherwise - and, computed when first needed, the saturated model's observed
+    and first-order information (MLR, lavaan's FIML-corrected indices).
+
+    :meth:`of` keeps the few most recent ones, keyed by the data's content, so that models
+    fitted to the same items (a tier's correlated and second-order models, a refit with
+    another option) share them. Bounded: at most 4 entries and 800 MB of arrays."""
+
+    _cache: OrderedDict[tuple, DataSide] = OrderedDict()
+    _lock = threading.Lock()
+    MAX_ENTRIES = 4
+    MAX_BYTES = 800e6
+
+    def __init__(self, x: np.ndarray):
+        self.pat = _fiml.missing_patterns(x)
+        if self.pat.complete:  # the sample moments, computed centred (as the ML engine did)
+            mean = x.mean(axis=0)
+            xc = x - mean
+            cov = xc.T @ xc / len(x)
+            self.h1 = _fiml.H1Moments(mu=mean, sigma=cov, loglik=_sat_loglik(cov, len(x)),
+                                      iterations=0, converged=True)
+        else:
+            self.h1 = _fiml.em_saturated(self.pat)
+        self._lazy: dict[str, np.ndarray] = {}
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.pat.x.nbytes + self.pat.zrows.nbytes)
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> DataSide:
+        x = np.ascontiguousarray(x, dtype=float)
+        key = (x.shape, hashlib.blake2b(x.view(np.uint8), digest_size=20).hexdigest())
+        with cls._lock:
+            hit = cls._cache.get(key)
+            if hit is not None:
+                cls._cache.move_to_end(key)
+                return hit
+        side = cls(x.copy())  # its own copy: the caller may change theirs later
+        with cls._lock:
+            cls._cache[key] = side
+            while (len(cls._cache) > cls.MAX_ENTRIES
+                   or sum(s.nbytes for s in cls._cache.values()) > cls.MAX_BYTES):
+                cls._cache.popitem(last=False)
+                if not cls._cache:
+                    break
+        return side
+
+    def _get(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        if name not in self._lazy:
+            self._lazy[name] = compute()
+        return self._lazy[name]
+
+    @property
+    def h1_observed(self) -> np.ndarray:
+        """Observed (unstructured) information of the saturated model at the H1 moments."""
+        return self._get("observed", lambda: _fiml.information_observed(
+            self.pat, self.h1.mu, self.h1.sigma))
+
+    @property
+    def h1_firstorder(self) -> np.ndarray:
+        """First-order information of the saturated model at the H1 moments."""
+        return self._get("firstorder", lambda: _fiml.information_firstorder(
+            self.pat, self.h1.mu, self.h1.sigma))
 
 
 @dataclasses.dataclass
@@ -199,6 +289,7 @@ class Block:
     disc: Any
     n: int
     group: int = 1
+    side: DataSide | None = None
 
     @property
     def cov(self) -> np.ndarray:
@@ -218,17 +309,10 @@ class Block:
     def make(cls, pt: ParTable, group: int, x: np.ndarray, *, fiml: bool,
              label: str | None = None) -> Block:
         mm = MatrixModel(pt, group)
-        pat = _fiml.missing_patterns(x)
-        if pat.complete:  # the sample moments, computed centred (as the ML engine did)
-            mean = x.mean(axis=0)
-            xc = x - mean
-            cov = xc.T @ xc / len(x)
-            h1 = _fiml.H1Moments(mu=mean, sigma=cov, loglik=_sat_loglik(cov, len(x)),
-                                 iterations=0, converged=True)
-        else:
-            h1 = _fiml.em_saturated(pat)
+        side = DataSide.of(x)
+        pat, h1 = side.pat, side.h1
         return cls(mm, label, x, fiml, pat, h1, cls._discrepancy(mm, pat, h1, pat.n, fiml),
-                   pat.n, group)
+                   pat.n, group, side)
 
     @classmethod
     def from_cov(cls, pt: ParTable, cov: np.ndarray, n: int) -> Block:
@@ -239,15 +323,15 @@ class Block:
                              iterations=0, converged=True)
         return cls(mm, None, None, False, None, h1, MLDiscrepancy(mm, cov, n), n)
 
-    @functools.cached_property
+    @property
     def h1_observed(self) -> np.ndarray:
         """Observed (unstructured) information of the saturated model at the EM moments."""
-        return _fiml.information_observed(self.pat, self.h1.mu, self.h1.sigma)
+        return self.side.h1_observed
 
-    @functools.cached_property
+    @property
     def h1_firstorder(self) -> np.ndarray:
         """First-order information of the saturated model at the EM moments."""
-        return _fiml.information_firstorder(self.pat, self.h1.mu, self.h1.sigma)
+        return self.side.h1_firstorder
 
     def with_table(self, pt: ParTable) -> Block:
         """The same group's data under another parameter table (e.g. a reparameterization)."""
@@ -365,7 +449,10 @@ def robust_pieces(blocks: Sequence[Block], fractions: np.ndarray, x: np.ndarray,
     for b in blocks:
         mu, sigma = b.implied(x)
         sl = b.rows
-        b0.append(_fiml.firstorder_theta(b.pat, mu, sigma, b.delta(x)))
+        xm, ym, kk = b.model.xy(x)
+        b0.append(_fiml.firstorder_factored(
+            b.pat, mu, sigma, np.real(xm), np.real(ym), kk, b.model.q,
+            b.model.dmu(x) if b.model.meanstructure else None))
         a1.append(b.h1_observed[sl, sl])
         b1.append(b.h1_firstorder[sl, sl])
     meat = sum(f * m for f, m in zip(fractions, b0, strict=True))
@@ -556,10 +643,10 @@ def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: 
             from psychoval.stats._moments import pairwise_moments
 
             mom = pairwise_moments(b.x)
-            w = _fiml.information_expected(b.pat, mu, sigma)
             obs = np.concatenate([mom.means, _fiml.vech(mom.cov * (b.n - 1) / b.n)])
             d = obs - np.concatenate([mu, _fiml.vech(sigma)])
-            per[-1]["gfi"] = 1.0 - float(d @ w @ d) / float(obs @ w @ obs)
+            per[-1]["gfi"] = 1.0 - (_fiml.expected_quadratic(b.pat, sigma, d)
+                                    / _fiml.expected_quadratic(b.pat, sigma, obs))
         p = b.model.p
         nel += p * (p + 1) // 2 + (p if ms else 0)
     out: dict[str, Any] = {"npar": npar, "fmin": fmin, "chisq": chisq, "df": df,

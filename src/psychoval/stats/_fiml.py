@@ -58,7 +58,9 @@ __all__ = [
     "information_expected",
     "information_firstorder",
     "firstorder_theta",
+    "firstorder_factored",
     "information_observed_theta",
+    "expected_quadratic",
     "moment_information_cost",
     "em_saturated",
     "independence_model",
@@ -331,12 +333,17 @@ class _Factor:
 
     def apply(self, rows: np.ndarray, pats: np.ndarray,
               groups: list[np.ndarray] | None = None) -> np.ndarray:
-        """``E_g r`` for each row r (zero where its pattern g misses; rows must be 0 there)."""
+        """``E_g r`` for each row r (zero where its pattern g misses; rows must be 0 there).
+
+        ``E r = P r - P_:m C (P r)_m``: one product ``R P``, then per row the m values
+        ``w = C (P r)_m`` scattered into a sparse-as-dense matrix W, and ``e -= W P`` (a
+        second BLAS product instead of gathering rows of P per respondent)."""
         pat = self.pat
         e = rows @ self.inv
         if groups is None:
             b_of = pat.batch_of[pats]
             groups = [np.flatnonzero(b_of == bi) for bi in range(len(pat.batches))]
+        w = None
         for bi, sel in enumerate(groups):
             if not sel.size:
                 continue
@@ -346,8 +353,11 @@ class _Factor:
                 mis = b.mis[pos]  # (r, m)
                 t = np.take_along_axis(e[sel], mis, axis=1)  # (P r)_m
                 u = np.einsum("rij,rj->ri", self.low[bi][pos], t)
-                e[sel] -= np.einsum("ri,rip->rp", u, self.inv[mis])
-                e[sel[:, None], mis] = 0.0
+                if w is None:
+                    w = np.zeros_like(e)
+                ws = np.zeros((len(sel), pat.p))
+                np.put_along_axis(ws, mis, u, axis=1)
+                w[sel] = ws
             elif bi in self.direct:
                 obs = b.obs[pos]
                 ro = np.take_along_axis(rows[sel], obs, axis=1)
@@ -355,6 +365,9 @@ class _Factor:
                 out = np.zeros((len(sel), pat.p))
                 np.put_along_axis(out, obs, eo, axis=1)
                 e[sel] = out
+        if w is not None:
+            e -= w @ self.inv
+            e[pat.observed[pats] == 0] = 0.0  # exactly 0 where the pattern misses
         return e
 
     def e_sum(self, weights: np.ndarray) -> np.ndarray:
@@ -511,27 +524,47 @@ def gradient_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np
     return np.asarray(delta).T @ gradient(data, mu, sigma)
 
 
-def _score_chunks(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray):
-    """Casewise scores of the used rows, chunk by chunk: (row positions, scores)."""
-    p = pat.p
-    r, c = vech_indices(p)
-    half = np.where(r == c, 0.5, 1.0)
-    fac = _Factor(pat, sigma)
+def _row_e_chunks(pat: MissingPatterns, mu: np.ndarray, fac: _Factor, width: int):
+    """Per chunk of used rows: (slice, rows, patterns, e = E_g (y - mu))."""
     used = _used_rows(pat)
-    for sl in _row_chunks(len(used), p + len(r) + p * p):
+    for sl in _row_chunks(len(used), width):
         rows = used[sl]
         g = pat.row_pattern[rows]
-        e = fac.apply(np.nan_to_num(pat.x[rows] - mu, nan=0.0), g)
-        ev = np.empty((len(rows), len(r)))
-        # vech(E_g) of each row's pattern, batch by batch
-        for bi in range(len(pat.batches)):
-            sel = np.flatnonzero(pat.batch_of[g] == bi)
-            if not sel.size:
-                continue
-            upat, inv = np.unique(pat.pos_of[g[sel]], return_inverse=True)
-            ev[sel] = vech(fac.e_full(bi, upat))[inv.reshape(-1)]
-        sc = (e[:, r] * e[:, c] - ev) * half
-        yield sl, np.hstack([e, sc])
+        yield sl, rows, g, fac.apply(np.nan_to_num(pat.x[rows] - mu, nan=0.0), g)
+
+
+def _e_vech_rows(pat: MissingPatterns, fac: _Factor, g: np.ndarray,
+                 cols: np.ndarray | None = None) -> np.ndarray:
+    """vech(E_g) (or its entries ``cols``) for the pattern g of each row."""
+    p = pat.p
+    r, c = vech_indices(p)
+    if cols is not None:
+        r, c = r[cols], c[cols]
+    out = np.empty((len(g), len(r)))
+    for bi in range(len(pat.batches)):
+        sel = np.flatnonzero(pat.batch_of[g] == bi)
+        if not sel.size:
+            continue
+        upat, inv = np.unique(pat.pos_of[g[sel]], return_inverse=True)
+        out[sel] = fac.e_full(bi, upat)[:, r, c][inv.reshape(-1)]
+    return out
+
+
+def _score_chunks(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray,
+                  cols: np.ndarray | None = None):
+    """Casewise scores of the used rows, chunk by chunk: (row positions, scores); ``cols``
+    selects columns of the moment vector (means first, then vech) - all by default."""
+    p = pat.p
+    r, c = vech_indices(p)
+    mcols = np.arange(p) if cols is None else cols[cols < p]
+    vcols = np.arange(len(r)) if cols is None else cols[cols >= p] - p
+    rv, cv = r[vcols], c[vcols]
+    half = np.where(rv == cv, 0.5, 1.0)
+    fac = _Factor(pat, sigma)
+    for sl, _, g, e in _row_e_chunks(pat, mu, fac, p + len(vcols) + p * p):
+        ev = _e_vech_rows(pat, fac, g, vcols)
+        sc = (e[:, rv] * e[:, cv] - ev) * half
+        yield sl, np.hstack([e[:, mcols], sc])
 
 
 def scores(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -569,15 +602,57 @@ def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
 def firstorder_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray,
                      delta: np.ndarray) -> np.ndarray:
     """``Delta' B1 Delta`` (B1 of :func:`information_firstorder`) from the casewise scores
-    projected on the parameters chunk by chunk: O(n (p + p*) q) instead of O(n (p + p*)^2).
-    ``delta`` has the rows of the moment vector the model uses (all, or the vech rows)."""
+    projected on the parameters chunk by chunk: O(n k q) for the k moments that ``delta``
+    uses, instead of O(n (p + p*)^2). ``delta`` has the rows of the moment vector the model
+    uses (all, or the vech rows)."""
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     delta = np.asarray(delta)
     off = pat.p + pat.p * (pat.p + 1) // 2 - delta.shape[0]
+    used = np.flatnonzero(np.any(delta != 0, axis=1))
+    d = delta[used]
     out = np.zeros((delta.shape[1], delta.shape[1]))
-    for _, sc in _score_chunks(pat, mu, sigma):
-        t = sc[:, off:] @ delta
+    for _, sc in _score_chunks(pat, mu, sigma, used + off):
+        t = sc @ d
+        out += t.T @ t
+    return out / pat.n
+
+
+def firstorder_factored(data: MissingPatterns | np.ndarray, mu: np.ndarray,
+                        sigma: np.ndarray, xm: np.ndarray, ym: np.ndarray, kk: np.ndarray,
+                        q: int, dmu: np.ndarray | None = None) -> np.ndarray:
+    """``Delta' B1 Delta`` for a model whose derivatives are factored as
+    ``dSigma_r = x_r y_r' + y_r x_r'`` (free row r of parameter ``kk[r]``; ``xm``, ``ym``
+    are p x R) and ``dmu`` (q x p, or None without a mean structure).
+
+    The score of row i for parameter a is ``sum_{r: kk[r]=a} [(x_r'e)(y_r'e) - x_r'E_g y_r]
+    + dmu_a' e`` with ``e = E_g (y_i - mu)``: O(n p R) instead of O(n (p + p*) q), and
+    ``x_r'E_g y_r`` once per pattern."""
+    pat = _as_pattern(data)
+    mu, sigma = _check_moments(pat, mu, sigma)
+    fac = _Factor(pat, sigma)
+    nr = xm.shape[1]
+    # x_r' E_g y_r per pattern: x'Py - (P_m: x)' C (P_m: y) (direct batches: x_o' S y_o)
+    kx, ky = fac.inv @ xm, fac.inv @ ym
+    base = np.einsum("pr,pr->r", xm, ky)
+    trace = np.empty((pat.n_patterns, nr))
+    for bi, b in enumerate(pat.batches):
+        if bi in fac.low:
+            a, bb = kx[b.mis], ky[b.mis]  # (B, m, R)
+            trace[b.patterns] = base - np.einsum("bmr,bmn,bnr->br", a, fac.low[bi], bb)
+        elif bi in fac.direct:
+            a, bb = xm[b.obs], ym[b.obs]  # (B, k, R)
+            trace[b.patterns] = np.einsum("bkr,bkl,blr->br", a, fac.direct[bi], bb)
+        else:
+            trace[b.patterns] = base
+    inc = np.zeros((nr, q))
+    inc[np.arange(nr), kk] = 1.0
+    out = np.zeros((q, q))
+    for _, _, g, e in _row_e_chunks(pat, mu, fac, 3 * nr + pat.p):
+        srow = (e @ xm) * (e @ ym) - trace[g]
+        t = srow @ inc
+        if dmu is not None:
+            t += e @ dmu.T
         out += t.T @ t
     return out / pat.n
 
@@ -695,6 +770,50 @@ def information_expected(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     out[:p, :p] = fac.e_sum(pat.freq)
     out[p:, p:] = h22
     return out / pat.n
+
+
+def expected_quadratic(data: MissingPatterns | np.ndarray, sigma: np.ndarray,
+                       a: np.ndarray) -> float:
+    """``a' I a`` with I the expected information (:func:`information_expected`, per
+    observation) and ``a = (a_mu, vech A)`` in the moment order, without forming I:
+    ``sum_g f_g [a_mu' E_g a_mu + 1/2 tr(E_g A E_g A)] / N``. With ``E = P - U C U'``,
+    ``U = P_:m``: ``tr(EAEA) = tr(PAPA) - 2 tr(C (PAPAP)_mm) + tr(C (PAP)_mm C (PAP)_mm)``;
+    O(p^3 + sum_g m_g^3) instead of the p^4-per-pattern matrix."""
+    pat = _as_pattern(data)
+    p = pat.p
+    a = np.asarray(a, dtype=float)
+    a_mu, amat = a[:p], unvech(a[p:], p)
+    fac = _Factor(pat, np.asarray(sigma, dtype=float))
+    k = fac.inv
+    ka = k @ amat
+    kak = ka @ k  # P A P
+    kakak = kak @ amat @ k  # P A P A P
+    full = float(np.sum(ka * ka.T))  # tr(PAPA)
+    kmu = k @ a_mu
+    total = 0.0
+    for bi, b in enumerate(pat.batches):
+        f = b.freq
+        if bi in fac.low:
+            c = fac.low[bi]
+            n1 = _sub(kakak, b.mis, b.mis)
+            n2 = _sub(kak, b.mis, b.mis)
+            cn2 = c @ n2
+            tr = (full - 2.0 * np.einsum("bij,bji->b", c, n1)
+                  + np.einsum("bij,bji->b", cn2, cn2))
+            km = kmu[b.mis]
+            qmu = float(a_mu @ kmu) - np.einsum("bi,bij,bj->b", km, c, km)
+        elif bi in fac.direct:
+            s = fac.direct[bi]
+            a_oo = _sub(amat, b.obs, b.obs)
+            sa = s @ a_oo
+            tr = np.einsum("bij,bji->b", sa, sa)
+            mo = a_mu[b.obs]
+            qmu = np.einsum("bi,bij,bj->b", mo, s, mo)
+        else:
+            tr = np.full(len(f), full)
+            qmu = np.full(len(f), float(a_mu @ kmu))
+        total += float(f @ (qmu + 0.5 * tr))
+    return total / pat.n
 
 
 def information_observed_theta(
