@@ -472,3 +472,105 @@ def test_rest_score_matching_is_biased_under_impact_and_the_total_is_not():
         tests += x.shape[1]
     assert hits["include"] / tests <= 0.16, hits
     assert hits["exclude"] / tests >= 0.6, hits
+
+
+def _polr_by_respondent(y, X):
+    """Reference: cumulative logit fitted by plain Newton over every respondent (no cells)."""
+    from scipy.special import expit
+
+    _, c = np.unique(y, return_inverse=True)
+    n, q = X.shape
+    J = int(c.max()) + 1
+    cum = np.cumsum(np.bincount(c))[:-1] / n
+    psi = np.r_[np.zeros(q), np.log(cum / (1 - cum))]
+    # derivatives of the upper (zeta_c - x'b) and lower (zeta_c-1 - x'b) limits by psi
+    A = np.c_[-X, np.eye(J + 1)[c + 1][:, 1:J]] * (c < J - 1)[:, None]
+    B = np.c_[-X, np.eye(J + 1)[c][:, 1:J]] * (c > 0)[:, None]
+
+    def probs(psi):
+        z, eta = np.r_[-np.inf, psi[q:], np.inf], X @ psi[:q]
+        fu, fl = expit(z[c + 1] - eta), expit(z[c] - eta)
+        return fu, fl, fu - fl
+
+    for _ in range(100):
+        fu, fl, p = probs(psi)
+        du, dl = fu * (1 - fu), fl * (1 - fl)
+        d = (A * du[:, None] - B * dl[:, None]) / p[:, None]  # d log p / d psi
+        hess = ((A.T * (du * (1 - 2 * fu) / p)) @ A - (B.T * (dl * (1 - 2 * fl) / p)) @ B
+                - d.T @ d)
+        step = np.linalg.solve(hess, d.sum(axis=0))
+        psi = psi - step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    return psi, float(np.sum(np.log(probs(psi)[2])))
+
+
+def _logit_by_respondent(y, X):
+    """Reference: logistic regression by plain Newton over every respondent (no cells)."""
+    from scipy.special import expit
+
+    X = np.c_[np.ones(len(y)), X]
+    beta = np.zeros(X.shape[1])
+    for _ in range(100):
+        mu = expit(X @ beta)
+        step = np.linalg.solve((X.T * (mu * (1 - mu))) @ X, X.T @ (y - mu))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    eta = X @ beta
+    return beta, float(np.sum(y * eta - np.logaddexp(0, eta)))
+
+
+def test_fits_on_collapsed_cells_equal_fits_on_every_respondent(monkeypatch):
+    """dif() fits its logistic models on (score, group, response) cells weighted by their
+    counts, the cumulative-logit ones side by side: the same log-likelihoods, tests and
+    coefficients as fitting the respondents one by one (reference fits above), with
+    prorated (non-integer) scores, items with unused categories and rows dropped per item;
+    and the same whether the models are fitted in one batch or one at a time."""
+    import psychoval.stats._dif as dif_module
+
+    rng = np.random.default_rng(2024)
+    n, k = 700, 6
+    theta = rng.normal(size=n)
+    g = rng.choice(["ref", "foc"], size=n, p=[0.6, 0.4])
+    shift = np.zeros((n, k))
+    shift[g == "foc", 0] = 0.6  # a DIF item
+    ystar = theta[:, None] * rng.uniform(0.8, 1.6, k) + rng.logistic(size=(n, k)) - shift
+    x = (ystar[:, :, None] > np.array([-1.5, -0.3, 0.6, 1.8])).sum(axis=2) + 1.0
+    x[:, 1] = np.minimum(x[:, 1], 3)  # three categories only
+    x[:, 2] = np.where(x[:, 2] == 2, 3, x[:, 2])  # an unused middle category (1, 3, 4, 5)
+    x[rng.random((n, k)) < 0.12] = np.nan
+    data = pd.DataFrame(x, columns=[f"q{j + 1}" for j in range(k)])
+    scales = {"a": ["q1", "q2", "q3"], "b": ["q4", "q5", "q6"]}
+    binary = (data >= 3).astype(float).where(data.notna())
+    for frame, method, fit in ((data, "ordinal_logistic", _polr_by_respondent),
+                               (binary, "logistic", _logit_by_respondent)):
+        res = pv.dif(frame, group=g, reference="ref", method=method, match=scales,
+                     missing="available", correction="none")
+        t = res.table.set_index("item")
+        assert t["converged"].all()
+        for members in scales.values():
+            sub = frame[members]
+            score = (sub.mean(axis=1) * len(members)).to_numpy()  # prorated total
+            for item in members:
+                ok = frame[item].notna().to_numpy() & ~np.isnan(score)
+                y, s, foc = frame[item].to_numpy()[ok], score[ok], (g[ok] == "foc") * 1.0
+                fits = [fit(y, np.column_stack(cols)) for cols in
+                        ([s], [s, foc], [s, foc, s * foc])]
+                row = t.loc[item]
+                assert row["n_reference"] + row["n_focal"] == ok.sum()
+                assert_close([row["ll0"], row["ll1"], row["ll2"]], [f[1] for f in fits],
+                             "closed_form", what=f"{method} {item} log-likelihoods")
+                assert_close(row["lr_uniform"], 2 * (fits[1][1] - fits[0][1]), "closed_form",
+                             what=f"{method} {item} lr_uniform")
+                at = 0 if method == "ordinal_logistic" else 1  # intercept first if binary
+                assert_close([row["b_group"], row["b_interaction"]],
+                             [fits[1][0][at + 1], fits[2][0][at + 2]], "closed_form",
+                             what=f"{method} {item} coefficients")
+        if method == "ordinal_logistic":
+            monkeypatch.setattr(dif_module, "_BATCH_CELLS", 1)  # every model on its own
+            alone = pv.dif(frame, group=g, reference="ref", method=method, match=scales,
+                           missing="available", correction="none").table
+            monkeypatch.undo()
+            for col in ("ll0", "ll1", "ll2", "lr_both", "p_both", "b_group", "b_interaction"):
+                assert_close(alone[col], res.table[col], "closed_form", what=f"batch {col}")

@@ -53,27 +53,81 @@ def _classes(value: np.ndarray, cuts: tuple[float, float]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# Every statistic below depends on the respondents only through the counts of the cells
+# (matching-score level, group, response), so the tables and the likelihoods are built from
+# those counts: exact, and the work after one pass over the rows scales with the cells.
+def _codes(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each value of ``a`` among its sorted distinct values (-1 where NaN) and those
+    values, as ``np.unique``; by a bincount instead of a sort when the values are whole
+    numbers in a short range (sums of Likert or 0/1 items, the responses themselves)."""
+    ok = ~np.isnan(a)
+    v = a[ok]
+    code = np.full(a.shape, -1, dtype=np.intp)
+    if v.size == 0:
+        return code, v
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo <= 4 * v.size + 1024 and bool(np.all(v == np.floor(v))):
+        off = (v - lo).astype(np.intp)
+        used = np.bincount(off, minlength=int(hi - lo) + 1) > 0
+        code[ok] = (np.cumsum(used) - 1)[off]
+        return code, lo + np.flatnonzero(used)
+    levels, inv = np.unique(v, return_inverse=True)
+    code[ok] = inv.reshape(-1)
+    return code, levels
+
+
+def _score_levels(score: np.ndarray, cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_codes` of a matching score, once per score array (the items of a scale share
+    theirs); the cache holds the array so that its identity stays valid."""
+    hit = cache.get(id(score))
+    if hit is None or hit[0] is not score:
+        hit = (score, *_codes(score))
+        cache[id(score)] = hit
+    return hit[1], hit[2]
+
+
+def _count(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a non-negative integer ``key`` below ``size`` and their counts."""
+    if size <= 2 * key.size + 4096:
+        counts = np.bincount(key, minlength=size)
+        cells = np.flatnonzero(counts)
+        return cells, counts[cells]
+    return np.unique(key, return_counts=True)
+
+
+def _response_codes(x: np.ndarray, answered: np.ndarray, items: np.ndarray
+                    ) -> tuple[np.ndarray, int]:
+    """Category index of each response in ``x`` (items by respondents; -1 where missing) in
+    the order of the item's values, and a bound on the number of categories: the value less
+    the lowest when the responses are whole numbers, else the index among the item's own
+    values (of the ``items`` selected; the others are left at -1)."""
+    if answered.any():
+        lo, hi = float(np.fmin.reduce(x, axis=None)), float(np.fmax.reduce(x, axis=None))
+        if hi - lo <= 4096 and float(np.fmax.reduce(x - np.floor(x), axis=None)) == 0.0:
+            codes = x - lo  # whole numbers
+            codes[~answered] = -1.0
+            return codes.astype(np.intp), int(hi - lo) + 1
+    codes = np.full(x.shape, -1, dtype=np.intp)
+    width = 1
+    for j in np.flatnonzero(items):
+        codes[j], levels = _codes(x[j])
+        width = max(width, levels.size)
+    return codes, width
+
+
+# --------------------------------------------------------------------------------------------
 # Mantel-Haenszel
-def _strata(score: np.ndarray, cache: dict[int, tuple[np.ndarray, int]]
-            ) -> tuple[np.ndarray, int]:
-    """Stratum index of each respondent (cached per score array: most items share one)."""
-    key = id(score)
-    if key not in cache:
-        levels, s = np.unique(score, return_inverse=True)
-        cache[key] = (s, levels.size)
-    return cache[key]
-
-
 def _mh(y: np.ndarray, focal: np.ndarray, strata: tuple[np.ndarray, int]) -> dict[str, float]:
-    """MH statistics for one 0/1 item; ``focal`` is 1 for the focal group, 0 for reference."""
-    from scipy.stats import chi2
+    """MH statistics for one 0/1 item; ``focal`` is 1 for the focal group, 0 for reference;
+    ``strata`` the stratum index of each respondent and the number of strata (empty strata
+    are dropped with the uninformative ones)."""
+    from scipy.special import chdtrc
 
     s, ns = strata
-    ref = focal == 0
-    a = np.bincount(s, weights=(ref & (y == 1)), minlength=ns)
-    b = np.bincount(s, weights=(ref & (y == 0)), minlength=ns)
-    c = np.bincount(s, weights=(~ref & (y == 1)), minlength=ns)
-    d = np.bincount(s, weights=(~ref & (y == 0)), minlength=ns)
+    cells = np.bincount(s * 4 + focal * 2 + y.astype(np.intp), minlength=4 * ns)
+    # per stratum: reference wrong, reference correct, focal wrong, focal correct
+    b, a, d, c = cells.reshape(ns, 4).T.astype(float)
     t = a + b + c + d
     keep = t > 1
     a, b, c, d, t = a[keep], b[keep], c[keep], d[keep], t[keep]
@@ -91,7 +145,7 @@ def _mh(y: np.ndarray, focal: np.ndarray, strata: tuple[np.ndarray, int]) -> dic
         log_alpha = np.log(alpha)
     se = float(np.sqrt(var_log))
     delta = -2.35 * log_alpha
-    p_value = float(chi2.sf(stat, 1)) if np.isfinite(stat) else np.nan
+    p_value = float(chdtrc(1, stat)) if np.isfinite(stat) else np.nan  # chi2.sf(stat, 1)
     return {"alpha_mh": alpha, "log_alpha_mh": log_alpha, "se_log_alpha_mh": se,
             "chisq_mh": stat, "p_value": p_value, "delta_mh": delta,
             "se_delta_mh": 2.35 * se, "n_strata": int(keep.sum())}
@@ -146,25 +200,26 @@ def _ets_class(delta: np.ndarray, se: np.ndarray, p: np.ndarray, level: float) -
 
 
 # --------------------------------------------------------------------------------------------
-# logistic regression (binary) by Newton-Raphson
-def _logit_fit(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, maxiter: int = 100
-               ) -> tuple[np.ndarray, float, bool]:
-    n, p = X.shape
-    beta = np.zeros(p)
-    ybar = y.mean()
+# logistic regressions: binary by Newton-Raphson on binomial cells; cumulative logits by
+# Newton-Raphson on (score, group, category) cells, many models side by side
+def _logit_fit(X: np.ndarray, k: np.ndarray, n: np.ndarray, *, tol: float = 1e-10,
+               maxiter: int = 100) -> tuple[np.ndarray, float, bool]:
+    """Logistic regression of ``k`` successes in ``n`` trials at each row (cell) of ``X``;
+    the log-likelihood is the respondents' (no binomial coefficients)."""
+    beta = np.zeros(X.shape[1])
+    ybar = k.sum() / n.sum()
     if 0 < ybar < 1:
         beta[0] = np.log(ybar / (1 - ybar))
 
     def loglik(eta):
-        return float(np.sum(y * eta - np.logaddexp(0, eta)))
+        return float(np.sum(k * eta - n * np.logaddexp(0, eta)))
 
     eta = X @ beta
     ll = loglik(eta)
     for _ in range(maxiter):
         mu = 1 / (1 + np.exp(-eta))
-        w = mu * (1 - mu)
-        grad = X.T @ (y - mu)
-        hess = (X * w[:, None]).T @ X
+        grad = X.T @ (k - n * mu)
+        hess = (X * (n * mu * (1 - mu))[:, None]).T @ X
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -174,7 +229,7 @@ def _logit_fit(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, maxiter: int
             new = beta + t * step
             eta_new = X @ new
             ll_new = loglik(eta_new)
-            if ll_new >= ll - 1e-12 or t < 1e-8:
+            if ll_new >= ll - _slack(ll) or t < 1e-8:
                 break
             t /= 2
         beta, eta, change, ll = new, eta_new, ll_new - ll, ll_new
@@ -183,102 +238,244 @@ def _logit_fit(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, maxiter: int
     return beta, ll, False
 
 
-def _null_loglik(y: np.ndarray) -> float:
-    _, counts = np.unique(y, return_counts=True)
-    return float(np.sum(counts * np.log(counts / y.size)))
+def _slack(ll: Any) -> Any:
+    """How far a step may lower the log-likelihood and still be taken: 1e-12, widened to the
+    rounding error of a sum of that size (a few hundred ulps), so that near the optimum the
+    order in which the sum was added up does not decide whether a Newton step is taken."""
+    return 1e-12 + _ROUNDING * np.abs(ll)
+
+
+_ROUNDING = 1e-14
+
+
+def _null_loglik(counts: np.ndarray) -> float:
+    """Log-likelihood of the intercept-only model from the counts of the responses."""
+    counts = counts[counts > 0]
+    return float(np.sum(counts * np.log(counts / counts.sum())))
 
 
 def _nagelkerke(ll: float, ll0: float, n: int) -> float:
     return (1 - np.exp(2 / n * (ll0 - ll))) / (1 - np.exp(2 / n * ll0))
 
 
-def _ordinal_fit(X: np.ndarray, y: np.ndarray, *, tol: float = 1e-10, maxiter: int = 100
-                 ) -> tuple[np.ndarray, float, bool]:
-    """Cumulative-logit (proportional odds) model by Newton-Raphson with the analytic Hessian.
+_BATCH_CELLS = 1 << 18  # padded cells per batch of cumulative-logit fits
 
-    ``logit P(Y <= j) = zeta_j - X beta`` (MASS::polr's parameterisation). Returns
-    ``(beta..., zeta...)``, the log-likelihood and whether it converged.
+
+def _ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
+                  tol: float = 1e-10, maxiter: int = 100
+                  ) -> list[tuple[np.ndarray, float, bool]]:
+    """Cumulative-logit (proportional odds) models by Newton-Raphson with the analytic Hessian.
+
+    Model ``(X, c, w, J)``: the cells (rows of ``X``) answered category ``c`` (0..J-1) ``w``
+    times; ``logit P(Y <= j) = zeta_j - X beta`` (MASS::polr's parameterisation). Returns per
+    model ``(beta..., zeta...)``, the log-likelihood and whether it converged. Each model
+    takes its own Newton path (start at beta = 0 and the marginal thresholds, step halving,
+    stopping rule); the models run side by side, in batches of arrays padded to the largest.
     """
-    n, q = X.shape
-    _, c = np.unique(y, return_inverse=True)
-    J = int(c.max()) + 1
-    P = q + J - 1
-    cum = np.cumsum(np.bincount(c, minlength=J))[:-1] / n
-    psi = np.concatenate([np.zeros(q), np.log(cum / (1 - cum))])
-    upper_open = c == J - 1  # no upper threshold: F(u) = 1
-    lower_open = c == 0      # no lower threshold: F(l) = 0
-    rows = np.arange(n)
-    A = np.zeros((n, P))
-    B = np.zeros((n, P))
-    A[:, :q] = -X
-    B[:, :q] = -X
-    A[rows[~upper_open], q + c[~upper_open]] = 1.0
-    B[rows[~lower_open], q + c[~lower_open] - 1] = 1.0
-    A[upper_open] = 0.0
-    B[lower_open] = 0.0
+    out: list[tuple[np.ndarray, float, bool]] = []
+    start = 0
+    while start < len(models):
+        stop, width = start, 0
+        while stop < len(models) and (stop == start or (stop - start + 1) * max(
+                width, models[stop][1].size) <= _BATCH_CELLS):
+            width = max(width, models[stop][1].size)
+            stop += 1
+        out.extend(_ordinal_batch(models[start:stop], tol=tol, maxiter=maxiter))
+        start = stop
+    return out
 
-    def parts(psi):
-        eta = X @ psi[:q]
-        zeta = np.concatenate([[-np.inf], psi[q:], [np.inf]])
-        u = zeta[c + 1] - eta
-        low = zeta[c] - eta
-        fu = np.where(upper_open, 1.0, 1 / (1 + np.exp(-np.where(upper_open, 0.0, u))))
-        fl = np.where(lower_open, 0.0, 1 / (1 + np.exp(-np.where(lower_open, 0.0, low))))
-        p = fu - fl
-        return fu, fl, p
 
-    def loglik(p):
-        return float(np.sum(np.log(p))) if np.all(p > 0) else -np.inf
+def _ordinal_batch(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
+                   tol: float, maxiter: int) -> list[tuple[np.ndarray, float, bool]]:
+    """:func:`_ordinal_fits` on one batch.
 
-    fu, fl, p = parts(psi)
-    ll = loglik(p)
+    With ``F(x) = 1 / (1 + exp(-x))``, cell i's probability is ``p = F(u) - F(l)``,
+    ``u = zeta_c - x'beta`` and ``l = zeta_(c-1) - x'beta`` (``F(u) = 1`` for the top
+    category, ``F(l) = 0`` for the bottom one). With ``a = F'(u) / p``, ``b = F'(l) / p``,
+    ``alpha = F''(u) / p``, ``beta_ = F''(l) / p`` and ``d = a - b``, the gradient is
+    ``sum w (-x d)`` for beta and ``sum_[c=j] w a - sum_[c=j+1] w b`` for zeta_j; the Hessian
+    has ``sum w (alpha - beta_ - d^2) x x'`` (beta, beta),
+    ``-sum_[c=j] w (alpha - a d) x + sum_[c=j+1] w (beta_ - b d) x`` (beta, zeta_j),
+    ``sum_[c=j] w (alpha - a^2) - sum_[c=j+1] w (beta_ + b^2)`` (zeta_j, zeta_j) and
+    ``sum_[c=j] w a b`` (zeta_j, zeta_j-1) - the sums over cells kept per category by a
+    product with the cells' category indicators.
+    """
+    F = len(models)
+    M = max(c.size for _, c, _, _ in models)
+    Q = max(X.shape[1] for X, _, _, _ in models)
+    Jmax = max(J for *_, J in models)
+    K = Jmax - 1  # thresholds of the widest model
+    P = Q + K
+    X = np.zeros((F, M, Q))
+    W = np.zeros((F, M))
+    cu = np.full((F, M), Jmax + 1)  # upper and lower limit of each cell in z (below);
+    cl = np.zeros((F, M), dtype=np.intp)  # padding cells have p = 1 and weight 0
+    E = np.zeros((F, Jmax, M))  # category indicators
+    J = np.empty(F, dtype=np.intp)
+    q = np.empty(F, dtype=np.intp)
+    psi = np.zeros((F, P))
+    pad = np.zeros((F, P))  # the parameters a model does not have
+    for f, (Xf, c, w, Jf) in enumerate(models):
+        m, q[f] = Xf.shape
+        J[f] = Jf
+        X[f, :m, :q[f]] = Xf
+        W[f, :m] = w
+        cu[f, :m] = c + 1
+        cl[f, :m] = c
+        E[f, c, np.arange(m)] = 1.0
+        cum = np.cumsum(np.bincount(c, weights=w, minlength=Jf))[:-1] / w.sum()
+        psi[f, Q:Q + Jf - 1] = np.log(cum / (1 - cum))
+        pad[f, q[f]:Q] = 1.0
+        pad[f, Q + Jf - 1:] = 1.0
+    Xt = np.ascontiguousarray(X.transpose(0, 2, 1))
+    diag, zz = np.arange(P), Q + np.arange(K)
+
+    def parts(psi, X, cu, cl, J):
+        """F(u), F(l) and p of every cell; z = (-inf, zeta_1.., +inf at J, .., +inf)."""
+        eta = (X @ psi[:, :Q, None])[..., 0]
+        z = np.empty((psi.shape[0], Jmax + 2))
+        z[:, 0] = -np.inf
+        z[:, 1:Jmax] = psi[:, Q:]
+        z[np.arange(psi.shape[0]), J] = np.inf
+        z[:, Jmax + 1] = np.inf
+        fu = 1 / (1 + np.exp(eta - np.take_along_axis(z, cu, axis=1)))
+        fl = 1 / (1 + np.exp(eta - np.take_along_axis(z, cl, axis=1)))
+        return fu, fl, fu - fl
+
+    def loglik(p, W):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = np.sum(W * np.log(p), axis=1)
+        return np.where(np.all(p > 0, axis=1), ll, -np.inf)
+
+    result: list[tuple[np.ndarray, float, bool] | None] = [None] * F
+    live = np.arange(F)  # the models still iterating, and their arrays
+    arrays = (X, Xt, W, cu, cl, E, J, pad)
+    fu, fl, p = parts(psi, X, cu, cl, J)
+    ll = loglik(p, W)
+
+    def finish(which, ok):
+        for i in np.flatnonzero(which):
+            f = live[i]
+            est = np.concatenate([psi[i, :q[f]], psi[i, Q:Q + J[f] - 1]])
+            result[f] = (est, float(ll[i]), ok)
+
     for _ in range(maxiter):
-        du = np.where(upper_open, 0.0, fu * (1 - fu))
-        dl = np.where(lower_open, 0.0, fl * (1 - fl))
-        d2u = du * (1 - 2 * fu)
-        d2l = dl * (1 - 2 * fl)
-        G = (A * (du / p)[:, None]) - (B * (dl / p)[:, None])
-        grad = G.sum(axis=0)
-        hess = (A * (d2u / p)[:, None]).T @ A - (B * (d2l / p)[:, None]).T @ B - G.T @ G
+        X, Xt, W, cu, cl, E, Jl, pad = arrays
+        du, dl = fu * (1 - fu), fl * (1 - fl)
+        a, b = du / p, dl / p
+        al, be = a * (1 - 2 * fu), b * (1 - 2 * fl)
+        d = a - b
+        u, lw = W * (al - a * d), W * (be - b * d)
+        per_category = E @ np.stack(
+            [W * a, W * b, W * (al - a * a), W * (be + b * b), W * a * b]
+            + [X[..., r] * u for r in range(Q)] + [X[..., r] * lw for r in range(Q)], axis=2)
+        sa, sb, su, sl, sab = (per_category[..., r] for r in range(5))
+        xu, xl = per_category[..., 5:5 + Q], per_category[..., 5 + Q:]
+        n_live = live.size
+        grad = np.empty((n_live, P))
+        grad[:, :Q] = (Xt @ (-W * d)[..., None])[..., 0]
+        grad[:, Q:] = sa[:, :-1] - sb[:, 1:]
+        hess = np.zeros((n_live, P, P))
+        hess[:, :Q, :Q] = Xt @ (X * (W * (al - be - d * d))[..., None])
+        cross = xl[:, 1:, :] - xu[:, :-1, :]  # (live, K, Q)
+        hess[:, Q:, :Q] = cross
+        hess[:, :Q, Q:] = cross.transpose(0, 2, 1)
+        hess[:, zz, zz] = su[:, :-1] - sl[:, 1:]
+        hess[:, zz[1:], zz[:-1]] = sab[:, 1:K]
+        hess[:, zz[:-1], zz[1:]] = sab[:, 1:K]
+        hess[:, diag, diag] += pad
+        step = np.empty((n_live, P))
+        singular = np.zeros(n_live, dtype=bool)
         try:
-            step = -np.linalg.solve(hess, grad)
+            step[:] = -np.linalg.solve(hess, grad[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            return psi, ll, False
-        t = 1.0
-        while True:
-            new = psi + t * step
-            fu_n, fl_n, p_n = parts(new)
-            ll_new = loglik(p_n)
-            if ll_new >= ll - 1e-12 or t < 1e-8:
-                break
-            t /= 2
-        if not np.isfinite(ll_new):
-            return psi, ll, False
+            for i in range(n_live):
+                try:
+                    step[i] = -np.linalg.solve(hess[i], grad[i])
+                except np.linalg.LinAlgError:
+                    singular[i] = True
+                    step[i] = 0.0
+        # step halving, model by model
+        t = np.ones(n_live)
+        new = psi + step
+        fu_n, fl_n, p_n = parts(new, X, cu, cl, Jl)
+        ll_new = loglik(p_n, W)
+        search = ~(ll_new >= ll - _slack(ll)) & ~singular
+        while search.any():
+            s = np.flatnonzero(search)
+            t[s] /= 2
+            new[s] = psi[s] + t[s, None] * step[s]
+            fu_n[s], fl_n[s], p_n[s] = parts(new[s], X[s], cu[s], cl[s], Jl[s])
+            ll_new[s] = loglik(p_n[s], W[s])
+            search[s] = ~((ll_new[s] >= ll[s] - _slack(ll[s])) | (t[s] < 1e-8))
+        failed = singular | ~np.isfinite(ll_new)
+        finish(failed, False)
         change = ll_new - ll
-        psi, fu, fl, p, ll = new, fu_n, fl_n, p_n, ll_new
-        if abs(change) < tol * (abs(ll) + 1) and np.max(np.abs(t * step)) < 1e-8:
-            return psi, ll, True
-    return psi, ll, False
+        moved = ~failed
+        psi[moved], fu[moved], fl[moved], p[moved], ll[moved] = (
+            new[moved], fu_n[moved], fl_n[moved], p_n[moved], ll_new[moved])
+        done = moved & (np.abs(change) < tol * (np.abs(ll) + 1)) & (
+            np.max(np.abs(t[:, None] * step), axis=1) < 1e-8)
+        finish(done, True)
+        keep = ~(failed | done)
+        if not keep.all():
+            live = live[keep]
+            if live.size == 0:
+                break
+            psi, fu, fl, p, ll = psi[keep], fu[keep], fl[keep], p[keep], ll[keep]
+            arrays = tuple(arr[keep] for arr in arrays)
+    else:
+        finish(np.ones(live.size, dtype=bool), False)
+    return result  # type: ignore[return-value]
 
 
-def _lr_dif(y: np.ndarray, focal: np.ndarray, score: np.ndarray, ordinal: bool
-            ) -> dict[str, Any]:
-    from scipy.stats import chi2
+def _lr_cells(s: np.ndarray, levels: np.ndarray, focal: np.ndarray, y: np.ndarray,
+              n_categories: int, ordinal: bool) -> dict[str, Any]:
+    """One item's respondents collapsed into (score, group, response) cells: ``s`` each
+    respondent's score level (index into ``levels``), ``focal`` 0/1, ``y`` the 0/1 answer
+    (binary) or the category index below ``n_categories`` (ordinal). Returns the designs of
+    the three models (score; + group; + score x group) on the cells and their counts."""
+    ns = levels.size
+    if ordinal:
+        R = n_categories
+        key, w = _count((s * 2 + focal) * R + y, ns * 2 * R)
+        cells, category = np.divmod(key, R)
+        present = np.zeros(R, dtype=bool)
+        present[category] = True
+        J = int(present.sum())
+        c = (np.cumsum(present) - 1)[category]  # the categories answered, from 0
+        w = w.astype(float)
+        out = {"c": c, "w": w, "J": J, "counts": np.bincount(c, weights=w, minlength=J)}
+    else:
+        key = s * 2 + focal
+        trials = np.bincount(key, minlength=ns * 2)
+        cells = np.flatnonzero(trials)
+        n_cell = trials[cells].astype(float)
+        k_cell = np.bincount(key, weights=y, minlength=ns * 2)[cells]
+        out = {"k": k_cell, "n": n_cell,
+               "counts": np.array([n_cell.sum() - k_cell.sum(), k_cell.sum()])}
+    score = levels[cells // 2]
+    g = (cells % 2).astype(float)
+    out["designs"] = [np.column_stack([score]), np.column_stack([score, g]),
+                      np.column_stack([score, g, score * g])]
+    out["n_respondents"] = y.size
+    return out
 
-    n = y.size
-    g = focal.astype(float)
-    designs = [np.column_stack([score]), np.column_stack([score, g]),
-               np.column_stack([score, g, score * g])]
-    lls, conv, params = [], [], []
-    for X in designs:
-        if ordinal:
-            beta, ll, ok = _ordinal_fit(X, y)
-        else:
-            beta, ll, ok = _logit_fit(np.column_stack([np.ones(n), X]), y)
-        lls.append(ll)
-        conv.append(ok)
-        params.append(beta)
-    ll_null = _null_loglik(y)
+
+def _logistic_fits(cells: dict[str, Any]) -> list[tuple[np.ndarray, float, bool]]:
+    """The three binary models of :func:`_lr_cells`, each with an intercept first."""
+    return [_logit_fit(np.column_stack([np.ones(X.shape[0]), X]), cells["k"], cells["n"])
+            for X in cells["designs"]]
+
+
+def _lr_dif(cells: dict[str, Any], fits: Sequence[tuple[np.ndarray, float, bool]],
+            ordinal: bool) -> dict[str, Any]:
+    """Likelihood-ratio DIF tests of one item from its three fitted models."""
+    from scipy.special import chdtrc
+
+    params, lls, conv = zip(*fits, strict=True)
+    n = cells["n_respondents"]
+    ll_null = _null_loglik(cells["counts"])
     r2 = [_nagelkerke(ll, ll_null, n) for ll in lls]
     out = {
         "ll0": lls[0], "ll1": lls[1], "ll2": lls[2], "ll_null": ll_null,
@@ -286,9 +483,10 @@ def _lr_dif(y: np.ndarray, focal: np.ndarray, score: np.ndarray, ordinal: bool
         "lr_both": 2 * (lls[2] - lls[0]),
         "r2_0": r2[0], "r2_1": r2[1], "r2_2": r2[2], "converged": all(conv),
     }
-    out["p_uniform"] = float(chi2.sf(out["lr_uniform"], 1))
-    out["p_nonuniform"] = float(chi2.sf(out["lr_nonuniform"], 1))
-    out["p_both"] = float(chi2.sf(out["lr_both"], 2))
+    # chi2.sf: 1 below the support (a statistic rounded below 0)
+    p = chdtrc([1, 1, 2], np.maximum([out["lr_uniform"], out["lr_nonuniform"],
+                                      out["lr_both"]], 0.0))
+    out["p_uniform"], out["p_nonuniform"], out["p_both"] = (float(v) for v in p)
     # group effect at equal score in the uniform model (M1); interaction from M2
     k = 0 if ordinal else 1  # binary fits carry an intercept first
     out["b_group"] = float(params[1][k + 1])
@@ -474,7 +672,9 @@ def dif(
     ``delta_r2`` is the change in Nagelkerke R^2 classed by Zumbo & Thomas (1997)
     (A < .13 <= B < .26 <= C) and Jodoin & Gierl (2001) (A < .035 <= B < .07 <= C).
     The ordinal version fits cumulative logits (statsmodels ``OrderedModel``), as
-    Zumbo (1999).
+    Zumbo (1999). The likelihoods depend on the respondents only through the counts of the
+    (matching score, group, response) cells, so the models are fitted on those counts (the
+    same estimates as respondent by respondent, in time that grows with the cells).
 
     References
     ----------
@@ -596,8 +796,9 @@ def dif(
                      + ("a missing response" if missing == "listwise" else "no response")
                      + ", group or score dropped")
 
-    binary = np.array([np.isin(x[~np.isnan(x[:, j]), j], (0.0, 1.0)).all()
-                       for j in range(m.k)])
+    x_items = np.ascontiguousarray(x.T)  # item by item
+    x_answered = ~np.isnan(x_items)
+    binary = np.all(~x_answered | (x_items == 0.0) | (x_items == 1.0), axis=1)
     if method in ("mh", "gmh", "logistic") and not binary.all():
         bad = [m.items[j] for j in np.flatnonzero(~binary)]
         raise DataError(
@@ -607,6 +808,8 @@ def dif(
     item_method = (np.where(binary, "mh", "ordinal_logistic") if method == "auto"
                    else np.full(m.k, method))
     lr_key = {"both": "p_both", "uniform": "p_uniform", "nonuniform": "p_nonuniform"}[dif_type]
+    ordinal = item_method == "ordinal_logistic"
+    responses = _response_codes(x_items, x_answered, ordinal) if ordinal.any() else None
 
     levels = sorted(set(lab.tolist()), key=str)
     if len(levels) < 2:
@@ -643,40 +846,61 @@ def dif(
         rows = lab == reference
         for g in members:
             rows |= lab == g
-        xs = x[rows]
+        every = bool(rows.all())
         code = np.zeros(int(rows.sum()), dtype=np.int64)  # 0 reference, 1.. focal groups
         for i, g in enumerate(members):
             code[lab[rows] == g] = i + 1
-        is_focal = (code > 0).astype(int)
+        is_focal = (code > 0).astype(np.intp)
+        columns, answered = (x_items, x_answered) if every else \
+            (x_items[:, rows], x_answered[:, rows])
+        if responses is not None:
+            categories = responses[0] if every else responses[0][:, rows]
         flagged = np.zeros(k, dtype=bool)
         seen: list[tuple[bool, ...]] = []
         for it in range(_MAX_PURIFY + 1):
             if score_given is not None:
                 scores = [score_given[rows]] * k
             else:
-                scores = _match_scores(xs, members_of, flagged, studied,
+                scores = _match_scores(columns, answered, members_of, flagged, studied,
                                        prorate=missing == "available")
-            recs = []
-            cache: dict[int, tuple[np.ndarray, int]] = {}
+            recs: list[dict[str, Any]] = [{}] * k
+            pending = []  # cumulative-logit items, fitted together below
+            # score levels, once per score array (the items of a scale share theirs)
+            cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
             for j in range(k):
-                ok = ~np.isnan(xs[:, j]) & ~np.isnan(scores[j])
+                s_code, s_levels = _score_levels(scores[j], cache)
+                ok = answered[j] & (s_code >= 0)
                 whole = bool(ok.all())
-                y, foc, sc, cd = (xs[:, j], is_focal, scores[j], code) if whole else \
-                    (xs[ok, j], is_focal[ok], scores[j][ok], code[ok])
+
+                def kept(a, whole=whole, ok=ok):
+                    return a if whole else a[ok]
+
+                foc, sv = kept(is_focal), kept(s_code)
+                counts = {"n_reference": int(foc.size - foc.sum()), "n_focal": int(foc.sum())}
                 if item_method[j] in ("mh", "gmh"):
-                    rounded = missing == "available" and score_given is None
-                    # the cache is keyed by the identity of a score array shared by items
-                    strata = (_strata(np.rint(sc) if rounded else sc, {})
-                              if rounded or not whole else _strata(sc, cache))
+                    y = kept(columns[j])
+                    if missing == "available" and score_given is None:  # whole strata
+                        whole_levels, to_whole = np.unique(np.rint(s_levels),
+                                                           return_inverse=True)
+                        strata = (to_whole.reshape(-1)[sv], whole_levels.size)
+                    else:
+                        strata = (sv, s_levels.size)
                     rec = (_mh(y, foc, strata) if item_method[j] == "mh"
-                           else _gmh(y, cd, len(members) + 1, strata))
-                    rec["p_test"] = rec["p_value"]
+                           else _gmh(y, kept(code), len(members) + 1, strata))
+                    recs[j] = {**rec, "p_test": rec["p_value"], **counts}
+                elif item_method[j] == "logistic":
+                    cells = _lr_cells(sv, s_levels, foc, kept(columns[j]), 2, ordinal=False)
+                    rec = _lr_dif(cells, _logistic_fits(cells), ordinal=False)
+                    recs[j] = {**rec, "p_test": rec[lr_key], **counts}
                 else:
-                    rec = _lr_dif(y, foc, sc, ordinal=item_method[j] == "ordinal_logistic")
-                    rec["p_test"] = rec[lr_key]
-                rec["n_reference"] = int((foc == 0).sum())
-                rec["n_focal"] = int(foc.sum())
-                recs.append(rec)
+                    cells = _lr_cells(sv, s_levels, foc, kept(categories[j]), responses[1],
+                                      ordinal=True)
+                    pending.append((j, cells, counts))
+            fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
+                                  for _, cells, _ in pending for X in cells["designs"]])
+            for i, (j, cells, counts) in enumerate(pending):
+                rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
+                recs[j] = {**rec, "p_test": rec[lr_key], **counts}
             tab = pd.DataFrame(recs)
             p = tab.pop("p_test").to_numpy(dtype=float)
             p_adj = adjust_pvalues(p, correction)
@@ -775,14 +999,16 @@ def _framework_scales(framework: Any, match: str, items: Sequence[str]
     return scales
 
 
-def _match_scores(xs: np.ndarray, members_of: list[list[int]], flagged: np.ndarray,
-                  studied: str, *, prorate: bool) -> list[np.ndarray]:
+def _match_scores(columns: np.ndarray, answered: np.ndarray, members_of: list[list[int]],
+                  flagged: np.ndarray, studied: str, *, prorate: bool) -> list[np.ndarray]:
     """Each item's matching score: the sum of its scale's unflagged items (purification),
     the studied item added (``include``) or removed (``exclude``); prorated over the answered
-    items (mean x count) when ``prorate``, NaN where none was answered."""
+    items (mean x count) when ``prorate``, NaN where none was answered. ``columns`` holds the
+    responses item by item, ``answered`` where they are not missing."""
     bases: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, list[int]]] = {}
-    present = ~np.isnan(xs)
-    filled = np.where(present, xs, 0.0)
+    prorated: dict[tuple[Any, ...], np.ndarray] = {}
+    present = answered
+    filled = np.where(present, columns, 0.0)
     out = []
     for j, cols in enumerate(members_of):
         key = tuple(cols)
@@ -791,15 +1017,22 @@ def _match_scores(xs: np.ndarray, members_of: list[list[int]], flagged: np.ndarr
             keep = list(cols)  # purification would leave nothing to match on
             key = ("all",) + key
         if key not in bases:
-            bases[key] = (filled[:, keep].sum(axis=1), present[:, keep].sum(axis=1), keep)
+            bases[key] = (filled[keep].sum(axis=0), present[keep].sum(axis=0), keep)
         total, count, keep = bases[key]
         n_items = len(keep)
         if studied == "include" and j not in keep:
-            total, count, n_items = total + filled[:, j], count + present[:, j], n_items + 1
+            total, count, n_items = total + filled[j], count + present[j], n_items + 1
         elif studied == "exclude" and j in keep:
-            total, count, n_items = total - filled[:, j], count - present[:, j], n_items - 1
-        if prorate:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                total = np.where(count > 0, total / count * n_items, np.nan)
-        out.append(total)
+            total, count, n_items = total - filled[j], count - present[j], n_items - 1
+        elif prorate:  # the scale's own score: one array for all its items
+            if key not in prorated:
+                prorated[key] = _prorate(total, count, n_items)
+            out.append(prorated[key])
+            continue
+        out.append(_prorate(total, count, n_items) if prorate else total)
     return out
+
+
+def _prorate(total: np.ndarray, count: np.ndarray, n_items: int) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count * n_items, np.nan)
