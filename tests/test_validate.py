@@ -15,7 +15,7 @@ import pytest
 import psychoval as pv
 from psychoval.datasets import sample_framework, sample_path
 from psychoval.exceptions import SpecificationError
-from psychoval.stats._omega_boot import omega_bootstrap
+from psychoval.stats._omega_boot import _distinct_rows, omega_bootstrap
 from psychoval.validate import SCALE_CRITERIA, ValidationReport
 from psychoval.validate._verdicts import judge, not_applicable
 from tests._tolerances import assert_close
@@ -172,12 +172,15 @@ def test_omega_bootstrap_matches_the_cfa_and_is_seeded():
     assert math.isclose(b1.omega, ref.omega, rel_tol=1e-8)
     assert b1.lower < b1.omega < b1.upper and b1.n_failed == 0
     np.testing.assert_array_equal(b1.values, b2.values)
-    # each replicate equals the full one-factor fit on the resampled rows
-    rng = np.random.default_rng(5)
-    w = rng.multinomial(len(x), np.full(len(x), 1 / len(x)), size=50)
-    rows = np.repeat(np.arange(len(x)), w[0])
-    one = pv.stats.one_factor_omega(x.iloc[rows].reset_index(drop=True), items=items)
-    assert math.isclose(b1.values[0], one.omega, rel_tol=1e-7)
+    # each replicate equals the full one-factor fit on the resampled rows: the counts of
+    # the distinct response patterns, Multinomial(n, pattern frequencies / n)
+    xv = x.to_numpy()
+    patterns, freq = _distinct_rows(xv - xv.mean(axis=0))
+    w = np.random.default_rng(5).multinomial(len(x), freq / len(x), size=50)
+    for b in (0, 49):
+        rows = pd.DataFrame(np.repeat(patterns, w[b], axis=0) + xv.mean(axis=0), columns=items)
+        one = pv.stats.one_factor_omega(rows, items=items)
+        assert math.isclose(b1.values[b], one.omega, rel_tol=1e-7)
 
 
 # -- verdict rules -----------------------------------------------------------------------

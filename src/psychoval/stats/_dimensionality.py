@@ -255,6 +255,13 @@ class ParallelAnalysisResult(Result):
             "pc_sim": self.pc_sim})
 
 
+# Above this many cells (n_obs x items) parallel_analysis draws its replicates for speed:
+# simulated correlation matrices from their exact Wishart distribution (O(p^3) instead of
+# O(n p^2)) and resampled data column-major. Below it the draws stay those of psych's recipe as
+# psychoval always made them, so seeded results of small analyses do not change.
+_LARGE_CELLS = 1_000_000
+
+
 def _first_not_above(obs: np.ndarray, ref: np.ndarray) -> int:
     fail = np.flatnonzero(~(obs > ref))
     return int(fail[0]) if fail.size else len(obs)
@@ -297,6 +304,16 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
     the eigenvalues of data resampled column by column (psych's rule); ``n_factors`` is the
     number of leading factor eigenvalues above it.
 
+    For large data (more than a million cells, n_obs x items) each simulated correlation
+    matrix is drawn from its exact distribution instead of from n_obs x items normal
+    deviates: the centred cross-products of n iid N(0, I) rows are Wishart(n - 1, I), drawn
+    as ``A A'`` with ``A`` lower triangular, ``A_ii^2 ~ chi2(n - i)``, ``A_ij ~ N(0, 1)``
+    (Bartlett's decomposition), in O(p^3) instead of O(n p^2) per replicate; the resampled
+    data are drawn column by column in the layout of the cross-products. Both have exactly
+    the distributions of psych's recipe (simulated data, row-major resamples), which smaller
+    data keep; only the random draws differ, so a seed gives other numbers on either side of
+    the limit.
+
     References
     ----------
     Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
@@ -328,26 +345,18 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
     pc_values = np.linalg.eigvalsh(R)[::-1]
     fa_values = _fit_fa(R, 1, method).values
     rng = np.random.default_rng(seed)
+    large = n * p > _LARGE_CELLS and n > p
+    columns = None if raw is None or not large else _ColumnResampler(raw, cor)
     sim_pc = np.empty((n_iter, p))
     sim_fa = np.empty((n_iter, p))
     res_pc = np.empty((n_iter, p)) if raw is not None else None
     res_fa = np.empty((n_iter, p)) if raw is not None else None
     for it in range(n_iter):
         if raw is not None:
-            for _attempt in range(100):
-                # each column resampled on its own, as psych; the same correlation type
-                idx = rng.integers(0, raw.shape[0], size=raw.shape)
-                sample = np.take_along_axis(raw, idx, axis=0)
-                C = _sample_cor(sample, cor)
-                if C is not None and np.isfinite(C).all():
-                    break
-            else:
-                raise DataError("100 resampled data sets in a row gave undefined "
-                                "correlations (constant items); use a matrix input with n_obs")
+            C = _resampled_cor(raw, columns, rng, cor)
             res_pc[it] = np.linalg.eigvalsh(C)[::-1]
             res_fa[it] = _fit_fa(C, 1, method).values
-        z = rng.standard_normal((int(n), p))
-        C = np.corrcoef(z, rowvar=False)
+        C = _simulated_cor(rng, int(n), p, wishart=large)
         sim_pc[it] = np.linalg.eigvalsh(C)[::-1]
         sim_fa[it] = _fit_fa(C, 1, method).values
     if raw is not None:
@@ -365,6 +374,116 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
         n_factors=_first_not_above(fa_values, fa_thr),
         n_components=_first_not_above(pc_values, pc_thr), n_iter=int(n_iter),
         quantile=float(quantile), n_obs=int(n), method=method)
+
+
+class _ColumnResampler:
+    """Column-major resampling of large data: column j of a resample takes the rows
+    ``rng.integers(0, n, size=(p, n))[j]`` of column j, built p x n, the layout of the
+    cross-products, in buffers reused across replicates.
+
+    Pearson correlations of integer scores (Likert, 0/1) take the exact route: scores shifted
+    by their rounded column means are stored as float32 (0 where missing) beside a float32
+    observed indicator when every cross-product sum of a resample is an integer below 2^24
+    (n V^2 < 2^24, V the largest shifted score). float32 sums of such integers are exact, so
+    the sums equal those of float64 arithmetic at half the cost. Other data and correlation
+    types resample float64 scores and use :func:`_sample_cor`.
+    """
+
+    def __init__(self, raw: np.ndarray, cor: str) -> None:
+        self.cor = cor
+        n, p = raw.shape
+        obs = ~np.isnan(raw)
+        vals = raw[obs]
+        self.scores = None
+        if cor == "pearson" and vals.size and np.array_equal(vals, np.round(vals)):
+            mean = np.where(obs, raw, 0.0).sum(axis=0) / np.maximum(obs.sum(axis=0), 1)
+            shifted = np.where(obs, raw - np.round(mean), 0.0)
+            v = float(np.abs(shifted).max())
+            if n * v * v < 2.0**24:
+                self.scores = np.ascontiguousarray(shifted.T, dtype=np.float32)
+                self.observed = np.ascontiguousarray(obs.T, dtype=np.float32)
+                self.gram_rows = np.empty((2 * p, n), dtype=np.float32)
+                self.squares = np.empty((p, n), dtype=np.float32)
+        if self.scores is None:
+            self.columns = np.ascontiguousarray(raw.T)
+            self.sample = np.empty((p, n))
+        self.shape = (p, n)
+
+    def __call__(self, rng: np.random.Generator) -> np.ndarray | None:
+        """Correlations of one resample (None or non-finite when undefined)."""
+        p, n = self.shape
+        idx = rng.integers(0, n, size=(p, n))
+        # mode="clip" only skips the bounds check: the indices lie in [0, n)
+        if self.scores is None:
+            for j in range(p):
+                np.take(self.columns[j], idx[j], out=self.sample[j], mode="clip")
+            return _sample_cor(self.sample.T, self.cor)
+        g = self.gram_rows
+        for j in range(p):
+            np.take(self.scores[j], idx[j], out=g[j], mode="clip")
+            np.take(self.observed[j], idx[j], out=g[p + j], mode="clip")
+        return _cor_from_sums(g, self.squares)
+
+
+def _cor_from_sums(g: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """R's ``cor(x, use = "pairwise")`` from ``g`` = [y0; o] (2p x n float32): y0 the integer
+    scores (0 where missing), o the observed indicators; ``squares`` a p x n buffer.
+
+    P = y0 y0', S = y0 o' (S_ij: the sum of y_i over the rows where both are observed),
+    N = o o' and Q = (y0^2) o' are exact integer sums (see :class:`_ColumnResampler`); then
+    cov_ij = P_ij - S_ij S_ji / N_ij and var_i(j) = Q_ij - S_ij^2 / N_ij in float64.
+    """
+    p = g.shape[0] // 2
+    gram = (g @ g.T).astype(np.float64)      # [[P, S], [S', N]]: one symmetric product
+    np.multiply(g[:p], g[:p], out=squares)
+    q = (squares @ g[p:].T).astype(np.float64)
+    cross, s, npair = gram[:p, :p], gram[:p, p:], gram[p:, p:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = cross - s * s.T / npair
+        var_i = q - s * s / npair
+        r = cov / np.sqrt(var_i * var_i.T)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def _resampled_cor(raw: np.ndarray, columns: _ColumnResampler | None,
+                   rng: np.random.Generator, cor: str) -> np.ndarray:
+    """Correlations (type ``cor``) of one data set with each column of ``raw`` resampled on its
+    own, with replacement (psych); a new data set while the correlations are undefined.
+
+    Without ``columns`` (the column-major draw of large data) the indices are drawn n x p, as
+    psychoval always drew them.
+    """
+    for _attempt in range(100):
+        if columns is None:
+            idx = rng.integers(0, raw.shape[0], size=raw.shape)
+            C = _sample_cor(np.take_along_axis(raw, idx, axis=0), cor)
+        else:
+            C = columns(rng)
+        if C is not None and np.isfinite(C).all():
+            return C
+    raise DataError("100 resampled data sets in a row gave undefined "
+                    "correlations (constant items); use a matrix input with n_obs")
+
+
+def _simulated_cor(rng: np.random.Generator, n: int, p: int, *, wishart: bool) -> np.ndarray:
+    """Pearson correlations of n iid N(0, I_p) rows.
+
+    ``wishart=False`` simulates the n x p data (psych's recipe). ``wishart=True`` draws the
+    same distribution in O(p^2) random numbers (needs n > p): the centred cross-products are
+    W ~ Wishart_p(n - 1, I) = A A' with A lower triangular, A_ij ~ N(0, 1) below the diagonal
+    and A_ii^2 ~ chi2(n - 1 - i) for i = 0, ..., p - 1 (Bartlett, 1933); the correlations are
+    those of W.
+    """
+    if not wishart:
+        return np.corrcoef(rng.standard_normal((n, p)), rowvar=False)
+    a = np.zeros((p, p))
+    a[np.tril_indices(p, -1)] = rng.standard_normal(p * (p - 1) // 2)
+    a[np.diag_indices(p)] = np.sqrt(rng.chisquare(n - 1 - np.arange(p)))
+    a /= np.sqrt(np.einsum("ij,ij->i", a, a))[:, None]
+    C = a @ a.T
+    np.fill_diagonal(C, 1.0)
+    return C
 
 
 def _sample_cor(sample: np.ndarray, cor: str) -> np.ndarray | None:

@@ -1,11 +1,13 @@
 """Bootstrap interval of one-factor omega (composite reliability, semTools ``compRelSEM``
 with ``obs.var = TRUE``), vectorized over the bootstrap replicates (issue 10).
 
-Each replicate's covariance matrix comes from multinomial resampling weights in one batched
-product; the one-factor ML solution of every replicate is found together by the fixed-point
-iteration of the ML stationary equations (Joreskog, 1967), started from the full-sample
-solution, so the cost is a few batched k x k eigen-decompositions instead of one optimizer run
-per replicate.
+Each replicate's covariance matrix comes from its multinomial resampling counts: the counts of
+a block of replicates times the n x (k + k(k+1)/2) matrix of centred scores and their pairwise
+products gives every replicate's first and second moments in one matrix product, so memory is
+one block of counts, not a copy of the data per replicate. The one-factor ML solution of every
+replicate is found together by the fixed-point iteration of the ML stationary equations
+(Joreskog, 1967), started from the full-sample solution, so the cost is a few batched k x k
+eigen-decompositions instead of one optimizer run per replicate.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 import numpy as np
 
 __all__ = ["OmegaBootstrap", "omega_bootstrap", "one_factor_ml"]
+
+# counts of this many (replicate, row) cells are drawn at a time (16 MB as int64)
+_BLOCK_CELLS = 2**21
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,9 +116,7 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int = 200, seed: Any = None,
     s0 = xc.T @ xc / n
     lam0, psi0, _ = one_factor_ml(s0)
     est = float(_omega_from(lam0, s0))
-    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float) / n
-    mean = w @ xc
-    s = np.einsum("bn,ni,nj->bij", w, xc, xc, optimize=True) - mean[:, :, None] * mean[:, None, :]
+    s = _resampled_covariances(xc, n_boot, rng)
     lam, _psi, ok = one_factor_ml(s, start=(lam0, psi0))
     values = np.where(ok, _omega_from(lam, s), np.nan)
     alpha = (1 - level) / 2
@@ -122,3 +125,44 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int = 200, seed: Any = None,
     return OmegaBootstrap(omega=est, lower=float(lo), upper=float(hi), level=level,
                           n_boot=n_boot, n_failed=int((~ok).sum()), n_obs=n, seed=seed,
                           values=values)
+
+
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``x`` (lexicographic order) and how often each occurs."""
+    n = len(x)
+    xs = x[np.lexsort(x.T[::-1])]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (xs[1:] != xs[:-1]).any(axis=1)
+    starts = np.flatnonzero(first)
+    return xs[starts], np.diff(np.append(starts, n))
+
+
+def _resampled_covariances(xc: np.ndarray, n_boot: int, rng: np.random.Generator
+                           ) -> np.ndarray:
+    """ML covariance matrices (n_boot, k, k) of ``n_boot`` bootstrap resamples of the rows of
+    the centred scores ``xc``.
+
+    A resample of n rows drawn with replacement is, for its moments, the number of times
+    each distinct response pattern is drawn: Multinomial(n, f_1/n, ..., f_d/n) over the d
+    distinct rows with frequencies f. Item scores take few values, so d is far below n (a
+    5-item Likert scale: at most 5^5 patterns) and drawing d counts per replicate instead of
+    n is the whole cost saving; the counts times [pattern, pattern_i pattern_j] / n are the
+    replicate's means and second moments.
+    """
+    n, k = xc.shape
+    patterns, freq = _distinct_rows(xc)
+    iu, ju = np.triu_indices(k)
+    z = np.concatenate([patterns, patterns[:, iu] * patterns[:, ju]], axis=1)
+    pvals = freq / n
+    sums = np.empty((n_boot, z.shape[1]))
+    block = max(1, _BLOCK_CELLS // max(len(patterns), 1))
+    for start in range(0, n_boot, block):
+        stop = min(start + block, n_boot)
+        counts = rng.multinomial(n, pvals, size=stop - start)
+        sums[start:stop] = counts.astype(np.float64) @ z
+    sums /= n
+    mean = sums[:, :k]
+    s = np.empty((n_boot, k, k))
+    s[:, iu, ju] = sums[:, k:]
+    s[:, ju, iu] = sums[:, k:]
+    return s - mean[:, :, None] * mean[:, None, :]
