@@ -513,3 +513,24 @@ def test_item_in_small_units_is_not_mistaken_for_unidentified(hs):
     scaled["x4"] = scaled["x4"] * 20
     a, b = pv.cfa(HS_MODEL, hs), pv.cfa(HS_MODEL, scaled)
     assert b.fit_measures["chisq"] == pytest.approx(a.fit_measures["chisq"], rel=1e-8)
+
+
+def test_empirically_unidentified_solution_is_returned_without_standard_errors():
+    """g's two indicators are linked to the model only through cov(f, g); data with no
+    covariance between the blocks put the solution where g's loading trades off with its
+    variance. Singular there in both parameterizations but not at points around it: the fit
+    is returned (as lavaan does, with its 'could not compute standard errors'), flagged."""
+    names = ["x1", "x2", "x3", "x4", "x5", "x6"]
+    cov = np.eye(6)
+    cov[:4, :4] = 0.5 + 0.5 * np.eye(4)
+    cov[4, 5] = cov[5, 4] = 0.4
+    s = pd.DataFrame(cov, index=names, columns=names)
+    with pytest.warns(ImproperSolutionWarning) as rec:
+        fit = pv.cfa("f =~ x1 + x2 + x3 + x4\ng =~ x5 + x6", sample_cov=s, sample_nobs=500)
+    assert any("not identified at this solution" in str(w.message) for w in rec)
+    assert fit.converged and not fit.identified and not fit.admissible
+    assert "g =~ x6" in fit.problems[0] and "g ~~ g" in fit.problems[0]
+    assert fit.fit_measures["chisq"] == pytest.approx(0.0, abs=1e-6)  # perfect fit: a ridge
+    est = fit.estimates()
+    free = est["se"] != 0
+    assert est.loc[free, "se"].isna().all() and free.sum() == 13

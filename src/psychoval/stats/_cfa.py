@@ -125,6 +125,13 @@ class CFAResult(Result):
         identification), ``"perturbed_1"``... Empty when the first attempt converged.
     solution_from : str
         The attempt whose solution is reported.
+    identified : bool
+        False when the information matrix is singular at the solution in the model's own and
+        in the std.lv parameterization but not at points around it (empirical
+        under-identification, lavaan's "could not compute standard errors"): the fit
+        statistics stand, the estimates are not unique, standard errors are NaN, and
+        ``problems`` names the parameters. A model singular at points around the solution too
+        (structurally unidentified) raises SpecificationError instead.
     admissible : bool
         False for a negative variance or a non-positive-definite factor covariance matrix;
         ``problems`` names the parameters.
@@ -159,6 +166,7 @@ class CFAResult(Result):
     information: str = "expected"
     restarts: tuple[str, ...] = ()
     solution_from: str = "lavaan's starting values"
+    identified: bool = True
     _pt: ParTable = dataclasses.field(default=None, repr=False, compare=False)
     _x: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _vcov: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
@@ -1083,23 +1091,27 @@ def cfa(
 
     est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
     xhat, converged, iters = est.x, est.converged, est.iterations
-    if est.confirmed_singular:
+    if est.structural:
         raise SpecificationError(
             "the model is not identified: the information matrix is singular at the solution "
-            "(in the model's own and in the std.lv parameterization); the parameter(s) "
-            f"{', '.join(est.singular)} cannot be determined from the data - fix one of them "
-            "or add constraints")
+            "(in the model's own and in the std.lv parameterization, and at points around "
+            f"it); the parameter(s) {', '.join(est.singular)} cannot be determined from the "
+            "data - fix one of them or add constraints")
     f, g, h, _ = disc.pieces(xhat)
     fr = disc.fractions
     q = pt.n_free
     df_ = n_groups * nmom - q
     chisq = n * f
 
+    identified = not est.confirmed_singular
+
     def information_and_vcov() -> tuple[np.ndarray, np.ndarray]:
         if info_kind == "expected" and not fiml:
             info = 0.5 * h
         else:
             info = eng.information_theta(blocks, fr, xhat, info_kind)
+        if not identified:
+            return info, np.full_like(info, np.nan)
         try:
             return info, np.linalg.inv(info) / n
         except np.linalg.LinAlgError:
@@ -1150,6 +1162,13 @@ def cfa(
     else:
         fm = eng.FitMeasures(measures(corrected() if fiml else None))
     problems = []
+    if not identified:
+        problems.append(
+            "the model is not identified at this solution: the information matrix is singular "
+            "(in the model's own and in the std.lv parameterization, though not at points "
+            f"around it) along {', '.join(est.singular)} - these data do not determine them "
+            "(e.g. a group factor with too little variance); the fit statistics stand, the "
+            "estimates are not unique and have no standard errors")
     for b in blocks:
         for prob in _admissibility(pt, b.model, xhat):
             tag = f" (group {b.label})" if multi else ""
@@ -1193,7 +1212,7 @@ def cfa(
         problems=tuple(problems), fit_measures=fm,
         sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv, cor_lv=r_lv,
         group=group, group_labels=tuple(str(lab) for lab in labels) if multi else (),
-        group_equal=equal, information=info_kind, restarts=est.restarts,
+        group_equal=equal, information=info_kind, restarts=est.restarts, identified=identified,
         solution_from=est.method,
         _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _deferred_vcov=deferred_vcov, _data=frame,
         _mean=blocks[0].mean, _blocks=tuple(blocks),

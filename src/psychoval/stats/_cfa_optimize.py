@@ -301,10 +301,36 @@ class Estimate:
     singular: tuple[str, ...]
     confirmed_singular: bool  # singular in the user's and the std.lv parameterization
     reason: str  # why the kept attempt stopped
+    structural: bool = False  # ... and at generic points near the solution too
 
 
 def _hessian(disc, x: np.ndarray) -> np.ndarray:
     return disc.pieces(x)[2]
+
+
+def _singular_nearby(pt: ParTable, disc, x: np.ndarray, seed: int) -> bool:
+    """Is the information singular at generic points around ``x`` too (structural
+    under-identification, Wald's rank rule), or only at ``x`` (empirical: the data put the
+    solution where two parameters trade off)? Singular at two random points means
+    structural. A point where a variance sits at 0 is itself degenerate, so the points
+    move every parameter by a fair amount (x exp(N(0, .3)) + N(0, .1)) and are redrawn when
+    the implied covariance is not positive definite."""
+    rng = np.random.default_rng(seed + 1)
+    hits = tried = 0
+    for _ in range(20):
+        if tried == 2:
+            break
+        xk = x * np.exp(rng.normal(0.0, 0.3, size=len(x))) + rng.normal(0.0, 0.1, len(x))
+        try:
+            with np.errstate(all="ignore"):
+                h = _hessian(disc, xk)
+        except np.linalg.LinAlgError:
+            continue
+        if h is None or not np.all(np.isfinite(h)):
+            continue
+        tried += 1
+        hits += bool(singular_parameters(pt, h))
+    return tried == 2 and hits == 2
 
 
 def _attempt(disc, x0, **kw) -> Optimum | None:
@@ -380,8 +406,9 @@ def fit_with_restarts(pt: ParTable, disc, x0: np.ndarray, *,
         opt, how, sing = best
         # confirmed: the std.lv parameterization is singular too, or there is none to try
         confirmed = bool(sing) and (singular_std is True or re is None)
+        structural = confirmed and _singular_nearby(pt, disc, opt.x, seed)
         return Estimate(opt.x, opt.f, True, iterations, tuple(tried), how, tuple(sing),
-                        confirmed, opt.reason)
+                        confirmed, opt.reason, structural)
     if fallback is not None:
         opt, how = fallback
         # where it stopped, is the information close to singular? (empirical under-

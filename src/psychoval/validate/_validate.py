@@ -768,7 +768,10 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
     for w in caught:
         if w not in conv:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if not m.fit.converged:
+    if m.fit.converged and not m.fit.identified:
+        m.reason = (f"{m.fit.problems[0]}. Fix: drop or merge the factor or items named, or "
+                    "constrain their loadings; nothing from this model is judged")
+    elif not m.fit.converged:
         msg = str(conv[0].message) if conv else "the CFA did not converge"
         m.reason = (f"{msg}. Fix: look at the items named, check them for near-zero variance "
                     "or loadings, or drop the weakest item; nothing from this model is judged")
