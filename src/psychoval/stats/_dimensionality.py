@@ -550,7 +550,7 @@ class SchmidLeimanResult(Result):
             notes = ("Two group factors: the general loadings are not identified; psych's "
                      f"option={self.option!r} rule was applied.",)
         if self.ultra_heywood:
-            notes += (_ultra_heywood_message(self.g_loadings, self.ultra_heywood),)
+            notes += (ultra_heywood_message(self.g_loadings, self.ultra_heywood),)
         return Summary(title="Schmid-Leiman solution",
                        facts=(("group factors", self.n_factors), ("method", self.method),
                               ("rotation", self.rotation)),
@@ -562,12 +562,19 @@ class SchmidLeimanResult(Result):
         return self.sl.reset_index(names="item")
 
 
-def _ultra_heywood(gload: np.ndarray, names: Sequence[str]) -> tuple[str, ...]:
-    """The first-order factors whose general loading exceeds 1 in absolute value."""
-    return tuple(names[j] for j in np.flatnonzero(np.abs(np.asarray(gload)) > 1.0))
+def general_loadings(gload: np.ndarray) -> tuple[pd.Series, tuple[str, ...]]:
+    """The first-order factors' loadings on g (named F1, F2, ...) and those above 1 in
+    absolute value (an ultra-Heywood case), with an ImproperSolutionWarning naming them."""
+    fcols = [f"F{j + 1}" for j in range(len(gload))]
+    series = pd.Series(np.asarray(gload), index=fcols, name="g")
+    ultra = tuple(fcols[j] for j in np.flatnonzero(np.abs(np.asarray(gload)) > 1.0))
+    if ultra:
+        warnings.warn(ultra_heywood_message(series, ultra), ImproperSolutionWarning,
+                      stacklevel=3)
+    return series, ultra
 
 
-def _ultra_heywood_message(gload: pd.Series, names: Sequence[str]) -> str:
+def ultra_heywood_message(gload: pd.Series, names: Sequence[str]) -> str:
     which = ", ".join(f"{f} ({float(gload[f]):.3f})" for f in names)
     return (f"ultra-Heywood case: the general-factor loading of {which} exceeds 1 (psych "
             "warns 'An ultra-Heywood case was detected'); the Schmid-Leiman split of that "
@@ -693,11 +700,7 @@ def schmid_leiman(data: Any, *, n_factors: int = 3, method: str = "minres",
                                        parts["p2"]]),
                       index=names, columns=["g", *gcols, "h2", "u2", "p2"])
     fcols = [f"F{j + 1}" for j in range(n_factors)]
-    gload = pd.Series(parts["gload"], index=fcols, name="g")
-    ultra = _ultra_heywood(parts["gload"], fcols)
-    if ultra:
-        warnings.warn(_ultra_heywood_message(gload, ultra), ImproperSolutionWarning,
-                      stacklevel=2)
+    gload, ultra = general_loadings(parts["gload"])
     return SchmidLeimanResult(
         sl=sl, oblique=pd.DataFrame(parts["fload"], index=names, columns=fcols),
         phi=pd.DataFrame(parts["phi"], index=fcols, columns=fcols), g_loadings=gload,

@@ -217,9 +217,9 @@ class OmegaResult(Result):
         if self.heywood:
             notes.append(f"Heywood case(s): {', '.join(self.heywood)}.")
         if self.ultra_heywood:
-            from psychoval.stats._dimensionality import _ultra_heywood_message
+            from psychoval.stats._dimensionality import ultra_heywood_message
 
-            notes.append(_ultra_heywood_message(self.factor_g_loadings, self.ultra_heywood))
+            notes.append(ultra_heywood_message(self.factor_g_loadings, self.ultra_heywood))
         if not self.converged:
             notes.append("The factor extraction did not converge.")
         if self.boot_failed:
@@ -346,7 +346,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     >>> round(om.omega_h, 4), round(om.omega_total, 4)
     (0.7496, 0.9189)
     """
-    from psychoval.stats._dimensionality import _ultra_heywood, _ultra_heywood_message
+    from psychoval.stats._dimensionality import general_loadings
     from psychoval.stats._efa import _fa_stats, _is_square_matrix, correlation_input
     from psychoval.stats._rel_common import check_confidence_level
 
@@ -407,11 +407,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
         warnings.warn(f"Heywood case(s) in the extraction: {', '.join(heywood)} (uniqueness "
                       "at its lower bound)", ImproperSolutionWarning, stacklevel=2)
     fcols = [f"F{j + 1}" for j in range(n_factors)]
-    gload = pd.Series(parts["gload"], index=fcols, name="g")
-    ultra = _ultra_heywood(parts["gload"], fcols)
-    if ultra:
-        warnings.warn(_ultra_heywood_message(gload, ultra), ImproperSolutionWarning,
-                      stacklevel=2)
+    gload, ultra = general_loadings(parts["gload"])
     st = _fa_stats(R, g[:, None], None, n, None)
     gstats = {"chisq": st["statistic"], "dof": float(st["dof"]), "rms": st["rms"],
               "rmsea": st["rmsea"], "rmsea_lower": st["rmsea_lower"],
