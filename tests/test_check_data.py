@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 import psychoval as pv
 from psychoval.cli import main
 from psychoval.exceptions import DataError
-from psychoval.stats._quality import irv, longstring, mahalanobis
+from psychoval.stats._quality import (
+    _missing_items,
+    _pair_counts,
+    _pattern_strings,
+    _unique_rows,
+    irv,
+    longstring,
+    mahalanobis,
+)
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data
 
@@ -248,3 +256,33 @@ def test_make_demo_command(tmp_path, monkeypatch, capsys):
     text = capsys.readouterr().out
     assert "Data-quality report" in text and "Missingness patterns" in text
     assert json.loads(out.read_text())["n_columns"] == 43
+
+
+# -- vectorized helpers ---------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 140), p=st.floats(0.0, 1.0))
+def test_unique_rows_and_pair_counts(seed, k, p):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(size=(int(rng.integers(1, 120)), k)) > p
+    a[rng.integers(0, a.shape[0], size=a.shape[0] // 2)] = a[0]  # repeated rows
+    rows, counts = _unique_rows(a)
+    expected_rows, expected_counts = np.unique(a, axis=0, return_counts=True)
+    np.testing.assert_array_equal(rows, expected_rows)
+    np.testing.assert_array_equal(counts, expected_counts)
+    af = a.astype(float)
+    np.testing.assert_array_equal(_pair_counts(a), af.T @ af)
+    names = [f"i{j}" for j in range(k)]
+    assert _pattern_strings(rows) == ["".join("1" if v else "0" for v in r) for r in rows]
+    assert _missing_items(rows, names) == [", ".join(np.asarray(names)[~r]) for r in rows]
+
+
+def test_check_data_from_path_equals_from_table(tmp_path):
+    data = tmp_path / "messy.csv"
+    messy().to_csv(data, index=False)
+    fw = pv.read_framework(FW)
+    from_path = pv.check_data(data, fw)
+    from_table = pv.check_data(pv.read_responses(data, id_column="pid"), fw)
+    for name in ("items", "invalid_cells", "respondents", "missing_patterns", "policies"):
+        pd.testing.assert_frame_equal(getattr(from_path, name), getattr(from_table, name))

@@ -170,3 +170,57 @@ def test_database_needs_query(tmp_path):
 def test_errors_are_also_builtin_value_errors():
     with pytest.raises(ValueError):
         pv.read_responses(FRAME, id_column="person")
+
+
+def _coded_csv(path, n=2500):
+    """Codes, labels, blanks, NA strings and padded numbers; some short rows."""
+    cells = ["1", "2", " 3 ", "4.0", "", "NA", "x", " b ", "1e0", "-0", "often", "9"]
+    lines = ["id,q1,q2,mc"]
+    for i in range(n):
+        row = [f"P{i:05d}"] + [cells[(i * (j + 3) + j) % len(cells)] for j in range(3)]
+        lines.append(",".join(row[: 2 if i % 977 == 13 else 4]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_text_file_read_in_chunks_reads_the_same(tmp_path, monkeypatch):
+    import psychoval.io._read as read_module
+
+    path = _coded_csv(tmp_path / "coded.csv")
+    whole = pv.read_responses(path, id_column="id")
+    monkeypatch.setattr(read_module, "_CHUNK_CELLS", 1)  # 1000 rows at a time
+    chunked = pv.read_responses(path, id_column="id")
+    assert chunked == whole
+    assert_frame_equal(chunked.raw, whole.raw)
+    for item in whole.items:
+        assert chunked.text_cells(item) == whole.text_cells(item)
+    # the same cells as the frame read by pandas and handed over as a DataFrame
+    frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+    via_frame = pv.read_responses(frame, id_column="id")
+    assert_frame_equal(whole.raw, via_frame.raw, check_index_type=False)
+    head = whole.raw.head(5)
+    assert head["q1"].tolist()[:3] == [1.0, 4.0, "x"]  # "4.0" is 4, "x" kept as text
+    assert head["mc"].tolist()[:2] == [3.0, "b"]  # " 3 " is 3, " b " is stripped
+    assert np.signbit(head["q2"].tolist()[2]) and np.isnan(head["q2"].tolist()[1])  # -0, NA
+
+
+def test_parse_error_after_the_first_chunk(tmp_path, monkeypatch):
+    import psychoval.io._read as read_module
+
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b\n" + "1,2\n" * 1500 + "1,2,3\n")
+    monkeypatch.setattr(read_module, "_CHUNK_CELLS", 1)
+    with pytest.raises(DataError, match="cannot parse the file .*Expected 2 fields in line 1502"):
+        pv.read_responses(path)
+
+
+def test_raw_of_numeric_and_text_columns():
+    df = pd.DataFrame({"n": [1.0, np.nan, 3.0], "t": ["1", None, "A"], "b": [True, False, True]})
+    table = pv.read_responses(df)
+    raw = table.raw
+    assert raw.dtypes.tolist() == [object] * 3
+    assert raw["t"].tolist()[1] is np.nan  # a missing cell of a text column is np.nan
+    assert raw["n"].tolist()[0] == 1.0 and np.isnan(raw["n"].tolist()[1])
+    assert raw["t"].tolist()[::2] == [1.0, "A"] and raw["b"].tolist() == [1.0, 0.0, 1.0]
+    assert table.select(["t"]).raw["t"].tolist()[2] == "A"
+    assert table != pv.read_responses(df.assign(t=["1", None, "B"]))

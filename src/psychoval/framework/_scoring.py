@@ -52,8 +52,7 @@ def decode_column(table: ResponseTable, column: str, item: Item
     Labels and options match case- and whitespace-insensitively. Vectorized over respondents.
     """
     num = table._values[column].to_numpy(dtype="float64")
-    raw = table._raw[column].to_numpy(dtype=object)
-    text_pos = np.asarray(table.text_cells(column), dtype=np.intp)
+    text_pos, text_raw = table._text_of(column)
     n = num.shape[0]
     status = np.full(n, MISSING, dtype=np.int8)
     values = np.full(n, np.nan)
@@ -68,7 +67,7 @@ def decode_column(table: ResponseTable, column: str, item: Item
             codes[pos] = keys.map(lookup).fillna(-1).to_numpy(dtype=np.intp)
             present[pos] = True
         if text_pos.size:
-            codes[text_pos] = _lookup(raw[text_pos], lookup, -1).astype(np.intp)
+            codes[text_pos] = _lookup(text_raw, lookup, -1).astype(np.intp)
             present[text_pos] = True
         valid = codes >= 0
         status[present] = BAD_CODE
@@ -85,7 +84,7 @@ def decode_column(table: ResponseTable, column: str, item: Item
         status[inside] = OK
         values[inside] = num[inside]
     if text_pos.size:
-        mapped = _lookup(raw[text_pos], item.label_map(), np.nan).astype("float64")
+        mapped = _lookup(text_raw, item.label_map(), np.nan).astype("float64")
         good = ~np.isnan(mapped)
         status[text_pos] = np.where(good, OK, BAD_CODE)
         values[text_pos[good]] = mapped[good]
@@ -107,7 +106,7 @@ def as_response_table(responses: Any, framework: Framework | None = None) -> Res
     if isinstance(responses, (str,)) or hasattr(responses, "__fspath__"):
         table = read_responses(responses)
         if id_column and id_column in table.items:
-            return ResponseTable.from_frame(table.raw, id_column=id_column, source=table.source)
+            return table._with_ids(id_column)  # as from_frame(table.raw, id_column=...)
         return table
     raise DataError(
         f"responses must be a ResponseTable, a DataFrame or a file path; got "
@@ -210,7 +209,7 @@ class ScoredResponses(Result):
     def to_table(self) -> ResponseTable:
         """The item scores as a :class:`ResponseTable` for the statistics."""
         s = self.scores
-        return ResponseTable(s.copy(), s.astype(object), source=f"scored {self.source}")
+        return ResponseTable._from_parts(s.copy(), {}, source=f"scored {self.source}")
 
 
 def score(framework: Framework, responses: Any) -> ScoredResponses:
@@ -253,7 +252,7 @@ def score(framework: Framework, responses: Any) -> ScoredResponses:
             bad = np.flatnonzero(status >= OUT_OF_RANGE)
             if bad.size:
                 r = int(bad[0])
-                cell = table._raw[col].iloc[r]
+                cell = table._raw_at(col, [r])[0]
                 if isinstance(cell, float):
                     cell = _numstr(cell)
                 what = f"item {item.id!r}" + (f" (rater column {col!r})" if item.raters else "")
@@ -289,7 +288,7 @@ def score(framework: Framework, responses: Any) -> ScoredResponses:
     idx = table.ids
     cov_cols = [c for c in framework.group_columns + framework.criterion_columns
                 if c in table.items]
-    covariates = table._raw[cov_cols].copy() if cov_cols else pd.DataFrame(index=idx)
+    covariates = table._raw_columns(cov_cols) if cov_cols else pd.DataFrame(index=idx)
     for c in cov_cols:  # numbers stay numbers, text stays text
         if c not in table.text_items:
             covariates[c] = table._values[c]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import DataError
@@ -20,6 +21,7 @@ _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _SQLITE_SUFFIXES = {".sqlite", ".sqlite3", ".db"}
 _DUCKDB_SUFFIXES = {".duckdb", ".ddb"}
+_CHUNK_CELLS = 1_000_000  # text cells parsed at a time (bounds the memory of the parsed text)
 
 
 def read_responses(
@@ -81,7 +83,7 @@ def read_responses(
     """
     if layout not in ("wide", "long"):
         raise DataError(f"layout={layout!r} is not one of 'wide', 'long'")
-    frame, label = _load(source, sheet=sheet, query=query, sep=sep)
+    frame, label = _load(source, sheet=sheet, query=query, sep=sep, wide=layout == "wide")
     if layout == "long":
         frame = _pivot_long(frame, label, respondent=id_column or "respondent",
                             item=item_column, response=response_column)
@@ -92,7 +94,7 @@ def read_responses(
 # -- loading ---------------------------------------------------------------------------
 
 
-def _load(source: Any, *, sheet, query, sep) -> tuple[pd.DataFrame, str]:
+def _load(source: Any, *, sheet, query, sep, wide: bool = True) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         return source, "DataFrame"
     if isinstance(source, ResponseTable):
@@ -112,7 +114,7 @@ def _load(source: Any, *, sheet, query, sep) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{label}: the file is empty")
     suffix = path.suffix.lower()
     if suffix in _TEXT_SUFFIXES:
-        return _read_text(path, sep), label
+        return _read_text(path, sep, compact=wide), label
     if suffix in _EXCEL_SUFFIXES:
         return _read_excel(path, sheet), label
     if suffix in _PARQUET_SUFFIXES:
@@ -138,11 +140,10 @@ def _need(module: str, extra: str, label: str) -> None:
         )
 
 
-def _header_frame(rows: list[list[Any]], label: str) -> pd.DataFrame:
-    """Make a frame from rows whose first row is the header, checking the header."""
-    if not rows:
-        raise DataError(f"{label}: the file is empty")
-    header = ["" if h is None else str(h).strip() for h in rows[0]]
+def _check_header(cells: list[Any], label: str) -> list[str]:
+    """The column names of a header row, or a DataError for a blank or duplicated name."""
+    header = ["" if h is None or (isinstance(h, float) and np.isnan(h)) else str(h).strip()
+              for h in cells]
     blank = [i + 1 for i, h in enumerate(header) if h == "" or h.lower() == "nan"]
     if blank:
         raise DataError(
@@ -155,12 +156,27 @@ def _header_frame(rows: list[list[Any]], label: str) -> pd.DataFrame:
             f"{label}: duplicate column name(s) {', '.join(map(repr, dict.fromkeys(dup)))}; "
             "every item needs a unique name: rename the duplicates"
         )
+    return header
+
+
+def _header_frame(rows: list[list[Any]], label: str) -> pd.DataFrame:
+    """Make a frame from rows whose first row is the header, checking the header."""
+    if not rows:
+        raise DataError(f"{label}: the file is empty")
+    header = _check_header(rows[0], label)
     if len(rows) == 1:
         raise DataError(f"{label}: the file has a header but no rows (no respondents)")
     return pd.DataFrame(rows[1:], columns=header)
 
 
-def _read_text(path: Path, sep: str | None) -> pd.DataFrame:
+def _read_text(path: Path, sep: str | None, *, compact: bool = True) -> pd.DataFrame:
+    """Read delimited text: every cell as written (text, or NA when empty or one of pandas'
+    NA strings), the first row the header.
+
+    The file is parsed in chunks and each column is kept as codes into its distinct cells
+    (a categorical column), so no Python object is held per cell; ``compact=False`` gives
+    plain object columns (None for NA).
+    """
     label = str(path)
     with open(path, newline="", encoding="utf-8-sig") as fh:
         sample = fh.read(65536)
@@ -174,14 +190,61 @@ def _read_text(path: Path, sep: str | None) -> pd.DataFrame:
                 sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
             except csv.Error:
                 sep = ","
+    width = sample.lstrip("\r\n").split("\n", 1)[0].count(sep) + 1
+    first: list[Any] | None = None
+    local: list[list[np.ndarray]] = []  # per column and chunk: codes into the chunk's cells
+    cells: list[list[np.ndarray]] = []  # per column and chunk: its distinct cells
     try:
-        raw = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=True,
-                          encoding="utf-8-sig", skip_blank_lines=True)
+        with pd.read_csv(path, sep=sep, header=None, dtype=object, keep_default_na=True,
+                         encoding="utf-8-sig", skip_blank_lines=True,
+                         chunksize=max(1000, _CHUNK_CELLS // width)) as reader:
+            for chunk in reader:
+                block = chunk.to_numpy(dtype=object)
+                if first is None:
+                    first = block[0].tolist()
+                    block = block[1:]
+                    local = [[] for _ in range(block.shape[1])]
+                    cells = [[] for _ in range(block.shape[1])]
+                for j in range(block.shape[1]):
+                    codes, distinct = pd.factorize(block[:, j])
+                    local[j].append(codes.astype(_code_dtype(distinct.size)))
+                    cells[j].append(distinct)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{label}: the file is empty") from exc
     except pd.errors.ParserError as exc:
         raise DataError(f"{label}: cannot parse the file as delimited text ({exc})") from exc
-    return _header_frame(raw.astype(object).where(raw.notna(), None).values.tolist(), label)
+    if first is None:
+        raise DataError(f"{label}: the file is empty")
+    header = _check_header(first, label)
+    n_rows = sum(len(c) for c in local[0]) if local else 0
+    if n_rows == 0:
+        raise DataError(f"{label}: the file has a header but no rows (no respondents)")
+    columns = {}
+    for name, codes, distinct in zip(header, local, cells, strict=True):
+        # the chunks' distinct cells, coded once for the whole column
+        glob, uniques = pd.factorize(np.concatenate(distinct))
+        dtype = _code_dtype(uniques.size)
+        glob = glob.astype(dtype)
+        parts, start = [], 0
+        for part, d in zip(codes, distinct, strict=True):
+            parts.append(np.append(glob[start:start + d.size], dtype.type(-1))[part])
+            start += d.size
+        columns[name] = pd.Categorical.from_codes(
+            np.concatenate(parts), validate=False,
+            dtype=pd.CategoricalDtype(pd.Index(uniques, dtype=object)))
+    frame = pd.DataFrame(columns, columns=header)
+    if not compact:
+        rows = frame.astype(object).where(frame.notna(), None).values.tolist()
+        return pd.DataFrame(rows, columns=header)
+    return frame
+
+
+def _code_dtype(n_codes: int) -> np.dtype:
+    """The smallest signed integer type holding codes 0..n_codes - 1 and -1 (NA)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_codes <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
 
 
 def _read_excel(path: Path, sheet) -> pd.DataFrame:

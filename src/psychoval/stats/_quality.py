@@ -37,23 +37,33 @@ MAX_CATEGORIES = 20
 # -- careless-responding statistics (pure, vectorized over respondents) -----------------
 
 
+_ROW_BLOCK = 8192  # rows per block of the per-respondent statistics (stays in cache)
+
+
+def _row_blocks(n: int):
+    return (slice(a, min(a + _ROW_BLOCK, n)) for a in range(0, n, _ROW_BLOCK))
+
+
 def longstring(x: np.ndarray) -> np.ndarray:
     """Longest run of identical consecutive responses in each row (NaN = missing).
 
     A missing cell ends a run (as ``careless::longstring``, which uses ``rle``); a row with
-    no answer gets NaN. Loops over items, never over respondents.
+    no answer gets NaN. Loops over items (in blocks of rows), never over respondents.
     """
     x = np.asarray(x, dtype="float64")
     n, k = x.shape
-    obs = ~np.isnan(x)
-    run = obs[:, 0].astype("int64") if k else np.zeros(n, dtype="int64")
-    best = run.copy()
-    for j in range(1, k):
-        same = obs[:, j] & obs[:, j - 1] & (x[:, j] == x[:, j - 1])
-        run = np.where(same, run + 1, obs[:, j].astype("int64"))
-        np.maximum(best, run, out=best)
-    out = best.astype("float64")
-    out[~obs.any(axis=1)] = np.nan
+    out = np.empty(n)
+    for rows in _row_blocks(n):
+        xb = x[rows]
+        obs = ~np.isnan(xb)
+        run = obs[:, 0].astype("int64") if k else np.zeros(xb.shape[0], dtype="int64")
+        best = run.copy()
+        for j in range(1, k):
+            same = obs[:, j] & obs[:, j - 1] & (xb[:, j] == xb[:, j - 1])
+            run = np.where(same, run + 1, obs[:, j].astype("int64"))
+            np.maximum(best, run, out=best)
+        out[rows] = best
+        out[rows][~obs.any(axis=1)] = np.nan
     return out
 
 
@@ -61,13 +71,14 @@ def irv(x: np.ndarray) -> np.ndarray:
     """Intra-individual response variability: the SD (n - 1 divisor) of each row's answered
     items (``careless::irv``); NaN with fewer than 2 answers."""
     x = np.asarray(x, dtype="float64")
-    n_obs = (~np.isnan(x)).sum(axis=1)
     out = np.full(x.shape[0], np.nan)
-    ok = n_obs >= 2
-    if ok.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[ok] = np.nanstd(x[ok], axis=1, ddof=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for rows in _row_blocks(x.shape[0]):
+            xb = x[rows]
+            ok = (~np.isnan(xb)).sum(axis=1) >= 2
+            if ok.any():
+                out[rows][ok] = np.nanstd(xb[ok], axis=1, ddof=1)
     return out
 
 
@@ -138,7 +149,8 @@ def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
         return None
     k = cov.shape[0]
     prec = np.linalg.inv(cov)
-    d = np.where(obs, x - means, 0.0)
+    d = x - means
+    d[~obs] = 0.0
     pd_ = d @ prec
     d2 = np.einsum("ij,ij->i", d, pd_)
     n_miss = k - obs.sum(axis=1)
@@ -146,8 +158,8 @@ def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
         if m == 0 or m == k:
             continue
         rows = np.flatnonzero(n_miss == m)
-        idx = np.argsort(obs[rows], axis=1, kind="stable")[:, :m]  # missing positions
-        u = np.take_along_axis(pd_[rows], idx, axis=1)
+        idx = np.nonzero(~obs[rows])[1].reshape(rows.size, m)  # missing positions, ascending
+        u = pd_[rows[:, None], idx]
         pmm = prec[idx[:, :, None], idx[:, None, :]]
         d2[rows] -= np.einsum("ij,ij->i", u, np.linalg.solve(pmm, u[:, :, None])[:, :, 0])
     return d2
@@ -323,13 +335,12 @@ def _columns_without_framework(table: ResponseTable) -> list[_Column]:
     out = []
     for name in table.items:
         num = table._values[name].to_numpy(dtype="float64")
-        text_pos = np.asarray(table.text_cells(name), dtype=np.intp)
+        text_pos, text_raw = table._text_of(name)
         status = np.where(np.isnan(num), MISSING, OK).astype(np.int8)
         n_num = int((~np.isnan(num)).sum())
         if text_pos.size and text_pos.size >= n_num:  # mostly text: a categorical text column
-            raw = table._raw[name].to_numpy(dtype=object)
             chosen = np.full(num.shape[0], None, dtype=object)
-            chosen[text_pos] = pd.Series(raw[text_pos], dtype=object).str.split() \
+            chosen[text_pos] = pd.Series(text_raw, dtype=object).str.split() \
                 .str.join(" ").to_numpy(dtype=object)
             numpos = np.flatnonzero(~np.isnan(num))
             if numpos.size:
@@ -444,7 +455,6 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
 
     # per column ------------------------------------------------------------------------
     item_rows, cat_rows, bad_rows = [], [], []
-    raw = table._raw
     for col in columns:
         st = col.status
         n_ok = int((st == OK).sum())
@@ -452,7 +462,7 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
         bad = np.flatnonzero(st >= OUT_OF_RANGE)
         examples = []
         if bad.size:
-            cells = raw[col.name].to_numpy(dtype=object)[bad]
+            cells = table._raw_at(col.name, bad)
             shown = [_numstr(v) if isinstance(v, float) else str(v) for v in cells]
             kinds = np.where(st[bad] == OUT_OF_RANGE, "out_of_range", "invalid_code")
             for pos, value, kind in zip(bad, shown, kinds, strict=True):
@@ -511,6 +521,21 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
         })
     items_df = pd.DataFrame(item_rows)
 
+    # the careless statistics' matrix (copied in blocks of rows, which stay in cache); its
+    # columns replace the decoded values, so the responses are held once
+    if framework is not None:
+        careless = [c for c in columns if c.item is not None and c.item.type == "likert"]
+    else:
+        careless = [c for c in columns if not c.text]
+    careless.sort(key=lambda c: order[c.name])
+    xc = np.empty((n, len(careless)))
+    for rows in _row_blocks(n):
+        block = xc[rows]
+        for j, c in enumerate(careless):
+            block[:, j] = c.values[rows]
+    for j, c in enumerate(careless):
+        c.values = xc[:, j]
+
     # per respondent (item level: a rated item is missing when every rater is) ------------
     if framework is not None:
         by_item: dict[str, list[_Column]] = {}
@@ -520,17 +545,13 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
         answered = np.column_stack([
             np.any(np.column_stack([c.status == OK for c in cs]), axis=1)
             for cs in by_item.values()])
-        careless = [c for c in columns if c.item is not None and c.item.type == "likert"]
     else:
         item_names = [c.name for c in columns]
         answered = np.column_stack([c.status == OK for c in columns])
-        careless = [c for c in columns if not c.text]
-    careless.sort(key=lambda c: order[c.name])
     blank = np.column_stack([c.status == MISSING for c in columns])
     k = answered.shape[1]
     n_missing_row = k - answered.sum(axis=1)
     all_missing = ~answered.any(axis=1)
-    xc = np.column_stack([c.values for c in careless]) if careless else np.empty((n, 0))
     d2, d2df = mahalanobis(xc) if careless else (np.full(n, np.nan), np.full(n, np.nan))
     respondents = pd.DataFrame({
         "id": ids,
@@ -549,20 +570,20 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
     if dup_mask.any():
         pos = np.flatnonzero(dup_mask)
         groups: dict[Any, list[int]] = {}
-        for p in pos:
-            groups.setdefault(ids[p], []).append(int(p) + 1)
+        for p, key in zip((pos + 1).tolist(), ids[pos].tolist(), strict=True):
+            groups.setdefault(key, []).append(p)
         dup_rows = [{"id": key, "count": len(rows), "rows": ", ".join(map(str, rows))}
                     for key, rows in groups.items()]
     duplicate_ids = pd.DataFrame(dup_rows, columns=["id", "count", "rows"])
 
     # missingness patterns (item level) -------------------------------------------------
-    patterns, counts = np.unique(answered, axis=0, return_counts=True)
+    patterns, counts = _unique_rows(answered)
     pat_df = pd.DataFrame({
-        "pattern": ["".join("1" if a else "0" for a in p) for p in patterns],
+        "pattern": _pattern_strings(patterns),
         "n_missing": (~patterns).sum(axis=1),
         "count": counts,
         "proportion": counts / n,
-        "missing_items": [", ".join(np.asarray(item_names)[~p]) for p in patterns],
+        "missing_items": _missing_items(patterns, item_names),
     }).sort_values(["count", "n_missing"], ascending=[False, True], kind="mergesort") \
         .reset_index(drop=True)
 
@@ -584,10 +605,9 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
         policies.append(("scale_scores(min_answered=0.5)", lost, False))
     policies_df = pd.DataFrame([{
         "policy": name, "n_dropped": int(mask.sum()), "n_kept": int(n - mask.sum()),
-        "raises": raises, "rows": [to_plain(ids[p]) for p in np.flatnonzero(mask)],
+        "raises": raises, "rows": [to_plain(v) for v in ids[np.flatnonzero(mask)].tolist()],
     } for name, mask, raises in policies])
-    a = answered.astype("float64")
-    npair = a.T @ a
+    npair = _pair_counts(answered)
     n_bad_oor = int(sum(int((c.status == OUT_OF_RANGE).sum()) for c in columns))
     n_bad_code = int(sum(int((c.status == BAD_CODE).sum()) for c in columns))
     return DataQualityReport(
@@ -617,3 +637,61 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
 
 def to_plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
+
+
+def _pair_counts(answered: np.ndarray) -> np.ndarray:
+    """``A'A`` for the boolean answered-matrix ``A``: how many rows answer both of two
+    columns. With few unanswered cells, from those cells (``n - u_i - u_j + U'U``)."""
+    n, k = answered.shape
+    unanswered = ~answered
+    n_un = int(unanswered.sum())
+    if n_un > 0.1 * n * k:
+        a = answered.astype("float64")
+        return a.T @ a
+    from scipy.sparse import csr_matrix
+
+    rows, cols = np.nonzero(unanswered)
+    u = csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, k))
+    per_col = np.bincount(cols, minlength=k).astype("float64")
+    return n - per_col[:, None] - per_col[None, :] + (u.T @ u).toarray()
+
+
+def _unique_rows(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(mask, axis=0, return_counts=True)`` of a boolean matrix (the same rows in
+    the same, lexicographic, order), with each row packed into 64-bit words and sorted as
+    integers rather than compared item by item."""
+    n, k = mask.shape
+    if n == 0 or k == 0:
+        return np.unique(mask, axis=0, return_counts=True)
+    packed = np.packbits(mask, axis=1)  # first item in the highest bit: order is kept
+    words = np.zeros((n, -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    words[:, :packed.shape[1]] = packed
+    words = words.view(">u8").astype(np.uint64)  # big-endian words: first word first
+    if words.shape[1] == 1:
+        _, first, counts = np.unique(words[:, 0], return_index=True, return_counts=True)
+        return mask[first], counts
+    order = np.lexsort(words.T[::-1])  # lexsort's last key is the primary one
+    ranked = words[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    starts = np.flatnonzero(new)
+    return mask[order[starts]], np.diff(np.append(starts, n))
+
+
+def _pattern_strings(patterns: np.ndarray) -> list[str]:
+    """Each boolean row as a string of ``1`` (True) and ``0`` (False)."""
+    p, k = patterns.shape
+    if k == 0:
+        return [""] * p
+    digits = np.ascontiguousarray(patterns.astype(np.uint8) + ord("0"))
+    return digits.view(f"S{k}")[:, 0].astype(f"U{k}").tolist()
+
+
+def _missing_items(patterns: np.ndarray, names: list[str]) -> list[str]:
+    """Per pattern, the names of its False items joined by ``, ``."""
+    rows, cols = np.nonzero(~patterns)
+    bounds = np.searchsorted(rows, np.arange(patterns.shape[0] + 1)).tolist()
+    cols = cols.tolist()
+    names = [str(name) for name in names]
+    return [", ".join([names[j] for j in cols[a:b]]) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                         strict=True)]
