@@ -519,3 +519,18 @@ def test_cli_progress_goes_to_stderr_only(tmp_path, capsys):
 
     done = re.findall(r"(\d+)/(\d+)", cap.err)[-1]  # tqdm's bar or the plain one
     assert "validate" in cap.err and done[0] == done[1]
+
+
+def test_input_hash_of_a_table_reads_values_ids_and_text_cells():
+    from psychoval.validate._validate import _hash_input
+
+    table = pv.load_sample()
+    same = pv.load_sample()
+    assert _hash_input(table, table) == _hash_input(same, same)
+    raw = table.raw.copy()
+    item = next(i for i in table.text_items if table.text_cells(i))
+    raw.iloc[table.text_cells(item)[0], raw.columns.get_loc(item)] = "Z"
+    other = pv.read_responses(raw.reset_index(), id_column=raw.index.name or "index")
+    assert _hash_input(other, other) != _hash_input(table, table)
+    df = table.raw.reset_index()
+    assert _hash_input(df, df) == _hash_input(df.copy(), df.copy())

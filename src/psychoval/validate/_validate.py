@@ -108,14 +108,26 @@ def _n_units(fw: Any) -> int:
 
 
 def _hash_input(responses: Any, table: Any) -> str:
+    """SHA-256 of the input: the file's bytes, or the table's content (values, ids, text
+    cells; a DataFrame's cells and index)."""
     h = hashlib.sha256()
     if isinstance(responses, (str, Path)):
         h.update(Path(responses).read_bytes())
         return h.hexdigest()
-    df = table if isinstance(table, pd.DataFrame) else pd.DataFrame(
-        getattr(table, "raw", None) if getattr(table, "raw", None) is not None else table)
-    h.update(pd.util.hash_pandas_object(df.astype(str), index=True).to_numpy().tobytes())
-    h.update("|".join(map(str, df.columns)).encode())
+    if isinstance(table, pd.DataFrame):
+        h.update(pd.util.hash_pandas_object(table, index=True).to_numpy().tobytes())
+        h.update("|".join(map(str, table.columns)).encode())
+        return h.hexdigest()
+    values = table.values
+    h.update(np.ascontiguousarray(values.to_numpy(dtype="float64")).tobytes())
+    h.update("|".join(map(str, values.columns)).encode())
+    h.update("|".join(map(str, table.ids)).encode())
+    text = table.text_items
+    if text:
+        raw = table.raw
+        for item in text:
+            pos = table.text_cells(item)
+            h.update(f"{item}:{pos}:{raw[item].iloc[pos].tolist()}".encode())
     return h.hexdigest()
 
 
