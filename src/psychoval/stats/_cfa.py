@@ -122,7 +122,9 @@ class CFAResult(Result):
     restarts : tuple of str
         Attempts after the first (lavaan's starting values) that the fit needed, in order:
         ``"std_lv"`` (refitted with unit factor variances and mapped back to the model's
-        identification), ``"perturbed_1"``... Empty when the first attempt converged.
+        identification), ``"perturbed_1"``... Empty when the first attempt converged. Under
+        FIML the iterations start from the ML fit to the EM moments; restarts that fit
+        needed are listed first as ``"em_start:std_lv"``, ...
     solution_from : str
         The attempt whose solution is reported.
     identified : bool
@@ -1083,11 +1085,16 @@ def cfa(
     def rebuild(table: ParTable):
         bl = [b.with_table(table) for b in blocks]
         x_start = eng.start_x(table, bl)
-        return eng.GroupSum(bl), eng.em_moment_start(bl, x_start) if fiml else x_start
+        return eng.GroupSum(bl), (eng.em_moment_start(table, bl, x_start)[0] if fiml
+                                  else x_start)
 
+    start_restarts: tuple[str, ...] = ()
     if fiml:
-        x1 = eng.em_moment_start(blocks, x0)
-        x0 = x1 if np.isfinite(disc.value(x1)) else x0
+        x1, start_restarts = eng.em_moment_start(pt, blocks, x0)
+        if np.isfinite(disc.value(x1)):
+            x0 = x1
+        else:
+            start_restarts = ()
 
     est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
     xhat, converged, iters = est.x, est.converged, est.iterations
@@ -1212,8 +1219,10 @@ def cfa(
         problems=tuple(problems), fit_measures=fm,
         sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv, cor_lv=r_lv,
         group=group, group_labels=tuple(str(lab) for lab in labels) if multi else (),
-        group_equal=equal, information=info_kind, restarts=est.restarts, identified=identified,
-        solution_from=est.method,
+        group_equal=equal, information=info_kind, identified=identified,
+        restarts=tuple(f"em_start:{r}" for r in start_restarts) + est.restarts,
+        solution_from=(est.method if not fiml else est.method.replace(
+            "lavaan's starting values", "lavaan's starting values, then ML on the EM moments")),
         _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _deferred_vcov=deferred_vcov, _data=frame,
         _mean=blocks[0].mean, _blocks=tuple(blocks),
     )

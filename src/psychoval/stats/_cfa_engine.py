@@ -178,24 +178,35 @@ def start_x(pt: ParTable, blocks: Sequence[Block]) -> np.ndarray:
     return MatrixModel(pt, blocks[0].group).x_from_table(rows0)
 
 
-def em_moment_start(blocks: Sequence[Block], x0: np.ndarray) -> np.ndarray:
-    """Under FIML: the ML fit to each group's EM (saturated) moments, started from ``x0``.
+def em_moment_start(pt: ParTable, blocks: Sequence[Block],
+                    x0: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Under FIML: the ML fit to each group's EM (saturated) moments, started from ``x0``
+    (with the engine's restarts: std.lv mapped back, perturbed starts).
 
     It costs no pass over the data (p x p work per iteration) and lands next to the FIML
     solution (the two coincide without missing data), so the FIML iterations, each a pass
-    over the data, start close to their end. ``x0`` itself when that fit fails."""
-    from psychoval.stats._cfa_optimize import minimize
+    over the data, start close to their end - and a path that would slide along a ridge
+    from lavaan's starts does so here, cheaply, not over the data. Returns the start and the
+    restarts that fit needed; ``x0`` itself when it fails."""
+    from psychoval.stats._cfa_optimize import fit_with_restarts
 
-    ml = GroupSum([dataclasses.replace(b, disc=MLDiscrepancy(
-        b.model, b.h1.sigma, b.n, b.h1.mu if b.model.meanstructure else None)) for b in blocks])
+    def ml(bl: Sequence[Block]) -> GroupSum:
+        return GroupSum([dataclasses.replace(b, disc=MLDiscrepancy(
+            b.model, b.h1.sigma, b.n, b.h1.mu if b.model.meanstructure else None))
+            for b in bl])
+
+    def rebuild(table: ParTable):
+        bl = [b.with_table(table) for b in blocks]
+        return ml(bl), start_x(table, bl)
+
     try:
         with np.errstate(all="ignore"):
-            opt = minimize(ml, x0)
+            est = fit_with_restarts(pt, ml(blocks), x0, rebuild=rebuild)
     except np.linalg.LinAlgError:
-        return x0
-    if not opt.converged or not np.all(np.isfinite(opt.x)):
-        return x0
-    return opt.x
+        return x0, ()
+    if not est.converged or not np.all(np.isfinite(est.x)):
+        return x0, ()
+    return est.x, est.restarts
 
 
 # ---------------------------------------------------------------------------------------------
