@@ -587,16 +587,17 @@ def scores(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray
 def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
                            sigma: np.ndarray) -> np.ndarray:
     """First-order (outer product of casewise scores) information per observation, B1
-    (accumulated chunk by chunk: the n x (p + p*) score matrix is never formed whole)."""
-    from scipy.linalg.blas import dsyrk
-
+    (accumulated chunk by chunk: the n x (p + p*) score matrix is never formed whole; one
+    BLAS product per chunk - numpy's gemm on the C-ordered chunk outruns scipy's syrk,
+    which first copies it to Fortran order)."""
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
     dim = pat.p + pat.p * (pat.p + 1) // 2
-    upper = np.zeros((dim, dim), order="F")
+    out = np.zeros((dim, dim))
     for _, sc in _score_chunks(pat, mu, sigma):
-        upper = dsyrk(1.0 / pat.n, sc, beta=1.0, c=upper, trans=1, overwrite_c=1)
-    return np.triu(upper) + np.triu(upper, 1).T
+        out += sc.T @ sc
+    out /= pat.n
+    return 0.5 * (out + out.T)
 
 
 def firstorder_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray,
