@@ -1010,7 +1010,7 @@ def cfa(
         rows_dropped = info.rows_dropped
         n_total = info.n_total
         x = m.values
-        frame = pd.DataFrame(x, index=m.ids, columns=list(pt1.observed))
+        frame = None  # the rows used, for factor scores (made below from the blocks' copy)
         if multi:
             if not isinstance(data, pd.DataFrame) or group not in data.columns:
                 raise SpecificationError(f"group={group!r} is not a column of the data")
@@ -1072,6 +1072,11 @@ def cfa(
     else:
         blocks = [eng.Block.make(pt, g + 1, xg, fiml=fiml, label=labels[g])
                   for g, xg in enumerate(xs)]
+        # one copy of the data per fit, shared with the blocks (and with other fits of the
+        # same items through the engine's DataSide)
+        frame = pd.DataFrame(blocks[0].x if not multi else x, index=m.ids,
+                             columns=list(pt1.observed), copy=False)
+        del xs, x
         if fiml:
             for b in blocks:
                 _check_pd(pt1, b.h1.sigma, "EM (saturated FIML)")

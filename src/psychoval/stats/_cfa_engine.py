@@ -322,8 +322,9 @@ class Block:
         mm = MatrixModel(pt, group)
         side = DataSide.of(x)
         pat, h1 = side.pat, side.h1
-        return cls(mm, label, x, fiml, pat, h1, cls._discrepancy(mm, pat, h1, pat.n, fiml),
-                   pat.n, group, side)
+        # the block keeps the shared private copy, not the caller's array
+        return cls(mm, label, pat.x, fiml, pat, h1,
+                   cls._discrepancy(mm, pat, h1, pat.n, fiml), pat.n, group, side)
 
     @classmethod
     def from_cov(cls, pt: ParTable, cov: np.ndarray, n: int) -> Block:

@@ -223,35 +223,40 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
     freq = counts.astype(float)
     n_pat = len(freq)
 
-    # pattern means (0 where missing)
-    x0 = np.where(obs[keep], x[keep], 0.0)
-    order = np.argsort(inverse, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    means = np.add.reduceat(x0[order], starts[:-1], axis=0) / freq[:, None]
-    # compressed centred rows
+    # pattern means (0 where missing), one column at a time (no n x p temporaries)
+    means = np.zeros((n_pat, p))
+    for j in range(p):
+        xj = x[keep, j]
+        means[:, j] = np.bincount(inverse, weights=np.where(np.isnan(xj), 0.0, xj),
+                                  minlength=n_pat)
+    means /= freq[:, None]
     k_of = observed.sum(axis=1)
-    zc = x0 - means[inverse]
-    zc[~obs[keep]] = 0.0
-    big = np.flatnonzero(counts > k_of)  # patterns with more rows than observed items
+    # compressed centred rows: a pattern with one row has a zero scatter (no rows); one with
+    # more rows than observed items keeps a square-root factor of its scatter; the others
+    # their centred rows
+    big = np.flatnonzero(counts > k_of)
+    is_big = np.zeros(n_pat, dtype=bool)
+    is_big[big] = True
+    kept = np.flatnonzero(~is_big[inverse] & (counts[inverse] > 1))
+    zc = x[keep[kept]]
+    zc -= means[inverse[kept]]
+    np.nan_to_num(zc, copy=False, nan=0.0)
+    parts, pats = [zc], [inverse[kept].astype(np.intp)]
     if big.size:
-        is_big = np.zeros(n_pat, dtype=bool)
-        is_big[big] = True
-        small_rows = np.flatnonzero(~is_big[inverse])
-        parts, pats = [zc[small_rows]], [inverse[small_rows]]
+        order = np.argsort(inverse, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(counts)])
         for g in big:  # loop over patterns, not rows: at most n / k of them
             o = np.flatnonzero(observed[g])
-            blk = zc[order[starts[g]:starts[g + 1]]][:, o]
+            blk = x[keep[order[starts[g]:starts[g + 1]]]][:, o] - means[g, o]
             w, v = np.linalg.eigh(blk.T @ blk)
             pos = w > max(w.max(), 0.0) * 1e-14
             fac = np.zeros((int(pos.sum()), p))
             fac[:, o] = (v[:, pos] * np.sqrt(w[pos])).T
             parts.append(fac)
             pats.append(np.full(len(fac), g, dtype=np.intp))
-        zrows = np.ascontiguousarray(np.vstack(parts))
-        zpat = np.concatenate(pats)
-    else:
-        zrows, zpat = zc, inverse.astype(np.intp)
-    del zc, x0
+    zrows = np.ascontiguousarray(np.vstack(parts)) if len(parts) > 1 else zc
+    zpat = np.concatenate(pats)
+    del zc, parts
 
     batches = []
     batch_of = np.empty(n_pat, dtype=np.intp)
