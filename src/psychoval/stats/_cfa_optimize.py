@@ -162,9 +162,10 @@ def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e
 
 def singular_parameters(pt: ParTable, h: np.ndarray, *, tol: float = 1e-10) -> list[str]:
     """The parameters spanning the null space of the information ``h`` (empty if it has full
-    rank: every eigenvalue above ``tol`` times the largest). The rank is judged on the diagonally scaled matrix: the raw information's
-    eigenvalues carry the items' units (an item in units 20 times smaller shrinks its rows
-    400-fold), which a fixed relative tolerance would mistake for singularity."""
+    rank: every eigenvalue above ``tol`` times the largest, times the dimension). The rank is
+    judged on the diagonally scaled matrix: the raw information's eigenvalues carry the
+    items' units (an item in units 20 times smaller shrinks its rows 400-fold), which a
+    fixed relative tolerance would mistake for singularity."""
     if h.size == 0:
         return []
     ms, _ = _scaled(h)
