@@ -318,14 +318,13 @@ def test_heywood_case_is_returned_with_warning():
 def test_nonconvergence_is_returned_with_warning(hs, monkeypatch):
     from psychoval.stats import _cfa_optimize
 
-    real = _cfa_optimize.minimize
-    monkeypatch.setattr(_cfa_optimize, "minimize",
-                        lambda disc, x0, **kw: real(disc, x0, **{**kw, "max_iter": 2}))
+    monkeypatch.setattr(_cfa_optimize, "MAX_ITER", 2)
     with pytest.warns(ConvergenceWarning, match=r"did not converge after \d+ iterations and "
-                      r"restarts \(std_lv, perturbed_1, perturbed_2, perturbed_3\)"):
+                      r"restarts \(quasi_newton, std_lv, perturbed_1, perturbed_2, perturbed_3\)"):
         res = pv.cfa(HS_MODEL, hs)
     assert res.converged is False
-    assert res.restarts == ("std_lv", "perturbed_1", "perturbed_2", "perturbed_3")
+    assert res.restarts == ("quasi_newton", "std_lv", "perturbed_1", "perturbed_2",
+                            "perturbed_3")
 
 
 # -- result face ---------------------------------------------------------------------------
@@ -494,9 +493,7 @@ def test_cli_cfa_exits_4_when_the_fit_does_not_converge(tmp_path, capsys, monkey
     from psychoval.cli._main import main
     from psychoval.stats import _cfa_optimize
 
-    real = _cfa_optimize.minimize
-    monkeypatch.setattr(_cfa_optimize, "minimize",
-                        lambda disc, x0, **kw: real(disc, x0, **{**kw, "max_iter": 1}))
+    monkeypatch.setattr(_cfa_optimize, "MAX_ITER", 1)
     out = tmp_path / "fit.json"
     csv = HERE / "reference" / "data" / "HolzingerSwineford1939.csv"
     code = main(["cfa", str(csv), "--model", HS_MODEL, "--json", str(out)])

@@ -459,9 +459,7 @@ def test_a_model_that_cannot_be_estimated_becomes_a_verdict(tmp_path):
 def test_non_convergence_becomes_not_estimable(monkeypatch):
     from psychoval.stats import _cfa_optimize
 
-    real = _cfa_optimize.minimize
-    monkeypatch.setattr(_cfa_optimize, "minimize",
-                        lambda disc, x0, **kw: real(disc, x0, **{**kw, "max_iter": 1}))
+    monkeypatch.setattr(_cfa_optimize, "MAX_ITER", 1)
     fw = _leadership_framework()
     rep = pv.validate(pv.load_sample("clean"), fw, seed=1, n_boot=20)
     ne = rep.verdicts[rep.verdicts["verdict"] == "not_estimable"]

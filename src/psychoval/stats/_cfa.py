@@ -1113,7 +1113,9 @@ def cfa(
     fr = disc.fractions
     q = pt.n_free
     df_ = n_groups * nmom - q
-    chisq = n * f
+    # lavaan's lav_model_test: each group's N F_g, a negative one (rounding: a saturated
+    # model whose EM moments stop 1e-8 short of the maximum) set to 0
+    chisq = float(sum(max(b.n * b.disc.value(xhat), 0.0) for b in blocks))
 
     identified = not est.confirmed_singular
 

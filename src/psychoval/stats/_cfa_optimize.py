@@ -10,11 +10,14 @@ model makes plain Fisher scoring linear). F never rises.
 
 A fit can still fail from lavaan's starting values: the path of a marker-identified
 second-order model can slide along a ridge (a factor variance towards 0, its loadings towards
-infinity) where every step lowers F a little. :func:`fit_with_restarts` then refits in the
-``std.lv`` parameterization (factor variances fixed at 1, marker loadings free), maps that
-solution back to the user's identification exactly (a rescaling of each latent variable) and
-polishes it there; if that fails too, it tries perturbed starts. It keeps the best converged
-solution and records what it did.
+infinity) where every step lowers F a little; a bifactor model near a zero group-factor
+variance can make the expected information a poor model of the curvature. When the first
+attempt fails, :func:`fit_with_restarts` tries, in order: quasi-Newton (BFGS) steps from the
+same starting values (the curvature learnt from the gradients, as lavaan's nlminb does); a
+refit in the ``std.lv`` parameterization (factor variances fixed at 1, marker loadings free),
+mapped back to the user's identification exactly (a rescaling of each latent variable) and
+polished there; perturbed starts. It keeps the best converged solution and records what it
+did.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +37,7 @@ __all__ = ["Optimum", "Estimate", "minimize", "fit_with_restarts", "std_lv_table
 
 # the first attempt from lavaan's starting values gets this many iterations; a model that
 # converges at all converges in far fewer (lavaan's nlminb: 20-60 on the stress suite)
-MAX_ITER = 300
+MAX_ITER = 2000
 # a path whose diagonally scaled information has become this ill-conditioned is sliding
 # along a ridge (a variance -> 0 with its loadings -> infinity): stop and restart
 RIDGE_CONDITION = 1e13
@@ -78,14 +82,16 @@ def _decrement(ms: np.ndarray, gs: np.ndarray) -> float:
     return float(-gs @ z)
 
 
-def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e-10,
+def minimize(disc, x0: np.ndarray, *, max_iter: int | None = None, gtol: float = 1e-10,
              switch: float = 1e-3, ridge: bool = True) -> Optimum:
     """Minimise ``disc.value`` from ``x0`` (see the module docstring).
 
     Converged when the largest gradient of fmin (= F/2) is below ``gtol`` or the Newton
     decrement is below 1e-20, or - once F cannot be lowered any more in floating point - when
-    the decrement is below 1e-10 (F within about 5e-11 of its minimum).
+    the decrement is below 1e-10 (F within about 5e-11 of its minimum). ``max_iter``
+    defaults to ``MAX_ITER``.
     """
+    max_iter = MAX_ITER if max_iter is None else max_iter
     x = np.array(x0, dtype=float)
     f, g, h, _ = disc.pieces(x)
     if not np.isfinite(f):
@@ -102,9 +108,9 @@ def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e
         m = h if bfgs is None else bfgs
         ms, d = _scaled(m)
         gs = g / d
-        dec = _decrement(ms, gs)
+        dec = _decrement(ms, gs)  # negative when a BFGS matrix has lost definiteness
         gmax = float(np.max(np.abs(g), initial=0.0)) * 0.5
-        if gmax < gtol or dec < 1e-20:
+        if gmax < gtol or 0.0 <= dec < 1e-20:
             return done(True, "gradient", dec)
         if it >= max_iter:
             return done(False, "iteration limit", dec)
@@ -119,13 +125,13 @@ def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e
             if z is None:
                 mu, nu = max(mu * nu, 1e-8), nu * 2.0
                 if mu > 1e12:
-                    return done(dec < 1e-10, "no descent step", dec)
+                    return done(0.0 <= dec < 1e-10, "no descent step", dec)
                 continue
             s = z / d
             pred = -(g @ s + 0.5 * s @ (m @ s))
             if pred <= floor:
                 # the quadratic model promises less than F's rounding: nothing left to gain
-                return done(dec < 1e-10, "floating-point floor", dec)
+                return done(0.0 <= dec < 1e-10, "floating-point floor", dec)
             fn = disc.value(x + s)
             rho = (f - fn) / pred if np.isfinite(fn) else -np.inf
             if rho > 1e-4:
@@ -138,7 +144,7 @@ def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e
                 continue
             mu, nu = max(mu * nu, 1e-8), nu * 2.0
             if mu > 1e12:
-                return done(dec < 1e-10, "no descent step", dec)
+                return done(0.0 <= dec < 1e-10, "no descent step", dec)
         xn = x + s
         fn, gn, hn, _ = disc.pieces(xn)
         if bfgs is None and np.max(np.abs(gn)) * 0.5 < switch and mu < 1e-4:
@@ -154,6 +160,33 @@ def minimize(disc, x0: np.ndarray, *, max_iter: int = MAX_ITER, gtol: float = 1e
         if mu < 1e-12:
             mu = 0.0
         x, f, g, h = xn, fn, gn, hn
+
+
+def quasi_newton(disc, x0: np.ndarray, *, max_iter: int | None = None) -> Optimum:
+    """BFGS from ``x0`` on F with the analytic gradient and no curvature model but the one it
+    builds (scipy's BFGS; lavaan's nlminb is a quasi-Newton method too), then polished by
+    :func:`minimize`. Where the expected information misleads the scoring steps - a bifactor
+    model near a zero group-factor variance, a misfitting model far from the start - the
+    secant updates learn the actual curvature."""
+    from scipy import optimize
+
+    max_iter = MAX_ITER if max_iter is None else max_iter
+    last: dict[str, Any] = {}
+
+    def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
+        if last.get("x") is None or not np.array_equal(last["x"], x):
+            f, g, _, _ = disc.pieces(x, hessian=False)
+            if not np.isfinite(f) or g is None:
+                f, g = 1e10, np.zeros_like(x)  # outside the PD region: a wall
+            last.update(x=np.array(x), f=float(f), g=np.asarray(g))
+        return last["f"], last["g"]
+
+    with np.errstate(all="ignore"):
+        res = optimize.minimize(lambda x: evaluate(x)[0], np.array(x0, dtype=float),
+                                jac=lambda x: evaluate(x)[1], method="BFGS",
+                                options={"maxiter": max_iter, "gtol": 1e-9})
+    polished = minimize(disc, res.x, ridge=False, max_iter=max_iter)
+    return dataclasses.replace(polished, iterations=polished.iterations + int(res.nit))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,9 +368,13 @@ def _singular_nearby(pt: ParTable, disc, x: np.ndarray, seed: int) -> bool:
 
 
 def _attempt(disc, x0, **kw) -> Optimum | None:
+    return _attempt_with(minimize, disc, x0, **kw)
+
+
+def _attempt_with(method, disc, x0, **kw) -> Optimum | None:
     try:
         with np.errstate(all="ignore"):
-            return minimize(disc, x0, **kw)
+            return method(disc, x0, **kw)
     except np.linalg.LinAlgError:
         return None
 
@@ -375,6 +412,10 @@ def fit_with_restarts(pt: ParTable, disc, x0: np.ndarray, *,
         return not sing
 
     ok = consider(_attempt(disc, x0), "lavaan's starting values")
+    if not ok:
+        tried.append("quasi_newton")
+        ok = consider(_attempt_with(quasi_newton, disc, x0),
+                      "lavaan's starting values, quasi-Newton (BFGS)")
     singular_std: bool | None = None
     re = None
     if not ok:
