@@ -434,20 +434,23 @@ def rmsea(x2, df, n, *, c_hat=1.0, groups=1) -> float:
 
 def rmsea_ci(x2, df, n, *, c_hat=1.0, groups=1, level=0.90) -> tuple[float, float]:
     """Confidence interval of the RMSEA from the noncentral chi-square (lav_fit_rmsea_ci)."""
+    from scipy import special
     from scipy.optimize import brentq
 
     if _nan(x2, df, n) or not (math.isfinite(x2) and math.isfinite(df)):
         return math.nan, math.nan
-    _, ncx2 = _chi2()
     upper_p = 1 - (1 - level) / 2
     lower_p = (1 - level) / 2
 
     def cdf(lam: float) -> float:
+        # the ufuncs behind scipy.stats' chi2.cdf / ncx2.cdf (same values, no per-call
+        # distribution machinery: the root search calls this ~30 times); those give 0
+        # below 0, the ufuncs NaN
+        if x2 <= 0:
+            return 0.0
         if lam <= 0:
-            from scipy.stats import chi2
-
-            return float(chi2.cdf(x2, df))
-        return float(ncx2.cdf(x2, df, lam))
+            return float(special.chdtr(df, x2))
+        return float(special.chndtr(x2, df, lam))
 
     if df < 1 or cdf(0.0) - upper_p < 0:
         lo = 0.0
