@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast test-stress lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(VENV)/.installed-dev
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not slow"
+
+# the full CFA convergence stress suite against lavaan (532 models, about 9 minutes)
+test-stress: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m stress tests/test_cfa_stress.py
+	$(BIN)/python tests/reference/stress/table.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -73,7 +73,9 @@ TOL: dict[str, Tol] = {
     # refit from its own solution at rel.tol 1e-14 (chisq_tight). chisq is N times the
     # minimum of F, so both optimizers' stopping error enters only to second order; 1e-6
     # relative tells "the same optimum" from "another point" (atol for df = 0 models, where
-    # chisq is 0 up to rounding).
+    # chisq is 0 up to rounding). Measured on the 488 problems where both reach the same
+    # optimum: largest gap 8.4e-9 relative (p0417, bifactor), median 1.3e-11; different
+    # local optima differ by 8e-5 relative or more (p0484).
     "cfa_stress_chisq": Tol(rtol=1e-6, atol=1e-8),
 }
 
