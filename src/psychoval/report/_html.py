@@ -299,9 +299,10 @@ def render_html(rep: Any) -> str:
 
 def _fit_table(f: pd.DataFrame) -> str:
     return _table(f, [("model", "model"), ("estimator", "estimator"), ("missing", "missing"),
-                      ("n_obs", "n"), ("chisq", "chi-square"), ("df", "df"),
+                      ("n_obs", "n"), ("converged", "converged"), ("status", "status"),
+                      ("chisq", "chi-square"), ("df", "df"),
                       ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR"),
-                      ("robust", "robust"), ("approximate", "approximate")])
+                      ("robust", "robust"), ("approximate", "approximate"), ("note", "note")])
 
 
 def _verdict_table(v: pd.DataFrame) -> str:
