@@ -532,3 +532,29 @@ def test_input_hash_of_a_table_reads_values_ids_and_text_cells():
     assert _hash_input(other, other) != _hash_input(table, table)
     df = table.raw.reset_index()
     assert _hash_input(df, df) == _hash_input(df.copy(), df.copy())
+
+
+@pytest.mark.slow
+def test_validations_in_threads_equal_serial_runs():
+    """Notes and every table of each run stay its own when 2 and 4 runs share the process
+    (warnings are collected per context, not through process-wide warnings filters)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fw = _leadership_framework()
+    names = ["responses", "seed2", "clean", "responses"]
+    data = {n: pv.load_sample(n) for n in set(names)}
+
+    def run(name):
+        return pv.validate(data[name], fw, seed=3, n_boot=20)
+
+    serial = {n: run(n) for n in set(names)}
+    for k in (2, 4):
+        with ThreadPoolExecutor(max_workers=k) as pool:
+            reports = list(pool.map(run, names[:k]))
+        for name, rep in zip(names[:k], reports, strict=True):
+            ref = serial[name]
+            assert rep.notes == ref.notes
+            pd.testing.assert_frame_equal(rep.verdicts, ref.verdicts)
+            pd.testing.assert_frame_equal(rep.fit, ref.fit)
+            assert rep.data_quality == ref.data_quality
+            assert rep.provenance["input_sha256"] == ref.provenance["input_sha256"]

@@ -12,7 +12,14 @@ model). A fit that did not converge or is inadmissible is *returned*, flagged on
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import warnings
+from collections.abc import Iterator
+
 __all__ = [
+    "warn",
+    "collect_warnings",
     "PsychovalError",
     "DataError",
     "SpecificationError",
@@ -65,3 +72,34 @@ class SmallSampleWarning(PsychovalWarning):
 class SpecificationWarning(PsychovalWarning):
     """A framework or model is usable but weak or incomplete (a competency with fewer than 3
     items, data columns the framework does not name)."""
+
+
+# -- emitting and collecting warnings without process-wide state ---------------------------
+
+_SINK: contextvars.ContextVar[list | None] = contextvars.ContextVar("psychoval_warnings",
+                                                                   default=None)
+
+
+def warn(message: str, category: type[Warning] = PsychovalWarning, stacklevel: int = 2) -> None:
+    """Issue a psychoval warning: into the innermost :func:`collect_warnings` of the current
+    context (thread) if there is one, else through :func:`warnings.warn`.
+
+    ``warnings.catch_warnings`` changes process-wide state, so two validations in two threads
+    would lose or swap each other's notes; a context variable keeps each run's own."""
+    sink = _SINK.get()
+    if sink is None:
+        warnings.warn(message, category, stacklevel=stacklevel + 1)
+        return
+    sink.append(warnings.WarningMessage(message, category, "", 0))
+
+
+@contextlib.contextmanager
+def collect_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Collect the psychoval warnings issued in this context (this thread) instead of showing
+    them; yields the list. Thread-safe: nothing global is touched."""
+    sink: list[warnings.WarningMessage] = []
+    token = _SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _SINK.reset(token)

@@ -7,11 +7,10 @@ JSON, dict, or an item-map table); every consistency rule is checked there, once
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from psychoval.exceptions import SpecificationError, SpecificationWarning
+from psychoval.exceptions import SpecificationError, SpecificationWarning, warn
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -438,7 +437,7 @@ def _names(names: Any, limit: int = 12) -> str:
 def warn_small_competencies(fw: Framework, stacklevel: int = 3) -> None:
     for c in fw.competencies:
         if len(c.items) < 3:
-            warnings.warn(
+            warn(
                 f"competency {c.id!r} has {len(c.items)} item(s) ({', '.join(c.item_ids)}); a "
                 "one-factor CFA needs at least 3 (with 3 it is just-identified) and its "
                 "reliability will be poorly estimated: add items or merge it with another "

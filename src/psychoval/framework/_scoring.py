@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning
+from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning, warn
 from psychoval.framework._framework import Framework, Item, _norm_label
 from psychoval.io._table import ResponseTable, _list_names, describe_row
 
@@ -23,6 +22,17 @@ __all__ = ["ScoredResponses", "ScaleScores", "score", "scale_scores", "decode_co
 # status of a decoded cell
 OK, MISSING, OUT_OF_RANGE, BAD_CODE = 0, 1, 2, 3
 
+
+
+def _row_nanstat(a: np.ndarray, how: str) -> np.ndarray:
+    """Per row the median (``how="median"``) or mean of the non-missing values; NaN for a
+    row with none (computed only where there are values, so numpy never warns - a warnings
+    filter would be process-wide)."""
+    out = np.full(a.shape[0], np.nan)
+    ok = ~np.isnan(a).all(axis=1)
+    if ok.any():
+        out[ok] = np.nanmedian(a[ok], axis=1) if how == "median" else np.nanmean(a[ok], axis=1)
+    return out
 
 def reverse_score(x: Any, lo: float, hi: float) -> Any:
     """Reverse-key on the item's own declared range: ``lo + hi - x`` (NaN stays NaN)."""
@@ -127,7 +137,7 @@ def check_columns(framework: Framework, table: ResponseTable, *, stacklevel: int
     known = set(framework.columns)
     extra = [c for c in table.items if c not in known]
     if extra:
-        warnings.warn(
+        warn(
             f"data column(s) {', '.join(map(repr, extra))} are not in the framework and are "
             "ignored; declare them (as items, or as id_column, group_columns or "
             "criterion_columns) or drop them",
@@ -136,7 +146,7 @@ def check_columns(framework: Framework, table: ResponseTable, *, stacklevel: int
     declared = [c for c in framework.group_columns + framework.criterion_columns
                 if c not in present]
     if declared:
-        warnings.warn(
+        warn(
             f"group/criterion column(s) {', '.join(map(repr, declared))} named by the framework "
             "are not in the data",
             SpecificationWarning, stacklevel=stacklevel,
@@ -278,10 +288,7 @@ def score(framework: Framework, responses: Any) -> ScoredResponses:
             x = cols[0]
         else:
             stack = np.column_stack(cols)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all raters missing -> NaN
-                x = np.nanmedian(stack, axis=1) if item.combine == "median" else \
-                    np.nanmean(stack, axis=1)
+            x = _row_nanstat(stack, item.combine)  # all raters missing -> NaN
         if item.reverse:
             x = reverse_score(x, float(item.min), float(item.max))  # type: ignore[arg-type]
         scores[item.id] = x
@@ -437,9 +444,7 @@ def scale_scores(framework: Framework, scored: Any, *, min_answered: float = 0.5
     x = scored.scores[list(framework.item_ids)].to_numpy(dtype="float64")
     pos = {item: j for j, item in enumerate(framework.item_ids)}
     if impute == "median":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(x, axis=0)
+        med = _row_nanstat(x.T, "median")  # an item nobody answered stays missing
         x = np.where(np.isnan(x), med, x)
     answered = ~np.isnan(x)
     filled = np.where(answered, x, 0.0)

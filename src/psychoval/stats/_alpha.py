@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +18,7 @@ import pandas as pd
 
 from psychoval._input import ItemMatrix, MissingInfo, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning
+from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning, warn
 from psychoval.stats._moments import PairwiseSums, pairwise_sums
 from psychoval.stats._rel_common import (
     check_confidence_level,
@@ -709,7 +708,7 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
     )
     negative = [m.items[j] for j in np.flatnonzero(r_drop < 0)]
     if negative:
-        warnings.warn(
+        warn(
             f"item(s) {', '.join(map(repr, negative))} correlate negatively with the sum of the "
             "other items (r_drop < 0); if they are reverse-keyed, pass reverse=[...]",
             PsychovalWarning, stacklevel=3)
@@ -737,7 +736,7 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         n_failed = int((~finite).sum())
         boot = boot_all
         if n_failed:
-            warnings.warn(
+            warn(
                 f"{n_failed} of {n_boot} bootstrap resamples gave no alpha (a pair of items "
                 "never answered together in the resample); the interval uses the others",
                 DegenerateDataWarning, stacklevel=3)

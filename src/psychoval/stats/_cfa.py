@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -32,6 +31,7 @@ from psychoval.exceptions import (
     ImproperSolutionWarning,
     PsychovalWarning,
     SpecificationError,
+    warn,
 )
 from psychoval.framework._partable import ParTable, build_partable
 from psychoval.framework._syntax import model_to_formulas, syntax_error
@@ -774,7 +774,7 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
     if missing == "fiml":
         empty = np.flatnonzero(np.isnan(m.values).all(axis=1))
         if empty.size:
-            warnings.warn(
+            warn(
                 f"{empty.size} row(s) have no response on the model's variables (first: "
                 f"{m.row(int(empty[0]))}) and are left out, as lavaan does",
                 PsychovalWarning, stacklevel=3,
@@ -787,7 +787,7 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
     policy = "listwise" if missing == "listwise" else "raise"
     m, info = apply_missing(m, policy, allowed=("listwise", "raise"))
     if info.rows_dropped and len(info.rows_dropped) > 0.05 * info.n_total:
-        warnings.warn(
+        warn(
             f"listwise deletion dropped {len(info.rows_dropped)} of {info.n_total} rows "
             f"({100 * len(info.rows_dropped) / info.n_total:.1f}%) with a missing response; "
             "missing='fiml' uses every row (full-information ML)",
@@ -1193,11 +1193,11 @@ def cfa(
         near = (f"; the information is nearly singular along {', '.join(est.singular)}: the "
                 "model may be empirically unidentified (e.g. a factor carried by one item)"
                 if est.singular else "")
-        warnings.warn(f"the CFA did not converge after {iters} iterations{tried} (largest "
+        warn(f"the CFA did not converge after {iters} iterations{tried} (largest "
                       f"gradient {np.max(np.abs(g)) / 2:.2g}; {est.reason}){near}; the "
                       "estimates are not trustworthy", ConvergenceWarning, stacklevel=2)
     for prob in problems:
-        warnings.warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=2)
+        warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=2)
     lvn = list(pt.latent)
     ovn = list(pt.observed)
 

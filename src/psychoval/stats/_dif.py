@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ import pandas as pd
 
 from psychoval._input import as_item_matrix, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationError
+from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationError, warn
 
 __all__ = ["DifResult", "dif", "adjust_pvalues"]
 
@@ -951,7 +950,7 @@ def dif(
             conv = tab["converged"].to_numpy(dtype=object)
             bad = [m.items[j] for j in np.flatnonzero(is_lr) if not conv[j]]
             if bad:
-                warnings.warn(f"the DIF regressions of item(s) {', '.join(map(repr, bad))} did "
+                warn(f"the DIF regressions of item(s) {', '.join(map(repr, bad))} did "
                               f"not converge (focal {f!r}); their tests are unreliable",
                               ConvergenceWarning, stacklevel=2)
         tab["effect_class"] = effect

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -17,7 +16,7 @@ import pandas as pd
 
 from psychoval._input import as_item_matrix, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, ImproperSolutionWarning, SpecificationError
+from psychoval.exceptions import DataError, ImproperSolutionWarning, SpecificationError, warn
 
 __all__ = ["KMOResult", "BartlettResult", "ParallelAnalysisResult", "SchmidLeimanResult",
            "kmo", "bartlett", "parallel_analysis", "schmid_leiman"]
@@ -569,7 +568,7 @@ def general_loadings(gload: np.ndarray) -> tuple[pd.Series, tuple[str, ...]]:
     series = pd.Series(np.asarray(gload), index=fcols, name="g")
     ultra = tuple(fcols[j] for j in np.flatnonzero(np.abs(np.asarray(gload)) > 1.0))
     if ultra:
-        warnings.warn(ultra_heywood_message(series, ultra), ImproperSolutionWarning,
+        warn(ultra_heywood_message(series, ultra), ImproperSolutionWarning,
                       stacklevel=3)
     return series, ultra
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -34,6 +33,7 @@ from psychoval.exceptions import (
     DegenerateDataWarning,
     ImproperSolutionWarning,
     SpecificationError,
+    warn,
 )
 from psychoval.stats._polychoric import _check_overlap
 
@@ -558,7 +558,7 @@ def _assemble(R: np.ndarray, L0: np.ndarray, info: dict[str, Any], *, rotation: 
                         columns=names_ix)
     items = pd.Index(list(items))  # one Index shared by every field (cheap construction)
     if not rot_conv:
-        warnings.warn(f"the {rotation} rotation did not converge", ConvergenceWarning,
+        warn(f"the {rotation} rotation did not converge", ConvergenceWarning,
                       stacklevel=3)
     return EFAResult(
         loadings=pd.DataFrame(L, index=items, columns=names_ix),
@@ -636,10 +636,10 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
         core = _polychoric_matrix(m.values, m.items, method=method_poly, kind=cor)
         R, npair = core.rho, core.npair.astype(float)
         if not core.converged:
-            warnings.warn(f"{cor} estimation did not converge for every pair",
+            warn(f"{cor} estimation did not converge for every pair",
                           ConvergenceWarning, stacklevel=3)
         if core.smoothed:
-            warnings.warn(f"the {cor} matrix was not positive definite and was smoothed "
+            warn(f"the {cor} matrix was not positive definite and was smoothed "
                           "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=3)
     n = m.n if n_obs is None else n_obs
     return R, m.items, n, npair
@@ -824,10 +824,10 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
     fit = _fit_fa(R, int(n_factors), method, min_err=min_err, max_iter=max_iter)
     heywood = tuple(names[i] for i in fit.heywood)
     if not fit.converged:
-        warnings.warn(f"the {method} extraction did not converge in {fit.iterations} "
+        warn(f"the {method} extraction did not converge in {fit.iterations} "
                       "iterations", ConvergenceWarning, stacklevel=2)
     if heywood:
-        warnings.warn(
+        warn(
             "Heywood case: the uniqueness of " + ", ".join(map(repr, heywood)) + " is at its "
             "lower bound (0.005); the solution is improper, consider fewer factors or "
             "dropping the item", ImproperSolutionWarning, stacklevel=2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning, DataError, ImproperSolutionWarning
+from psychoval.exceptions import ConvergenceWarning, DataError, ImproperSolutionWarning, warn
 from psychoval.stats._glb import glb_fa
 from psychoval.stats._rel_common import pairwise_pearson, prepare, psych_smc
 from psychoval.stats._split_half import ENUMERATIONS, split_half_core
@@ -210,10 +209,10 @@ def guttman(
                            max_exhaustive=int(max_exhaustive), seed=seed)
     g = glb_fa(r, fit=glb_fit)
     if not g.converged:
-        warnings.warn("the minres fit behind glb did not converge; glb may be inaccurate",
+        warn("the minres fit behind glb did not converge; glb may be inaccurate",
                       ConvergenceWarning, stacklevel=2)
     if g.improper:
-        warnings.warn("the factor fit behind glb has a communality above 1 (ultra-Heywood "
+        warn("the factor fit behind glb has a communality above 1 (ultra-Heywood "
                       "case); glb is not a proper bound here", ImproperSolutionWarning,
                       stacklevel=2)
     mu = tenberge(r)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning, DataError
+from psychoval.exceptions import ConvergenceWarning, DataError, warn
 from psychoval.stats._ratings import (
     as_ratings,
     check_confidence_level,
@@ -461,7 +460,7 @@ def icc(
     if use_reml:
         comps, converged, deviance = _CrossedREML(y).fit()
         if not converged:
-            warnings.warn(
+            warn(
                 "the REML fit of the candidate and rater variance components did not converge; "
                 "the ICCs are rough (result.converged is False)",
                 ConvergenceWarning, stacklevel=2)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ import pandas as pd
 
 from psychoval._input import ItemMatrix, apply_missing, as_item_matrix, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
+from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError, warn
 
 __all__ = ["ItemAnalysisResult", "item_analysis"]
 
@@ -548,7 +547,7 @@ def item_analysis(
     }, index=pd.Index(m.items, name="item"))
     const = [i for i, s in zip(m.items, table["sd"].to_numpy(), strict=True) if not s > 0]
     if const:
-        warnings.warn(
+        warn(
             f"item(s) {', '.join(map(repr, const))} do not vary on the analysis rows; their "
             "correlations are undefined (NaN)", DegenerateDataWarning, stacklevel=2)
         notes.append(f"constant item(s): {', '.join(const)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
+from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError, warn
 from psychoval.stats._ratings import (
     Ratings,
     as_ratings,
@@ -230,7 +229,7 @@ def _cohen_from_ratings(r: Ratings, j1: int, j2: int, lev: np.ndarray, w: np.nda
         why = ("psych's weighted-variance formula is negative here: variance='fce' gives the "
                "delta-method variance" if variance == "psych" and np.isfinite(core["weighted_kappa"])
                else "the ratings fall in too few categories: chance agreement is 1")
-        warnings.warn(
+        warn(
             f"raters {names[0]!r} and {names[1]!r}: {' and '.join(core['degenerate'])} or its "
             f"variance is undefined ({why}); reported as NaN",
             DegenerateDataWarning, stacklevel=3)
@@ -667,7 +666,7 @@ def fleiss_kappa(
         z = np.float64(kappa) / se0
         kappa_j = 1 - (counts * (m - counts)).sum(axis=0) / (n_t * m * (m - 1) * p_j * q_j)
     if not np.isfinite(kappa):
-        warnings.warn(
+        warn(
             "Fleiss' kappa is undefined: every rating falls in one category (chance agreement "
             "is 1); reported as NaN", DegenerateDataWarning, stacklevel=2)
     t = float(stats.t.ppf(1 - alpha / 2, n_t - 1))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
+from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError, warn
 from psychoval.stats._ratings import as_ratings, check_confidence_level
 
 __all__ = ["krippendorff_alpha", "KrippendorffResult"]
@@ -247,7 +246,7 @@ def krippendorff_alpha(
     o = contrib.sum(axis=0)
     alpha, d_o, d_e = _alpha_from_coincidences(o, values, level)
     if not np.isfinite(alpha):
-        warnings.warn(
+        warn(
             "Krippendorff's alpha is undefined: every pairable rating has the same value "
             "(no expected disagreement); reported as NaN", DegenerateDataWarning, stacklevel=2)
     lower = upper = math.nan

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from psychoval._results import Result, Summary
-from psychoval.exceptions import PsychovalWarning, SpecificationError
+from psychoval.exceptions import PsychovalWarning, SpecificationError, warn
 
 __all__ = ["ModelTest", "CompareResult", "lrt_table", "satorra_bentler_2001", "compare",
            "model_test"]
@@ -64,7 +63,7 @@ def satorra_bentler_2001(t1: float, r1: int, c1: float, t0: float, r0: int,
         return t0 - t1, math.nan, 0
     cd = (r0 * c0 - r1 * c1) / m
     if cd < 0:
-        warnings.warn(f"the scaling factor of the difference test is negative ({cd:.6g}); "
+        warn(f"the scaling factor of the difference test is negative ({cd:.6g}); "
                       "the scaled difference is not available (NaN) - the models may not be "
                       "nested, or use a strictly positive Satorra-Bentler (2010) test",
                       PsychovalWarning, stacklevel=2)
@@ -165,7 +164,7 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
     if method == "standard":
         scaled = False
     elif method == "satorra.bentler.2001" and not scaled:
-        warnings.warn("method='satorra.bentler.2001' but no robust test statistics were used; "
+        warn("method='satorra.bentler.2001' but no robust test statistics were used; "
                       "switching to the standard chi-square difference test",
                       PsychovalWarning, stacklevel=2)
     use_sb = scaled
@@ -187,7 +186,7 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
             elif d_df[i] <= 0:
                 rmsea[i] = 0.0
     if np.any(d_stat[1:] < -np.finfo(float).eps ** (1 / 3)):
-        warnings.warn("Some restricted models fit better than less restricted models; either "
+        warn("Some restricted models fit better than less restricted models; either "
                       "these models are not nested, or the less restricted model failed to "
                       f"reach a global optimum. Smallest difference = {np.nanmin(d_stat[1:])}",
                       PsychovalWarning, stacklevel=2)
@@ -205,7 +204,7 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
     same = np.flatnonzero(d_df == 0)
     if same.size:
         pval[same] = np.nan
-        warnings.warn("some models have the same degrees of freedom: "
+        warn("some models have the same degrees of freedom: "
                       + ", ".join(mods[i].name for i in same), PsychovalWarning, stacklevel=2)
     return CompareResult(models=tuple(m.name for m in mods), df=df,
                          aic=np.array([m.aic for m in mods], dtype=float),
@@ -272,7 +271,7 @@ def compare(*fits: Any, names: Sequence[str] | None = None,
         raise SpecificationError(f"names has {len(names)} entries for {len(fits)} models")
     for fit, nm in zip(fits, names, strict=True):
         if getattr(fit, "converged", True) is False:
-            warnings.warn(f"{nm} did not converge; its likelihood-ratio test is not trustworthy",
+            warn(f"{nm} did not converge; its likelihood-ratio test is not trustworthy",
                           PsychovalWarning, stacklevel=2)
     return lrt_table([model_test(f, nm) for f, nm in zip(fits, names, strict=True)],
                      method=method)

@@ -26,6 +26,8 @@ from psychoval.exceptions import (
     PsychovalError,
     PsychovalWarning,
     SpecificationError,
+    collect_warnings,
+    warn,
 )
 
 __all__ = ["OmegaResult", "OmegaSemResult", "omega", "omega_sem"]
@@ -395,16 +397,16 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     g = parts["g"]
     neg = [names[i] for i in np.flatnonzero(g < 0)]
     if neg:
-        warnings.warn(
+        warn(
             f"item(s) {', '.join(neg)} load negatively on the general factor; psych's "
             "omega(flip=TRUE) would reverse them silently. If they are reverse-keyed, pass "
             "reverse=[...]", PsychovalWarning, stacklevel=2)
     heywood = tuple(names[i] for i in fit.heywood)
     if not fit.converged:
-        warnings.warn(f"the {method} extraction of {n_factors} factors did not converge",
+        warn(f"the {method} extraction of {n_factors} factors did not converge",
                       ConvergenceWarning, stacklevel=2)
     if heywood:
-        warnings.warn(f"Heywood case(s) in the extraction: {', '.join(heywood)} (uniqueness "
+        warn(f"Heywood case(s) in the extraction: {', '.join(heywood)} (uniqueness "
                       "at its lower bound)", ImproperSolutionWarning, stacklevel=2)
     fcols = [f"F{j + 1}" for j in range(n_factors)]
     gload, ultra = general_loadings(parts["gload"])
@@ -624,14 +626,13 @@ def omega_sem(data: Any, *, n_factors: int = 3, method: str = "minres",
         return re.sub(r"\bv(\d+)\b", lambda mo: names[int(mo.group(1)) - 1], text)
 
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with collect_warnings() as caught:
             fit = cfa(model, sample_cov=cov, sample_nobs=int(efa.n_obs), std_lv=True)
     except PsychovalError as exc:
         raise type(exc)(f"bifactor CFA of the Schmid-Leiman pattern: {rename(str(exc))}") \
             from exc
     for w in caught:
-        warnings.warn(f"bifactor CFA: {rename(str(w.message))}", w.category, stacklevel=2)
+        warn(f"bifactor CFA: {rename(str(w.message))}", w.category, stacklevel=2)
     est = fit.estimates()
     loads = est[est["op"] == "=~"]
     facs = ["g"] + [f"F{j + 1}" for j, mem in enumerate(members) if mem]

@@ -34,7 +34,7 @@ import pandas as pd
 
 from psychoval._input import apply_missing, as_item_matrix, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning, DataError, DegenerateDataWarning
+from psychoval.exceptions import ConvergenceWarning, DataError, DegenerateDataWarning, warn
 
 __all__ = ["PolychoricResult", "polychoric", "tetrachoric", "smooth_correlation"]
 
@@ -662,14 +662,12 @@ def _run(data, kind: str, *, method: str, items, missing: str, correct: float,
     core = _polychoric_matrix(m.values, m.items, method=method, kind=kind, correct=correct,
                               smooth=smooth, category_counts=counts)
     if not core.converged:
-        import warnings
 
-        warnings.warn(f"{kind} estimation did not converge for every pair in "
+        warn(f"{kind} estimation did not converge for every pair in "
                       f"{core.iterations} iterations", ConvergenceWarning, stacklevel=3)
     if core.smoothed:
-        import warnings
 
-        warnings.warn(f"the {kind} matrix was not positive definite and was smoothed "
+        warn(f"the {kind} matrix was not positive definite and was smoothed "
                       "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=3)
     names = list(m.items)
     ncut = core.thresholds.shape[1]

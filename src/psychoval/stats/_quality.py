@@ -7,13 +7,13 @@ Thresholds and flags (how much missingness is too much, which longstring is care
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from psychoval._results import Result, Summary
+from psychoval.exceptions import collect_warnings, warn
 from psychoval.framework._framework import Framework, Item
 from psychoval.framework._scoring import (
     BAD_CODE,
@@ -72,13 +72,11 @@ def irv(x: np.ndarray) -> np.ndarray:
     items (``careless::irv``); NaN with fewer than 2 answers."""
     x = np.asarray(x, dtype="float64")
     out = np.full(x.shape[0], np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for rows in _row_blocks(x.shape[0]):
-            xb = x[rows]
-            ok = (~np.isnan(xb)).sum(axis=1) >= 2
-            if ok.any():
-                out[rows][ok] = np.nanstd(xb[ok], axis=1, ddof=1)
+    for rows in _row_blocks(x.shape[0]):  # rows with 2+ answers: nanstd does not warn
+        xb = x[rows]
+        ok = (~np.isnan(xb)).sum(axis=1) >= 2
+        if ok.any():
+            out[rows][ok] = np.nanstd(xb[ok], axis=1, ddof=1)
     return out
 
 
@@ -434,13 +432,12 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
     table = as_response_table(responses, framework)
     unknown: tuple[str, ...] = ()
     if framework is not None:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with collect_warnings() as caught:
             check_columns(framework, table)
         known = set(framework.columns)
         unknown = tuple(c for c in table.items if c not in known)
         for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=2)
+            warn(w.message, w.category, stacklevel=2)
         columns = []
         for item in framework.items:
             for col in item.columns:

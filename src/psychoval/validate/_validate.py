@@ -12,7 +12,6 @@ import importlib
 import math
 import platform
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,13 @@ import pandas as pd
 
 from psychoval._progress import progress_callback
 from psychoval._version import __version__
-from psychoval.exceptions import ConvergenceWarning, PsychovalError, SpecificationError
+from psychoval.exceptions import (
+    ConvergenceWarning,
+    PsychovalError,
+    SpecificationError,
+    collect_warnings,
+    warn,
+)
 from psychoval.validate._criteria import ESTIMABLE, CriteriaSet
 from psychoval.validate._criteria import criteria as make_criteria
 from psychoval.validate._verdicts import (
@@ -79,8 +84,7 @@ class _Runner:
 
     def step(self, name: str, func: Callable[[], Any], *, unit: bool = True) -> Any:
         t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with collect_warnings() as caught:  # this run's own notes, whatever other threads do
             out = func()
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
         for w in caught:
@@ -767,8 +771,7 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
     m = _Model(level, target, kind, syntax, estimator, missing, note=note, tier=tier,
                competency=competency)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with collect_warnings() as caught:
             m.fit = cfa(syntax, data, estimator=estimator, missing=missing)
     except (PsychovalError, np.linalg.LinAlgError) as exc:
         m.reason = str(exc)
@@ -779,7 +782,7 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
     conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     for w in caught:
         if w not in conv:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            warn(w.message, w.category)
     if m.fit.converged and not m.fit.identified:
         m.reason = (f"{m.fit.problems[0]}. Fix: drop or merge the factor or items named, or "
                     "constrain their loadings; nothing from this model is judged")
