@@ -31,7 +31,7 @@ Planted defects (responses.csv and responses_seed2.csv; none in responses_clean.
    quartile and less often than "B" (clean: "C" is correct, the distractors split .5/.3/.2);
 3. item in the wrong competency: WRK3 (framework: workflow) loads .5 on prompting and .2 on
    workflow (clean: .65 on workflow only);
-4. uniform DIF: PRM4 is 0.5 logit harder in the job family "engineering" (exactly 400 of the
+4. uniform DIF: PRM4 is 0.8 logit harder in the job family "engineering" (exactly 400 of the
    1,500 respondents) at equal trait (clean: no DIF).
 
 About 3% of the response cells (items and rater columns) are blank, missing completely at
@@ -98,7 +98,7 @@ ITEMS = (
     ("PRM1", "prompting", "L", 0.75, -0.2, False, "I give AI tools the context they need to do a task well.", {}),
     ("PRM2", "prompting", "L", 0.70, 0.0, False, "I break complex requests into steps for an AI assistant.", {}),
     ("PRM3", "prompting", "L", 0.80, 0.1, False, "I refine my prompts based on the output I get.", {}),
-    ("PRM4", "prompting", "L", 0.70, 0.2, False, "I write prompts that specify the format of the answer.", {"dif": -0.5}),
+    ("PRM4", "prompting", "L", 0.70, 0.2, False, "I write prompts that specify the format of the answer.", {"dif": -0.8}),
     ("PRM5", "prompting", "L", 0.65, 0.3, False, "I use examples in prompts to steer the output.", {}),
     ("TOO1", "tools", "F", 0.70, -0.4, False, "How often do you use an AI assistant for writing?", {}),
     ("TOO2", "tools", "F", 0.75, 0.0, False, "How often do you use AI tools to analyse data?", {}),
@@ -364,7 +364,7 @@ def true_model() -> dict:
             {"kind": "wrong_competency", "item": "WRK3", "framework_competency": "workflow",
              "loadings": {"prompting": 0.5, "workflow": 0.2}, "clean_loading": {"workflow": 0.65}},
             {"kind": "uniform_dif", "item": "PRM4", "group_column": "job_family",
-             "focal_group": DIF_FAMILY, "n_focal": dict(FAMILIES)[DIF_FAMILY], "logit": -0.5},
+             "focal_group": DIF_FAMILY, "n_focal": dict(FAMILIES)[DIF_FAMILY], "logit": -0.8},
         ],
         "defects_in": ["responses", "seed2"],
         "clean": ["clean"],
