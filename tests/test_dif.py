@@ -242,10 +242,10 @@ def test_purification_and_group_column_and_several_focal_groups():
     by_scale = pv.dif(data, group=group, reference="reference", match=scales)
     assert "own scale" in by_scale.match and by_scale.flagged == ["q05"]
     text = str(res.summary())
-    assert "reference group" in text and "DIF (mh)" in text
+    assert "reference group" in text and "DIF (auto)" in text  # the default method
     assert res.to_dict()["schema"] == "psychoval.dif/1"
     json.dumps(res.to_dict())
-    assert repr(res).startswith("<DifResult method=mh")
+    assert repr(res).startswith("<DifResult method=auto")
 
 
 @settings(max_examples=30, deadline=None)
@@ -275,8 +275,9 @@ def test_errors():
         pv.dif(data, group=group, reference="x")
     with pytest.raises(DataError, match="focal='reference' is not a group label other than"):
         pv.dif(data, group=group, reference="reference", focal="reference")
-    with pytest.raises(DataError, match=r"method='mh' needs 0/1 items; item\(s\) 'q01'"):
-        pv.dif(data.assign(q01=data["q01"] * 2), group=group)
+    with pytest.raises(DataError, match=r"method='mh' needs 0/1 items; item\(s\) 'q01'.*"
+                                        r"method='auto'"):
+        pv.dif(data.assign(q01=data["q01"] * 2), group=group, method="mh")
     with pytest.raises(SpecificationError, match="purify=True needs a computed matching"):
         pv.dif(data, group=group, match=np.arange(200.0), purify=True)
     with pytest.raises(DataError, match=r"match= has shape \(3,\)"):
@@ -345,7 +346,7 @@ def test_rest_score_available_case_matching_equals_the_hand_built_score():
             one["n_reference"] + one["n_focal"]
         for col in (("chisq_mh", "alpha_mh") if binary else ("lr_uniform", "b_group")):
             assert_close(row[col], one[col], "closed_form", what=f"{item} {col}")
-        assert row["effect_class"].startswith("ETS" if binary else "Zumbo-Thomas")
+        assert row["effect_class"].startswith("ETS class")  # MH or SMD: ETS's classes
     # the planted DIF item: the comparison's smallest p-value, lower for the focal group
     assert t["p_value"].idxmin() == "PRM4" and t.loc["PRM4", "favours"] == "reference"
     # one Holm family over the mixed MH and cumulative-logit items
@@ -424,7 +425,8 @@ def test_generalized_mh_matches_r_and_reduces_to_mh_with_two_groups():
     res = pv.dif(y, group=edu, reference=1, match=score, method="gmh", correction="none")
     t = res.table.set_index("item")
     assert res.method == "gmh" and "generalized MH over 4 focal groups" in res.dif_type
-    assert set(t["focal"]) == {"2.0, 3.0, 4.0, 5.0"} and (t["effect_class"].str.startswith(
+    # education read as floats (1.0 ...) keeps its integer labels
+    assert set(t["focal"]) == {"2, 3, 4, 5"} and (t["effect_class"].str.startswith(
         "no effect class")).all()
     for item, v in ref.items():
         assert_close(t.loc[item, "chisq_gmh"], v["statistic"], "closed_form", what=item)
@@ -574,3 +576,75 @@ def test_fits_on_collapsed_cells_equal_fits_on_every_respondent(monkeypatch):
             monkeypatch.undo()
             for col in ("ll0", "ll1", "ll2", "lr_both", "p_both", "b_group", "b_interaction"):
                 assert_close(alone[col], res.table[col], "closed_form", what=f"batch {col}")
+
+
+def test_dif_takes_framework_scores_and_keeps_integer_group_labels():
+    """docs/items.md's call: pv.dif(fw.score(...), group="job_family", ...) with Likert and
+    0/1 items (the default method="auto"); integer groups read as floats stay 1, 2."""
+    from psychoval.datasets import sample_framework
+
+    fw = sample_framework()
+    scored = fw.score(pv.load_sample())
+    res = pv.dif(scored, group="job_family", reference="engineering")
+    assert res.method == "auto" and set(res.table["focal"]) == {"operations", "product",
+                                                                "sales"}
+    assert set(res.table["method"]) == {"mh", "ordinal_logistic"}
+    assert res.table["effect_class"].str.startswith("ETS class").all()
+    x = scored.scores[["CON1", "CON2", "CON4", "CON5"]]
+    g = np.where(scored.covariates["job_family"] == "engineering", 1.0, 2.0)
+    r2 = pv.dif(x, group=g, reference=1)
+    assert r2.reference == 1 and list(r2.focal) == [2] and isinstance(r2.focal[0], int)
+
+
+def test_dif_screen_is_one_familywise_decision():
+    """Holm over every test of several comparisons: the screen's adjusted p-values are the
+    joint adjustment of all the raw ones, never below a comparison's own, and the ETS classes
+    follow the screen-wide significance."""
+    from psychoval.datasets import sample_framework
+
+    fw = sample_framework()
+    scored = fw.score(pv.load_sample())
+    fam = scored.covariates["job_family"].astype(str).to_numpy(dtype=object)
+    x = scored.scores[list(fw.item_ids)]
+    runs = [pv.dif(x, group=np.where(fam == f, f, "others"), reference="others", focal=f,
+                   framework=fw, match="competency", missing="available", dif_type="uniform")
+            for f in sorted(set(fam))]
+    screen = pv.dif_screen(runs)
+    raw = np.concatenate([r.table["p_value"].to_numpy() for r in runs])
+    joint = np.concatenate([r.table["p_adjusted"].to_numpy() for r in screen])
+    np.testing.assert_allclose(joint, adjust_pvalues(raw, "holm"), rtol=0, atol=0)
+    own = np.concatenate([r.table["p_adjusted"].to_numpy() for r in runs])
+    assert (joint >= own - 1e-15).all() and screen[0].correction == \
+        "holm over the screen (164 tests)"
+    flagged = [(r.focal[0], i) for r in screen for i in r.table.loc[r.table["flagged"], "item"]]
+    assert flagged == [("engineering", "PRM4")]  # the planted DIF, and nothing else
+    eng = screen[0].table.set_index("item")
+    assert eng.loc["PRM4", "effect_class"] == "ETS class B (SMD)"
+    assert -0.25 <= eng.loc["PRM4", "smd_sd"] < -0.17
+    # a significant but negligible row is not a flag
+    assert pv.flag_items(screen).of("dif") == ["PRM4"]
+
+
+def test_standardized_mean_difference_by_hand():
+    """ETS's SMD of PRM4 (engineering vs others), matched on the prorated prompting total:
+    the focal-weighted mean of (focal mean - reference mean) over the score levels both groups
+    reach, and over the item's SD."""
+    from psychoval.datasets import sample_framework
+
+    fw = sample_framework()
+    scored = fw.score(pv.load_sample())
+    x = scored.scores[list(fw.item_ids)]
+    eng = (scored.covariates["job_family"] == "engineering").to_numpy()
+    res = pv.dif(x, group=np.where(eng, "engineering", "others"), reference="others",
+                 focal="engineering", framework=fw, match="competency", missing="available",
+                 dif_type="uniform")
+    row = res.table.set_index("item").loc["PRM4"]
+    prm = x[list(fw.competency("prompting").item_ids)]
+    score = prm.mean(axis=1) * prm.shape[1]
+    d = pd.DataFrame({"y": x["PRM4"], "s": score.round(10), "f": eng}).dropna()
+    m = d.groupby(["s", "f"])["y"].agg(["mean", "size"]).unstack("f")
+    m = m.dropna()
+    w = m[("size", True)]
+    smd = float((w * (m[("mean", True)] - m[("mean", False)])).sum() / w.sum())
+    assert_close(row["smd"], smd, "closed_form", what="SMD")
+    assert_close(row["smd_sd"], smd / d["y"].std(ddof=1), "closed_form", what="SMD/SD")

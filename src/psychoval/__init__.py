@@ -77,6 +77,7 @@ _API: dict[str, str] = {
     "item_analysis": "psychoval.stats",
     "distractors": "psychoval.stats",
     "dif": "psychoval.stats",
+    "dif_screen": "psychoval.stats",
     # verdicts (issue 10)
     "flag_items": "psychoval.validate",
     "validate": "psychoval.validate",

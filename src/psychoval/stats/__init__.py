@@ -25,6 +25,7 @@ from psychoval.stats._cfa_validity import (
 from psychoval.stats._dif import (
     DifResult,
     dif,
+    dif_screen,
 )
 from psychoval.stats._dimensionality import (
     BartlettResult,
@@ -118,6 +119,7 @@ __all__ = [
     "distractors",
     "DistractorResult",
     "dif",
+    "dif_screen",
     "DifResult",
     "polychoric",
     "tetrachoric",

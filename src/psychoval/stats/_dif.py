@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,7 +15,8 @@ from psychoval._input import as_item_matrix, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationError, warn
 
-__all__ = ["DifResult", "dif", "adjust_pvalues"]
+__all__ = ["DifResult", "dif", "dif_screen", "adjust_pvalues", "ets_class_mh",
+           "ets_class_smd", "SMD_BOUNDS"]
 
 _METHODS = ("mh", "gmh", "logistic", "ordinal_logistic", "auto")
 _MAX_PURIFY = 10
@@ -183,19 +185,59 @@ def _gmh(y: np.ndarray, code: np.ndarray, n_groups: int, strata: tuple[np.ndarra
     return {"chisq_gmh": stat, "df_gmh": rank, "p_value": p_value, "n_strata": int(keep.sum())}
 
 
-def _ets_class(delta: np.ndarray, se: np.ndarray, p: np.ndarray, level: float) -> np.ndarray:
-    """ETS A/B/C (Zieky, 1993; Zwick, 2012): A = |D| < 1 or MH test not significant;
-    C = |D| >= 1.5 and |D| significantly above 1 (one-sided z at ``level``); else B."""
+def ets_class_mh(delta: np.ndarray, se: np.ndarray, significant: np.ndarray,
+                 level: float = 0.05) -> np.ndarray:
+    """ETS A/B/C of Mantel-Haenszel D-DIF for 0/1 items (Zieky, 1993; Zwick, 2012, ETS
+    RR-12-08): A = |D| < 1 or the test not significant; C = |D| >= 1.5 and |D| significantly
+    above 1 (one-sided z at ``level``); else B. ``significant``: the MH test after whatever
+    multiplicity correction the caller applies."""
     from scipy.stats import norm
 
     z = norm.isf(level)
+    delta = np.asarray(delta, dtype=float)
     absd = np.abs(delta)
+    sig = np.asarray(significant, dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
-        above_one = (absd - 1) / se > z
-    out = np.where(np.isnan(delta) | np.isnan(p), None,
-                   np.where((absd < 1) | (p >= level), "A",
-                            np.where((absd >= 1.5) & above_one, "C", "B")))
-    return out
+        above_one = (absd - 1) / np.asarray(se, dtype=float) > z
+    return np.where(np.isnan(delta), None,
+                    np.where((absd < 1) | ~sig, "A",
+                             np.where((absd >= 1.5) & above_one, "C", "B")))
+
+
+# ETS's bounds for the standardized mean difference of ordered items, |SMD| / SD of the item
+# (Zwick, Thayer & Mazzeo, 1997; Zwick, 2012, ETS RR-12-08, p. 10): AA up to .17, BB up
+# to .25, CC above .25 - each beyond AA only when the DIF test is significant
+SMD_BOUNDS = (0.17, 0.25)
+
+
+def ets_class_smd(smd_sd: np.ndarray, significant: np.ndarray) -> np.ndarray:
+    """ETS A/B/C for ordered (polytomous) items from |SMD| / SD (see ``SMD_BOUNDS``)."""
+    v = np.abs(np.asarray(smd_sd, dtype=float))
+    sig = np.asarray(significant, dtype=bool)
+    return np.where(np.isnan(v), None,
+                    np.where((v <= SMD_BOUNDS[0]) | ~sig, "A",
+                             np.where(v > SMD_BOUNDS[1], "C", "B")))
+
+
+def _smd(y: np.ndarray, focal: np.ndarray, strata: np.ndarray, n_strata: int
+         ) -> tuple[float, float]:
+    """ETS's standardized mean difference (Dorans & Schmitt, 1991; Zwick, Thayer & Mazzeo,
+    1997) of one item: the focal-weighted mean over matching-score levels of
+    (focal mean - reference mean) at that level, over the levels both groups reach; and that
+    divided by the item's SD in both groups together. Negative: the item is harder (lower
+    scores) for the focal group at equal matching score."""
+    f = focal.astype(bool)
+    n_f = np.bincount(strata[f], minlength=n_strata)
+    n_r = np.bincount(strata[~f], minlength=n_strata)
+    s_f = np.bincount(strata[f], weights=y[f], minlength=n_strata)
+    s_r = np.bincount(strata[~f], weights=y[~f], minlength=n_strata)
+    both = (n_f > 0) & (n_r > 0)
+    if not both.any():
+        return math.nan, math.nan
+    w = n_f[both]
+    smd = float(np.sum(w * (s_f[both] / w - s_r[both] / n_r[both])) / w.sum())
+    sd = float(np.std(y, ddof=1)) if y.size > 1 else math.nan
+    return smd, (smd / sd if sd > 0 else math.nan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,8 +554,12 @@ class DifResult(Result):
         likelihood-ratio statistics ``lr_uniform`` (df 1), ``lr_nonuniform`` (df 1),
         ``lr_both`` (df 2) with p-values, Nagelkerke ``r2_0``, ``r2_1``, ``r2_2``,
         ``delta_r2`` (for the tested ``dif_type``), ``zt_class`` (Zumbo-Thomas),
-        ``jg_class`` (Jodoin-Gierl), ``converged``. Always: ``effect_class`` (the row's ETS
-        or Zumbo-Thomas class, named), ``p_value`` (of the tested statistic), ``p_adjusted``
+        ``jg_class`` (Jodoin-Gierl), ``converged``; for the cumulative-logit rows also ETS's
+        standardized mean difference ``smd`` and ``smd_sd`` (SMD over the item's SD) with
+        ``ets_class`` from ``SMD_BOUNDS``. Always: ``effect_class`` (the row's class, named:
+        ETS for MH and cumulative-logit rows, Zumbo-Thomas for binary logistic rows - the
+        Nagelkerke classes alone are too insensitive to gate a verdict), ``p_value`` (of the
+        tested statistic), ``p_adjusted``
         (over the items of a focal group), ``flagged`` (``p_adjusted < level``), ``favours``
         ("reference"/"focal").
     match : str
@@ -561,6 +607,10 @@ class DifResult(Result):
 
 
 def _group_arg(data: Any, group: Any) -> tuple[Any, np.ndarray]:
+    if hasattr(data, "scores") and hasattr(data, "covariates"):  # Framework.score's result
+        if isinstance(group, str) and group in data.covariates.columns:
+            return data.scores, _group_labels(data.covariates[group].to_numpy(dtype=object))
+        data = data.scores
     if isinstance(group, str):
         from psychoval.stats._keyed import raw_frame
 
@@ -568,14 +618,26 @@ def _group_arg(data: Any, group: Any) -> tuple[Any, np.ndarray]:
         if group not in frame.columns:
             raise DataError(f"group column {group!r} is not in the data; pass the column "
                             "name or an array of group labels")
-        labels = frame[group].to_numpy(dtype=object)
+        labels = _group_labels(frame[group].to_numpy(dtype=object))
         index = data.ids if hasattr(data, "ids") and not isinstance(data, pd.DataFrame) \
             else frame.index
         rest = frame.drop(columns=group)
         rest.index = index
         return rest, labels
-    labels = np.asarray(pd.Series(group).to_numpy(dtype=object))
+    labels = _group_labels(np.asarray(pd.Series(group).to_numpy(dtype=object)))
     return data, labels
+
+
+def _group_labels(labels: np.ndarray) -> np.ndarray:
+    """Group labels as the user wrote them: a numeric column read as floats (1.0, 2.0) is
+    given back its integers (1, 2), so that labels print and compare as written."""
+    vals = [v for v in labels if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if vals and all(isinstance(v, (float, np.floating)) and float(v).is_integer()
+                    for v in vals):
+        return np.array([int(v) if v is not None and not (isinstance(v, float)
+                                                          and math.isnan(v)) else v
+                         for v in labels], dtype=object)
+    return labels
 
 
 def dif(
@@ -584,7 +646,7 @@ def dif(
     group: Any,
     focal: Any = None,
     reference: Any = None,
-    method: str = "mh",
+    method: str = "auto",
     match: Any = "total",
     framework: Any = None,
     studied: str = "include",
@@ -602,21 +664,22 @@ def dif(
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable or 2-d array
+    data : DataFrame, ResponseTable, the result of ``Framework.score`` or 2-d array
         Scored responses (0/1 for ``"mh"`` and ``"logistic"``; ordered categories for
-        ``"ordinal_logistic"``).
+        ``"ordinal_logistic"``). With ``Framework.score``'s result, ``group`` may name one of
+        its covariates (e.g. ``"job_family"``).
     group : str or array-like
         Group label per respondent, or the name of a column of ``data`` holding it.
     focal, reference : label or list of labels, optional
         The reference group, and the focal group(s) each compared with it. With two groups
         and neither given, the first label in sorted order is the reference; with more than
         two groups ``reference=`` is required.
-    method : {"mh", "gmh", "logistic", "ordinal_logistic", "auto"}
-        Mantel-Haenszel, generalized Mantel-Haenszel (one test over the reference and all
-        focal groups at once: columns ``chisq_gmh``, ``df_gmh``), logistic regression (binary)
-        or cumulative-logit regression;
-        ``"auto"`` uses Mantel-Haenszel for 0/1 items and cumulative-logit regression for the
-        others, in one table and one multiple-testing family (column ``method``).
+    method : {"auto", "mh", "gmh", "logistic", "ordinal_logistic"}
+        ``"auto"`` (default) uses Mantel-Haenszel for 0/1 items and cumulative-logit
+        regression for the others, in one table and one multiple-testing family (column
+        ``method``); or, for every item, Mantel-Haenszel, generalized Mantel-Haenszel (one test
+        over the reference and all focal groups at once: columns ``chisq_gmh``, ``df_gmh``),
+        logistic regression (binary) or cumulative-logit regression.
     match : {"total", "competency", "tier"}, array-like or mapping {scale: [items]}
         The matching score: the total of the analysed items; with ``framework=``, the total of
         the item's own competency or tier (among the analysed items); a given score per
@@ -802,7 +865,9 @@ def dif(
         bad = [m.items[j] for j in np.flatnonzero(~binary)]
         raise DataError(
             f"method={method!r} needs 0/1 items; item(s) {', '.join(map(repr, bad[:5]))} "
-            "have other values: score them first or use method='ordinal_logistic'"
+            "have other values: score them first, or use method='auto' (Mantel-Haenszel for "
+            "0/1 items, cumulative-logit regression for the others; the default) or "
+            "'ordinal_logistic'"
         )
     item_method = (np.where(binary, "mh", "ordinal_logistic") if method == "auto"
                    else np.full(m.k, method))
@@ -894,7 +959,8 @@ def dif(
                 else:
                     cells = _lr_cells(sv, s_levels, foc, kept(categories[j]), responses[1],
                                       ordinal=True)
-                    pending.append((j, cells, counts))
+                    smd, smd_sd = _smd(kept(columns[j]), foc, sv, s_levels.size)
+                    pending.append((j, cells, {**counts, "smd": smd, "smd_sd": smd_sd}))
             fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
                                   for _, cells, _ in pending for X in cells["designs"]])
             for i, (j, cells, counts) in enumerate(pending):
@@ -928,12 +994,8 @@ def dif(
         effect = np.full(k, None, dtype=object)
         effect[item_method == "gmh"] = "no effect class (omnibus test)"
         if is_mh.any():
-            ets = _ets_class(tab["delta_mh"].to_numpy(dtype=float),
-                             tab["se_delta_mh"].to_numpy(dtype=float), p, level)
-            tab["ets_class"] = np.where(is_mh, ets, None)
             favours[is_mh] = np.where(tab["alpha_mh"].to_numpy(dtype=float) > 1,
                                       "reference", "focal")[is_mh]
-            effect[is_mh] = [f"ETS class {c}" for c in ets[is_mh]]
         if is_lr.any():
             r2 = {c: tab[c].to_numpy(dtype=float) for c in ("r2_0", "r2_1", "r2_2")}
             dr2 = {"both": r2["r2_2"] - r2["r2_0"], "uniform": r2["r2_1"] - r2["r2_0"],
@@ -945,6 +1007,8 @@ def dif(
             # b_group < 0: the focal group scores lower at equal matching score
             favours[is_lr] = np.where(tab["b_group"].to_numpy(dtype=float) < 0,
                                       "reference", "focal")[is_lr]
+            # binary logistic rows keep Zumbo-Thomas; MH and cumulative-logit rows get ETS's
+            # classes below
             effect[is_lr] = [f"Zumbo-Thomas class {c}"
                              for c in tab["zt_class"].to_numpy()[is_lr]]
             conv = tab["converged"].to_numpy(dtype=object)
@@ -954,6 +1018,7 @@ def dif(
                               f"not converge (focal {f!r}); their tests are unreliable",
                               ConvergenceWarning, stacklevel=2)
         tab["effect_class"] = effect
+        tab = _classify(tab, p_adj < level, level)
         tab["favours"] = favours
         tab["p_value"] = p
         tab["p_adjusted"] = p_adj
@@ -975,6 +1040,74 @@ def dif(
         focal=tuple(focals), match=match_text, purify=bool(purify),
         purify_iterations=iterations, purify_converged=purify_ok, correction=correction,
         level=level, n_used=int(usable.sum()), rows_dropped=rows_dropped, notes=tuple(notes))
+
+
+def _classify(tab: pd.DataFrame, significant: np.ndarray, level: float) -> pd.DataFrame:
+    """ETS classes of the Mantel-Haenszel and cumulative-logit rows of a DIF table, from the
+    given significance (the table's own correction, or a screen's)."""
+    tab = tab.copy()
+    method = tab["method"].to_numpy(dtype=object)
+    effect = tab["effect_class"].to_numpy(dtype=object).copy()
+    ets = tab["ets_class"].to_numpy(dtype=object).copy() if "ets_class" in tab else \
+        np.full(len(tab), None, dtype=object)
+    mh = method == "mh"
+    if mh.any():
+        c = ets_class_mh(tab["delta_mh"].to_numpy(dtype=float),
+                         tab["se_delta_mh"].to_numpy(dtype=float), significant, level)
+        ets[mh] = c[mh]
+        effect[mh] = [f"ETS class {x}" for x in c[mh]]
+    ordl = method == "ordinal_logistic"
+    if ordl.any() and "smd_sd" in tab:
+        c = ets_class_smd(tab["smd_sd"].to_numpy(dtype=float), significant)
+        ets[ordl] = c[ordl]
+        effect[ordl] = [f"ETS class {x} (SMD)" for x in c[ordl]]
+    if mh.any() or ordl.any():
+        tab["ets_class"] = ets
+    tab["effect_class"] = effect
+    return tab
+
+
+def dif_screen(results: Sequence[DifResult], *, correction: str = "holm",
+               level: float | None = None) -> list[DifResult]:
+    """Several DIF analyses as one screen: one multiple-testing family over every test of
+    every analysis (e.g. each group of a framework against all the others).
+
+    Returns the results with ``p_adjusted`` over the whole screen, ``flagged`` and the ETS
+    effect classes recomputed from that screen-wide significance (``p_value`` unchanged).
+    A screen of 4 comparisons x 41 items controls the familywise error over its 164 tests;
+    the per-analysis correction controls it over 41 at a time.
+
+    Examples
+    --------
+    >>> import numpy as np, psychoval as pv
+    >>> rng = np.random.default_rng(3)
+    >>> x = (rng.random((900, 6)) < 0.5) * 1.0
+    >>> g = np.repeat(["a", "b", "c"], 300)
+    >>> runs = [pv.dif(x, group=np.where(g == f, f, "rest"), reference="rest", focal=f)
+    ...         for f in ("a", "b", "c")]
+    >>> screen = pv.dif_screen(runs)
+    >>> [len(r.table) for r in screen], screen[0].correction
+    ([6, 6, 6], 'holm over the screen (18 tests)')
+    """
+    check_choice("correction", correction, ("holm", "fdr_bh", "none"))
+    results = list(results)
+    if not results or not all(isinstance(r, DifResult) for r in results):
+        raise SpecificationError("dif_screen takes a list of pv.dif results")
+    lvl = results[0].level if level is None else float(level)
+    p = np.concatenate([r.table["p_value"].to_numpy(dtype=float) for r in results])
+    adj = adjust_pvalues(p, correction)
+    out = []
+    start = 0
+    for r in results:
+        stop = start + len(r.table)
+        t = r.table.copy()
+        t["p_adjusted"] = adj[start:stop]
+        t["flagged"] = t["p_adjusted"].to_numpy(dtype=float) < lvl
+        t = _classify(t, t["flagged"].to_numpy(dtype=bool), lvl)
+        out.append(dataclasses.replace(
+            r, table=t, level=lvl, correction=f"{correction} over the screen ({len(p)} tests)"))
+        start = stop
+    return out
 
 
 def _framework_scales(framework: Any, match: str, items: Sequence[str]

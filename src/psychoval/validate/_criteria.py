@@ -148,9 +148,15 @@ ITEM_CRITERIA: tuple[Criterion, ...] = (
               "choosing the keyed option goes with lower scores on the rest of the test",
               source="distractors"),
     Criterion("dif", "p_adjusted", 0.05, "below",
-              "Holland, P. W., & Thayer, D. T. (1988); Zwick, R. (2012). ETS Research Report "
-              "RR-12-08. doi:10.1002/j.2333-8504.2012.tb02290.x (significance after the "
-              "result's multiple-testing correction; the effect-size class is in the detail)",
+              "Holland, P. W., & Thayer, D. T. (1988); Zwick, R. (2012). A review of ETS "
+              "differential item functioning assessment procedures. ETS Research Report "
+              "RR-12-08. doi:10.1002/j.2333-8504.2012.tb02290.x: significance after the "
+              "multiple-testing correction (in validate: Holm over every test of the screen) "
+              "AND an effect beyond negligible - ETS class B or C: Mantel-Haenszel D-DIF "
+              "(|D| 1 / 1.5) for 0/1 items; for ordered items the standardized mean difference "
+              "over the item SD (|SMD|/SD .17 / .25; Zwick, Thayer & Mazzeo, 1997, "
+              "doi:10.1207/s15324818ame1004_2), since Nagelkerke R-squared classes alone are "
+              "too insensitive (Jodoin & Gierl, 2001). Class C fails; class B is borderline",
               "respondents of equal matching score but different groups answer it differently",
               source="dif"),
 )

@@ -180,7 +180,11 @@ def flag_items(item_result: Any, *, criteria: Any = None) -> ItemFlags:
                                               table["top_distractor_r_rest"], strict=True)]
             else:
                 table = res.table
-                kinds = np.full(len(table), "all")
+                # a DIF flag needs an effect beyond negligible too: a significant class-A row
+                # (ETS / Zumbo-Thomas) is information, not a flag
+                negligible = table["effect_class"].astype(str).str.fullmatch(
+                    r".*class A( \(SMD\))?").to_numpy(dtype=bool)
+                kinds = np.where(negligible, "negligible", "all")
                 names = list(table["item"])
                 details = [f"{meth}: focal {f!r} vs reference {res.reference!r}; {c}; "
                            f"favours {fav}; matching: {res.match}"
@@ -194,6 +198,8 @@ def flag_items(item_result: Any, *, criteria: Any = None) -> ItemFlags:
                     f"{crit.source} result does not have")
             values = table[crit.statistic].to_numpy(dtype=float)
             for name, kind, value, detail in zip(names, kinds, values, details, strict=True):
+                if kind == "negligible":
+                    continue
                 if crit.applies_to != "all" and kind != "all" and kind != crit.applies_to:
                     continue
                 if crit.fires(float(value)):

@@ -320,8 +320,10 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
                               "item's competency: difR::difMH(x, group, focal.name, "
                               "match = total) for multiple-choice; MASS::polr(item ~ total + "
                               "group) vs polr(item ~ total), LR test, for Likert items; "
-                              "p.adjust(p, 'holm') over the items of each comparison")
+                              "p.adjust(p, 'holm') over every test of the screen (all "
+                              "comparisons x items); ETS classes: MH D-DIF, SMD/SD")
     verdicts += _item_verdicts(flags, crit, item_competency, item_tier, difs, details)
+    run.notes.extend(_dif_negligible(difs))
 
     # -- reliability ------------------------------------------------------------------
     alpha_fn = _available("alpha")
@@ -638,10 +640,12 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         "dif": ("each group against all others (Mantel-Haenszel for multiple-choice, "
                 "uniform ordinal logistic otherwise), each item matched on the total of "
                 "its competency, itself included (prorated over answered items; every "
-                "respondent who answered the item), Holm-corrected over the framework's "
-                "items within each "
-                "comparison; a significant DIF of negligible size (ETS / Zumbo-Thomas "
-                "class A) is borderline" if difs else "no group column: not run"),
+                "respondent who answered the item); one decision: Holm over every test of "
+                "the screen (all comparisons x items). Significant with a large effect (ETS "
+                "class C: MH |D| >= 1.5, or |SMD|/SD > .25 for ordered items) fails; a "
+                "moderate one (class B) is borderline with a review action; a negligible one "
+                "(class A) is information, one line per comparison in the notes"
+                if difs else "no group column: not run"),
         "ordinal_estimation": "not available in this version (slot reserved): dichotomous "
                               "and ordinal items are fitted as continuous by ML/MLR",
     }
@@ -845,13 +849,14 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
     ``pv.dif(method="auto", match="competency", missing="available", dif_type="uniform")``:
     Mantel-Haenszel for 0/1 items, uniform cumulative-logit DIF otherwise, each item matched
     on the total of its own competency, studied item included (prorated over the answered
-    items; every respondent who answered the item), Holm over the framework's items within
-    each comparison. The studied item stays in its matching score because that keeps the
+    items; every respondent who answered the item); then ``pv.dif_screen``: one Holm family
+    over every test of the screen (all comparisons x items) and ETS effect classes from that
+    screen-wide significance. The studied item stays in its matching score because that keeps the
     test valid when groups differ in the competency itself (impact); a rest score does not
     (tests/test_dif.py measures both). Returns ``(item_analysis, distractors or None,
     [dif...], flags)``.
     """
-    from psychoval.stats import dif, distractors, item_analysis
+    from psychoval.stats import dif, dif_screen, distractors, item_analysis
     from psychoval.validate._flags import flag_items
 
     ia = item_analysis(scored, framework=fw)
@@ -872,6 +877,7 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
             difs.append(dif(x, group=lab, reference="others", focal=lv, method="auto",
                             framework=fw, match="competency", missing="available",
                             dif_type="uniform"))
+        difs = dif_screen(difs)
         sources.extend(difs)
     flags = flag_items(sources, criteria=criteria)
     return ia, dis, difs, flags
@@ -912,11 +918,11 @@ def _item_verdicts(flags: Any, crit: CriteriaSet, item_competency: dict, item_ti
         c = by_name[r.flag]
         soften = None
         if r.flag == "dif":
-            klass = dif_effect.get(r.item, "A")
+            klass = dif_effect.get(r.item, "B")
             details[("dif", r.item)] = r.detail
-            if klass == "A":
-                soften = ("the effect is negligible (class A: ETS delta below 1 / Zumbo-Thomas "
-                          "R-squared change below .13)")
+            if klass != "C":
+                soften = ("the effect is moderate (ETS class B: MH |D| 1 to 1.5 for 0/1 "
+                          "items, |SMD|/SD .17 to .25 for ordered items); review it")
         if r.flag == "likely_miskey":
             details[("likely_miskey", r.item)] = f" ({r.detail})"
         out.append(judge(c, r.value, target=r.item, level="item",
@@ -926,15 +932,38 @@ def _item_verdicts(flags: Any, crit: CriteriaSet, item_competency: dict, item_ti
     return out
 
 
+def _dif_class(effect: Any) -> str:
+    """The class letter of a DIF row's effect class ("ETS class C (SMD)" -> "C"), or ""."""
+    import re
+
+    m = re.search(r"class ([ABC])\b", str(effect))
+    return m.group(1) if m else ""
+
+
 def _dif_effects(difs: list) -> dict[str, str]:
     """Largest effect class per item among its significant comparisons."""
     out: dict[str, str] = {}
     for d in difs:
         t = d.table
         for item, k, flagged in zip(t["item"], t["effect_class"], t["flagged"], strict=True):
-            if flagged and str(k)[-1] > out.get(item, ""):
-                out[item] = str(k)[-1]
+            if flagged and _dif_class(k) > out.get(item, ""):
+                out[item] = _dif_class(k)
     return out
+
+
+def _dif_negligible(difs: list) -> list[str]:
+    """One line per comparison naming the items with a significant but negligible (class A)
+    DIF: information, not a verdict."""
+    lines = []
+    for d in difs:
+        t = d.table
+        a = [i for i, k, f in zip(t["item"], t["effect_class"], t["flagged"], strict=True)
+             if f and _dif_class(k) == "A"]
+        if a:
+            lines.append(f"dif: {', '.join(map(str, d.focal))} vs {d.reference}: significant "
+                         f"but negligible DIF (ETS class A) on {', '.join(a)} - information "
+                         "only")
+    return lines
 
 
 _UNESTIMATED = "not judged: the {what} CFA of {target} could not be estimated (see its " \

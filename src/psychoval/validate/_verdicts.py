@@ -185,7 +185,8 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
                 f"({', '.join(sorted(weak))}).", list(ids["id"]))
         dif = g[g["criterion"] == "dif"]
         if len(dif):
-            word = "Review" if (dif["verdict"] == "fail").any() else "Review (minor)"
+            word = ("Review (large DIF)" if (dif["verdict"] == "fail").any()
+                    else "Review (moderate DIF)")
             add("review_dif", item, f"{word} {item} for group bias: "
                 f"{details.get(('dif', item), 'respondents of equal score answer it differently by group')}.",
                 list(dif["id"]))
