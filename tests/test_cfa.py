@@ -30,6 +30,7 @@ from psychoval.stats import _cfa, _cfa_validity
 from psychoval.stats._cfa_model import MatrixModel, MLDiscrepancy
 from psychoval.stats._cfa_optimize import minimize
 from tests._tolerances import assert_close
+from tests.reference import _refs
 
 HERE = Path(__file__).parent
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -531,3 +532,16 @@ def test_empirically_unidentified_solution_is_returned_without_standard_errors()
     est = fit.estimates()
     free = est["se"] != 0
     assert est.loc[free, "se"].isna().all() and free.sum() == 13
+
+
+def test_composite_reliability_names_items_of_opposite_sign():
+    """bfi's agreeableness items without the reverse key of A1: A1 loads negatively and
+    the composite reliability adds cancelling loadings; the warning names A1."""
+    bfi = _refs.load_data("bfi")
+    fit = pv.cfa("agree =~ A1 + A2 + A3 + A4 + A5", bfi, missing="fiml")
+    with pytest.warns(PsychovalWarning, match=r"factor 'agree': item\(s\) 'A1' load with the "
+                      r"opposite sign .* reverse-keyed"):
+        cr = fit.composite_reliability()["agree"]
+    ok = bfi.assign(A1=7 - bfi["A1"])
+    fit2 = pv.cfa("agree =~ A1 + A2 + A3 + A4 + A5", ok, missing="fiml")
+    assert fit2.composite_reliability()["agree"] > cr + 0.1  # and no warning

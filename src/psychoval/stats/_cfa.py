@@ -615,7 +615,25 @@ class CFAResult(Result):
                 out[f] = (lf.sum() ** 2 * v[lvi[f], lvi[f]]) / np.sum(s[np.ix_(idx, idx)])
             else:
                 out[f] = math.nan
+        self._warn_opposite_loadings(lam, inds, ovi, lvi, out)
         return pd.Series(out, name="omega", dtype=float)
+
+    def _warn_opposite_loadings(self, lam, inds, ovi, lvi, omega) -> None:
+        """Composite reliability sums the loadings: items loading with the opposite sign of
+        the rest cancel them (bfi's agreeableness without its reverse key: .004). Say which,
+        as alpha and omega do."""
+        for f, names in inds.items():
+            if len(names) < 2:
+                continue
+            lf = np.array([lam[ovi[i], lvi[f]] for i in names])
+            major = 1.0 if (lf > 0).sum() >= (lf < 0).sum() else -1.0
+            against = [i for i, v in zip(names, lf, strict=True) if v * major < 0]
+            if against:
+                warn(f"factor {f!r}: item(s) {', '.join(map(repr, against))} load with the "
+                     f"opposite sign of the others, so the composite reliability "
+                     f"({omega[f]:.3f}) adds loadings that cancel; if they are "
+                     "reverse-keyed, score them reversed (reverse=[...] or the framework's "
+                     "reverse: true) and refit", PsychovalWarning, stacklevel=3)
 
     def ave(self) -> pd.Series:
         """Average variance extracted per factor, as ``semTools::AVE(fit, obs.var = TRUE)``:

@@ -118,11 +118,15 @@ ITEM_CRITERIA: tuple[Criterion, ...] = (
               "means a reverse-worded item was not rescored. doi:10.1093/med/9780199685219.001.0001",
               "the item runs against the rest of its scale: rescore it if it is reverse-worded",
               applies_to="polytomous", supersedes=("low_discrimination",)),
-    Criterion("alpha_rises_when_dropped", "alpha_gain", 0.0, "above",
+    Criterion("alpha_rises_when_dropped", "alpha_gain_lower", 0.0, "above",
               "Streiner, D. L. (2003). Starting at the beginning: an introduction to coefficient "
               "alpha and internal consistency. Journal of Personality Assessment, 80(1), 99-103. "
-              "doi:10.1207/S15327752JPA8001_18 (any rise of alpha when an item is dropped)",
-              "the scale's alpha is higher without this item"),
+              "doi:10.1207/S15327752JPA8001_18 (alpha rising when an item is dropped); a rise "
+              "within sampling error is not evidence: the rule reads the lower end of the 95% "
+              "interval of the gain (asymptotically distribution-free delta method: "
+              "Maydeu-Olivares, Coffman & Hartmann, 2007, doi:10.1037/1082-989X.12.2.157)",
+              "the scale's alpha is higher without this item, beyond sampling error (the 95% "
+              "interval of the gain lies above 0)"),
     Criterion("high_missing", "missing_pct", 10.0, "above",
               "Bennett, D. A. (2001). How can I deal with missing data in my study? Australian "
               "and New Zealand Journal of Public Health, 25(5), 464-469. "
