@@ -67,3 +67,27 @@ def test_pairwise_moments_match_pandas():
     full = pairwise_moments(np.nan_to_num(x))
     np.testing.assert_allclose(full.cov, np.cov(np.nan_to_num(x), rowvar=False), rtol=1e-12)
     np.testing.assert_allclose(np.diag(full.cor), 1.0)
+
+
+def test_dataframe_copied_in_threads_and_blocks_is_the_same(monkeypatch):
+    import psychoval._input as input_module
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(1003, 7))
+    x[500, 2] = np.nan
+    df = pd.DataFrame(x, columns=list("abcdefg"), index=pd.RangeIndex(10, 1013))
+    whole = as_item_matrix(df)
+    monkeypatch.setattr(input_module, "_THREADED_COPY_CELLS", 1)
+    monkeypatch.setattr(input_module, "_COPY_ROWS_BYTES", 8 * 7 * 10)  # 64-row blocks
+    split = as_item_matrix(df)
+    for m in (whole, split):
+        np.testing.assert_array_equal(m.values, x)
+        assert m.values.flags.c_contiguous and not m.complete
+        assert m.ids.equals(df.index) and m.items == tuple("abcdefg")
+    df.iloc[500, 2] = 0.0
+    assert as_item_matrix(df).complete
+    with pytest.raises(DataError, match=r"^item 'b' has an infinite value at row 1 \(id 10\); "):
+        as_item_matrix(df.assign(b=np.inf))
+    # a column subset and integer columns take the same route
+    sub = as_item_matrix(df.assign(h=np.arange(1003)), items=["h", "a"])
+    np.testing.assert_array_equal(sub.values[:, 0], np.arange(1003.0))

@@ -89,11 +89,16 @@ def test_default_ids_and_item_selection():
     assert list(table.ids) == [0, 1, 2, 3]
 
 
-def test_numeric_ids_become_integers(tmp_path):
-    df = pd.DataFrame({"id": [10, 11], "x": [1, 2]})
-    df.to_csv(tmp_path / "a.csv", index=False)
+def test_ids_are_kept_as_written(tmp_path):
+    # text ids stay text: 007 is not 7, 1e3 is not 1000, 2**63 + 5 is not negative
+    (tmp_path / "a.csv").write_text("id,x\n007,1\n7,2\n1e3,3\n9223372036854775813,4\n")
     table = pv.read_responses(tmp_path / "a.csv", id_column="id")
-    assert table.ids.dtype == np.int64 and list(table.ids) == [10, 11]
+    assert table.ids.dtype == object
+    assert list(table.ids) == ["007", "7", "1e3", "9223372036854775813"]
+    # a typed source keeps its ids' own type
+    df = pd.DataFrame({"id": [10, 11], "x": [1, 2]})
+    ids = pv.read_responses(df, id_column="id").ids
+    assert ids.dtype == np.int64 and list(ids) == [10, 11]
 
 
 @pytest.mark.parametrize(
@@ -187,30 +192,37 @@ def test_text_file_read_in_chunks_reads_the_same(tmp_path, monkeypatch):
     import psychoval.io._read as read_module
 
     path = _coded_csv(tmp_path / "coded.csv")
-    whole = pv.read_responses(path, id_column="id")
-    monkeypatch.setattr(read_module, "_CHUNK_CELLS", 1)  # 1000 rows at a time
+    whole = pv.read_responses(path, id_column="id")  # pyarrow's parser (all cells as text)
+    monkeypatch.setattr(read_module, "_arrow_available", lambda: False)
+    monkeypatch.setattr(read_module, "_CHUNK_CELLS", 1)  # pandas' parser, 1000 rows at a time
     chunked = pv.read_responses(path, id_column="id")
     assert chunked == whole
     assert_frame_equal(chunked.raw, whole.raw)
     for item in whole.items:
         assert chunked.text_cells(item) == whole.text_cells(item)
-    # the same cells as the frame read by pandas and handed over as a DataFrame
-    frame = pd.read_csv(path, dtype=str, keep_default_na=True)
+    # the same cells as the frame read by pandas (as text, no NA strings) and handed over
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     via_frame = pv.read_responses(frame, id_column="id")
     assert_frame_equal(whole.raw, via_frame.raw, check_index_type=False)
     head = whole.raw.head(5)
     assert head["q1"].tolist()[:3] == [1.0, 4.0, "x"]  # "4.0" is 4, "x" kept as text
     assert head["mc"].tolist()[:2] == [3.0, "b"]  # " 3 " is 3, " b " is stripped
-    assert np.signbit(head["q2"].tolist()[2]) and np.isnan(head["q2"].tolist()[1])  # -0, NA
+    assert np.signbit(head["q2"].tolist()[2])  # "-0" is -0.0
+    assert head["q2"].tolist()[1] == "NA"  # a code like any other, not missing
 
 
-def test_parse_error_after_the_first_chunk(tmp_path, monkeypatch):
+@pytest.mark.parametrize("arrow", [True, False])
+def test_parse_error_after_the_first_chunk(tmp_path, monkeypatch, arrow):
     import psychoval.io._read as read_module
 
     path = tmp_path / "ragged.csv"
     path.write_text("a,b\n" + "1,2\n" * 1500 + "1,2,3\n")
     monkeypatch.setattr(read_module, "_CHUNK_CELLS", 1)
-    with pytest.raises(DataError, match="cannot parse the file .*Expected 2 fields in line 1502"):
+    if not arrow:
+        monkeypatch.setattr(read_module, "_arrow_available", lambda: False)
+    with pytest.raises(DataError, match=r"ragged\.csv: cannot parse the file as delimited text "
+                       r"\(Error tokenizing data\. C error: Expected 2 fields in line 1502, saw "
+                       r"3\n?\); every row needs as many cells as the header"):
         pv.read_responses(path)
 
 

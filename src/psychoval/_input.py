@@ -9,6 +9,7 @@ what it dropped, so results can state n used and rows dropped.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import DataError
-from psychoval.io._table import ResponseTable, _list_names, describe_row
+from psychoval.io._table import ResponseTable, check_items, column_names, describe_row
 
 __all__ = ["ItemMatrix", "MissingInfo", "as_item_matrix", "apply_missing", "check_choice"]
 
@@ -28,6 +29,9 @@ class ItemMatrix:
     values: np.ndarray
     items: tuple[str, ...]
     ids: pd.Index
+    # True when the validation step proved ``values`` free of NaN (and infinities), so that
+    # apply_missing need not scan it again
+    complete: bool = dataclasses.field(default=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -76,13 +80,15 @@ def as_item_matrix(
     """Turn ``data`` into an :class:`ItemMatrix` or raise a clear DataError.
 
     Accepts a ResponseTable, a DataFrame (every selected column must be numeric, boolean, or
-    text holding numbers) or a 2-d array-like (items named ``item1``, ``item2``, ...).
+    text holding numbers; the frame's index becomes the respondent ids) or a 2-d array-like
+    (items named ``item1``, ``item2``, ...).
     """
+    complete = False
     if isinstance(data, ResponseTable):
         table = data if items is None else data.select(items)
         for item in table.text_items:
             cells = table.text_cells(item)
-            raw = table.raw[item].iloc[cells[0]]
+            raw = table._raw_at(item, cells[:1])[0]
             raise DataError(
                 f"item {item!r} has the non-numeric code {raw!r} at "
                 f"{describe_row(table.ids, cells[0])} ({len(cells)} such cell(s)); score it "
@@ -92,29 +98,16 @@ def as_item_matrix(
         names = table.items
         ids = table._values.index
     elif isinstance(data, pd.DataFrame):
-        frame = data
-        cols = pd.Index(frame.columns)
-        fast = _numeric_frame(frame, items)
-        if fast is not None:  # all-numeric columns have no raw cells to keep: skip the table
-            return as_item_matrix(fast.to_numpy(dtype="float64", na_value=np.nan),
-                                  min_items=min_items, min_rows=min_rows, what=what,
-                                  _names=tuple(fast.columns), _ids=fast.index)
-        if cols.duplicated().any():
-            dup = cols[cols.duplicated()].unique().tolist()
-            raise DataError(f"duplicate column name(s) {', '.join(map(repr, dup))}; rename them")
-        if items is not None:
-            absent = [i for i in items if i not in cols]
-            if absent:
-                raise DataError(
-                    f"item(s) {', '.join(map(repr, absent))} not among the columns "
-                    f"{_list_names(cols)}; check the spelling or the items= list"
-                )
-            frame = frame[list(items)]
-        table = ResponseTable.from_frame(frame, source=what)
-        table = ResponseTable(table._values.set_axis(frame.index, axis=0),
-                              table._raw.set_axis(frame.index, axis=0),
-                              source=what, text_cells=table._text_cells)
-        return as_item_matrix(table, min_items=min_items, min_rows=min_rows, what=what)
+        labels = column_names(data.columns, what)
+        chosen = labels if items is None else check_items(items, labels, what)
+        where = {name: j for j, name in enumerate(labels)}
+        fast = _numeric_block(data, [where[c] for c in chosen])
+        if fast is None:  # text, booleans, dates...: the response table's rules and messages
+            table = ResponseTable.from_frame(data, items=chosen, source=what)
+            return as_item_matrix(table, min_items=min_items, min_rows=min_rows, what=what)
+        values, complete = fast
+        names = tuple(chosen)
+        ids = data.index
     else:
         try:
             arr = np.asarray(data, dtype="float64")
@@ -133,9 +126,10 @@ def as_item_matrix(
         values = arr
         ids = pd.RangeIndex(arr.shape[0]) if _ids is None else _ids
     values = np.ascontiguousarray(values, dtype="float64")
-    # one BLAS pass: a finite column sum proves the column free of infinities (and NaN)
-    finite = values.size == 0 or np.isfinite(np.ones(values.shape[0]) @ values).all()
-    if not finite and np.isinf(values).any():
+    if not complete:
+        # one BLAS pass: a finite column sum proves the column free of infinities (and NaN)
+        complete = values.size == 0 or bool(np.isfinite(np.ones(values.shape[0]) @ values).all())
+    if not complete and np.isinf(values).any():
         r, c = np.argwhere(np.isinf(values))[0]
         raise DataError(
             f"item {names[c]!r} has an infinite value at {describe_row(ids, int(r))}; "
@@ -149,23 +143,56 @@ def as_item_matrix(
         raise DataError(
             f"{what} has {values.shape[0]} respondent(s); this statistic needs at least {min_rows}"
         )
-    return ItemMatrix(values=values, items=tuple(names), ids=ids)
+    return ItemMatrix(values=values, items=tuple(names), ids=ids, complete=complete)
 
 
-def _numeric_frame(frame: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFrame | None:
-    """The selected columns when every one is numeric (not boolean) and named by a unique
-    string; else None (then the full path, with its messages, runs)."""
-    cols = frame.columns
-    if cols.duplicated().any() or not all(isinstance(c, str) for c in cols):
+_COPY_ROWS_BYTES = 1 << 20  # rows copied at a time into the C-ordered matrix (in cache)
+_THREADED_COPY_CELLS = 1 << 22  # from this size the copy runs in one thread per core (<= 4)
+
+
+def _numeric_block(frame: pd.DataFrame, positions: list[int]
+                   ) -> tuple[np.ndarray, bool] | None:
+    """The columns at ``positions`` as one C-contiguous float64 matrix, and whether it is
+    complete (no NaN, no infinity), when every one has a plain numpy number dtype (not
+    boolean); else None (then the response table's rules run).
+
+    A DataFrame stores each dtype's columns as one column-major block. The matrix is made
+    in one pass: blocks of rows are copied (each block in cache, the row ranges split over
+    the cores for large data) and each copied block is summed while in cache - a finite
+    sum proves it free of NaN and infinities, so no later pass needs to look for them.
+    """
+    if not positions:
         return None
-    if items is not None:
-        if not all(i in cols for i in items):
+    for dt in frame.dtypes.iloc[positions]:
+        if not isinstance(dt, np.dtype) or dt.kind not in "fiu":
             return None
-        frame = frame[list(items)]
-    for dt in frame.dtypes:
-        if not pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt):
-            return None
-    return frame
+    whole = positions == list(range(frame.shape[1]))
+    src = (frame if whole else frame.iloc[:, positions]).to_numpy(dtype="float64", copy=False)
+    n, k = src.shape
+    if src.flags.c_contiguous:
+        return src, n * k == 0 or bool(np.isfinite(np.ones(n) @ src).all())
+    out = np.empty((n, k))
+    step = max(64, _COPY_ROWS_BYTES // (8 * max(k, 1)))
+
+    def copy_rows(start: int, stop: int) -> bool:
+        finite = True
+        for s in range(start, stop, step):
+            block = out[s:min(s + step, stop)]
+            np.copyto(block, src[s:min(s + step, stop)])
+            if finite:
+                finite = bool(np.isfinite(np.add.reduce(block, axis=None)))
+        return finite
+
+    workers = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else (os.cpu_count() or 1))
+    if workers < 2 or n * k < _THREADED_COPY_CELLS:
+        return out, copy_rows(0, n)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, n, workers + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy's copy releases the GIL
+        done = list(pool.map(copy_rows, bounds[:-1], bounds[1:]))
+    return out, all(done)
 
 
 def apply_missing(
@@ -181,6 +208,8 @@ def apply_missing(
     the first missing cell.
     """
     check_choice("missing", missing, tuple(allowed))
+    if m.complete:  # proven free of NaN by the validation step: nothing to drop
+        return m, MissingInfo(missing, m.n, m.n, (), False)
     nan = np.isnan(m.values)
     incomplete = nan.any(axis=1)
     any_missing = bool(incomplete.any())
