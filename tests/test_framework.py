@@ -259,6 +259,12 @@ def test_files_errors(tmp_path):
     bad.write_text("tiers: [\n", encoding="utf-8")
     with pytest.raises(SpecificationError, match=r"bad.yaml: not valid YAML at line"):
         pv.read_framework(bad)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n", encoding="utf-8")
+    with pytest.raises(SpecificationError,
+                       match=r"empty.yaml: the file must hold a mapping with a 'tiers' key; "
+                             r"found nothing$"):
+        pv.read_framework(empty)
     bad_json = tmp_path / "bad.json"
     bad_json.write_text("{\"tiers\": ", encoding="utf-8")
     with pytest.raises(SpecificationError, match=r"bad.json: not valid JSON"):

@@ -7,6 +7,8 @@ JSON, dict, or an item-map table); every consistency rule is checked there, once
 from __future__ import annotations
 
 import dataclasses
+import reprlib
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +26,42 @@ COMBINE_RULES = ("mean", "median")
 
 
 def _norm_label(value: Any) -> str:
-    """Labels and options compare case- and whitespace-insensitively."""
-    return " ".join(str(value).split()).casefold()
+    """Labels and options compare case- and whitespace-insensitively, and after Unicode
+    normalisation (Unicode's canonical caseless match: NFD, casefold, then NFC), so ``"Café"``
+    typed with a precomposed ``é`` or as ``e`` + a combining accent is one answer."""
+    text = unicodedata.normalize("NFD", " ".join(str(value).split()))
+    return unicodedata.normalize("NFC", text.casefold())
+
+
+def normalize_id(ident: str) -> str:
+    """An id (tier, competency, item, rater or data column) as psychoval compares it: Unicode
+    NFC. ``read_framework`` stores every id in this form; a data column name matches an id
+    when ``normalize_id(column) == id``."""
+    return unicodedata.normalize("NFC", ident)
+
+
+EXCERPT = 200  # the longest quotation of a user's value in a message
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = EXCERPT
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 8
+_REPR.maxlong = 60
+
+
+def excerpt(value: Any, limit: int = EXCERPT) -> str:
+    """``repr(value)`` cut to at most ``limit`` characters (ending in ``...`` when cut): what
+    an error message may quote of a value from a file, however large or deep the value."""
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int too long for str() (sys.get_int_max_str_digits)
+        text = f"<an int of {value.bit_length()} bits>" if isinstance(value, int) else "<?>"
+    return clip(text, limit)
+
+
+def clip(text: str, limit: int = EXCERPT) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in ``...`` when cut."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -418,19 +454,21 @@ class Framework:
 
 def _find(kind: str, key: str, pool: tuple) -> Any:
     """The tier, competency or item with id ``key``; a SpecificationError listing the ids."""
+    wanted = normalize_id(key) if isinstance(key, str) else key
     for x in pool:
-        if x.id == key:
+        if x.id == wanted:
             return x
     plural = "competencies" if kind == "competency" else f"{kind}s"
     raise SpecificationError(
-        f"{kind} {key!r} is not in the framework; its {plural} are "
-        f"{_names([x.id for x in pool])}"
+        f"{kind} {excerpt(key)} is not in the framework; its {plural} are "
+        f"{quoted_names([x.id for x in pool])}"
     )
 
 
-def _names(names: Any, limit: int = 12) -> str:
-    names = [str(n) for n in names]
-    shown = ", ".join(map(repr, names[:limit]))
+def quoted_names(names: Any, limit: int = 12, width: int = 60) -> str:
+    """Quoted names, at most ``limit`` of them and ``width`` characters each."""
+    names = list(names)
+    shown = ", ".join(excerpt(str(n), width) for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
@@ -438,7 +476,8 @@ def warn_small_competencies(fw: Framework, stacklevel: int = 3) -> None:
     for c in fw.competencies:
         if len(c.items) < 3:
             warn(
-                f"competency {c.id!r} has {len(c.items)} item(s) ({', '.join(c.item_ids)}); a "
+                f"competency {excerpt(c.id)} has {len(c.items)} item(s) "
+                f"({', '.join(clip(i, 60) for i in c.item_ids)}); a "
                 "one-factor CFA needs at least 3 (with 3 it is just-identified) and its "
                 "reliability will be poorly estimated: add items or merge it with another "
                 "competency",
