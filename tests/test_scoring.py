@@ -290,3 +290,28 @@ def test_score_from_path_uses_framework_id_column(tmp_path):
     s = fw.score(path)
     assert s.scores.index.tolist() == ["x1", "x2"] and s.source == str(path)
     np.testing.assert_array_equal(s.scores["b"], [2, np.nan])
+
+
+def test_data_columns_match_framework_ids_in_nfc_form():
+    """A column typed with a combining accent (NFD, e.g. a macOS export) is the framework's
+    precomposed id: it is scored, and the table notes the match; the values are untouched."""
+    import unicodedata
+
+    nfc = "Café1"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    fw = pv.read_framework(one_tier("t", {"c": [nfc, "b", "d"]}, type="likert", min=1, max=5))
+    assert fw.item_ids[0] == nfc
+    df = pd.DataFrame({nfd: [1, 2, 3, 4], "b": [2, 3, 4, 5], "d": [5, 4, 3, 3]})
+    scored = fw.score(df)
+    assert list(scored.scores.columns) == [nfc, "b", "d"]
+    np.testing.assert_array_equal(scored.scores[nfc], [1, 2, 3, 4])
+    from psychoval.framework._scoring import as_response_table
+
+    table = as_response_table(df, fw)
+    assert nfc in table.items and nfd not in table.items
+    assert any("NFC" in n for n in table.notes)
+    # a column already named in NFC next to its NFD twin: no rename, the twin is extra
+    both = df.assign(**{nfc: [1, 1, 1, 1]})
+    with pytest.warns(pv.SpecificationWarning, match="not in the framework"):
+        np.testing.assert_array_equal(fw.score(both).scores[nfc], [1, 1, 1, 1])

@@ -13,8 +13,8 @@ import pandas as pd
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning, warn
-from psychoval.framework._framework import Framework, Item, _norm_label
-from psychoval.io._table import ResponseTable, _list_names, describe_row
+from psychoval.framework._framework import Framework, Item, _norm_label, normalize_id
+from psychoval.io._table import MissingCodes, ResponseTable, _list_names, describe_row
 
 __all__ = ["ScoredResponses", "ScaleScores", "score", "scale_scores", "decode_column",
            "reverse_score", "as_response_table", "OK", "MISSING", "OUT_OF_RANGE", "BAD_CODE"]
@@ -52,6 +52,22 @@ def _lookup(cells: np.ndarray, table: dict[str, float], default: float) -> np.nd
     return values[np.where(codes < 0, len(uniques), codes)]
 
 
+def missing_codes_of(item: Item) -> MissingCodes:
+    """The item's missing codes (the framework's ``missing_codes``: its default under
+    ``defaults``, or the item's own)."""
+    return MissingCodes.parse(getattr(item, "missing_codes", ()) or None)
+
+
+def _bool_options(options: tuple[str, ...]) -> dict[str, int]:
+    """For options named true/false (and no option "1" or "0"): the numbers 1 and 0 (a
+    boolean cell of any source reads as 1/0) mapped to those options' positions."""
+    norm = [_norm_label(o) for o in options]
+    if "1" in norm or "0" in norm:
+        return {}
+    return {num: norm.index(word) for num, word in (("1", "true"), ("0", "false"))
+            if word in norm}
+
+
 def decode_column(table: ResponseTable, column: str, item: Item
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Decode one data column of ``item`` into numbers, without reversing.
@@ -59,33 +75,41 @@ def decode_column(table: ResponseTable, column: str, item: Item
     Returns ``(values, status, chosen)``: float64 values (NaN unless status is OK), an int8
     status per cell (OK, MISSING, OUT_OF_RANGE, BAD_CODE), and for multiple-choice items the
     chosen option as written in the framework (object array, None where missing or invalid).
-    Labels and options match case- and whitespace-insensitively. Vectorized over respondents.
+    Labels and options match case- and whitespace-insensitively; the item's missing codes
+    (framework ``missing_codes``) are MISSING. Vectorized over respondents.
     """
     num = table._values[column].to_numpy(dtype="float64")
     text_pos, text_raw = table._text_of(column)
+    codes = missing_codes_of(item)
+    if codes:
+        num = np.where(codes.numeric_mask(num), np.nan, num)
+        if text_pos.size:
+            keep = ~codes.text_mask(text_raw)
+            text_pos, text_raw = text_pos[keep], text_raw[keep]
     n = num.shape[0]
     status = np.full(n, MISSING, dtype=np.int8)
     values = np.full(n, np.nan)
     numeric = ~np.isnan(num)
     if item.type == "multiple_choice":
         lookup = {_norm_label(o): j for j, o in enumerate(item.options)}
-        codes = np.full(n, -1, dtype=np.intp)
+        by_number = {**_bool_options(item.options), **lookup}
+        choice = np.full(n, -1, dtype=np.intp)
         present = np.zeros(n, dtype=bool)
         if numeric.any():
             pos = np.flatnonzero(numeric)
             keys = pd.Series(num[pos]).map(_numstr)
-            codes[pos] = keys.map(lookup).fillna(-1).to_numpy(dtype=np.intp)
+            choice[pos] = keys.map(by_number).fillna(-1).to_numpy(dtype=np.intp)
             present[pos] = True
         if text_pos.size:
-            codes[text_pos] = _lookup(text_raw, lookup, -1).astype(np.intp)
+            choice[text_pos] = _lookup(text_raw, lookup, -1).astype(np.intp)
             present[text_pos] = True
-        valid = codes >= 0
+        valid = choice >= 0
         status[present] = BAD_CODE
         status[valid] = OK
         key = item.options.index(item.answer_key)  # type: ignore[arg-type]
-        values[valid] = (codes[valid] == key).astype("float64")
+        values[valid] = (choice[valid] == key).astype("float64")
         opts = np.asarray(item.options + (None,), dtype=object)
-        chosen = opts[np.where(valid, codes, len(item.options))]
+        chosen = opts[np.where(valid, choice, len(item.options))]
         return values, status, chosen
     lo, hi = float(item.min), float(item.max)  # type: ignore[arg-type]
     if numeric.any():
@@ -103,25 +127,45 @@ def decode_column(table: ResponseTable, column: str, item: Item
 
 def as_response_table(responses: Any, framework: Framework | None = None) -> ResponseTable:
     """Accept a ResponseTable, a DataFrame or a path; the framework's id column becomes the
-    respondent id when present."""
-    from psychoval.io import read_responses
+    respondent id when present (ids as written); otherwise a DataFrame's index is kept."""
+    from psychoval.io._read import _read
 
     id_column = framework.id_column if framework is not None else None
     if isinstance(responses, ResponseTable):
-        return responses
-    if isinstance(responses, pd.DataFrame):
+        table = responses
+    elif isinstance(responses, pd.DataFrame):
         cols = [str(c) for c in responses.columns]
-        return ResponseTable.from_frame(
-            responses, id_column=id_column if id_column in cols else None)
-    if isinstance(responses, (str,)) or hasattr(responses, "__fspath__"):
-        table = read_responses(responses)
-        if id_column and id_column in table.items:
-            return table._with_ids(id_column)  # as from_frame(table.raw, id_column=...)
+        if id_column is not None and id_column not in cols:
+            id_column = next((c for c in cols if normalize_id(c) == id_column), None)
+        table = ResponseTable.from_frame(responses, id_column=id_column)
+    elif isinstance(responses, (str,)) or hasattr(responses, "__fspath__"):
+        table = _read(responses, id_column=id_column, id_if_present=True)
+    else:
+        raise DataError(
+            f"responses must be a ResponseTable, a DataFrame or a file path; got "
+            f"{type(responses).__name__}"
+        )
+    return table if framework is None else _nfc_columns(table, framework)
+
+
+def _nfc_columns(table: ResponseTable, framework: Framework) -> ResponseTable:
+    """Data columns whose name is a framework id only in Unicode NFC form (an accent typed
+    as a combining mark, e.g. by a macOS file name or another keyboard) are renamed to that
+    id, with a note on the table; a rename that would collide with another column is not
+    made (the column then stays unmatched and check_columns names it)."""
+    present = set(table.items)
+    wanted = set(framework.columns)
+    names = {}
+    for col in table.items:
+        nfc = normalize_id(col)
+        if nfc != col and nfc in wanted and nfc not in present:
+            names[col] = nfc
+    if not names:
         return table
-    raise DataError(
-        f"responses must be a ResponseTable, a DataFrame or a file path; got "
-        f"{type(responses).__name__}"
-    )
+    return table._renamed(names, (
+        f"column(s) {', '.join(map(repr, names))} matched the framework id(s) "
+        f"{', '.join(map(repr, names.values()))} in Unicode NFC form (the same text, "
+        "composed differently)"))
 
 
 def check_columns(framework: Framework, table: ResponseTable, *, stacklevel: int = 3) -> None:
