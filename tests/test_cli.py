@@ -8,13 +8,19 @@ import sys
 import pytest
 
 import psychoval as pv
+from psychoval.cli import _common as cli_common
 from psychoval.cli import _main as cli_main
 from psychoval.cli import main
 
 
 def test_help_and_version(capsys):
     assert main(["--help"]) == 0
-    assert "Exit codes" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
+    assert ("Exit codes: 0 ran, 1 --strict and a criterion failed, 2 usage error, 3 data or "
+            "specification error (also an input file that cannot be read), 4 estimation "
+            "failed, 5 an output could not be written (no file is left truncated); when "
+            "stdout is closed early (| head) the command ends quietly with 141. '-' as the "
+            "file of --json, --md or --html means stdout.") in out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"psychoval {pv.__version__}"
 
@@ -54,10 +60,15 @@ def test_help_and_import_stay_light():
 @pytest.mark.parametrize(
     ("exc", "code"),
     [(pv.DataError("item 'q1' is bad"), 3), (pv.SpecificationError("bad model"), 3),
-     (pv.EstimationError("no solution"), 4)],
+     (pv.EstimationError("no solution"), 4),
+     (FileNotFoundError(2, "No such file or directory", "in.csv"), 3),
+     (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), 3),
+     (cli_common.OutputError("cannot write r.json: No space left on device"), 5),
+     (cli_common.UsageError("only one output can go to stdout"), 2)],
 )
 def test_errors_map_to_exit_codes(monkeypatch, capsys, exc, code):
-    """A command raising our errors exits 3 or 4 with one message and no traceback."""
+    """A command raising our errors (or failing to read its input) exits 2-5 with one message
+    and no traceback."""
     import types
 
     fake = types.ModuleType("psychoval_fake_cmd")
@@ -71,4 +82,22 @@ def test_errors_map_to_exit_codes(monkeypatch, capsys, exc, code):
     monkeypatch.setitem(cli_main.COMMANDS, "fake", ("psychoval_fake_cmd", "a test command"))
     assert main(["fake"]) == code
     err = capsys.readouterr().err
-    assert str(exc) in err and "Traceback" not in err
+    expected = {FileNotFoundError: "in.csv: cannot read the file: No such file or directory",
+                UnicodeDecodeError: "cannot read the input: not UTF-8 text (byte 0xff at "
+                                    "offset 0); save it as UTF-8"}.get(type(exc), str(exc))
+    kind = "estimation failed" if code == 4 else "error"
+    assert err == f"psychoval fake: {kind}: {expected}\n"
+
+
+def test_a_bug_still_shows_its_traceback(monkeypatch):
+    """Only the failures the exit codes name are turned into messages: a programming error
+    propagates (a traceback is what a bug report needs)."""
+    import types
+
+    fake = types.ModuleType("psychoval_fake_bug")
+    fake.add_arguments = lambda p: None
+    fake.run = lambda args: [][1]
+    monkeypatch.setitem(sys.modules, "psychoval_fake_bug", fake)
+    monkeypatch.setitem(cli_main.COMMANDS, "bug", ("psychoval_fake_bug", "a test command"))
+    with pytest.raises(IndexError):
+        main(["bug"])

@@ -17,6 +17,17 @@ def test_cli_alpha_text_and_json(capsys, tmp_path):
                  "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["schema"] == "psychoval.alpha/1" and abs(d["raw_alpha"] - 0.70301844605) < 1e-9
+    # --json - is the same; --json PATH writes the file (atomically) and prints the summary
+    assert main(["alpha", str(csv), "--items", "A1,A2,A3,A4,A5", "--reverse", "A1",
+                 "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out) == d
+    out = tmp_path / "sub" / "alpha.json"
+    assert main(["alpha", str(csv), "--items", "A1,A2,A3,A4,A5", "--reverse", "A1",
+                 "--json", str(out)]) == 0
+    cap = capsys.readouterr()
+    assert "Cronbach's alpha" in cap.out and cap.err == f"written: {out}\n"
+    assert json.loads(out.read_text(encoding="utf-8")) == d
+    assert [p.name for p in out.parent.iterdir()] == ["alpha.json"]
 
 
 def test_cli_alpha_errors(capsys, tmp_path):

@@ -153,6 +153,87 @@ def test_markdown_summary_and_notebook_html(report, tmp_path):
     assert report.to_frame().equals(report.verdicts)
 
 
+# Every Markdown construct a hostile text could open: raw HTML, a javascript: link and image,
+# an autolink, code, emphasis, strikethrough, an entity, a table cell break, a line break with
+# a heading and a list item after it, and a trailing backslash.
+HOSTILE = ("`tick` ``two`` | pipe [click](javascript:alert(1)) <img src=x onerror=alert(2)> "
+           "*em* _u_ ~~s~~ &amp; &#60;b&#62; ![i](http://e.example/x.png) "
+           "<javascript:alert(3)>\n# heading\n- item\n1. one \\")
+RENDERED = " ".join(line.strip() for line in HOSTILE.split("\n"))  # as text, on one line
+
+
+@pytest.fixture(scope="module")
+def hostile_report():
+    """A framework named <svg onload=alert(1)> whose competency names and item texts, and
+    the report's notes, provenance, actions and verdict reasons, hold HOSTILE."""
+    import dataclasses
+
+    import pandas as pd
+
+    spec = sample_framework().to_dict()
+    spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    spec["name"] = "<svg onload=alert(1)>"
+    for comp in spec["tiers"][0]["competencies"]:
+        comp["name"] = HOSTILE
+        comp["items"][0]["text"] = HOSTILE
+    rep = pv.validate(pv.load_sample(), pv.read_framework(spec), seed=2, n_boot=20)
+    verdicts = rep.verdicts.copy()
+    verdicts.loc[0, "reason"] = HOSTILE
+    actions = pd.DataFrame({"id": ["A01"], "kind": ["review"], "target": ["STR1"],
+                            "text": [HOSTILE], "verdicts": ["V001"]})
+    prov = dict(rep.provenance, input="in`put`` | <b>x</b>.csv",
+                r_calls={**rep.provenance["r_calls"], "alpha [x](javascript:y)": HOSTILE})
+    return dataclasses.replace(
+        rep, verdicts=verdicts, actions=actions, provenance=prov,
+        notes=(HOSTILE, "- 1. # > [x]: javascript:alert(1)\n==="),
+        methods={**rep.methods, "dif": HOSTILE}, timings={**rep.timings, "<i>step</i>": 1.0})
+
+
+def _commonmark():
+    from markdown_it import MarkdownIt
+
+    # html=True: raw HTML would be parsed as such (html_block / html_inline), so its absence
+    # means the escaping held, not that the parser ignored HTML
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+def _text(inline) -> str:
+    return "".join(c.content for c in inline.children if c.type in ("text", "code_inline"))
+
+
+def test_markdown_escapes_every_text_for_commonmark(hostile_report, tmp_path):
+    md = hostile_report.to_markdown(tmp_path / "r.md")
+    assert (tmp_path / "r.md").read_text(encoding="utf-8") == md
+    tokens = _commonmark().parse(md)
+    flat = [t for tok in tokens for t in [tok, *(tok.children or [])]]
+    kinds = {t.type for t in flat}
+    assert not kinds & {"html_block", "html_inline", "link_open", "image", "em_open",
+                        "s_open", "code_block", "fence", "hr", "blockquote_open",
+                        "ordered_list_open"}
+    inlines = [t for t in tokens if t.type == "inline"]
+    texts = [_text(t) for t in inlines]
+    # the title, as text
+    assert texts[0] == "Validation report: <svg onload=alert(1)>"
+    # every hostile text renders as itself, on one line
+    assert texts.count(RENDERED) == 6  # 3 item texts, a verdict's reason, an action, a note
+    assert "- 1. # > [x]: javascript:alert(1) ===" in texts
+    assert "dif: " + RENDERED in texts
+    assert "input: in`put`` | <b>x</b>.csv" in texts  # a code span fenced by ```
+    assert "alpha [x](javascript:y): " + RENDERED in texts
+    # tables survive pipes and newlines: the items table has one row per item, 7 cells each
+    start = md.index("## Items")
+    table = _commonmark().parse(md[start:md.index("## Model fit")])
+    rows = [t for t in table if t.type == "tr_open"]
+    cells = [t for t in table if t.type == "td_open"]
+    assert len(rows) == len(hostile_report.items) + 1 and len(cells) == 7 * (len(rows) - 1)
+    assert sum(_text(t) == RENDERED for t in table if t.type == "inline") == 3
+    # the HTML a renderer makes of it has no element of the hostile texts
+    page = _commonmark().render(md)
+    for tag in ("<svg", "<img", "<b>", "<a ", "<i>", "<h1>heading"):
+        assert tag not in page.replace("<h1>Validation", "")
+    assert "&lt;svg onload=alert(1)&gt;" in page
+
+
 def test_cli_validate_writes_reports_and_exit_codes(tmp_path, capsys):
     fw = tmp_path / "fw.yaml"
     spec = sample_framework().to_dict()

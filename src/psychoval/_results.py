@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from psychoval._output import strip_controls
 from psychoval._version import __version__
 
 __all__ = ["Result", "Summary", "to_jsonable"]
@@ -80,11 +81,24 @@ def _fmt(value: Any, digits: int) -> str:
     return str(value)
 
 
+def _cell_text(v: Any) -> Any:
+    return strip_controls(v).replace("\n", " ").replace("\t", " ") if isinstance(v, str) else v
+
+
+def _terminal_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Cells, column names and index labels without control characters, so that the table
+    keeps its alignment and one row per line."""
+    out = df.map(_cell_text) if len(df) else df
+    return out.rename(index=_cell_text, columns=_cell_text)
+
+
 @dataclasses.dataclass(frozen=True)
 class Summary:
     """A printable summary: a title, key-value facts, tables and notes.
 
-    ``str(summary)`` gives aligned plain text (numbers rounded to ``digits``);
+    ``str(summary)`` gives aligned plain text (numbers rounded to ``digits``), safe for a
+    terminal: user text (item names, ids, notes) loses escape sequences and control
+    characters (newlines and tabs inside a table cell become spaces);
     ``summary._repr_html_()`` gives escaped HTML for Jupyter. The numbers themselves are the
     result's full-precision values.
     """
@@ -99,15 +113,18 @@ class Summary:
         return df.map(lambda v: _fmt(v, self.digits)) if len(df) else df
 
     def __str__(self) -> str:
-        lines = [self.title, "=" * len(self.title)]
+        title = strip_controls(self.title)
+        lines = [title, "=" * len(title)]
         if self.facts:
-            width = max(len(k) for k, _ in self.facts)
-            lines += [f"{k:<{width}}  {_fmt(v, self.digits)}" for k, v in self.facts]
+            facts = [(strip_controls(str(k)), v) for k, v in self.facts]
+            width = max(len(k) for k, _ in facts)
+            lines += [f"{k:<{width}}  {_fmt(v, self.digits)}" for k, v in facts]
         for caption, df in self.tables:
-            lines += ["", caption, "-" * len(caption), self._format_table(df).to_string()]
+            lines += ["", caption, "-" * len(caption),
+                      _terminal_safe(self._format_table(df)).to_string()]
         if self.notes:
             lines += [""] + [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return strip_controls("\n".join(lines))
 
     def __repr__(self) -> str:
         return str(self)

@@ -23,21 +23,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence-level", type=float, default=0.95)
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--json", action="store_true", help="write the result as JSON")
+    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                        help="write the result as JSON to PATH; without PATH, or '-': to "
+                             "stdout instead of the summary")
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
     from psychoval.io import read_responses
     from psychoval.stats import alpha
 
-    table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
+    with reading(args.file):
+        table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
     res = alpha(table, reverse=_names(args.reverse), missing=args.missing,
                 confidence_level=args.confidence_level, ci_method=args.ci_method,
                 n_boot=args.n_boot, seed=args.seed)
+    if args.json != STDOUT:
+        echo(res.summary())
     if args.json:
-        print(json.dumps(res.to_dict(), indent=2))
-    else:
-        print(res.summary())
+        write_outputs([(args.json, json.dumps(res.to_dict(), indent=2), True)])
     return 0

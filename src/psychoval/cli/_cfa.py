@@ -1,13 +1,14 @@
 """``psychoval cfa``: fit a CFA (lavaan syntax) to a response file and print lavaan's summary.
 
 Exit 0 when the fit converged, 4 when it did not (the summary and ``--json`` are still
-written, with ``converged: false``; the reason is on stderr)."""
+written, with ``converged: false``; the reason is on stderr). ``--model`` is lavaan syntax
+when it holds ``=~`` or a line break, else the path of a file holding it (3 when there is no
+such file)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 
@@ -25,35 +26,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "full-information ML)")
     parser.add_argument("--modindices", type=int, default=0, metavar="K",
                         help="also print the K largest modification indices")
-    parser.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
+    parser.add_argument("--json", metavar="PATH",
+                        help="write the result as JSON to PATH ('-': to stdout, instead of "
+                             "the summary)")
+
+
+def model_text(spec: str) -> str:
+    """The model syntax of ``--model``: the text itself, or the file it names."""
+    from psychoval.cli._common import reading
+    from psychoval.exceptions import DataError
+
+    if "=~" in spec or "\n" in spec:
+        return spec
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DataError(f"--model {spec!r}: file not found (give lavaan syntax such as "
+                        "'visual =~ x1 + x2 + x3', or the path of a file holding it)")
+    if path.is_dir():
+        raise DataError(f"--model {spec!r}: is a folder, not a file")
+    with reading(spec):
+        return path.read_text(encoding="utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
     import psychoval as pv
+    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
 
-    model = args.model
-    path = Path(model)
-    if "=~" not in model and path.exists():
-        model = path.read_text(encoding="utf-8")
-    data = pv.read_responses(args.data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = pv.cfa(model, data, std_lv=args.std_lv, missing=args.missing,
-                     estimator=args.estimator)
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-    print(fit.summary())
-    if args.modindices > 0:
-        print()
-        print(fit.modindices().head(args.modindices).to_string(index=False))
+    model = model_text(args.model)
+    with reading(args.data):
+        data = pv.read_responses(args.data)
+    fit = pv.cfa(model, data, std_lv=args.std_lv, missing=args.missing,
+                 estimator=args.estimator)
+    if args.json != STDOUT:
+        echo(fit.summary())
+        if args.modindices > 0:
+            echo()
+            echo(fit.modindices().head(args.modindices).to_string(index=False))
     if args.json:
-        Path(args.json).write_text(json.dumps(fit.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_outputs([(args.json, json.dumps(fit.to_dict(), indent=2), True)])
     if not fit.converged:
         from psychoval.cli._main import EXIT_ESTIMATION
 
-        print("psychoval cfa: the model did not converge (see the warning above); the "
-              "estimates are not trustworthy", file=sys.stderr)
+        echo("psychoval cfa: the model did not converge (see the warning above); the "
+             "estimates are not trustworthy", err=True)
         return EXIT_ESTIMATION
     return 0

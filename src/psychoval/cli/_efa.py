@@ -24,22 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import warnings
 
     import psychoval as pv
+    from psychoval.cli._common import echo, reading, to_stdout
 
-    table = pv.read_responses(args.source, id_column=args.id_column, items=args.items)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pv.PsychovalWarning)
-        res = pv.efa(table, n_factors=args.n_factors, method=args.method,
-                     rotation=None if args.rotation == "none" else args.rotation,
-                     cor=args.cor, missing=args.missing)
+    with reading(args.source):
+        table = pv.read_responses(args.source, id_column=args.id_column, items=args.items)
+    res = pv.efa(table, n_factors=args.n_factors, method=args.method,
+                 rotation=None if args.rotation == "none" else args.rotation,
+                 cor=args.cor, missing=args.missing)
     if args.format == "json":
-        print(json.dumps(res.to_dict(), indent=2))
+        to_stdout(json.dumps(res.to_dict(), indent=2), json=True)
     else:
-        print(res.summary())
-    import sys
-
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
+        echo(res.summary())
     return 0

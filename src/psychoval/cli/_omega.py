@@ -32,16 +32,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--sem", action="store_true",
                         help="also refit the bifactor model as a CFA (psych::omegaSem)")
-    parser.add_argument("--json", action="store_true", help="write the result as JSON")
+    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                        help="write the result as JSON to PATH; without PATH, or '-': to "
+                             "stdout instead of the summary")
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
     from psychoval.io import read_responses
     from psychoval.stats import omega, omega_sem
 
-    table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
+    with reading(args.file):
+        table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
     if args.sem:
         res = omega_sem(table, n_factors=args.n_factors, method=args.method,
                         rotation=args.rotation, reverse=_names(args.reverse),
@@ -51,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
                     rotation=args.rotation, cor=args.cor, reverse=_names(args.reverse),
                     missing=args.missing, sl_option=args.sl_option, n_boot=args.n_boot,
                     confidence_level=args.confidence_level, seed=args.seed)
+    if args.json != STDOUT:
+        echo(res.summary())
     if args.json:
-        print(json.dumps(res.to_dict(), indent=2))
-    else:
-        print(res.summary())
+        write_outputs([(args.json, json.dumps(res.to_dict(), indent=2), True)])
     return 0

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     import psychoval as pv
+    from psychoval.cli._common import echo, reading, to_stdout
     from psychoval.exceptions import SpecificationError
 
     if args.layout == "long":
@@ -45,12 +46,15 @@ def run(args: argparse.Namespace) -> int:
                 "--layout long needs --targets CANDIDATE_COLUMN --raters RATER_COLUMN "
                 "--scores SCORE_COLUMN"
             )
-        table = pv.read_responses(args.data, layout="long", id_column=args.targets,
-                                  item_column=args.raters[0], response_column=args.scores)
+        with reading(args.data):
+            table = pv.read_responses(args.data, layout="long", id_column=args.targets,
+                                      item_column=args.raters[0],
+                                      response_column=args.scores)
     else:
         if args.scores:
             raise SpecificationError("--scores applies to --layout long only")
-        table = pv.read_responses(args.data, id_column=args.targets, items=args.raters)
+        with reading(args.data):
+            table = pv.read_responses(args.data, id_column=args.targets, items=args.raters)
     stats = STATISTICS if "all" in args.statistic else tuple(dict.fromkeys(args.statistic))
     scale = tuple(args.scale) if args.scale else None
     level = args.confidence_level
@@ -72,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                                                   n_boot=args.n_boot, seed=args.seed,
                                                   confidence_level=level)
     if args.format == "json":
-        print(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2))
+        to_stdout(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2), json=True)
     else:
-        print("\n\n".join(str(v.summary()) for v in results.values()))
+        echo("\n\n".join(str(v.summary()) for v in results.values()))
     return 0

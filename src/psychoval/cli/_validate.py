@@ -1,11 +1,13 @@
 """``psychoval validate RESPONSES --framework FW [--html OUT] [--json OUT] [--md OUT]
 [--criteria FILE] [--strict] [--seed N] [--progress | --quiet]``: validate a framework, write
 the reports. Progress goes to stderr (on a terminal, or with ``--progress``); stdout carries
-only the summary."""
+only the summary, or the one report whose OUT is ``-``. The reports are written together and
+atomically: when one cannot be written none is (exit 5)."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,9 +15,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="response file (CSV, TSV, XLSX, Parquet)")
     parser.add_argument("--framework", metavar="FW", required=True,
                         help="framework file (YAML, JSON, or an item-map CSV/XLSX)")
-    parser.add_argument("--html", metavar="OUT", help="write the HTML report to OUT")
-    parser.add_argument("--json", metavar="OUT", help="write the JSON report to OUT")
-    parser.add_argument("--md", metavar="OUT", help="write the Markdown report to OUT")
+    parser.add_argument("--html", metavar="OUT",
+                        help="write the HTML report to OUT ('-': stdout, instead of the "
+                             "summary)")
+    parser.add_argument("--json", metavar="OUT",
+                        help="write the JSON report to OUT ('-': stdout, instead of the "
+                             "summary)")
+    parser.add_argument("--md", metavar="OUT",
+                        help="write the Markdown report to OUT ('-': stdout, instead of the "
+                             "summary)")
     parser.add_argument("--criteria", metavar="FILE",
                         help="criteria preset name or YAML/JSON criteria file "
                              "({preset: ..., criteria: {name: threshold}})")
@@ -32,33 +40,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print no summary, and no progress unless --progress")
 
 
-def _write(path: str, text: str) -> None:
-    from pathlib import Path
+def _progress(show: bool) -> Any:
+    """The progress bar on stderr (or None), fed step names without control characters
+    (they hold competency and tier ids)."""
+    if not show:
+        return None
+    from psychoval._output import strip_controls
+    from psychoval._progress import progress_callback
 
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    bar = progress_callback(True, "validate")
+    return lambda step, done, total: bar(strip_controls(str(step)), done, total)
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
 
     import psychoval as pv
+    from psychoval.cli._common import check_one_stdout, echo, reading, write_outputs
     from psychoval.cli._main import EXIT_OK, EXIT_STRICT_FAIL
 
+    to_stdout = check_one_stdout(html=args.html, json=args.json, md=args.md)
     show = args.progress or (sys.stderr.isatty() and not args.quiet)
-    report = pv.validate(args.responses, args.framework, criteria=args.criteria,
-                         seed=args.seed, n_boot=args.n_boot, progress=True if show else None)
-    if not args.quiet:
-        print(report.summary())
-    for path, render in ((args.html, report.to_html), (args.json, report.to_json),
-                         (args.md, report.to_markdown)):
-        if path:
-            _write(path, render() if render is not report.to_json else render() + "\n")
-            print(f"written: {path}", file=sys.stderr)
+    with reading(args.framework):
+        framework = pv.read_framework(args.framework)
+    with reading(args.responses, parse_errors=False):
+        report = pv.validate(args.responses, framework, criteria=args.criteria,
+                             seed=args.seed, n_boot=args.n_boot, progress=_progress(show))
+    if not args.quiet and not to_stdout:
+        echo(report.summary())
+    write_outputs([(args.html, report.to_html() if args.html else "", False),
+                   (args.json, report.to_json() if args.json else "", True),
+                   (args.md, report.to_markdown() if args.md else "", False)])
     if args.strict and not report.passed:
         failed = report.verdicts[report.verdicts["verdict"] == "fail"]
-        print(f"psychoval validate: --strict: {len(failed)} criteria failed "
-              f"({', '.join(failed['id'])})", file=sys.stderr)
+        echo(f"psychoval validate: --strict: {len(failed)} criteria failed "
+             f"({', '.join(failed['id'])})", err=True)
         return EXIT_STRICT_FAIL
     return EXIT_OK

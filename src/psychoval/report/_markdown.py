@@ -1,23 +1,65 @@
-"""Markdown rendering of a ValidationReport (GitHub-flavoured tables)."""
+"""Markdown rendering of a ValidationReport (GitHub-flavoured tables).
+
+Every text that comes from the framework, the data or the run (names, ids, item texts,
+reasons, actions, notes, provenance) goes through :func:`_md` (or :func:`_code`): escaped for
+CommonMark so that it renders as the text it is - no raw HTML, no links or images, no
+emphasis, code, headings or list items of its own - on one line, so a table row stays one
+row. Control characters are removed (the file may be printed to a terminal)."""
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from psychoval._output import strip_controls
 
 __all__ = ["render_markdown"]
 
+# Backslash-escaped wherever they are: HTML and autolinks (<, >), entities (&), links and
+# images ([, ]), code spans (`), emphasis (*, and _ unless between two letters or digits,
+# where CommonMark never reads it as emphasis), strikethrough (~), table cells (|), escapes
+# themselves (\) and # after a space (the closing sequence of a heading).
+_INLINE = re.compile(r"[\\`*\[\]<>&|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|(?<!\S)#")
+# Read as a block marker at the start of a line (a list item's text): block quotes, list
+# items, thematic breaks and setext underlines, ordered lists (1. / 1)).
+_LEADING = re.compile(r"^([>+=-])|^(\d{1,9})([.)])")
+_BREAK = re.compile(r"\s*(?:\r\n|[\r\n\u2028\u2029])\s*")
+
+
+def _md(x: Any) -> str:
+    """``x`` as Markdown inline text that renders as ``str(x)`` (newlines become spaces)."""
+    text = _BREAK.sub(" ", strip_controls(str(x)).replace("\t", " ")).strip()
+    text = _INLINE.sub(lambda m: "\\" + m.group(), text)
+    return _LEADING.sub(lambda m: ("\\" + m.group(1)) if m.group(1)
+                        else m.group(2) + "\\" + m.group(3), text)
+
+
+def _code(x: Any) -> str:
+    """``x`` as a code span: fenced by more backticks than any run inside it (backslash
+    escapes do not work in code, so the fence cannot be closed early), padded when the text
+    starts or ends with a backtick."""
+    text = _BREAK.sub(" ", strip_controls(str(x)).replace("\t", " "))
+    if not text.strip():
+        return "` `"
+    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
 
 def _cell(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    if isinstance(x, bool):
+    if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if isinstance(x, float):
+    if isinstance(x, (float, np.floating)):
         return f"{x:.3f}"
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    return _md(x) or " "
 
 
 def _table(df: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
@@ -30,7 +72,7 @@ def _table(df: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
 
 def render_markdown(rep: Any) -> str:
     c = rep.counts
-    out = [f"# Validation report: {rep.framework_name}", "",
+    out = [f"# Validation report: {_md(rep.framework_name)}", "",
            f"{rep.n_respondents} respondents; verdicts: {c['pass']} pass, {c['borderline']} "
            f"borderline, {c['fail']} fail, {c['not_applicable']} not applicable"
            + (f", {c['not_estimable']} models not estimable." if c["not_estimable"] else ".")
@@ -45,7 +87,7 @@ def render_markdown(rep: Any) -> str:
                                     ("verdicts", "verdicts")]) if len(rep.actions)
                else "No action needed.")
     out += ["", "## Missing data and estimation", ""]
-    out += [f"- **{k.replace('_', ' ')}**: {v}" for k, v in rep.methods.items()]
+    out += [f"- **{_md(k.replace('_', ' '))}**: {_md(v)}" for k, v in rep.methods.items()]
     out += ["", "## Competencies", "",
             _table(rep.competencies, [("tier", "tier"), ("competency", "competency"),
                                       ("n_items", "items"), ("alpha", "alpha"),
@@ -79,11 +121,13 @@ def render_markdown(rep: Any) -> str:
                                   ("reason", "reason")]),
             "", "## Provenance", ""]
     prov = rep.provenance
-    out += [f"- {k}: `{prov.get(k)}`" for k in ("psychoval", "numpy", "scipy", "pandas",
-                                                 "python", "input", "input_sha256", "seed")]
-    out += ["", "R calls:", ""] + [f"- {k}: `{v}`" for k, v in prov["r_calls"].items()]
-    out += ["", "Time by step (s): " + ", ".join(f"{k} {v:.2f}"
+    out += [f"- {k}: {_code(prov.get(k))}" for k in ("psychoval", "numpy", "scipy", "pandas",
+                                                      "python", "input", "input_sha256",
+                                                      "seed")]
+    out += ["", "R calls:", ""] + [f"- {_md(k)}: {_code(v)}"
+                                   for k, v in prov["r_calls"].items()]
+    out += ["", "Time by step (s): " + ", ".join(f"{_md(k)} {v:.2f}"
                                                  for k, v in rep.timings.items()), ""]
     if rep.notes:
-        out += ["## Notes", ""] + [f"- {n}" for n in rep.notes] + [""]
+        out += ["## Notes", ""] + [f"- {_md(n)}" for n in rep.notes] + [""]
     return "\n".join(out)

@@ -220,8 +220,9 @@ def report_dict(rep: Any) -> dict[str, Any]:
 
 if __name__ == "__main__":  # pragma: no cover - regenerates docs/validation_report.schema.json
     text = json.dumps(SCHEMA, indent=2) + "\n"
-    if len(sys.argv) > 1:
-        with open(sys.argv[1], "w", encoding="utf-8") as fh:
-            fh.write(text)
+    if len(sys.argv) > 1 and sys.argv[1] != "-":
+        from psychoval._output import write_text
+
+        write_text(sys.argv[1], text)
     else:
         sys.stdout.write(text)

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from psychoval._output import write_text
 from psychoval._results import Result, Summary, to_jsonable
 from psychoval._version import __version__
 from psychoval.validate._verdicts import VERDICTS
@@ -174,29 +175,34 @@ class ValidationReport(Result):
 
         return report_dict(self)
 
+    # Files are written atomically (a temporary file in the same folder, then os.replace):
+    # a failure (a full disk) raises OSError and leaves no truncated report behind.
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
-        """The report as JSON (written to ``path`` when given); returns the text."""
+        """The report as JSON (written to ``path`` when given, atomically); returns the
+        text."""
         text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
         if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
+            write_text(path, text + "\n")
         return text
 
     def to_html(self, path: str | Path | None = None) -> str:
-        """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
+        """One self-contained HTML page (inline CSS and SVG, no scripts, no network);
+        written to ``path`` when given, atomically."""
         from psychoval.report._html import render_html
 
         text = render_html(self)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
     def to_markdown(self, path: str | Path | None = None) -> str:
-        """The report as Markdown (GitHub tables)."""
+        """The report as Markdown (GitHub tables), every text escaped for CommonMark;
+        written to ``path`` when given, atomically."""
         from psychoval.report._markdown import render_markdown
 
         text = render_markdown(self)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_text(path, text)
         return text
 
     def _repr_html_(self) -> str:
