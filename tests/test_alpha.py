@@ -321,3 +321,77 @@ def test_sparse_and_dense_missingness_paths_agree_with_direct_formulas(miss):
     np.testing.assert_allclose(res.item_stats["raw_r"], df.corrwith(total), rtol=1e-10)
     assert res.mean == pytest.approx(total.mean(), rel=1e-12)
     assert res.sd == pytest.approx(total.std(), rel=1e-12)
+
+
+# ------------------------------------------------ wide data: closed-form item table (issue 15)
+
+
+@pytest.mark.parametrize("n, k, miss", [(25, 40, 0.0), (25, 40, 0.05), (60, 12, 0.0),
+                                        (60, 12, 0.1)])
+def test_item_table_closed_forms_equal_recomputing_without_each_item(n, k, miss):
+    """Every "if dropped" statistic (including G6 from the smc of the reduced matrix, the
+    median and variance of its correlations and the ASE) equals psych's route: the statistic
+    recomputed on C without the item (psych_smc = 1 - 1/diag(Pinv)). n < k exercises the
+    pseudo-inverse (rank-deficient) downdates and, with complete data, the Gram route."""
+    from psychoval.stats._alpha import _alpha_stats
+
+    x = _simulate(n + k, n=n, k=k, missing=miss)
+    res = _quiet_alpha(x)
+    c = pairwise_moments(x).cov
+    for j in range(k):
+        keep = np.r_[0:j, j + 1:k]
+        st_ = _alpha_stats(c[np.ix_(keep, keep)])
+        row = res.alpha_drop.iloc[j]
+        for ours, theirs in (("raw_alpha", "raw_alpha"), ("std_alpha", "std_alpha"),
+                             ("g6", "g6"), ("average_r", "average_r"), ("s_n", "s_n"),
+                             ("var_r", "var_r"), ("med_r", "med_r")):
+            assert row[ours] == pytest.approx(st_[theirs], rel=1e-9, abs=1e-12), (j, ours)
+        assert row["alpha_se"] == pytest.approx(math.sqrt(st_["q"] / n), rel=1e-9)
+
+
+def test_smc_downdates_match_pseudo_inverses_of_each_reduced_matrix():
+    """The three routes of smc_and_dropped (certified inverse, eigenpairs of R, Gram matrix
+    of n < k rows) against k explicit pseudo-inverses, on regular, wide, collinear and
+    indefinite matrices."""
+    from psychoval.stats._rel_common import psych_smc, smc_and_dropped
+
+    rng = np.random.default_rng(11)
+
+    def brute(r):
+        k = r.shape[0]
+        sums = [psych_smc(r[np.ix_(np.r_[0:i, i + 1:k], np.r_[0:i, i + 1:k])]).sum()
+                for i in range(k)]
+        return psych_smc(r), np.array(sums)
+
+    def cor(x):
+        xc = x - x.mean(axis=0)
+        sd = np.sqrt((xc * xc).sum(axis=0))
+        return (xc.T @ xc) / np.outer(sd, sd), xc / sd
+
+    cases = []
+    for n, k in ((200, 10), (30, 60), (20, 20)):
+        cases.append(cor(rng.normal(size=(n, k)) + rng.normal(size=(n, 1))))
+    x = rng.normal(size=(100, 8)) + rng.normal(size=(100, 1))
+    x[:, 2] = x[:, 0] + x[:, 1]  # collinear
+    cases.append(cor(x))
+    r, _z = cor(rng.normal(size=(50, 12)))
+    r[0, 1] = r[1, 0] = 0.99
+    r[0, 2] = r[2, 0] = -0.9  # indefinite, as pairwise correlations can be
+    assert np.linalg.eigvalsh(r)[0] < 0
+    cases.append((r, None))
+    for r, z in cases:
+        smc0, sums0 = brute(r)
+        for zz in (None, z):
+            smc, sums = smc_and_dropped(r, z=zz)
+            np.testing.assert_allclose(smc, smc0, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(sums, sums0, rtol=1e-10, atol=1e-12)
+
+
+def test_wide_alpha_runs_in_closed_form():
+    """More items than respondents (the 1,000 x 5,000 case in miniature): G6 and its drop
+    column come from the pseudo-inverse as psych's, and nothing is O(k^4)."""
+    x = _simulate(5, n=40, k=300)
+    res = _quiet_alpha(x)
+    assert res.alpha_drop.shape == (300, 8)
+    assert np.isfinite(res.alpha_drop.to_numpy()).all()
+    assert 0 < res.g6 <= 1

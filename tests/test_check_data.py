@@ -286,3 +286,37 @@ def test_check_data_from_path_equals_from_table(tmp_path):
     from_table = pv.check_data(pv.read_responses(data, id_column="pid"), fw)
     for name in ("items", "invalid_cells", "respondents", "missing_patterns", "policies"):
         pd.testing.assert_frame_equal(getattr(from_path, name), getattr(from_table, name))
+
+
+def test_mahalanobis_with_more_items_than_rows_uses_the_gram_matrix():
+    """n <= k: the covariance matrix is singular; D2 by the n x n Gram matrix equals the
+    pseudo-inverse route of the pattern fallback (numpy's pinv), without a k x k SVD."""
+    rng = np.random.default_rng(4)
+    for n, k in ((30, 60), (40, 40)):
+        x = np.round(rng.normal(size=(n, k)) + rng.normal(size=(n, 1)) + 3)
+        d2, df = mahalanobis(x)
+        d2p, _ = mahalanobis(x, _by_pattern=True)
+        np.testing.assert_allclose(d2, d2p, rtol=1e-9)
+        np.testing.assert_allclose(d2, (n - 1) ** 2 / n, rtol=1e-9)  # rank n - 1: constant
+        assert (df == k).all()
+
+
+def test_check_data_on_wide_data_has_the_per_column_statistics():
+    """The per-column table from one sort per column (no pandas value_counts): the same
+    n_distinct, categories and sparse counts as counting by hand."""
+    rng = np.random.default_rng(2)
+    x = rng.integers(1, 6, size=(50, 80)).astype(float)
+    x[0, 3] = np.nan
+    df = pd.DataFrame(x, columns=[f"i{j}" for j in range(80)])
+    rep = pv.check_data(df)
+    assert rep.min_pairwise_n == 49
+    for j in (0, 3, 79):
+        col = x[:, j][~np.isnan(x[:, j])]
+        row = rep.items.iloc[j]
+        assert row["n_distinct"] == np.unique(col).size
+        cats = rep.categories[rep.categories["column"] == f"i{j}"]
+        counts = {float(c): int(n) for c, n in zip(cats["category"], cats["count"],
+                                                   strict=True)}
+        assert counts == {float(v): int((col == v).sum()) for v in np.unique(col)}
+    complete = pv.check_data(df.fillna(3.0))
+    assert complete.min_pairwise_n == 50

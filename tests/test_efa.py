@@ -391,3 +391,58 @@ def test_mixed_rejects_gaps_in_polytomous_codes():
                       "c": [0.1, 0.5, 0.3, 0.9, 0.7, 0.2, 0.4, 0.8]})
     with pytest.raises(DataError, match=r"item 'a' has 3 distinct values between 1 and 4"):
         pv.efa(d, n_factors=1, cor="mixed")
+
+
+# ----------------------------------------------------------- degenerate data (issue 15, s4)
+
+
+def test_efa_with_fewer_respondents_than_items_warns_and_computes_as_psych():
+    """psych::fa(hs[1:7, ], 2, rotate = "varimax") computes (minres, pa) with smc warnings:
+    we warn SmallSampleWarning and return psych's loadings (psych's first three rows)."""
+    from psychoval.exceptions import SmallSampleWarning
+
+    x = load_data("HolzingerSwineford1939")[HS9].iloc[:7]
+    psych = {"minres": [[-0.6881, 0.0986], [0.4309, -0.4244], [-0.4961, -0.1269]],
+             "pa": [[-0.6889, 0.1008], [0.4330, -0.4127], [-0.4949, -0.1234]]}
+    for method, ref in psych.items():
+        with pytest.warns(SmallSampleWarning, match="7 respondents for 9 items") as rec, \
+                pytest.warns(ImproperSolutionWarning):
+            res = pv.efa(x, n_factors=2, method=method, rotation="varimax")
+        assert not [w for w in rec if issubclass(w.category, RuntimeWarning)]
+        np.testing.assert_allclose(res.loadings.to_numpy()[:3], ref, atol=6e-5)
+
+
+def test_efa_ml_on_a_singular_matrix_says_why():
+    """psych stops with "L-BFGS-B needs finite values of 'fn'"; we name the cause and the
+    methods that work, before any warning or numpy noise."""
+    x = load_data("HolzingerSwineford1939")[HS9].iloc[:7]
+    with pytest.raises(DataError, match=r"method='ml' needs a positive definite.*7 "
+                                        r"respondents for 9 items.*method='minres'"):
+        pv.efa(x, n_factors=2, method="ml")
+
+
+@pytest.mark.parametrize("extra, involved", [
+    (lambda d: d["x1"] + d["x2"] + d["x3"], ["x1", "x2", "x3", "extra"]),
+    (lambda d: d["x4"], ["x4", "extra"]),
+    (lambda d: 2 * d["x5"] - d["x6"], ["x5", "x6", "extra"]),
+])
+def test_kmo_on_collinear_items_names_them(extra, involved):
+    """psych::KMO prints "matrix is not invertible, image not found" and returns 0.5 for every
+    item (checked in R for the three sets): we warn, naming the dependent items, and return
+    NaN (the statistic needs the inverse) - no numpy warnings."""
+    from psychoval.exceptions import DegenerateDataWarning
+
+    d = load_data("HolzingerSwineford1939")[HS9].copy()
+    d["extra"] = extra(d)
+    with pytest.warns(DegenerateDataWarning) as rec:
+        res = pv.kmo(d)
+    assert len(rec) == 1, [str(w.message) for w in rec]
+    msg = str(rec[0].message)
+    assert f"items {', '.join(map(repr, involved))} are linearly dependent" in msg
+    assert "NaN" in msg and "psych::KMO reports 0.5" in msg
+    assert np.isnan(res.msa) and res.msa_items.isna().all()
+
+
+def test_kmo_of_a_regular_matrix_does_not_warn():
+    res = pv.kmo(load_data("HolzingerSwineford1939")[HS9])
+    assert 0.7 < res.msa < 0.8

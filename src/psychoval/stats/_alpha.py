@@ -4,6 +4,14 @@ Computation follows psych 2.2.9 ``alpha()`` where agreement matters (pairwise co
 n = all rows for intervals and standard errors, prorated total score, psych's smc), and is
 vectorized: complete data need one cross-product ``X.T @ X``; everything in the item table
 derives from the covariance matrix, except response frequencies (one bincount per item).
+The "if dropped" table is in closed form (sums of C and R less a row and column; G6 from one
+decomposition of R with rank-one downdates; the median by ranks): O(k^2) per statistic and
+O(k^3) in all, where recomputing each reduced set costs O(k^4).
+
+Extreme data: values beyond ~1e150 or below ~1e-150 are divided by a power of two (exact)
+before any product is formed, and means and SDs are scaled back; data far from 0 are centred
+in two passes; values so far from 0 that float64 has rounded away the differences between
+respondents (1e15 + 3.6667) raise a DataError naming the item.
 """
 
 from __future__ import annotations
@@ -19,13 +27,13 @@ import pandas as pd
 from psychoval._input import ItemMatrix, MissingInfo, check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning, warn
-from psychoval.stats._moments import PairwiseSums, pairwise_sums
+from psychoval.stats._moments import PairwiseSums, check_resolution, pairwise_sums, power_of_two
 from psychoval.stats._rel_common import (
     check_confidence_level,
     feldt_interval,
     prepare,
     psych_smc,
-    smc_dropped,
+    smc_and_dropped,
 )
 
 __all__ = ["alpha", "AlphaResult"]
@@ -38,14 +46,27 @@ _THREAD_MIN_CELLS = 2_000_000  # frequencies counted in a second thread from thi
 # closed forms on a covariance matrix
 
 
-def _alpha_stats(c: np.ndarray, smc_sum: float | None = None) -> dict[str, float]:
+def _normalized(c: np.ndarray) -> np.ndarray:
+    """``c`` divided by a power of two near its mean variance (exact): the statistics are
+    ratios, and sums of cubes of the covariances must neither overflow nor underflow."""
+    scale = float(np.mean(np.diag(c)))
+    if not (np.isfinite(scale) and scale > 0):
+        return c
+    return c / power_of_two(scale)
+
+
+def _alpha_stats(c: np.ndarray, smc_sum: float | None = None,
+                 r: np.ndarray | None = None) -> dict[str, float]:
     """psych's ``alpha.1``: raw, std, G6, av.r, S/N, Q, var.r, med.r for covariance ``c``.
 
-    ``smc_sum`` (the sum of the smc of the items) may be given when already known."""
+    ``smc_sum`` (the sum of the smc of the items) and ``r`` (the correlation matrix) may be
+    given when already known."""
+    c = _normalized(c)
     k = c.shape[0]
-    sd = np.sqrt(np.diag(c))
-    r = c / np.outer(sd, sd)
-    np.fill_diagonal(r, 1.0)
+    if r is None:
+        sd = np.sqrt(np.diag(c))
+        r = c / np.outer(sd, sd)
+        np.fill_diagonal(r, 1.0)
     tr_c = float(np.trace(c))
     sum_c = float(c.sum())
     sum_r = float(r.sum())
@@ -55,16 +76,111 @@ def _alpha_stats(c: np.ndarray, smc_sum: float | None = None) -> dict[str, float
         smc_sum = float(psych_smc(r).sum())
     g6 = 1.0 - (k - smc_sum) / sum_r
     av_r = (sum_r - k) / (k * (k - 1))
-    low = r[np.tril_indices(k, -1)]
+    low = r[np.tri(k, k, -1, dtype=bool)]
     var_r = float(np.var(low, ddof=1)) if low.size > 1 else math.nan
     med_r = float(np.median(low))
     s_n = k * av_r / (1.0 - av_r) if av_r != 1.0 else math.inf
-    cc = c @ c
+    colsum = c.sum(axis=0)
+    tr_cc = float((c * c).sum())  # tr(C C) for symmetric C
+    sum_cc = float(colsum @ colsum)  # 1'C C 1
     q = (2.0 * k**2 / ((k - 1) ** 2 * sum_c**3)) * (
-        sum_c * (float(np.trace(cc)) + tr_c**2) - 2.0 * tr_c * float(cc.sum())
+        sum_c * (tr_cc + tr_c**2) - 2.0 * tr_c * sum_cc
     )
     return {"raw_alpha": raw, "std_alpha": std, "g6": g6, "average_r": av_r, "s_n": s_n,
             "q": q, "var_r": var_r, "med_r": med_r}
+
+
+def _drop_stats(c: np.ndarray, r: np.ndarray, smc_sums: np.ndarray, n: int
+                ) -> dict[str, np.ndarray]:
+    """psych's "reliability if an item is dropped" for every item at once, O(k^2) per
+    statistic, from sums of C and R less the item's row and column (closed forms of what
+    ``_alpha_stats`` gives on ``c[-i, -i]``). ``smc_sums[i]``: the sum of the smc of the
+    other items within R without item i (:func:`smc_and_dropped`)."""
+    c = _normalized(c)
+    k = c.shape[0]
+    kd = k - 1
+    diag_c = np.diag(c).copy()
+    cs = c.sum(axis=0)
+    sum_c = float(cs.sum())
+    tr_c = float(diag_c.sum())
+    tr_d = tr_c - diag_c
+    sum_d = sum_c - 2.0 * cs + diag_c
+    rs = r.sum(axis=0)
+    sum_rd = float(rs.sum()) - 2.0 * rs + 1.0
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["raw_alpha"] = (1.0 - tr_d / sum_d) * kd / (kd - 1)
+        out["std_alpha"] = (1.0 - kd / sum_rd) * kd / (kd - 1)
+        out["g6"] = 1.0 - (kd - smc_sums) / sum_rd
+        av_r = (sum_rd - kd) / (kd * (kd - 1))
+        out["average_r"] = av_r
+        out["s_n"] = np.where(av_r != 1.0, kd * av_r / (1.0 - av_r), np.inf)
+        # Duhachek's Q of C without item i: tr(C'C') and 1'C'C'1 from C's sums
+        row2 = (c * c).sum(axis=0)
+        tr_cc = float(row2.sum()) - 2.0 * row2 + diag_c**2
+        sum_cc = float(cs @ cs) - 2.0 * (c @ cs) + row2 - (cs - diag_c) ** 2
+        q = (2.0 * kd**2 / ((kd - 1) ** 2 * sum_d**3)) * (
+            sum_d * (tr_cc + tr_d**2) - 2.0 * tr_d * sum_cc)
+        out["alpha_se"] = np.where(q >= 0, np.sqrt(np.abs(q) / n), np.nan)
+    out["var_r"], out["med_r"] = _var_med_dropped(r)
+    return out
+
+
+def _var_med_dropped(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Variance and median of the correlations among the items other than i, for each i.
+
+    Variance: from the sum and the sum of squares of the correlations (taken about their
+    overall mean, so nothing cancels) less item i's row. Median: the correlations are ranked
+    once; item i's row removes k - 1 known ranks, and the median's position among the rest is
+    found by counting the removed ranks before it (O(k log k) per item, O(k^2 log k) in all,
+    against O(k^3) for k separate medians)."""
+    k = r.shape[0]
+    var = np.full(k, np.nan)
+    med = np.full(k, np.nan)
+    m_left = (k - 1) * (k - 2) // 2  # correlations left when one item is dropped
+    if m_left < 1:
+        return var, med
+    upper = np.triu(np.ones((k, k), dtype=bool), 1)
+    values = r[upper]
+    mu = float(values.mean())
+    dev = values - mu
+    s1 = float(dev.sum())
+    s2 = float(dev @ dev)
+    del dev
+    e = r - mu
+    np.fill_diagonal(e, 0.0)
+    row1 = e.sum(axis=1)
+    e *= e
+    row2 = e.sum(axis=1)
+    del e
+    if m_left > 1:
+        a1 = s1 - row1
+        var = ((s2 - row2) - a1 * a1 / m_left) / (m_left - 1)
+    # rank of every correlation in the sorted order (ties: distinct ranks; equal values make
+    # the removed ranks interchangeable, so the value at a rank is what matters)
+    order = np.argsort(values)
+    ordered = values[order]
+    del values
+    itype = np.int32 if order.size < 2**31 else np.int64
+    rank_flat = np.empty(order.size, dtype=itype)
+    rank_flat[order] = np.arange(order.size, dtype=itype)
+    del order
+    rank = np.zeros((k, k), dtype=itype)
+    rank[upper] = rank_flat
+    del rank_flat, upper
+    rank += rank.T
+    t_lo, t_hi = (m_left - 1) // 2, m_left // 2
+    off = ~np.eye(k, dtype=bool)
+    idx = np.arange(k - 1, dtype=itype)
+    step = max(1, 2_000_000 // k)
+    for a in range(0, k, step):
+        b = min(k, a + step)
+        removed = np.sort(rank[a:b][off[a:b]].reshape(b - a, k - 1), axis=1)
+        removed -= idx  # (removed rank) - (its place among the removed): ascending
+        lo = ordered[t_lo + (removed <= t_lo).sum(axis=1)]
+        hi = lo if t_hi == t_lo else ordered[t_hi + (removed <= t_hi).sum(axis=1)]
+        med[a:b] = lo if t_lo == t_hi else (lo + hi) / 2.0
+    return var, med
 
 
 def _alpha_from_cov_batch(cov: np.ndarray) -> np.ndarray:
@@ -95,15 +211,18 @@ def _moments(x: np.ndarray, missing: bool, colsum: np.ndarray | None = None,
     n, k = x.shape
     if not missing:
         # complete data: one BLAS cross-product on the raw values, centred afterwards; when
-        # means are large relative to the SDs the data are centred first (accuracy).
+        # means are large relative to the SDs (cancellation) the data are centred first, in
+        # two passes (the mean, then the rounding left in it)
         means = (colsum if colsum is not None else np.ones(n) @ x) / n
-        xtx = x.T @ x
-        cov = (xtx - n * np.outer(means, means)) / (n - 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            xtx = x.T @ x  # overflows (inf) only for values beyond ~1e150: rescaled then
+            cov = (xtx - n * np.outer(means, means)) / (n - 1)
         var = np.diag(cov)
-        scale = np.maximum(np.abs(means), 1e-300) ** 2
-        if np.any(var <= 1e-6 * scale):
+        if np.isfinite(xtx).all() and np.any(var <= 1e-4 * means * means):
             xc = x - means
-            cov = (xc.T @ xc) / (n - 1)
+            resid = (np.ones(n) @ xc) / n
+            cov = (xc.T @ xc - n * np.outer(resid, resid)) / (n - 1)
+            means = means + resid
         return _Mom(cov=cov, means=means, nobs=np.full(k, n, dtype="int64"), npair=None,
                     complete=True)
     # pairwise-complete moments (stats::cov(use = "pairwise")) and the sums the item-total
@@ -111,6 +230,25 @@ def _moments(x: np.ndarray, missing: bool, colsum: np.ndarray | None = None,
     ps = pairwise_sums(x, on_block=on_block)
     return _Mom(cov=ps.cov, means=ps.means, nobs=ps.nobs, npair=ps.npair, complete=False,
                 sums=ps)
+
+
+_SCALE_LIMIT = 2.0**600  # variances beyond 2**+-600: the data are rescaled (exactly)
+
+
+def _unit(x: np.ndarray, mom: _Mom) -> float | None:
+    """A power of two to divide the data by when their moments overflowed or are so small
+    that products of deviations would lose digits to underflow (values beyond ~1e150 or
+    below ~1e-150); None for ordinary data."""
+    var = np.diag(mom.cov)
+    with np.errstate(invalid="ignore"):
+        top = float(np.max(np.abs(var))) if var.size else 1.0
+    if np.isfinite(top) and 1.0 / _SCALE_LIMIT < top < _SCALE_LIMIT:
+        return None
+    big = float(np.nanmax(np.abs(x)))
+    if not np.isfinite(big) or big == 0.0:
+        return None
+    unit = power_of_two(big)
+    return None if unit == 1.0 else unit
 
 
 def _prepare_fast(data: Any, reverse: Any, missing: str, reverse_range: Any):
@@ -263,11 +401,13 @@ def _boot_features(x: np.ndarray, obs: np.ndarray | None) -> tuple[np.ndarray, i
     n, k = x.shape
     if obs is None:
         xc = x - x.mean(axis=0)
+        xc -= xc.mean(axis=0)  # the rounding left in the mean (values far from 0)
         t = xc.sum(axis=1)
         return np.column_stack([xc, xc * xc, t, t * t]), k
     m = obs.astype("float64")
     colmean = np.where(obs, x, 0.0).sum(axis=0) / m.sum(axis=0)
     x0 = np.where(obs, x - colmean, 0.0)
+    x0 -= np.where(obs, x0.sum(axis=0) / m.sum(axis=0), 0.0)
     mm = (m[:, :, None] * m[:, None, :]).reshape(n, k * k)
     sx = (x0[:, :, None] * m[:, None, :]).reshape(n, k * k)
     sxx = (x0[:, :, None] * x0[:, None, :]).reshape(n, k * k)
@@ -517,7 +657,9 @@ def alpha(
     ------
     DataError
         Fewer than 2 items or rows, an item with no variance or fewer than 2 answers, a pair
-        of items never answered together, or non-numeric data.
+        of items never answered together, non-numeric data, or an item whose values are so
+        far from 0 relative to their spread that float64 no longer holds their differences
+        (e.g. 1e15 + a score with decimals: subtract a constant first).
     SpecificationError
         An unknown option value or a ``reverse`` item that is not analysed.
 
@@ -622,12 +764,20 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         from psychoval._input import as_item_matrix
 
         as_item_matrix(x)  # an infinite response (the fast path's NaN test let it by): raises
+    # data beyond ~1e150 (squares overflow) or below ~1e-150 (products underflow): divide by
+    # a power of two (exact) and compute again; ``unit`` restores means and SDs at the end
+    unit = _unit(x, mom)
+    if unit is not None:
+        x = x / unit
+        mom = _moments(x, has_missing, None if colsum is None else colsum / unit)
+    scale = 1.0 if unit is None else unit
     for j in np.flatnonzero(mom.nobs < 2):
         raise DataError(f"item {m.items[j]!r} has {int(mom.nobs[j])} answer(s); at least 2 are "
                         "needed. Drop the item or supply more responses")
     for j in np.flatnonzero(~(np.diag(mom.cov) > 0)):
-        value = mom.means[j] if j not in [m.items.index(i) for i in rev] else (
-            rng[0] + rng[1] - mom.means[j])
+        value = mom.means[j] * scale
+        if j in [m.items.index(i) for i in rev]:
+            value = rng[0] + rng[1] - value
         raise DataError(f"item {m.items[j]!r} has no variance (every answer is {value:g}); "
                         "drop it from the items analysed")
     if not mom.complete:
@@ -640,34 +790,41 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
                 "Drop one of them or use more data"
             )
     c = mom.cov
-    tot = _alpha_stats(c)
+    sd_items = np.sqrt(np.diag(c))
+    # values far from 0 relative to their spread (1e15 + x): refused when float64 has
+    # rounded away the differences between respondents
+    check_resolution(x, mom.means, sd_items, m.items, scale=scale)
+    r = c / np.outer(sd_items, sd_items)
+    np.fill_diagonal(r, 1.0)
+    # smc of every item, and of every item within the set without item i (G6 if dropped);
+    # with complete data and no more rows than items, from the n x n Gram matrix
+    z = None
+    if mom.complete and n <= k:
+        z = x - mom.means
+        z -= (np.ones(n) @ z) / n
+        z /= sd_items * math.sqrt(n - 1)
+    smc, smc_sums = smc_and_dropped(r, z=z)
+    del z
+    tot = _alpha_stats(c, float(smc.sum()), r)
     ase = math.sqrt(tot["q"] / n) if tot["q"] >= 0 else math.nan
 
-    # alpha if an item is dropped
-    drop = {key: np.full(k, np.nan) for key in
-            ("raw_alpha", "std_alpha", "g6", "average_r", "s_n", "alpha_se", "var_r", "med_r")}
+    # alpha if an item is dropped (closed forms on C and R: O(k^2) per statistic)
+    keys = ("raw_alpha", "std_alpha", "g6", "average_r", "s_n", "alpha_se", "var_r", "med_r")
     if k > 2:
-        sd_all = np.sqrt(np.diag(c))
-        smc_drop = smc_dropped(c / np.outer(sd_all, sd_all))
-        for i in range(k):
-            keep = np.r_[0:i, i + 1:k]
-            st = _alpha_stats(c[np.ix_(keep, keep)],
-                              None if smc_drop is None else float(np.nansum(smc_drop[i])))
-            for key in ("raw_alpha", "std_alpha", "g6", "average_r", "s_n", "var_r", "med_r"):
-                drop[key][i] = st[key]
-            drop["alpha_se"][i] = math.sqrt(st["q"] / n) if st["q"] >= 0 else math.nan
+        drop = _drop_stats(c, r, smc_sums, n)
+        drop = {key: drop[key] for key in keys}
+    else:
+        drop = {key: np.full(k, np.nan) for key in keys}
     alpha_drop = pd.DataFrame(drop, index=pd.Index(m.items, name="item"))
 
     # item statistics
-    sd_items = np.sqrt(np.diag(c))
-    r = c / np.outer(sd_items, sd_items)
-    np.fill_diagonal(r, 1.0)
     sum_r = r.sum()
     rc = r.copy()
-    np.fill_diagonal(rc, psych_smc(r))
+    np.fill_diagonal(rc, smc)
     with np.errstate(invalid="ignore", divide="ignore"):  # NaN, as psych, if a sum is < 0
         std_r = r.sum(axis=0) / np.sqrt(sum_r)
         r_cor = rc.sum(axis=0) / np.sqrt(rc.sum())
+    del rc
     colsum_c = c.sum(axis=0)
     sum_c = c.sum()
     diag_c = np.diag(c)
@@ -678,17 +835,19 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         mean_t = float(mom.means.mean())
         sd_t = float(np.sqrt(sum_c)) / k if sum_c >= 0 else math.nan
         raw_r = colsum_c / np.sqrt(diag_c * sum_c)
-        item_sd = sd_items
     else:
         ps = mom.sums
         cnt = ps.cnt
         with np.errstate(invalid="ignore", divide="ignore"):
-            total = ps.rowsum / cnt  # mean of the items answered
+            # each row's mean of the items it answered, less row_center (no cancellation
+            # when the values are far from 0)
+            tdev = ps.rowdev / cnt
         tobs = cnt > 0
-        tv = total[tobs]
-        mean_t = float(tv.mean())
+        tv = tdev[tobs]
+        shift_t = float(tv.mean())
+        mean_t = ps.row_center + shift_t
         sd_t = float(tv.std(ddof=1))
-        tc = np.where(tobs, total - mean_t, 0.0)
+        tc = np.where(tobs, tdev - shift_t, 0.0)
         tc2 = tc * tc
         nj = mom.nobs.astype(float)
         # sums over each item's rows = over all rows - over the rows missing it
@@ -697,13 +856,16 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         sx, sxx = ps.sx, ps.sxx
         # sum of tc * z over each item's rows: zrow = sum((total - row_center) * z); rows
         # without a total have z = 0
-        stx = ps.zrow - (mean_t - ps.row_center) * sx
+        stx = ps.zrow - shift_t * sx
         cov_tx = stx - st * sx / nj
         raw_r = cov_tx / np.sqrt((stt - st * st / nj) * (sxx - sx * sx / nj))
-        item_sd = sd_items  # diagonal of the pairwise covariance = each item's own variance
+    # diagonal of the pairwise covariance = each item's own variance
+    item_sd = sd_items * scale
+    mean_t *= scale
+    sd_t *= scale
     item_stats = pd.DataFrame(
         {"n": mom.nobs, "raw_r": raw_r, "std_r": std_r, "r_cor": r_cor, "r_drop": r_drop,
-         "mean": mom.means, "sd": item_sd},
+         "mean": mom.means * scale, "sd": item_sd},
         index=pd.Index(m.items, name="item"),
     )
     negative = [m.items[j] for j in np.flatnonzero(r_drop < 0)]

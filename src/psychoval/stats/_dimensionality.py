@@ -16,7 +16,13 @@ import pandas as pd
 
 from psychoval._input import as_item_matrix, check_choice
 from psychoval._results import Result, Summary
-from psychoval.exceptions import DataError, ImproperSolutionWarning, SpecificationError, warn
+from psychoval.exceptions import (
+    DataError,
+    DegenerateDataWarning,
+    ImproperSolutionWarning,
+    SpecificationError,
+    warn,
+)
 
 __all__ = ["KMOResult", "BartlettResult", "ParallelAnalysisResult", "SchmidLeimanResult",
            "kmo", "bartlett", "parallel_analysis", "schmid_leiman"]
@@ -56,6 +62,31 @@ class KMOResult(Result):
                              "msa": list(self.msa_items.to_numpy()) + [self.msa]})
 
 
+def _dependent_items(R: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Items in an exact linear dependency: R is (numerically) singular, its smallest
+    eigenvalue within 1e-12 of its largest (R's ``solve`` - behind psych::KMO's "matrix is
+    not invertible" - stops near 1e-16, where the inverse has long lost every digit; rounding
+    decides on which side of that a duplicated item falls). The items are those with weight
+    in the eigenvectors of the (numerically) zero eigenvalues. Empty when R is regular; a
+    cheap condition estimate (LU) settles the usual case without an eigendecomposition."""
+    from scipy.linalg import lapack
+
+    if not np.isfinite(R).all():
+        return []
+    lu, _piv, info = lapack.dgetrf(R)
+    if info == 0:
+        rcond, _info = lapack.dgecon(lu, float(np.abs(R).sum(axis=0).max()), norm="1")
+        if rcond >= 1e-10:
+            return []
+    w, v = np.linalg.eigh(R)
+    aw = np.abs(w)
+    null = aw <= 1e-12 * aw.max()
+    if not null.any():
+        return []
+    weight = np.sqrt((v[:, null] ** 2).sum(axis=1))
+    return [names[j] for j in np.flatnonzero(weight > 1e-6)]
+
+
 def kmo(data: Any, *, cor: str = "pearson", missing: str = "pairwise",
         items: Sequence[str] | None = None) -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy (overall and per item).
@@ -80,6 +111,14 @@ def kmo(data: Any, *, cor: str = "pearson", missing: str = "pairwise",
     DataError
         Invalid data.
 
+    Warns
+    -----
+    DegenerateDataWarning
+        The correlation matrix is singular (linearly dependent items, named in the message;
+        the statistic is then undefined and returned as NaN, where psych::KMO reports 0.5),
+        or, with pairwise correlations, not positive definite (the items with a negative
+        anti-image variance get NaN).
+
     Notes
     -----
     With :math:`Q` the correlations of :math:`R^{-1}` (anti-image, up to sign),
@@ -99,13 +138,33 @@ def kmo(data: Any, *, cor: str = "pearson", missing: str = "pairwise",
     0.6279
     """
     R, names, _n, _np = _cor(data, cor=cor, missing=missing, items=items, n_obs=None)
-    try:
-        Q = np.linalg.inv(R)
-    except np.linalg.LinAlgError as exc:
-        raise DataError("the correlation matrix is singular; KMO needs its inverse (drop "
-                        "linearly dependent items)") from exc
-    d = np.sqrt(np.diag(Q))
-    image = Q / np.outer(d, d)
+    k = R.shape[0]
+    dependent = _dependent_items(R, names)
+    if dependent:
+        shown = ", ".join(map(repr, dependent))
+        warn(f"the correlation matrix is singular: items {shown} are linearly dependent (one "
+             "is an exact weighted sum of the others, or a copy). KMO compares the "
+             "correlations with the partial correlations, which need the inverse of that "
+             "matrix, so it is undefined here: msa, msa_items and image are NaN (psych::KMO "
+             "reports 0.5 for every item, with 'matrix is not invertible, image not found'). "
+             f"Drop one of these items (e.g. {dependent[-1]!r}) and run again",
+             DegenerateDataWarning, stacklevel=2)
+        nan_image = np.full((k, k), np.nan)
+        names = list(names)
+        return KMOResult(math.nan, pd.Series(np.full(k, np.nan), index=names, name="msa"),
+                         pd.DataFrame(nan_image, index=names, columns=names))
+    Q = np.linalg.inv(R)
+    dq = np.diag(Q)
+    bad = [names[j] for j in np.flatnonzero(~(dq > 0))]
+    if bad:
+        warn("the correlation matrix is not positive definite (pairwise-complete "
+             f"correlations can be): item(s) {', '.join(map(repr, bad))} have a negative "
+             "anti-image variance, so their partial correlations and the overall msa are NaN "
+             "(as psych::KMO). Use missing='listwise', or smooth the matrix, for a KMO of "
+             "every item", DegenerateDataWarning, stacklevel=2)
+    with np.errstate(invalid="ignore"):
+        d = np.sqrt(dq)
+        image = Q / np.outer(d, d)
     Q0 = image.copy()
     np.fill_diagonal(Q0, 0.0)
     R0 = R.copy()
@@ -113,7 +172,8 @@ def kmo(data: Any, *, cor: str = "pearson", missing: str = "pairwise",
     sr = (R0 ** 2).sum()
     sq = (Q0 ** 2).sum()
     msa = float(sr / (sr + sq))
-    msai = (R0 ** 2).sum(axis=0) / ((R0 ** 2).sum(axis=0) + (Q0 ** 2).sum(axis=0))
+    with np.errstate(invalid="ignore"):
+        msai = (R0 ** 2).sum(axis=0) / ((R0 ** 2).sum(axis=0) + (Q0 ** 2).sum(axis=0))
     names = list(names)
     return KMOResult(msa, pd.Series(msai, index=names, name="msa"),
                      pd.DataFrame(image, index=names, columns=names))

@@ -32,6 +32,7 @@ from psychoval.exceptions import (
     DataError,
     DegenerateDataWarning,
     ImproperSolutionWarning,
+    SmallSampleWarning,
     SpecificationError,
     warn,
 )
@@ -582,6 +583,14 @@ def _assemble(R: np.ndarray, L0: np.ndarray, info: dict[str, Any], *, rotation: 
     )
 
 
+def _positive_definite(R: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(R)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.linalg.eigvalsh(R)[0] > 1e-12 * R.shape[0])
+
+
 def _is_square_matrix(data: Any) -> bool:
     arr = data.to_numpy() if isinstance(data, pd.DataFrame) else None
     if arr is None:
@@ -624,7 +633,7 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
         if bad.size:
             raise DataError(f"item {m.items[bad[0]]!r} is constant (or unanswered); a "
                             "correlation with it is undefined: drop it")
-        R, npair_i = pairwise_cor(m.values)
+        R, npair_i = pairwise_cor(m.values, items=m.items)
         npair = npair_i.astype(float)
         _check_overlap(npair, m.items, minimum=3)
     elif cor == "mixed":
@@ -676,7 +685,7 @@ def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
                 f"item {m.items[j]!r} has {nvals[j]} distinct values between {col.min():g} "
                 f"and {col.max():g}: an unobserved category inside its range (psych::mixedCor "
                 "stops here); recode it to consecutive codes")
-    R, npair_i = pairwise_cor(x)
+    R, npair_i = pairwise_cor(x, items=m.items)
     npair = npair_i.astype(float)
     _check_overlap(npair, m.items, minimum=3)
     if pol.size >= 2:
@@ -775,7 +784,14 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
     SpecificationError
         Unknown method / rotation / cor, or too many factors for the number of items.
     DataError
-        Invalid data (see :func:`polychoric` for the ordinal checks).
+        Invalid data (see :func:`polychoric` for the ordinal checks); ``method="ml"`` on a
+        correlation matrix that is not positive definite (e.g. fewer respondents than items).
+
+    Warns
+    -----
+    SmallSampleWarning
+        Fewer respondents (``n_obs``) than items: the correlation matrix is singular; the
+        solution is still computed, as psych::fa does.
 
     Notes
     -----
@@ -821,6 +837,20 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
     if n_factors >= p:
         raise SpecificationError(
             f"n_factors={n_factors} is too many for {p} items; at most {p - 1}")
+    if method == "ml" and not _positive_definite(R):
+        few = (f" ({nobs} respondents for {p} items: fewer respondents than items make it "
+               "singular)" if nobs is not None and nobs < p else "")
+        raise DataError(
+            f"method='ml' needs a positive definite correlation matrix, and this one is not"
+            f"{few}: the ML discrepancy log|Sigma^-1 R| is undefined (psych::fa stops with "
+            "'L-BFGS-B needs finite values of fn'). Use method='minres' or 'pa', which do not "
+            "need the inverse, or collect more responses")
+    if nobs is not None and nobs < p:
+        warn(f"{nobs} respondents for {p} items: with fewer respondents than items the "
+             f"correlation matrix is singular (rank at most {max(nobs - 1, 0)}), so the "
+             "loadings and fit statistics are unstable. The solution is still computed (as "
+             "psych::fa does); collect more responses or analyse fewer items",
+             SmallSampleWarning, stacklevel=2)
     fit = _fit_fa(R, int(n_factors), method, min_err=min_err, max_iter=max_iter)
     heywood = tuple(names[i] for i in fit.heywood)
     if not fit.converged:

@@ -11,12 +11,16 @@ full-size product.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Moments", "PairwiseSums", "pairwise_moments", "pairwise_sums", "cov_to_cor"]
+from psychoval.exceptions import DataError
+
+__all__ = ["Moments", "PairwiseSums", "pairwise_moments", "pairwise_sums", "cov_to_cor",
+           "check_resolution", "power_of_two", "RESOLUTION"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +63,9 @@ def pairwise_moments(x: np.ndarray) -> Moments:
         n = x.shape[0]
         mean = x.mean(axis=0)
         xc = x - mean
-        cov = (xc.T @ xc) / (n - 1)
+        resid = xc.mean(axis=0)  # corrected two-pass: the rounding left in the mean
+        cov = (xc.T @ xc - n * np.outer(resid, resid)) / (n - 1)
+        mean = mean + resid
         npair = np.full((x.shape[1], x.shape[1]), n, dtype="int64")
         return Moments(cov=cov, n_pairwise=npair, means=mean, complete=True)
     ps = pairwise_sums(x)
@@ -86,6 +92,7 @@ class PairwiseSums:
     rowsum: np.ndarray
     cnt: np.ndarray
     zrow: np.ndarray
+    rowdev: np.ndarray
     row_center: float
     miss_r: np.ndarray
     miss_c: np.ndarray
@@ -110,8 +117,9 @@ class PairwiseSums:
 
     @property
     def cov(self) -> np.ndarray:
-        """Pairwise-complete covariances (divisor n_ij - 1), as ``cov(use = "pairwise")``."""
-        with np.errstate(divide="ignore", invalid="ignore"):
+        """Pairwise-complete covariances (divisor n_ij - 1), as ``cov(use = "pairwise")``.
+        Values beyond ~1e150 overflow to inf here, without a warning: callers rescale."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return (self.cross - self.ssum * self.ssum.T / self.npair) / (self.npair - 1)
 
 
@@ -145,6 +153,7 @@ def pairwise_sums(x: np.ndarray, *, block_cells: int = 800_000,
     zrow = np.zeros(k)
     sz = np.zeros(k)
     rowsum = np.empty(n)
+    rowdev = np.empty(n)
     cnt = np.empty(n)
     buf = np.empty((step, k))
     ones_k = np.ones(k)
@@ -174,7 +183,9 @@ def pairwise_sums(x: np.ndarray, *, block_cells: int = 800_000,
             raw = centred + row_center * c_b
             if per_row.max(initial=0) == k:
                 raw[c_b == 0] = 0.0  # nothing answered: exactly 0, not a rounding residue
+                centred[c_b == 0] = 0.0
             rowsum[a:a + m] = raw
+            rowdev[a:a + m] = centred
             cnt[a:a + m] = c_b
             zrow += (centred / np.maximum(c_b, 1)) @ zb  # rows with nothing answered: z = 0
             if not cells.size:
@@ -201,8 +212,8 @@ def pairwise_sums(x: np.ndarray, *, block_cells: int = 800_000,
     npair = (n - nmiss[:, None] - nmiss[None, :] + mm).astype(np.int64)
     ssum = sz[:, None] - mz.T
     return PairwiseSums(shift=shift, cross=cross, ssum=ssum, npair=npair, rowsum=rowsum,
-                        cnt=cnt, zrow=zrow, row_center=row_center, miss_r=miss_r,
-                        miss_c=miss_c)
+                        cnt=cnt, zrow=zrow, rowdev=rowdev, row_center=row_center,
+                        miss_r=miss_r, miss_c=miss_c)
 
 
 def _shift(x: np.ndarray, step: int) -> np.ndarray:
@@ -220,12 +231,72 @@ def _shift(x: np.ndarray, step: int) -> np.ndarray:
 
 def _count_pairs(rows: np.ndarray, cols: np.ndarray, k: int, out: np.ndarray) -> None:
     """Add to ``out`` (k*k) the count of each ordered pair (i < j) of missing cells sharing a
-    row; ``rows``/``cols`` in row-major order, so a row's cells are adjacent and ascending."""
+    row; ``rows``/``cols`` in row-major order, so a row's cells are adjacent and ascending.
+    The pair codes are gathered first and counted by one bincount (a bincount per distance d
+    costs O(k^2) each: minutes for thousands of items with hundreds of missing cells a row)."""
     idx = np.arange(rows.size - 1)
     d = 1
+    codes = []
     while idx.size:
         idx = idx[idx + d < rows.size]
         idx = idx[rows[idx + d] == rows[idx]]
         if idx.size:
-            out += np.bincount(cols[idx] * k + cols[idx + d], minlength=k * k)
+            codes.append(cols[idx] * k + cols[idx + d])
         d += 1
+    if codes:
+        out += np.bincount(np.concatenate(codes), minlength=k * k)
+
+
+# -- extreme location and scale ------------------------------------------------------------
+
+# an item is refused when the spacing of float64 numbers at its largest |value| exceeds this
+# fraction of its standard deviation: the rounding of the values to that spacing then moves
+# variances by up to RESOLUTION**2 / 12 relative (the statistics stay within 1e-11 of those
+# of exact data) - beyond it the differences between respondents have lost digits
+RESOLUTION = 1e-5
+_EXACT_INT = 2.0**53  # integers below this are exact in float64
+
+
+def power_of_two(value: float) -> float:
+    """The power of two nearest ``value`` (> 0, finite): dividing by it is exact."""
+    return math.ldexp(1.0, math.frexp(value)[1] - 1)
+
+
+def check_resolution(x: np.ndarray, means: np.ndarray, sd: np.ndarray,
+                     items: Sequence[str] | None = None, *, scale: float = 1.0) -> None:
+    """Raise a :class:`DataError` naming an item whose values are so far from 0 relative to
+    their spread that float64 has rounded away the differences between respondents.
+
+    ``x`` holds the values (NaN = missing) divided by ``scale``; ``means`` and ``sd`` are the
+    items' means and standard deviations in the same units. The spacing of float64 numbers
+    near an item's largest absolute value |x|max is about 2.2e-16 |x|max; above ``RESOLUTION``
+    times the item's SD the stored values no longer carry the data's differences (1e15 +
+    3.6667 is stored as 1e15 + 3.625). Items whose answers are all integers below 2**53 are
+    exact however large, and pass. Only items whose mean is large enough to matter are looked
+    at (|x|max <= |mean| + sqrt(n - 1) SD), so the check is O(k) on ordinary data.
+    """
+    eps = np.finfo(float).eps
+    with np.errstate(invalid="ignore", over="ignore"):
+        suspect = np.flatnonzero(eps * np.abs(means) > 0.5 * RESOLUTION * sd)
+    for j in suspect:
+        col = x[:, j]
+        col = col[~np.isnan(col)]
+        if not col.size:
+            continue
+        big = float(np.max(np.abs(col)))
+        spacing = float(np.spacing(big))
+        if not spacing > RESOLUTION * sd[j]:
+            continue
+        raw_big = big * scale
+        if raw_big < _EXACT_INT and np.all(col * scale == np.round(col * scale)):
+            continue  # integers: exact
+        name = repr(items[j]) if items is not None else f"in column {j + 1}"
+        digits = max(0.0, math.log10(sd[j] / spacing)) if sd[j] > 0 else 0.0
+        raise DataError(
+            f"item {name} has values near {raw_big:.6g} that vary by only {sd[j] * scale:.3g} "
+            f"(SD): in float64 they are stored in steps of {spacing * scale:.3g}, so only about "
+            f"{digits:.0f} significant digit(s) of the differences between respondents are left "
+            "and no statistic of them can be trusted. Subtract a constant from the item (e.g. "
+            "its mean or the scale's lowest value) where the values are computed, before they "
+            "are rounded to float64, and pass the shifted values"
+        )

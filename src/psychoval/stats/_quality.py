@@ -101,6 +101,14 @@ def mahalanobis(x: np.ndarray, *, _by_pattern: bool = False) -> tuple[np.ndarray
     df[df == 0] = np.nan
     if n < 2 or k == 0:
         return d2, df
+    if n <= k and not _by_pattern and obs.all():
+        # complete data, no more rows than items: S is singular (rank < k) and
+        # D2 = dev' pinv(S) dev is (n - 1) times the diagonal of the projector on the
+        # deviations' span: from the n x n Gram matrix (pinv's cutoff, 1e-15 of the largest
+        # singular value of S), without forming S or a k x k SVD
+        dev = x - x.mean(axis=0)
+        dev -= dev.mean(axis=0)
+        return _mahalanobis_gram(dev), df
     mom = pairwise_moments(x)
     fast = None if _by_pattern else _mahalanobis_block_inverse(x, obs, mom.cov, mom.means)
     if fast is not None:
@@ -127,6 +135,32 @@ def mahalanobis(x: np.ndarray, *, _by_pattern: bool = False) -> tuple[np.ndarray
     return d2, df
 
 
+def _mahalanobis_gram(dev: np.ndarray) -> np.ndarray:
+    """``dev_i' pinv(S) dev_i`` for S = dev'dev / (n - 1), from the eigenpairs of dev dev'
+    (n x n), keeping those above numpy's pinv cutoff (1e-15 of the largest)."""
+    n = dev.shape[0]
+    g = dev @ dev.T
+    g = (g + g.T) / 2.0
+    # the usual case: the deviations (centred, so G 1 = 0) span all of 1-perp, i.e. G has
+    # rank n - 1, and the projector is I - 11'/n: D2 = (n - 1)^2 / n for every row. Proved
+    # by a well-conditioned Cholesky factor of G + c 11' (c: G's mean eigenvalue); repeated
+    # rows (straight-liners) or other rank loss take the eigendecomposition
+    from scipy.linalg import lapack
+
+    shifted = g + float(np.trace(g)) / (n * max(n - 1, 1))
+    try:
+        chol = np.linalg.cholesky(shifted)
+    except np.linalg.LinAlgError:
+        chol = None
+    if chol is not None:
+        rcond, info = lapack.dpocon(chol, float(np.abs(shifted).sum(axis=0).max()), uplo="L")
+        if info == 0 and rcond > 1e-12:
+            return np.full(n, (n - 1) ** 2 / n)
+    w, u = np.linalg.eigh(g)
+    keep = w > 1e-15 * max(float(w.max()), 0.0)
+    return (n - 1) * (u[:, keep] ** 2).sum(axis=1)
+
+
 def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
                                means: np.ndarray) -> np.ndarray | None:
     """D2 on each row's answered items from one inverse P = S^-1 of the full covariance.
@@ -143,9 +177,14 @@ def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
         chol = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
         return None
-    if np.linalg.cond(chol) ** 2 > 1e10:
-        return None
     k = cov.shape[0]
+    # condition number of S (2-norm, at most the 1-norm one) by LAPACK's O(k^2) estimate from
+    # the Cholesky factor, instead of an SVD (O(k^3), minutes for thousands of items)
+    from scipy.linalg import lapack
+
+    rcond, info = lapack.dpocon(chol, float(np.abs(cov).sum(axis=0).max()), uplo="L")
+    if info != 0 or not rcond * 1e10 >= 1.0:
+        return None
     prec = np.linalg.inv(cov)
     d = x - means
     d[~obs] = 0.0
@@ -331,8 +370,13 @@ class _Column:
 
 def _columns_without_framework(table: ResponseTable) -> list[_Column]:
     out = []
+    # every column's values in one conversion (column-major: each column contiguous) rather
+    # than one DataFrame lookup per column (seconds with thousands of columns)
+    frame = table._values
+    where = {c: j for j, c in enumerate(frame.columns)}
+    block = np.asfortranarray(frame.to_numpy(dtype="float64"))
     for name in table.items:
-        num = table._values[name].to_numpy(dtype="float64")
+        num = block[:, where[name]].copy()
         text_pos, text_raw = table._text_of(name)
         status = np.where(np.isnan(num), MISSING, OK).astype(np.int8)
         n_num = int((~np.isnan(num)).sum())
@@ -479,8 +523,11 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
             vals = col.values[st == OK]
         else:
             vals = col.values[st == OK]
-            n_distinct = int(np.unique(vals).size)
-            observed = pd.Series(vals).value_counts()
+            # one sort gives the distinct values and their counts (a pandas value_counts
+            # per column costs seconds over thousands of columns)
+            distinct, counts = np.unique(vals, return_counts=True)
+            n_distinct = int(distinct.size)
+            observed = dict(zip(distinct.tolist(), counts.tolist(), strict=True))
         sparse = []
         if col.categories is not None:
             for cat in col.categories:
@@ -604,7 +651,8 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
         "policy": name, "n_dropped": int(mask.sum()), "n_kept": int(n - mask.sum()),
         "raises": raises, "rows": [to_plain(v) for v in ids[np.flatnonzero(mask)].tolist()],
     } for name, mask, raises in policies])
-    npair = _pair_counts(answered)
+    # complete answers: every pair is answered by all n (no k x k count matrix)
+    npair = np.full((1, 1), n) if answered.size and answered.all() else _pair_counts(answered)
     n_bad_oor = int(sum(int((c.status == OUT_OF_RANGE).sum()) for c in columns))
     n_bad_code = int(sum(int((c.status == BAD_CODE).sum()) for c in columns))
     return DataQualityReport(
