@@ -6,6 +6,8 @@ import math
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from psychoval.exceptions import SpecificationError
 from psychoval.framework._partable import build_partable
@@ -98,3 +100,28 @@ def test_partable_errors():
         model_to_formulas({"F": ["x 1", "x2"]})
     with pytest.raises(SpecificationError, match="model must be lavaan syntax"):
         model_to_formulas(42)
+
+
+@given(names=st.lists(st.text(min_size=1, max_size=8).filter(lambda s: "\x00" not in s),
+                      min_size=3, max_size=3, unique=True))
+def test_any_id_round_trips_through_quote_name(names):
+    """Every id (dashes, spaces, backticks, backslashes, newlines, leading digits, 'NA',
+    non-Latin letters) written by quote_name parses back to itself."""
+    from psychoval.framework._syntax import quote_name
+
+    lhs, a, b = names
+    (f,) = parse_syntax(f"{quote_name(lhs)} =~ {quote_name(a)} + {quote_name(b)}")
+    assert (f.lhs, f.op, [t.name for t in f.rhs]) == (lhs, "=~", [a, b])
+    assert all(t.fixed is None and not t.free_forced and not t.label for t in f.rhs)
+
+
+def test_plain_names_stay_unquoted_and_unicode_letters_are_names():
+    from psychoval.framework._syntax import quote_name
+
+    assert [quote_name(n) for n in ("x1", "über3", "q.5", "_a", "NA", "Q-1", "1st")] == [
+        "x1", "über3", "q.5", "_a", "`NA`", "`Q-1`", "`1st`"]
+    (f,) = parse_syntax("fähig =~ über1 + `Q-1` + NA*`NA`")
+    assert [t.name for t in f.rhs] == ["über1", "Q-1", "NA"]
+    assert f.rhs[2].free_forced
+    with pytest.raises(SpecificationError, match="backticks"):
+        parse_syntax("f =~ a|b + x2")

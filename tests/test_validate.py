@@ -558,3 +558,34 @@ def test_validations_in_threads_equal_serial_runs():
             pd.testing.assert_frame_equal(rep.fit, ref.fit)
             assert rep.data_quality == ref.data_quality
             assert rep.provenance["input_sha256"] == ref.provenance["input_sha256"]
+
+
+def test_ids_that_are_not_plain_names_validate(tmp_path):
+    """Item, competency and tier ids with dashes, spaces, a backtick, a bar, a leading digit
+    or non-Latin letters become quoted names in the models: every model is estimated and
+    its tables name the ids as written; the reports are written."""
+    ids = ["Q-1", "Q 2", "über3", "x`y", "a|b", "1st", "q.5", "normal"]
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=(400, 2))
+    data = pd.DataFrame({i: np.clip(np.round(3 + f[:, j % 2] + rng.normal(size=400)), 1, 5)
+                         for j, i in enumerate(ids)})
+    comps = [{"id": "comp-A", "items": [{"id": i, "type": "likert", "min": 1, "max": 5}
+                                        for i in ids[0::2]]},
+             {"id": "cömp B", "items": [{"id": i, "type": "likert", "min": 1, "max": 5}
+                                        for i in ids[1::2]]}]
+    fw = pv.read_framework({"name": "odd ids", "tiers": [{"id": "tier 1",
+                                                          "competencies": comps}]})
+    rep = pv.validate(data, fw, seed=1)
+    fit = rep.fit
+    assert list(fit["target"]) == ["comp-A", "cömp B", "tier 1", "odd ids"]
+    assert fit["converged"].all() and (fit["status"] == "estimated").all()
+    assert set(rep.items["item"]) == set(ids)
+    assert rep.items["std_loading"].notna().all()
+    std = pv.cfa(fw.to_model(), data).standardized()
+    assert set(std.loc[std["op"] == "=~", "rhs"]) == set(ids)
+    rep.to_html(tmp_path / "r.html")
+    rep.to_markdown(tmp_path / "r.md")
+    rep.to_json(tmp_path / "r.json")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert {row["item"] for row in doc["items"]} == set(ids)
+    assert "x`y" in (tmp_path / "r.html").read_text()

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from psychoval._input import check_choice
 from psychoval.exceptions import SpecificationError
 from psychoval.framework._framework import Competency, Framework
+from psychoval.framework._syntax import quote_name
 
-__all__ = ["to_model"]
+__all__ = ["to_model", "factor_lines"]
 
 STRUCTURES = ("correlated", "second_order")
 
 
 def _factor(c: Competency) -> str:
-    return f"{c.id} =~ {' + '.join(c.item_ids)}"
+    return f"{quote_name(c.id)} =~ {' + '.join(map(quote_name, c.item_ids))}"
+
+
+def factor_lines(competencies: Sequence[Competency], over: str | None = None) -> str:
+    """``competency =~ item + ...`` lines for ``competencies`` (any ids: names that are not
+    plain are backtick-quoted), and with ``over`` a factor of that name measured by them."""
+    lines = [_factor(c) for c in competencies]
+    if over is not None:
+        lines.append(f"{quote_name(over)} =~ {' + '.join(quote_name(c.id) for c in competencies)}")
+    return "\n".join(lines)
 
 
 def to_model(framework: Framework, *, tier: str | None = None, competency: str | None = None,
@@ -63,5 +75,6 @@ def to_model(framework: Framework, *, tier: str | None = None, competency: str |
                     "at least 3 first-order factors to be identified (use "
                     "structure='correlated', or constrain its loadings in your own syntax)"
                 )
-        lines += [f"{t.id} =~ {' + '.join(c.id for c in t.competencies)}" for t in tiers]
+        lines += [f"{quote_name(t.id)} =~ {' + '.join(quote_name(c.id) for c in t.competencies)}"
+                  for t in tiers]
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from typing import Any
 
 from psychoval.exceptions import SpecificationError
 
-__all__ = ["Term", "Formula", "parse_syntax", "model_to_formulas", "syntax_error"]
+__all__ = ["Term", "Formula", "parse_syntax", "model_to_formulas", "syntax_error", "quote_name"]
 
 OPERATORS = ("=~", "~~", "~", "==", ":=", "<", ">")
 
@@ -60,8 +60,9 @@ _TOKEN = re.compile(
   | (?P<comment>[#!][^\n]*)
   | (?P<nl>[\n;])
   | (?P<op>=~|~~|==|:=|~|<|>)
-  | (?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![A-Za-z_.]))
-  | (?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
+  | (?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
+  | (?P<name>(?:[^\W\d]|\.)[\w.]*)
+  | (?P<quoted>`(?:[^`\\\n]|\\.)*`)
   | (?P<string>"[^"\n]*"|'[^'\n]*')
   | (?P<plus>\+)
   | (?P<star>\*)
@@ -80,6 +81,26 @@ class _Tok:
     text: str
     line: int
     col: int
+    quoted: bool = False  # a `backtick-quoted` name (never a keyword such as NA)
+
+
+_PLAIN_NAME = re.compile(r"(?:[^\W\d]|\.)[\w.]*")
+_ESCAPES = {"\\": "\\\\", "`": "\\`", "\n": "\\n"}
+
+
+def quote_name(name: str) -> str:
+    """``name`` as a term of model syntax: as is when it is a plain name (letters, digits,
+    ``_`` and ``.``, not starting with a digit; Unicode letters included), otherwise in
+    backticks with ``\\``, backtick and newline escaped (``Q-1`` -> ```Q-1```), so any item,
+    competency or tier id can name a variable or a factor."""
+    if _PLAIN_NAME.fullmatch(name) and name != "NA":
+        return name
+    return "`" + "".join(_ESCAPES.get(ch, ch) for ch in name) + "`"
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), body)
 
 
 def syntax_error(lines: Sequence[str], line: int, col: int, what: str) -> SpecificationError:
@@ -107,7 +128,12 @@ def _tokenize(text: str) -> tuple[list[_Tok], list[str]]:
         if kind in ("ws", "comment"):
             continue
         if kind == "other":
-            raise syntax_error(lines, line, col, f"unexpected character {m.group()!r}")
+            raise syntax_error(lines, line, col, f"unexpected character {m.group()!r}" + (
+                "; a name with such characters goes in backticks (`Q-1`)"
+                if m.group() not in "`\"'" else ""))
+        if kind == "quoted":
+            toks.append(_Tok("name", _unquote(m.group()), line, col, quoted=True))
+            continue
         toks.append(_Tok(kind, m.group(), line, col))
     return toks, lines
 
@@ -229,7 +255,7 @@ class _StatementParser:
                 self.take()  # modifier
                 if t.kind == "num":
                     fixed = _parse_number(t)
-                elif t.kind == "name" and t.text == "NA":
+                elif t.kind == "name" and t.text == "NA" and not t.quoted:
                     free_forced = True
                 elif t.kind == "name":
                     label = t.text
@@ -237,7 +263,7 @@ class _StatementParser:
                     raise self.error(t, f"{t.text!r} cannot modify a term; use a number, NA or "
                                      "a label before '*'")
                 continue
-            if t.kind == "name" and nxt is not None and nxt.kind == "lpar":
+            if t.kind == "name" and not t.quoted and nxt is not None and nxt.kind == "lpar":
                 # function modifier: start(), label(), equal(), c()
                 fname = t.text
                 self.take()

@@ -261,6 +261,7 @@ def _small_blas():
 def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progress: Any,
               n_boot: int, confidence_level: float):
     from psychoval.framework import Framework, read_framework
+    from psychoval.framework._model import factor_lines
     from psychoval.io import read_responses
     from psychoval.validate._report import ValidationReport
 
@@ -490,7 +491,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
             return
         binary = all(i.type in ("multiple_choice", "dichotomous")
                      for c in comps for i in c.items)
-        model = "\n".join(f"{c.id} =~ {' + '.join(c.item_ids)}" for c in comps)
+        model = factor_lines(comps)
         items = [i for c in comps for i in c.item_ids]
         h1 = htmt_fn(scores, model, method="htmt")
         h2 = htmt_fn(scores, model, method="htmt2")
@@ -531,7 +532,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
                             "sepc_all": float(top["sepc_all"]),
                             "own_loading": float(lam[top["rhs"]])})
         if len(comps) >= 4:
-            model2 = model + f"\n{t.id} =~ {' + '.join(c.id for c in comps)}"
+            model2 = factor_lines(comps, over=t.id)
             m2 = fit_model("tier", t.id, "second_order", model2, items, binary, tier=t.id)
             if not m2.ok:
                 row["second_order"] = ("not tested: the second-order model could not be "
@@ -578,7 +579,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
             model = fw.to_model(structure="second_order")
             kind = "tiers_second_order"
         else:
-            model = "\n".join(f"{c.id} =~ {' + '.join(c.item_ids)}" for c in comps)
+            model = factor_lines(comps)
             kind = "correlated"
         binary = all(i.type in ("multiple_choice", "dichotomous") for i in fw.items)
         items = [i for c in comps for i in c.item_ids]
