@@ -1,4 +1,4 @@
-"""FIML / MLR building blocks (issue 8): psychoval.stats._fiml vs lavaan's own functions.
+"""FIML / MLR building blocks (issue 8): psychoval.stats.sem._fiml vs lavaan's own functions.
 
 Run from the repository root:  PYTHONPATH=src python benchmarks/bench_fiml.py
 Writes benchmarks/results/fiml.json.

@@ -27,7 +27,7 @@ from _common import r_versions, time_python, time_r, write_results  # noqa: E402
 
 import psychoval as pv  # noqa: E402
 from psychoval.datasets import sample_framework  # noqa: E402
-from psychoval.stats._quality import irv, longstring, mahalanobis  # noqa: E402
+from psychoval.stats.quality._check import irv, longstring, mahalanobis  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BFI = ROOT / "tests" / "reference" / "data" / "bfi.csv"

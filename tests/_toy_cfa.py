@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from psychoval.stats._fiml import vech
+from psychoval.stats.sem._fiml import vech
 
 
 @dataclasses.dataclass
@@ -170,8 +170,7 @@ def observed_information(model: ToyCFA, theta: np.ndarray, pat, sl: slice,
                          mu_fixed: np.ndarray | None, h: float = 1e-6) -> np.ndarray:
     """lavaan's observed information: 5-point central differences (h = 1e-6) of the analytic
     gradient of the casewise log-likelihood, symmetrised, per observation."""
-    from psychoval.stats import _fiml
-
+    from psychoval.stats.sem import _fiml
     def grad(t):
         mu, sigma = model.implied(t)
         if mu_fixed is not None:
@@ -191,8 +190,7 @@ def observed_information(model: ToyCFA, theta: np.ndarray, pat, sl: slice,
 def lavaan_pieces(est: dict, se: dict, items: list[str], x: np.ndarray, *,
                   meanstructure: bool, information: str = "observed",
                   free: list[str] | None = None) -> Pieces:
-    from psychoval.stats import _fiml
-
+    from psychoval.stats.sem import _fiml
     model = ToyCFA.from_lavaan(est, se, items, meanstructure=meanstructure, free=free)
     theta = model.theta_from(est)
     pat = _fiml.missing_patterns(x)
@@ -235,7 +233,7 @@ class EngineLike:
         return self._delta(x)[: self.p].T
 
     def dsigma(self, x):
-        from psychoval.stats._fiml import unvech
+        from psychoval.stats.sem._fiml import unvech
 
         d = self._delta(x)[self.p:]
         return np.stack([unvech(d[:, j], self.p) for j in range(d.shape[1])])

@@ -19,8 +19,8 @@ from psychoval.exceptions import (
     PsychovalWarning,
     SpecificationError,
 )
-from psychoval.stats._alpha import _alpha_stats, _bootstrap, _jackknife
-from psychoval.stats._moments import pairwise_moments
+from psychoval.stats.core._moments import pairwise_moments
+from psychoval.stats.reliability._alpha import _alpha_stats, _bootstrap, _jackknife
 from tests._reliability_refs import extra_checks
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data
@@ -333,7 +333,7 @@ def test_item_table_closed_forms_equal_recomputing_without_each_item(n, k, miss)
     median and variance of its correlations and the ASE) equals psych's route: the statistic
     recomputed on C without the item (psych_smc = 1 - 1/diag(Pinv)). n < k exercises the
     pseudo-inverse (rank-deficient) downdates and, with complete data, the Gram route."""
-    from psychoval.stats._alpha import _alpha_stats
+    from psychoval.stats.reliability._alpha import _alpha_stats
 
     x = _simulate(n + k, n=n, k=k, missing=miss)
     res = _quiet_alpha(x)
@@ -353,7 +353,7 @@ def test_smc_downdates_match_pseudo_inverses_of_each_reduced_matrix():
     """The three routes of smc_and_dropped (certified inverse, eigenpairs of R, Gram matrix
     of n < k rows) against k explicit pseudo-inverses, on regular, wide, collinear and
     indefinite matrices."""
-    from psychoval.stats._rel_common import psych_smc, smc_and_dropped
+    from psychoval.stats.reliability._common import psych_smc, smc_and_dropped
 
     rng = np.random.default_rng(11)
 

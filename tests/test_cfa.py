@@ -26,9 +26,10 @@ from psychoval.exceptions import (
 )
 from psychoval.framework._partable import build_partable
 from psychoval.framework._syntax import parse_syntax
-from psychoval.stats import _cfa, _cfa_validity
-from psychoval.stats._cfa_model import MatrixModel, MLDiscrepancy
-from psychoval.stats._cfa_optimize import minimize
+from psychoval.stats.sem import _cfa
+from psychoval.stats.sem import _validity as _cfa_validity
+from psychoval.stats.sem._model import MatrixModel, MLDiscrepancy
+from psychoval.stats.sem._optimize import minimize
 from tests._tolerances import assert_close
 from tests.reference import _refs
 
@@ -177,7 +178,7 @@ def test_gradient_and_dsigma_match_finite_differences(hs, model, meanstructure):
 
 
 def _start(pt, mm, cov, mean):
-    from psychoval.stats._cfa_estimate import start_values
+    from psychoval.stats.sem._estimate import start_values
 
     return start_values(pt, mm, cov, mean)
 
@@ -317,8 +318,7 @@ def test_heywood_case_is_returned_with_warning():
 
 
 def test_nonconvergence_is_returned_with_warning(hs, monkeypatch):
-    from psychoval.stats import _cfa_optimize
-
+    from psychoval.stats.sem import _optimize as _cfa_optimize
     monkeypatch.setattr(_cfa_optimize, "MAX_ITER", 2)
     with pytest.warns(ConvergenceWarning, match=r"did not converge after \d+ iterations and "
                       r"restarts \(quasi_newton, std_lv, perturbed_1, perturbed_2, perturbed_3\)"):
@@ -492,8 +492,7 @@ def test_cli_cfa(tmp_path, capsys):
 
 def test_cli_cfa_exits_4_when_the_fit_does_not_converge(tmp_path, capsys, monkeypatch):
     from psychoval.cli._main import main
-    from psychoval.stats import _cfa_optimize
-
+    from psychoval.stats.sem import _optimize as _cfa_optimize
     monkeypatch.setattr(_cfa_optimize, "MAX_ITER", 1)
     out = tmp_path / "fit.json"
     csv = HERE / "reference" / "data" / "HolzingerSwineford1939.csv"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import psychoval as pv
 from psychoval.cli import main
 from psychoval.exceptions import DataError
-from psychoval.stats._quality import (
+from psychoval.stats.quality._check import (
     _missing_items,
     _pair_counts,
     _pattern_strings,

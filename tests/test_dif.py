@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import psychoval as pv
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats._dif import adjust_pvalues
+from psychoval.stats.items._dif import adjust_pvalues
 from tests._tolerances import assert_close, assert_pvalue
 from tests.reference import _refs
 
@@ -529,7 +529,7 @@ def test_fits_on_collapsed_cells_equal_fits_on_every_respondent(monkeypatch):
     coefficients as fitting the respondents one by one (reference fits above), with
     prorated (non-integer) scores, items with unused categories and rows dropped per item;
     and the same whether the models are fitted in one batch or one at a time."""
-    import psychoval.stats._dif as dif_module
+    import psychoval.stats.items._dif as dif_module
 
     rng = np.random.default_rng(2024)
     n, k = 700, 6

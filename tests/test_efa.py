@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import psychoval as pv
 from psychoval.exceptions import DataError, ImproperSolutionWarning, SpecificationError
-from psychoval.stats._rotation import rotate_loadings
+from psychoval.stats.core._rotation import rotate_loadings
 from tests._tolerances import assert_close, assert_pvalue
 from tests.reference._refs import load_data
 from tests.reference.checkers.efa import align
@@ -332,9 +332,9 @@ def test_missing_policies_and_response_table():
 def test_docstring_examples():
     import doctest
 
-    import psychoval.stats._dimensionality as dim
-    import psychoval.stats._efa as efa_mod
-    import psychoval.stats._polychoric as poly
+    import psychoval.stats.factor._dimensionality as dim
+    import psychoval.stats.factor._efa as efa_mod
+    import psychoval.stats.factor._polychoric as poly
 
     for mod in (poly, efa_mod, dim):
         failed, _ = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
@@ -361,7 +361,7 @@ def _mixed_data(name: str) -> pd.DataFrame:
 def test_mixed_correlations_match_psych_mixedcor(name):
     """Every kind of pair (Pearson, polychoric with and without global thresholds,
     tetrachoric, polyserial, biserial, polydi) against psych::mixedCor."""
-    from psychoval.stats._efa import correlation_input
+    from psychoval.stats.factor._efa import correlation_input
 
     data = _mixed_data(name)
     cols = list(data.columns)

@@ -1,4 +1,4 @@
-"""FIML core (psychoval.stats._fiml): patterns, casewise likelihood and its derivatives, EM H1,
+"""FIML core (psychoval.stats.sem._fiml): patterns, casewise likelihood and its derivatives, EM H1,
 FIML independence model - against lavaan 0.6.14 and against finite differences."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from psychoval.stats import _fiml as F
+from psychoval.stats.sem import _fiml as F
 from tests._tolerances import assert_close
 from tests.reference import _refs
 
@@ -379,7 +379,7 @@ def test_first_order_information_in_theta_three_ways(meanstructure, frac):
     uses, and from the factored dSigma = x y' + y x' (the engine's MLR path) - all equal."""
     from psychoval.framework._partable import build_partable
     from psychoval.framework._syntax import model_to_formulas
-    from psychoval.stats._cfa_model import MatrixModel
+    from psychoval.stats.sem._model import MatrixModel
 
     rng = np.random.default_rng(5)
     f, text = model_to_formulas("F =~ a + b + c\nG =~ d + e + f\nF ~~ G")

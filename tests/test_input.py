@@ -9,7 +9,7 @@ import pytest
 import psychoval as pv
 from psychoval._input import apply_missing, as_item_matrix
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats._moments import pairwise_moments
+from psychoval.stats.core._moments import pairwise_moments
 
 
 def test_three_input_types_agree():

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import psychoval as pv
-import psychoval.stats._dimensionality as dim
-import psychoval.stats._omega_boot as ob
+import psychoval.stats.factor._dimensionality as dim
+import psychoval.stats.reliability._omega_boot as ob
 from psychoval.datasets import sample_framework
-from psychoval.stats._pearson import pairwise_cor
+from psychoval.stats.core._pearson import pairwise_cor
 from tests.reference._refs import load_data
 
 HS9 = [f"x{i}" for i in range(1, 10)]

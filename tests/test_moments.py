@@ -1,4 +1,4 @@
-"""Pairwise-complete moments (psychoval.stats._moments): the cache-blocked pass against a
+"""Pairwise-complete moments (psychoval.stats.core._moments): the cache-blocked pass against a
 direct per-pair computation, over block sizes, missing-data densities and awkward columns;
 alpha's response frequencies counted inside that pass against pandas."""
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import psychoval as pv
-from psychoval.stats._moments import pairwise_moments, pairwise_sums
+from psychoval.stats.core._moments import pairwise_moments, pairwise_sums
 from tests._tolerances import assert_close
 
 

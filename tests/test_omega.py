@@ -19,7 +19,7 @@ from psychoval.exceptions import (
     PsychovalWarning,
     SpecificationError,
 )
-from psychoval.stats._omega import _omega_from_sl
+from psychoval.stats.reliability._omega import _omega_from_sl
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data
 

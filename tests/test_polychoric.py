@@ -17,7 +17,7 @@ from scipy.special import ndtr
 
 import psychoval as pv
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats._bvn import bvn_cdf
+from psychoval.stats.core._bvn import bvn_cdf
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data
 

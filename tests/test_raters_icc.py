@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import psychoval as pv
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats._icc import _anova_ms
+from psychoval.stats.raters._icc import _anova_ms
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data
 from tests.reference.checkers.raters import assert_icc_values
@@ -96,8 +96,7 @@ def test_reml_equals_anova_when_the_anova_components_are_positive(seed, n, k):
 
 def test_a_failed_reml_fit_is_returned_flagged(rubric, monkeypatch):
     from psychoval.exceptions import ConvergenceWarning
-    from psychoval.stats import _icc
-
+    from psychoval.stats.raters import _icc
     real = _icc._CrossedREML.fit
     monkeypatch.setattr(_icc._CrossedREML, "fit",
                         lambda self: (*real(self)[:1], False, real(self)[2]))

@@ -1,4 +1,4 @@
-"""MLR pieces (psychoval.stats._robust, _lrt) against lavaan 0.6.14 given the same inputs.
+"""MLR pieces (psychoval.stats.sem._robust, _lrt) against lavaan 0.6.14 given the same inputs.
 
 The CFA engine is not needed: tests/_toy_cfa.py turns lavaan's estimates into the implied
 moments and Delta, so robust SEs, Yuan-Bentler scaled statistics, scaling factors, robust
@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psychoval.exceptions import PsychovalWarning, SpecificationError
-from psychoval.stats import _fiml as F
-from psychoval.stats import _robust as R
-from psychoval.stats._lrt import ModelTest, lrt_table, satorra_bentler_2001
+from psychoval.stats.sem import _fiml as F
+from psychoval.stats.sem import _robust as R
+from psychoval.stats.sem._lrt import ModelTest, lrt_table, satorra_bentler_2001
 from tests._tolerances import assert_close, assert_pvalue
 from tests._toy_cfa import lavaan_pieces, observed_information
 from tests.reference import _refs
@@ -476,7 +476,7 @@ def test_fiml_discrepancy_adapter_scale_gradient_and_minimum():
 def test_compare_reads_fit_measures_of_fitted_models():
     import types
 
-    from psychoval.stats._lrt import compare
+    from psychoval.stats.sem._lrt import compare
 
     ref = refs("HolzingerSwineford1939")
     lrt = ref["lrt.invariance.school.MLR"]["values"]

@@ -9,7 +9,7 @@ import pytest
 import psychoval as pv
 from psychoval._input import as_item_matrix
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats._rel_common import reverse_items
+from psychoval.stats.reliability._common import reverse_items
 from tests._reliability_refs import extra_checks
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data

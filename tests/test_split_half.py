@@ -12,7 +12,7 @@ import pytest
 
 import psychoval as pv
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats._moments import pairwise_moments
+from psychoval.stats.core._moments import pairwise_moments
 from tests._reliability_refs import extra_checks
 from tests._tolerances import assert_close
 from tests.reference._refs import load_data

@@ -15,7 +15,7 @@ import pytest
 import psychoval as pv
 from psychoval.datasets import sample_framework, sample_path
 from psychoval.exceptions import SpecificationError
-from psychoval.stats._omega_boot import _distinct_rows, omega_bootstrap
+from psychoval.stats.reliability._omega_boot import _distinct_rows, omega_bootstrap
 from psychoval.validate import SCALE_CRITERIA, ValidationReport
 from psychoval.validate._verdicts import judge, not_applicable
 from tests._tolerances import assert_close
@@ -457,8 +457,7 @@ def test_a_model_that_cannot_be_estimated_becomes_a_verdict(tmp_path):
 
 
 def test_non_convergence_becomes_not_estimable(monkeypatch):
-    from psychoval.stats import _cfa_optimize
-
+    from psychoval.stats.sem import _optimize as _cfa_optimize
     monkeypatch.setattr(_cfa_optimize, "MAX_ITER", 1)
     fw = _leadership_framework()
     rep = pv.validate(pv.load_sample("clean"), fw, seed=1, n_boot=20)

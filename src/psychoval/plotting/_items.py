@@ -28,7 +28,7 @@ def plot_item_curves(data: Any, *, items: Any = None, n_bins: int = 10,
     from psychoval._input import apply_missing, as_item_matrix
 
     if answer_key is not None:
-        from psychoval.stats._keyed import score_with_key
+        from psychoval.stats.items._keyed import score_with_key
 
         data = score_with_key(data, answer_key)
     m, _ = apply_missing(as_item_matrix(data), "listwise", allowed=("listwise",))

@@ -3,31 +3,7 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.validate``.
 """
 
-from psychoval.stats._agreement import (
-    AgreementTable,
-    agreement_table,
-)
-from psychoval.stats._alpha import (
-    AlphaResult,
-    alpha,
-)
-from psychoval.stats._cfa import (
-    CFAResult,
-    FornellLarckerResult,
-    cfa,
-)
-from psychoval.stats._cfa_validity import (
-    HTMTResult,
-    OneFactorOmega,
-    htmt,
-    one_factor_omega,
-)
-from psychoval.stats._dif import (
-    DifResult,
-    dif,
-    dif_screen,
-)
-from psychoval.stats._dimensionality import (
+from psychoval.stats.factor._dimensionality import (
     BartlettResult,
     KMOResult,
     ParallelAnalysisResult,
@@ -37,27 +13,41 @@ from psychoval.stats._dimensionality import (
     parallel_analysis,
     schmid_leiman,
 )
-from psychoval.stats._distractors import (
-    DistractorResult,
-    distractors,
-)
-from psychoval.stats._efa import (
+from psychoval.stats.factor._efa import (
     EFAResult,
     efa,
 )
-from psychoval.stats._guttman import (
-    GuttmanResult,
-    guttman,
+from psychoval.stats.factor._polychoric import (
+    PolychoricResult,
+    polychoric,
+    tetrachoric,
 )
-from psychoval.stats._icc import (
-    ICCResult,
-    icc,
+from psychoval.stats.items._dif import (
+    DifResult,
+    dif,
+    dif_screen,
 )
-from psychoval.stats._items import (
+from psychoval.stats.items._distractors import (
+    DistractorResult,
+    distractors,
+)
+from psychoval.stats.items._items import (
     ItemAnalysisResult,
     item_analysis,
 )
-from psychoval.stats._kappa import (
+from psychoval.stats.quality._check import (
+    DataQualityReport,
+    check_data,
+)
+from psychoval.stats.raters._agreement import (
+    AgreementTable,
+    agreement_table,
+)
+from psychoval.stats.raters._icc import (
+    ICCResult,
+    icc,
+)
+from psychoval.stats.raters._kappa import (
     CohenKappaResult,
     FleissKappaResult,
     PairwiseKappaResult,
@@ -65,43 +55,53 @@ from psychoval.stats._kappa import (
     fleiss_kappa,
     pairwise_kappa,
 )
-from psychoval.stats._kr import (
+from psychoval.stats.raters._krippendorff import (
+    KrippendorffResult,
+    krippendorff_alpha,
+)
+from psychoval.stats.reliability._alpha import (
+    AlphaResult,
+    alpha,
+)
+from psychoval.stats.reliability._guttman import (
+    GuttmanResult,
+    guttman,
+)
+from psychoval.stats.reliability._kr import (
     KRResult,
     SEMResult,
     kr20,
     kr21,
     sem_score,
 )
-from psychoval.stats._krippendorff import (
-    KrippendorffResult,
-    krippendorff_alpha,
-)
-from psychoval.stats._lrt import (
-    CompareResult,
-    compare,
-)
-from psychoval.stats._omega import (
+from psychoval.stats.reliability._omega import (
     OmegaResult,
     OmegaSemResult,
     omega,
     omega_sem,
 )
-from psychoval.stats._polychoric import (
-    PolychoricResult,
-    polychoric,
-    tetrachoric,
-)
-from psychoval.stats._quality import (
-    DataQualityReport,
-    check_data,
-)
-from psychoval.stats._scores import (
+from psychoval.stats.reliability._scores import (
     ScoreItemsResult,
     score_items,
 )
-from psychoval.stats._split_half import (
+from psychoval.stats.reliability._split_half import (
     SplitHalfResult,
     split_half,
+)
+from psychoval.stats.sem._cfa import (
+    CFAResult,
+    FornellLarckerResult,
+    cfa,
+)
+from psychoval.stats.sem._lrt import (
+    CompareResult,
+    compare,
+)
+from psychoval.stats.sem._validity import (
+    HTMTResult,
+    OneFactorOmega,
+    htmt,
+    one_factor_omega,
 )
 
 __all__ = [

@@ -355,7 +355,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
 
     # -- competency CFA, omega ---------------------------------------------------------
     from psychoval.stats import cfa
-    from psychoval.stats._omega_boot import omega_bootstrap
+    from psychoval.stats.reliability._omega_boot import omega_bootstrap
 
     cfa_missing = "fiml"
     fit_rows: list[dict[str, Any]] = []

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 import psychoval as pv
-from psychoval.stats._moments import pairwise_moments
-from psychoval.stats._rel_common import prepare
-from psychoval.stats._split_half import _split_coefficients
+from psychoval.stats.core._moments import pairwise_moments
+from psychoval.stats.reliability._common import prepare
+from psychoval.stats.reliability._split_half import _split_coefficients
 from tests._tolerances import assert_close
 from tests.reference.checkers import checker
 

@@ -1,5 +1,5 @@
-# References for the engine-agnostic FIML / MLR pieces of issue 8 (psychoval.stats._fiml,
-# psychoval.stats._robust). Run from tests/reference/:  Rscript r/fiml_h1_extra.R
+# References for the engine-agnostic FIML / MLR pieces of issue 8 (psychoval.stats.sem._fiml,
+# psychoval.stats.sem._robust). Run from tests/reference/:  Rscript r/fiml_h1_extra.R
 # Writes ref_extra/fiml_h1_extra.json (same schema as the shared reference files).
 #  * fiml.h1.*   : lavaan's EM saturated moments (lavInspect "sampstat.h1"), the EM
 #                  unrestricted.logl, the FIML independence model and baseline chi-square.

@@ -1,0 +1,3 @@
+"""Data quality: ``check_data`` (invalid codes, missingness, careless responding, duplicate
+respondents) as statistics only, no verdicts (``_check``).
+"""
