@@ -13,7 +13,7 @@ import pytest
 
 import psychoval as pv
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.validate import ITEM_CRITERIA, Criterion, criterion_table
+from psychoval.verdicts import ITEM_CRITERIA, Criterion, criterion_table
 from tests._tolerances import assert_close
 
 OPTIONS = np.array(["A", "B", "C", "D"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import string
 import unicodedata
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -262,7 +261,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=60, deadline=timedelta(seconds=1), database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(data=json_values, flow=st.booleans())
 def test_strict_loader_reads_what_safe_load_reads(data, flow):
     """Without duplicates, anchors or runaway depth, the framework loader (C or pure Python)
@@ -394,7 +393,7 @@ def test_options_and_labels_match_after_nfc():
 
 # -- 4. fuzz: only a Framework or a PsychovalError -----------------------------------------------
 
-FUZZ = settings(max_examples=40, deadline=timedelta(seconds=1), database=None,
+FUZZ = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -9,7 +9,6 @@ import csv
 import io
 import math
 import warnings
-from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 import psychoval as pv
 from psychoval.exceptions import PsychovalError
 
-FUZZ = settings(max_examples=60, deadline=timedelta(seconds=2), database=None,
+FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow,
                                        HealthCheck.function_scoped_fixture])
 

@@ -154,11 +154,8 @@ def test_report_writers_are_atomic(small_report, tmp_path, full_disk, method):
 
 @pytest.fixture
 def fast_validate(monkeypatch, small_report):
-    """``psychoval validate`` without the seconds: pv.validate returns a prepared report
-    (``pv.validate`` is a property of the package that imports the function each time)."""
-    from psychoval.validate import _validate
-
-    monkeypatch.setattr(_validate, "validate", lambda *a, **k: small_report)
+    """``psychoval validate`` without the seconds: pv.validate returns a prepared report."""
+    monkeypatch.setattr(pv, "validate", lambda *a, **k: small_report)
     return ["validate", str(sample_path("responses.csv")), "--framework",
             str(sample_path("framework.yaml"))]
 
@@ -497,9 +494,7 @@ def test_strict_is_the_only_exit_1(tmp_path, capsys, fast_validate, monkeypatch,
 
     failed = small_report.verdicts.copy()
     failed.loc[0, "verdict"] = "fail"
-    from psychoval.validate import _validate
-
-    monkeypatch.setattr(_validate, "validate",
+    monkeypatch.setattr(pv, "validate",
                         lambda *a, **k: dataclasses.replace(small_report, verdicts=failed))
     assert main([*fast_validate, "--quiet"]) == 0  # a failed criterion alone: 0
     assert main([*fast_validate, "--quiet", "--strict"]) == 1

@@ -16,8 +16,8 @@ import psychoval as pv
 from psychoval.datasets import sample_framework, sample_path
 from psychoval.exceptions import SpecificationError
 from psychoval.stats.reliability._omega_boot import _distinct_rows, omega_bootstrap
-from psychoval.validate import SCALE_CRITERIA, ValidationReport
-from psychoval.validate._verdicts import judge, not_applicable
+from psychoval.verdicts import SCALE_CRITERIA, ValidationReport
+from psychoval.verdicts._verdicts import judge, not_applicable
 from tests._tolerances import assert_close
 
 N_BOOT = 100
@@ -368,7 +368,7 @@ def test_tier_numbers_match_r(reports):
 
 
 def test_actions_follow_from_verdicts():
-    from psychoval.validate._verdicts import recommend, verdict_frame
+    from psychoval.verdicts._verdicts import recommend, verdict_frame
 
     crit = {c.name: c for c in pv.criteria("screening").all}
     vs = [judge(crit["cross_loading_mi"], 40.0, target="X1", level="item", competency="a"),
@@ -519,7 +519,7 @@ def test_cli_progress_goes_to_stderr_only(tmp_path, capsys):
 
 
 def test_input_hash_of_a_table_reads_values_ids_and_text_cells():
-    from psychoval.validate._validate import _hash_input
+    from psychoval.verdicts._validate import _hash_input
 
     table = pv.load_sample()
     same = pv.load_sample()

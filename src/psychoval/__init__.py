@@ -8,7 +8,6 @@ statistic needs them).
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import TYPE_CHECKING, Any
 
 from psychoval._version import __version__ as __version__
@@ -79,10 +78,10 @@ _API: dict[str, str] = {
     "dif": "psychoval.stats",
     "dif_screen": "psychoval.stats",
     # verdicts (issue 10)
-    "flag_items": "psychoval.validate",
-    "validate": "psychoval.validate",
-    "ValidationReport": "psychoval.validate",
-    "criteria": "psychoval.validate",
+    "flag_items": "psychoval.verdicts",
+    "validate": "psychoval.verdicts",
+    "ValidationReport": "psychoval.verdicts",
+    "criteria": "psychoval.verdicts",
 }
 
 __all__ = sorted(
@@ -118,23 +117,3 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from psychoval.io import ResponseTable, read_responses  # noqa: F401
-
-
-# verdicts (issue 10): ``pv.validate`` is the function, although ``psychoval.validate`` is also
-# the name of the verdicts layer (a subpackage). Importing a subpackage sets it as an attribute
-# of its parent, which would shadow the function; this property keeps the function and drops
-# that assignment (``import psychoval.validate`` / ``from psychoval.validate import ...`` still
-# reach the subpackage through sys.modules).
-class _Package(type(importlib)):
-    @property
-    def validate(self) -> Any:
-        from psychoval.validate._validate import validate
-
-        return validate
-
-    @validate.setter
-    def validate(self, value: Any) -> None:  # the import system's subpackage assignment
-        pass
-
-
-sys.modules[__name__].__class__ = _Package

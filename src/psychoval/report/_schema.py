@@ -13,8 +13,8 @@ from typing import Any
 
 from psychoval._results import to_jsonable
 from psychoval._version import __version__
-from psychoval.validate._report import SCHEMA_ID
-from psychoval.validate._verdicts import VERDICTS
+from psychoval.verdicts._report import SCHEMA_ID
+from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["SCHEMA", "report_dict"]
 

@@ -1,6 +1,6 @@
 """Statistics: pure computation (reliability, items, correlation, EFA, CFA, raters).
 
-Statistics know nothing about thresholds; verdicts live in ``psychoval.validate``.
+Statistics know nothing about thresholds; verdicts live in ``psychoval.verdicts``.
 """
 
 from psychoval.stats.factor._dimensionality import (

@@ -1,7 +1,7 @@
 """check_data: a data-quality report of a response table (statistics only, no verdicts).
 
 Thresholds and flags (how much missingness is too much, which longstring is careless) live in
-``psychoval.validate``; this module only counts and measures.
+``psychoval.verdicts``; this module only counts and measures.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
 class DataQualityReport(Result):
     """What is in a response table: counts, per-column and per-respondent statistics.
 
-    Statistics only: flags with thresholds are computed by ``psychoval.validate``.
+    Statistics only: flags with thresholds are computed by ``psychoval.verdicts``.
 
     Attributes
     ----------
@@ -347,7 +347,7 @@ class DataQualityReport(Result):
             q.columns = ["min", "25%", "median", "75%", "90%", "max"]
             tables.append((f"Respondents: distribution over {self.n_respondents} "
                            f"(careless statistics on {len(self.careless_items)} items)", q))
-        notes = ["Statistics only: thresholds and flags are applied by psychoval.validate.",
+        notes = ["Statistics only: thresholds and flags are applied by psychoval.verdicts.",
                  "sparse_categories lists categories with fewer than 5 responses (count in "
                  "parentheses)."]
         if self.unknown_columns:

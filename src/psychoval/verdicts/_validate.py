@@ -28,9 +28,9 @@ from psychoval.exceptions import (
     collect_warnings,
     warn,
 )
-from psychoval.validate._criteria import ESTIMABLE, CriteriaSet
-from psychoval.validate._criteria import criteria as make_criteria
-from psychoval.validate._verdicts import (
+from psychoval.verdicts._criteria import ESTIMABLE, CriteriaSet
+from psychoval.verdicts._criteria import criteria as make_criteria
+from psychoval.verdicts._verdicts import (
     Verdict,
     judge,
     not_applicable,
@@ -263,7 +263,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     from psychoval.framework import Framework, read_framework
     from psychoval.framework._model import factor_lines
     from psychoval.io import read_responses
-    from psychoval.validate._report import ValidationReport
+    from psychoval.verdicts._report import ValidationReport
 
     if not isinstance(n_boot, int) or n_boot < 20:
         raise SpecificationError(f"n_boot={n_boot!r} must be an integer of at least 20")
@@ -858,7 +858,7 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
     [dif...], flags)``.
     """
     from psychoval.stats import dif, dif_screen, distractors, item_analysis
-    from psychoval.validate._flags import flag_items
+    from psychoval.verdicts._flags import flag_items
 
     ia = item_analysis(scored, framework=fw)
     sources: list[Any] = [ia]

@@ -11,7 +11,7 @@ import pandas as pd
 
 from psychoval._results import Result, Summary
 from psychoval.exceptions import SpecificationError
-from psychoval.validate._criteria import ITEM_CRITERIA, Criterion
+from psychoval.verdicts._criteria import ITEM_CRITERIA, Criterion
 
 __all__ = ["ItemFlags", "flag_items"]
 
@@ -129,7 +129,7 @@ def flag_items(item_result: Any, *, criteria: Any = None) -> ItemFlags:
         :func:`~psychoval.item_analysis`, :func:`~psychoval.distractors` and/or
         :func:`~psychoval.dif` results; each criterion reads the result type it names.
     criteria : None, mapping or sequence of Criterion
-        ``None``: the defaults (``psychoval.validate.ITEM_CRITERIA``). A mapping
+        ``None``: the defaults (``psychoval.verdicts.ITEM_CRITERIA``). A mapping
         ``{name: threshold}`` changes thresholds (``None`` switches a criterion off); a
         sequence of :class:`Criterion` replaces the set.
 

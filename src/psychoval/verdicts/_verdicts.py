@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from psychoval.validate._criteria import Criterion
+from psychoval.verdicts._criteria import Criterion
 
 __all__ = ["VERDICTS", "Verdict", "judge", "not_applicable", "not_estimable", "verdict_frame",
            "recommend"]

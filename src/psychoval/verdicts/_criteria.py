@@ -40,7 +40,7 @@ class Criterion:
         What the flag means, in words.
     source : str
         The result the statistic is read from: ``"item_analysis"``, ``"distractors"``,
-        ``"dif"`` (item flags, issue 9) or, for the verdicts of :func:`psychoval.validate`,
+        ``"dif"`` (item flags, issue 9) or, for the verdicts of :func:`psychoval.verdicts`,
         ``"reliability"``, ``"loading"``, ``"fit"``, ``"validity"``, ``"modindices"``,
         ``"structure"``, ``"raters"``.
     applies_to : {"all", "dichotomous", "polytomous"}
@@ -247,7 +247,7 @@ SCALE_CRITERIA: tuple[Criterion, ...] = (
               "agreement between raters (ICC2k) is below .75", source="raters",
               level="item"),
 )
-"""Scale, model and discriminant-validity criteria of :func:`psychoval.validate`."""
+"""Scale, model and discriminant-validity criteria of :func:`psychoval.verdicts`."""
 
 ESTIMABLE = Criterion(
     "estimable", "converged", 1.0, "below",
@@ -379,7 +379,7 @@ def criteria(preset: str = "default", overrides: Mapping[str, Any] | None = None
     Parameters
     ----------
     preset : {"default", "screening", "high_stakes", "acceptable_fit"} or path
-        A named preset (see ``psychoval.validate.PRESETS``), or a YAML/JSON criteria file
+        A named preset (see ``psychoval.verdicts.PRESETS``), or a YAML/JSON criteria file
         ``{"preset": name, "criteria": {name: threshold or null}}``.
     overrides : mapping, optional
         ``{criterion name: threshold or None}`` (None switches it off).

@@ -1,4 +1,4 @@
-"""ValidationReport: the frozen result of :func:`psychoval.validate` (issue 10)."""
+"""ValidationReport: the frozen result of :func:`psychoval.verdicts` (issue 10)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 from psychoval._output import write_text
 from psychoval._results import Result, Summary, to_jsonable
 from psychoval._version import __version__
-from psychoval.validate._verdicts import VERDICTS
+from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["ValidationReport", "SCHEMA_ID"]
 
@@ -31,7 +31,7 @@ def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[st
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class ValidationReport(Result):
-    """Everything :func:`psychoval.validate` found, with its verdicts.
+    """Everything :func:`psychoval.verdicts` found, with its verdicts.
 
     Attributes
     ----------

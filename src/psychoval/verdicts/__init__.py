@@ -2,7 +2,7 @@
 
 # verdicts (issue 10)
 # item flags (issue 9)
-from psychoval.validate._criteria import (
+from psychoval.verdicts._criteria import (
     ITEM_CRITERIA,
     PRESETS,
     SCALE_CRITERIA,
@@ -11,9 +11,9 @@ from psychoval.validate._criteria import (
     criteria,
     criterion_table,
 )
-from psychoval.validate._flags import ItemFlags, flag_items
-from psychoval.validate._report import ValidationReport
-from psychoval.validate._validate import validate
+from psychoval.verdicts._flags import ItemFlags, flag_items
+from psychoval.verdicts._report import ValidationReport
+from psychoval.verdicts._validate import validate
 
 __all__: list[str] = []
 # verdicts (issue 10)
