@@ -15,8 +15,9 @@ import pytest
 import psychoval as pv
 from psychoval.datasets import sample_framework, sample_path
 from psychoval.exceptions import SpecificationError
+from psychoval.report import ValidationReport
 from psychoval.stats.reliability._omega_boot import _distinct_rows, omega_bootstrap
-from psychoval.verdicts import SCALE_CRITERIA, ValidationReport
+from psychoval.verdicts import SCALE_CRITERIA
 from psychoval.verdicts._verdicts import judge, not_applicable
 from tests._tolerances import assert_close
 
@@ -519,7 +520,7 @@ def test_cli_progress_goes_to_stderr_only(tmp_path, capsys):
 
 
 def test_input_hash_of_a_table_reads_values_ids_and_text_cells():
-    from psychoval.verdicts._validate import _hash_input
+    from psychoval.pipeline._validate import _hash_input
 
     table = pv.load_sample()
     same = pv.load_sample()

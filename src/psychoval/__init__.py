@@ -79,8 +79,8 @@ _API: dict[str, str] = {
     "dif_screen": "psychoval.stats",
     # verdicts (issue 10)
     "flag_items": "psychoval.verdicts",
-    "validate": "psychoval.verdicts",
-    "ValidationReport": "psychoval.verdicts",
+    "validate": "psychoval.pipeline",
+    "ValidationReport": "psychoval.report",
     "criteria": "psychoval.verdicts",
 }
 

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import psychoval as pv
     from psychoval.cli._common import STDOUT, echo, reading, write_outputs
     from psychoval.cli._main import EXIT_OK
-    from psychoval.verdicts._validate import item_evidence
+    from psychoval.pipeline._validate import item_evidence
 
     dis, difs = None, []
     criteria = pv.criteria("default").items

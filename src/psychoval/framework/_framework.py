@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import reprlib
-import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from psychoval.exceptions import SpecificationError, SpecificationWarning, warn
+from psychoval.framework._ids import _norm_label, normalize_id
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -23,21 +23,6 @@ __all__ = ["Item", "Competency", "Tier", "Framework", "ITEM_TYPES"]
 
 ITEM_TYPES = ("likert", "dichotomous", "multiple_choice", "rating")
 COMBINE_RULES = ("mean", "median")
-
-
-def _norm_label(value: Any) -> str:
-    """Labels and options compare case- and whitespace-insensitively, and after Unicode
-    normalisation (Unicode's canonical caseless match: NFD, casefold, then NFC), so ``"Café"``
-    typed with a precomposed ``é`` or as ``e`` + a combining accent is one answer."""
-    text = unicodedata.normalize("NFD", " ".join(str(value).split()))
-    return unicodedata.normalize("NFC", text.casefold())
-
-
-def normalize_id(ident: str) -> str:
-    """An id (tier, competency, item, rater or data column) as psychoval compares it: Unicode
-    NFC. ``read_framework`` stores every id in this form; a data column name matches an id
-    when ``normalize_id(column) == id``."""
-    return unicodedata.normalize("NFC", ident)
 
 
 EXCERPT = 200  # the longest quotation of a user's value in a message

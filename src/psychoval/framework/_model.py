@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from psychoval._input import check_choice
 from psychoval.exceptions import SpecificationError
-from psychoval.framework._framework import Competency, Framework
 from psychoval.framework._syntax import quote_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from psychoval.framework._framework import Competency, Framework
 
 __all__ = ["to_model", "factor_lines"]
 

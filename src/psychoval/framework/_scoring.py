@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,11 @@ import pandas as pd
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning, warn
-from psychoval.framework._framework import Framework, Item, _norm_label, normalize_id
+from psychoval.framework._ids import _norm_label, normalize_id
 from psychoval.io._table import MissingCodes, ResponseTable, _list_names, describe_row
+
+if TYPE_CHECKING:  # pragma: no cover
+    from psychoval.framework._framework import Framework, Item
 
 __all__ = ["ScoredResponses", "ScaleScores", "score", "scale_scores", "decode_column",
            "reverse_score", "as_response_table", "OK", "MISSING", "OUT_OF_RANGE", "BAD_CODE"]

@@ -1,8 +1,11 @@
-"""report layer: HTML, Markdown and JSON renderings of a ValidationReport (issue 10).
+"""report layer: the report model (:class:`ValidationReport`, ``_model``) and its
+renderings: HTML (``_html``), Markdown (``_markdown``) and the JSON document (``_schema``).
 
-Renderers read the report's tables; nothing is recomputed here.
+The model holds the evidence tables and the verdicts; renderers read those tables and
+recompute nothing. Only the model's ``to_*`` methods (and the CLI) call a renderer.
 """
 
+from psychoval.report._model import ValidationReport
 from psychoval.report._schema import SCHEMA
 
-__all__: list[str] = ["SCHEMA"]
+__all__: list[str] = ["SCHEMA", "ValidationReport"]

@@ -13,10 +13,11 @@ from typing import Any
 
 from psychoval._results import to_jsonable
 from psychoval._version import __version__
-from psychoval.verdicts._report import SCHEMA_ID
 from psychoval.verdicts._verdicts import VERDICTS
 
-__all__ = ["SCHEMA", "report_dict"]
+__all__ = ["SCHEMA", "SCHEMA_ID", "report_dict"]
+
+SCHEMA_ID = "psychoval.validation_report/3"
 
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}

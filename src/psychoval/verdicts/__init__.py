@@ -1,4 +1,8 @@
-"""validate layer: criteria as data (with citations) -> verdicts. Compares; never computes."""
+"""verdicts layer: criteria as data (with citations) -> verdicts. Compares; never computes.
+
+Below the report model (``psychoval.report``) and the validation pipeline
+(``psychoval.pipeline``), above the statistics.
+"""
 
 # verdicts (issue 10)
 # item flags (issue 9)
@@ -12,12 +16,9 @@ from psychoval.verdicts._criteria import (
     criterion_table,
 )
 from psychoval.verdicts._flags import ItemFlags, flag_items
-from psychoval.verdicts._report import ValidationReport
-from psychoval.verdicts._validate import validate
 
 __all__: list[str] = []
 # verdicts (issue 10)
-__all__ += ["validate", "ValidationReport", "criteria", "CriteriaSet", "PRESETS",
-            "SCALE_CRITERIA"]
+__all__ += ["criteria", "CriteriaSet", "PRESETS", "SCALE_CRITERIA"]
 # item flags (issue 9)
 __all__ += ["flag_items", "ItemFlags", "Criterion", "ITEM_CRITERIA", "criterion_table"]

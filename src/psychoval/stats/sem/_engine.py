@@ -34,6 +34,7 @@ import numpy as np
 from psychoval.exceptions import SpecificationError
 from psychoval.framework._partable import ParTable
 from psychoval.stats.sem import _fiml, _robust
+from psychoval.stats.sem._estimate import start_rows
 from psychoval.stats.sem._model import MatrixModel, MLDiscrepancy
 
 __all__ = ["GROUP_EQUAL", "Block", "GroupSum", "FitMeasures", "multigroup_partable", "start_rows", "start_x",
@@ -128,44 +129,6 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str])
 def n_free_rows(pt: ParTable) -> int:
     """Free rows before equality constraints (lavaan's lavInspect npar with ceq.simple)."""
     return int(sum(1 for f in pt.free if f > 0))
-
-
-def start_rows(pt: ParTable, cov: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
-    """Per-row lavaan starting values from one group's moments (see ``start_values``)."""
-    from psychoval.stats.sem._estimate import _fabin3
-
-    ovi = {n: i for i, n in enumerate(pt.observed)}
-    lv_set = set(pt.latent)
-    fabin: dict[tuple[str, str], float] = {}
-    for f in pt.latent:
-        inds = list(dict.fromkeys(r for lhs, op, r in zip(pt.lhs, pt.op, pt.rhs, strict=True)
-                                  if lhs == f and op == "=~" and r not in lv_set))
-        if not inds:
-            continue
-        idx = [ovi[i] for i in inds]
-        lam = _fabin3(cov, idx)
-        if pt.std_lv:
-            others = [cov[idx[0], idx[a]] / lam[a] for a in range(1, len(idx)) if lam[a] != 0]
-            psi = max(float(np.mean(others)) if others else 0.5 * cov[idx[0], idx[0]], 0.05)
-            lam = lam * math.sqrt(psi)
-        for name, v in zip(inds, lam, strict=True):
-            fabin[(f, name)] = float(v) if np.isfinite(v) else 1.0
-    start = np.zeros(len(pt))
-    for r, (lhs, op, rhs) in enumerate(zip(pt.lhs, pt.op, pt.rhs, strict=True)):
-        if op == "=~":
-            v = fabin.get((lhs, rhs), 1.0)
-            start[r] = v if (abs(v) >= 0.05 or v < 0) else 0.05
-        elif op == "~~" and lhs == rhs:
-            start[r] = 0.5 * cov[ovi[lhs], ovi[lhs]] if lhs in ovi else 0.05
-        elif op == "~1" and lhs in ovi and mean is not None:
-            start[r] = mean[ovi[lhs]]
-    ustart = np.array(pt.ustart)
-    fixed = ~np.isnan(ustart)
-    start[fixed] = ustart[fixed]
-    user_start = np.array(pt.start)
-    has = ~np.isnan(user_start)
-    start[has] = user_start[has]
-    return start
 
 
 def start_x(pt: ParTable, blocks: Sequence[Block]) -> np.ndarray:

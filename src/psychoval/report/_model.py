@@ -13,6 +13,7 @@ import pandas as pd
 from psychoval._output import write_text
 from psychoval._results import Result, Summary, to_jsonable
 from psychoval._version import __version__
+from psychoval.report._schema import SCHEMA_ID
 from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["ValidationReport", "SCHEMA_ID"]
@@ -20,7 +21,6 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # version 2 (2026-11-26): tiers carry omega_h, omega_total, ecv and omega_note
 # version 3 (2026-12-07): verdict "not_estimable" (a model that could not be estimated); the
 # fit table lists every model with its status and note
-SCHEMA_ID = "psychoval.validation_report/3"
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:

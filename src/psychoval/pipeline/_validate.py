@@ -263,7 +263,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     from psychoval.framework import Framework, read_framework
     from psychoval.framework._model import factor_lines
     from psychoval.io import read_responses
-    from psychoval.verdicts._report import ValidationReport
+    from psychoval.report._model import ValidationReport
 
     if not isinstance(n_boot, int) or n_boot < 20:
         raise SpecificationError(f"n_boot={n_boot!r} must be an integer of at least 20")
