@@ -847,10 +847,13 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
     analysis of the multiple-choice items, the DIF screen and the item flags.
 
     DIF: each group of ``groups`` against all the others (one comparison with two groups),
-    ``pv.dif(method="auto", match="competency", missing="available", dif_type="uniform")``:
-    Mantel-Haenszel for 0/1 items, uniform cumulative-logit DIF otherwise, each item matched
-    on the total of its own competency, studied item included (prorated over the answered
-    items; every respondent who answered the item); then ``pv.dif_screen``: one Holm family
+    ``pv.dif(method="auto", match="competency", missing="available", dif_type="uniform",
+    purify=True)``: Mantel-Haenszel for 0/1 items, uniform cumulative-logit DIF otherwise, each
+    item matched on the total of its own competency, studied item included (prorated over the
+    answered items; every respondent who answered the item), items flagged in a first pass left
+    out of the other items' matching scores until the flags repeat (purification, Holland &
+    Thayer 1988; it keeps one DIF item from lending the other items of a short competency
+    the opposite DIF); then ``pv.dif_screen``: one Holm family
     over every test of the screen (all comparisons x items) and ETS effect classes from that
     screen-wide significance. The studied item stays in its matching score because that keeps the
     test valid when groups differ in the competency itself (impact); a rest score does not
@@ -877,7 +880,7 @@ def item_evidence(scored: Any, fw: Any, groups: pd.Series | None,
             lab = np.where(g[keep] == lv, lv, "others")
             difs.append(dif(x, group=lab, reference="others", focal=lv, method="auto",
                             framework=fw, match="competency", missing="available",
-                            dif_type="uniform"))
+                            dif_type="uniform", purify=True))
         difs = dif_screen(difs)
         sources.extend(difs)
     flags = flag_items(sources, criteria=criteria)
