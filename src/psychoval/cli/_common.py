@@ -23,7 +23,7 @@ class UsageError(Exception):
     """Options that parse but do not go together (exit 2)."""
 
 
-class _Stdout:
+class Stdout:
     """Whether the reader of stdout went away (``| head``) during this run."""
 
     closed = False
@@ -32,7 +32,7 @@ class _Stdout:
 def stdout_to_devnull() -> None:
     """What Python's documentation recommends after EPIPE on stdout: point the descriptor at
     devnull, so that the flush at exit does not raise (and print) again."""
-    _Stdout.closed = True
+    Stdout.closed = True
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -44,7 +44,7 @@ def stdout_to_devnull() -> None:
 def _write_stdout(text: str) -> None:
     """Write to stdout; once its reader has gone, drop the text and carry on (the command
     still writes its files; it exits 141 at the end)."""
-    if _Stdout.closed:
+    if Stdout.closed:
         return
     try:
         sys.stdout.write(text)

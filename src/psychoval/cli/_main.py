@@ -95,16 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     When the reader of stdout goes away (``| head``), what would have been printed is
     dropped, the command still writes its files, and the exit code is 141 unless the command
     failed otherwise (then its own code)."""
-    from psychoval.cli._common import _Stdout, stdout_to_devnull
+    from psychoval.cli._common import Stdout, stdout_to_devnull
 
-    _Stdout.closed = False
+    Stdout.closed = False
     try:
         code = _main(argv)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
     except BrokenPipeError:  # while argparse printed (--help) or at the flush above
         stdout_to_devnull()
         code = EXIT_OK
-    if _Stdout.closed and code == EXIT_OK:
+    if Stdout.closed and code == EXIT_OK:
         return EXIT_BROKEN_PIPE
     return code
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from psychoval.exceptions import SpecificationError, SpecificationWarning, warn
-from psychoval.framework._ids import _norm_label, normalize_id
+from psychoval.framework._ids import norm_label, normalize_id
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -89,7 +89,7 @@ class Item:
     def label_map(self) -> dict[str, float]:
         """Normalised label -> number (empty when the item has no labelled categories)."""
         lo = self.min if self.min is not None else 0.0
-        return {_norm_label(lab): float(lo + j) for j, lab in enumerate(self.categories)}
+        return {norm_label(lab): float(lo + j) for j, lab in enumerate(self.categories)}
 
     def to_dict(self) -> dict[str, Any]:
         """The item in the framework file format (only fields that differ from defaults)."""

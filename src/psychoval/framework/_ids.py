@@ -8,7 +8,7 @@ from typing import Any
 __all__ = ["normalize_id"]
 
 
-def _norm_label(value: Any) -> str:
+def norm_label(value: Any) -> str:
     """Labels and options compare case- and whitespace-insensitively, and after Unicode
     normalisation (Unicode's canonical caseless match: NFD, casefold, then NFC), so ``"Café"``
     typed with a precomposed ``é`` or as ``e`` + a combining accent is one answer."""

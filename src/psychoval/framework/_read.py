@@ -3,6 +3,10 @@
 The file format is published as a JSON Schema in ``docs/framework.schema.json``. The library
 checks the same rules with its own code (so ``jsonschema`` stays an optional dependency) and
 adds the rules a schema cannot say: unique ids, answer keys among the options, min < max.
+
+Length: one reader for every framework source (YAML, JSON, dict, item-map table) with the
+hostile-input guards (duplicate keys, aliases, depth, decoding) that must see the raw text;
+split by source it would repeat the guards.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from psychoval.framework._framework import (
     Framework,
     Item,
     Tier,
-    _norm_label,
     clip,
     excerpt,
+    norm_label,
     normalize_id,
     quoted_names,
     warn_small_competencies,
@@ -881,7 +885,7 @@ def _build_item(spec: Mapping[str, Any], iid: str, cid: str, tid: str, where: st
                 f"{where}: a multiple_choice item needs its options (e.g. [A, B, C, D]); in an "
                 "item map write them as A|B|C|D"
             )
-        if len({_norm_label(o) for o in options}) < len(options):
+        if len({norm_label(o) for o in options}) < len(options):
             raise SpecificationError(
                 f"{where}: options {excerpt(list(options))} repeat an option")
         if answer_key is None:
@@ -889,8 +893,8 @@ def _build_item(spec: Mapping[str, Any], iid: str, cid: str, tid: str, where: st
                 f"{where}: a multiple_choice item needs an answer_key among its options "
                 f"{clip(', '.join(options))}"
             )
-        keyed = _norm_label(_as_str(answer_key, f"{where}: answer_key"))
-        match = [o for o in options if _norm_label(o) == keyed]
+        keyed = norm_label(_as_str(answer_key, f"{where}: answer_key"))
+        match = [o for o in options if norm_label(o) == keyed]
         if not match:
             raise SpecificationError(
                 f"{where}: answer_key {excerpt(answer_key)} is not one of its options "
@@ -932,7 +936,7 @@ def _build_item(spec: Mapping[str, Any], iid: str, cid: str, tid: str, where: st
         lo = 0.0 if lo is None else lo
         hi = 1.0 if hi is None else hi
     if categories:
-        if len({_norm_label(c) for c in categories}) < len(categories):
+        if len({norm_label(c) for c in categories}) < len(categories):
             raise SpecificationError(
                 f"{where}: categories {excerpt(list(categories))} repeat a label")
         lo = 1.0 if lo is None else lo
@@ -1004,9 +1008,9 @@ def _with_missing_codes(item: Item, spec: Mapping[str, Any], where: str) -> Item
         return item
     answers = item.options if item.type == "multiple_choice" else item.categories
     kind = "options" if item.type == "multiple_choice" else "categories"
-    named = {_norm_label(a): a for a in answers}
+    named = {norm_label(a): a for a in answers}
     for code in sorted(codes.text) + [_fmtnum(v) for v in codes.numbers]:
-        if _norm_label(code) in named:
+        if norm_label(code) in named:
             raise SpecificationError(
                 f"{where}: missing code {excerpt(code)} is also one of its {kind} "
                 f"({clip(', '.join(answers))}); a code cannot be both an answer and missing"

@@ -13,8 +13,8 @@ import pandas as pd
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning, warn
-from psychoval.framework._ids import _norm_label, normalize_id
-from psychoval.io._table import MissingCodes, ResponseTable, _list_names, describe_row
+from psychoval.framework._ids import norm_label, normalize_id
+from psychoval.io._table import MissingCodes, ResponseTable, describe_row, list_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from psychoval.framework._framework import Framework, Item
@@ -42,7 +42,7 @@ def reverse_score(x: Any, lo: float, hi: float) -> Any:
     return lo + hi - x
 
 
-def _numstr(v: float) -> str:
+def numstr(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
@@ -50,7 +50,7 @@ def _lookup(cells: np.ndarray, table: dict[str, float], default: float) -> np.nd
     """Map text cells through ``table`` by their normalised form (case and whitespace
     insensitive), normalising each distinct text once (vectorized over respondents)."""
     codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=True)
-    values = np.asarray([table.get(_norm_label(u), default) for u in uniques] + [default],
+    values = np.asarray([table.get(norm_label(u), default) for u in uniques] + [default],
                         dtype="float64")
     return values[np.where(codes < 0, len(uniques), codes)]
 
@@ -64,7 +64,7 @@ def missing_codes_of(item: Item) -> MissingCodes:
 def _bool_options(options: tuple[str, ...]) -> dict[str, int]:
     """For options named true/false (and no option "1" or "0"): the numbers 1 and 0 (a
     boolean cell of any source reads as 1/0) mapped to those options' positions."""
-    norm = [_norm_label(o) for o in options]
+    norm = [norm_label(o) for o in options]
     if "1" in norm or "0" in norm:
         return {}
     return {num: norm.index(word) for num, word in (("1", "true"), ("0", "false"))
@@ -94,13 +94,13 @@ def decode_column(table: ResponseTable, column: str, item: Item
     values = np.full(n, np.nan)
     numeric = ~np.isnan(num)
     if item.type == "multiple_choice":
-        lookup = {_norm_label(o): j for j, o in enumerate(item.options)}
+        lookup = {norm_label(o): j for j, o in enumerate(item.options)}
         by_number = {**_bool_options(item.options), **lookup}
         choice = np.full(n, -1, dtype=np.intp)
         present = np.zeros(n, dtype=bool)
         if numeric.any():
             pos = np.flatnonzero(numeric)
-            keys = pd.Series(num[pos]).map(_numstr)
+            keys = pd.Series(num[pos]).map(numstr)
             choice[pos] = keys.map(by_number).fillna(-1).to_numpy(dtype=np.intp)
             present[pos] = True
         if text_pos.size:
@@ -131,7 +131,7 @@ def decode_column(table: ResponseTable, column: str, item: Item
 def as_response_table(responses: Any, framework: Framework | None = None) -> ResponseTable:
     """Accept a ResponseTable, a DataFrame or a path; the framework's id column becomes the
     respondent id when present (ids as written); otherwise a DataFrame's index is kept."""
-    from psychoval.io._read import _read
+    from psychoval.io._read import read_source
 
     id_column = framework.id_column if framework is not None else None
     if isinstance(responses, ResponseTable):
@@ -142,7 +142,7 @@ def as_response_table(responses: Any, framework: Framework | None = None) -> Res
             id_column = next((c for c in cols if normalize_id(c) == id_column), None)
         table = ResponseTable.from_frame(responses, id_column=id_column)
     elif isinstance(responses, (str,)) or hasattr(responses, "__fspath__"):
-        table = _read(responses, id_column=id_column, id_if_present=True)
+        table = read_source(responses, id_column=id_column, id_if_present=True)
     else:
         raise DataError(
             f"responses must be a ResponseTable, a DataFrame or a file path; got "
@@ -178,7 +178,7 @@ def check_columns(framework: Framework, table: ResponseTable, *, stacklevel: int
     if absent:
         raise DataError(
             f"framework item column(s) {', '.join(map(repr, absent))} not in the data "
-            f"({table.source}); its columns are {_list_names(table.items)}; fix the item ids "
+            f"({table.source}); its columns are {list_names(table.items)}; fix the item ids "
             "in the framework or the column names in the data"
         )
     known = set(framework.columns)
@@ -311,15 +311,15 @@ def score(framework: Framework, responses: Any) -> ScoredResponses:
                 r = int(bad[0])
                 cell = table._raw_at(col, [r])[0]
                 if isinstance(cell, float):
-                    cell = _numstr(cell)
+                    cell = numstr(cell)
                 what = f"item {item.id!r}" + (f" (rater column {col!r})" if item.raters else "")
                 if item.type == "multiple_choice":
                     allowed = f"its options are {', '.join(item.options)}"
                 elif item.categories:
                     allowed = (f"its categories are {', '.join(item.categories)} (or the "
-                               f"numbers {_numstr(item.min)}-{_numstr(item.max)})")
+                               f"numbers {numstr(item.min)}-{numstr(item.max)})")
                 else:
-                    allowed = f"its range is {_numstr(item.min)}-{_numstr(item.max)}"
+                    allowed = f"its range is {numstr(item.min)}-{numstr(item.max)}"
                 raise DataError(
                     f"{what} has the value {cell!r} at {describe_row(table.ids, r)}, which "
                     f"is not a valid response ({int(bad.size)} such cell(s)); {allowed}; "

@@ -4,6 +4,9 @@ Every cell is read as written (CONVENTIONS.md, "Missing data"): text files are p
 only (no library's NA strings, no type guessing), ids keep their text, and each typed source
 (Excel, Parquet, SQLite, DuckDB, a DataFrame) keeps its values' own types. The rules that
 turn cells into numbers live in :mod:`psychoval.io._table`.
+
+Length: every source's reader (text with two parsers, Excel, Parquet, SQLite, DuckDB, the long
+layout) and the magic-byte diagnosis they share.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from psychoval.io._table import (
     MissingCodes,
     ResponseTable,
     TextColumns,
-    _list_names,
+    list_names,
     show_id,
 )
 
@@ -153,12 +156,12 @@ def read_responses(
     >>> table.items, table.text_items, list(table.ids)
     (('q1', 'q2'), ('q2',), ['007', '7'])
     """
-    return _read(source, id_column=id_column, items=items, layout=layout, sheet=sheet,
+    return read_source(source, id_column=id_column, items=items, layout=layout, sheet=sheet,
                  query=query, sep=sep, encoding=encoding, missing_codes=missing_codes,
                  item_column=item_column, response_column=response_column)
 
 
-def _read(source: Any, *, id_column: str | None = None, items: Sequence[str] | None = None,
+def read_source(source: Any, *, id_column: str | None = None, items: Sequence[str] | None = None,
           layout: str = "wide", sheet: Any = None, query: str | None = None,
           sep: str | None = None, encoding: str | None = None, missing_codes: Any = None,
           item_column: str = "item", response_column: str = "response",
@@ -657,13 +660,13 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
             if not 0 <= int(sheet) < len(names):
                 raise DataError(
                     f"{label}: no sheet number {int(sheet)} (sheets are numbered from 0); its "
-                    f"sheets are {_list_names(names)}"
+                    f"sheets are {list_names(names)}"
                 )
             ws = book[names[int(sheet)]]
         elif isinstance(sheet, str) and sheet in names:
             ws = book[sheet]
         else:
-            raise DataError(f"{label}: no sheet {sheet!r}; its sheets are {_list_names(names)}")
+            raise DataError(f"{label}: no sheet {sheet!r}; its sheets are {list_names(names)}")
         try:
             ws.reset_dimensions()  # some writers record a wrong used range
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -701,7 +704,7 @@ def _check_query(query: str | None, label: str, tables: list[str]) -> str:
     if not query:
         raise DataError(
             f"{label}: a database source needs query=, e.g. query='SELECT * FROM responses'; "
-            f"its tables are {_list_names(tables)}"
+            f"its tables are {list_names(tables)}"
         )
     return query
 
@@ -731,7 +734,7 @@ def _read_sqlite(path: Path, query: str | None, label: str) -> pd.DataFrame:
             cur = con.execute(query)
             rows = cur.fetchall()
         except sqlite3.Error as exc:
-            raise DataError(f"{label}: the query failed: {exc}; tables are {_list_names(tables)}") from exc
+            raise DataError(f"{label}: the query failed: {exc}; tables are {list_names(tables)}") from exc
         cols = [d[0] for d in cur.description or []]
         return _header_frame([cols] + rows, label)
     finally:
@@ -772,7 +775,7 @@ def _pivot_long(frame: pd.DataFrame, label: str, *, respondent: str, item: str,
     if absent:
         raise DataError(
             f"{label}: long layout needs columns {respondent!r}, {item!r} and {response!r}; "
-            f"{', '.join(map(repr, absent))} missing (columns are {_list_names(cols)}); "
+            f"{', '.join(map(repr, absent))} missing (columns are {list_names(cols)}); "
             "name them with id_column=, item_column=, response_column="
         )
     pick = {name: frame.iloc[:, list(cols).index(name)] for name in (respondent, item, response)}
@@ -813,6 +816,6 @@ def _pivot_long(frame: pd.DataFrame, label: str, *, respondent: str, item: str,
 
 def _long_ids(col: pd.Series, name: str, label: str) -> np.ndarray:
     """The respondent column of a long table as an object array of ids (as written)."""
-    from psychoval.io._table import _normalise_ids
+    from psychoval.io._table import normalise_ids
 
-    return np.asarray(_normalise_ids(col, name, source=label), dtype=object)
+    return np.asarray(normalise_ids(col, name, source=label), dtype=object)

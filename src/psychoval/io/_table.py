@@ -6,6 +6,9 @@ NaN, NA), or listed in ``missing_codes=``; no library's NA strings apply. Text i
 when it parses as one (``"4.0"`` is 4, ``"1e3"`` is 1000); the words ``true``/``false`` (any
 case) and boolean values of every source are 1 and 0. Respondent ids keep their values: text
 stays text as written (``"007"`` is not ``"7"``), numbers of typed sources keep their type.
+
+Length: the ResponseTable and the cell rules it applies at construction (missing codes,
+text/number classification, ids); the rules and the table change together.
 """
 
 from __future__ import annotations
@@ -469,9 +472,9 @@ class ResponseTable:
             if id_column not in where:
                 raise DataError(
                     f"{source}: id column {id_column!r} does not exist; columns are "
-                    f"{_list_names(names)}; pass id_column=None to number rows instead"
+                    f"{list_names(names)}; pass id_column=None to number rows instead"
                 )
-            ids = _normalise_ids(_column(frame, where[id_column]), id_column, source=source)
+            ids = normalise_ids(_column(frame, where[id_column]), id_column, source=source)
         else:
             ids = frame.index.copy()
         if items is not None:
@@ -603,7 +606,7 @@ class ResponseTable:
         if absent:
             raise DataError(
                 f"item(s) {', '.join(map(repr, absent))} not in the response table; it has "
-                f"{_list_names(self.items)}"
+                f"{list_names(self.items)}"
             )
         dup = [i for i, c in pd.Series(items).value_counts(sort=False).items() if c > 1]
         if dup:
@@ -668,7 +671,7 @@ class ResponseTable:
         return f"<p>{html.escape(repr(self))}</p>{head}"
 
 
-def _list_names(names: Iterable[object], limit: int = 12) -> str:
+def list_names(names: Iterable[object], limit: int = 12) -> str:
     names = [str(n) for n in names]
     shown = ", ".join(map(repr, names[:limit]))
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
@@ -720,7 +723,7 @@ def check_items(items: Any, names: Sequence[str], source: str) -> list[str]:
     if absent:
         raise DataError(
             f"{source}: item(s) {', '.join(map(repr, absent))} not among the columns "
-            f"{_list_names(names)}; check the spelling or the items= list"
+            f"{list_names(names)}; check the spelling or the items= list"
         )
     return chosen
 
@@ -741,7 +744,7 @@ def _id_cells(distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return kept, missing
 
 
-def _normalise_ids(col: pd.Series, name: str, source: str = "") -> pd.Index:
+def normalise_ids(col: pd.Series, name: str, source: str = "") -> pd.Index:
     """Respondent ids as they are in the source: text as written (stripped of surrounding
     spaces; ``"007"`` stays ``"007"``, ``"1e3"`` stays ``"1e3"``), numbers of typed sources
     in their own type (never parsed, float-coerced or wrapped). A missing id raises."""

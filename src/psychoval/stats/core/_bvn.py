@@ -26,7 +26,7 @@ _RULES = {n: np.polynomial.legendre.leggauss(n) for n in (6, 12, 20)}
 _X, _W = _RULES[20]
 
 
-def _bvnu_finite(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
+def bvnu_finite(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
     """P(X > h, Y > k) for finite 1-d arrays of equal length (|r| < 1)."""
     out = np.empty_like(h)
     hk = h * k
@@ -109,7 +109,7 @@ def bvn_cdf(a, b, r) -> np.ndarray:
     fb = np.isfinite(b)
     both = fa & fb
     if both.any():
-        out[both] = _bvnu_finite(-a[both], -b[both], r[both])
+        out[both] = bvnu_finite(-a[both], -b[both], r[both])
     # infinite limits: F(-inf, .) = 0, F(+inf, b) = Phi(b), F(a, +inf) = Phi(a)
     lo = (a == -np.inf) | (b == -np.inf)
     ainf = (a == np.inf) & ~lo

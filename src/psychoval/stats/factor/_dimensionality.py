@@ -2,6 +2,9 @@
 
 All follow psych 2.2.9 (``KMO``, ``cortest.bartlett``, ``fa.parallel``, ``schmid``) on the
 pairwise-complete correlations of raw data (or a correlation matrix with ``n_obs``).
+
+Length: four related procedures (KMO, Bartlett, parallel analysis, Schmid-Leiman) with their
+result classes.
 """
 
 from __future__ import annotations
@@ -387,7 +390,7 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
     >>> pv.parallel_analysis(x, seed=1).n_factors  # psych::fa.parallel(x)$nfact
     2
     """
-    from psychoval.stats.factor._efa import _fit_fa
+    from psychoval.stats.factor._efa import fit_fa
 
     check_choice("method", method, ("minres", "ml", "uls", "pa"))
     if not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
@@ -397,12 +400,12 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
     R, names, n, _np = _cor(data, cor=cor, missing=missing, items=items, n_obs=n_obs)
     if n is None:
         raise SpecificationError("parallel_analysis() of a correlation matrix needs n_obs=")
-    from psychoval.stats.factor._efa import _is_square_matrix
+    from psychoval.stats.factor._efa import is_square_matrix
 
-    raw = None if _is_square_matrix(data) else _raw_values(data, items, missing)
+    raw = None if is_square_matrix(data) else _raw_values(data, items, missing)
     p = R.shape[0]
     pc_values = np.linalg.eigvalsh(R)[::-1]
-    fa_values = _fit_fa(R, 1, method).values
+    fa_values = fit_fa(R, 1, method).values
     rng = np.random.default_rng(seed)
     large = n * p > _LARGE_CELLS and n > p
     columns = None if raw is None or not large else _ColumnResampler(raw, cor)
@@ -414,10 +417,10 @@ def parallel_analysis(data: Any, *, n_iter: int = 20, seed: int | None = None,
         if raw is not None:
             C = _resampled_cor(raw, columns, rng, cor)
             res_pc[it] = np.linalg.eigvalsh(C)[::-1]
-            res_fa[it] = _fit_fa(C, 1, method).values
+            res_fa[it] = fit_fa(C, 1, method).values
         C = _simulated_cor(rng, int(n), p, wishart=large)
         sim_pc[it] = np.linalg.eigvalsh(C)[::-1]
-        sim_fa[it] = _fit_fa(C, 1, method).values
+        sim_fa[it] = fit_fa(C, 1, method).values
     if raw is not None:
         pc_thr = np.quantile(res_pc, quantile, axis=0)
         fa_thr = np.quantile(res_fa, quantile, axis=0)
@@ -641,18 +644,18 @@ def ultra_heywood_message(gload: pd.Series, names: Sequence[str]) -> str:
             "another number of group factors or a bifactor CFA (pv.omega_sem)")
 
 
-def _schmid_from_loadings(orth: np.ndarray, rotation: str, method: str, option: str,
+def schmid_from_loadings(orth: np.ndarray, rotation: str, method: str, option: str,
                           diag_model: np.ndarray) -> dict[str, np.ndarray]:
     """psych::schmid's core from the (varimax) orthogonal loadings."""
     from psychoval.stats.core._rotation import rotate_loadings
-    from psychoval.stats.factor._efa import _fit_fa
+    from psychoval.stats.factor._efa import fit_fa
 
     nf = orth.shape[1]
     rot = rotate_loadings(orth, rotation)
     fload = rot.loadings
     phi = rot.phi if rot.phi is not None else np.eye(nf)
     if nf > 2:
-        gfit = _fit_fa(phi, 1, method)
+        gfit = fit_fa(phi, 1, method)
         gload = gfit.loadings[:, 0]
     else:
         r12 = phi[0, 1]
@@ -736,7 +739,7 @@ def schmid_leiman(data: Any, *, n_factors: int = 3, method: str = "minres",
     >>> list(sl.sl.columns)
     ['g', 'F1*', 'F2*', 'F3*', 'h2', 'u2', 'p2']
     """
-    from psychoval.stats.factor._efa import _fit_fa, _orient
+    from psychoval.stats.factor._efa import fit_fa, orient_factors
 
     check_choice("method", method, ("minres", "ml", "pa", "uls"))
     check_choice("rotation", rotation, ("oblimin", "quartimin", "geominQ", "promax"))
@@ -749,10 +752,10 @@ def schmid_leiman(data: Any, *, n_factors: int = 3, method: str = "minres",
         raise SpecificationError(f"n_factors={n_factors} is too many for {R.shape[0]} items")
     from psychoval.stats.core._rotation import rotate_loadings
 
-    fit = _fit_fa(R, int(n_factors), method)
+    fit = fit_fa(R, int(n_factors), method)
     vm = rotate_loadings(fit.loadings, "varimax").loadings
-    orth, _phi, _order = _orient(vm, None)
-    parts = _schmid_from_loadings(orth, rotation, method, option, np.diag(R))
+    orth, _phi, _order = orient_factors(vm, None)
+    parts = schmid_from_loadings(orth, rotation, method, option, np.diag(R))
     names = list(names)
     gcols = [f"F{j + 1}*" for j in range(n_factors)]
     sl = pd.DataFrame(np.column_stack([parts["g"], parts["sm"], parts["h2"], parts["u2"],

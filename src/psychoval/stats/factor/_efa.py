@@ -2,10 +2,10 @@
 
 Internal entry points (used by omega / schmid_leiman / parallel analysis):
 
-- :func:`_fit_fa(R, n_factors, method, ...)` -> :class:`FAFit`: unrotated loadings (signs as
+- :func:`fit_fa(R, n_factors, method, ...)` -> :class:`FAFit`: unrotated loadings (signs as
   psych), communalities, uniquenesses, eigenvalues, convergence and Heywood information.
-- :func:`_orient(loadings, phi)` -> psych's sign flips and ordering after a rotation.
-- :func:`_fa_stats(R, loadings, phi, n_obs, np_obs)`: psych::fa.stats fit statistics.
+- :func:`orient_factors(loadings, phi)` -> psych's sign flips and ordering after a rotation.
+- :func:`fa_stats(R, loadings, phi, n_obs, np_obs)`: psych::fa.stats fit statistics.
 - :func:`psychoval.stats.core._rotation.rotate_loadings` for the rotations.
 
 Extraction as psych: minres / uls minimise the least-squares residual by L-BFGS-B over the
@@ -13,6 +13,9 @@ uniquenesses (bounded below at 0.005) from 1 - SMC; ml minimises the ML discrepa
 way; pa iterates principal axes from the SMCs (psych: ``min_err=.001``, ``max_iter=50``).
 We converge much more tightly than psych's defaults (L-BFGS-B ``factr=1e7``), so agreement
 with psych is to its optimizer's precision (~1e-5 in loadings).
+
+Length: psych::fa's four fitting methods, its fit statistics and the result class; the factor
+fitter is shared by omega, glb and dimensionality.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from psychoval.exceptions import (
     SpecificationError,
     warn,
 )
-from psychoval.stats.factor._polychoric import _check_overlap
+from psychoval.stats.factor._polychoric import check_overlap
 
 __all__ = ["EFAResult", "efa", "FAFit"]
 
@@ -46,7 +49,7 @@ _LOWER = 0.005
 _EPS = np.finfo(float).eps
 
 
-def _smc(R: np.ndarray) -> np.ndarray:
+def smc_of(R: np.ndarray) -> np.ndarray:
     """psych::smc for a correlation matrix: 1 - 1/diag(pinv(R)), clipped to [0, 1]."""
     s = 1.0 - 1.0 / np.diag(np.linalg.pinv(R))
     return np.clip(s, 0.0, 1.0)
@@ -57,7 +60,7 @@ def _eigh_desc(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return vals[::-1], vecs[:, ::-1]
 
 
-def _uls_loadings(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
+def uls_loadings(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
     """psych FAout.wls: top eigenvectors of S - diag(psi) scaled by sqrt(max(value, 0))."""
     Sr = S.copy()
     Sr[np.diag_indices_from(Sr)] -= psi
@@ -65,7 +68,7 @@ def _uls_loadings(psi: np.ndarray, S: np.ndarray, nf: int) -> np.ndarray:
     return vecs[:, :nf] * np.sqrt(np.maximum(vals[:nf], 0.0))
 
 
-def _uls_obj_grad(psi: np.ndarray, S: np.ndarray, nf: int) -> tuple[float, np.ndarray]:
+def uls_obj_grad(psi: np.ndarray, S: np.ndarray, nf: int) -> tuple[float, np.ndarray]:
     """Least-squares residual (full matrix, diag of S replaced by diag(S) - psi) and gradient."""
     Sr = S.copy()
     Sr[np.diag_indices_from(Sr)] -= psi
@@ -197,7 +200,7 @@ class FAFit:
     heywood: tuple[int, ...]  # positions of items with uniqueness at the bound (or h2 >= 1)
 
 
-def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: float = 0.001,
+def fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: float = 0.001,
             max_iter: int = 50) -> FAFit:
     """Extract ``n_factors`` factors from the correlation matrix ``R`` as psych::fa does.
 
@@ -210,7 +213,7 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
     heywood: tuple[int, ...] = ()
     if method == "pa":
         Rm = R.copy()
-        Rm[np.diag_indices(p)] = _smc(R)
+        Rm[np.diag_indices(p)] = smc_of(R)
         comm = float(np.trace(Rm))
         err = comm
         it = 0
@@ -234,7 +237,7 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
         psi = 1.0 - (L * L).sum(axis=1)
         obj = float("nan")
     else:
-        smc = _smc(R)
+        smc = smc_of(R)
         upper = max(float(smc.max()), 1.0)
         start = np.diag(R) - smc
         if method == "ml":
@@ -242,10 +245,10 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
                 _ml_obj_grad, lambda x, S, m: _fd_hess(_ml_obj_grad, x, S, m), start, _LOWER,
                 upper, R, nf)
         else:
-            psi, obj, converged, it = _newton_box(_uls_obj_grad, _uls_hess, start, _LOWER,
+            psi, obj, converged, it = _newton_box(uls_obj_grad, _uls_hess, start, _LOWER,
                                                   upper, R, nf)
         at_lo = psi <= _LOWER
-        L = _ml_loadings(psi, R, nf) if method == "ml" else _uls_loadings(psi, R, nf)
+        L = _ml_loadings(psi, R, nf) if method == "ml" else uls_loadings(psi, R, nf)
         heywood = tuple(int(i) for i in np.flatnonzero(at_lo))
     sign = np.sign(L.sum(axis=0))
     sign[sign == 0] = 1.0
@@ -263,7 +266,7 @@ def _fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: f
     return FAFit(L, h2, np.diag(R) - h2, psi, values, e_values, converged, it, obj, heywood)
 
 
-def _orient(L: np.ndarray, phi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None,
+def orient_factors(L: np.ndarray, phi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None,
                                                              np.ndarray]:
     """psych's post-rotation conventions: flip factors to positive column sums, then order by
     variance accounted for (diag(Phi L'L)), largest first. Returns (L, Phi, order)."""
@@ -322,7 +325,7 @@ def _rmsea_ci(stat: float, df: float, n: float, conf: float = 0.9) -> tuple[floa
     return rmsea, lower, upper
 
 
-def _fa_stats(R: np.ndarray, L: np.ndarray, phi: np.ndarray | None, n_obs: float | None,
+def fa_stats(R: np.ndarray, L: np.ndarray, phi: np.ndarray | None, n_obs: float | None,
               np_obs: np.ndarray | None) -> dict[str, float]:
     """psych::fa.stats: objective, STATISTIC, dof, PVAL, chi, rms, crms, TLI, BIC, fit,
     fit.off and RMSEA (90% interval), with psych's pairwise-n weighting of chi and rms."""
@@ -542,10 +545,10 @@ def _assemble(R: np.ndarray, L0: np.ndarray, info: dict[str, Any], *, rotation: 
             phi = np.eye(nf)
     else:
         L = L0.copy()
-    L, phi, order = _orient(L, phi)
+    L, phi, order = orient_factors(L, phi)
     names = [names[o] for o in order]
     phi_arr = np.eye(nf) if phi is None else phi
-    stats = _fa_stats(R, L, phi, n_obs, np_obs)
+    stats = fa_stats(R, L, phi, n_obs, np_obs)
     vx = np.diag(phi_arr @ L.T @ L)
     h2 = (L0 * L0).sum(axis=1)
     vtotal = float(h2.sum() + (np.diag(R) - h2).sum())
@@ -591,7 +594,7 @@ def _positive_definite(R: np.ndarray) -> bool:
     return bool(np.linalg.eigvalsh(R)[0] > 1e-12 * R.shape[0])
 
 
-def _is_square_matrix(data: Any) -> bool:
+def is_square_matrix(data: Any) -> bool:
     arr = data.to_numpy() if isinstance(data, pd.DataFrame) else None
     if arr is None:
         try:
@@ -613,7 +616,7 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
     from psychoval.stats.core._pearson import pairwise_cor
 
     check_choice("cor", cor, ("pearson", "polychoric", "tetrachoric", "mixed"))
-    if _is_square_matrix(data):
+    if is_square_matrix(data):
         if isinstance(data, pd.DataFrame):
             frame = data if items is None else data.loc[list(items), list(items)]
             names = tuple(str(c) for c in frame.columns)
@@ -635,14 +638,14 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
                             "correlation with it is undefined: drop it")
         R, npair_i = pairwise_cor(m.values, items=m.items)
         npair = npair_i.astype(float)
-        _check_overlap(npair, m.items, minimum=3)
+        check_overlap(npair, m.items, minimum=3)
     elif cor == "mixed":
         R, npair = _mixed(m)
     else:
-        from psychoval.stats.factor._polychoric import _codes, _polychoric_matrix
+        from psychoval.stats.factor._polychoric import category_codes, polychoric_matrix
 
-        _codes(m.values, m.items, m.ids, kind=cor)
-        core = _polychoric_matrix(m.values, m.items, method=method_poly, kind=cor)
+        category_codes(m.values, m.items, m.ids, kind=cor)
+        core = polychoric_matrix(m.values, m.items, method=method_poly, kind=cor)
         R, npair = core.rho, core.npair.astype(float)
         if not core.converged:
             warn(f"{cor} estimation did not converge for every pair",
@@ -667,7 +670,7 @@ def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
     from scipy.special import ndtri
 
     from psychoval.stats.core._pearson import pairwise_cor
-    from psychoval.stats.factor._polychoric import _polychoric_matrix, _polydi
+    from psychoval.stats.factor._polychoric import polychoric_matrix, polydi
 
     x = m.values
     obs = ~np.isnan(x)
@@ -687,15 +690,15 @@ def _mixed(m) -> tuple[np.ndarray, np.ndarray]:
                 "stops here); recode it to consecutive codes")
     R, npair_i = pairwise_cor(x, items=m.items)
     npair = npair_i.astype(float)
-    _check_overlap(npair, m.items, minimum=3)
+    check_overlap(npair, m.items, minimum=3)
     if pol.size >= 2:
-        R[np.ix_(pol, pol)] = _polychoric_matrix(x[:, pol], [m.items[j] for j in pol],
+        R[np.ix_(pol, pol)] = polychoric_matrix(x[:, pol], [m.items[j] for j in pol],
                                                  method="psych", kind="polychoric").rho
     if dic.size >= 2:
-        R[np.ix_(dic, dic)] = _polychoric_matrix(x[:, dic], [m.items[j] for j in dic],
+        R[np.ix_(dic, dic)] = polychoric_matrix(x[:, dic], [m.items[j] for j in dic],
                                                  method="psych", kind="tetrachoric").rho
     if pol.size and dic.size:
-        rpd = _polydi(x[:, pol], x[:, dic])
+        rpd = polydi(x[:, pol], x[:, dic])
         R[np.ix_(pol, dic)] = rpd
         R[np.ix_(dic, pol)] = rpd.T
     if con.size and pol.size:
@@ -851,7 +854,7 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
              "loadings and fit statistics are unstable. The solution is still computed (as "
              "psych::fa does); collect more responses or analyse fewer items",
              SmallSampleWarning, stacklevel=2)
-    fit = _fit_fa(R, int(n_factors), method, min_err=min_err, max_iter=max_iter)
+    fit = fit_fa(R, int(n_factors), method, min_err=min_err, max_iter=max_iter)
     heywood = tuple(names[i] for i in fit.heywood)
     if not fit.converged:
         warn(f"the {method} extraction did not converge in {fit.iterations} "

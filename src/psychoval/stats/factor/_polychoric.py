@@ -21,6 +21,9 @@ and ``correct`` / n is added to its empty cells. Tetrachoric adds ``correct`` to
 every 2x2 table. A result that is not positive definite is smoothed (``psych::cor.smooth``).
 psych maximises with ``optimize()`` (tolerance ~1.2e-4 on rho); we converge to 1e-10, so we
 agree with psych to its optimizer's precision and with lavaan to ~1e-8.
+
+Length: the two-step ML polychoric and tetrachoric estimators, vectorized over all pairs, with
+psych's corrections and the mixed (polydi) case.
 """
 
 from __future__ import annotations
@@ -131,7 +134,7 @@ class PolychoricResult(Result):
 # validation and coding
 
 
-def _codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str
+def category_codes(values: np.ndarray, items: Sequence[str], ids, *, kind: str
            ) -> tuple[float, np.ndarray]:
     """Raise a DataError for non-integer codes, too many categories or constant items;
     return (global minimum, per-item category counts) for the estimator."""
@@ -185,7 +188,7 @@ def _category_counts(values: np.ndarray, obs: np.ndarray) -> tuple[float, np.nda
     return gmin, counts[:-1].reshape(k, span)
 
 
-def _check_overlap(npair: np.ndarray, items: Sequence[str], minimum: int = 2) -> None:
+def check_overlap(npair: np.ndarray, items: Sequence[str], minimum: int = 2) -> None:
     """Raise naming the first pair of items answered together by fewer than ``minimum``."""
     bad = np.argwhere(np.triu(npair < minimum, 1))
     if bad.size:
@@ -236,7 +239,7 @@ def _cell_probs(rho: np.ndarray, ra: np.ndarray, cb: np.ndarray, *, density: boo
     """
     from scipy.special import ndtr
 
-    from psychoval.stats.core._bvn import _bvnu_finite, bvn_cdf, bvn_pdf
+    from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf, bvnu_finite
 
     ia = ra[:, 1:-1]
     ib = cb[:, 1:-1]
@@ -249,7 +252,7 @@ def _cell_probs(rho: np.ndarray, ra: np.ndarray, cb: np.ndarray, *, density: boo
         a_b = np.broadcast_to(A, shape).ravel()
         b_b = np.broadcast_to(B, shape).ravel()
         r_b = np.broadcast_to(R, shape).ravel()
-        inner = _bvnu_finite(-a_b, -b_b, r_b).reshape(shape)
+        inner = bvnu_finite(-a_b, -b_b, r_b).reshape(shape)
         F = np.zeros((npairs, c1 + 2, ib.shape[1] + 2))
         F[:, 1:-1, 1:-1] = inner
         F[:, -1, 1:-1] = ndtr(ib)
@@ -460,7 +463,7 @@ class _Poly:
     iterations: int
 
 
-def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, kind: str,
+def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, kind: str,
                        correct: float = 0.5, smooth: bool = True,
                        category_counts: tuple[float, np.ndarray] | None = None) -> _Poly:
     """Core used by polychoric/tetrachoric and efa(cor=...). ``values``: (n, k), NaN missing."""
@@ -499,7 +502,7 @@ def _polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str,
     codes = np.where(obs, codes_f, -1).astype(np.int64)
     tabs = _one_hot_tables(codes, ncat)  # (k, k, C, C)
     npair = obs.T.astype(float) @ obs.astype(float)
-    _check_overlap(npair, items)
+    check_overlap(npair, items)
     marg = np.einsum("iicc->ic", tabs)  # (k, C) each item's own counts
     tau = _cum_thresholds(marg)  # (k, C-1)
     iu, ju = np.triu_indices(k, 1)
@@ -563,7 +566,7 @@ def _local_mode(w: np.ndarray, correct: float):
             corrected)
 
 
-def _polydi(p: np.ndarray, d: np.ndarray, correct: float = 0.5) -> np.ndarray:
+def polydi(p: np.ndarray, d: np.ndarray, correct: float = 0.5) -> np.ndarray:
     """psych::polydi: polychoric correlations between polytomous items ``p`` (n, np) and
     dichotomous items ``d`` (n, nd), as psych computes them (each item's marginal
     thresholds on the polytomous items' global range, R's optimize()); (np, nd)."""
@@ -658,8 +661,8 @@ def _run(data, kind: str, *, method: str, items, missing: str, correct: float,
     check_choice("method", method, ("psych", "lavaan"))
     m = as_item_matrix(data, items=items, min_items=2, what="data")
     m, _info = apply_missing(m, missing)
-    counts = _codes(m.values, m.items, m.ids, kind=kind)
-    core = _polychoric_matrix(m.values, m.items, method=method, kind=kind, correct=correct,
+    counts = category_codes(m.values, m.items, m.ids, kind=kind)
+    core = polychoric_matrix(m.values, m.items, method=method, kind=kind, correct=correct,
                               smooth=smooth, category_counts=counts)
     if not core.converged:
 

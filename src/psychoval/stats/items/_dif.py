@@ -1,5 +1,9 @@
 """Differential item functioning: Mantel-Haenszel, logistic and ordinal logistic regression
-(issue 9)."""
+(issue 9).
+
+Length: three DIF methods (Mantel-Haenszel and its generalized form, logistic and cumulative-
+logit regression fitted in batches), purification, ETS classes and the screen-wide decision.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Classical item analysis: difficulty, discrimination, alpha if dropped (issue 9)."""
+"""Classical item analysis: difficulty, discrimination, alpha if dropped (issue 9).
+
+Length: item statistics for every item type, the ADF interval of each alpha gain, and the
+result class.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.io._table import ResponseTable, _list_names
+from psychoval.io._table import ResponseTable, list_names
 
 
 def raw_frame(data: Any, *, what: str = "data") -> pd.DataFrame:
@@ -68,7 +68,7 @@ def check_answer_key(answer_key: Any, columns: pd.Index | list[str]) -> dict[str
     if absent:
         raise DataError(
             f"answer_key item(s) {', '.join(map(repr, absent))} not among the columns "
-            f"{_list_names(cols)}; check the spelling"
+            f"{list_names(cols)}; check the spelling"
         )
     key = {}
     for item, opt in answer_key.items():

@@ -2,6 +2,9 @@
 
 Thresholds and flags (how much missingness is too much, which longstring is careless) live in
 ``psychoval.verdicts``; this module only counts and measures.
+
+Length: check_data's sections (codes, missingness, careless responding, duplicates) and their
+renderings.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from psychoval.framework._scoring import (
     MISSING,
     OK,
     OUT_OF_RANGE,
-    _numstr,
     as_response_table,
     check_columns,
     decode_column,
+    numstr,
 )
 from psychoval.io._table import ResponseTable
 
@@ -386,7 +389,7 @@ def _columns_without_framework(table: ResponseTable) -> list[_Column]:
                 .str.join(" ").to_numpy(dtype=object)
             numpos = np.flatnonzero(~np.isnan(num))
             if numpos.size:
-                chosen[numpos] = pd.Series(num[numpos]).map(_numstr).to_numpy(dtype=object)
+                chosen[numpos] = pd.Series(num[numpos]).map(numstr).to_numpy(dtype=object)
             status[text_pos] = OK
             cats = tuple(sorted(pd.unique(chosen[chosen != None]).tolist(), key=str))  # noqa: E711
             out.append(_Column(name, None, np.full(num.shape[0], np.nan), status, chosen, cats,
@@ -504,7 +507,7 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
         examples = []
         if bad.size:
             cells = table._raw_at(col.name, bad)
-            shown = [_numstr(v) if isinstance(v, float) else str(v) for v in cells]
+            shown = [numstr(v) if isinstance(v, float) else str(v) for v in cells]
             kinds = np.where(st[bad] == OUT_OF_RANGE, "out_of_range", "invalid_code")
             for pos, value, kind in zip(bad, shown, kinds, strict=True):
                 bad_rows.append({"column": col.name, "row": int(pos) + 1,
@@ -535,7 +538,7 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
                 label = cat
                 if col.item is not None and col.item.categories and isinstance(cat, float):
                     label = col.item.categories[int(cat - float(col.item.min))]
-                shown = _numstr(label) if isinstance(label, float) else str(label)
+                shown = numstr(label) if isinstance(label, float) else str(label)
                 cat_rows.append({"column": col.name, "category": shown, "count": count,
                                  "proportion": count / n_ok if n_ok else np.nan})
                 if count < SPARSE_BELOW:

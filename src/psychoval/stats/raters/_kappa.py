@@ -1,5 +1,9 @@
 """Cohen's kappa (two raters, weighted and unweighted, as psych::cohen.kappa), all-pairs Cohen's
-kappa, and Fleiss' kappa (many raters) with standard errors and intervals."""
+kappa, and Fleiss' kappa (many raters) with standard errors and intervals.
+
+Length: Cohen's (weighted and unweighted, with psych's intervals), pairwise and Fleiss' kappas
+with their result classes.
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from psychoval._input import check_choice
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.io._table import ResponseTable, _list_names, _normalise_ids
+from psychoval.io._table import ResponseTable, list_names, normalise_ids
 
 __all__ = ["Ratings", "as_ratings", "check_scale", "check_confidence_level",
            "require_ratings_per_target"]
@@ -105,7 +105,7 @@ def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,
         if targets is not None and str(targets) not in cols:
             raise DataError(
                 f"{what}: candidate column targets={targets!r} is not among the columns "
-                f"{_list_names(cols)}"
+                f"{list_names(cols)}"
             )
         if raters is None:
             raters = [c for c in cols if c != (None if targets is None else str(targets))]
@@ -114,7 +114,7 @@ def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,
         if absent:
             raise DataError(
                 f"{what}: rater column(s) {', '.join(map(repr, absent))} not among the columns "
-                f"{_list_names(cols)}; check the spelling or the raters= list"
+                f"{list_names(cols)}; check the spelling or the raters= list"
             )
         if len(set(cols)) == len(cols) and all(
                 pd.api.types.is_numeric_dtype(data.iloc[:, cols.index(r)].dtype)
@@ -123,7 +123,7 @@ def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,
             pos = [cols.index(r) for r in rater_cols]
             values = np.ascontiguousarray(data.iloc[:, pos].to_numpy(dtype="float64"))
             ids = (pd.RangeIndex(len(data)) if targets is None
-                   else _normalise_ids(data.iloc[:, cols.index(str(targets))], str(targets)))
+                   else normalise_ids(data.iloc[:, cols.index(str(targets))], str(targets)))
             if len(data) == 0:
                 raise DataError(f"{what}: the table has no rows (no candidates)")
             _check_unique_ids(ids, what)
@@ -187,7 +187,7 @@ def _long(data: Any, targets: str | None, raters: Any, scores: str | None,
     if absent:
         raise SpecificationError(
             f"layout='long' needs the column names {', '.join(a + '=' for a in absent)} "
-            f"(columns are {_list_names(data.columns)})"
+            f"(columns are {list_names(data.columns)})"
         )
     if not isinstance(raters, str):
         raise SpecificationError(
@@ -197,7 +197,7 @@ def _long(data: Any, targets: str | None, raters: Any, scores: str | None,
     for key, col in names.items():
         if str(col) not in cols:
             raise DataError(
-                f"{what}: {key}={col!r} is not among the columns {_list_names(cols)}"
+                f"{what}: {key}={col!r} is not among the columns {list_names(cols)}"
             )
     frame = data.copy()
     frame.columns = cols
@@ -210,7 +210,7 @@ def _long(data: Any, targets: str | None, raters: Any, scores: str | None,
                 f"{what}: the {key[:-1]} column {names[key]!r} is empty at row {pos + 1}; every "
                 "rating needs a candidate and a rater"
             )
-    tcol = _normalise_ids(frame[str(targets)], str(targets))
+    tcol = normalise_ids(frame[str(targets)], str(targets))
     rcol = frame[str(raters)].map(lambda v: str(v).strip())
     table = ResponseTable.from_frame(frame[[str(scores)]], source=what)
     if table.text_items:

@@ -12,6 +12,9 @@ Extreme data: values beyond ~1e150 or below ~1e-150 are divided by a power of tw
 before any product is formed, and means and SDs are scaled back; data far from 0 are centred
 in two passes; values so far from 0 that float64 has rounded away the differences between
 respondents (1e15 + 3.6667) raise a DataError naming the item.
+
+Length: psych::alpha's whole output (item statistics, alpha if dropped, response frequencies)
+and four interval methods.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Greatest lower bound as ``psych::glb.fa``, on the EFA module's factor fitter.
 
-Both minres fits behind glb are :func:`psychoval.stats.factor._efa._fit_fa` (unrotated minres as
+Both minres fits behind glb are :func:`psychoval.stats.factor._efa.fit_fa` (unrotated minres as
 psych 2.2.9 ``fa(fm = "minres", rotate = "none")``: uniquenesses bounded to [0.005, max(smc,
 1)], starting at 1 - smc).
 """
@@ -23,24 +23,24 @@ def _minres_unrotated(r: np.ndarray, nf: int, fit: str = "psych") -> tuple[np.nd
     gradient) by L-BFGS-B at a much tighter tolerance from the same start, 1 - smc, which can
     end in a lower minimum.
     """
-    from psychoval.stats.factor._efa import _fit_fa
+    from psychoval.stats.factor._efa import fit_fa
 
     if fit == "psych":
-        res = _fit_fa(r, nf, "minres")
+        res = fit_fa(r, nf, "minres")
         return res.loadings, bool(res.converged)
     from scipy.optimize import minimize
 
-    from psychoval.stats.factor._efa import _smc, _uls_loadings, _uls_obj_grad
+    from psychoval.stats.factor._efa import smc_of, uls_loadings, uls_obj_grad
 
-    smc = _smc(r)
-    upper = max(float(smc.max()), 1.0)  # _fit_fa's bounds
-    out = minimize(_uls_obj_grad, np.diag(r) - smc, args=(r, nf), jac=True,
+    smc = smc_of(r)
+    upper = max(float(smc.max()), 1.0)  # fit_fa's bounds
+    out = minimize(uls_obj_grad, np.diag(r) - smc, args=(r, nf), jac=True,
                    method="L-BFGS-B", bounds=[(0.005, upper)] * r.shape[0],
                    options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10000, "maxcor": 20})
     grad = out.jac
     grad = np.where((out.x <= 0.005 + 1e-12) & (grad > 0), 0.0, grad)
     grad = np.where((out.x >= upper - 1e-12) & (grad < 0), 0.0, grad)
-    return _uls_loadings(out.x, r, nf), bool(out.success) or float(np.abs(grad).max()) < 1e-4
+    return uls_loadings(out.x, r, nf), bool(out.success) or float(np.abs(grad).max()) < 1e-4
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """McDonald's omega hierarchical and total from a Schmid-Leiman solution (psych::omega 2.2.9).
 
-The factor work is the EFA module's: ``_fit_fa`` extracts, ``rotate_loadings`` rotates,
-``_schmid_from_loadings`` orthogonalises. This module adds psych's omega bookkeeping
+The factor work is the EFA module's: ``fit_fa`` extracts, ``rotate_loadings`` rotates,
+``schmid_from_loadings`` orthogonalises. This module adds psych's omega bookkeeping
 (``psych:::omegah``), a row bootstrap, and the bifactor-CFA variant (``psych::omegaSem``)
 fitted with :func:`psychoval.cfa`.
+
+Length: psych::omega (Schmid-Leiman, every reported coefficient) and omega from a CFA
+(semTools) share their result class.
 """
 
 from __future__ import annotations
@@ -63,13 +66,13 @@ def _signs(items: Sequence[str], reverse: Any) -> tuple[np.ndarray, tuple[str, .
 def _schmid(R: np.ndarray, n_factors: int, method: str, rotation: str, option: str
             ) -> tuple[dict[str, np.ndarray], Any]:
     from psychoval.stats.core._rotation import rotate_loadings
-    from psychoval.stats.factor._dimensionality import _schmid_from_loadings
-    from psychoval.stats.factor._efa import _fit_fa, _orient
+    from psychoval.stats.factor._dimensionality import schmid_from_loadings
+    from psychoval.stats.factor._efa import fit_fa, orient_factors
 
-    fit = _fit_fa(R, n_factors, method)
+    fit = fit_fa(R, n_factors, method)
     vm = rotate_loadings(fit.loadings, "varimax").loadings
-    orth, _phi, _order = _orient(vm, None)
-    return _schmid_from_loadings(orth, rotation, method, option, np.diag(R)), fit
+    orth, _phi, _order = orient_factors(vm, None)
+    return schmid_from_loadings(orth, rotation, method, option, np.diag(R)), fit
 
 
 def _omega_from_sl(R: np.ndarray, g: np.ndarray, groups: np.ndarray, u2: np.ndarray
@@ -349,7 +352,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     (0.7496, 0.9189)
     """
     from psychoval.stats.factor._dimensionality import general_loadings
-    from psychoval.stats.factor._efa import _fa_stats, _is_square_matrix, correlation_input
+    from psychoval.stats.factor._efa import correlation_input, fa_stats, is_square_matrix
     from psychoval.stats.reliability._common import check_confidence_level
 
     check_choice("method", method, ("minres", "ml", "pa", "uls"))
@@ -378,7 +381,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
         raise SpecificationError(f"n_boot={n_boot!r} must be a whole number >= 0")
     if n_boot:
         confidence_level = check_confidence_level(confidence_level)
-    matrix_input = _is_square_matrix(data)
+    matrix_input = is_square_matrix(data)
     if matrix_input and n_boot:
         raise SpecificationError("n_boot > 0 needs raw responses to resample; a correlation "
                                  "matrix was given")
@@ -410,7 +413,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
                       "at its lower bound)", ImproperSolutionWarning, stacklevel=2)
     fcols = [f"F{j + 1}" for j in range(n_factors)]
     gload, ultra = general_loadings(parts["gload"])
-    st = _fa_stats(R, g[:, None], None, n, None)
+    st = fa_stats(R, g[:, None], None, n, None)
     gstats = {"chisq": st["statistic"], "dof": float(st["dof"]), "rms": st["rms"],
               "rmsea": st["rmsea"], "rmsea_lower": st["rmsea_lower"],
               "rmsea_upper": st["rmsea_upper"]}

@@ -4,6 +4,9 @@
 (parameterEstimates), the standardized solution with delta-method standard errors
 (standardizedSolution), every ML fit measure (fitMeasures), modification indices, residuals,
 factor scores, and validity evidence (composite reliability, AVE, Fornell-Larcker).
+
+Length: the public cfa() and CFAResult with every lavaan output (estimates, standardized
+solutions, modification indices, residuals, fit measures).
 """
 
 from __future__ import annotations

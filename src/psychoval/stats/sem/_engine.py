@@ -17,6 +17,9 @@ Conventions (lavaan 0.6.14):
 - MLR: ``vcov = E^-1 (sum_g f_g B0_g) E^-1 / N``, Yuan-Bentler (Mplus) scaled test with the
   unstructured H1 pieces, ``scaling.factor.h0`` over the free parameters *before* equality
   constraints (lavaan's ``npar`` of lavInspect).
+
+Length: the estimation blocks (groups, FIML, MLR) and the content-keyed cache of data-side
+quantities they share.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ one p x p inverse serves every pattern and ``E_g r`` costs O(p^2 + p m) per row;
 missing more items than they observe are inverted directly. Nothing per respondent is looped
 over in Python, and no p x p matrix is stored per pattern except in the moment-space
 information matrices, which are (p + p(p+1)/2)^2 objects by nature.
+
+Length: the model-free FIML pieces (patterns, EM, casewise likelihood, information matrices in
+factored form) that must stay vectorized together.
 """
 
 from __future__ import annotations
