@@ -2,11 +2,15 @@
 
 The statistics come from ``psychoval.stats`` (each call is recorded with the R call that
 reproduces it); the judgements from ``_verdicts``; this module only orchestrates.
+
+Length: the steps of validate() and the evidence each adds; the step list is in one place
+(``_validate``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import math
@@ -49,16 +53,6 @@ FIT_COLUMNS = ["level", "target", "model", "estimator", "missing", "n_obs", "con
 # p^4 operations, plus rows x (p + p*)^2 for the casewise scores. Above this many operations
 # (about 10-20 s on one core) a model is fitted by ML with FIML instead, and says so.
 MLR_BUDGET = 5e10
-
-
-def _available(name: str) -> Any:
-    """A public statistic if this build of psychoval has it (areas land independently)."""
-    import psychoval
-
-    try:
-        return getattr(psychoval, name)
-    except AttributeError:
-        return None
 
 
 def _rlist(items) -> str:
@@ -260,9 +254,6 @@ def _small_blas():
 
 def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progress: Any,
               n_boot: int, confidence_level: float):
-    from psychoval.framework import Framework, read_framework
-    from psychoval.framework._model import factor_lines
-    from psychoval.io import read_responses
     from psychoval.report._model import ValidationReport
 
     if not isinstance(n_boot, int) or n_boot < 20:
@@ -275,353 +266,392 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         raise SpecificationError(
             f"confidence_level={confidence_level!r} must be between 0.5 and 1")
     t_start = time.perf_counter()
-    run = _Runner(progress, total=10)
+    ev = _Evidence(responses=responses, framework_arg=framework, seed=seed, n_boot=n_boot,
+                   level=float(confidence_level), run=_Runner(progress, total=10))
+    ev.run.step("input", lambda: _read_input(ev))
+    ev.run.total = _n_units(ev.fw)
+    ev.sha = _hash_input(responses, ev.table)
+    ev.crit = _resolve_criteria(criteria, ev.fw)
+    for name, step, unit in STEPS:
+        ev.run.step(name, functools.partial(step, ev), unit=unit)
+    ev.run.timings["total"] = time.perf_counter() - t_start
+    return ValidationReport(**_report_fields(ev))
 
-    # -- input --------------------------------------------------------------------------
-    def read_input():
-        fw = framework if isinstance(framework, Framework) else read_framework(framework)
-        if isinstance(responses, (str, Path)):
-            table = read_responses(responses, id_column=fw.id_column)
-        else:
-            table = responses
-        return fw, table
 
-    fw, table = run.step("input", read_input)
-    run.total = _n_units(fw)
-    sha = _hash_input(responses, table)
-    crit = _resolve_criteria(criteria, fw)
+@dataclasses.dataclass(eq=False)
+class _Evidence:
+    """What a validation run has established so far: each step reads the fields of the
+    steps before it and adds its own (its evidence tables and verdicts)."""
 
-    # -- data quality ------------------------------------------------------------------
-    from psychoval.stats import check_data
+    responses: Any
+    framework_arg: Any
+    seed: int | None
+    n_boot: int
+    level: float
+    run: _Runner
+    sha: str = ""
+    crit: Any = None
+    fw: Any = None
+    table: Any = None
+    quality: Any = None
+    scored: Any = None
+    verdicts: list[Verdict] = dataclasses.field(default_factory=list)
+    details: dict[tuple[str, str], str] = dataclasses.field(default_factory=dict)
+    ia: Any = None
+    dis: Any = None
+    difs: list = dataclasses.field(default_factory=list)
+    flags: Any = None
+    comp_rows: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    models: list[_Model] = dataclasses.field(default_factory=list)  # every CFA, estimated or not
+    fit_rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    comp_df: pd.DataFrame | None = None
+    loadings: pd.DataFrame | None = None
+    raters: pd.DataFrame | None = None
+    tiers: pd.DataFrame | None = None
+    pairs: pd.DataFrame | None = None
+    cross: pd.DataFrame | None = None
+    dimensionality: dict[str, Any] = dataclasses.field(default_factory=dict)
+    fit_df: pd.DataFrame | None = None
 
-    quality = run.step("data_quality", lambda: check_data(table, fw))
-    run.results["data_quality"] = quality
-    scored = run.step("scoring", lambda: fw.score(table))
-    run.results["scored"] = scored
-    scores = scored.scores
-    groups = (scored.covariates[fw.group_columns[0]] if fw.group_columns
-              and fw.group_columns[0] in scored.covariates else None)
+    @property
+    def scores(self) -> pd.DataFrame:
+        return self.scored.scores
 
-    verdicts: list[Verdict] = []
-    details: dict[tuple[str, str], str] = {}
-    item_competency = {i.id: i.competency for i in fw.items}
-    item_tier = {i.id: i.tier for i in fw.items}
+    @property
+    def item_competency(self) -> dict[str, str]:
+        return {i.id: i.competency for i in self.fw.items}
 
-    # -- items -----------------------------------------------------------------------------
-    def items_step():
-        return item_evidence(scored, fw, groups, crit.items)
+    @property
+    def item_tier(self) -> dict[str, str]:
+        return {i.id: i.tier for i in self.fw.items}
 
-    ia, dis, difs, flags = run.step("items", items_step)
-    run.results.update({"item_analysis": ia, "distractors": dis, "dif": difs, "flags": flags})
-    run.r_calls["item_analysis"] = "psych::alpha(x[, items])$item.stats  # per competency"
-    if dis is not None:
-        run.r_calls["distractors"] = "CTT::distractor.analysis(options, key)"
-    if difs:
-        run.r_calls["dif"] = ("each group against all others, matched on the total of the "
-                              "item's competency: difR::difMH(x, group, focal.name, "
-                              "match = total) for multiple-choice; MASS::polr(item ~ total + "
-                              "group) vs polr(item ~ total), LR test, for Likert items; "
-                              "p.adjust(p, 'holm') over every test of the screen (all "
-                              "comparisons x items); ETS classes: MH D-DIF, SMD/SD")
-    verdicts += _item_verdicts(flags, crit, item_competency, item_tier, difs, details)
-    run.notes.extend(_dif_negligible(difs))
-
-    # -- reliability ------------------------------------------------------------------
-    alpha_fn = _available("alpha")
-    comp_rows: dict[str, dict[str, Any]] = {
-        c.id: {"competency": c.id, "name": c.name, "tier": c.tier, "n_items": len(c.items),
-               "item_types": ", ".join(sorted({i.type for i in c.items}))}
-        for c in fw.competencies}
-
-    def reliability_step():
-        out = {}
-        for c in fw.competencies:
-            items = list(c.item_ids)
-            if alpha_fn is not None:
-                a = alpha_fn(scores[items], missing="pairwise",
-                             confidence_level=confidence_level, ci_method="feldt")
-                out[c.id] = (a.raw_alpha, a.ci_lower, a.ci_upper, "feldt", a)
-            else:
-                val = float(ia.scales.loc[c.id, "alpha"])
-                out[c.id] = (val, math.nan, math.nan, "none (item analysis, listwise)", None)
-        return out
-
-    rel = run.step("reliability", reliability_step)
-    for cid, (a, lo, hi, method, obj) in rel.items():
-        comp_rows[cid].update(alpha=a, alpha_lower=lo, alpha_upper=hi, alpha_ci=method)
-        run.results[f"alpha:{cid}"] = obj
-    run.r_calls["alpha"] = ("psych::alpha(x[, items])  # pairwise; Feldt interval: "
-                            "psychometric::alpha.CI or psych::alpha.ci")
-
-    # -- competency CFA, omega ---------------------------------------------------------
-    from psychoval.stats import cfa
-    from psychoval.stats.reliability._omega_boot import omega_bootstrap
-
-    cfa_missing = "fiml"
-    fit_rows: list[dict[str, Any]] = []
-    loading_rows: list[dict[str, Any]] = []
-    models: list[_Model] = []  # every CFA of the run, estimated or not
-
-    def fit_model(level: str, target: str, kind: str, syntax: str, items: list[str],
+    def fit_model(self, level: str, target: str, kind: str, syntax: str, items: list[str],
                   binary: bool, **where: Any) -> _Model:
-        m = _fit_model(cfa, level, target, kind, syntax, scores, items, binary=binary,
-                       missing=cfa_missing, **where)
-        models.append(m)
+        """Fit one CFA of the run (FIML), record it and its fit-table row."""
+        from psychoval.stats import cfa
+
+        m = _fit_model(cfa, level, target, kind, syntax, self.scores, items, binary=binary,
+                       missing="fiml", **where)
+        self.models.append(m)
         key = {"competency": f"cfa:{target}", "framework": "cfa_framework"}.get(
             level, f"cfa_tier:{target}" if kind == "correlated" else f"cfa_second_order:{target}")
-        run.results[key] = m.fit  # None when the model raised
+        self.run.results[key] = m.fit  # None when the model raised
         if not (m.ok and kind == "one_factor" and len(items) < 4):
             # a 3-item one-factor model is just-identified: no fit to report
-            fit_rows.append(m.row(approximate=binary))
+            self.fit_rows.append(m.row(approximate=binary))
         return m
 
-    def competency_step():
-        rng = np.random.default_rng(seed)
-        seeds = rng.integers(0, 2**32 - 1, size=len(fw.competencies))
-        for c, s in zip(fw.competencies, seeds, strict=True):
-            items = list(c.item_ids)
-            binary = all(i.type in ("multiple_choice", "dichotomous") for i in c.items)
-            row = comp_rows[c.id]
-            row["approximate_fit"] = binary
-            run_competency(c, items, binary, row, s)
-            run.tick(f"competency {c.id}")
 
-    def run_competency(c, items, binary, row, s):
-        if len(items) < 3:
-            row.update(estimator=None, omega=math.nan, omega_lower=math.nan,
-                       omega_upper=math.nan,
-                       identification="under-identified (fewer than 3 items)")
-            return
-        m = fit_model("competency", c.id, "one_factor",
-                      fw.to_model(competency=c.id), items, binary, tier=c.tier,
-                      competency=c.id)
-        row["estimator"] = m.estimator
-        if not m.ok:
-            row.update(omega=math.nan, omega_lower=math.nan, omega_upper=math.nan,
-                       identification=f"not estimable: {m.reason}", converged=False,
-                       n_obs_cfa=m.fit.n_obs if m.fit is not None else math.nan)
-            for it in items:
-                loading_rows.append({"item": it, "competency": c.id,
-                                     "std_loading": math.nan, "loading_lower": math.nan,
-                                     "loading_upper": math.nan})
-            return
-        fit = m.fit
-        omega = float(fit.composite_reliability()[c.id])
-        boot = omega_bootstrap(scores[items].to_numpy(), n_boot=n_boot, seed=int(s),
-                               level=confidence_level)
-        row.update(omega=omega, omega_lower=boot.lower, omega_upper=boot.upper,
-                   omega_boot_n_obs=boot.n_obs, ave=float(fit.ave()[c.id]),
-                   identification=("just-identified (3 items: df = 0, fit not testable)"
-                                   if len(items) == 3 else "over-identified"),
-                   n_obs_cfa=int(fit.n_obs), converged=bool(fit.converged),
-                   admissible=bool(fit.admissible))
-        std = fit.standardized(level=confidence_level)
-        lam = std[std["op"] == "=~"]
-        for r in lam.itertuples():
-            loading_rows.append({"item": r.rhs, "competency": c.id,
-                                 "std_loading": float(r.est_std),
-                                 "loading_lower": float(r.ci_lower),
-                                 "loading_upper": float(r.ci_upper)})
+def _read_input(ev: _Evidence) -> None:
+    from psychoval.framework import Framework, read_framework
+    from psychoval.io import read_responses
 
-    run.step("competencies", competency_step, unit=False)
-    comp_df = pd.DataFrame(list(comp_rows.values()))
-    loadings = pd.DataFrame(loading_rows, columns=["item", "competency", "std_loading",
-                                                   "loading_lower", "loading_upper"])
-    run.r_calls["cfa_competency"] = ('fit <- lavaan::cfa("competency =~ i1 + i2 + ...", data = '
-                                     'x, estimator = "MLR", missing = "ml")  # estimator as '
-                                     'in the fit table')
-    run.r_calls["omega"] = ("semTools::compRelSEM(fit)  # obs.var = TRUE; interval: "
-                            "percentile bootstrap of complete cases")
-    run.r_calls["loadings"] = "lavaan::standardizedSolution(fit)"
+    fw = ev.framework_arg
+    ev.fw = fw if isinstance(fw, Framework) else read_framework(fw)
+    if isinstance(ev.responses, (str, Path)):
+        ev.table = read_responses(ev.responses, id_column=ev.fw.id_column)
+    else:
+        ev.table = ev.responses
 
-    # -- raters ------------------------------------------------------------------------
-    rater_rows: list[dict[str, Any]] = []
-    icc_fn = _available("icc")
-    rated = [i for i in fw.items if i.raters]
 
-    def raters_step():
-        for it in rated:
-            if icc_fn is None:
-                rater_rows.append({"item": it.id, "competency": it.competency,
-                                   "n_raters": len(it.raters), "available": False})
-                continue
-            ratings = scored.ratings[list(it.raters)]
-            rated_rows = ratings.notna().any(axis=1)  # respondents nobody rated carry no
-            ratings = ratings[rated_rows]             # information on agreement
-            res = icc_fn(ratings, confidence_level=confidence_level)
-            run.results[f"icc:{it.id}"] = res
-            r2k = res.results.loc["ICC2k"]
-            r1 = res.results.loc["ICC2"]
-            rater_rows.append({"item": it.id, "competency": it.competency,
-                               "n_raters": int(res.n_raters), "n_targets": int(res.n_targets),
-                               "icc2": float(r1["icc"]), "icc2k": float(r2k["icc"]),
-                               "icc2k_lower": float(r2k["lower"]),
-                               "icc2k_upper": float(r2k["upper"]), "available": True})
+def _step_quality(ev: _Evidence) -> None:
+    from psychoval.stats import check_data
 
-    run.step("raters", raters_step)
-    raters = pd.DataFrame(rater_rows, columns=["item", "competency", "n_raters", "n_targets",
-                                               "icc2", "icc2k", "icc2k_lower", "icc2k_upper",
-                                               "available"])
+    ev.quality = check_data(ev.table, ev.fw)
+    ev.run.results["data_quality"] = ev.quality
+
+
+def _step_scoring(ev: _Evidence) -> None:
+    ev.scored = ev.fw.score(ev.table)
+    ev.run.results["scored"] = ev.scored
+
+
+def _step_items(ev: _Evidence) -> None:
+    fw, scored, run = ev.fw, ev.scored, ev.run
+    groups = (scored.covariates[fw.group_columns[0]] if fw.group_columns
+              and fw.group_columns[0] in scored.covariates else None)
+    ev.ia, ev.dis, ev.difs, ev.flags = item_evidence(scored, fw, groups, ev.crit.items)
+    run.results.update({"item_analysis": ev.ia, "distractors": ev.dis, "dif": ev.difs,
+                        "flags": ev.flags})
+    run.r_calls["item_analysis"] = "psych::alpha(x[, items])$item.stats  # per competency"
+    if ev.dis is not None:
+        run.r_calls["distractors"] = "CTT::distractor.analysis(options, key)"
+    if ev.difs:
+        run.r_calls["dif"] = ("each group against all others, matched on the total of the "
+                              "item's competency: difR::difMH(x, group, focal.name, "
+                              "match = total, purify = TRUE) for multiple-choice; "
+                              "MASS::polr(item ~ total + group) vs polr(item ~ total), LR "
+                              "test, for Likert items; p.adjust(p, 'holm') over every test "
+                              "of the screen (all comparisons x items); ETS classes: MH "
+                              "D-DIF, SMD/SD")
+    ev.verdicts += _item_verdicts(ev.flags, ev.crit, ev.item_competency, ev.item_tier,
+                                  ev.difs, ev.details)
+    run.notes.extend(_dif_negligible(ev.difs))
+
+
+def _step_reliability(ev: _Evidence) -> None:
+    from psychoval.stats import alpha
+
+    ev.comp_rows = {
+        c.id: {"competency": c.id, "name": c.name, "tier": c.tier, "n_items": len(c.items),
+               "item_types": ", ".join(sorted({i.type for i in c.items}))}
+        for c in ev.fw.competencies}
+    for c in ev.fw.competencies:
+        a = alpha(ev.scores[list(c.item_ids)], missing="pairwise", confidence_level=ev.level,
+                  ci_method="feldt")
+        ev.comp_rows[c.id].update(alpha=a.raw_alpha, alpha_lower=a.ci_lower,
+                                  alpha_upper=a.ci_upper, alpha_ci="feldt")
+        ev.run.results[f"alpha:{c.id}"] = a
+    ev.run.r_calls["alpha"] = ("psych::alpha(x[, items])  # pairwise; Feldt interval: "
+                               "psychometric::alpha.CI or psych::alpha.ci")
+
+
+def _step_competencies(ev: _Evidence) -> None:
+    """Per competency: the one-factor CFA, omega with its bootstrap interval, loadings."""
+    loading_rows: list[dict[str, Any]] = []
+    rng = np.random.default_rng(ev.seed)
+    seeds = rng.integers(0, 2**32 - 1, size=len(ev.fw.competencies))
+    for c, s in zip(ev.fw.competencies, seeds, strict=True):
+        binary = all(i.type in ("multiple_choice", "dichotomous") for i in c.items)
+        row = ev.comp_rows[c.id]
+        row["approximate_fit"] = binary
+        loading_rows += _competency_cfa(ev, c, list(c.item_ids), binary, row, s)
+        ev.run.tick(f"competency {c.id}")
+    ev.comp_df = pd.DataFrame(list(ev.comp_rows.values()))
+    ev.loadings = pd.DataFrame(loading_rows, columns=["item", "competency", "std_loading",
+                                                      "loading_lower", "loading_upper"])
+    ev.run.r_calls["cfa_competency"] = (
+        'fit <- lavaan::cfa("competency =~ i1 + i2 + ...", data = x, estimator = "MLR", '
+        'missing = "ml")  # estimator as in the fit table')
+    ev.run.r_calls["omega"] = ("semTools::compRelSEM(fit)  # obs.var = TRUE; interval: "
+                               "percentile bootstrap of complete cases")
+    ev.run.r_calls["loadings"] = "lavaan::standardizedSolution(fit)"
+
+
+def _competency_cfa(ev: _Evidence, c: Any, items: list[str], binary: bool,
+                    row: dict[str, Any], s: int) -> list[dict[str, Any]]:
+    from psychoval.stats.reliability._omega_boot import omega_bootstrap
+
+    if len(items) < 3:
+        row.update(estimator=None, omega=math.nan, omega_lower=math.nan,
+                   omega_upper=math.nan,
+                   identification="under-identified (fewer than 3 items)")
+        return []
+    m = ev.fit_model("competency", c.id, "one_factor", ev.fw.to_model(competency=c.id),
+                     items, binary, tier=c.tier, competency=c.id)
+    row["estimator"] = m.estimator
+    if not m.ok:
+        row.update(omega=math.nan, omega_lower=math.nan, omega_upper=math.nan,
+                   identification=f"not estimable: {m.reason}", converged=False,
+                   n_obs_cfa=m.fit.n_obs if m.fit is not None else math.nan)
+        return [{"item": it, "competency": c.id, "std_loading": math.nan,
+                 "loading_lower": math.nan, "loading_upper": math.nan} for it in items]
+    fit = m.fit
+    omega = float(fit.composite_reliability()[c.id])
+    boot = omega_bootstrap(ev.scores[items].to_numpy(), n_boot=ev.n_boot, seed=int(s),
+                           level=ev.level)
+    row.update(omega=omega, omega_lower=boot.lower, omega_upper=boot.upper,
+               omega_boot_n_obs=boot.n_obs, ave=float(fit.ave()[c.id]),
+               identification=("just-identified (3 items: df = 0, fit not testable)"
+                               if len(items) == 3 else "over-identified"),
+               n_obs_cfa=int(fit.n_obs), converged=bool(fit.converged),
+               admissible=bool(fit.admissible))
+    std = fit.standardized(level=ev.level)
+    return [{"item": r.rhs, "competency": c.id, "std_loading": float(r.est_std),
+             "loading_lower": float(r.ci_lower), "loading_upper": float(r.ci_upper)}
+            for r in std[std["op"] == "=~"].itertuples()]
+
+
+def _step_raters(ev: _Evidence) -> None:
+    from psychoval.stats import icc
+
+    rows: list[dict[str, Any]] = []
+    rated = [i for i in ev.fw.items if i.raters]
+    for it in rated:
+        ratings = ev.scored.ratings[list(it.raters)]
+        rated_rows = ratings.notna().any(axis=1)  # respondents nobody rated carry no
+        ratings = ratings[rated_rows]             # information on agreement
+        res = icc(ratings, confidence_level=ev.level)
+        ev.run.results[f"icc:{it.id}"] = res
+        r2k = res.results.loc["ICC2k"]
+        r1 = res.results.loc["ICC2"]
+        rows.append({"item": it.id, "competency": it.competency,
+                     "n_raters": int(res.n_raters), "n_targets": int(res.n_targets),
+                     "icc2": float(r1["icc"]), "icc2k": float(r2k["icc"]),
+                     "icc2k_lower": float(r2k["lower"]), "icc2k_upper": float(r2k["upper"]),
+                     "available": True})
+    ev.raters = pd.DataFrame(rows, columns=["item", "competency", "n_raters", "n_targets",
+                                            "icc2", "icc2k", "icc2k_lower", "icc2k_upper",
+                                            "available"])
     if rated:
-        run.r_calls["icc"] = "psych::ICC(ratings[, raters])  # ICC2k row"
+        ev.run.r_calls["icc"] = "psych::ICC(ratings[, raters])  # ICC2k row"
 
-    # -- tiers ------------------------------------------------------------------------------
-    compare_fn = _available("compare")
-    htmt_fn = importlib.import_module("psychoval.stats").htmt
-    omega_fn = _available("omega")
+
+def _step_tiers(ev: _Evidence) -> None:
+    """Per tier: omega hierarchical, the correlated-competencies CFA with its discriminant
+    evidence and cross-loadings, and the second-order model tested against it."""
     tier_rows: list[dict[str, Any]] = []
     pair_rows: list[dict[str, Any]] = []
     mi_rows: list[dict[str, Any]] = []
-
-    def tiers_step():
-        for t in fw.tiers:
-            comps = [c for c in t.competencies if len(c.items) >= 3]
-            row: dict[str, Any] = {"tier": t.id, "name": t.name,
-                                   "n_competencies": len(t.competencies)}
-            tier_rows.append(row)
-            units = 1 + (len(comps) >= 2) + (len(comps) >= 4)
-            tier_models(t, comps, row)
-            for k in range(units):
-                run.tick(f"tier {t.id}" + ("" if k == 0 else f" ({k + 1}/{units})"))
-
-    def tier_models(t, comps, row):
-        row.update(_tier_omega(omega_fn, scores, t, comps, run))
-        if len(comps) < 2:
-            row["second_order"] = "not applicable (fewer than 2 competencies)"
-            return
-        binary = all(i.type in ("multiple_choice", "dichotomous")
-                     for c in comps for i in c.items)
-        model = factor_lines(comps)
-        items = [i for c in comps for i in c.item_ids]
-        h1 = htmt_fn(scores, model, method="htmt")
-        h2 = htmt_fn(scores, model, method="htmt2")
-        run.results[f"htmt:{t.id}"] = h1
-        m = fit_model("tier", t.id, "correlated", model, items, binary, tier=t.id)
-        fit = m.fit if m.ok else None
-        for a_i, a in enumerate(comps):
-            for b in comps[a_i + 1:]:
-                pair_rows.append({"tier": t.id, "competency_a": a.id,
-                                  "competency_b": b.id,
-                                  "cor_lv": (float(fit.cor_lv.loc[a.id, b.id])
-                                             if fit is not None else math.nan),
-                                  "htmt": float(h1.htmt.loc[a.id, b.id]),
-                                  "htmt2": float(h2.htmt.loc[a.id, b.id])})
-        if fit is None:
-            row["second_order"] = ("not tested: the correlated model could not be "
-                                   "estimated")
-            return
-        cr = fit.composite_reliability()
-        ave = fit.ave()
-        fl = fit.fornell_larcker()
-        for c in comps:
-            comp_rows_tier = comp_df.index[comp_df["competency"] == c.id]
-            comp_df.loc[comp_rows_tier, "cr_tier"] = float(cr[c.id])
-            comp_df.loc[comp_rows_tier, "ave_tier"] = float(ave[c.id])
-            comp_df.loc[comp_rows_tier, "sqrt_ave"] = float(fl.sqrt_ave[c.id])
-            comp_df.loc[comp_rows_tier, "max_cor"] = float(fl.max_cor_per_factor[c.id])
-        mi = fit.modindices()
-        own = {i: c.id for c in comps for i in c.item_ids}
-        cross = mi[(mi["op"] == "=~") & mi["rhs"].isin(own)
-                   & (mi["lhs"] != mi["rhs"].map(own))]
-        if len(cross):
-            top = cross.sort_values("mi", ascending=False).iloc[0]
-            std = fit.standardized()
-            lam = std[(std["op"] == "=~")].set_index("rhs")["est_std"]
-            mi_rows.append({"tier": t.id, "item": top["rhs"], "competency": own[top["rhs"]],
-                            "to": top["lhs"], "mi": float(top["mi"]),
-                            "sepc_all": float(top["sepc_all"]),
-                            "own_loading": float(lam[top["rhs"]])})
-        if len(comps) >= 4:
-            model2 = factor_lines(comps, over=t.id)
-            m2 = fit_model("tier", t.id, "second_order", model2, items, binary, tier=t.id)
-            if not m2.ok:
-                row["second_order"] = ("not tested: the second-order model could not be "
-                                       "estimated")
-            elif m2.estimator != m.estimator:
-                row["second_order"] = ("not tested: the two models were fitted by "
-                                       "different estimators")
-            else:
-                row.update(_nested_test(compare_fn, fit, m2.fit))
-                row["second_order"] = "tested against the correlated model"
-        elif len(comps) == 3:
-            row["second_order"] = ("equivalent to the correlated model (3 competencies: "
-                                   "the second-order part is just-identified); not tested")
-        else:
-            row["second_order"] = "not identified with 2 competencies"
-
-    run.step("tiers", tiers_step, unit=False)
+    for t in ev.fw.tiers:
+        comps = [c for c in t.competencies if len(c.items) >= 3]
+        row: dict[str, Any] = {"tier": t.id, "name": t.name,
+                               "n_competencies": len(t.competencies)}
+        tier_rows.append(row)
+        units = 1 + (len(comps) >= 2) + (len(comps) >= 4)
+        _tier_models(ev, t, comps, row, pair_rows, mi_rows)
+        for k in range(units):
+            ev.run.tick(f"tier {t.id}" + ("" if k == 0 else f" ({k + 1}/{units})"))
     tiers = pd.DataFrame(tier_rows)
     for col in ("chisq_diff", "df_diff", "pvalue", "method"):
         if col not in tiers:
             tiers[col] = math.nan if col != "method" else None
-    pairs = pd.DataFrame(pair_rows, columns=["tier", "competency_a", "competency_b", "cor_lv",
-                                             "htmt", "htmt2"])
-    cross_df = pd.DataFrame(mi_rows, columns=["tier", "item", "competency", "to", "mi",
+    ev.tiers = tiers
+    ev.pairs = pd.DataFrame(pair_rows, columns=["tier", "competency_a", "competency_b",
+                                                "cor_lv", "htmt", "htmt2"])
+    ev.cross = pd.DataFrame(mi_rows, columns=["tier", "item", "competency", "to", "mi",
                                               "sepc_all", "own_loading"])
-    run.r_calls["cfa_tier"] = ('fit <- lavaan::cfa(tier_model, data = x, estimator = ..., '
-                               'missing = ...); semTools::compRelSEM(fit); semTools::AVE(fit); '
-                               'lavaan::modindices(fit)')
-    run.r_calls["htmt"] = ("semTools::htmt(tier_model, data = x, htmt2 = FALSE)  # criterion; "
-                           "htmt2 = TRUE for HTMT2")
-    run.r_calls["second_order"] = "lavaan::lavTestLRT(fit_correlated, fit_second_order)"
-    if omega_fn is not None:
-        run.r_calls["omega_tier"] = ("psych::omega(x[, tier_items], nfactors = "
-                                     "n_competencies, fm = 'minres', rotate = 'oblimin', "
-                                     "flip = FALSE)  # tiers with 3 or more competencies")
+    ev.run.r_calls["cfa_tier"] = ('fit <- lavaan::cfa(tier_model, data = x, estimator = ..., '
+                                  'missing = ...); semTools::compRelSEM(fit); '
+                                  'semTools::AVE(fit); lavaan::modindices(fit)')
+    ev.run.r_calls["htmt"] = ("semTools::htmt(tier_model, data = x, htmt2 = FALSE)  # "
+                              "criterion; htmt2 = TRUE for HTMT2")
+    ev.run.r_calls["second_order"] = "lavaan::lavTestLRT(fit_correlated, fit_second_order)"
+    ev.run.r_calls["omega_tier"] = ("psych::omega(x[, tier_items], nfactors = "
+                                    "n_competencies, fm = 'minres', rotate = 'oblimin', "
+                                    "flip = FALSE)  # tiers with 3 or more competencies")
 
-    # -- framework -------------------------------------------------------------------------
-    pa_fn = _available("parallel_analysis")
-    dimensionality: dict[str, Any] = {"available": pa_fn is not None}
 
-    def framework_step():
-        comps = [c for c in fw.competencies if len(c.items) >= 3]
-        if len(fw.tiers) >= 2 and all(len(t.competencies) >= 3 for t in fw.tiers):
-            model = fw.to_model(structure="second_order")
-            kind = "tiers_second_order"
+def _tier_models(ev: _Evidence, t: Any, comps: list, row: dict[str, Any],
+                 pair_rows: list[dict[str, Any]], mi_rows: list[dict[str, Any]]) -> None:
+    from psychoval.framework._model import factor_lines
+    from psychoval.stats import htmt, omega
+
+    scores, comp_df = ev.scores, ev.comp_df
+    row.update(_tier_omega(omega, scores, t, comps, ev.run))
+    if len(comps) < 2:
+        row["second_order"] = "not applicable (fewer than 2 competencies)"
+        return
+    binary = all(i.type in ("multiple_choice", "dichotomous") for c in comps for i in c.items)
+    model = factor_lines(comps)
+    items = [i for c in comps for i in c.item_ids]
+    h1 = htmt(scores, model, method="htmt")
+    h2 = htmt(scores, model, method="htmt2")
+    ev.run.results[f"htmt:{t.id}"] = h1
+    m = ev.fit_model("tier", t.id, "correlated", model, items, binary, tier=t.id)
+    fit = m.fit if m.ok else None
+    for a_i, a in enumerate(comps):
+        for b in comps[a_i + 1:]:
+            pair_rows.append({"tier": t.id, "competency_a": a.id, "competency_b": b.id,
+                              "cor_lv": (float(fit.cor_lv.loc[a.id, b.id])
+                                         if fit is not None else math.nan),
+                              "htmt": float(h1.htmt.loc[a.id, b.id]),
+                              "htmt2": float(h2.htmt.loc[a.id, b.id])})
+    if fit is None:
+        row["second_order"] = "not tested: the correlated model could not be estimated"
+        return
+    cr = fit.composite_reliability()
+    ave = fit.ave()
+    fl = fit.fornell_larcker()
+    for c in comps:
+        at = comp_df.index[comp_df["competency"] == c.id]
+        comp_df.loc[at, "cr_tier"] = float(cr[c.id])
+        comp_df.loc[at, "ave_tier"] = float(ave[c.id])
+        comp_df.loc[at, "sqrt_ave"] = float(fl.sqrt_ave[c.id])
+        comp_df.loc[at, "max_cor"] = float(fl.max_cor_per_factor[c.id])
+    mi = fit.modindices()
+    own = {i: c.id for c in comps for i in c.item_ids}
+    cross = mi[(mi["op"] == "=~") & mi["rhs"].isin(own) & (mi["lhs"] != mi["rhs"].map(own))]
+    if len(cross):
+        top = cross.sort_values("mi", ascending=False).iloc[0]
+        std = fit.standardized()
+        lam = std[(std["op"] == "=~")].set_index("rhs")["est_std"]
+        mi_rows.append({"tier": t.id, "item": top["rhs"], "competency": own[top["rhs"]],
+                        "to": top["lhs"], "mi": float(top["mi"]),
+                        "sepc_all": float(top["sepc_all"]),
+                        "own_loading": float(lam[top["rhs"]])})
+    if len(comps) >= 4:
+        m2 = ev.fit_model("tier", t.id, "second_order", factor_lines(comps, over=t.id), items,
+                          binary, tier=t.id)
+        if not m2.ok:
+            row["second_order"] = "not tested: the second-order model could not be estimated"
+        elif m2.estimator != m.estimator:
+            row["second_order"] = ("not tested: the two models were fitted by different "
+                                   "estimators")
         else:
-            model = factor_lines(comps)
-            kind = "correlated"
-        binary = all(i.type in ("multiple_choice", "dichotomous") for i in fw.items)
-        items = [i for c in comps for i in c.item_ids]
-        fit_model("framework", fw.name or "framework", kind, model, items, binary)
-        run.tick("framework model")
-        if pa_fn is not None:
-            pa = pa_fn(scores[list(fw.item_ids)], seed=seed)
-            run.results["parallel_analysis"] = pa
-            dimensionality.update(n_factors=int(pa.n_factors),
-                                  n_components=int(pa.n_components),
-                                  n_competencies=len(fw.competencies), n_tiers=len(fw.tiers),
-                                  eigenvalues=[float(v) for v in pa.fa_values[:12]],
-                                  thresholds=[float(v) for v in pa.fa_threshold[:12]])
-        run.tick("parallel analysis")
+            row.update(_nested_test(fit, m2.fit))
+            row["second_order"] = "tested against the correlated model"
+    elif len(comps) == 3:
+        row["second_order"] = ("equivalent to the correlated model (3 competencies: the "
+                               "second-order part is just-identified); not tested")
+    else:
+        row["second_order"] = "not identified with 2 competencies"
 
-    run.step("framework", framework_step, unit=False)
-    run.r_calls["cfa_framework"] = ("lavaan::cfa(framework_model, data = x)  # tiers as "
-                                    "second-order factors over their competencies")
-    if pa_fn is not None:
-        run.r_calls["parallel_analysis"] = "psych::fa.parallel(x, fa = 'both')"
-    fit_df = pd.DataFrame(fit_rows, columns=FIT_COLUMNS)
 
-    # -- verdicts ---------------------------------------------------------------------------
-    failed = {(m.level, m.target, m.kind): m.reason for m in models if not m.ok}
+def _step_framework(ev: _Evidence) -> None:
+    """The whole framework's model (tiers as second-order factors when every tier has 3 or
+    more competencies, correlated competencies otherwise) and parallel analysis."""
+    from psychoval.framework._model import factor_lines
+    from psychoval.stats import parallel_analysis
 
-    def verdict_step():
-        v: list[Verdict] = [m.verdict() for m in models if not m.ok]
-        v += _loading_verdicts(loadings, crit, fw, item_tier, failed)
-        v += _competency_verdicts(comp_df, fit_df, crit, fw, failed)
-        v += _rater_verdicts(raters, crit, item_tier)
-        v += _tier_verdicts(pairs, tiers, cross_df, crit, fw, details)
-        return v
+    fw = ev.fw
+    comps = [c for c in fw.competencies if len(c.items) >= 3]
+    if len(fw.tiers) >= 2 and all(len(t.competencies) >= 3 for t in fw.tiers):
+        model, kind = fw.to_model(structure="second_order"), "tiers_second_order"
+    else:
+        model, kind = factor_lines(comps), "correlated"
+    binary = all(i.type in ("multiple_choice", "dichotomous") for i in fw.items)
+    items = [i for c in comps for i in c.item_ids]
+    ev.fit_model("framework", fw.name or "framework", kind, model, items, binary)
+    ev.run.tick("framework model")
+    pa = parallel_analysis(ev.scores[list(fw.item_ids)], seed=ev.seed)
+    ev.run.results["parallel_analysis"] = pa
+    ev.dimensionality = {"available": True, "n_factors": int(pa.n_factors),
+                         "n_components": int(pa.n_components),
+                         "n_competencies": len(fw.competencies), "n_tiers": len(fw.tiers),
+                         "eigenvalues": [float(v) for v in pa.fa_values[:12]],
+                         "thresholds": [float(v) for v in pa.fa_threshold[:12]]}
+    ev.run.tick("parallel analysis")
+    ev.run.r_calls["cfa_framework"] = ("lavaan::cfa(framework_model, data = x)  # tiers as "
+                                       "second-order factors over their competencies")
+    ev.run.r_calls["parallel_analysis"] = "psych::fa.parallel(x, fa = 'both')"
+    ev.fit_df = pd.DataFrame(ev.fit_rows, columns=FIT_COLUMNS)
 
-    verdicts += run.step("verdicts", verdict_step)
-    vframe = verdict_frame(verdicts)
-    actions = recommend(vframe, item_competency=item_competency, details=details)
 
-    items_table = _items_table(fw, ia, loadings, vframe)
+def _step_verdicts(ev: _Evidence) -> None:
+    """Every statistic judged against its criterion; a model that could not be estimated is
+    one 'not estimable' verdict, and what depends on it is not applicable."""
+    failed = {(m.level, m.target, m.kind): m.reason for m in ev.models if not m.ok}
+    ev.verdicts += [m.verdict() for m in ev.models if not m.ok]
+    ev.verdicts += _loading_verdicts(ev.loadings, ev.crit, ev.fw, ev.item_tier, failed)
+    ev.verdicts += _competency_verdicts(ev.comp_df, ev.fit_df, ev.crit, ev.fw, failed)
+    ev.verdicts += _rater_verdicts(ev.raters, ev.crit, ev.item_tier)
+    ev.verdicts += _tier_verdicts(ev.pairs, ev.tiers, ev.cross, ev.crit, ev.fw, ev.details)
+
+
+# The steps of validate(), in order (after reading the input): (progress name, step, whether
+# the step is one progress unit; the others tick per competency, tier model or model).
+STEPS: tuple[tuple[str, Callable[[_Evidence], None], bool], ...] = (
+    ("data_quality", _step_quality, True),
+    ("scoring", _step_scoring, True),
+    ("items", _step_items, True),
+    ("reliability", _step_reliability, True),
+    ("competencies", _step_competencies, False),
+    ("raters", _step_raters, True),
+    ("tiers", _step_tiers, False),
+    ("framework", _step_framework, False),
+    ("verdicts", _step_verdicts, True),
+)
+
+
+def _report_fields(ev: _Evidence) -> dict[str, Any]:
+    """The report model's fields from the evidence of a finished run."""
+    vframe = verdict_frame(ev.verdicts)
+    actions = recommend(vframe, item_competency=ev.item_competency, details=ev.details)
+    crit, fw = ev.crit, ev.fw
     methods = {
         "reliability_missing": "pairwise (psych's default: covariances from all available "
-                               "pairs)" if alpha_fn is not None else
-                               "listwise within each competency (pv.alpha not in this build)",
+                               "pairs)",
         "cfa_missing": "FIML (full-information ML: every respondent's answered items)",
         "cfa_estimator": ("MLR for rating-scale competencies (ML with FIML where the robust "
                           "correction would cost more than about "
@@ -633,43 +663,44 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
                               "converged after restarts, singular covariances) gets a "
                               "'not estimable' verdict with the reason; what depends on it is "
                               "not applicable"),
-        "omega_interval": f"percentile bootstrap ({n_boot} replicates of the complete cases "
-                          "of each competency), seeded",
-        "alpha_interval": ("Feldt (F distribution)" if alpha_fn is not None else
-                           "none (pv.alpha not in this build)"),
+        "omega_interval": f"percentile bootstrap ({ev.n_boot} replicates of the complete "
+                          "cases of each competency), seeded",
+        "alpha_interval": "Feldt (F distribution)",
         "item_analysis_missing": "listwise within each competency",
         "dif": ("each group against all others (Mantel-Haenszel for multiple-choice, "
                 "uniform ordinal logistic otherwise), each item matched on the total of "
                 "its competency, itself included (prorated over answered items; every "
-                "respondent who answered the item); one decision: Holm over every test of "
+                "respondent who answered the item), purified of the items flagged in a first "
+                "pass; one decision: Holm over every test of "
                 "the screen (all comparisons x items). Significant with a large effect (ETS "
                 "class C: MH |D| >= 1.5, or |SMD|/SD > .25 for ordered items) fails; a "
                 "moderate one (class B) is borderline with a review action; a negligible one "
                 "(class A) is information, one line per comparison in the notes"
-                if difs else "no group column: not run"),
+                if ev.difs else "no group column: not run"),
         "ordinal_estimation": "not available in this version (slot reserved): dichotomous "
                               "and ordinal items are fitted as continuous by ML/MLR",
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
-               "seed": seed, "n_boot": n_boot, "confidence_level": float(confidence_level),
+               "seed": ev.seed, "n_boot": ev.n_boot, "confidence_level": ev.level,
                "group_column": fw.group_columns[0] if fw.group_columns else None}
+    responses = ev.responses
     provenance = {
         "psychoval": __version__, "numpy": np.__version__,
         "scipy": importlib.import_module("scipy").__version__, "pandas": pd.__version__,
-        "python": platform.python_version(), "input_sha256": sha,
+        "python": platform.python_version(), "input_sha256": ev.sha,
         "input": str(responses) if isinstance(responses, (str, Path)) else
-        type(responses).__name__, "seed": seed,
+        type(responses).__name__, "seed": ev.seed,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "r_calls": dict(run.r_calls),
+        "r_calls": dict(ev.run.r_calls),
     }
-    run.timings["total"] = time.perf_counter() - t_start
-    return ValidationReport(
-        framework_name=fw.name or "framework", n_respondents=int(quality.n_respondents),
-        data_quality=_quality_facts(quality), competencies=comp_df, items=items_table,
-        tiers=tiers, discriminant=pairs, cross_loadings=cross_df, fit=fit_df, raters=raters,
-        dimensionality=dimensionality, verdicts=vframe, actions=actions, methods=methods,
-        options=options, provenance=provenance, timings=dict(run.timings),
-        notes=tuple(run.notes), framework=fw, criteria=crit, results=dict(run.results))
+    return dict(
+        framework_name=fw.name or "framework", n_respondents=int(ev.quality.n_respondents),
+        data_quality=_quality_facts(ev.quality), competencies=ev.comp_df,
+        items=_items_table(fw, ev.ia, ev.loadings, vframe), tiers=ev.tiers,
+        discriminant=ev.pairs, cross_loadings=ev.cross, fit=ev.fit_df, raters=ev.raters,
+        dimensionality=ev.dimensionality, verdicts=vframe, actions=actions, methods=methods,
+        options=options, provenance=provenance, timings=dict(ev.run.timings),
+        notes=tuple(ev.run.notes), framework=fw, criteria=crit, results=dict(ev.run.results))
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -798,18 +829,12 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
     return m
 
 
-def _nested_test(compare_fn: Any, fit: Any, fit2: Any) -> dict[str, Any]:
-    if compare_fn is not None:
-        res = compare_fn(fit, fit2, names=["correlated", "second_order"])
-        return {"chisq_diff": float(res.chisq_diff[-1]), "df_diff": float(res.df_diff[-1]),
-                "pvalue": float(res.pvalue[-1]), "method": res.method}
-    from scipy import stats as st
+def _nested_test(fit: Any, fit2: Any) -> dict[str, Any]:
+    from psychoval.stats import compare
 
-    d = float(fit2.fit_measures["chisq"] - fit.fit_measures["chisq"])
-    ddf = float(fit2.fit_measures["df"] - fit.fit_measures["df"])
-    p = float(st.chi2.sf(d, ddf)) if ddf > 0 else math.nan
-    return {"chisq_diff": d, "df_diff": ddf, "pvalue": p,
-            "method": "ML chi-square difference (pv.compare not in this build)"}
+    res = compare(fit, fit2, names=["correlated", "second_order"])
+    return {"chisq_diff": float(res.chisq_diff[-1]), "df_diff": float(res.df_diff[-1]),
+            "pvalue": float(res.pvalue[-1]), "method": res.method}
 
 
 def _quality_facts(q: Any) -> dict[str, Any]:
@@ -892,9 +917,7 @@ def _tier_omega(omega_fn: Any, scores: pd.DataFrame, tier: Any, comps: list,
     """Omega hierarchical of a tier: psych's omega (Schmid-Leiman) with one group factor per
     competency, for tiers of 3 or more competencies (CONVENTIONS: never with 2)."""
     out: dict[str, Any] = {"omega_h": math.nan, "omega_total": math.nan, "ecv": math.nan}
-    if omega_fn is None:
-        out["omega_note"] = "not computed (pv.omega not in this build)"
-    elif len(comps) < 3:
+    if len(comps) < 3:
         out["omega_note"] = (f"not computed: {len(comps)} competencies (omega hierarchical "
                              "needs at least 3 group factors)")
     else:
