@@ -108,3 +108,18 @@ def test_long_modules_say_why():
         if n > MAX_LINES and "Length:" not in doc:
             long.append(f"{name} ({n} lines)")
     assert long == []
+
+
+def test_architecture_doc_shows_the_import_graph():
+    """docs/architecture.md's import graph is the code's (regenerate it with
+    ``python docs/import_graph.py`` when a layer gains or loses an import)."""
+    pytest.importorskip("grimp")
+    import importlib.util as iu
+    import re
+
+    spec = iu.spec_from_file_location("import_graph", SRC.parents[1] / "docs" / "import_graph.py")
+    mod = iu.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    doc = (SRC.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = re.search(r"## The import graph.*?```\n(.*?)```", doc, re.S).group(1)
+    assert mod.parse(block) == set(mod.edges())
