@@ -24,7 +24,7 @@ import pandas as pd
 from psychoval._output import strip_controls
 from psychoval._version import __version__
 
-__all__ = ["Result", "Summary", "to_jsonable"]
+__all__ = ["Result", "SampleInfo", "Summary", "to_jsonable"]
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -145,6 +145,65 @@ class Summary:
         return "".join(parts)
 
 
+@dataclasses.dataclass(frozen=True)
+class SampleInfo:
+    """Who a result is computed from: the same four facts on every result (``result.sample``).
+
+    Attributes
+    ----------
+    n_total : int or None
+        Respondents (rows, or rated targets) given; None for a result computed from a
+        correlation or covariance matrix, or from other results.
+    n_used : int or None
+        Respondents the statistic used (for pairwise statistics: the complete cases are not
+        required, and this is the number of rows with any data).
+    n_dropped : int or None
+        ``n_total - n_used`` (rows dropped by the missing-data policy).
+    rows_dropped : tuple or None
+        The ids of the dropped rows where the result keeps them; None where it keeps only
+        their number.
+    missing : str or None
+        The missing-data method (``"listwise"``, ``"pairwise"``, ``"fiml"``, ``"available"``).
+    """
+
+    n_total: int | None = None
+    n_used: int | None = None
+    n_dropped: int | None = None
+    rows_dropped: tuple[Any, ...] | None = None
+    missing: str | None = None
+
+
+_N_USED = ("n_used", "n_obs", "n", "n_respondents", "n_targets")
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else int(value)
+
+
+def sample_info(result: Any) -> SampleInfo:
+    """A result's :class:`SampleInfo` from its own fields (``n_total``, ``n_used`` / ``n_obs``
+    / ``n``, ``rows_dropped`` as ids or as a count, ``missing`` as a name or a policy)."""
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    used = next((_int(fields[k]) for k in _N_USED if k in fields), None)
+    dropped = fields.get("rows_dropped", fields.get("n_dropped"))
+    ids: tuple[Any, ...] | None = None
+    if isinstance(dropped, (tuple, list, pd.Index, np.ndarray)):
+        ids = tuple(dropped)
+        dropped = len(ids)
+    dropped = _int(dropped) if dropped is not None else None
+    # the total only from what the result states: never guessed from the number used
+    total = _int(fields["n_total"]) if "n_total" in fields else (
+        used + dropped if used is not None and dropped is not None else None)
+    if dropped is None and total is not None and used is not None:
+        dropped = total - used
+    missing = fields.get("missing")
+    if missing is not None and not isinstance(missing, str):
+        missing = getattr(missing, "policy", str(missing))
+    return SampleInfo(n_total=total, n_used=used, n_dropped=dropped, rows_dropped=ids,
+                      missing=missing)
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Result:
     """Base class of result objects. Subclasses are frozen dataclasses.
@@ -154,6 +213,12 @@ class Result:
     """
 
     _schema: ClassVar[str] = "psychoval.result"
+
+    @property
+    def sample(self) -> SampleInfo:
+        """Who the result is computed from (:class:`SampleInfo`): respondents given and
+        used, the rows dropped, the missing-data method."""
+        return sample_info(self)
 
     def _repr_fields(self) -> dict[str, Any]:
         return {}
