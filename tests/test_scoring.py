@@ -315,3 +315,26 @@ def test_data_columns_match_framework_ids_in_nfc_form():
     both = df.assign(**{nfc: [1, 1, 1, 1]})
     with pytest.warns(pv.SpecificationWarning, match="not in the framework"):
         np.testing.assert_array_equal(fw.score(both).scores[nfc], [1, 1, 1, 1])
+
+
+def test_check_data_and_score_decode_each_column_once(monkeypatch):
+    """validate runs check_data and then score on the same table: each (column, item) is
+    decoded once, and the shared arrays cannot be changed by a caller."""
+    from psychoval.datasets import sample_framework
+    from psychoval.framework import _scoring
+
+    calls = []
+    real = _scoring._decode_column
+    monkeypatch.setattr(_scoring, "_decode_column",
+                        lambda table, col, item: calls.append(col) or real(table, col, item))
+    fw = sample_framework()
+    table = pv.load_sample()
+    pv.check_data(table, fw)
+    first = len(calls)
+    assert first == sum(len(i.columns) for i in fw.items)  # each item's (rater) columns
+    scored = fw.score(table)
+    assert len(calls) == first  # score reused every decoded column
+    values, status, _ = _scoring.decode_column(table, fw.items[0].columns[0], fw.items[0])
+    with pytest.raises(ValueError):
+        values[0] = 99.0
+    assert scored.scores.shape == (table.n_respondents, len(fw.items))

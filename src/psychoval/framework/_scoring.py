@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -71,8 +73,44 @@ def _bool_options(options: tuple[str, ...]) -> dict[str, int]:
             if word in norm}
 
 
+# Decoded columns, per table: check_data and score (validate runs both) decode each column
+# once. Keyed by the table's identity (a table is immutable; the entry is dropped when the
+# table is collected) and (column, item); the arrays are read-only so that no caller can
+# change what another reads.
+_DECODED: dict[int, dict[tuple[str, Item], Any]] = {}
+_DECODED_LOCK = threading.Lock()
+
+
+def _forget(key: int) -> None:
+    with _DECODED_LOCK:
+        _DECODED.pop(key, None)
+
+
 def decode_column(table: ResponseTable, column: str, item: Item
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Decode one data column of ``item`` into numbers, without reversing (once per table,
+    column and item: later calls return the same read-only arrays).
+
+    See :func:`_decode_column` for the rules."""
+    key = (column, item)
+    with _DECODED_LOCK:
+        cached = _DECODED.get(id(table), {}).get(key)
+    if cached is not None:
+        return cached
+    out = _decode_column(table, column, item)
+    for arr in out:
+        if arr is not None:
+            arr.flags.writeable = False
+    with _DECODED_LOCK:
+        if id(table) not in _DECODED:
+            _DECODED[id(table)] = {}
+            weakref.finalize(table, _forget, id(table))
+        _DECODED[id(table)][key] = out
+    return out
+
+
+def _decode_column(table: ResponseTable, column: str, item: Item
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Decode one data column of ``item`` into numbers, without reversing.
 
     Returns ``(values, status, chosen)``: float64 values (NaN unless status is OK), an int8

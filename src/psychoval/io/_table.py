@@ -424,7 +424,7 @@ class ResponseTable:
     """
 
     __slots__ = ("_values", "_raw_frame", "_text_cells", "_text", "_nan_cells", "_source",
-                 "_notes")
+                 "_notes", "__weakref__")
 
     def __init__(self, values: pd.DataFrame, raw: pd.DataFrame | None, *,
                  source: str = "DataFrame",
