@@ -290,6 +290,27 @@ def test_options_and_later_features(hs):
         pv.cfa("f =~ x1 + x2 + c", hs.assign(c=1.0))
 
 
+def test_confidence_level_and_its_deprecated_alias(fit):
+    """``confidence_level=`` sets the Wald interval's coverage; ``level=`` still works with a
+    FutureWarning at the caller's line, and giving both is an error."""
+    from scipy import stats
+
+    est = fit.estimates(confidence_level=0.90)
+    np.testing.assert_allclose(est["ci_upper"], est["est"] + stats.norm.ppf(0.95) * est["se"],
+                               rtol=1e-12)
+    with pytest.warns(FutureWarning, match=r"CFAResult.estimates\(\): level= is deprecated"
+                                           r".*use confidence_level=0.9") as w:
+        old = fit.estimates(level=0.90)
+    assert w[0].filename == __file__
+    pd.testing.assert_frame_equal(old, est)
+    std = fit.standardized(confidence_level=0.90)
+    with pytest.warns(FutureWarning, match=r"CFAResult.standardized\(\): level="):
+        old = fit.standardized(level=0.90)
+    pd.testing.assert_frame_equal(old, std)
+    with pytest.raises(TypeError, match="both confidence_level= and its deprecated alias"):
+        fit.estimates(confidence_level=0.9, level=0.8)
+
+
 def test_listwise_warning_and_raise(hs):
     df = hs.copy()
     df.loc[:19, "x1"] = np.nan  # 20 of 301 rows = 6.6%

@@ -292,6 +292,28 @@ def test_errors():
     assert res.reference == "focal" and any("first label" in n for n in res.notes)
 
 
+def test_significance_level_and_its_deprecated_alias():
+    """``significance_level=`` (pv.dif, pv.dif_screen); ``level=`` still works with a
+    FutureWarning at the caller's line, and giving both is an error."""
+    data, group = _simulate(1, dif_shift=0.5, n=400, n_focal=100, k=8)
+    new = pv.dif(data, group=group, reference="reference", significance_level=0.2)
+    assert new.level == 0.2
+    with pytest.warns(FutureWarning, match=r"dif\(\): level= is deprecated.*"
+                                           r"use significance_level=0.2") as w:
+        old = pv.dif(data, group=group, reference="reference", level=0.2)
+    assert w[0].filename == __file__
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(SpecificationError, match="significance_level=1.5 must be a number"):
+        pv.dif(data, group=group, reference="reference", significance_level=1.5)
+    with pytest.raises(TypeError, match="both significance_level= and its deprecated alias"):
+        pv.dif(data, group=group, reference="reference", significance_level=0.1, level=0.2)
+    screen = pv.dif_screen([new], significance_level=0.01)
+    assert screen[0].level == 0.01
+    with pytest.warns(FutureWarning, match=r"dif_screen\(\): level= is deprecated"):
+        old_screen = pv.dif_screen([new], level=0.01)
+    pd.testing.assert_frame_equal(old_screen[0].table, screen[0].table)
+
+
 @settings(max_examples=10, deadline=None)
 @given(st.integers(0, 10_000))
 def test_mh_symmetry_and_order_invariance(seed):

@@ -184,6 +184,18 @@ def test_omega_bootstrap_matches_the_cfa_and_is_seeded():
         assert math.isclose(b1.values[b], one.omega, rel_tol=1e-7)
 
 
+def test_omega_bootstrap_confidence_level_and_its_deprecated_alias():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 1)) + rng.normal(size=(200, 4))
+    narrow = omega_bootstrap(x, n_boot=40, seed=2, confidence_level=0.8)
+    wide = omega_bootstrap(x, n_boot=40, seed=2)
+    assert wide.lower <= narrow.lower < narrow.upper <= wide.upper
+    assert (narrow.confidence_level, wide.confidence_level) == (0.8, 0.95)
+    with pytest.warns(FutureWarning, match="omega_bootstrap.*use confidence_level=0.8"):
+        old = omega_bootstrap(x, n_boot=40, seed=2, level=0.8)
+    assert (old.lower, old.upper) == (narrow.lower, narrow.upper)
+
+
 # -- verdict rules -----------------------------------------------------------------------
 ALPHA = next(c for c in SCALE_CRITERIA if c.name == "alpha")
 RMSEA = next(c for c in SCALE_CRITERIA if c.name == "rmsea")

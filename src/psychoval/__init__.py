@@ -27,13 +27,13 @@ _API: dict[str, str] = {
     # ingest
     "read_responses": "psychoval.io",
     "ResponseTable": "psychoval.io",
-    # framework & scoring (issue 3)
+    # framework & scoring
     "read_framework": "psychoval.framework",
     "Framework": "psychoval.framework",
     "load_sample": "psychoval.datasets",
     "check_data": "psychoval.stats",
     "DataQualityReport": "psychoval.stats",
-    # correlation / EFA / dimensionality (issue 4)
+    # correlation / EFA / dimensionality
     "polychoric": "psychoval.stats",
     "tetrachoric": "psychoval.stats",
     "efa": "psychoval.stats",
@@ -41,7 +41,7 @@ _API: dict[str, str] = {
     "bartlett": "psychoval.stats",
     "parallel_analysis": "psychoval.stats",
     "schmid_leiman": "psychoval.stats",
-    # reliability (issue 5)
+    # reliability
     "alpha": "psychoval.stats",
     "AlphaResult": "psychoval.stats",
     "kr20": "psychoval.stats",
@@ -59,25 +59,25 @@ _API: dict[str, str] = {
     "OmegaResult": "psychoval.stats",
     "omega_sem": "psychoval.stats",
     "OmegaSemResult": "psychoval.stats",
-    # rater agreement (issue 6)
+    # rater agreement
     "icc": "psychoval.stats",
     "cohen_kappa": "psychoval.stats",
     "pairwise_kappa": "psychoval.stats",
     "fleiss_kappa": "psychoval.stats",
     "krippendorff_alpha": "psychoval.stats",
     "agreement_table": "psychoval.stats",
-    # CFA (issues 7, 8)
+    # CFA
     "cfa": "psychoval.stats",
     "CFAResult": "psychoval.stats",
     "compare": "psychoval.stats",
     "CompareResult": "psychoval.stats",
     "htmt": "psychoval.stats",
-    # item analysis (issue 9)
+    # item analysis
     "item_analysis": "psychoval.stats",
     "distractors": "psychoval.stats",
     "dif": "psychoval.stats",
     "dif_screen": "psychoval.stats",
-    # verdicts (issue 10)
+    # verdicts
     "flag_items": "psychoval.verdicts",
     "validate": "psychoval.pipeline",
     "ValidationReport": "psychoval.report",

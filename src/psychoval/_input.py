@@ -9,6 +9,7 @@ what it dropped, so results can state n used and rows dropped.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -19,7 +20,8 @@ import pandas as pd
 from psychoval.exceptions import DataError
 from psychoval.io._table import ResponseTable, check_items, column_names, describe_row
 
-__all__ = ["ItemMatrix", "MissingInfo", "as_item_matrix", "apply_missing", "check_choice"]
+__all__ = ["ItemMatrix", "MissingInfo", "as_item_matrix", "apply_missing", "check_choice",
+           "check_confidence_level", "check_range"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +67,46 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
             f"{name}={value!r} is not one of {', '.join(map(repr, choices))}"
         )
     return value
+
+
+def check_confidence_level(value: Any, *, low: float = 0.0, significance: bool = False
+                           ) -> float:
+    """Return ``value`` as a float strictly between ``low`` and 1, else raise a
+    SpecificationError naming the argument: ``confidence_level=`` of an interval (``low=0.5``
+    where a level below one half makes no sense), or with ``significance=True`` a test's
+    ``significance_level=``."""
+    from psychoval.exceptions import SpecificationError
+
+    try:
+        level = float(value)
+    except (TypeError, ValueError):
+        level = math.nan
+    if not low < level < 1.0:
+        name, what, example = (("significance_level", "a number between", 0.05) if significance
+                               else ("confidence_level", "between", 0.95))
+        raise SpecificationError(
+            f"{name}={value!r} must be {what} {low:g} and 1 (e.g. {example:g})"
+        )
+    return level
+
+
+def check_range(value: Any, name: str, *, example: str = "(1, 5)") -> tuple[float, float]:
+    """Return a declared range ``(min, max)`` as two floats, else raise a SpecificationError
+    naming the argument (``name``, e.g. ``"scale"`` or ``"scale_range['q1']"``): both ends
+    must be finite numbers and min below max."""
+    from psychoval.exceptions import SpecificationError
+
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise SpecificationError(
+            f"{name}={value!r} must be a pair (min, max) of numbers, e.g. {name}={example}"
+        ) from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        raise SpecificationError(
+            f"{name}={value!r} must be a pair (min, max) of finite numbers with min < max"
+        )
+    return lo, hi
 
 
 def as_item_matrix(

@@ -16,10 +16,12 @@ import contextlib
 import contextvars
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 __all__ = [
     "warn",
     "collect_warnings",
+    "renamed_keyword",
     "PsychovalError",
     "DataError",
     "SpecificationError",
@@ -91,6 +93,23 @@ def warn(message: str, category: type[Warning] = PsychovalWarning, stacklevel: i
         warnings.warn(message, category, stacklevel=stacklevel + 1)
         return
     sink.append(warnings.WarningMessage(message, category, "", 0))
+
+
+def renamed_keyword(func: str, old: str, old_value: Any, new: str, new_value: Any,
+                    default: Any) -> Any:
+    """The value of keyword ``new`` of ``func``, honouring its deprecated former name ``old``.
+
+    ``old_value`` is None when the caller did not use ``old``; otherwise a ``FutureWarning``
+    naming the new keyword is issued (at the caller of ``func``) and ``old_value`` is used.
+    Giving both (``new_value`` other than its ``default``) is a ``TypeError``."""
+    if old_value is None:
+        return new_value
+    if new_value is not default and new_value != default:
+        raise TypeError(f"{func}() got both {new}= and its deprecated alias {old}=; "
+                        f"pass {new}= only")
+    warn(f"{func}(): {old}= is deprecated and will be removed; use {new}={old_value!r}",
+         FutureWarning, stacklevel=3)
+    return old_value
 
 
 @contextlib.contextmanager

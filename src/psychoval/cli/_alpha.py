@@ -1,14 +1,8 @@
-"""``psychoval alpha FILE``: Cronbach's alpha with its item table (issue 5)."""
+"""``psychoval alpha FILE``: Cronbach's alpha with its item table."""
 
 from __future__ import annotations
 
 import argparse
-
-
-def _names(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,13 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
+    from psychoval.cli._common import STDOUT, echo, reading, split_names, write_outputs
     from psychoval.io import read_responses
     from psychoval.stats import alpha
 
     with reading(args.file):
-        table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
-    res = alpha(table, reverse=_names(args.reverse), missing=args.missing,
+        table = read_responses(args.file, id_column=args.id_column,
+                               items=split_names(args.items))
+    res = alpha(table, reverse=split_names(args.reverse), missing=args.missing,
                 confidence_level=args.confidence_level, ci_method=args.ci_method,
                 n_boot=args.n_boot, seed=args.seed)
     if args.json != STDOUT:

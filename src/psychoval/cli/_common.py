@@ -62,6 +62,14 @@ def echo(text: Any = "", *, err: bool = False) -> None:
         _write_stdout(line)
 
 
+def split_names(text: str | None) -> list[str] | None:
+    """A comma-separated option (``--items a,b``) as a list of names (blanks dropped); None
+    when the option was not given."""
+    if text is None:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def warning(command: str, message: Any) -> None:
     echo(f"psychoval {command}: warning: {message}", err=True)
 

@@ -38,22 +38,21 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose
 
 # name -> (module with add_arguments(parser) and run(args) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    # check (issue 3)
+    # check
     "check": ("psychoval.cli._check", "data-quality report of a response file"),
-    # efa (issue 4)
+    # efa
     "efa": ("psychoval.cli._efa", "exploratory factor analysis (psych::fa conventions)"),
-    # alpha, omega (issue 5)
+    # alpha, omega
     "alpha": ("psychoval.cli._alpha", "Cronbach's alpha, intervals and the item table"),
     "omega": ("psychoval.cli._omega", "McDonald's omega hierarchical and total "
               "(psych::omega, Schmid-Leiman)"),
-    # raters (issue 6)
+    # raters
     "raters": ("psychoval.cli._raters", "rater agreement: ICC, Cohen's / Fleiss' kappa, "
                "Krippendorff's alpha"),
-    # cfa (issue 7)
+    # cfa
     "cfa": ("psychoval.cli._cfa", "confirmatory factor analysis (lavaan syntax) with fit "
             "measures"),
-    # items (issue 9)
-    # validate (issue 10)
+    # validate, items
     "validate": ("psychoval.cli._validate", "validate a framework: verdicts and HTML / JSON / "
                  "Markdown reports"),
     "items": ("psychoval.cli._items", "item analysis and item flags"),

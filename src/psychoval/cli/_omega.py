@@ -1,14 +1,8 @@
-"""``psychoval omega FILE``: McDonald's omega hierarchical and total (issue 5)."""
+"""``psychoval omega FILE``: McDonald's omega hierarchical and total."""
 
 from __future__ import annotations
 
 import argparse
-
-
-def _names(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,19 +34,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
+    from psychoval.cli._common import STDOUT, echo, reading, split_names, write_outputs
     from psychoval.io import read_responses
     from psychoval.stats import omega, omega_sem
 
     with reading(args.file):
-        table = read_responses(args.file, id_column=args.id_column, items=_names(args.items))
+        table = read_responses(args.file, id_column=args.id_column,
+                               items=split_names(args.items))
     if args.sem:
         res = omega_sem(table, n_factors=args.n_factors, method=args.method,
-                        rotation=args.rotation, reverse=_names(args.reverse),
+                        rotation=args.rotation, reverse=split_names(args.reverse),
                         missing=args.missing, sl_option=args.sl_option)
     else:
         res = omega(table, n_factors=args.n_factors, method=args.method,
-                    rotation=args.rotation, cor=args.cor, reverse=_names(args.reverse),
+                    rotation=args.rotation, cor=args.cor, reverse=split_names(args.reverse),
                     missing=args.missing, sl_option=args.sl_option, n_boot=args.n_boot,
                     confidence_level=args.confidence_level, seed=args.seed)
     if args.json != STDOUT:

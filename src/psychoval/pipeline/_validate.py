@@ -1,4 +1,4 @@
-"""pv.validate(): one call runs every statistic of a framework and judges it (issue 10).
+"""pv.validate(): one call runs every statistic of a framework and judges it.
 
 The statistics come from ``psychoval.stats`` (each call is recorded with the R call that
 reproduces it); the judgements from ``_verdicts``; this module only orchestrates.
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from psychoval._input import check_confidence_level
 from psychoval._progress import progress_callback
 from psychoval._version import __version__
 from psychoval.exceptions import (
@@ -208,7 +209,7 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     Notes
     -----
     Missing data: reliability uses pairwise covariances (psych's default); CFA uses FIML
-    (full-information ML) when this build has it, listwise deletion otherwise; item analysis
+    (full-information ML: every respondent's answered items); item analysis
     and distractors use the complete cases of each competency; DIF uses, for each item, the
     respondents who answered it, matched on the prorated total of its competency. The report
     states which.
@@ -262,12 +263,10 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
         raise SpecificationError(
             f"seed={seed!r} must be an integer or None (it is recorded in the report)")
     seed = None if seed is None else int(seed)
-    if not 0.5 < float(confidence_level) < 1:
-        raise SpecificationError(
-            f"confidence_level={confidence_level!r} must be between 0.5 and 1")
+    level = check_confidence_level(confidence_level, low=0.5)
     t_start = time.perf_counter()
     ev = _Evidence(responses=responses, framework_arg=framework, seed=seed, n_boot=n_boot,
-                   level=float(confidence_level), run=_Runner(progress, total=10))
+                   level=level, run=_Runner(progress, total=10))
     ev.run.step("input", lambda: _read_input(ev))
     ev.run.total = _n_units(ev.fw)
     ev.sha = _hash_input(responses, ev.table)
@@ -449,14 +448,14 @@ def _competency_cfa(ev: _Evidence, c: Any, items: list[str], binary: bool,
     fit = m.fit
     omega = float(fit.composite_reliability()[c.id])
     boot = omega_bootstrap(ev.scores[items].to_numpy(), n_boot=ev.n_boot, seed=int(s),
-                           level=ev.level)
+                           confidence_level=ev.level)
     row.update(omega=omega, omega_lower=boot.lower, omega_upper=boot.upper,
                omega_boot_n_obs=boot.n_obs, ave=float(fit.ave()[c.id]),
                identification=("just-identified (3 items: df = 0, fit not testable)"
                                if len(items) == 3 else "over-identified"),
                n_obs_cfa=int(fit.n_obs), converged=bool(fit.converged),
                admissible=bool(fit.admissible))
-    std = fit.standardized(level=ev.level)
+    std = fit.standardized(confidence_level=ev.level)
     return [{"item": r.rhs, "competency": c.id, "std_loading": float(r.est_std),
              "loading_lower": float(r.ci_lower), "loading_upper": float(r.ci_upper)}
             for r in std[std["op"] == "=~"].itertuples()]

@@ -1,6 +1,6 @@
 """plotting layer (optional extra: matplotlib, imported only when a plot is drawn)."""
 
-# item analysis (issue 9)
+# item analysis
 from psychoval.plotting._items import (
     plot_difficulty_discrimination,
     plot_distractors,
@@ -8,5 +8,5 @@ from psychoval.plotting._items import (
 )
 
 __all__: list[str] = []
-# item analysis (issue 9)
+# item analysis
 __all__ += ["plot_item_curves", "plot_distractors", "plot_difficulty_discrimination"]

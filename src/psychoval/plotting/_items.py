@@ -1,4 +1,4 @@
-"""Item-analysis plots (issue 9). matplotlib is imported lazily; every function takes ``ax=``
+"""Item-analysis plots. matplotlib is imported lazily; every function takes ``ax=``
 and returns it."""
 
 from __future__ import annotations

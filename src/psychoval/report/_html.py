@@ -264,7 +264,7 @@ def render_html(rep: Any) -> str:
                    f"({_n(d['n_components'])} components) for {_n(d['n_competencies'])} "
                    f"competencies in {_n(d['n_tiers'])} tiers.</p>")
     else:
-        out.append("<p>Parallel analysis is not in this build of psychoval.</p>")
+        out.append("<p>Parallel analysis was not run.</p>")
     out.append("</section>")
     # 5. provenance
     out.append("<section class='card'><h2>Provenance</h2><table>")

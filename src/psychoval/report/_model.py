@@ -1,4 +1,4 @@
-"""ValidationReport: the frozen result of :func:`psychoval.verdicts` (issue 10)."""
+"""ValidationReport: the frozen result of :func:`psychoval.verdicts`."""
 
 from __future__ import annotations
 

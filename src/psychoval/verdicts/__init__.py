@@ -4,8 +4,8 @@ Below the report model (``psychoval.report``) and the validation pipeline
 (``psychoval.pipeline``), above the statistics.
 """
 
-# verdicts (issue 10)
-# item flags (issue 9)
+# verdicts
+# item flags
 from psychoval.verdicts._criteria import (
     ITEM_CRITERIA,
     PRESETS,
@@ -18,7 +18,7 @@ from psychoval.verdicts._criteria import (
 from psychoval.verdicts._flags import ItemFlags, flag_items
 
 __all__: list[str] = []
-# verdicts (issue 10)
+# verdicts
 __all__ += ["criteria", "CriteriaSet", "PRESETS", "SCALE_CRITERIA"]
-# item flags (issue 9)
+# item flags
 __all__ += ["flag_items", "ItemFlags", "Criterion", "ITEM_CRITERIA", "criterion_table"]

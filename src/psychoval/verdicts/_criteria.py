@@ -1,8 +1,8 @@
 """Criteria as data: each threshold with the statistic it reads and the source it comes from.
 
-Issue 9 adds the item criteria; issue 10 extends this module with scale, model and data
-criteria. A criterion only compares a statistic with its threshold; statistics are computed in
-``psychoval.stats``.
+The item criteria (``ITEM_CRITERIA``) and the scale, model and data criteria
+(``SCALE_CRITERIA``). A criterion only compares a statistic with its threshold; statistics are
+computed in ``psychoval.stats``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Criterion:
         What the flag means, in words.
     source : str
         The result the statistic is read from: ``"item_analysis"``, ``"distractors"``,
-        ``"dif"`` (item flags, issue 9) or, for the verdicts of :func:`psychoval.verdicts`,
+        ``"dif"`` (item flags) or, for the verdicts of :func:`psychoval.verdicts`,
         ``"reliability"``, ``"loading"``, ``"fit"``, ``"validity"``, ``"modindices"``,
         ``"structure"``, ``"raters"``.
     applies_to : {"all", "dichotomous", "polytomous"}
@@ -284,7 +284,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # effects are off: Terwee et al. state the 15% rule for scale scores, and a 5-point item
     # centred on the scale midpoint passes it only by chance
     "default": {"floor_effect": None, "ceiling_effect": None},
-    # the item screens of issue 9 as well
+    # the item screens as well
     "screening": {},
     # decisions about individuals (Nunnally & Bernstein 1994, p. 265)
     "high_stakes": {"floor_effect": None, "ceiling_effect": None, "alpha": 0.90,

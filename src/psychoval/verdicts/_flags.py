@@ -1,4 +1,4 @@
-"""Item flags: compare item statistics with the criteria of ``_criteria.py`` (issue 9)."""
+"""Item flags: compare item statistics with the criteria of ``_criteria.py``."""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ means are taken over the rows where both items are observed. With missing data o
 row blocks that stay in cache (:func:`pairwise_sums`) gathers every sum; the pair counts and
 the per-pair sums come from the (sparse) missing cells rather than from a second and third
 full-size product.
+
+Cronbach's alpha of a covariance matrix (:func:`alpha_from_cov`) and with each item dropped
+(:func:`alpha_if_dropped`) live here because both reliability and item analysis need them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import numpy as np
 from psychoval.exceptions import DataError
 
 __all__ = ["Moments", "PairwiseSums", "pairwise_moments", "pairwise_sums", "cov_to_cor",
-           "check_resolution", "power_of_two", "RESOLUTION"]
+           "alpha_from_cov", "alpha_if_dropped", "check_resolution", "power_of_two",
+           "RESOLUTION"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +52,36 @@ def cov_to_cor(cov: np.ndarray) -> np.ndarray:
         r = cov / np.outer(sd, sd)
     np.fill_diagonal(r, 1.0)
     return r
+
+
+def alpha_from_cov(cov: np.ndarray) -> float | np.ndarray:
+    """Cronbach's alpha ``k/(k-1) (1 - tr C / 1'C1)`` of a k x k covariance matrix ``C`` (a
+    float), or of each matrix of a batch (..., k, k) (an array); of a correlation matrix it is
+    the standardized alpha. NaN with fewer than 2 items."""
+    k = cov.shape[-1]
+    if k < 2:
+        out = np.full(cov.shape[:-2], np.nan)
+    else:
+        tr = np.trace(cov, axis1=-2, axis2=-1)
+        tot = cov.sum(axis=(-2, -1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (1.0 - tr / tot) * k / (k - 1)
+    return float(out) if cov.ndim == 2 else out
+
+
+def alpha_if_dropped(cov: np.ndarray) -> np.ndarray:
+    """:func:`alpha_from_cov` of ``cov`` without item i, for every item i (k,), in O(k^2)
+    from the trace and the sum of C less row and column i. NaN with fewer than 3 items."""
+    k = cov.shape[0]
+    if k < 3:
+        return np.full(k, np.nan)
+    diag = np.diag(cov).copy()
+    cs = cov.sum(axis=0)
+    tr_d = float(diag.sum()) - diag
+    sum_d = float(cs.sum()) - 2.0 * cs + diag
+    kd = k - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (1.0 - tr_d / sum_d) * kd / (kd - 1)
 
 
 def pairwise_moments(x: np.ndarray) -> Moments:

@@ -1,5 +1,4 @@
-"""Differential item functioning: Mantel-Haenszel, logistic and ordinal logistic regression
-(issue 9).
+"""Differential item functioning: Mantel-Haenszel, logistic and ordinal logistic regression.
 
 Length: three DIF methods (Mantel-Haenszel and its generalized form, logistic and cumulative-
 logit regression fitted in batches), purification, ETS classes and the screen-wide decision.
@@ -15,9 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval._input import as_item_matrix, check_choice
+from psychoval._input import as_item_matrix, check_choice, check_confidence_level
 from psychoval._results import Result, Summary
-from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationError, warn
+from psychoval.exceptions import (
+    ConvergenceWarning,
+    DataError,
+    SpecificationError,
+    renamed_keyword,
+    warn,
+)
 
 __all__ = ["DifResult", "dif", "dif_screen", "adjust_pvalues", "ets_class_mh",
            "ets_class_smd", "SMD_BOUNDS"]
@@ -564,7 +569,8 @@ class DifResult(Result):
         ETS for MH and cumulative-logit rows, Zumbo-Thomas for binary logistic rows - the
         Nagelkerke classes alone are too insensitive to gate a verdict), ``p_value`` (of the
         tested statistic), ``p_adjusted``
-        (over the items of a focal group), ``flagged`` (``p_adjusted < level``), ``favours``
+        (over the items of a focal group), ``flagged`` (``p_adjusted`` below the significance
+        level, the field ``level``), ``favours``
         ("reference"/"focal").
     match : str
         The matching score in words.
@@ -602,7 +608,7 @@ class DifResult(Result):
                    ("reference group", self.reference),
                    ("focal group(s)", ", ".join(map(str, self.focal))),
                    ("matching score", self.match), ("purified", self.purify),
-                   ("correction", self.correction), ("level", self.level),
+                   ("correction", self.correction), ("significance level", self.level),
                    ("n used", self.n_used), ("rows dropped", self.rows_dropped)),
             tables=(("Items", self.table.set_index(["focal", "item"])),), notes=self.notes)
 
@@ -659,7 +665,8 @@ def dif(
     dif_type: str = "both",
     purify: bool = False,
     correction: str = "holm",
-    level: float = 0.05,
+    significance_level: float = 0.05,
+    level: float | None = None,
 ) -> DifResult:
     """Differential item functioning between a reference group and focal group(s).
 
@@ -709,8 +716,11 @@ def dif(
         in), until the flagged set repeats (at most 10 rounds).
     correction : {"holm", "fdr_bh", "none"}
         Multiple-testing correction across the items of each focal-group comparison.
-    level : float
-        Significance level for ``flagged`` and for the ETS classes.
+    significance_level : float
+        Significance level for ``flagged`` and for the ETS classes (default 0.05); the
+        result keeps it as ``level``.
+    level : float, optional
+        Deprecated alias of ``significance_level``.
 
     Returns
     -------
@@ -786,8 +796,9 @@ def dif(
     check_choice("dif_type", dif_type, ("both", "uniform", "nonuniform"))
     check_choice("studied", studied, ("include", "exclude"))
     check_choice("missing", missing, ("listwise", "available"))
-    if not isinstance(level, float) or not 0 < level < 1:
-        raise SpecificationError(f"level={level!r} must be a number between 0 and 1")
+    level = renamed_keyword("dif", "level", level, "significance_level", significance_level,
+                            0.05)
+    level = check_confidence_level(level, significance=True)
     data, labels = _group_arg(data, group)
     m = as_item_matrix(data, items=items, min_items=1, min_rows=4, what="data")
     if labels.shape[0] != m.n:
@@ -1072,6 +1083,7 @@ def _classify(tab: pd.DataFrame, significant: np.ndarray, level: float) -> pd.Da
 
 
 def dif_screen(results: Sequence[DifResult], *, correction: str = "holm",
+               significance_level: float | None = None,
                level: float | None = None) -> list[DifResult]:
     """Several DIF analyses as one screen: one multiple-testing family over every test of
     every analysis (e.g. each group of a framework against all the others).
@@ -1079,7 +1091,8 @@ def dif_screen(results: Sequence[DifResult], *, correction: str = "holm",
     Returns the results with ``p_adjusted`` over the whole screen, ``flagged`` and the ETS
     effect classes recomputed from that screen-wide significance (``p_value`` unchanged).
     A screen of 4 comparisons x 41 items controls the familywise error over its 164 tests;
-    the per-analysis correction controls it over 41 at a time.
+    the per-analysis correction controls it over 41 at a time. ``significance_level``
+    defaults to the first result's ``level``; ``level=`` is a deprecated alias of it.
 
     Examples
     --------
@@ -1097,6 +1110,8 @@ def dif_screen(results: Sequence[DifResult], *, correction: str = "holm",
     results = list(results)
     if not results or not all(isinstance(r, DifResult) for r in results):
         raise SpecificationError("dif_screen takes a list of pv.dif results")
+    level = renamed_keyword("dif_screen", "level", level, "significance_level",
+                            significance_level, None)
     lvl = results[0].level if level is None else float(level)
     p = np.concatenate([r.table["p_value"].to_numpy(dtype=float) for r in results])
     adj = adjust_pvalues(p, correction)

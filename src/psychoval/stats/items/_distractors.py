@@ -1,4 +1,4 @@
-"""Distractor analysis of multiple-choice items (issue 9)."""
+"""Distractor analysis of multiple-choice items."""
 
 from __future__ import annotations
 

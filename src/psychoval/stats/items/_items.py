@@ -1,4 +1,4 @@
-"""Classical item analysis: difficulty, discrimination, alpha if dropped (issue 9).
+"""Classical item analysis: difficulty, discrimination, alpha if dropped.
 
 Length: item statistics for every item type, the ADF interval of each alpha gain, and the
 result class.
@@ -13,9 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval._input import ItemMatrix, apply_missing, as_item_matrix, check_choice
+from psychoval._input import (
+    ItemMatrix,
+    apply_missing,
+    as_item_matrix,
+    check_choice,
+    check_range,
+)
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError, warn
+from psychoval.stats.core._moments import alpha_from_cov, alpha_if_dropped
 
 __all__ = ["ItemAnalysisResult", "item_analysis"]
 
@@ -25,26 +32,6 @@ _MAX_CATEGORIES = 20
 # error eps * mean^2 / var stays below ~1e-11 for any item with a sensible variance
 _MAX_EXACT_CODE = 100
 _Z95 = 1.959963984540054  # the normal .975 quantile
-
-
-def _alpha_if_dropped(cov: np.ndarray) -> tuple[float, np.ndarray]:
-    """Cronbach's alpha of the whole set and with each item dropped, from a covariance matrix.
-
-    Closed form: alpha = k/(k-1) (1 - tr C / 1'C1); dropping item i removes row and column i.
-    Private stand-in until the reliability module (issue 5) is merged; switch to it then.
-    """
-    k = cov.shape[0]
-    total = cov.sum()
-    trace = np.trace(cov)
-    alpha = k / (k - 1) * (1 - trace / total) if k > 1 else np.nan
-    if k < 3:
-        return float(alpha), np.full(k, np.nan)
-    rows = cov.sum(axis=1)
-    diag = np.diag(cov)
-    total_i = total - 2 * rows + diag
-    with np.errstate(divide="ignore", invalid="ignore"):
-        drop = (k - 1) / (k - 2) * (1 - (trace - diag) / total_i)
-    return float(alpha), drop
 
 
 def _alpha_gain_se(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
@@ -130,22 +117,12 @@ def _ranges(values: np.ndarray, items: Sequence[str], scale_range: Any, binary: 
                 f"scale_range has no (min, max) for item(s) {', '.join(map(repr, absent))}; "
                 "give every item a range or a single (min, max) for all"
             )
-        pairs = [scale_range[i] for i in items]
+        ranges = [check_range(scale_range[i], f"scale_range[{i!r}]") for i in items]
     else:
-        pairs = [scale_range] * k
+        ranges = [check_range(scale_range, "scale_range")] * k
     lo = np.empty(k)
     hi = np.empty(k)
-    for j, pair in enumerate(pairs):
-        try:
-            a, b = (float(v) for v in pair)
-        except (TypeError, ValueError) as exc:
-            raise SpecificationError(
-                f"scale_range for item {items[j]!r} must be (min, max); got {pair!r}"
-            ) from exc
-        if not a < b:
-            raise SpecificationError(
-                f"scale_range for item {items[j]!r} is ({a:g}, {b:g}); min must be below max"
-            )
+    for j, (a, b) in enumerate(ranges):
         col = values[:, j]
         out = col[~np.isnan(col) & ((col < a) | (col > b))]
         if out.size:
@@ -319,7 +296,7 @@ def _analyse_scale(m: ItemMatrix, missing: str, groups: str, fraction: float,
         raw_r = rows / np.sqrt(var * var_t)
         var_rest = var_t - 2 * rows + var
         r_drop = (rows - var) / np.sqrt(var * var_rest)
-    alpha, alpha_drop = _alpha_if_dropped(cov)
+    alpha, alpha_drop = alpha_from_cov(cov), alpha_if_dropped(cov)
     n_up, n_lo = int(upper.sum()), int(lower.sum())
     width = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):

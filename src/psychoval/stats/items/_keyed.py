@@ -1,8 +1,7 @@
-"""Multiple-choice responses: raw option codes and scoring with an answer key (issue 9).
+"""Multiple-choice responses: raw option codes and scoring with an answer key.
 
-Private helpers shared by :func:`item_analysis` and :func:`distractors`. After the framework
-issue lands, ``Framework.score()`` owns scoring; these helpers stay for the plain
-``answer_key=`` path.
+Private helpers shared by :func:`item_analysis` and :func:`distractors`. A framework scores
+its own items (``Framework.score()``); these helpers serve the plain ``answer_key=`` path.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from psychoval.io._table import ResponseTable
 
 __all__ = ["check_data", "DataQualityReport", "longstring", "irv", "mahalanobis"]
 
-SPARSE_BELOW = 5  # "categories with fewer than 5 responses" (issue 3): a count, not a verdict
+SPARSE_BELOW = 5  # "categories with fewer than 5 responses": a count, not a verdict
 EXAMPLES = 3
 MAX_CATEGORIES = 20
 

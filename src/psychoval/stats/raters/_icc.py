@@ -15,12 +15,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import check_choice
+from psychoval._input import check_choice, check_confidence_level
 from psychoval._results import Result, Summary
 from psychoval.exceptions import ConvergenceWarning, DataError, warn
 from psychoval.stats.raters._ratings import (
     as_ratings,
-    check_confidence_level,
     require_ratings_per_target,
 )
 

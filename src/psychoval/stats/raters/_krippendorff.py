@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import check_choice
+from psychoval._input import check_choice, check_confidence_level
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError, warn
-from psychoval.stats.raters._ratings import as_ratings, check_confidence_level
+from psychoval.stats.raters._ratings import as_ratings
 
 __all__ = ["krippendorff_alpha", "KrippendorffResult"]
 

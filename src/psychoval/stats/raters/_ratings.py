@@ -10,19 +10,17 @@ into a float matrix of candidates x raters with NaN for a missing rating, or rai
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from psychoval._input import check_choice
+from psychoval._input import check_choice, check_range
 from psychoval.exceptions import DataError, SpecificationError
 from psychoval.io._table import ResponseTable, list_names, normalise_ids
 
-__all__ = ["Ratings", "as_ratings", "check_scale", "check_confidence_level",
-           "require_ratings_per_target"]
+__all__ = ["Ratings", "as_ratings", "check_scale", "require_ratings_per_target"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,34 +58,9 @@ def describe_target(targets: pd.Index, position: int) -> str:
     return f"candidate {targets[position]!r} (row {position + 1})"
 
 
-def check_confidence_level(confidence_level: Any) -> float:
-    try:
-        level = float(confidence_level)
-    except (TypeError, ValueError):
-        level = math.nan
-    if not 0.0 < level < 1.0:
-        raise SpecificationError(
-            f"confidence_level={confidence_level!r} must be a number strictly between 0 and 1 "
-            "(e.g. 0.95)"
-        )
-    return level
-
-
 def check_scale(scale: Any) -> tuple[float, float] | None:
     """Validate a rubric's declared range ``scale=(min, max)``."""
-    if scale is None:
-        return None
-    try:
-        lo, hi = (float(v) for v in scale)
-    except (TypeError, ValueError):
-        raise SpecificationError(
-            f"scale={scale!r} must be a pair (min, max) of numbers, e.g. scale=(1, 4)"
-        ) from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-        raise SpecificationError(
-            f"scale={scale!r} must be a pair (min, max) of finite numbers with min < max"
-        )
-    return lo, hi
+    return None if scale is None else check_range(scale, "scale", example="(1, 4)")
 
 
 def _wide(data: Any, targets: str | None, raters: Sequence[str] | None,

@@ -27,17 +27,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval._input import ItemMatrix, MissingInfo, check_choice
+from psychoval._input import ItemMatrix, MissingInfo, check_choice, check_confidence_level
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning, warn
 from psychoval.stats.core._moments import (
     PairwiseSums,
+    alpha_from_cov,
+    alpha_if_dropped,
     check_resolution,
     pairwise_sums,
     power_of_two,
 )
 from psychoval.stats.reliability._common import (
-    check_confidence_level,
     feldt_interval,
     prepare,
     psych_smc,
@@ -78,8 +79,8 @@ def _alpha_stats(c: np.ndarray, smc_sum: float | None = None,
     tr_c = float(np.trace(c))
     sum_c = float(c.sum())
     sum_r = float(r.sum())
-    raw = (1.0 - tr_c / sum_c) * k / (k - 1)
-    std = (1.0 - k / sum_r) * k / (k - 1)
+    raw = alpha_from_cov(c)
+    std = alpha_from_cov(r)  # of R: the standardized alpha
     if smc_sum is None:
         smc_sum = float(psych_smc(r).sum())
     g6 = 1.0 - (k - smc_sum) / sum_r
@@ -117,8 +118,8 @@ def _drop_stats(c: np.ndarray, r: np.ndarray, smc_sums: np.ndarray, n: int
     sum_rd = float(rs.sum()) - 2.0 * rs + 1.0
     out: dict[str, np.ndarray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["raw_alpha"] = (1.0 - tr_d / sum_d) * kd / (kd - 1)
-        out["std_alpha"] = (1.0 - kd / sum_rd) * kd / (kd - 1)
+        out["raw_alpha"] = alpha_if_dropped(c)
+        out["std_alpha"] = alpha_if_dropped(r)
         out["g6"] = 1.0 - (kd - smc_sums) / sum_rd
         av_r = (sum_rd - kd) / (kd * (kd - 1))
         out["average_r"] = av_r
@@ -189,15 +190,6 @@ def _var_med_dropped(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         hi = lo if t_hi == t_lo else ordered[t_hi + (removed <= t_hi).sum(axis=1)]
         med[a:b] = lo if t_lo == t_hi else (lo + hi) / 2.0
     return var, med
-
-
-def _alpha_from_cov_batch(cov: np.ndarray) -> np.ndarray:
-    """Raw alpha of a batch of covariance matrices (B, k, k)."""
-    k = cov.shape[-1]
-    tr = np.trace(cov, axis1=-2, axis2=-1)
-    tot = cov.sum(axis=(-2, -1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (1.0 - tr / tot) * k / (k - 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,7 +429,7 @@ def _alpha_from_sums(sums: np.ndarray, wsum: np.ndarray, k: int, complete: bool)
         sx = sums[:, kk:2 * kk].reshape(-1, k, k)
         sxx = sums[:, 2 * kk:].reshape(-1, k, k)
         cov = (sxx - sx * np.swapaxes(sx, 1, 2) / npair) / (npair - 1)
-        return _alpha_from_cov_batch(cov)
+        return alpha_from_cov(cov)
 
 
 def _bootstrap(x: np.ndarray, obs: np.ndarray | None, n_boot: int, seed: Any,

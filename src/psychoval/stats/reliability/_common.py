@@ -1,7 +1,7 @@
 """Helpers shared by the reliability statistics (alpha, split-half, Guttman, scores, KR).
 
 Private: input preparation with ``reverse=`` (psych's min + max - x rule), psych-compatible
-squared multiple correlations, pairwise Pearson correlations and the Feldt interval.
+squared multiple correlations and the Feldt interval.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from psychoval._input import ItemMatrix, MissingInfo, apply_missing, as_item_matrix
+from psychoval._input import ItemMatrix, MissingInfo, apply_missing, as_item_matrix, check_range
 from psychoval.exceptions import DataError, SpecificationError
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "psych_smc",
     "pinv",
     "smc_and_dropped",
-    "pairwise_pearson",
     "check_variances",
     "feldt_interval",
 ]
@@ -59,16 +58,7 @@ def reverse_items(
     if reverse_range is None:
         lo, hi = float(np.nanmin(m.values)), float(np.nanmax(m.values))
     else:
-        try:
-            lo, hi = (float(v) for v in reverse_range)
-        except (TypeError, ValueError) as exc:
-            raise SpecificationError(
-                f"reverse_range={reverse_range!r} must be a pair (lowest, highest) of numbers"
-            ) from exc
-        if not lo < hi:
-            raise SpecificationError(
-                f"reverse_range={reverse_range!r}: the lowest value must be below the highest"
-            )
+        lo, hi = check_range(reverse_range, "reverse_range")
     idx = [m.items.index(r) for r in names]
     values = m.values.copy()
     values[:, idx] = (lo + hi) - values[:, idx]
@@ -298,37 +288,6 @@ def smc_and_dropped(r: np.ndarray, *, z: np.ndarray | None = None
     return smc, sums
 
 
-def pairwise_pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson correlations on pairwise-complete rows, as ``cor(x, use = "pairwise")``.
-
-    Unlike ``cov2cor`` of the pairwise covariance matrix, each r_ij uses the means and
-    standard deviations of items i and j over the rows where both are observed.
-    Returns (r, n_pairwise).
-    """
-    obs = ~np.isnan(x)
-    if obs.all():
-        xc = x - x.mean(axis=0)
-        cp = xc.T @ xc
-        sd = np.sqrt(np.diag(cp))
-        r = cp / np.outer(sd, sd)
-        np.fill_diagonal(r, 1.0)
-        n = np.full(r.shape, x.shape[0], dtype="int64")
-        return r, n
-    m = obs.astype("float64")
-    colmean = np.where(obs, x, 0.0).sum(axis=0) / np.maximum(m.sum(axis=0), 1)
-    xc = np.where(obs, x - colmean, 0.0)
-    npair = m.T @ m
-    s = xc.T @ m  # s[i, j]: sum of item i (centred) over rows where i and j are observed
-    ss = (xc * xc).T @ m  # ss[i, j]: sum of squares of item i over those rows
-    cross = xc.T @ xc
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = cross - s * s.T / npair
-        vi = ss - s * s / npair
-        r = cov / np.sqrt(vi * vi.T)
-    np.fill_diagonal(r, 1.0)
-    return r, npair.astype("int64")
-
-
 def feldt_interval(alpha: float, n: int, k: int, confidence_level: float) -> tuple[float, float]:
     """Feldt (1965) F-based interval, as ``psych::alpha.ci`` (n = rows, k = items)."""
     from scipy.stats import f
@@ -338,17 +297,3 @@ def feldt_interval(alpha: float, n: int, k: int, confidence_level: float) -> tup
     lower = 1.0 - (1.0 - alpha) * f.ppf(1.0 - p / 2.0, df1, df2)
     upper = 1.0 - (1.0 - alpha) * f.ppf(p / 2.0, df1, df2)
     return float(lower), float(upper)
-
-
-def check_confidence_level(confidence_level: float) -> float:
-    try:
-        cl = float(confidence_level)
-    except (TypeError, ValueError) as exc:
-        raise SpecificationError(
-            f"confidence_level={confidence_level!r} must be a number between 0 and 1"
-        ) from exc
-    if not 0.0 < cl < 1.0:
-        raise SpecificationError(
-            f"confidence_level={confidence_level!r} must be between 0 and 1 (e.g. 0.95)"
-        )
-    return cl

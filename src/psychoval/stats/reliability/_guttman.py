@@ -13,7 +13,9 @@ import pandas as pd
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import ConvergenceWarning, DataError, ImproperSolutionWarning, warn
-from psychoval.stats.reliability._common import pairwise_pearson, prepare, psych_smc
+from psychoval.stats.core._moments import alpha_from_cov
+from psychoval.stats.core._pearson import pairwise_cor
+from psychoval.stats.reliability._common import prepare, psych_smc
 from psychoval.stats.reliability._glb import glb_fa
 from psychoval.stats.reliability._split_half import ENUMERATIONS, split_half_core
 
@@ -180,7 +182,7 @@ def guttman(
     check_choice("glb_fit", glb_fit, ("psych", "tight"))
     m, info, rev, _ = prepare(data, reverse=reverse, missing=missing,
                               reverse_range=reverse_range, min_items=3)
-    r, npair = pairwise_pearson(m.values)
+    r, npair = pairwise_cor(m.values)
     if not np.isfinite(r).all():
         i, j = np.argwhere(~np.isfinite(r))[0]
         raise DataError(
@@ -195,7 +197,7 @@ def guttman(
     sumsq_off = float((off**2).sum())
     l1 = 1.0 - tr / vt
     l2 = (sum_off + math.sqrt(sumsq_off * k / (k - 1))) / vt
-    l3 = k * l1 / (k - 1)
+    l3 = alpha_from_cov(r)
     l6 = (vt + float(psych_smc(r).sum()) - tr) / vt
     cco = (r**2).sum(axis=0) - np.diag(r) ** 2
     cmax = float(cco.max())

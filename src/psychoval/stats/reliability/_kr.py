@@ -10,14 +10,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval._input import apply_missing, as_item_matrix, check_choice
+from psychoval._input import (
+    apply_missing,
+    as_item_matrix,
+    check_choice,
+    check_confidence_level,
+)
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats.reliability._common import (
-    check_confidence_level,
-    check_variances,
-    reverse_items,
-)
+from psychoval.stats.core._moments import alpha_from_cov
+from psychoval.stats.reliability._common import check_variances, reverse_items
 
 __all__ = ["kr20", "kr21", "KRResult", "sem_score", "SEMResult"]
 
@@ -306,7 +308,7 @@ def sem_score(
             if k < 2:
                 raise DataError("alpha needs at least 2 items; pass reliability= as a number")
             c = np.cov(x, rowvar=False)
-            rel = k / (k - 1) * (1 - np.trace(c) / c.sum())
+            rel = alpha_from_cov(c)
         source = reliability
     else:
         try:

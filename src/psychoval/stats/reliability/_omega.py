@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from psychoval._input import check_choice
+from psychoval._input import check_choice, check_confidence_level
 from psychoval._results import Result, Summary
 from psychoval.exceptions import (
     ConvergenceWarning,
@@ -78,15 +78,15 @@ def _schmid(R: np.ndarray, n_factors: int, method: str, rotation: str, option: s
 def _omega_from_sl(R: np.ndarray, g: np.ndarray, groups: np.ndarray, u2: np.ndarray
                    ) -> dict[str, Any]:
     """psych:::omegah's arithmetic from R and the Schmid-Leiman loadings (g, groups, u2)."""
+    from psychoval.stats.core._moments import alpha_from_cov
     from psychoval.stats.reliability._common import psych_smc
 
-    k = R.shape[0]
     nf = groups.shape[1]
     vt = float(R.sum())
     vitem = float(np.trace(R))
     gsq = float(g.sum()) ** 2
     om_tot = (vt - float(u2.sum())) / vt
-    alpha = (vt - vitem) / vt * k / (k - 1)
+    alpha = alpha_from_cov(R)
     g6 = (vt + float(psych_smc(R).sum()) - vitem) / vt
     ev = np.concatenate([[float((g * g).sum())], (groups * groups).sum(axis=0)])
     # omega per group factor: items assigned to the group factor with the largest |loading|
@@ -353,7 +353,6 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     """
     from psychoval.stats.factor._dimensionality import general_loadings
     from psychoval.stats.factor._efa import correlation_input, fa_stats, is_square_matrix
-    from psychoval.stats.reliability._common import check_confidence_level
 
     check_choice("method", method, ("minres", "ml", "pa", "uls"))
     check_choice("rotation", rotation, ("oblimin", "quartimin", "geominQ", "promax"))

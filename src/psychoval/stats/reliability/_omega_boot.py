@@ -1,5 +1,5 @@
 """Bootstrap interval of one-factor omega (composite reliability, semTools ``compRelSEM``
-with ``obs.var = TRUE``), vectorized over the bootstrap replicates (issue 10).
+with ``obs.var = TRUE``), vectorized over the bootstrap replicates.
 
 Each replicate's covariance matrix comes from its multinomial resampling counts: the counts of
 a block of replicates times the n x (k + k(k+1)/2) matrix of centred scores and their pairwise
@@ -16,6 +16,8 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+
+from psychoval.exceptions import renamed_keyword
 
 __all__ = ["OmegaBootstrap", "omega_bootstrap", "one_factor_ml"]
 
@@ -34,7 +36,7 @@ class OmegaBootstrap:
     omega: float
     lower: float
     upper: float
-    level: float
+    confidence_level: float
     n_boot: int
     n_failed: int
     n_obs: int
@@ -87,7 +89,8 @@ def one_factor_ml(s: np.ndarray, *, max_iter: int = 2000, tol: float = 1e-11,
 
 
 def omega_bootstrap(x: np.ndarray, *, n_boot: int = 200, seed: Any = None,
-                    level: float = 0.95) -> OmegaBootstrap:
+                    confidence_level: float = 0.95,
+                    level: float | None = None) -> OmegaBootstrap:
     """Percentile bootstrap interval of one-factor omega on the complete rows of ``x``.
 
     Parameters
@@ -99,8 +102,10 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int = 200, seed: Any = None,
         Replicates.
     seed : int, Generator or None
         numpy random seed.
-    level : float
-        Interval level.
+    confidence_level : float
+        Coverage of the percentile interval (default 0.95).
+    level : float, optional
+        Deprecated alias of ``confidence_level``.
 
     Notes
     -----
@@ -108,6 +113,8 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int = 200, seed: Any = None,
     and lambda its one-factor ML loadings: semTools ``compRelSEM(obs.var = TRUE)`` of a
     one-factor lavaan model. The interval is the percentile interval of the replicates.
     """
+    confidence_level = renamed_keyword("omega_bootstrap", "level", level,
+                                       "confidence_level", confidence_level, 0.95)
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x).any(axis=1)]
     n, k = x.shape
@@ -119,10 +126,11 @@ def omega_bootstrap(x: np.ndarray, *, n_boot: int = 200, seed: Any = None,
     s = _resampled_covariances(xc, n_boot, rng)
     lam, _psi, ok = one_factor_ml(s, start=(lam0, psi0))
     values = np.where(ok, _omega_from(lam, s), np.nan)
-    alpha = (1 - level) / 2
+    alpha = (1 - confidence_level) / 2
     good = values[~np.isnan(values)]
     lo, hi = (np.quantile(good, [alpha, 1 - alpha]) if len(good) else (np.nan, np.nan))
-    return OmegaBootstrap(omega=est, lower=float(lo), upper=float(hi), level=level,
+    return OmegaBootstrap(omega=est, lower=float(lo), upper=float(hi),
+                          confidence_level=confidence_level,
                           n_boot=n_boot, n_failed=int((~ok).sum()), n_obs=n, seed=seed,
                           values=values)
 

@@ -14,7 +14,7 @@ import pandas as pd
 from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import SpecificationError
-from psychoval.stats.core._moments import pairwise_moments
+from psychoval.stats.core._moments import alpha_from_cov, pairwise_moments
 from psychoval.stats.reliability._common import prepare, psych_smc
 
 __all__ = ["split_half", "SplitHalfResult"]
@@ -126,7 +126,7 @@ def lambda_family(r: np.ndarray) -> dict[str, float]:
     sumsq_off = float((off * off).sum())
     low = r[np.tril_indices(k, -1)]
     return {
-        "alpha": sum_off / sumr * k / (k - 1),
+        "alpha": alpha_from_cov(r),
         "lambda2": (sum_off + math.sqrt(sumsq_off * k / (k - 1))) / sumr,
         "lambda6": (sum_off + float(psych_smc(r).sum())) / sumr,
         "average_r": float(low.mean()),

@@ -34,6 +34,7 @@ from psychoval.exceptions import (
     ImproperSolutionWarning,
     PsychovalWarning,
     SpecificationError,
+    renamed_keyword,
     warn,
 )
 from psychoval.framework._partable import ParTable, build_partable
@@ -55,8 +56,9 @@ from psychoval.stats.sem._optimize import fit_with_restarts
 __all__ = ["cfa", "CFAResult", "FornellLarckerResult"]
 
 _ESTIMATORS = ("ML", "MLR")
-_LATER = {"MLM": "a later issue (use MLR)", "WLSMV": "the ordinal CFA issue",
-          "ULSMV": "the ordinal CFA issue", "DWLS": "the ordinal CFA issue"}
+_ORDINAL = "ordinal estimation is not available yet"
+_LATER = {"MLM": "MLR gives robust standard errors and a scaled test", "WLSMV": _ORDINAL,
+          "ULSMV": _ORDINAL, "DWLS": _ORDINAL}
 
 
 def _sqrt_abs(z: np.ndarray) -> np.ndarray:
@@ -66,13 +68,13 @@ def _sqrt_abs(z: np.ndarray) -> np.ndarray:
     return np.sqrt(z * np.sign(np.real(z)))
 
 
-def _z_p_ci(est: np.ndarray, se: np.ndarray, level: float):
+def _z_p_ci(est: np.ndarray, se: np.ndarray, confidence_level: float):
     from scipy import stats
 
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
     p = 2 * stats.norm.sf(np.abs(z))
-    crit = stats.norm.ppf(1 - (1 - level) / 2)
+    crit = stats.norm.ppf(1 - (1 - confidence_level) / 2)
     return z, p, est - crit * se, est + crit * se
 
 
@@ -278,13 +280,18 @@ class CFAResult(Result):
         return est, se
 
     # -- parameterEstimates / standardizedSolution ---------------------------------------
-    def estimates(self, *, level: float = 0.95, standardized: bool = False) -> pd.DataFrame:
+    def estimates(self, *, confidence_level: float = 0.95, standardized: bool = False,
+                  level: float | None = None) -> pd.DataFrame:
         """Parameter estimates as lavaan's ``parameterEstimates(fit)``.
 
         Columns lhs, op, rhs, label, est, se, z, pvalue, ci_lower, ci_upper (and std_lv,
         std_all, std_nox with ``standardized=True``). Fixed parameters have se 0 and z, pvalue
-        NaN; the interval of a fixed parameter is the value itself.
+        NaN; the interval of a fixed parameter is the value itself. ``confidence_level`` is
+        the coverage of the Wald interval (lavaan's ``level``); ``level=`` is a deprecated
+        alias of it.
         """
+        confidence_level = renamed_keyword("CFAResult.estimates", "level", level,
+                                           "confidence_level", confidence_level, 0.95)
         pt = self._pt
         m = self._model
         est = m.row_values(self._x)
@@ -292,7 +299,7 @@ class CFAResult(Result):
         free = np.array(pt.free)
         sd = np.sqrt(np.clip(np.diag(self._cov_est), 0, None))
         se[free > 0] = sd[free[free > 0] - 1]
-        z, p, lo, hi = _z_p_ci(est, se, level)
+        z, p, lo, hi = _z_p_ci(est, se, confidence_level)
         df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
                            "est": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
                            "ci_upper": hi})
@@ -304,17 +311,22 @@ class CFAResult(Result):
             df["std_nox"] = df["std_all"]
         return df
 
-    def standardized(self, *, type: str = "std_all", level: float = 0.95) -> pd.DataFrame:  # noqa: A002
+    def standardized(self, *, type: str = "std_all", confidence_level: float = 0.95,  # noqa: A002
+                     level: float | None = None) -> pd.DataFrame:
         """The standardized solution as lavaan's ``standardizedSolution(fit, type=)``.
 
         ``type`` is ``"std_all"`` (latent and observed variables standardized; the default),
         ``"std_lv"`` (latent only) or ``"std_nox"`` (equal to std_all: a CFA has no
         exogenous observed covariates). Standard errors by the delta method.
+        ``confidence_level`` is the coverage of the Wald interval (lavaan's ``level``);
+        ``level=`` is a deprecated alias of it.
         """
+        confidence_level = renamed_keyword("CFAResult.standardized", "level", level,
+                                           "confidence_level", confidence_level, 0.95)
         kind = check_choice("type", type.replace(".", "_"), ("std_all", "std_lv", "std_nox"))
         kind = "std_all" if kind == "std_nox" else kind
         est, se = self._std_with_se(kind)
-        z, p, lo, hi = _z_p_ci(est, se, level)
+        z, p, lo, hi = _z_p_ci(est, se, confidence_level)
         pt = self._pt
         df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
                            "est_std": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
@@ -1000,8 +1012,8 @@ def cfa(
     from psychoval.stats.sem import _engine as eng
     est_name = str(estimator).upper()
     if est_name in _LATER:
-        raise SpecificationError(f"estimator={estimator!r} is not available yet (it arrives "
-                                 f"with {_LATER[est_name]}); use estimator='ML' or 'MLR'")
+        raise SpecificationError(f"estimator={estimator!r} is not available yet "
+                                 f"({_LATER[est_name]}); use estimator='ML' or 'MLR'")
     check_choice("estimator", est_name, _ESTIMATORS)
     check_choice("missing", missing, ("listwise", "raise", "fiml", "ml"))
     fiml = missing in ("fiml", "ml")

@@ -1,4 +1,4 @@
-"""Estimation blocks of a CFA fit: groups, FIML, MLR (issue 8 wiring of the CFA engine).
+"""Estimation blocks of a CFA fit: groups, FIML, MLR (the wiring of the CFA engine).
 
 A fit is a list of :class:`Block` s, one per group (lavaan's blocks), sharing one free-parameter
 vector ``x``. A block holds its group's ``MatrixModel`` and data: the complete-data moments

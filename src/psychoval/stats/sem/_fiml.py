@@ -82,17 +82,20 @@ _CHUNK_ENTRIES = 4_000_000
 
 
 @functools.cache
-def vech_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices (r >= c) of ``vech`` of a p x p matrix, in lavaan's order."""
-    c, r = np.triu_indices(p)  # row-major upper triangle == column-major lower triangle
+def vech_indices(p: int, diag: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices (r >= c; r > c with ``diag=False``) of ``vech`` of a p x p
+    matrix, in lavaan's order."""
+    # row-major upper triangle == column-major lower triangle
+    c, r = np.triu_indices(p, 0 if diag else 1)
     r.setflags(write=False)
     c.setflags(write=False)
     return r, c
 
 
-def vech(m: np.ndarray) -> np.ndarray:
-    """Lower triangle of ``m`` (last two axes), column by column."""
-    r, c = vech_indices(m.shape[-1])
+def vech(m: np.ndarray, diag: bool = True) -> np.ndarray:
+    """Lower triangle of ``m`` (last two axes), column by column; without the diagonal
+    with ``diag=False``."""
+    r, c = vech_indices(m.shape[-1], diag)
     return m[..., r, c]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from psychoval.stats.sem import _robust
+from psychoval.stats.sem._fiml import vech
 
 __all__ = ["FIT_MEASURE_NAMES", "compute_fit_measures"]
 
@@ -32,11 +33,6 @@ FIT_MEASURE_NAMES = (
     "srmr_bentler_nomean", "crmr", "crmr_nomean", "srmr_mplus", "srmr_mplus_nomean", "cn_05",
     "cn_01", "gfi", "agfi", "pgfi", "mfi", "ecvi",
 )
-
-
-def _vech(a: np.ndarray, diag: bool = True) -> np.ndarray:
-    r, c = np.tril_indices(a.shape[0], 0 if diag else -1)
-    return a[r, c]
 
 
 def information_criteria(logl: float, logl_sat: float, npar: int, n: int) -> dict[str, Any]:
@@ -97,23 +93,23 @@ def compute_fit_measures(
     s_cor = cov / np.outer(sd, sd)
     sig_sd = np.sqrt(np.diag(sigma))
     cres = s_cor - sigma / np.outer(sig_sd, sig_sd)
-    rmr_cov = math.sqrt(np.mean(_vech(res) ** 2))
-    srmr_cov = math.sqrt(np.mean(_vech(sres) ** 2))
-    crmr_cov = math.sqrt(np.mean(_vech(cres, diag=False) ** 2)) if p > 1 else math.nan
+    rmr_cov = math.sqrt(np.mean(vech(res) ** 2))
+    srmr_cov = math.sqrt(np.mean(vech(sres) ** 2))
+    crmr_cov = math.sqrt(np.mean(vech(cres, diag=False) ** 2)) if p > 1 else math.nan
     e = p * (p + 1) / 2
     diag_term = np.sum(((np.diag(cov) - np.diag(sigma)) / np.diag(cov)) ** 2)
-    mplus_nomean = math.sqrt((np.sum(_vech(cres, diag=False) ** 2) + diag_term) / e)
+    mplus_nomean = math.sqrt((np.sum(vech(cres, diag=False) ** 2) + diag_term) / e)
     if mean is not None and mu is not None:
         rm = mean - mu
-        rmr_tot = math.sqrt((np.sum(_vech(res) ** 2) + np.sum(rm**2)) / (e + p))
+        rmr_tot = math.sqrt((np.sum(vech(res) ** 2) + np.sum(rm**2)) / (e + p))
         srm = rm / sd
-        srmr_tot = math.sqrt((np.sum(_vech(sres) ** 2) + np.sum(srm**2)) / (e + p))
+        srmr_tot = math.sqrt((np.sum(vech(sres) ** 2) + np.sum(srm**2)) / (e + p))
         crm = mean / sd - mu / sig_sd
         # lavaan's cor.bollen mean residuals scale both means by the observed sd
         crm_bollen = (mean - mu) / sd
-        crmr_tot = math.sqrt((np.sum(_vech(cres, diag=False) ** 2) + np.sum(crm_bollen**2))
+        crmr_tot = math.sqrt((np.sum(vech(cres, diag=False) ** 2) + np.sum(crm_bollen**2))
                              / (p * (p - 1) / 2 + p))
-        mplus = math.sqrt((np.sum(_vech(cres, diag=False) ** 2) + np.sum(crm**2) + diag_term)
+        mplus = math.sqrt((np.sum(vech(cres, diag=False) ** 2) + np.sum(crm**2) + diag_term)
                           / (e + p))
     else:
         rmr_tot, srmr_tot, crmr_tot, mplus = rmr_cov, srmr_cov, crmr_cov, mplus_nomean

@@ -3,7 +3,7 @@
 Engine-agnostic: each model enters as a :class:`ModelTest` (its standard chi-square, degrees
 of freedom, AIC, BIC and, under MLR, the scaling factor of its Yuan-Bentler / Satorra-Bentler
 test). ``pv.compare(fit_a, fit_b, ...)`` builds these from fitted CFA results and calls
-:func:`lrt_table` (wiring after the CFA engine lands).
+:func:`lrt_table`.
 
 Semantics pinned to lavaan 0.6.14:
 
