@@ -160,8 +160,9 @@ class SampleInfo:
     n_dropped : int or None
         ``n_total - n_used`` (rows dropped by the missing-data policy).
     rows_dropped : tuple or None
-        The ids of the dropped rows where the result keeps them; None where it keeps only
-        their number.
+        The dropped rows as the result records them (0-based positions in the data given:
+        ``data.index[list(rows_dropped)]`` are their ids) where it keeps them; None where it
+        keeps only their number.
     missing : str or None
         The missing-data method (``"listwise"``, ``"pairwise"``, ``"fiml"``, ``"available"``).
     """
@@ -217,7 +218,8 @@ class Result:
     @property
     def sample(self) -> SampleInfo:
         """Who the result is computed from (:class:`SampleInfo`): respondents given and
-        used, the rows dropped, the missing-data method."""
+        used, the rows dropped (their positions where the result keeps them), the
+        missing-data method."""
         return sample_info(self)
 
     def _repr_fields(self) -> dict[str, Any]:
