@@ -184,14 +184,14 @@ def _int(value: Any) -> int | None:
 
 def sample_info(result: Any) -> SampleInfo:
     """A result's :class:`SampleInfo` from its own fields (``n_total``, ``n_used`` / ``n_obs``
-    / ``n``, ``rows_dropped`` as ids or as a count, ``missing`` as a name or a policy)."""
+    / ``n``, ``rows_dropped`` as positions or as a count, ``missing`` as a name or a policy)."""
     fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     used = next((_int(fields[k]) for k in _N_USED if k in fields), None)
     dropped = fields.get("rows_dropped", fields.get("n_dropped"))
-    ids: tuple[Any, ...] | None = None
+    pos: tuple[Any, ...] | None = None
     if isinstance(dropped, (tuple, list, pd.Index, np.ndarray)):
-        ids = tuple(dropped)
-        dropped = len(ids)
+        pos = tuple(dropped)
+        dropped = len(pos)
     dropped = _int(dropped) if dropped is not None else None
     # the total only from what the result states: never guessed from the number used
     total = _int(fields["n_total"]) if "n_total" in fields else (
@@ -201,7 +201,7 @@ def sample_info(result: Any) -> SampleInfo:
     missing = fields.get("missing")
     if missing is not None and not isinstance(missing, str):
         missing = getattr(missing, "policy", str(missing))
-    return SampleInfo(n_total=total, n_used=used, n_dropped=dropped, rows_dropped=ids,
+    return SampleInfo(n_total=total, n_used=used, n_dropped=dropped, rows_dropped=pos,
                       missing=missing)
 
 
