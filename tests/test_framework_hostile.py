@@ -527,8 +527,12 @@ table_cells = st.none() | st.sampled_from(HOSTILE) | st.text(max_size=6) | st.in
     "answer_key": table_cells, "raters": table_cells}), max_size=5),
     as_csv=st.booleans())
 def test_fuzz_item_maps(fuzz_dir, rows, as_csv):
-    frame = pd.DataFrame(rows, columns=["item", "competency", "tier", "type", "min", "max",
-                                        "reverse", "options", "answer_key", "raters"])
+    columns = ["item", "competency", "tier", "type", "min", "max", "reverse", "options",
+               "answer_key", "raters"]
+    try:
+        frame = pd.DataFrame(rows, columns=columns)
+    except OverflowError:  # pandas 2.2 cannot infer a column holding an int beyond float
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
     if not as_csv:
         only_result_or_psychoval_error(frame)
         return
