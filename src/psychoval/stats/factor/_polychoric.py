@@ -10,8 +10,12 @@ with bivariate normal probabilities from :mod:`psychoval.stats.core._bvn` (accur
 Two conventions (``method=``):
 
 ``"lavaan"`` (``lavaan::lavCor``): categories are the observed values of each item (an
-unobserved category simply does not exist), no correction of empty cells, no smoothing. The
-estimate is the exact two-step MLE.
+unobserved category simply does not exist), no smoothing. The estimate is the exact two-step
+MLE, bounded to [-0.999, 0.999] as lavaan's nlminb(), except for lavaan's treatment of the
+2 x 2 table of two dichotomous items (``zero.add = c(0.5, 0)``, ``zero.keep.margins =
+TRUE``): one empty cell gets ``correct`` (0.5) added to it and to the other cell of its
+diagonal and subtracted from the other two (margins kept); two empty cells give rho = +-1;
+``n11 n22 = n12 n21`` gives 0. Larger tables are not corrected.
 
 ``"psych"`` (``psych::polychoric`` / ``psych::tetrachoric`` 2.2.9): responses are coded on the
 global range min..max over all items and thresholds are reported on it (an unobserved end
@@ -43,6 +47,7 @@ __all__ = ["PolychoricResult", "polychoric", "tetrachoric", "smooth_correlation"
 
 MAX_CATEGORIES = 10
 _RHO_MAX = 1.0 - 1e-9
+_LAVAAN_RHO_MAX = 0.999  # lavaan's nlminb() bounds on a polychoric correlation
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -66,7 +71,8 @@ class PolychoricResult(Result):
         Whether each item's marginal thresholds were used for every pair (psych switches to
         per-pair thresholds when items have different numbers of categories).
     corrected_cells : int
-        Empty cells to which ``correct`` was added (psych conventions only).
+        Empty cells to which ``correct`` was added (lavaan: 2 x 2 tables with one empty
+        cell, corrected keeping the margins).
     smoothed : bool
         The matrix was not positive definite and was smoothed (psych only).
     converged : bool
@@ -105,7 +111,7 @@ class PolychoricResult(Result):
         notes = []
         if self.corrected_cells:
             notes.append(f"{self.corrected_cells} empty cell(s) were given the continuity "
-                         "correction (psych convention).")
+                         f"correction ({self.method} convention).")
         if self.smoothed:
             notes.append("The matrix was not positive definite and was smoothed (cor.smooth).")
         if not self.global_thresholds:
@@ -521,6 +527,9 @@ def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, 
         if imax.min() != imax.max():
             global_thr = False
             w, ra, cb, corrected = _local_mode(w, correct)
+    fixed = None
+    if method == "lavaan":
+        w, fixed, corrected = _lavaan_zero_cells(w, (marg > 0).sum(axis=1), iu, ju, correct)
     if method == "psych":
         # psych's objective on proportions (polychoric) or counts (tetrachoric), minimised
         # by R's optimize() exactly as psych does
@@ -528,8 +537,15 @@ def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, 
         rho_p, iters = _brent_rho(wp, ra, cb)
         converged = True
     else:
-        start = _start_values(w, ncat, ra, cb)
-        rho_p, converged, iters = _fit_rho(w, ra, cb, start)
+        est = np.isnan(fixed)  # pairs lavaan does not set to -1, 0 or 1 directly
+        rho_p = fixed.copy()
+        converged, iters = True, 0
+        if est.any():
+            start = _start_values(w[est], ncat, ra[est], cb[est])
+            r_est, converged, iters = _fit_rho(w[est], ra[est], cb[est], start)
+            # lavaan's nlminb() keeps rho within [-0.999, 0.999] (the likelihood is
+            # unimodal in rho, so the bounded maximum is the clipped one)
+            rho_p[est] = np.clip(r_est, -_LAVAAN_RHO_MAX, _LAVAAN_RHO_MAX)
     rho = np.eye(k)
     rho[iu, ju] = rho_p
     rho[ju, iu] = rho_p
@@ -546,6 +562,44 @@ def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, 
         n_obs = n
     return _Poly(rho, tau, npair.astype(np.int64), n_obs, global_thr, corrected, smoothed,
                  converged, iters)
+
+
+def _lavaan_zero_cells(w: np.ndarray, ncats: np.ndarray, iu: np.ndarray, ju: np.ndarray,
+                       zero_add: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """lavaan 0.6.14's treatment of empty cells (``lav_bvord_cor_twostep_fit`` with its
+    defaults ``zero.add = c(0.5, 0)``, ``zero.keep.margins = TRUE``), on the tables of pairs
+    of two dichotomous items only (larger tables are left as they are: ``zero.add[2] = 0``).
+
+    - one empty cell: ``zero_add`` is added to it and to the other cell of its diagonal and
+      subtracted from the two cells of the other diagonal (the margins, hence the
+      thresholds, do not change);
+    - two empty cells: rho is +1 if the (low, low) cell is not empty, else -1 (no estimation);
+    - then (every 2 x 2 table) ``n11 n22 == n12 n21`` gives rho = 0 exactly.
+
+    Returns (weights, fixed rho per pair (NaN: estimate it), number of corrected tables).
+    """
+    fixed = np.full(w.shape[0], np.nan)
+    two = (ncats[iu] == 2) & (ncats[ju] == 2)
+    if not two.any():
+        return w, fixed, 0
+    w = w.copy()
+    sub = w[two][:, :2, :2]  # a dichotomous item's codes are 0 and 1
+    nzero = (sub == 0).sum(axis=(1, 2))
+    one = nzero == 1
+    if zero_add > 0 and one.any():
+        diag_empty = (sub[:, 0, 0] == 0) | (sub[:, 1, 1] == 0)
+        sign = np.where(diag_empty, 1.0, -1.0)[:, None, None] * np.array([[1.0, -1.0],
+                                                                         [-1.0, 1.0]])
+        sub = np.where(one[:, None, None], sub + zero_add * sign, sub)
+    fix = np.full(sub.shape[0], np.nan)
+    fix = np.where(nzero == 2, np.where(sub[:, 0, 0] > 0, 1.0, -1.0), fix)
+    indep = (nzero < 2) & (sub[:, 0, 0] * sub[:, 1, 1] == sub[:, 0, 1] * sub[:, 1, 0])
+    fix = np.where(indep, 0.0, fix)
+    w[np.flatnonzero(two)[:, None, None], np.arange(2)[None, :, None],
+      np.arange(2)[None, None, :]] = sub
+    fixed[two] = fix
+    corrected = int(one.sum()) if zero_add > 0 else 0
+    return w, fixed, corrected
 
 
 def _local_mode(w: np.ndarray, correct: float):
@@ -701,15 +755,17 @@ def polychoric(data: Any, *, method: str = "psych", items: Sequence[str] | None 
     method : {"psych", "lavaan"}
         Conventions of ``psych::polychoric`` (global category range, per-pair thresholds and
         a 0.5 correction when items differ in their categories, smoothing of a non-positive
-        definite result) or of ``lavaan::lavCor`` (observed categories, no correction, no
-        smoothing). See Notes.
+        definite result) or of ``lavaan::lavCor`` (observed categories, lavaan's zero-cell
+        correction of 2 x 2 tables only, no smoothing). See Notes.
     items : sequence of str, optional
         Columns to use (default all).
     missing : {"pairwise", "listwise", "raise"}
         Pairwise (default): thresholds from every answer to an item, each pair's table from
         the respondents answering both.
     correct : float
-        psych's continuity correction for empty cells (per-pair mode only), default 0.5.
+        psych's continuity correction for empty cells (per-pair mode only), default 0.5;
+        under ``method="lavaan"`` lavaan's ``zero.add[1]`` for a 2 x 2 table with one empty
+        cell (0: no correction).
     smooth : bool
         psych only: smooth a non-positive-definite result (``psych::cor.smooth``).
 
@@ -759,8 +815,9 @@ def tetrachoric(data: Any, *, method: str = "psych", items: Sequence[str] | None
 
     The special case of :func:`polychoric` with two categories. Under ``method="psych"``
     (``psych::tetrachoric``) ``correct`` (0.5) is added to every empty cell of a 2x2 table
-    and a non-positive-definite result is smoothed; under ``method="lavaan"`` the exact MLE
-    is returned (an empty cell then gives an absolute rho close to 1).
+    and a non-positive-definite result is smoothed; under ``method="lavaan"`` lavaan's
+    correction is applied (one empty cell: ``correct`` moved between the diagonals, margins
+    kept; two empty cells: rho = +-1).
 
     Parameters
     ----------
