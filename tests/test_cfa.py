@@ -278,8 +278,10 @@ def test_singular_information_is_reported(hs):
 
 
 def test_options_and_later_features(hs):
-    with pytest.raises(SpecificationError, match="estimator='WLSMV' is not available yet"):
+    with pytest.raises(SpecificationError, match="estimator='WLSMV' needs ordered indicators"):
         pv.cfa(HS_MODEL, hs, estimator="WLSMV")
+    with pytest.raises(SpecificationError, match="estimator='ULSMV' is not available yet"):
+        pv.cfa(HS_MODEL, hs, estimator="ULSMV")
     with pytest.raises(SpecificationError, match="missing='pairwise' is not one of"):
         pv.cfa(HS_MODEL, hs, missing="pairwise")
     with pytest.raises(SpecificationError, match="give either data= or sample_cov="):

@@ -69,6 +69,7 @@ _API: dict[str, str] = {
     # CFA
     "cfa": "psychoval.stats",
     "CFAResult": "psychoval.stats",
+    "OrdinalCFAResult": "psychoval.stats",
     "compare": "psychoval.stats",
     "CompareResult": "psychoval.stats",
     "htmt": "psychoval.stats",

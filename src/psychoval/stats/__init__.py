@@ -91,6 +91,7 @@ from psychoval.stats.reliability._split_half import (
 from psychoval.stats.sem._cfa import (
     CFAResult,
     FornellLarckerResult,
+    OrdinalCFAResult,
     cfa,
 )
 from psychoval.stats.sem._lrt import (
@@ -109,6 +110,7 @@ __all__ = [
     "DataQualityReport",
     "cfa",
     "CFAResult",
+    "OrdinalCFAResult",
     "FornellLarckerResult",
     "htmt",
     "HTMTResult",

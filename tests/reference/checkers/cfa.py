@@ -39,8 +39,10 @@ def fit_listwise(model, df: pd.DataFrame, **kw):
 def fit_options(opts: dict) -> dict:
     """pv.cfa keyword arguments for a check's lavaan options (estimator, missing, group)."""
     kw = {"std_lv": bool(opts.get("std.lv", False))}
-    if opts.get("estimator") == "MLR":
-        kw["estimator"] = "MLR"
+    if opts.get("estimator") in ("MLR", "WLSMV", "DWLS"):
+        kw["estimator"] = opts["estimator"]
+    if isinstance(opts.get("ordered"), list):  # otherwise "none (continuous)" and the like
+        kw["ordered"] = opts["ordered"]
     if opts.get("missing") == "ml":
         kw["missing"] = "fiml"
     if opts.get("group"):
@@ -332,3 +334,55 @@ def check_lrt(check):
             else:
                 assert_close(ours, value, "mlr" if (res.scaled and "diff" in rname) else "cfa",
                              what=what)
+
+
+# -- ordinal CFA (WLSMV) ------------------------------------------------------------------
+
+
+@checker("*/cfa.*WLSMV")
+def check_cfa_wlsmv(check):
+    """cfa(..., ordered = items, estimator = "WLSMV"): every value at "cfa" (estimates, robust
+    SEs, scaled and robust statistics agree to ~1e-6 relative, tests/test_wlsmv_core.py),
+    the top-10 modification indices of our fitted solution at "modindices_fitted"."""
+    fit = _fit(check.dataset, check.id)
+    assert fit.converged is check.take("converged")
+    check.skip("iterations", "CONVENTIONS: iteration counts are not compared (different optimizer)")
+    assert {"1": fit.n_obs} == check.take("nobs")
+    assert fit.fit_measures["npar"] == check.take("npar")
+    fm = check.take("fitMeasures")
+    for name, value in fm.items():
+        ours = fit.fit_measures[name.replace(".", "_")]
+        if value is None:
+            assert np.isnan(ours), f"{check.key} {name} should be NA"
+        elif "pvalue" in name:
+            assert_pvalue(ours, value, "cfa", what=f"{check.key} {name}")
+        else:
+            assert_close(ours, value, "cfa", what=f"{check.key} {name}")
+    assert len(fm) == len(fit.fit_measures), f"{check.key}: fit measure names differ"
+    _assert_estimates(fit.estimates(), check.take("parameterEstimates"), "est", "est",
+                      check.key)
+    _assert_estimates(fit.standardized(), check.take("standardizedSolution"), "est_std",
+                      "est.std", f"{check.key} std")
+    assert_modindices(fit, check.take("modindices_top10"), check.key, "modindices_fitted")
+    assert_matrix(fit.cov_lv, check.take("cov.lv"), "cfa", f"{check.key} cov.lv")
+    cor_lv = check.take("cor.lv")
+    if len(fit.latent) == 1:
+        # lavaan 0.6.14's lavInspect(fit, "cor.lv") leaves a 1 x 1 matrix unconverted
+        # (cov2cor only when nrow > 1), so it reports the factor variance; ours is 1
+        f = fit.latent[0]
+        assert_close(cor_lv[f][f], fit.cov_lv.loc[f, f], "cfa", what=f"{check.key} cor.lv")
+        assert fit.cor_lv.loc[f, f] == 1.0
+    else:
+        assert_matrix(fit.cor_lv, cor_lv, "cfa", f"{check.key} cor.lv")
+
+
+@checker("*/semTools.*WLSMV.compRelSEM")
+def check_comprel_wlsmv(check):
+    """compRelSEM(fit_wlsmv): categorical omega (ord.scale = TRUE) of our WLSMV fit at
+    "iterative" (the loadings agree with lavaan's to ~1e-6 relative)."""
+    assert check.options.get("ord.scale") is True
+    rel = fitted_object(check, _object_name(check)).composite_reliability()
+    omega = check.take("omega")
+    assert sorted(rel.index) == sorted(omega), f"{check.key}: factors differ"
+    for f, v in omega.items():
+        assert_close(rel[f], v, "iterative", what=f"{check.key} {f}")

@@ -53,12 +53,11 @@ from psychoval.stats.sem._model import (
 )
 from psychoval.stats.sem._optimize import fit_with_restarts
 
-__all__ = ["cfa", "CFAResult", "FornellLarckerResult"]
+__all__ = ["cfa", "CFAResult", "OrdinalCFAResult", "FornellLarckerResult"]
 
 _ESTIMATORS = ("ML", "MLR")
-_ORDINAL = "ordinal estimation is not available yet"
-_LATER = {"MLM": "MLR gives robust standard errors and a scaled test", "WLSMV": _ORDINAL,
-          "ULSMV": _ORDINAL, "DWLS": _ORDINAL}
+_ORDINAL = "of the ordinal estimators only WLSMV and DWLS are available"
+_LATER = {"MLM": "MLR gives robust standard errors and a scaled test", "ULSMV": _ORDINAL}
 
 
 def _sqrt_abs(z: np.ndarray) -> np.ndarray:
@@ -779,6 +778,235 @@ class CFAResult(Result):
 
 
 # --------------------------------------------------------------------------------------------
+_WLSMV_LATER = ("{what} is not available for {est} (ordinal) fits yet{why}; the "
+                "estimates, standard errors, standardized solution and fit measures are")
+
+
+def _ordinal_later(what: str, est: str, why: str = "") -> NotImplementedError:
+    return NotImplementedError(_WLSMV_LATER.format(what=what, est=est, why=why))
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class OrdinalCFAResult(CFAResult):
+    """A CFA of ordered indicators (``estimator="WLSMV"`` or ``"DWLS"``), lavaan 0.6.14's
+    delta parameterization: a :class:`CFAResult` whose ``sample_cov`` is the polychoric
+    correlation matrix, ``implied_cov`` the model-implied latent-response correlation
+    matrix, and whose ``estimates()`` include the thresholds (op ``"|"``, rhs ``"t1"``, ...),
+    the scaling rows (``~*~``) and the fixed intercepts / latent means (``~1``) as lavaan's
+    ``parameterEstimates``. The residual variances of the items are ``1 - R^2`` (fixed, se 0;
+    their standardized values carry delta-method SEs).
+
+    Available as lavaan: ``estimates()``, ``standardized()`` (std.all / std.lv / std.nox),
+    ``fit_measures`` (every measure lavaan's ``fitMeasures()`` gives for WLSMV, robust ones
+    included), ``modindices()``, ``cov_lv``, ``cor_lv`` and ``composite_reliability()``
+    (categorical omega, semTools' ``compRelSEM``). ``residuals()``, ``factor_scores()``,
+    ``ave()`` and ``fornell_larcker()`` raise NotImplementedError: their ML formulas do not
+    apply to an ordinal fit.
+    """
+
+    _ordinal: Any = dataclasses.field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def _cov_est(self) -> np.ndarray:
+        return self._ordinal.vcov
+
+    @property
+    def thresholds(self) -> pd.Series:
+        """The sample (= estimated) thresholds, ``item|t1``, ... (lavaan's ``lavInspect(fit,
+        "th")``)."""
+        ss = self._ordinal.sample
+        return pd.Series(ss.thresholds, index=list(ss.threshold_names), name="threshold")
+
+    @property
+    def partable(self) -> pd.DataFrame:
+        return self.estimates()
+
+    def _frame(self, keys, est, se, confidence_level, col):
+        z, p, lo, hi = _z_p_ci(est, se, confidence_level)
+        lhs, op, rhs, lab = (list(t) for t in zip(*keys, strict=True))
+        return pd.DataFrame({"lhs": lhs, "op": op, "rhs": rhs, "label": lab, col: est,
+                             "se": se, "z": z, "pvalue": p, "ci_lower": lo, "ci_upper": hi})
+
+    def estimates(self, *, confidence_level: float = 0.95, standardized: bool = False,
+                  level: float | None = None) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates(fit)`` of the ordinal fit (see the class)."""
+        from psychoval.stats.sem._cfa_ordinal import ordinal_rows
+
+        confidence_level = renamed_keyword("CFAResult.estimates", "level", level,
+                                           "confidence_level", confidence_level, 0.95)
+        keys, est, idx = ordinal_rows(self._ordinal)
+        sd = np.sqrt(np.clip(np.diag(self._cov_est), 0, None))
+        se = np.where(idx >= 0, sd[np.maximum(idx, 0)], 0.0)
+        df = self._frame(keys, est, se, confidence_level, "est")
+        if standardized:
+            df["std_lv"] = ordinal_rows(self._ordinal, std="std_lv")[1]
+            df["std_all"] = ordinal_rows(self._ordinal, std="std_all")[1]
+            df["std_nox"] = df["std_all"]
+        return df
+
+    def standardized(self, *, type: str = "std_all", confidence_level: float = 0.95,  # noqa: A002
+                     level: float | None = None) -> pd.DataFrame:
+        """lavaan's ``standardizedSolution(fit, type=)``: ``"std_all"`` (default; ``"std_nox"``
+        is the same) or ``"std_lv"``, delta-method SEs from the covariance of (thresholds,
+        parameters)."""
+        from psychoval.stats.sem._cfa_ordinal import ordinal_rows
+
+        confidence_level = renamed_keyword("CFAResult.standardized", "level", level,
+                                           "confidence_level", confidence_level, 0.95)
+        kind = check_choice("type", type.replace(".", "_"), ("std_all", "std_lv", "std_nox"))
+        kind = "std_all" if kind == "std_nox" else kind
+        fit = self._ordinal
+        nth = fit.sample.thresholds.size
+        full = np.concatenate([fit.sample.thresholds, fit.x])
+        keys, est, _ = ordinal_rows(fit, std=kind)
+        jac = np.empty((len(est), full.size))
+        h = 1e-20
+        for k in range(full.size):
+            xc = full.astype(complex)
+            xc[k] += 1j * h
+            _, val, _ = ordinal_rows(fit, std=kind, x=xc[nth:], tau=xc[:nth])
+            jac[:, k] = np.imag(val) / h
+        se = np.sqrt(np.clip(np.diag(jac @ self._cov_est @ jac.T), 0, None))
+        se[se < 1e-10] = 0.0
+        return self._frame(keys, np.real(est).astype(float), se, confidence_level, "est_std")
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.estimates(standardized=True)
+
+    def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
+        """lavaan's ``modindices(fit)`` of the ordinal fit: score tests with the DWLS
+        information ``Delta' W Delta`` of the extended model (see
+        ``psychoval.stats.sem._cfa_ordinal.ordinal_modindices``)."""
+        from psychoval.stats.sem._cfa_ordinal import ordinal_modindices
+
+        out = ordinal_modindices(self._ordinal)
+        if minimum_value > 0:
+            out = out[out["mi"] > minimum_value]
+        if sort:
+            out = out.sort_values("mi", ascending=False, kind="stable")
+        return out.reset_index(drop=True)
+
+    def residuals(self, type: str = "raw") -> pd.DataFrame:  # noqa: A002
+        raise _ordinal_later("residuals()", self.estimator,
+                             " (lavaan's residuals of an ordinal fit are on the polychoric "
+                             "correlations and thresholds)")
+
+    def factor_scores(self, method: str = "regression") -> pd.DataFrame:
+        raise _ordinal_later("factor_scores()", self.estimator,
+                             " (lavaan scores ordinal fits by empirical Bayes modal)")
+
+    def composite_reliability(self, *, higher: Sequence[str] | None = None,
+                              obs_var: bool = True, ord_scale: bool = True) -> pd.Series:
+        """Categorical omega by factor (Green & Yang 2009): semTools 0.5.6's
+        ``compRelSEM(fit, obs.var = obs_var, ord.scale = ord_scale)`` of an ordinal fit - the
+        reliability of the sum of a factor's observed category codes. ``ord_scale=False``: the
+        omega of the latent responses instead; ``obs_var=False``: the denominator from the
+        model-implied instead of the sample polychoric correlations. Factors with one
+        indicator are left out (semTools' ``dropSingle``); ``higher=`` is not available for
+        ordinal fits."""
+        from types import SimpleNamespace
+
+        from psychoval.stats.sem._ordinal_omega import categorical_omega
+
+        if higher:
+            raise _ordinal_later("composite_reliability(higher=)", self.estimator,
+                                 " (semTools' omega of a higher-order factor needs "
+                                 "continuous indicators)")
+        view = SimpleNamespace(estimates=self.estimates(), sample=self._ordinal.sample)
+        return categorical_omega(view, obs_var=bool(obs_var), ord_scale=bool(ord_scale))
+
+    def ave(self) -> pd.Series:
+        raise _ordinal_later("ave()", self.estimator)
+
+    def fornell_larcker(self) -> FornellLarckerResult:
+        raise _ordinal_later("fornell_larcker()", self.estimator, " (it needs ave())")
+
+    def summary(self) -> Summary:
+        fm = self.fit_measures
+        facts = [("Estimator", self.estimator),
+                 ("Parameterization", "delta"),
+                 ("Converged", self.converged), ("Iterations", self.iterations),
+                 ("Number of model parameters", fm["npar"]),
+                 ("Number of observations", self.n_obs)]
+        if self.rows_dropped:
+            facts.append(("Rows dropped (listwise)", len(self.rows_dropped)))
+        facts += [("Test statistic (DWLS chi-square)", fm["chisq"]),
+                  ("Degrees of freedom", fm["df"]), ("P-value (Chi-square)", fm["pvalue"])]
+        if "chisq_scaled" in fm:
+            facts += [("Scaled test statistic (mean and variance adjusted)",
+                       fm["chisq_scaled"]),
+                      ("Scaling correction factor", fm["chisq_scaling_factor"]),
+                      ("P-value (scaled)", fm["pvalue_scaled"]),
+                      ("CFI (scaled)", fm["cfi_scaled"]), ("TLI (scaled)", fm["tli_scaled"]),
+                      ("RMSEA (scaled)", fm["rmsea_scaled"])]
+        facts += [("CFI", fm["cfi"]), ("TLI", fm["tli"]), ("RMSEA", fm["rmsea"]),
+                  ("SRMR", fm["srmr"])]
+        est = self.estimates(standardized=True)
+        est.index = [f"{a} {b} {c}".strip() for a, b, c in
+                     zip(est["lhs"], est["op"], est["rhs"], strict=True)]
+        tables = (("Parameter estimates", est[["est", "se", "z", "pvalue", "std_all"]]),)
+        notes = list(self.problems)
+        if not self.converged:
+            notes.append("the optimizer did not converge: estimates are not trustworthy")
+        return Summary(title=f"CFA ({self.estimator}, ordered indicators) - lavaan 0.6.14 "
+                       "conventions", facts=tuple(facts), tables=tables, notes=tuple(notes))
+
+
+def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
+                 std_lv: bool, group: Any, group_equal: Any, information: Any,
+                 sample_cov: Any) -> OrdinalCFAResult:
+    from psychoval.stats.sem._cfa_ordinal import fit_ordinal
+
+    if group is not None or group_equal:
+        raise SpecificationError("several groups are not available yet for ordinal CFA "
+                                 f"(estimator={estimator!r})")
+    if missing != "listwise":
+        raise SpecificationError(f"missing={missing!r} is not available yet for ordinal CFA; "
+                                 "WLSMV uses listwise deletion (missing='listwise')")
+    if information not in (None, "expected"):
+        raise SpecificationError("ordinal CFA uses the expected (DWLS) information; "
+                                 f"information={information!r} is not available")
+    if sample_cov is not None or data is None:
+        raise SpecificationError("ordinal CFA needs the raw responses (data=), not sample_cov=")
+    if ordered is False or ordered is None:
+        ordered = True
+    elif isinstance(ordered, str):
+        ordered = [ordered]
+    formulas, text = model_to_formulas(model)
+    pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
+    fit = fit_ordinal(pt1, data, ordered, estimator)
+    if fit.rows_dropped and len(fit.rows_dropped) > 0.05 * fit.n_total:
+        warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
+             "(rows with a missing model variable)", PsychovalWarning, stacklevel=3)
+    pt = fit.pt
+    m = MatrixModel(pt)
+    _, _, _, v = m.parts(fit.x)
+    lv_sd = np.sqrt(np.abs(np.diag(v)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cor = v / np.outer(lv_sd, lv_sd)
+    ovn, lvn = list(pt.observed), list(pt.latent)
+    problems = [prob for prob in _admissibility(pt, m, fit.x)
+                if not prob.startswith("negative residual variance")]
+    theta = 1.0 - np.diag(m.implied(fit.x)[0])
+    problems += [f"negative residual variance of {y} (1 - R^2 = {t:.4g})"
+                 for y, t in zip(ovn, theta, strict=True) if t < 0]
+    if not fit.converged:
+        warn(f"the ordinal CFA did not converge after {fit.iterations} iterations; the "
+             "estimates are not trustworthy", ConvergenceWarning, stacklevel=3)
+    for prob in problems:
+        warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=3)
+    return OrdinalCFAResult(
+        model=text, estimator=estimator, missing="listwise", observed=pt.observed,
+        latent=pt.latent, n_obs=fit.sample.nobs, n_total=fit.n_total,
+        rows_dropped=fit.rows_dropped, converged=fit.converged, iterations=fit.iterations,
+        admissible=not problems, problems=tuple(problems), fit_measures=fit.fit_measures,
+        sample_cov=pd.DataFrame(fit.sample.cor, index=ovn, columns=ovn),
+        implied_cov=pd.DataFrame(fit.sigma, index=ovn, columns=ovn),
+        cov_lv=pd.DataFrame(v, index=lvn, columns=lvn),
+        cor_lv=pd.DataFrame(cor, index=lvn, columns=lvn),
+        _pt=pt, _x=fit.x, _vcov=fit.vcov, _ordinal=fit)
+
+
 def _data_matrix(pt: ParTable, data: Any, missing: str):
     if isinstance(data, pd.DataFrame):
         cols = [str(c) for c in data.columns]
@@ -882,6 +1110,7 @@ def cfa(
     information: str | None = None,
     sample_cov: Any = None,
     sample_nobs: int | None = None,
+    ordered: Sequence[str] | str | bool | None = None,
 ) -> CFAResult:
     """Confirmatory factor analysis by maximum likelihood (lavaan 0.6.14's ``cfa()``).
 
@@ -900,10 +1129,15 @@ def cfa(
         ``{factor: [items]}``, or any object with a ``to_model()`` method returning either.
     data : DataFrame or ResponseTable, optional
         Rows are respondents, columns include the model's observed variables.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "DWLS"}
         ``"ML"``: normal-theory maximum likelihood (divisor N). ``"MLR"``: the same estimates
         with Huber-White (sandwich) standard errors, the Yuan-Bentler (Mplus) scaled
         chi-square and the ``_scaled`` / ``_robust`` fit measures (lavaan's MLR).
+        ``"WLSMV"`` / ``"DWLS"`` need ``ordered=``: diagonally weighted least squares on the
+        thresholds and polychoric correlations (delta parameterization); WLSMV with robust
+        standard errors and the mean-and-variance adjusted test, DWLS with lavaan's standard
+        ones. With ``ordered=`` and the default estimator, WLSMV is used as in lavaan.
+        Returns an :class:`OrdinalCFAResult`.
     missing : {"listwise", "fiml", "ml", "raise"}
         ``"listwise"`` (lavaan's default) drops rows with a missing model variable and warns
         when that is more than 5% of the rows. ``"fiml"`` (alias ``"ml"``, lavaan's
@@ -929,6 +1163,10 @@ def cfa(
         names as index and columns; rescaled by (N - 1)/N as lavaan does (ML only).
     sample_nobs : int, optional
         N for ``sample_cov``.
+    ordered : True or list of str, optional
+        lavaan's ``ordered =``: the indicators are ordered categories (integer codes);
+        ``True`` for all of them. Every indicator must be ordered (no mix with continuous
+        ones yet); one group, listwise deletion, no ``sample_cov``.
 
     Returns
     -------
@@ -1011,6 +1249,21 @@ def cfa(
     """
     from psychoval.stats.sem import _engine as eng
     est_name = str(estimator).upper()
+    if ordered is not None and ordered is not False or est_name in ("WLSMV", "DWLS"):
+        if est_name == "ML" and estimator == "ML":  # the default: lavaan switches to WLSMV
+            est_name = "WLSMV"
+        if est_name not in ("WLSMV", "DWLS"):
+            raise SpecificationError(
+                f"estimator={estimator!r} is not available for ordered indicators; use "
+                "'WLSMV' (the default with ordered=) or 'DWLS'")
+        if ordered is None or ordered is False:
+            raise SpecificationError(
+                f"estimator={estimator!r} needs ordered indicators: give ordered=True (every "
+                "indicator) or ordered=[items]")
+        return _cfa_ordinal(model, data, ordered=ordered, estimator=est_name,
+                            missing=missing, std_lv=std_lv, group=group,
+                            group_equal=group_equal, information=information,
+                            sample_cov=sample_cov)
     if est_name in _LATER:
         raise SpecificationError(f"estimator={estimator!r} is not available yet "
                                  f"({_LATER[est_name]}); use estimator='ML' or 'MLR'")

@@ -230,6 +230,12 @@ def model_test(fit: Any, name: str) -> ModelTest:
     if fm is None:
         raise SpecificationError(f"{name} is not a fitted model (no fit_measures); pass the "
                                  "results of pv.cfa")
+    est = str(getattr(fit, "estimator", "")).upper()
+    if est in ("WLSMV", "DWLS"):
+        raise NotImplementedError(
+            f"{name} is an ordinal ({est}) fit: lavaan's difference test for (D)WLS fits "
+            "(lavTestLRT's satorra.2000 scaled-shifted difference) is not available yet; "
+            "compare ML or MLR fits")
     sf = fm.get("chisq_scaling_factor")
     return ModelTest(name=name, chisq=float(fm["chisq"]), df=int(fm["df"]),
                      aic=float(fm.get("aic", math.nan)), bic=float(fm.get("bic", math.nan)),

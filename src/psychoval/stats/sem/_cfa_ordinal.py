@@ -1,0 +1,471 @@
+"""The ordinal (WLSMV / DWLS) path of :func:`psychoval.cfa` (lavaan 0.6.14's ``cfa(...,
+ordered = ..., estimator = "WLSMV")``): the fit, the parameter rows and the fit measures.
+
+Single group, every indicator ordered, delta parameterization (latent response variances
+1), listwise deletion. The sample statistics (thresholds, two-step polychorics, NACOV) come
+from :func:`psychoval.stats.sem._ordinal.ordinal_sample_stats`. Estimation as lavaan: DWLS
+on (thresholds, correlations) with ``W = diag(NACOV)^-1``; ``chisq = (N - 1) F``. WLSMV:
+robust ("robust.sem") standard errors ``E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)`` and
+the scaled-shifted test; DWLS (lavaan's defaults for it): standard errors ``E^-1 / (N - 1)``
+(``E = Delta' W Delta``) and the standard test only. The baseline (independence) model frees the thresholds and fixes every
+correlation at 0, tested the same way.
+
+Fit measures: every one of lavaan 0.6.14's ``fitMeasures()`` for WLSMV (names with ``.``
+-> ``_``): the chisq family and the baseline, CFI/TLI/NNFI/RFI/NFI/PNFI/IFI/RNI and their
+``_scaled`` versions, RMSEA with interval and p-values (standard and scaled; lavaan's N is
+N - 1 for (D)WLS), the ``_robust`` CFI/TLI/NNFI/RNI/RMSEA for categorical data (Savalei
+2021, lavaan's ``lav_fit_catml_dwls``: the ML discrepancy of the polychoric matrix at the
+DWLS solution), RMR / SRMR / CRMR on the correlations (the ``rmr`` / ``crmr`` versions
+count the thresholds, whose residuals are 0), Hoelter's CN, GFI/AGFI/PGFI with the DWLS
+weights, MFI and WRMR. DWLS gives the standard ones only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from psychoval.exceptions import DataError, SpecificationError
+from psychoval.framework._partable import ParTable
+from psychoval.stats.sem import _robust
+from psychoval.stats.sem._engine import FitMeasures
+from psychoval.stats.sem._estimate import check_identification, start_rows
+from psychoval.stats.sem._model import PSI, THETA, MatrixModel
+from psychoval.stats.sem._optimize import minimize
+from psychoval.stats.sem._ordinal import OrdinalSampleStats, ordinal_sample_stats
+
+__all__ = ["OrdinalFit", "fit_ordinal", "delta_table", "ordinal_rows"]
+
+def delta_table(pt: ParTable) -> ParTable:
+    """The parameter table with the observed residual variances fixed (delta
+    parameterization: they follow from the unit latent response variances)."""
+    ov = set(pt.observed)
+    free = np.array(pt.free)
+    ustart = np.array(pt.ustart, dtype=float)
+    resid = np.array([op == "~~" and lhs == rhs and lhs in ov
+                      for lhs, op, rhs in zip(pt.lhs, pt.op, pt.rhs, strict=True)])
+    free[resid] = 0
+    ustart[resid] = 0.0
+    kept = np.unique(free[free > 0])
+    remap = np.zeros(free.max(initial=0) + 1, dtype=int)
+    remap[kept] = np.arange(1, kept.size + 1)
+    return pt.replace(free=tuple(int(v) for v in remap[free]),
+                      ustart=tuple(float(v) for v in ustart))
+
+
+class _Dwls:
+    """F(x) = (r - rho(x))' W (r - rho(x)) over the correlations (the thresholds are exact)."""
+
+    def __init__(self, model: MatrixModel, r: np.ndarray, w: np.ndarray):
+        self.model = model
+        self.r = r
+        self.w = w
+        self.cc, self.rr = np.triu_indices(model.p, 1)
+
+    def rho(self, x) -> np.ndarray:
+        sigma, _mu = self.model.implied(x)
+        return sigma[self.rr, self.cc]
+
+    def jac(self, x) -> np.ndarray:
+        return self.model.dsigma(x)[:, self.rr, self.cc].T  # (pstar, q)
+
+    def value(self, x) -> float:
+        e = self.r - self.rho(x)
+        return float(e @ (self.w * e))
+
+    def pieces(self, x, hessian: bool = True):
+        e = self.r - self.rho(x)
+        d = self.jac(x)
+        wd = self.w[:, None] * d
+        g = -2.0 * wd.T @ e
+        h = 2.0 * d.T @ wd if hessian else None
+        return float(e @ (self.w * e)), g, h, None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class OrdinalFit:
+    """Everything the result needs: the delta table, x (structural), the robust covariance of
+    (thresholds, x), the sample statistics and the fit measures."""
+
+    pt: ParTable
+    x: np.ndarray
+    vcov: np.ndarray  # (nth + q) square: thresholds first
+    sample: OrdinalSampleStats
+    sigma: np.ndarray  # model-implied correlation matrix of the latent responses
+    converged: bool
+    iterations: int
+    fit_measures: FitMeasures
+    rows_dropped: tuple[int, ...]
+    n_total: int
+
+
+def _scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
+    from scipy.stats import chi2
+
+    tr1 = float(np.trace(u_gamma))
+    tr2 = float(np.sum(u_gamma * u_gamma.T))
+    a = math.sqrt(df / tr2)
+    shift = df - a * tr1
+    stat = a * chisq + shift
+    return stat, 1.0 / a, shift, float(chi2.sf(stat, df))
+
+
+def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
+           e_inv: np.ndarray, w_r: np.ndarray, n: int, df: int) -> dict[str, float]:
+    """lavaan 0.6.14's ``lav_fit_catml_dwls`` (Savalei 2021): the ML discrepancy of the
+    polychoric matrix R at the DWLS solution (lavaan's catML object, not refitted when every
+    indicator is ordered and R is positive definite), ``XX3 = N F_ML(R, Sigma)``, its
+    scaling ``c = tr(U' V U Gamma_r) / df`` with ``V`` the off-diagonal block of ``D'(Sigma^-1
+    x Sigma^-1)D`` and ``U = I - Delta_r E^-1 Delta_r' W_r``; baseline ``-N log|R|`` with
+    ``c_null = tr(Gamma_r) / p*``. NaN (as lavaan) when R is not positive definite."""
+    r = ss.cor
+    p = r.shape[0]
+    cc, rr = np.triu_indices(p, 1)
+    pstar = cc.size
+    nan = {"xx3": math.nan, "c_hat": math.nan, "xx3_null": math.nan, "c_hat_null": math.nan}
+    if np.linalg.eigvalsh(r).min() < math.sqrt(np.finfo(float).eps):
+        return nan
+    si = np.linalg.inv(sigma)
+    f = (np.linalg.slogdet(sigma)[1] + float(np.trace(r @ si)) - np.linalg.slogdet(r)[1]
+         - p)
+    v = si[np.ix_(rr, rr)] * si[np.ix_(cc, cc)] + si[np.ix_(rr, cc)] * si[np.ix_(cc, rr)]
+    u = np.eye(pstar) - delta_r @ e_inv @ delta_r.T * w_r[None, :]
+    gam = ss.nacov[-pstar:, -pstar:]
+    ks = float(np.trace(u.T @ v @ u @ gam))
+    # df = 0: R's ks / 0 is Inf (the robust CFI of a saturated model is then 1, its RMSEA 0)
+    c_hat = ks / df if df > 0 else (math.inf if ks > 0 else math.nan)
+    return {"xx3": n * f, "c_hat": c_hat, "xx3_null": -n * float(np.linalg.slogdet(r)[1]),
+            "c_hat_null": float(np.trace(gam)) / pstar}
+
+
+def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
+                estimator: str) -> OrdinalFit:
+    """Fit the single-group delta-parameterization CFA of ordered items (see module)."""
+    from scipy.stats import chi2
+
+    if any(op not in ("=~", "~~") for op in pt0.op):
+        raise SpecificationError("ordinal CFA (WLSMV) handles loadings and (co)variances only "
+                                 "so far (no regressions, intercepts or constraints)")
+    fr = [f for f in pt0.free if f > 0]
+    if len(fr) != len(set(fr)):
+        raise SpecificationError("equality constraints (shared labels) are not available yet "
+                                 "for ordinal CFA (WLSMV)")
+    if pt0.meanstructure:
+        raise SpecificationError("ordinal CFA (WLSMV) with a mean structure is not available "
+                                 "yet")
+    ov = list(pt0.observed)
+    ordered_set = set(ov) if ordered is True else set(ordered or ())
+    cont = [v for v in ov if v not in ordered_set]
+    if cont:
+        raise SpecificationError(
+            f"indicators {cont} are not ordered; mixing continuous and ordered indicators "
+            "is not available yet for WLSMV (give ordered=True or list every indicator)")
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError("ordinal CFA needs data= as a DataFrame with the indicators "
+                                 "as columns")
+    absent = [v for v in ov if v not in data.columns]
+    if absent:
+        raise DataError(f"columns {absent} are not in the data")
+    frame = data[ov].apply(pd.to_numeric, errors="coerce")
+    bad = frame.isna() & data[ov].notna()
+    if bad.to_numpy().any():
+        col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
+        raise DataError(f"column {col!r} is not numeric; ordered items need integer codes")
+    incomplete = frame.isna().any(axis=1).to_numpy()
+    rows_dropped = tuple(int(i) for i in np.flatnonzero(incomplete))
+    pt = delta_table(pt0)
+    check_identification(pt, len(ov) * (len(ov) - 1) // 2)  # the correlations
+    ss = ordinal_sample_stats(frame, items=ov)
+    model = MatrixModel(pt)
+    nth = ss.thresholds.size
+    w_all = 1.0 / np.diag(ss.nacov)
+    disc = _Dwls(model, ss.cor_vech, w_all[nth:])
+    x0 = model.x_from_table(start_rows(pt, ss.cor, None))
+    opt = minimize(disc, x0, gtol=1e-12)
+    x = opt.x
+    n = ss.nobs
+    q = model.q
+    pstar = disc.cc.size
+    delta = np.zeros((nth + pstar, nth + q))
+    delta[:nth, :nth] = np.eye(nth)
+    delta[nth:, nth:] = disc.jac(x)
+    wd = w_all[:, None] * delta
+    e_inv = np.linalg.inv(delta.T @ wd)
+    gamma = ss.nacov
+    if estimator == "WLSMV":  # lavaan's se = "robust.sem"
+        vcov = e_inv @ (wd.T @ gamma @ wd) @ e_inv / (n - 1)
+    else:  # DWLS: lavaan's se = "standard", E^-1 / (N - 1) (not robust to W != Gamma^-1)
+        vcov = e_inv / (n - 1)
+    f_min = disc.value(x)
+    chisq = (n - 1) * f_min
+    df = nth + pstar - (nth + q)
+    sigma, _ = model.implied(x)
+    np.fill_diagonal(sigma, 1.0)
+    # baseline: thresholds free, correlations 0; U = W on the correlations
+    r = ss.cor_vech
+    wr = w_all[nth:]
+    x2b = (n - 1) * float(r @ (wr * r))
+    dfb = pstar
+    fm: dict[str, Any] = {"npar": nth + q, "fmin": 0.5 * (n - 1) / n * f_min, "chisq": chisq,
+                          "df": df, "pvalue": float(chi2.sf(chisq, df)) if df > 0 else math.nan}
+    wls = estimator == "WLSMV"
+    if wls:
+        u = np.diag(w_all) - wd @ e_inv @ wd.T
+        if df > 0:
+            st, sf, _shift, ps = _scaled_shifted(u @ gamma, chisq, df)
+        else:
+            st, sf, ps = chisq, math.nan, math.nan
+        fm.update({"chisq_scaled": st, "df_scaled": df, "pvalue_scaled": ps,
+                   "chisq_scaling_factor": sf})
+        gb = wr[:, None] * gamma[nth:, nth:]
+        stb, sfb, _b, psb = _scaled_shifted(gb, x2b, dfb)
+    fm.update({"baseline_chisq": x2b, "baseline_df": dfb,
+               "baseline_pvalue": float(chi2.sf(x2b, dfb))})
+    if wls:
+        fm.update({"baseline_chisq_scaled": stb, "baseline_df_scaled": dfb,
+                   "baseline_pvalue_scaled": psb, "baseline_chisq_scaling_factor": sfb})
+    pairs = [("", chisq, x2b)] + ([("_scaled", st, stb)] if wls else [])
+    for suf, x2, xb in pairs:
+        fm["cfi" + suf] = _robust.cfi(x2, df, xb, dfb)
+        fm["tli" + suf] = _robust.tli(x2, df, xb, dfb)
+    if wls:
+        rob = _catml(ss, sigma, delta[nth:], e_inv, w_all[nth:], n, df)
+        for key, fn in (("cfi_robust", _robust.cfi), ("tli_robust", _robust.tli)):
+            fm[key] = fn(rob["xx3"], df, rob["xx3_null"], dfb, c_hat=rob["c_hat"],
+                         c_hat_null=rob["c_hat_null"])
+    for suf, x2, xb in pairs:
+        fm["nnfi" + suf] = _robust.tli(x2, df, xb, dfb)
+        fm["rfi" + suf] = _robust.rfi(x2, df, xb, dfb)
+        fm["nfi" + suf] = _robust.nfi(x2, df, xb, dfb)
+        fm["pnfi" + suf] = _robust.pnfi(x2, df, xb, dfb)
+        fm["ifi" + suf] = _robust.ifi(x2, df, xb, dfb)
+        fm["rni" + suf] = _robust.rni(x2, df, xb, dfb)
+    if wls:
+        fm["nnfi_robust"] = fm["tli_robust"]
+        fm["rni_robust"] = _robust.rni(rob["xx3"], df, rob["xx3_null"], dfb,
+                                       c_hat=rob["c_hat"], c_hat_null=rob["c_hat_null"])
+    n1 = n - 1  # lavaan's N for (D)WLS fit measures: N - ngroups
+    fm["rmsea"] = _robust.rmsea(chisq, df, n1)
+    fm["rmsea_ci_lower"], fm["rmsea_ci_upper"] = _robust.rmsea_ci(chisq, df, n1)
+    fm["rmsea_ci_level"] = 0.90
+    fm["rmsea_pvalue"] = _robust.rmsea_pvalue_close(chisq, df, n1)
+    fm["rmsea_close_h0"] = 0.05
+    fm["rmsea_notclose_pvalue"] = _robust.rmsea_pvalue_notclose(chisq, df, n1)
+    fm["rmsea_notclose_h0"] = 0.08
+    if wls:
+        fm["rmsea_scaled"] = _robust.rmsea(st, df, n1)
+        fm["rmsea_ci_lower_scaled"], fm["rmsea_ci_upper_scaled"] = _robust.rmsea_ci(st, df, n1)
+        fm["rmsea_pvalue_scaled"] = _robust.rmsea_pvalue_close(st, df, n1)
+        fm["rmsea_notclose_pvalue_scaled"] = _robust.rmsea_pvalue_notclose(st, df, n1)
+        xx3, ch = rob["xx3"], rob["c_hat"]
+        xx3s = xx3 / ch
+        fm["rmsea_robust"] = _robust.rmsea(xx3, df, n1, c_hat=ch)
+        fm["rmsea_ci_lower_robust"], fm["rmsea_ci_upper_robust"] = _robust.rmsea_ci(
+            xx3s, df, n1, c_hat=ch)
+        fm["rmsea_pvalue_robust"] = _robust.rmsea_pvalue_close(xx3s, df, n1, c_hat=ch)
+        fm["rmsea_notclose_pvalue_robust"] = _robust.rmsea_pvalue_notclose(xx3s, df, n1,
+                                                                            c_hat=ch)
+    # residual measures: correlations (unit diagonal, residual 0) and thresholds (exact)
+    p = len(ov)
+    res2 = float(np.sum((r - sigma[disc.rr, disc.cc]) ** 2))
+    e_diag = p * (p + 1) / 2
+    fm["rmr"] = math.sqrt(res2 / (e_diag + nth))
+    fm["rmr_nomean"] = math.sqrt(res2 / e_diag)
+    fm["srmr"] = fm["rmr_nomean"]
+    fm["srmr_bentler"] = fm["rmr"]
+    fm["srmr_bentler_nomean"] = fm["rmr_nomean"]
+    fm["crmr"] = math.sqrt(res2 / (pstar + nth))
+    fm["crmr_nomean"] = math.sqrt(res2 / pstar)
+    fm["srmr_mplus"] = fm["srmr_mplus_nomean"] = math.nan
+    for key, alpha in (("cn_05", 0.05), ("cn_01", 0.01)):
+        crit = float(chi2.ppf(1 - alpha, df)) if df > 0 else 0.0
+        fm[key] = (crit / (chisq / n1) + 1 if chisq > 0
+                   else math.inf)
+    obs = ss.wls_obs
+    est = np.concatenate([ss.thresholds, sigma[disc.rr, disc.cc]])
+    gfi = 1.0 - float(((obs - est) ** 2) @ w_all) / float((obs**2) @ w_all)
+    nel = obs.size
+    fm["gfi"] = gfi
+    fm["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
+    fm["pgfi"] = (df / nel) * gfi
+    fm["mfi"] = math.exp(-0.5 * (chisq - df) / n1)
+    fm["wrmr"] = math.sqrt(chisq / nel)
+    measures = FitMeasures(fm)
+    return OrdinalFit(pt=pt, x=x, vcov=vcov, sample=ss, sigma=sigma,
+                      converged=bool(opt.converged), iterations=int(opt.iterations),
+                      fit_measures=measures, rows_dropped=rows_dropped,
+                      n_total=int(len(data)))
+
+
+def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None = None,
+                 tau: np.ndarray | None = None) -> tuple[list[tuple[str, str, str, str]],
+                                                         np.ndarray, np.ndarray]:
+    """lavaan's parameterEstimates rows of a delta-parameterization fit: (lhs, op, rhs,
+    label), the value of each row (standardized: ``std=True`` or ``"std_all"`` lavaan's
+    std.all, ``"std_lv"`` its std.lv, which leaves the items' rows as they are) at (tau, x),
+    and the index (into the (thresholds, x) vector) of each free row, -1 for fixed rows.
+
+    Rows: the table's rows (user rows first, as lavaan), thresholds after the user rows,
+    then the scaling rows ``y ~*~ y`` (1), the intercepts ``y ~1`` (0) and the latent means
+    ``f ~1`` (0). Residual variances of the items are ``1 - (Lambda Psi Lambda')_ii`` (fixed
+    in lavaan's parameterEstimates, se 0); complex-step safe in (tau, x).
+    """
+    pt = fit.pt
+    x = fit.x if x is None else x
+    tau = fit.sample.thresholds if tau is None else tau
+    model = MatrixModel(pt)
+    nth = fit.sample.thresholds.size
+    vals = model.row_values(x)
+    mats, a, la, v = model.parts(x)
+    sigma = la @ mats[PSI] @ la.T + mats[THETA]
+    ovi = {n: i for i, n in enumerate(pt.observed)}
+    lvi = {n: i for i, n in enumerate(pt.latent)}
+    theta_d = 1.0 - np.diag(sigma)  # theta_ii, so that the latent response variances are 1
+    lv_sd = np.sqrt(np.diag(v))
+    keys: list[tuple[str, str, str, str]] = []
+    out: list[Any] = []
+    idx: list[int] = []
+    user = [r for r in range(len(pt.lhs)) if pt.user[r] == 1]
+    other = [r for r in range(len(pt.lhs)) if pt.user[r] != 1]
+    th_rows = list(range(nth))
+
+    def table_row(r: int):
+        lhs, op, rhs = pt.lhs[r], pt.op[r], pt.rhs[r]
+        val = vals[r]
+        if op == "~~" and lhs == rhs and lhs in ovi:
+            val = theta_d[ovi[lhs]]  # std.all: / the latent response variance (1)
+        elif std == "std_lv" and op == "~~" and lhs in ovi:
+            pass  # std.lv leaves the items' (co)variances as they are
+        elif std and op == "=~":
+            if rhs in ovi:
+                val = val * lv_sd[lvi[lhs]]  # / sd of the latent response (1)
+            else:
+                val = val * lv_sd[lvi[lhs]] / lv_sd[lvi[rhs]]
+        elif std and op == "~~":
+            if lhs in lvi:
+                if lhs == rhs:
+                    val = val / v[lvi[lhs], lvi[lhs]]
+                else:
+                    val = val / np.sqrt(mats[PSI][lvi[lhs], lvi[lhs]]
+                                        * mats[PSI][lvi[rhs], lvi[rhs]])
+            else:
+                i, j = ovi[lhs], ovi[rhs]
+                val = val / np.sqrt(theta_d[i] * theta_d[j])
+        keys.append((lhs, op, rhs, pt.label[r]))
+        out.append(val)
+        f = pt.free[r]
+        idx.append(nth + f - 1 if f > 0 else -1)
+
+    for r in user:
+        table_row(r)
+    for t in th_rows:
+        name = fit.sample.threshold_names[t]
+        item, th = name.split("|")
+        keys.append((item, "|", th, ""))
+        out.append(tau[t])  # / sd of the latent response (1)
+        idx.append(t)
+    for r in other:
+        table_row(r)
+    for y in pt.observed:
+        keys.append((y, "~*~", y, ""))
+        out.append(1.0)
+        idx.append(-1)
+    for y in pt.observed:
+        keys.append((y, "~1", "", ""))
+        out.append(0.0)
+        idx.append(-1)
+    for f in pt.latent:
+        keys.append((f, "~1", "", ""))
+        out.append(0.0)
+        idx.append(-1)
+    return keys, np.array(out), np.array(idx, dtype=int)
+
+
+def ordinal_modindices(fit: OrdinalFit) -> pd.DataFrame:
+    """lavaan's ``modindices()`` of a DWLS/WLSMV fit: the candidates of an ML fit (every
+    fixed row, every loading of a factor on an item, every item and factor covariance the
+    model does not hold), the DWLS information ``I = Delta' W Delta`` of the extended model,
+    ``V = I11 - I12 I22^-1 I21`` and ``mi = N g^2 / V`` with ``g`` the gradient of lavaan's
+    DWLS objective ``fmin = (N - 1)/N F / 2`` (so ``g = -(N - 1)/N Delta' W (s - sigma)``);
+    ``epc = -g / V``; sepc with the latent response variances 1 and the residual variances
+    1 - R^2 (lavaan's lav_standardize_* of a delta-parameterization fit)."""
+    pt = fit.pt
+    ss = fit.sample
+    nth = ss.thresholds.size
+    cand = [(a, o, b, v) for a, o, b, f, v in
+            zip(pt.lhs, pt.op, pt.rhs, pt.free, pt.ustart, strict=True) if f == 0]
+    have = {(a, o, b) for a, o, b in zip(pt.lhs, pt.op, pt.rhs, strict=True)}
+    have |= {(b, o, a) for a, o, b in have if o == "~~"}
+    ov, lv = pt.observed, pt.latent
+    full = [(f, "=~", x) for f in lv for x in ov]
+    full += [(ov[i], "~~", ov[j]) for i in range(len(ov)) for j in range(i, len(ov))]
+    full += [(lv[i], "~~", lv[j]) for i in range(len(lv)) for j in range(i, len(lv))]
+    cand += [(a, o, b, 0.0) for a, o, b in full if (a, o, b) not in have]
+    cols = ["lhs", "op", "rhs", "mi", "epc", "sepc_lv", "sepc_all", "sepc_nox"]
+    if not cand:
+        return pd.DataFrame(columns=cols)
+    q = pt.n_free
+    ext = pt.with_rows([{"lhs": a, "op": o, "rhs": b, "group": 1, "user": 10,
+                         "free": q + 1 + j} for j, (a, o, b, _) in enumerate(cand)])
+    xf = np.concatenate([fit.x, [c[3] for c in cand]])
+    mext = MatrixModel(ext)
+    p = len(ov)
+    cc, rr = np.triu_indices(p, 1)
+    d_r = mext.dsigma(xf)[:, rr, cc].T  # (p*, q + ncand)
+    w_all = 1.0 / np.diag(ss.nacov)
+    w_r = w_all[nth:]
+    sig, _ = mext.implied(xf)
+    e = ss.cor_vech - sig[rr, cc]
+    k = (ss.nobs - 1) / ss.nobs
+    g = -k * (d_r.T @ (w_r * e))  # gradient of fmin over the structural + candidate parameters
+    info_r = d_r.T @ (w_r[:, None] * d_r)
+    # thresholds: their information block is diag(w_th) and they do not touch the rest
+    mdl = np.arange(q)
+    ex = np.arange(q, q + len(cand))
+    i22inv = np.linalg.inv(info_r[np.ix_(mdl, mdl)])
+    i12 = info_r[np.ix_(ex, mdl)]
+    vdiag = np.diag(info_r[np.ix_(ex, ex)] - i12 @ i22inv @ i12.T).copy()
+    vdiag[vdiag < np.finfo(float).eps ** (1 / 3)] = np.nan
+    ge = g[ex]
+    n = ss.nobs
+    mi = n * ge**2 / vdiag
+    epc = -ge / vdiag
+    model = MatrixModel(pt)
+    mats, _, la, v = model.parts(fit.x)
+    sigma = la @ mats[PSI] @ la.T + mats[THETA]
+    th_d = 1.0 - np.diag(sigma)
+    lv_sd = np.sqrt(np.where(np.diag(v) > 0, np.diag(v), np.nan))
+    psi_d = np.diag(mats[PSI])
+    ovi = {nm: i for i, nm in enumerate(ov)}
+    lvi = {nm: i for i, nm in enumerate(lv)}
+    s_lv = np.full(len(cand), np.nan)
+    s_all = np.full(len(cand), np.nan)
+    for j, (lhs, op, rhs, val) in enumerate(cand):
+        if not np.isfinite(epc[j]):
+            continue
+        x = epc[j]
+        if op == "=~" and rhs in ovi:
+            s_lv[j] = s_all[j] = x * lv_sd[lvi[lhs]]
+        elif op == "=~":
+            s_lv[j] = s_all[j] = x * lv_sd[lvi[lhs]] / lv_sd[lvi[rhs]]
+        elif lhs == rhs:
+            cur = abs(val) if abs(val) >= np.sqrt(np.finfo(float).eps) else 0.0
+            sign = np.sign(x)
+            if lhs in lvi:
+                s_lv[j] = s_all[j] = sign * cur / lv_sd[lvi[lhs]] ** 2
+            else:
+                s_lv[j] = s_all[j] = sign * cur
+        elif lhs in ovi:
+            s_lv[j] = x
+            s_all[j] = x / np.sqrt(abs(th_d[ovi[lhs]] * th_d[ovi[rhs]]))
+        else:
+            s_lv[j] = s_all[j] = x / np.sqrt(abs(psi_d[lvi[lhs]] * psi_d[lvi[rhs]]))
+    out = pd.DataFrame({"lhs": [c[0] for c in cand], "op": [c[1] for c in cand],
+                        "rhs": [c[2] for c in cand], "mi": mi, "epc": epc, "sepc_lv": s_lv,
+                        "sepc_all": s_all, "sepc_nox": s_all})[cols]
+    return out[np.isfinite(out["mi"])].reset_index(drop=True)
