@@ -19,7 +19,7 @@ import pytest
 import psychoval as pv
 from psychoval.exceptions import SpecificationError
 from psychoval.stats.sem._cfa import CFAResult, OrdinalCFAResult
-from psychoval.stats.sem._ordinal import fit_dwls
+from psychoval.stats.sem._cfa_ordinal import fit_dwls
 from tests._tolerances import assert_close
 from tests.reference import _refs
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from psychoval.stats.sem._ordinal import fit_dwls
+from psychoval.stats.sem._cfa_ordinal import fit_dwls
 from psychoval.stats.sem._ordinal_omega import categorical_omega
 from tests.reference import _refs
 from tests.test_wlsmv_core import ITEMS, _data

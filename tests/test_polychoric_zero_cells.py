@@ -122,7 +122,7 @@ def test_wlsmv_fit_with_corrected_tables_matches_lavaan():
     """lavaan's whole WLSMV fit on the data (one factor, y1..y8 ordered): with the refusal
     lifted (checked on a patched copy) NACOV 2.0e-7 of a largest element of 8.4, WLS.obs
     3e-8, estimates 6.6e-7, SEs 7e-8, chisq / scaled chisq / shift 4e-8 relative."""
-    from psychoval.stats.sem._ordinal import fit_dwls
+    from psychoval.stats.sem._cfa_ordinal import fit_dwls
 
     ref = CHECKS["zero_cells.wlsmv"]
     v = ref["values"]

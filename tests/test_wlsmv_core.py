@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from psychoval.stats.sem._ordinal import fit_dwls, ordinal_sample_stats
+from psychoval.stats.sem._cfa_ordinal import fit_dwls
+from psychoval.stats.sem._ordinal import ordinal_sample_stats
 from tests.reference import _refs
 
 ITEMS = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]

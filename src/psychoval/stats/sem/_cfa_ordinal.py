@@ -39,7 +39,8 @@ from psychoval.stats.sem._model import PSI, THETA, MatrixModel
 from psychoval.stats.sem._optimize import minimize
 from psychoval.stats.sem._ordinal import OrdinalSampleStats, ordinal_sample_stats
 
-__all__ = ["OrdinalFit", "fit_ordinal", "delta_table", "ordinal_rows"]
+__all__ = ["OrdinalFit", "DwlsFit", "fit_ordinal", "fit_dwls", "delta_table",
+           "ordinal_rows"]
 
 def delta_table(pt: ParTable) -> ParTable:
     """The parameter table with the observed residual variances fixed (delta
@@ -102,6 +103,7 @@ class OrdinalFit:
     fit_measures: FitMeasures
     rows_dropped: tuple[int, ...]
     n_total: int
+    shift: float = math.nan  # the shift parameter of the scaled-shifted test
 
 
 def _scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
@@ -217,9 +219,9 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     if wls:
         u = np.diag(w_all) - wd @ e_inv @ wd.T
         if df > 0:
-            st, sf, _shift, ps = _scaled_shifted(u @ gamma, chisq, df)
+            st, sf, shift, ps = _scaled_shifted(u @ gamma, chisq, df)
         else:
-            st, sf, ps = chisq, math.nan, math.nan
+            st, sf, ps, shift = chisq, math.nan, math.nan, math.nan
         fm.update({"chisq_scaled": st, "df_scaled": df, "pvalue_scaled": ps,
                    "chisq_scaling_factor": sf})
         gb = wr[:, None] * gamma[nth:, nth:]
@@ -299,7 +301,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     return OrdinalFit(pt=pt, x=x, vcov=vcov, sample=ss, sigma=sigma,
                       converged=bool(opt.converged), iterations=int(opt.iterations),
                       fit_measures=measures, rows_dropped=rows_dropped,
-                      n_total=int(len(data)))
+                      n_total=int(len(data)), shift=float(shift) if wls else math.nan)
 
 
 def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None = None,
@@ -384,6 +386,68 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
         out.append(0.0)
         idx.append(-1)
     return keys, np.array(out), np.array(idx, dtype=int)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DwlsFit:
+    """A WLSMV fit as a flat record: estimates (lhs, op, rhs, est, se; no ``~*~`` / ``~1``
+    rows) and the scaled-shifted test."""
+
+    estimates: pd.DataFrame
+    chisq: float
+    df: int
+    pvalue: float
+    chisq_scaled: float
+    scaling_factor: float
+    shift: float
+    pvalue_scaled: float
+    fmin: float  # lavaan's fmin = (N - 1) / N F_min / 2
+    npar: int
+    nobs: int
+    converged: bool
+    iterations: int
+    sample: OrdinalSampleStats
+    vcov: np.ndarray  # robust covariance of (thresholds, free structural parameters)
+
+
+def fit_dwls(model_syntax: Any, data: Any, ordered_items: Sequence[str] | bool = True,
+             estimator: str = "WLSMV") -> DwlsFit:
+    """lavaan's ``cfa(model, data, ordered = ..., estimator = "WLSMV")`` from model syntax
+    (delta parameterization, listwise deletion): a thin front of :func:`fit_ordinal`.
+
+    Parameters
+    ----------
+    model_syntax : str or dict
+        lavaan syntax (or ``{factor: [items]}``); every indicator must be ordered.
+    data : DataFrame
+        Integer category codes, NaN missing.
+    ordered_items : sequence of str or True
+        The ordered items (True: all indicators).
+    estimator : {"WLSMV"}
+        Only WLSMV here; ``pv.cfa(..., ordered=True, estimator=...)`` has the others.
+    """
+    from psychoval.framework._partable import build_partable
+    from psychoval.framework._syntax import model_to_formulas
+
+    if estimator.upper() != "WLSMV":
+        raise SpecificationError(f"estimator={estimator!r}: only 'WLSMV' here; pv.cfa(..., "
+                                 "ordered=True, estimator=...) has the other estimators")
+    formulas, text = model_to_formulas(model_syntax)
+    fit = fit_ordinal(build_partable(formulas, source=text), data, ordered_items, "WLSMV")
+    keys, est, idx = ordinal_rows(fit)
+    sd = np.sqrt(np.clip(np.diag(fit.vcov), 0.0, None))
+    se = np.where(idx >= 0, sd[np.maximum(idx, 0)], 0.0)
+    rows = [(k[0], k[1], k[2], float(e), float(s))
+            for k, e, s in zip(keys, est, se, strict=True) if k[1] not in ("~*~", "~1")]
+    fm = fit.fit_measures
+    return DwlsFit(estimates=pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est", "se"]),
+                   chisq=float(fm["chisq"]), df=int(fm["df"]), pvalue=float(fm["pvalue"]),
+                   chisq_scaled=float(fm.get("chisq_scaled", math.nan)),
+                   scaling_factor=float(fm.get("chisq_scaling_factor", math.nan)),
+                   shift=fit.shift, pvalue_scaled=float(fm.get("pvalue_scaled", math.nan)),
+                   fmin=float(fm["fmin"]), npar=int(fm["npar"]), nobs=fit.sample.nobs,
+                   converged=fit.converged, iterations=fit.iterations, sample=fit.sample,
+                   vcov=fit.vcov)
 
 
 def ordinal_modindices(fit: OrdinalFit) -> pd.DataFrame:

@@ -17,20 +17,9 @@ diag(SC_rho' SC_rho)`` and ``B^-1 = [[A11^-1, 0], [-A22^-1 A21 A11^-1, A22^-1]]`
 Element order as lavaan's ``WLS.obs``: all thresholds (item by item, in the item order),
 then the correlations below the diagonal column by column (``vech(R, diagonal = FALSE)``).
 
-:func:`fit_dwls` - a single-group CFA of ordered items in the delta parameterization (latent
-response variances 1: the residual variances ``1 - diag(Lambda Psi Lambda')`` are not free
-parameters), estimated by diagonally weighted least squares on (thresholds, correlations)
-with ``W = diag(NACOV)^-1``. The thresholds are free and separate (W is diagonal), so they
-equal the sample thresholds; the structural parameters minimise the correlation part of F.
-Then, as lavaan:
-
-- robust ("robust.sem") covariance ``E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)``, ``E =
-  Delta' W Delta`` (``lav_model_vcov`` divides by N - ngroups for estimators other than ML);
-- ``chisq = (N - 1) F_min`` (``lav_model_objective``: ``fmin = (N - 1)/N F / 2`` for (D)WLS
-  and ``chisq = 2 N fmin``);
-- the mean-and-variance adjusted ("scaled.shifted") test: ``U = W - W Delta E^-1 Delta' W``,
-  ``a = sqrt(df / tr((U Gamma)^2))``, ``shift = df - a tr(U Gamma)``, ``chisq_scaled = a
-  chisq + shift``, ``scaling_factor = 1/a``.
+The fit itself (DWLS / WLSMV and the other estimators, the delta and theta
+parameterizations) is :func:`psychoval.stats.sem._cfa_ordinal.fit_ordinal`;
+:func:`psychoval.stats.sem._cfa_ordinal.fit_dwls` is its model-syntax front.
 
 Not yet: zero-cell corrections of 2 x 2 tables (refused), mixed continuous/ordered
 indicators, several groups, missing data other than listwise, covariates, the theta
@@ -46,16 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval.exceptions import DataError, SpecificationError
-from psychoval.framework._partable import ParTable, build_partable
-from psychoval.framework._syntax import model_to_formulas
+from psychoval.exceptions import DataError
 from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf
 from psychoval.stats.factor._polychoric import polychoric
-from psychoval.stats.sem._estimate import start_rows
-from psychoval.stats.sem._model import MatrixModel
-from psychoval.stats.sem._optimize import minimize
 
-__all__ = ["OrdinalSampleStats", "DwlsFit", "ordinal_sample_stats", "fit_dwls"]
+__all__ = ["OrdinalSampleStats", "ordinal_sample_stats"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -226,178 +210,3 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None) -> OrdinalS
         items=tuple(items), thresholds=np.concatenate(taus),
         threshold_item=np.repeat(np.arange(k), nth_i), threshold_names=names, cor=cor,
         nacov=nacov, nobs=int(n))
-
-
-# ----------------------------------------------------------------------------------------
-# DWLS estimation
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class DwlsFit:
-    """A WLSMV fit: estimates (lhs, op, rhs, est, se) and the scaled-shifted test."""
-
-    estimates: pd.DataFrame
-    chisq: float
-    df: int
-    pvalue: float
-    chisq_scaled: float
-    scaling_factor: float
-    shift: float
-    pvalue_scaled: float
-    fmin: float  # lavaan's fmin = (N - 1) / N F_min / 2
-    npar: int
-    nobs: int
-    converged: bool
-    iterations: int
-    sample: OrdinalSampleStats
-    vcov: np.ndarray  # robust covariance of (thresholds, free structural parameters)
-
-
-def _delta_table(pt: ParTable) -> ParTable:
-    """The parameter table with the observed residual variances fixed (delta
-    parameterization: they follow from the unit latent response variances)."""
-    ov = set(pt.observed)
-    free = np.array(pt.free)
-    ustart = np.array(pt.ustart, dtype=float)
-    resid = np.array([op == "~~" and lhs == rhs and lhs in ov
-                      for lhs, op, rhs in zip(pt.lhs, pt.op, pt.rhs, strict=True)])
-    free[resid] = 0
-    ustart[resid] = 0.0
-    kept = np.unique(free[free > 0])
-    remap = np.zeros(free.max(initial=0) + 1, dtype=int)
-    remap[kept] = np.arange(1, kept.size + 1)
-    return pt.replace(free=tuple(int(v) for v in remap[free]),
-                      ustart=tuple(float(v) for v in ustart))
-
-
-class _Dwls:
-    """F(x) = (r - rho(x))' W (r - rho(x)) over the correlations (the thresholds are exact)."""
-
-    def __init__(self, model: MatrixModel, r: np.ndarray, w: np.ndarray):
-        self.model = model
-        self.r = r
-        self.w = w
-        self.cc, self.rr = np.triu_indices(model.p, 1)
-
-    def rho(self, x) -> np.ndarray:
-        sigma, _mu = self.model.implied(x)
-        return sigma[self.rr, self.cc]
-
-    def jac(self, x) -> np.ndarray:
-        return self.model.dsigma(x)[:, self.rr, self.cc].T  # (pstar, q)
-
-    def value(self, x) -> float:
-        e = self.r - self.rho(x)
-        return float(e @ (self.w * e))
-
-    def pieces(self, x, hessian: bool = True):
-        e = self.r - self.rho(x)
-        d = self.jac(x)
-        wd = self.w[:, None] * d
-        g = -2.0 * wd.T @ e
-        h = 2.0 * d.T @ wd if hessian else None
-        return float(e @ (self.w * e)), g, h, None
-
-
-def fit_dwls(model_syntax: Any, data: Any, ordered_items: Sequence[str] | bool = True,
-             estimator: str = "WLSMV") -> DwlsFit:
-    """Fit a single-group CFA of ordered items as lavaan's ``cfa(..., ordered = ...,
-    estimator = "WLSMV")`` (delta parameterization, listwise deletion).
-
-    Parameters
-    ----------
-    model_syntax : str or dict
-        lavaan syntax (or ``{factor: [items]}``); every indicator must be ordered.
-    data : DataFrame
-        Integer category codes, NaN missing.
-    ordered_items : sequence of str or True
-        The ordered items (True: all indicators).
-    estimator : {"WLSMV"}
-        Only WLSMV (DWLS estimates, robust SEs, scaled-shifted test) in this slice.
-    """
-    from scipy.stats import chi2
-
-    if estimator.upper() != "WLSMV":
-        raise SpecificationError(f"estimator={estimator!r}: only 'WLSMV' for ordered items")
-    formulas, text = model_to_formulas(model_syntax)
-    pt0 = build_partable(formulas, source=text)
-    if any(op not in ("=~", "~~") for op in pt0.op):
-        raise SpecificationError("ordinal CFA handles loadings and (co)variances only so far")
-    ov = list(pt0.observed)
-    ordered = set(ov) if ordered_items is True else set(ordered_items or ())
-    missing = [v for v in ov if v not in ordered]
-    if missing:
-        raise SpecificationError(f"indicators {missing} are not ordered; mixing continuous "
-                                 "and ordered indicators is not supported yet")
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError("data must be a DataFrame with the indicators as columns")
-    absent = [v for v in ov if v not in data.columns]
-    if absent:
-        raise DataError(f"columns {absent} are not in the data")
-    ss = ordinal_sample_stats(data[ov], items=ov)
-    pt = _delta_table(pt0)
-    model = MatrixModel(pt)
-    nth = ss.thresholds.size
-    w_all = 1.0 / np.diag(ss.nacov)
-    disc = _Dwls(model, ss.cor_vech, w_all[nth:])
-    x0 = model.x_from_table(start_rows(pt, ss.cor, None))
-    opt = minimize(disc, x0, gtol=1e-12)
-    x = opt.x
-    n = ss.nobs
-    q = model.q
-    pstar = disc.cc.size
-    # full Jacobian of (thresholds, correlations) wrt (thresholds, structural parameters)
-    delta = np.zeros((nth + pstar, nth + q))
-    delta[:nth, :nth] = np.eye(nth)
-    delta[nth:, nth:] = disc.jac(x)
-    wd = w_all[:, None] * delta
-    e_inf = delta.T @ wd
-    e_inv = np.linalg.inv(e_inf)
-    gamma = ss.nacov
-    meat = wd.T @ gamma @ wd
-    vcov = e_inv @ meat @ e_inv / (n - 1)  # lavaan: divisor N - ngroups for non-ML estimators
-    se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
-    f_min = disc.value(x)
-    chisq = (n - 1) * f_min  # lavaan: fmin = (N-1)/N F/2 for (D)WLS, chisq = 2 N fmin
-    df = nth + pstar - (nth + q)
-    u = np.diag(w_all) - wd @ e_inv @ wd.T
-    ug = u @ gamma
-    tr1 = float(np.trace(ug))
-    tr2 = float(np.sum(ug * ug.T))
-    if df > 0:
-        a = np.sqrt(df / tr2)
-        shift = df - a * tr1
-        chisq_scaled = a * chisq + shift
-        scaling = 1.0 / a
-        p_scaled = float(chi2.sf(chisq_scaled, df))
-        p_plain = float(chi2.sf(chisq, df))
-    else:
-        shift = chisq_scaled = scaling = p_scaled = p_plain = float("nan")
-    est = _estimates(pt, model, x, se[nth:], ss, se[:nth])
-    return DwlsFit(estimates=est, chisq=float(chisq), df=int(df), pvalue=p_plain,
-                   chisq_scaled=float(chisq_scaled), scaling_factor=float(scaling),
-                   shift=float(shift), pvalue_scaled=p_scaled, fmin=0.5 * (n - 1) / n * f_min,
-                   npar=nth + q, nobs=n, converged=bool(opt.converged),
-                   iterations=int(opt.iterations), sample=ss, vcov=vcov)
-
-
-def _estimates(pt: ParTable, model: MatrixModel, x: np.ndarray, se_x: np.ndarray,
-               ss: OrdinalSampleStats, se_th: np.ndarray) -> pd.DataFrame:
-    """lavaan's parameterEstimates rows: user rows, thresholds, then the other rows; fixed
-    parameters (and the residual variances, which are not free) have se 0 as in lavaan."""
-    vals = model.row_values(x)
-    sigma, _mu = model.implied(x)
-    ovi = {v: i for i, v in enumerate(pt.observed)}
-    rows = []
-    for r, (lhs, op, rhs) in enumerate(zip(pt.lhs, pt.op, pt.rhs, strict=True)):
-        f = pt.free[r]
-        est = float(vals[r])
-        if op == "~~" and lhs == rhs and lhs in ovi:
-            est = 1.0 - float(sigma[ovi[lhs], ovi[lhs]])  # theta_ii = 1 - (L Psi L')_ii
-        rows.append((pt.user[r], lhs, op, rhs, est, float(se_x[f - 1]) if f > 0 else 0.0))
-    th_rows = [(1, name.split("|")[0], "|", name.split("|")[1], float(t), float(s))
-               for name, t, s in zip(ss.threshold_names, ss.thresholds, se_th, strict=True)]
-    user = [r[1:] for r in rows if r[0] == 1]
-    other = [r[1:] for r in rows if r[0] != 1]
-    out = user + [r[1:] for r in th_rows] + other
-    return pd.DataFrame(out, columns=["lhs", "op", "rhs", "est", "se"])
