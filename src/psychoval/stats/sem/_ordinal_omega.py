@@ -21,6 +21,19 @@ semTools' rescaling by ``scales`` is the identity. ``ord_scale=False`` gives sem
 ``ord.scale = FALSE``: :math:`\\sum C / \\sum D` on the latent-response scale. Factors with a
 single indicator are left out (``dropSingle = TRUE``).
 
+Sampling error (:func:`categorical_omega_se`): omega is a function of the thresholds, the
+structural parameters and - with ``obs_var=True`` - the sample polychoric correlations. All
+three are functions of the sample statistics s = (thresholds, polychorics), whose asymptotic
+covariance is lavaan's NACOV :math:`\\Gamma`; the DWLS parameters move with the
+correlations as :math:`\\partial x / \\partial r = (\\Delta' W \\Delta)^{-1} \\Delta' W`.
+The delta method then gives :math:`\\mathrm{Var}(\\hat\\omega) = J \\Gamma J' / (N - 1)` with
+:math:`J = \\partial \\omega / \\partial s` (the divisor of the fit's covariance, whose
+threshold / parameter block is :math:`A \\Gamma A' / (N - 1)` with the same pieces). The
+derivatives of omega are complex-step: :math:`\\Phi` and :math:`\\Phi_2` carry their analytic
+partial derivatives in the imaginary part (:math:`\\partial \\Phi_2 / \\partial r =
+\\phi_2`, :math:`\\partial \\Phi_2 / \\partial a = \\phi(a) \\Phi((b - r a) / \\sqrt{1 -
+r^2})`).
+
 Reference: Green, S. B., & Yang, Y. (2009). Reliability of summed item scores using
 structural equation modeling: An alternative to coefficient alpha. Psychometrika, 74,
 155-167. https://doi.org/10.1007/s11336-008-9099-3
@@ -28,29 +41,50 @@ structural equation modeling: An alternative to coefficient alpha. Psychometrika
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from psychoval.stats.core._bvn import bvn_cdf
+from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf
 
-__all__ = ["categorical_omega"]
-
-
-def _phi2(a: np.ndarray, b: np.ndarray, r: float) -> np.ndarray:
-    """Phi_2(a, b; r) on a grid, including |r| = 1 (mnormt::pmnorm's limits)."""
-    if r >= 1.0:
-        return _ndtr(np.minimum(a, b))
-    if r <= -1.0:
-        return np.clip(_ndtr(a) + _ndtr(b) - 1.0, 0.0, None)
-    return bvn_cdf(a, b, r)
+__all__ = ["categorical_omega", "categorical_omega_se"]
 
 
 def _ndtr(x):
+    """Phi(x); for complex x (complex step) Phi(Re x) + i Im(x) phi(Re x)."""
     from scipy.special import ndtr
 
+    if np.iscomplexobj(x):
+        re = np.real(x)
+        return ndtr(re) + 1j * np.imag(x) * np.exp(-0.5 * re * re) / np.sqrt(2 * np.pi)
     return ndtr(x)
+
+
+def _phi2(a: np.ndarray, b: np.ndarray, r: Any) -> np.ndarray:
+    """Phi_2(a, b; r) on a grid, including |r| = 1 (mnormt::pmnorm's limits); complex
+    arguments (complex step) carry the first-order change in the imaginary part."""
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b) or np.iscomplexobj(r)):
+        if r >= 1.0:
+            return _ndtr(np.minimum(a, b))
+        if r <= -1.0:
+            return np.clip(_ndtr(a) + _ndtr(b) - 1.0, 0.0, None)
+        return bvn_cdf(a, b, r)
+    ar, br, rr = np.real(a), np.real(b), float(np.real(r))
+    if rr >= 1.0:  # Phi(min(a, b)): r itself is a fixed 1 here
+        return _ndtr(np.where(ar <= br, a, b))
+    ai, bi, ri = np.imag(a), np.imag(b), float(np.imag(r))
+    val = bvn_cdf(ar, br, rr)
+    s = np.sqrt(1.0 - rr * rr)
+    from scipy.special import ndtr
+
+    pa = np.exp(-0.5 * ar * ar) / np.sqrt(2 * np.pi)
+    pb = np.exp(-0.5 * br * br) / np.sqrt(2 * np.pi)
+    d = ai * pa * ndtr((br - rr * ar) / s) + bi * pb * ndtr((ar - rr * br) / s)
+    if ri:
+        d = d + ri * bvn_pdf(ar, br, rr)
+    return val + 1j * d
 
 
 def _parts(fit: Any):
@@ -82,6 +116,35 @@ def _cov2cor(m: np.ndarray) -> np.ndarray:
     return m / np.outer(d, d)
 
 
+def _omega(factors: list[str], lam: np.ndarray, psi: np.ndarray, taus: list[np.ndarray],
+           denom_all: np.ndarray, ord_scale: bool) -> dict[str, Any]:
+    """Omega by factor from the arrays (real, or complex for the complex step)."""
+    out: dict[str, Any] = {}
+    for f, name in enumerate(factors):
+        idx = np.flatnonzero(np.real(lam[:, f]) != 0)
+        if idx.size < 2:
+            continue
+        lf = lam[idx, f]
+        common = np.outer(lf, lf) * psi[f, f]
+        denom = _cov2cor(denom_all[np.ix_(idx, idx)])
+        np.fill_diagonal(denom, 1.0)  # exactly: a rounded 1 - 1e-16 is not Phi(min(a, b))
+        if not ord_scale:
+            out[name] = common.sum() / denom.sum()
+            continue
+        num = den = 0.0
+        for a, j in enumerate(idx):
+            t1 = taus[j]
+            p1 = _ndtr(t1).sum()
+            for b, jp in enumerate(idx):
+                t2 = taus[jp]
+                base = p1 * _ndtr(t2).sum()
+                g1, g2 = t1[:, None], t2[None, :]
+                num = num + _phi2(g1, g2, common[a, b]).sum() - base
+                den = den + _phi2(g1, g2, denom[a, b]).sum() - base
+        out[name] = num / den
+    return out
+
+
 def categorical_omega(fit: Any, *, obs_var: bool = True, ord_scale: bool = True
                       ) -> pd.Series:
     """semTools 0.5.6 ``compRelSEM(fit, obs.var = obs_var, ord.scale = ord_scale)`` for a
@@ -107,26 +170,89 @@ def categorical_omega(fit: Any, *, obs_var: bool = True, ord_scale: bool = True
     """
     items, factors, lam, psi, taus, implied = _parts(fit)
     denom_all = np.asarray(fit.sample.cor, dtype=float) if obs_var else implied
-    out = {}
-    for f, name in enumerate(factors):
-        idx = np.flatnonzero(lam[:, f] != 0)
-        if idx.size < 2:
-            continue
-        lf = lam[idx, f]
-        common = np.outer(lf, lf) * psi[f, f]
-        denom = _cov2cor(denom_all[np.ix_(idx, idx)])
-        if not ord_scale:
-            out[name] = float(common.sum() / denom.sum())
-            continue
-        num = den = 0.0
-        for a, j in enumerate(idx):
-            t1 = taus[j]
-            p1 = _ndtr(t1).sum()
-            for b, jp in enumerate(idx):
-                t2 = taus[jp]
-                base = p1 * _ndtr(t2).sum()
-                g1, g2 = t1[:, None], t2[None, :]
-                num += _phi2(g1, g2, common[a, b]).sum() - base
-                den += _phi2(g1, g2, denom[a, b]).sum() - base
-        out[name] = float(num / den)
-    return pd.Series(out, name="omega", dtype=float)
+    out = _omega(factors, lam, psi, taus, denom_all, bool(ord_scale))
+    return pd.Series({k: float(v) for k, v in out.items()}, name="omega", dtype=float)
+
+
+def omega_function(fit: Any, *, obs_var: bool = True, ord_scale: bool = True
+                   ) -> tuple[Callable[[np.ndarray], np.ndarray], np.ndarray, list[str]]:
+    """Omega as a function of s = (thresholds, structural parameters x, polychoric
+    correlations below the diagonal, lavaan's order) for an ordinal fit (``OrdinalFit``: its
+    ``pt``, ``x``, ``sample``): ``(g, s0, factors)`` with ``g(s)`` the omegas (complex
+    arguments allowed: the complex step) and ``s0`` the fit's point."""
+    from psychoval.stats.sem._model import LAMBDA, MatrixModel
+
+    ss = fit.sample
+    model = MatrixModel(fit.pt)
+    if list(model.pt.observed) != list(ss.items):
+        raise ValueError("the model's observed variables are not in the sample's order")
+    k = len(ss.items)
+    nth = ss.thresholds.size
+    q = model.q
+    cc, rr = np.triu_indices(k, 1)
+    th_item = np.asarray(ss.threshold_item)
+    mats0 = model.parts(fit.x)[0][LAMBDA]
+    lam_cols = [j for j in range(mats0.shape[1]) if np.any(mats0[:, j] != 0)]
+    factors = [model.pt.latent[j] for j in lam_cols]
+    kept = [f for j, f in zip(lam_cols, factors, strict=True)
+            if np.count_nonzero(mats0[:, j]) >= 2]
+
+    def g(s: np.ndarray) -> np.ndarray:
+        tau, x, rv = s[:nth], s[nth:nth + q], s[nth + q:]
+        mats, _a, _la, v = model.parts(x)
+        lam = mats[LAMBDA][:, lam_cols]
+        psi = v[np.ix_(lam_cols, lam_cols)]
+        taus = [tau[th_item == j] for j in range(k)]
+        if obs_var:
+            denom = np.eye(k, dtype=rv.dtype)
+            denom[rr, cc] = rv
+            denom[cc, rr] = rv
+        else:
+            denom = model.implied(x)[0]  # delta table: residual variances 1 - R^2 enter
+            np.fill_diagonal(denom, 1.0)  # as a unit diagonal
+        om = _omega(factors, lam, psi, taus, denom, bool(ord_scale))
+        return np.array([om[f] for f in kept])
+
+    s0 = np.concatenate([ss.thresholds, fit.x, ss.cor[rr, cc]])
+    return g, s0, kept
+
+
+def categorical_omega_se(fit: Any, *, obs_var: bool = True, ord_scale: bool = True
+                         ) -> pd.DataFrame:
+    """Categorical omega by factor with its delta-method standard error (see the module):
+    ``Var = J Gamma J' / (N - 1)``, ``J`` the complex-step derivative of omega with respect
+    to the sample statistics through the thresholds, the DWLS parameters and (``obs_var``)
+    the polychorics.
+
+    Returns
+    -------
+    DataFrame
+        ``factor``, ``omega``, ``se`` (one row per factor with 2 or more indicators).
+    """
+    from psychoval.stats.sem._model import MatrixModel
+
+    ss = fit.sample
+    g, s0, factors = omega_function(fit, obs_var=obs_var, ord_scale=ord_scale)
+    nth = ss.thresholds.size
+    model = MatrixModel(fit.pt)
+    q = model.q
+    h = 1e-20
+    jac = np.empty((len(factors), s0.size))
+    for i in range(s0.size):
+        sc = s0.astype(complex)
+        sc[i] += 1j * h
+        jac[:, i] = np.imag(g(sc)) / h
+    # the parameters move with the correlations: dx/dr = (D' W D)^-1 D' W
+    k = len(ss.items)
+    cc, rr = np.triu_indices(k, 1)
+    gamma = np.asarray(ss.nacov, dtype=float)
+    w = 1.0 / np.diag(gamma)[nth:]
+    d = model.dsigma(fit.x)[:, rr, cc].T  # (pstar, q)
+    wd = w[:, None] * d
+    dx_dr = np.linalg.solve(d.T @ wd, wd.T)
+    j_tau = jac[:, :nth]
+    j_r = jac[:, nth + q:] + jac[:, nth:nth + q] @ dx_dr
+    j = np.concatenate([j_tau, j_r], axis=1)
+    var = np.einsum("ij,jk,ik->i", j, gamma, j) / (ss.nobs - 1)
+    return pd.DataFrame({"factor": factors, "omega": np.real(g(s0)).astype(float),
+                         "se": np.sqrt(np.clip(var, 0.0, None))})
