@@ -997,9 +997,12 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     if group is not None or group_equal:
         raise SpecificationError("several groups are not available yet for ordinal CFA "
                                  f"(estimator={estimator!r})")
-    if missing != "listwise":
-        raise SpecificationError(f"missing={missing!r} is not available yet for ordinal CFA; "
-                                 "WLSMV uses listwise deletion (missing='listwise')")
+    if missing in ("fiml", "ml"):
+        raise SpecificationError(
+            f"missing={missing!r} (full-information ML) does not apply to ordinal CFA "
+            f"(estimator={estimator!r}); use missing='pairwise' to keep every answered item "
+            "(lavaan's missing = \"pairwise\") or 'listwise' (the default)")
+    check_choice("missing", missing, ("listwise", "pairwise", "raise"))
     if information not in (None, "expected"):
         raise SpecificationError("ordinal CFA uses the expected (DWLS) information; "
                                  f"information={information!r} is not available")
@@ -1011,10 +1014,24 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
         ordered = [ordered]
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
-    fit = fit_ordinal(pt1, data, ordered, estimator)
-    if fit.rows_dropped and len(fit.rows_dropped) > 0.05 * fit.n_total:
+    if missing == "raise" and isinstance(data, pd.DataFrame):
+        present = [v for v in pt1.observed if v in data.columns]
+        nan = data[present].isna().to_numpy()
+        if nan.any():
+            r, c = (int(a) for a in np.argwhere(nan)[0])
+            raise DataError(
+                f"item {present[c]!r} is missing in row {data.index[r]!r} ({int(nan.sum())} "
+                f"missing cell(s) in {int(nan.any(axis=1).sum())} row(s)); choose "
+                "missing='listwise' or 'pairwise' to handle them")
+    policy = "pairwise" if missing == "pairwise" else "listwise"
+    fit = fit_ordinal(pt1, data, ordered, estimator, missing=policy)
+    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
         warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
-             "(rows with a missing model variable)", PsychovalWarning, stacklevel=3)
+             "(rows with a missing model variable); missing='pairwise' keeps every answered "
+             "item", PsychovalWarning, stacklevel=3)
+    elif policy == "pairwise" and fit.rows_dropped:
+        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
+             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=3)
     pt = fit.pt
     m = MatrixModel(pt)
     _, _, _, v = m.parts(fit.x)
@@ -1033,7 +1050,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     for prob in problems:
         warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=3)
     return OrdinalCFAResult(
-        model=text, estimator=estimator, missing="listwise", observed=pt.observed,
+        model=text, estimator=estimator, missing=policy, observed=pt.observed,
         latent=pt.latent, n_obs=fit.sample.nobs, n_total=fit.n_total,
         rows_dropped=fit.rows_dropped, converged=fit.converged, iterations=fit.iterations,
         admissible=not problems, problems=tuple(problems), fit_measures=fit.fit_measures,
@@ -1175,12 +1192,18 @@ def cfa(
         standard errors and the mean-and-variance adjusted test, DWLS with lavaan's standard
         ones. With ``ordered=`` and the default estimator, WLSMV is used as in lavaan.
         Returns an :class:`OrdinalCFAResult`.
-    missing : {"listwise", "fiml", "ml", "raise"}
+    missing : {"listwise", "fiml", "ml", "pairwise", "raise"}
         ``"listwise"`` (lavaan's default) drops rows with a missing model variable and warns
         when that is more than 5% of the rows. ``"fiml"`` (alias ``"ml"``, lavaan's
         ``missing = "ml"``): casewise likelihood with a mean structure, the saturated model
         by EM, the baseline by FIML; rows with no response at all are left out with a
-        warning. ``"raise"`` names the first missing cell.
+        warning. ``"raise"`` names the first missing cell. With ``ordered=`` (WLSMV / DWLS)
+        the choices are ``"listwise"`` (the default), ``"pairwise"`` and ``"raise"``;
+        ``"pairwise"`` is lavaan's ``missing = "pairwise"``: each item's thresholds from the
+        rows that answered it, each polychoric correlation from the rows that answered both
+        items, the NACOV from scores that are zero for missing responses; only rows with no
+        response to any model item are left out (with a warning), and N (``n_obs``, lavaan's
+        ``nobs``) counts the rest. FIML is not available for ordered indicators.
     std_lv : bool
         False: each factor is scaled by its first indicator (loading fixed at 1). True:
         factor variances fixed at 1, all loadings free.

@@ -146,7 +146,7 @@ def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
 
 
 def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
-                estimator: str) -> OrdinalFit:
+                estimator: str, missing: str = "listwise") -> OrdinalFit:
     """Fit the single-group delta-parameterization CFA of ordered items (see module)."""
     from scipy.stats import chi2
 
@@ -178,11 +178,14 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     if bad.to_numpy().any():
         col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
         raise DataError(f"column {col!r} is not numeric; ordered items need integer codes")
-    incomplete = frame.isna().any(axis=1).to_numpy()
+    # listwise: rows with a missing item; pairwise: rows with every item missing (lavaan's
+    # "empty cases")
+    incomplete = (frame.isna().any(axis=1) if missing == "listwise"
+                  else frame.isna().all(axis=1)).to_numpy()
     rows_dropped = tuple(int(i) for i in np.flatnonzero(incomplete))
     pt = delta_table(pt0)
     check_identification(pt, len(ov) * (len(ov) - 1) // 2)  # the correlations
-    ss = ordinal_sample_stats(frame, items=ov)
+    ss = ordinal_sample_stats(frame, items=ov, missing=missing)
     model = MatrixModel(pt)
     nth = ss.thresholds.size
     w_all = 1.0 / np.diag(ss.nacov)

@@ -2,27 +2,38 @@
 
 Not wired into :func:`psychoval.cfa` yet. Two pieces:
 
-:func:`ordinal_sample_stats` - lavaan's categorical sample statistics of one group with
-listwise deletion: the thresholds of every item (probit, no covariates), the polychoric
-correlations by the two-step estimator (``polychoric(method="lavaan")``), and their
-asymptotic covariance matrix ``NACOV`` (lavaan's ``Gamma``; Muthen 1984, lavaan's
-``muthen1984()``). With per-respondent scores ``SC = [SC_th, SC_rho]`` (threshold scores of
-the univariate probit likelihoods, correlation scores of the bivariate ones at the two-step
-estimates), ``INNER = SC' SC``, ``A11`` the block-diagonal (per item) part of
-``SC_th' SC_th``, ``A21[pair, th] = sum_n SC_rho[n, pair] d log pi_pair / d th``, ``A22 =
-diag(SC_rho' SC_rho)`` and ``B^-1 = [[A11^-1, 0], [-A22^-1 A21 A11^-1, A22^-1]]``:
+:func:`ordinal_sample_stats` - lavaan's categorical sample statistics of one group
+(``missing = "listwise"`` or ``"pairwise"``): the thresholds of every item (probit, no
+covariates), the polychoric correlations by the two-step estimator
+(``polychoric(method="lavaan")``), and their asymptotic covariance matrix ``NACOV``
+(lavaan's ``Gamma``; Muthen 1984, lavaan's ``muthen1984()``). With per-respondent scores
+``SC = [SC_th, SC_rho]`` (threshold scores of the univariate probit likelihoods, correlation
+scores of the bivariate ones at the two-step estimates), ``INNER = SC' SC``, ``A11`` the
+block-diagonal (per item) part of ``SC_th' SC_th``, ``A21[pair, th] = sum_n SC_rho[n, pair]
+d log pi_pair / d th``, ``A22 = diag(SC_rho' SC_rho)`` and ``B^-1 = [[A11^-1, 0], [-A22^-1
+A21 A11^-1, A22^-1]]``:
 
     NACOV = N  B^-1 INNER B^-T
 
 Element order as lavaan's ``WLS.obs``: all thresholds (item by item, in the item order),
 then the correlations below the diagonal column by column (``vech(R, diagonal = FALSE)``).
 
+Missing data (lavaan's ``missing = "pairwise"``): rows with every item missing are dropped
+(lavaan's empty cases) and N is the number of the others; each item's thresholds use its own
+answers, each polychoric its pair's complete rows, and a score is 0 where its response is
+missing (lavaan's scores are NA there and ``lav_matrix_crossprod`` / ``sum(na.rm = TRUE)``
+drop them), so INNER, A11, A21 and A22 sum over the rows that have the responses. Empty
+cells: a pair's score of a cell with likelihood <= sqrt(eps) is 0 (lavaan: NA); the
+polychoric of a 2 x 2 table with one empty cell comes from the zero.add-corrected table
+while the scores use the data at that rho; with two empty cells (rho = +-1) lavaan's scores
+take 0.5 phi(tau) for the threshold derivatives and its density caps |rho| at 0.9999
+(``dbinorm``), both reproduced (with a DegenerateDataWarning).
+
 The fit itself (DWLS / WLSMV and the other estimators, the delta and theta
 parameterizations) is :func:`psychoval.stats.sem._cfa_ordinal.fit_ordinal`;
 :func:`psychoval.stats.sem._cfa_ordinal.fit_dwls` is its model-syntax front.
 
-Not yet: zero-cell corrections of 2 x 2 tables (refused), mixed continuous/ordered
-indicators, several groups, missing data other than listwise, covariates, the theta
+Not yet: mixed continuous/ordered indicators, several groups, covariates, the theta
 parameterization, mean structures and equality constraints on thresholds.
 """
 
@@ -31,11 +42,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
+from warnings import warn
 
 import numpy as np
 import pandas as pd
 
-from psychoval.exceptions import DataError
+from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
 from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf
 from psychoval.stats.factor._polychoric import polychoric
 
@@ -53,6 +65,8 @@ class OrdinalSampleStats:
     cor: np.ndarray  # (k, k) polychoric correlations
     nacov: np.ndarray  # (nth + k(k-1)/2) square, lavaan's Gamma
     nobs: int
+    missing: str = "listwise"  # "listwise" or "pairwise"
+    n_pairwise: np.ndarray | None = None  # (k, k) rows that answered both items
 
     @property
     def cor_vech(self) -> np.ndarray:
@@ -74,30 +88,88 @@ class OrdinalSampleStats:
 
 
 def _codes(values: np.ndarray, items: Sequence[str]) -> tuple[np.ndarray, list[int]]:
-    """0-based codes of each item's observed categories (lavaan: ``ordered()`` levels)."""
+    """0-based codes of each item's observed categories (lavaan: ``ordered()`` levels);
+    -1 marks a missing response."""
     n, k = values.shape
-    codes = np.empty((n, k), dtype=np.int64)
+    codes = np.full((n, k), -1, dtype=np.int64)
     ncat = []
     for j in range(k):
-        cats, inv = np.unique(values[:, j], return_inverse=True)
+        seen = ~np.isnan(values[:, j])
+        cats, inv = np.unique(values[seen, j], return_inverse=True)
         if cats.size < 2:
-            raise DataError(f"item {items[j]!r} is constant after listwise deletion; "
+            raise DataError(f"item {items[j]!r} has fewer than two observed categories; "
                             "drop it")
-        codes[:, j] = inv.ravel()
+        codes[seen, j] = inv.ravel()
         ncat.append(int(cats.size))
     return codes, ncat
 
 
-def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None) -> OrdinalSampleStats:
+_SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
+
+
+def _dbinorm(u: np.ndarray, v: np.ndarray, rho: float) -> np.ndarray:
+    """lavaan's ``dbinorm``: the bivariate normal density with |rho| capped at 0.9999."""
+    return bvn_pdf(u, v, float(np.clip(rho, -0.9999, 0.9999)))
+
+
+def _pair_scores(e1: np.ndarray, e2: np.ndarray, rho: float):
+    """Per-cell scores of one pair's bivariate probit likelihood at (thresholds, rho), as
+    lavaan's ``lav_bvord_cor_scores``: (d log pi / d rho, d log pi / d tau1, d log pi /
+    d tau2) on the (C1, C2) grid of cells, 0 where pi <= sqrt(eps) (lavaan: NA, dropped by
+    its NA-removing cross-products). At rho = +-1 (two empty cells of a 2 x 2 table) lavaan
+    uses 0.5 phi(tau) for the threshold terms and caps the density's rho at 0.9999."""
+    from scipy.special import ndtr
+
+    big = bvn_cdf(e1[:, None], e2[None, :], rho)
+    pi = big[1:, 1:] - big[:-1, 1:] - big[1:, :-1] + big[:-1, :-1]
+    den = _dbinorm(e1[:, None], e2[None, :], rho)
+    dpi = den[1:, 1:] - den[:-1, 1:] - den[1:, :-1] + den[:-1, :-1]
+    t1, t2 = e1[1:-1], e2[1:-1]
+    phi1 = np.exp(-0.5 * t1 * t1) / np.sqrt(2 * np.pi)
+    phi2 = np.exp(-0.5 * t2 * t2) / np.sqrt(2 * np.pi)
+    c1, c2 = e1.size - 1, e2.size - 1
+    if abs(rho) >= 1.0:  # lavaan: identical(R, 0)
+        g1 = np.broadcast_to(0.5 * phi1[:, None], (c1 - 1, c2))
+        g2 = np.broadcast_to(0.5 * phi2[:, None], (c2 - 1, c1))
+    else:
+        rr_ = np.sqrt(1.0 - rho * rho)
+        # d pi_ab / d tau1_k = phi(tau1_k) [Phi((tau2_b - rho tau1_k)/R) - Phi((tau2_{b-1}
+        # - rho tau1_k)/R)], and the same for tau2
+        g1 = phi1[:, None] * np.diff(ndtr((e2[None, :] - rho * t1[:, None]) / rr_), axis=1)
+        g2 = phi2[:, None] * np.diff(ndtr((e1[None, :] - rho * t2[:, None]) / rr_), axis=1)
+    d_t1 = np.zeros((c1, c2, c1 - 1))
+    k1 = np.arange(c1 - 1)
+    d_t1[k1, :, k1] = g1
+    d_t1[k1 + 1, :, k1] -= g1
+    d_t2 = np.zeros((c1, c2, c2 - 1))
+    k2 = np.arange(c2 - 1)
+    d_t2[:, k2, k2] = g2.T
+    d_t2[:, k2 + 1, k2] -= g2.T
+    ok = pi > _SQRT_EPS  # lavaan clamps pi at sqrt(eps), then a likelihood <= sqrt(eps) is NA
+    safe = np.where(ok, pi, 1.0)
+    s_rho = np.where(ok, dpi / safe, 0.0)
+    s_t1 = np.where(ok[:, :, None], d_t1 / safe[:, :, None], 0.0)
+    s_t2 = np.where(ok[:, :, None], d_t2 / safe[:, :, None], 0.0)
+    return s_rho, s_t1, s_t2
+
+
+def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
+                         missing: str = "listwise") -> OrdinalSampleStats:
     """lavaan's sample statistics for ordered items: thresholds, polychorics and NACOV.
 
     Parameters
     ----------
     x : DataFrame or 2-d array
-        Respondents x items, integer category codes, NaN = missing. Rows with any missing
-        item are dropped (listwise, lavaan's default).
+        Respondents x items, integer category codes, NaN = missing.
     items : sequence of str, optional
         Columns to use, in this order (default all).
+    missing : {"listwise", "pairwise"}
+        ``"listwise"`` (lavaan's default) drops rows with any missing item. ``"pairwise"``
+        (lavaan's ``missing = "pairwise"``) drops only rows with every item missing
+        (lavaan's "empty cases"); each item's thresholds come from the rows that answered
+        it, each polychoric from the rows that answered both items, and a missing response
+        contributes a zero score to the NACOV (lavaan's scores are NA there and its
+        cross-products drop them). ``nobs`` is the number of rows kept.
 
     Returns
     -------
@@ -106,6 +178,9 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None) -> OrdinalS
     """
     from scipy.special import ndtr
 
+    if missing not in ("listwise", "pairwise"):
+        raise SpecificationError(f"missing={missing!r}: ordinal sample statistics use "
+                                 "'listwise' or 'pairwise'")
     frame = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=float))
     if items is None:
         items = [str(c) for c in frame.columns]
@@ -114,23 +189,36 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None) -> OrdinalS
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     values = frame[items].to_numpy(dtype=float)
-    values = values[~np.isnan(values).any(axis=1)]
+    seen = ~np.isnan(values)
+    keep = seen.all(axis=1) if missing == "listwise" else seen.any(axis=1)
+    values = values[keep]
+    seen = seen[keep]
     n, k = values.shape
     if k < 2:
         raise DataError("ordinal sample statistics need at least two items")
-    poly = polychoric(pd.DataFrame(values, columns=items), method="lavaan",
-                      missing="listwise")
-    cor = poly.rho.to_numpy()
-    tau_mat = poly.thresholds.to_numpy()
     codes, ncat = _codes(values, items)
+    poly = polychoric(pd.DataFrame(values, columns=items), method="lavaan",
+                      missing="pairwise")
+    cor = poly.rho.to_numpy()
+    one = np.argwhere(np.triu(np.abs(cor) >= 1.0, 1))
+    if one.size:
+        a, b = (items[int(v)] for v in one[0])
+        warn(f"items {a!r} and {b!r} have two empty cells in their 2 x 2 table: their "
+             f"polychoric correlation is {cor[one[0][0], one[0][1]]:+.0f} (lavaan's rule; "
+             f"{len(one)} such pair(s)); the NACOV of that correlation rests on lavaan's cap "
+             "of the density at rho = 0.9999 and the estimates' covariance may be singular: "
+             "drop one of the two items or merge them", DegenerateDataWarning, stacklevel=3)
+    tau_mat = poly.thresholds.to_numpy()
     taus = [tau_mat[j, :ncat[j] - 1] for j in range(k)]
     nth_i = np.array([c - 1 for c in ncat])
     th_end = np.cumsum(nth_i)
     th_start = th_end - nth_i
     nth = int(th_end[-1])
     ext = [np.concatenate([[-np.inf], t, [np.inf]]) for t in taus]
+    safe_codes = np.where(seen, codes, 0)
 
     # univariate threshold scores: d log p_y / d tau_k = (1{y=k} - 1{y=k+1}) phi(tau_k) / p_y
+    # (0 for a missing response)
     sc_th = np.zeros((n, nth))
     for j in range(k):
         t = taus[j]
@@ -141,53 +229,22 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None) -> OrdinalS
         kk = np.arange(c - 1)
         tab[kk, kk] = phi / p[kk]
         tab[kk + 1, kk] = -phi / p[kk + 1]
-        sc_th[:, th_start[j]:th_end[j]] = tab[codes[:, j]]
+        sc_th[:, th_start[j]:th_end[j]] = np.where(seen[:, j, None], tab[safe_codes[:, j]],
+                                                   0.0)
 
     cc, rr = np.triu_indices(k, 1)  # lavaan's pair order: column j, row i > j
     pstar = cc.size
     sc_cor = np.zeros((n, pstar))
     a21 = np.zeros((pstar, nth))
-    eps = np.sqrt(np.finfo(float).eps)
     for pidx, (j, i) in enumerate(zip(cc, rr, strict=True)):
-        rho = cor[i, j]
-        e1, e2 = ext[i], ext[j]  # y1 = item i (rows), y2 = item j (columns), as lavaan
-        big = bvn_cdf(e1[:, None], e2[None, :], rho)
-        pi = big[1:, 1:] - big[:-1, 1:] - big[1:, :-1] + big[:-1, :-1]
-        den = bvn_pdf(e1[:, None], e2[None, :], rho)
-        dpi = den[1:, 1:] - den[:-1, 1:] - den[1:, :-1] + den[:-1, :-1]
-        rr_ = np.sqrt(1.0 - rho * rho)
-        # d pi_ab / d tau1_k: phi(tau1_k) [Phi((tau2_b - rho tau1_k)/R) - Phi((tau2_{b-1} ...))]
-        t1 = taus[i]
-        g1 = (np.exp(-0.5 * t1 * t1) / np.sqrt(2 * np.pi))[:, None] * np.diff(
-            ndtr((e2[None, :] - rho * t1[:, None]) / rr_), axis=1)  # (C1-1, C2)
-        t2 = taus[j]
-        g2 = (np.exp(-0.5 * t2 * t2) / np.sqrt(2 * np.pi))[:, None] * np.diff(
-            ndtr((e1[None, :] - rho * t2[:, None]) / rr_), axis=1)  # (C2-1, C1)
+        # y1 = item i (rows), y2 = item j (columns), as lavaan
+        s_rho, s_t1, s_t2 = _pair_scores(ext[i], ext[j], float(cor[i, j]))
+        both = seen[:, i] & seen[:, j]
+        ya, yb = safe_codes[:, i], safe_codes[:, j]
+        sc_cor[:, pidx] = np.where(both, s_rho[ya, yb], 0.0)
+        # A21 from the pair's table of counts: sum over cells n_ab s_rho s_th
         c1, c2 = ncat[i], ncat[j]
-        d_t1 = np.zeros((c1, c2, c1 - 1))
-        k1 = np.arange(c1 - 1)
-        d_t1[k1, :, k1] = g1
-        d_t1[k1 + 1, :, k1] -= g1
-        d_t2 = np.zeros((c1, c2, c2 - 1))
-        k2 = np.arange(c2 - 1)
-        d_t2[:, k2, k2] = g2.T
-        d_t2[:, k2 + 1, k2] -= g2.T
-        ok = pi > eps  # lavaan: a likelihood <= sqrt(eps) is NA, dropped from the sums
-        safe = np.where(ok, pi, 1.0)
-        s_rho = np.where(ok, dpi / safe, 0.0)
-        s_t1 = np.where(ok[:, :, None], d_t1 / safe[:, :, None], 0.0)
-        s_t2 = np.where(ok[:, :, None], d_t2 / safe[:, :, None], 0.0)
-        ya, yb = codes[:, i], codes[:, j]
-        sc_cor[:, pidx] = s_rho[ya, yb]
-        # A21 from the table of counts: sum over cells n_ab s_rho s_th
-        cnt = np.zeros((c1, c2))
-        np.add.at(cnt, (ya, yb), 1.0)
-        if c1 == 2 and c2 == 2 and (cnt == 0).any():
-            # lavaan adds zero.add = 0.5 to an empty cell of a 2 x 2 table (keeping the
-            # margins) or sets rho to +-1 with two empty cells; not reproduced yet
-            raise NotImplementedError(
-                f"items {items[j]!r} and {items[i]!r} are dichotomous with an empty cell in "
-                "their 2 x 2 table; lavaan's zero-cell correction is not implemented yet")
+        cnt = np.bincount(ya[both] * c2 + yb[both], minlength=c1 * c2).reshape(c1, c2)
         w = cnt * s_rho
         a21[pidx, th_start[i]:th_end[i]] = np.einsum("ab,abk->k", w, s_t1)
         a21[pidx, th_start[j]:th_end[j]] = np.einsum("ab,abk->k", w, s_t2)
@@ -206,7 +263,8 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None) -> OrdinalS
     nacov = n * (b_inv @ inner @ b_inv.T)
     nacov = 0.5 * (nacov + nacov.T)
     names = tuple(f"{items[j]}|t{t + 1}" for j in range(k) for t in range(nth_i[j]))
+    npair = seen.T.astype(float) @ seen.astype(float)
     return OrdinalSampleStats(
         items=tuple(items), thresholds=np.concatenate(taus),
         threshold_item=np.repeat(np.arange(k), nth_i), threshold_names=names, cor=cor,
-        nacov=nacov, nobs=int(n))
+        nacov=nacov, nobs=int(n), missing=missing, n_pairwise=npair.astype(np.int64))
