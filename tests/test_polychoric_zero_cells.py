@@ -114,10 +114,6 @@ def test_psych_conventions_untouched():
     assert res.corrected_cells == 4
 
 
-@pytest.mark.xfail(raises=NotImplementedError, strict=True,
-                   reason="_ordinal.ordinal_sample_stats still refuses a 2 x 2 table with one "
-                          "empty cell; remove this marker once the refusal is limited to two "
-                          "empty cells")
 def test_wlsmv_fit_with_corrected_tables_matches_lavaan():
     """lavaan's whole WLSMV fit on the data (one factor, y1..y8 ordered): with the refusal
     lifted (checked on a patched copy) NACOV 2.0e-7 of a largest element of 8.4, WLS.obs

@@ -112,15 +112,15 @@ def test_not_ordered_indicator_is_refused():
         fit_dwls(MODEL, _data("bfi.AC.wlsmv"), ordered_items=ITEMS[:-1])
 
 
-def test_empty_cell_of_two_dichotomies_is_refused():
-    """Two empty cells of a 2 x 2 table: lavaan sets rho to +-1 (polychoric(method="lavaan")
-    now does too), where the correlation scores and the NACOV are undefined: refused. (The
-    bivariate density at rho = 1 may warn before the refusal, hence the filter.)"""
-    import warnings
+def test_two_empty_cells_of_two_dichotomies_warn():
+    """Two empty cells of a 2 x 2 table: lavaan sets rho to +-1 and still computes the NACOV
+    (0.5 phi(tau) threshold terms, the density's rho capped at 0.9999); so do we, with a
+    DegenerateDataWarning naming the items (values against lavaan: tests/test_wlsmv_missing.py).
+    """
+    from psychoval.exceptions import DegenerateDataWarning
 
     x = np.array([[1, 1, 1], [1, 1, 2], [2, 2, 1], [2, 2, 2], [1, 1, 2], [2, 2, 1]] * 5,
                  dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.raises(NotImplementedError, match="2 x 2"):
-            ordinal_sample_stats(x)
+    with pytest.warns(DegenerateDataWarning, match="two empty cells"):
+        ss = ordinal_sample_stats(x)
+    assert ss.cor[0, 1] == 1.0 and np.isfinite(ss.nacov).all()
