@@ -280,8 +280,15 @@ def test_singular_information_is_reported(hs):
 def test_options_and_later_features(hs):
     with pytest.raises(SpecificationError, match="estimator='WLSMV' needs ordered indicators"):
         pv.cfa(HS_MODEL, hs, estimator="WLSMV")
-    with pytest.raises(SpecificationError, match="estimator='ULSMV' is not available yet"):
-        pv.cfa(HS_MODEL, hs, estimator="ULSMV")
+    for est in ("ULSMV", "ULS", "WLS", "DWLS"):
+        with pytest.raises(SpecificationError, match=f"estimator='{est}' needs ordered"):
+            pv.cfa(HS_MODEL, hs, estimator=est)
+    with pytest.raises(SpecificationError, match="parameterization='theta' applies to ordered"):
+        pv.cfa(HS_MODEL, hs, parameterization="theta")
+    with pytest.raises(SpecificationError, match="parameterization='gamma' is not one of"):
+        pv.cfa(HS_MODEL, hs, parameterization="gamma")
+    with pytest.raises(SpecificationError, match="estimator='MLM' is not available yet"):
+        pv.cfa(HS_MODEL, hs, estimator="MLM")
     with pytest.raises(SpecificationError, match="missing='pairwise' is not one of"):
         pv.cfa(HS_MODEL, hs, missing="pairwise")
     with pytest.raises(SpecificationError, match="give either data= or sample_cov="):

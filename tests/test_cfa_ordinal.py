@@ -136,16 +136,22 @@ def test_modindices_and_summary_run(fits):
 
 @pytest.mark.parametrize("call", [
     lambda f: f.residuals(), lambda f: f.factor_scores(),
-    lambda f: f.composite_reliability(higher=["g"]),
+    lambda f: f.composite_reliability(higher=["g"]), lambda f: f.ave(),
+    lambda f: f.fornell_larcker(),
 ])
 def test_outputs_without_an_ordinal_formula_raise(fits, call):
     with pytest.raises(NotImplementedError, match="not available for WLSMV"):
         call(fits["WLSMV"])
 
 
-def test_compare_refuses_ordinal_fits(fits):
-    with pytest.raises(NotImplementedError, match="WLSMV"):
-        pv.compare(fits["WLSMV"], fits["WLSMV"])
+def test_compare_of_ordinal_fits_with_equal_df_warns(fits):
+    """pv.compare of WLSMV fits is lavTestLRT's satorra.2000 test (tests/test_wlsmv_estimators.py);
+    a model against itself has no df to test."""
+    from psychoval.exceptions import PsychovalWarning
+
+    with pytest.warns(PsychovalWarning, match="same degrees of freedom"):
+        out = pv.compare(fits["WLSMV"], fits["WLSMV"])
+    assert out.method == "satorra.2000" and np.isnan(out.pvalue[1])
 
 
 def test_options(data):

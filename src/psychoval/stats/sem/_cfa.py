@@ -56,8 +56,8 @@ from psychoval.stats.sem._optimize import fit_with_restarts
 __all__ = ["cfa", "CFAResult", "OrdinalCFAResult", "FornellLarckerResult"]
 
 _ESTIMATORS = ("ML", "MLR")
-_ORDINAL = "of the ordinal estimators only WLSMV and DWLS are available"
-_LATER = {"MLM": "MLR gives robust standard errors and a scaled test", "ULSMV": _ORDINAL}
+_ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV", "ULS", "WLS")
+_LATER = {"MLM": "MLR gives robust standard errors and a scaled test"}
 
 
 def _sqrt_abs(z: np.ndarray) -> np.ndarray:
@@ -799,10 +799,9 @@ class OrdinalCFAResult(CFAResult):
     Available as lavaan: ``estimates()``, ``standardized()`` (std.all / std.lv / std.nox),
     ``fit_measures`` (every measure lavaan's ``fitMeasures()`` gives for WLSMV, robust ones
     included), ``modindices()``, ``cov_lv``, ``cor_lv`` and ``composite_reliability()``
-    (categorical omega, semTools' ``compRelSEM``) with ``omega_interval()`` (its
-    delta-method interval), ``ave()`` and ``fornell_larcker()`` (semTools' ``AVE``: on the
-    latent-response scale). ``residuals()`` and ``factor_scores()`` raise
-    NotImplementedError: their ML formulas do not apply to an ordinal fit.
+    (categorical omega, semTools' ``compRelSEM``). ``residuals()``, ``factor_scores()``,
+    ``ave()`` and ``fornell_larcker()`` raise NotImplementedError: their ML formulas do not
+    apply to an ordinal fit.
     """
 
     _ordinal: Any = dataclasses.field(default=None, repr=False, compare=False)
@@ -858,7 +857,7 @@ class OrdinalCFAResult(CFAResult):
         kind = "std_all" if kind == "std_nox" else kind
         fit = self._ordinal
         nth = fit.sample.thresholds.size
-        full = np.concatenate([fit.sample.thresholds, fit.x])
+        full = np.concatenate([fit.thresholds, fit.x])
         keys, est, _ = ordinal_rows(fit, std=kind)
         jac = np.empty((len(est), full.size))
         h = 1e-20
@@ -916,58 +915,23 @@ class OrdinalCFAResult(CFAResult):
         view = SimpleNamespace(estimates=self.estimates(), sample=self._ordinal.sample)
         return categorical_omega(view, obs_var=bool(obs_var), ord_scale=bool(ord_scale))
 
-    def omega_interval(self, *, confidence_level: float = 0.95, obs_var: bool = True,
-                       ord_scale: bool = True) -> pd.DataFrame:
-        """Categorical omega by factor (as :meth:`composite_reliability`) with a delta-method
-        standard error and Wald interval.
-
-        Omega is a function of the thresholds, the DWLS parameters and (``obs_var``) the
-        sample polychoric correlations, all functions of the sample statistics whose
-        asymptotic covariance is the fit's NACOV (Gamma); ``Var = J Gamma J' / (N - 1)``,
-        ``J`` its complex-step derivative through the parameters' dependence on the
-        correlations, ``(Delta' W Delta)^-1 Delta' W`` (see
-        ``psychoval.stats.sem._ordinal_omega``). No refits: a bootstrap of WLSMV fits costs
-        hundreds of fits; the two agree on simulated data (tests/test_ordinal_omega_se.py).
-
-        Returns
-        -------
-        DataFrame
-            ``factor``, ``omega``, ``se``, ``ci_lower``, ``ci_upper`` (factors with two or
-            more indicators).
-        """
-        from psychoval._input import check_confidence_level
-        from psychoval.stats.sem._ordinal_omega import categorical_omega_se
-
-        confidence_level = check_confidence_level(confidence_level)
-        out = categorical_omega_se(self._ordinal, obs_var=bool(obs_var),
-                                   ord_scale=bool(ord_scale))
-        _, _, lo, hi = _z_p_ci(out["omega"].to_numpy(), out["se"].to_numpy(),
-                               confidence_level)
-        return out.assign(ci_lower=lo, ci_upper=hi)
-
     def ave(self) -> pd.Series:
-        """Average variance extracted per factor, as semTools 0.5.6 ``AVE(fit)`` of an ordinal
-        fit: on the latent-response scale, sum(lambda^2) psi over the sum of the indicators'
-        sample variances - the polychoric diagonal, 1 in the delta parameterization (semTools
-        rescales the sample statistics by lavaan's scales, all 1 here): the mean share of
-        the latent responses' variance the factor explains. NaN for a factor with a
-        cross-loading indicator or without observed indicators."""
-        return super().ave()
+        raise _ordinal_later("ave()", self.estimator)
 
     def fornell_larcker(self) -> FornellLarckerResult:
-        """Fornell-Larcker data from :meth:`ave` (latent-response scale) and ``cor_lv``."""
-        return super().fornell_larcker()
+        raise _ordinal_later("fornell_larcker()", self.estimator, " (it needs ave())")
 
     def summary(self) -> Summary:
         fm = self.fit_measures
         facts = [("Estimator", self.estimator),
-                 ("Parameterization", "delta"),
+                 ("Parameterization", self._ordinal.parameterization),
                  ("Converged", self.converged), ("Iterations", self.iterations),
                  ("Number of model parameters", fm["npar"]),
                  ("Number of observations", self.n_obs)]
         if self.rows_dropped:
             facts.append(("Rows dropped (listwise)", len(self.rows_dropped)))
-        facts += [("Test statistic (DWLS chi-square)", fm["chisq"]),
+        base = {"WLSMV": "DWLS", "ULSMV": "ULS"}.get(self.estimator, self.estimator)
+        facts += [(f"Test statistic ({base} chi-square)", fm["chisq"]),
                   ("Degrees of freedom", fm["df"]), ("P-value (Chi-square)", fm["pvalue"])]
         if "chisq_scaled" in fm:
             facts += [("Scaled test statistic (mean and variance adjusted)",
@@ -991,18 +955,15 @@ class OrdinalCFAResult(CFAResult):
 
 def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
                  std_lv: bool, group: Any, group_equal: Any, information: Any,
-                 sample_cov: Any) -> OrdinalCFAResult:
+                 sample_cov: Any, parameterization: str = "delta") -> OrdinalCFAResult:
     from psychoval.stats.sem._cfa_ordinal import fit_ordinal
 
     if group is not None or group_equal:
         raise SpecificationError("several groups are not available yet for ordinal CFA "
                                  f"(estimator={estimator!r})")
-    if missing in ("fiml", "ml"):
-        raise SpecificationError(
-            f"missing={missing!r} (full-information ML) does not apply to ordinal CFA "
-            f"(estimator={estimator!r}); use missing='pairwise' to keep every answered item "
-            "(lavaan's missing = \"pairwise\") or 'listwise' (the default)")
-    check_choice("missing", missing, ("listwise", "pairwise", "raise"))
+    if missing != "listwise":
+        raise SpecificationError(f"missing={missing!r} is not available yet for ordinal CFA; "
+                                 "WLSMV uses listwise deletion (missing='listwise')")
     if information not in (None, "expected"):
         raise SpecificationError("ordinal CFA uses the expected (DWLS) information; "
                                  f"information={information!r} is not available")
@@ -1014,24 +975,10 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
         ordered = [ordered]
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
-    if missing == "raise" and isinstance(data, pd.DataFrame):
-        present = [v for v in pt1.observed if v in data.columns]
-        nan = data[present].isna().to_numpy()
-        if nan.any():
-            r, c = (int(a) for a in np.argwhere(nan)[0])
-            raise DataError(
-                f"item {present[c]!r} is missing in row {data.index[r]!r} ({int(nan.sum())} "
-                f"missing cell(s) in {int(nan.any(axis=1).sum())} row(s)); choose "
-                "missing='listwise' or 'pairwise' to handle them")
-    policy = "pairwise" if missing == "pairwise" else "listwise"
-    fit = fit_ordinal(pt1, data, ordered, estimator, missing=policy)
-    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
+    fit = fit_ordinal(pt1, data, ordered, estimator, parameterization=parameterization)
+    if fit.rows_dropped and len(fit.rows_dropped) > 0.05 * fit.n_total:
         warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
-             "(rows with a missing model variable); missing='pairwise' keeps every answered "
-             "item", PsychovalWarning, stacklevel=3)
-    elif policy == "pairwise" and fit.rows_dropped:
-        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
-             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=3)
+             "(rows with a missing model variable)", PsychovalWarning, stacklevel=3)
     pt = fit.pt
     m = MatrixModel(pt)
     _, _, _, v = m.parts(fit.x)
@@ -1041,7 +988,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     ovn, lvn = list(pt.observed), list(pt.latent)
     problems = [prob for prob in _admissibility(pt, m, fit.x)
                 if not prob.startswith("negative residual variance")]
-    theta = 1.0 - np.diag(m.implied(fit.x)[0])
+    theta = fit.item_variances[0]
     problems += [f"negative residual variance of {y} (1 - R^2 = {t:.4g})"
                  for y, t in zip(ovn, theta, strict=True) if t < 0]
     if not fit.converged:
@@ -1050,7 +997,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     for prob in problems:
         warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=3)
     return OrdinalCFAResult(
-        model=text, estimator=estimator, missing=policy, observed=pt.observed,
+        model=text, estimator=estimator, missing="listwise", observed=pt.observed,
         latent=pt.latent, n_obs=fit.sample.nobs, n_total=fit.n_total,
         rows_dropped=fit.rows_dropped, converged=fit.converged, iterations=fit.iterations,
         admissible=not problems, problems=tuple(problems), fit_measures=fit.fit_measures,
@@ -1165,6 +1112,7 @@ def cfa(
     sample_cov: Any = None,
     sample_nobs: int | None = None,
     ordered: Sequence[str] | str | bool | None = None,
+    parameterization: str = "delta",
 ) -> CFAResult:
     """Confirmatory factor analysis by maximum likelihood (lavaan 0.6.14's ``cfa()``).
 
@@ -1183,27 +1131,25 @@ def cfa(
         ``{factor: [items]}``, or any object with a ``to_model()`` method returning either.
     data : DataFrame or ResponseTable, optional
         Rows are respondents, columns include the model's observed variables.
-    estimator : {"ML", "MLR", "WLSMV", "DWLS"}
+    estimator : {"ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS", "WLS"}
         ``"ML"``: normal-theory maximum likelihood (divisor N). ``"MLR"``: the same estimates
         with Huber-White (sandwich) standard errors, the Yuan-Bentler (Mplus) scaled
         chi-square and the ``_scaled`` / ``_robust`` fit measures (lavaan's MLR).
         ``"WLSMV"`` / ``"DWLS"`` need ``ordered=``: diagonally weighted least squares on the
         thresholds and polychoric correlations (delta parameterization); WLSMV with robust
         standard errors and the mean-and-variance adjusted test, DWLS with lavaan's standard
-        ones. With ``ordered=`` and the default estimator, WLSMV is used as in lavaan.
-        Returns an :class:`OrdinalCFAResult`.
-    missing : {"listwise", "fiml", "ml", "pairwise", "raise"}
+        ones. ``"ULSMV"`` / ``"ULS"``: unweighted least squares (W = I) on the same
+        statistics, with robust SEs and the scaled-shifted test (ULSMV) or the standard ones
+        (ULS); ``"WLS"``: full weight matrix ``W = Gamma^-1`` (thresholds then differ from the
+        sample ones), standard SEs and test. With ``ordered=`` and the default estimator,
+        WLSMV is used as in lavaan. Returns an :class:`OrdinalCFAResult` with lavaan's
+        ``fitMeasures()`` set for that estimator.
+    missing : {"listwise", "fiml", "ml", "raise"}
         ``"listwise"`` (lavaan's default) drops rows with a missing model variable and warns
         when that is more than 5% of the rows. ``"fiml"`` (alias ``"ml"``, lavaan's
         ``missing = "ml"``): casewise likelihood with a mean structure, the saturated model
         by EM, the baseline by FIML; rows with no response at all are left out with a
-        warning. ``"raise"`` names the first missing cell. With ``ordered=`` (WLSMV / DWLS)
-        the choices are ``"listwise"`` (the default), ``"pairwise"`` and ``"raise"``;
-        ``"pairwise"`` is lavaan's ``missing = "pairwise"``: each item's thresholds from the
-        rows that answered it, each polychoric correlation from the rows that answered both
-        items, the NACOV from scores that are zero for missing responses; only rows with no
-        response to any model item are left out (with a warning), and N (``n_obs``, lavaan's
-        ``nobs``) counts the rest. FIML is not available for ordered indicators.
+        warning. ``"raise"`` names the first missing cell.
     std_lv : bool
         False: each factor is scaled by its first indicator (loading fixed at 1). True:
         factor variances fixed at 1, all loadings free.
@@ -1227,6 +1173,13 @@ def cfa(
         lavaan's ``ordered =``: the indicators are ordered categories (integer codes);
         ``True`` for all of them. Every indicator must be ordered (no mix with continuous
         ones yet); one group, listwise deletion, no ``sample_cov``.
+    parameterization : {"delta", "theta"}
+        lavaan's ``parameterization =`` for ordered indicators. ``"delta"`` (the default):
+        the latent responses have variance 1 and the items' residual variances are ``1 -
+        R^2``. ``"theta"``: the residual variances are fixed at 1 and the scales ``~*~``
+        (``1 / sd`` of each latent response) are derived; the fit, the fit measures and
+        the standardized solution are those of the delta parameterization, the raw
+        loadings and thresholds are on the theta scale. Refused for continuous indicators.
 
     Returns
     -------
@@ -1309,13 +1262,15 @@ def cfa(
     """
     from psychoval.stats.sem import _engine as eng
     est_name = str(estimator).upper()
-    if ordered is not None and ordered is not False or est_name in ("WLSMV", "DWLS"):
+    parameterization = check_choice("parameterization", str(parameterization).lower(),
+                                    ("delta", "theta"))
+    if ordered is not None and ordered is not False or est_name in _ORDINAL_ESTIMATORS:
         if est_name == "ML" and estimator == "ML":  # the default: lavaan switches to WLSMV
             est_name = "WLSMV"
-        if est_name not in ("WLSMV", "DWLS"):
+        if est_name not in _ORDINAL_ESTIMATORS:
             raise SpecificationError(
                 f"estimator={estimator!r} is not available for ordered indicators; use "
-                "'WLSMV' (the default with ordered=) or 'DWLS'")
+                "'WLSMV' (the default with ordered=), 'DWLS', 'ULSMV', 'ULS' or 'WLS'")
         if ordered is None or ordered is False:
             raise SpecificationError(
                 f"estimator={estimator!r} needs ordered indicators: give ordered=True (every "
@@ -1323,7 +1278,11 @@ def cfa(
         return _cfa_ordinal(model, data, ordered=ordered, estimator=est_name,
                             missing=missing, std_lv=std_lv, group=group,
                             group_equal=group_equal, information=information,
-                            sample_cov=sample_cov)
+                            sample_cov=sample_cov, parameterization=parameterization)
+    if parameterization != "delta":
+        raise SpecificationError(
+            f"parameterization={parameterization!r} applies to ordered indicators only (the "
+            "scale of their latent responses); give ordered= or leave it at 'delta'")
     if est_name in _LATER:
         raise SpecificationError(f"estimator={estimator!r} is not available yet "
                                  f"({_LATER[est_name]}); use estimator='ML' or 'MLR'")

@@ -1,25 +1,32 @@
-"""The ordinal (WLSMV / DWLS) path of :func:`psychoval.cfa` (lavaan 0.6.14's ``cfa(...,
-ordered = ..., estimator = "WLSMV")``): the fit, the parameter rows and the fit measures.
+"""The ordinal path of :func:`psychoval.cfa` (lavaan 0.6.14's ``cfa(..., ordered = ...,
+estimator = "WLSMV" | "DWLS" | "ULSMV" | "ULS" | "WLS", parameterization = ...)``): the fit,
+the parameter rows and the fit measures.
 
-Single group, every indicator ordered, delta parameterization (latent response variances
-1), listwise deletion. The sample statistics (thresholds, two-step polychorics, NACOV) come
-from :func:`psychoval.stats.sem._ordinal.ordinal_sample_stats`. Estimation as lavaan: DWLS
-on (thresholds, correlations) with ``W = diag(NACOV)^-1``; ``chisq = (N - 1) F``. WLSMV:
-robust ("robust.sem") standard errors ``E^-1 Delta' W Gamma W Delta E^-1 / (N - 1)`` and
-the scaled-shifted test; DWLS (lavaan's defaults for it): standard errors ``E^-1 / (N - 1)``
-(``E = Delta' W Delta``) and the standard test only. The baseline (independence) model frees the thresholds and fixes every
-correlation at 0, tested the same way.
+Single group, every indicator ordered. The sample statistics (thresholds, two-step
+polychorics, NACOV = Gamma) come from :func:`psychoval.stats.sem._ordinal.ordinal_sample_stats`.
+Estimation as lavaan: least squares on (thresholds, correlations) over z = (tau, x), ``F =
+(s - m(z))' W (s - m(z))``, ``chisq = (N - 1) F``, with ``W = diag(Gamma)^-1`` (WLSMV,
+DWLS), ``I`` (ULSMV, ULS) or ``Gamma^-1`` (WLS: the thresholds then move off the sample
+ones). WLSMV / ULSMV: robust ("robust.sem") standard errors ``E^-1 Delta' W Gamma W Delta
+E^-1 / (N - 1)`` and the scaled-shifted test (``U = W - W Delta E^-1 Delta' W``); DWLS, ULS,
+WLS: standard errors ``E^-1 / (N - 1)`` (``E = Delta' W Delta``) and the standard test only.
+The baseline (independence) model frees the thresholds and fixes every correlation at 0.
 
-Fit measures: every one of lavaan 0.6.14's ``fitMeasures()`` for WLSMV (names with ``.``
--> ``_``): the chisq family and the baseline, CFI/TLI/NNFI/RFI/NFI/PNFI/IFI/RNI and their
-``_scaled`` versions, RMSEA with interval and p-values (standard and scaled; lavaan's N is
-N - 1 for (D)WLS), the ``_robust`` CFI/TLI/NNFI/RNI/RMSEA for categorical data (Savalei
-2021, lavaan's ``lav_fit_catml_dwls``: the ML discrepancy of the polychoric matrix at the
-DWLS solution), RMR / SRMR / CRMR on the correlations (the ``rmr`` / ``crmr`` versions
-count the thresholds, whose residuals are 0), Hoelter's CN, GFI/AGFI/PGFI with the DWLS
-weights, MFI and WRMR. DWLS gives the standard ones only.
+Parameterizations: ``delta`` (latent response variances 1, residual variances ``1 -
+R^2``, m = (tau, rho(x))) and ``theta`` (residual variances 1, scales ``d_j = diag(Sigma*)^-1/2``
+derived, m = (tau d, d Sigma* d)): the same fit, different raw parameters.
+
+Fit measures: lavaan 0.6.14's ``fitMeasures()`` set for each estimator (names with ``.`` ->
+``_``): the chisq family and the baseline, CFI/TLI/NNFI/RFI/NFI/PNFI/IFI/RNI, RMSEA with
+interval and p-values (lavaan's N is N - 1 here), RMR / SRMR / CRMR (the ``rmr`` / ``crmr``
+versions count the thresholds), Hoelter's CN, GFI/AGFI/PGFI with W, MFI and WRMR; WLSMV and
+ULSMV add the ``_scaled`` versions and the ``_robust`` CFI/TLI/NNFI/RNI/RMSEA for
+categorical data (Savalei 2021, lavaan's ``lav_fit_catml_dwls``).
+
+Length: one estimator family kept together - the weighted least-squares discrepancy of both
+parameterizations, the fit and its measures, lavaan's parameter rows (raw and
+standardized), the modification indices and the model-syntax front ``fit_dwls``.
 """
-
 from __future__ import annotations
 
 import dataclasses
@@ -42,16 +49,22 @@ from psychoval.stats.sem._ordinal import OrdinalSampleStats, ordinal_sample_stat
 __all__ = ["OrdinalFit", "DwlsFit", "fit_ordinal", "fit_dwls", "delta_table",
            "ordinal_rows"]
 
-def delta_table(pt: ParTable) -> ParTable:
-    """The parameter table with the observed residual variances fixed (delta
-    parameterization: they follow from the unit latent response variances)."""
+#: estimator -> (weight matrix, robust standard errors and the scaled-shifted test), as
+#: lavaan 0.6.14's ``lav_options``: WLSMV = DWLS + robust.sem + scaled.shifted, ULSMV = ULS +
+#: robust.sem + scaled.shifted; DWLS, ULS and WLS with se = "standard", test = "standard"
+ESTIMATORS = {"WLSMV": ("diag", True), "DWLS": ("diag", False), "ULSMV": ("unit", True),
+              "ULS": ("unit", False), "WLS": ("full", False)}
+PARAMETERIZATIONS = ("delta", "theta")
+
+
+def _fix_item_variances(pt: ParTable, value: float) -> ParTable:
     ov = set(pt.observed)
     free = np.array(pt.free)
     ustart = np.array(pt.ustart, dtype=float)
     resid = np.array([op == "~~" and lhs == rhs and lhs in ov
                       for lhs, op, rhs in zip(pt.lhs, pt.op, pt.rhs, strict=True)])
     free[resid] = 0
-    ustart[resid] = 0.0
+    ustart[resid] = value
     kept = np.unique(free[free > 0])
     remap = np.zeros(free.max(initial=0) + 1, dtype=int)
     remap[kept] = np.arange(1, kept.size + 1)
@@ -59,39 +72,93 @@ def delta_table(pt: ParTable) -> ParTable:
                       ustart=tuple(float(v) for v in ustart))
 
 
-class _Dwls:
-    """F(x) = (r - rho(x))' W (r - rho(x)) over the correlations (the thresholds are exact)."""
+def delta_table(pt: ParTable) -> ParTable:
+    """The parameter table with the observed residual variances fixed (delta
+    parameterization: they follow from the unit latent response variances)."""
+    return _fix_item_variances(pt, 0.0)
 
-    def __init__(self, model: MatrixModel, r: np.ndarray, w: np.ndarray):
+
+def theta_table(pt: ParTable) -> ParTable:
+    """The parameter table of lavaan's theta parameterization: the residual variances of the
+    latent responses fixed at 1 (their scales ``~*~`` then follow from the model)."""
+    return _fix_item_variances(pt, 1.0)
+
+
+class _Wls:
+    """F(z) = (s - m(z))' W (s - m(z)) over (thresholds, correlations), z = (tau, x).
+
+    Delta parameterization: m = (tau, rho(x)), the implied correlations. Theta: with
+    ``Sigma*`` the latent-response covariance matrix (unit residual variances) and ``d =
+    diag(Sigma*)^-1/2`` (lavaan's ``~*~`` scales), m = (tau d_item, d_i Sigma*_ij d_j).
+    ``w`` is W's diagonal (a vector) or the full matrix."""
+
+    def __init__(self, model: MatrixModel, s: np.ndarray, w: np.ndarray,
+                 th_item: np.ndarray, theta: bool):
         self.model = model
-        self.r = r
+        self.s = s
         self.w = w
+        self.item = th_item
+        self.nth = th_item.size
+        self.theta = theta
         self.cc, self.rr = np.triu_indices(model.p, 1)
 
-    def rho(self, x) -> np.ndarray:
-        sigma, _mu = self.model.implied(x)
-        return sigma[self.rr, self.cc]
+    def scales(self, x: np.ndarray) -> np.ndarray:
+        if not self.theta:
+            return np.ones(self.model.p)
+        return 1.0 / np.sqrt(np.diag(self.model.implied(x)[0]))
 
-    def jac(self, x) -> np.ndarray:
-        return self.model.dsigma(x)[:, self.rr, self.cc].T  # (pstar, q)
+    def moments(self, z: np.ndarray, jac: bool = True):
+        nth, rr, cc, it = self.nth, self.rr, self.cc, self.item
+        tau, x = z[:nth], z[nth:]
+        sigma, _ = self.model.implied(x)
+        ds = self.model.dsigma(x) if jac else None  # (q, p, p)
+        if not self.theta:
+            m = np.concatenate([tau, sigma[rr, cc]])
+            if not jac:
+                return m, None
+            d = np.zeros((m.size, z.size))
+            d[:nth, :nth] = np.eye(nth)
+            d[nth:, nth:] = ds[:, rr, cc].T
+            return m, d
+        var = np.diag(sigma)
+        sc = 1.0 / np.sqrt(var)
+        m = np.concatenate([tau * sc[it], sigma[rr, cc] * sc[rr] * sc[cc]])
+        if not jac:
+            return m, None
+        ar = np.arange(var.size)
+        dsc = -0.5 * var ** -1.5 * ds[:, ar, ar]  # (q, p)
+        d = np.zeros((m.size, z.size))
+        d[:nth, :nth] = np.diag(sc[it])
+        d[:nth, nth:] = tau[:, None] * dsc[:, it].T
+        d[nth:, nth:] = (ds[:, rr, cc] * (sc[rr] * sc[cc])
+                         + sigma[rr, cc] * (dsc[:, rr] * sc[cc] + sc[rr] * dsc[:, cc])).T
+        return m, d
 
-    def value(self, x) -> float:
-        e = self.r - self.rho(x)
-        return float(e @ (self.w * e))
+    def weigh(self, a: np.ndarray) -> np.ndarray:
+        """W a (a vector or a matrix of columns)."""
+        if self.w.ndim == 2:
+            return self.w @ a
+        return self.w * a if a.ndim == 1 else self.w[:, None] * a
 
-    def pieces(self, x, hessian: bool = True):
-        e = self.r - self.rho(x)
-        d = self.jac(x)
-        wd = self.w[:, None] * d
+    def value(self, z) -> float:
+        e = self.s - self.moments(z, jac=False)[0]
+        return float(e @ self.weigh(e))
+
+    def pieces(self, z, hessian: bool = True):
+        m, d = self.moments(z)
+        e = self.s - m
+        wd = self.weigh(d)
         g = -2.0 * wd.T @ e
         h = 2.0 * d.T @ wd if hessian else None
-        return float(e @ (self.w * e)), g, h, None
+        return float(e @ self.weigh(e)), g, h, None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class OrdinalFit:
-    """Everything the result needs: the delta table, x (structural), the robust covariance of
-    (thresholds, x), the sample statistics and the fit measures."""
+    """Everything the result needs: the (delta or theta) table, x (structural), the covariance
+    of (thresholds, x), the sample statistics and the fit measures; for nested-model tests the
+    Jacobian ``delta`` of (thresholds, correlations) over (tau, x), the weight matrix and the
+    standard test."""
 
     pt: ParTable
     x: np.ndarray
@@ -104,6 +171,27 @@ class OrdinalFit:
     rows_dropped: tuple[int, ...]
     n_total: int
     shift: float = math.nan  # the shift parameter of the scaled-shifted test
+    estimator: str = "WLSMV"
+    parameterization: str = "delta"
+    tau: np.ndarray | None = None  # the model's thresholds (theta: on the theta scale)
+    delta: np.ndarray | None = None  # d (thresholds, correlations) / d (tau, x)
+    weight: np.ndarray | None = None  # W: its diagonal (a vector) or the full matrix
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """The model's thresholds (the sample ones unless W is full or theta scales them)."""
+        return self.sample.thresholds if self.tau is None else self.tau
+
+    @property
+    def item_variances(self) -> tuple[np.ndarray, np.ndarray]:
+        """(residual variances, latent response variances) of the items: delta ``(1 - R^2,
+        1)``, theta ``(1, diag Sigma*)``."""
+        mats, _, la, _ = MatrixModel(self.pt).parts(self.x)
+        common = np.diag(la @ mats[PSI] @ la.T)
+        if self.parameterization == "theta":
+            resid = np.diag(mats[THETA])
+            return resid, common + resid
+        return 1.0 - common, np.ones_like(common)
 
 
 def _scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
@@ -146,9 +234,17 @@ def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
 
 
 def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
-                estimator: str, missing: str = "listwise") -> OrdinalFit:
-    """Fit the single-group delta-parameterization CFA of ordered items (see module)."""
+                estimator: str, *,
+                parameterization: str = "delta") -> OrdinalFit:
+    """Fit the single-group CFA of ordered items (see module)."""
     from scipy.stats import chi2
+
+    if estimator not in ESTIMATORS:
+        raise SpecificationError(f"estimator={estimator!r} is not one of "
+                                 f"{', '.join(map(repr, ESTIMATORS))} for ordered indicators")
+    if parameterization not in PARAMETERIZATIONS:
+        raise SpecificationError(f"parameterization={parameterization!r} is not 'delta' or "
+                                 "'theta'")
 
     if any(op not in ("=~", "~~") for op in pt0.op):
         raise SpecificationError("ordinal CFA (WLSMV) handles loadings and (co)variances only "
@@ -178,57 +274,71 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     if bad.to_numpy().any():
         col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
         raise DataError(f"column {col!r} is not numeric; ordered items need integer codes")
-    # listwise: rows with a missing item; pairwise: rows with every item missing (lavaan's
-    # "empty cases")
-    incomplete = (frame.isna().any(axis=1) if missing == "listwise"
-                  else frame.isna().all(axis=1)).to_numpy()
+    incomplete = frame.isna().any(axis=1).to_numpy()
     rows_dropped = tuple(int(i) for i in np.flatnonzero(incomplete))
-    pt = delta_table(pt0)
+    theta = parameterization == "theta"
+    pt = theta_table(pt0) if theta else delta_table(pt0)
     check_identification(pt, len(ov) * (len(ov) - 1) // 2)  # the correlations
-    ss = ordinal_sample_stats(frame, items=ov, missing=missing)
+    ss = ordinal_sample_stats(frame, items=ov)
     model = MatrixModel(pt)
     nth = ss.thresholds.size
-    w_all = 1.0 / np.diag(ss.nacov)
-    disc = _Dwls(model, ss.cor_vech, w_all[nth:])
+    kind, robust = ESTIMATORS[estimator]
+    gamma = ss.nacov
+    nel = gamma.shape[0]
+    if kind == "diag":
+        w = 1.0 / np.diag(gamma)
+    elif kind == "unit":
+        w = np.ones(nel)
+    else:  # lavaan's WLS.V = solve(NACOV)
+        w = np.linalg.inv(gamma)
+        w = 0.5 * (w + w.T)
+    w_mat = w if w.ndim == 2 else np.diag(w)
+    obs = ss.wls_obs
+    disc = _Wls(model, obs, w, ss.threshold_item, theta)
     x0 = model.x_from_table(start_rows(pt, ss.cor, None))
-    opt = minimize(disc, x0, gtol=1e-12)
-    x = opt.x
+    z0 = np.concatenate([ss.thresholds / disc.scales(x0)[ss.threshold_item], x0])
+    opt = minimize(disc, z0, gtol=1e-12)
+    z = opt.x
+    tau, x = z[:nth], z[nth:]
     n = ss.nobs
     q = model.q
     pstar = disc.cc.size
-    delta = np.zeros((nth + pstar, nth + q))
-    delta[:nth, :nth] = np.eye(nth)
-    delta[nth:, nth:] = disc.jac(x)
-    wd = w_all[:, None] * delta
+    implied, delta = disc.moments(z)
+    wd = w_mat @ delta
     e_inv = np.linalg.inv(delta.T @ wd)
-    gamma = ss.nacov
-    if estimator == "WLSMV":  # lavaan's se = "robust.sem"
+    if robust:  # lavaan's se = "robust.sem"
         vcov = e_inv @ (wd.T @ gamma @ wd) @ e_inv / (n - 1)
-    else:  # DWLS: lavaan's se = "standard", E^-1 / (N - 1) (not robust to W != Gamma^-1)
+    else:  # lavaan's se = "standard": E^-1 / (N - 1), E = Delta' W Delta
         vcov = e_inv / (n - 1)
-    f_min = disc.value(x)
+    f_min = disc.value(z)
     chisq = (n - 1) * f_min
     df = nth + pstar - (nth + q)
-    sigma, _ = model.implied(x)
-    np.fill_diagonal(sigma, 1.0)
-    # baseline: thresholds free, correlations 0; U = W on the correlations
+    sigma = np.eye(len(ov))
+    sigma[disc.rr, disc.cc] = sigma[disc.cc, disc.rr] = implied[nth:]
+    # baseline: thresholds free, correlations 0 (the same in both parameterizations)
     r = ss.cor_vech
-    wr = w_all[nth:]
-    x2b = (n - 1) * float(r @ (wr * r))
+    d_b = np.zeros((nel, nth))
+    d_b[:nth] = np.eye(nth)
+    wd_b = w_mat @ d_b
+    eb_inv = np.linalg.inv(d_b.T @ wd_b)
+    e_b = np.concatenate([np.zeros(nth), r])
+    e_b = e_b - d_b @ (eb_inv @ (wd_b.T @ e_b))  # the thresholds at their WLS optimum
+    x2b = (n - 1) * float(e_b @ w_mat @ e_b)
     dfb = pstar
     fm: dict[str, Any] = {"npar": nth + q, "fmin": 0.5 * (n - 1) / n * f_min, "chisq": chisq,
                           "df": df, "pvalue": float(chi2.sf(chisq, df)) if df > 0 else math.nan}
-    wls = estimator == "WLSMV"
+    wls = robust
+    shift = math.nan
     if wls:
-        u = np.diag(w_all) - wd @ e_inv @ wd.T
+        u = w_mat - wd @ e_inv @ wd.T
         if df > 0:
             st, sf, shift, ps = _scaled_shifted(u @ gamma, chisq, df)
         else:
-            st, sf, ps, shift = chisq, math.nan, math.nan, math.nan
+            st, sf, ps = chisq, math.nan, math.nan
         fm.update({"chisq_scaled": st, "df_scaled": df, "pvalue_scaled": ps,
                    "chisq_scaling_factor": sf})
-        gb = wr[:, None] * gamma[nth:, nth:]
-        stb, sfb, _b, psb = _scaled_shifted(gb, x2b, dfb)
+        u_b = w_mat - wd_b @ eb_inv @ wd_b.T
+        stb, sfb, _b, psb = _scaled_shifted(u_b @ gamma, x2b, dfb)
     fm.update({"baseline_chisq": x2b, "baseline_df": dfb,
                "baseline_pvalue": float(chi2.sf(x2b, dfb))})
     if wls:
@@ -239,7 +349,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         fm["cfi" + suf] = _robust.cfi(x2, df, xb, dfb)
         fm["tli" + suf] = _robust.tli(x2, df, xb, dfb)
     if wls:
-        rob = _catml(ss, sigma, delta[nth:], e_inv, w_all[nth:], n, df)
+        rob = _catml(ss, sigma, delta[nth:], e_inv, np.diag(w_mat)[nth:], n, df)
         for key, fn in (("cfi_robust", _robust.cfi), ("tli_robust", _robust.tli)):
             fm[key] = fn(rob["xx3"], df, rob["xx3_null"], dfb, c_hat=rob["c_hat"],
                          c_hat_null=rob["c_hat_null"])
@@ -275,26 +385,25 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         fm["rmsea_pvalue_robust"] = _robust.rmsea_pvalue_close(xx3s, df, n1, c_hat=ch)
         fm["rmsea_notclose_pvalue_robust"] = _robust.rmsea_pvalue_notclose(xx3s, df, n1,
                                                                             c_hat=ch)
-    # residual measures: correlations (unit diagonal, residual 0) and thresholds (exact)
+    # residual measures: correlations (unit diagonal, residual 0) and thresholds
     p = len(ov)
-    res2 = float(np.sum((r - sigma[disc.rr, disc.cc]) ** 2))
+    res = obs - implied
+    res2 = float(np.sum(res[nth:] ** 2))
+    res2_th = float(np.sum(res[:nth] ** 2))
     e_diag = p * (p + 1) / 2
-    fm["rmr"] = math.sqrt(res2 / (e_diag + nth))
+    fm["rmr"] = math.sqrt((res2 + res2_th) / (e_diag + nth))
     fm["rmr_nomean"] = math.sqrt(res2 / e_diag)
     fm["srmr"] = fm["rmr_nomean"]
     fm["srmr_bentler"] = fm["rmr"]
     fm["srmr_bentler_nomean"] = fm["rmr_nomean"]
-    fm["crmr"] = math.sqrt(res2 / (pstar + nth))
+    fm["crmr"] = math.sqrt((res2 + res2_th) / (pstar + nth))
     fm["crmr_nomean"] = math.sqrt(res2 / pstar)
     fm["srmr_mplus"] = fm["srmr_mplus_nomean"] = math.nan
     for key, alpha in (("cn_05", 0.05), ("cn_01", 0.01)):
         crit = float(chi2.ppf(1 - alpha, df)) if df > 0 else 0.0
         fm[key] = (crit / (chisq / n1) + 1 if chisq > 0
                    else math.inf)
-    obs = ss.wls_obs
-    est = np.concatenate([ss.thresholds, sigma[disc.rr, disc.cc]])
-    gfi = 1.0 - float(((obs - est) ** 2) @ w_all) / float((obs**2) @ w_all)
-    nel = obs.size
+    gfi = 1.0 - float(res @ w_mat @ res) / float(obs @ w_mat @ obs)
     fm["gfi"] = gfi
     fm["agfi"] = 1 - (nel / df) * (1 - gfi) if df > 0 else 1.0
     fm["pgfi"] = (df / nel) * gfi
@@ -304,7 +413,8 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     return OrdinalFit(pt=pt, x=x, vcov=vcov, sample=ss, sigma=sigma,
                       converged=bool(opt.converged), iterations=int(opt.iterations),
                       fit_measures=measures, rows_dropped=rows_dropped,
-                      n_total=int(len(data)), shift=float(shift) if wls else math.nan)
+                      n_total=int(len(data)), shift=float(shift), estimator=estimator,
+                      parameterization=parameterization, tau=tau, delta=delta, weight=w)
 
 
 def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None = None,
@@ -322,15 +432,21 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
     """
     pt = fit.pt
     x = fit.x if x is None else x
-    tau = fit.sample.thresholds if tau is None else tau
+    tau = fit.thresholds if tau is None else tau
     model = MatrixModel(pt)
     nth = fit.sample.thresholds.size
     vals = model.row_values(x)
     mats, a, la, v = model.parts(x)
-    sigma = la @ mats[PSI] @ la.T + mats[THETA]
+    common = np.diag(la @ mats[PSI] @ la.T)
     ovi = {n: i for i, n in enumerate(pt.observed)}
     lvi = {n: i for i, n in enumerate(pt.latent)}
-    theta_d = 1.0 - np.diag(sigma)  # theta_ii, so that the latent response variances are 1
+    if fit.parameterization == "theta":  # residual variances as fixed, y* variances derived
+        theta_d = np.diag(mats[THETA])
+        var_y = common + theta_d
+    else:  # theta_ii = 1 - (L Psi L')_ii, so that the latent response variances are 1
+        theta_d = 1.0 - common
+        var_y = np.ones_like(common)
+    sd_y = np.sqrt(var_y)
     lv_sd = np.sqrt(np.diag(v))
     keys: list[tuple[str, str, str, str]] = []
     out: list[Any] = []
@@ -338,17 +454,22 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
     user = [r for r in range(len(pt.lhs)) if pt.user[r] == 1]
     other = [r for r in range(len(pt.lhs)) if pt.user[r] != 1]
     th_rows = list(range(nth))
+    std_all = bool(std) and std != "std_lv"
 
     def table_row(r: int):
         lhs, op, rhs = pt.lhs[r], pt.op[r], pt.rhs[r]
         val = vals[r]
         if op == "~~" and lhs == rhs and lhs in ovi:
-            val = theta_d[ovi[lhs]]  # std.all: / the latent response variance (1)
+            val = theta_d[ovi[lhs]]
+            if std_all:
+                val = val / var_y[ovi[lhs]]
         elif std == "std_lv" and op == "~~" and lhs in ovi:
             pass  # std.lv leaves the items' (co)variances as they are
         elif std and op == "=~":
             if rhs in ovi:
-                val = val * lv_sd[lvi[lhs]]  # / sd of the latent response (1)
+                val = val * lv_sd[lvi[lhs]]
+                if std_all:
+                    val = val / sd_y[ovi[rhs]]
             else:
                 val = val * lv_sd[lvi[lhs]] / lv_sd[lvi[rhs]]
         elif std and op == "~~":
@@ -372,13 +493,14 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
         name = fit.sample.threshold_names[t]
         item, th = name.split("|")
         keys.append((item, "|", th, ""))
-        out.append(tau[t])  # / sd of the latent response (1)
+        j = ovi[item]
+        out.append(tau[t] / sd_y[j] if std_all else tau[t])
         idx.append(t)
     for r in other:
         table_row(r)
-    for y in pt.observed:
+    for y in pt.observed:  # the scales: 1 / sd of the latent response (std.all: 1)
         keys.append((y, "~*~", y, ""))
-        out.append(1.0)
+        out.append(1.0 if std_all else 1.0 / sd_y[ovi[y]])
         idx.append(-1)
     for y in pt.observed:
         keys.append((y, "~1", "", ""))
@@ -461,6 +583,11 @@ def ordinal_modindices(fit: OrdinalFit) -> pd.DataFrame:
     DWLS objective ``fmin = (N - 1)/N F / 2`` (so ``g = -(N - 1)/N Delta' W (s - sigma)``);
     ``epc = -g / V``; sepc with the latent response variances 1 and the residual variances
     1 - R^2 (lavaan's lav_standardize_* of a delta-parameterization fit)."""
+    if fit.parameterization != "delta" or fit.estimator not in ("WLSMV", "DWLS"):
+        raise NotImplementedError(
+            f"modindices() of an ordinal {fit.estimator} fit in the {fit.parameterization} "
+            "parameterization is not available yet (lavaan's DWLS score tests of the delta "
+            "parameterization are: estimator 'WLSMV' or 'DWLS')")
     pt = fit.pt
     ss = fit.sample
     nth = ss.thresholds.size

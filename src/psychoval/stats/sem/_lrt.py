@@ -13,6 +13,14 @@ Semantics pinned to lavaan 0.6.14:
 * scaled (method ``"satorra.bentler.2001"``, lavaan's default for MLR / MLM):
   ``c_d = (r_0 c_0 - r_1 c_1) / (r_0 - r_1)`` (``c_1 = 1`` when ``r_1 = 0``),
   ``Chisq diff = (T_0 - T_1) / c_d``; no RMSEA column. A negative ``c_d`` is reported as NaN;
+* scaled-shifted (method ``"satorra.2000"``, lavaan's default for WLSMV / ULSMV fits, whose
+  test is "scaled.shifted"): with the less restricted model's Jacobian ``Delta_1`` (thresholds
+  and correlations over its parameters), weight ``W``, information ``P = Delta_1' W Delta_1``
+  and ``Gamma``, the restrictions ``A`` (rows spanning the orthogonal complement of ``H =
+  Delta_1^+ Delta_0``, lavaan's ``lav_test_diff_A(method = "delta")``), ``U = W Delta_1
+  P^-1 A' (A P^-1 A')^+ A P^-1 Delta_1' W``, ``a = sqrt(m / tr((U Gamma)^2))``, ``b = m - a
+  tr(U Gamma)`` and ``Chisq diff = a (T_0 - T_1) + b`` on ``m = r_0 - r_1`` df (Satorra
+  2000, doi:10.1007/978-1-4615-4603-0_17; lavaan's ``lav_test_diff_Satorra2000``);
 * equal degrees of freedom give p = NaN and a warning; a more restricted model fitting better
   (a difference below ``-eps^(1/3)``) gives a warning that the models may not be nested.
 """
@@ -46,6 +54,35 @@ class ModelTest:
     scaling_factor: float | None = None
     n: int = 0
     groups: int = 1
+    #: for the scaled-shifted difference: (Delta, W (diagonal vector or matrix), Gamma, the
+    #: observed variables); None for other fits
+    wls: tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]] | None = None
+
+
+def satorra_2000(m1: ModelTest, m0: ModelTest) -> tuple[float, int, float, float]:
+    """lavaan's scaled-shifted difference test of nested (D)WLS / ULS fits (see module):
+    ``(T_delta, df_delta, a, b)``; model 1 the less restricted."""
+    from scipy.linalg import null_space
+
+    m = m0.df - m1.df
+    if m == 0:
+        return m0.chisq - m1.chisq, 0, math.nan, math.nan
+    d1, w, gamma, _ = m1.wls
+    d0 = m0.wls[0]
+    wm = w if w.ndim == 2 else np.diag(w)
+    h = np.linalg.pinv(d1) @ d0
+    a_mat = null_space(h.T).T  # rows: an orthonormal basis of the complement of span(H)
+    p_inv = np.linalg.inv(d1.T @ wm @ d1)
+    apa = a_mat @ p_inv @ a_mat.T
+    eps = math.sqrt(np.finfo(float).eps)
+    keep = ~((np.abs(apa.sum(axis=0)) < eps) & (np.abs(apa.sum(axis=1)) < eps))
+    a_mat = a_mat[keep]
+    mid = p_inv @ a_mat.T @ np.linalg.pinv(a_mat @ p_inv @ a_mat.T) @ a_mat @ p_inv
+    wd = wm @ d1
+    ug = wd @ mid @ wd.T @ gamma
+    a = math.sqrt(m / float(np.sum(ug * ug.T)))
+    b = m - a * float(np.trace(ug))
+    return (m0.chisq - m1.chisq) * a + b, m, a, b
 
 
 def satorra_bentler_2001(t1: float, r1: int, c1: float, t0: float, r0: int,
@@ -121,7 +158,7 @@ class CompareResult(Result):
                        tables=(("", self.to_frame().set_index("model")),), notes=tuple(notes))
 
 
-_METHODS = ("default", "standard", "satorra.bentler.2001")
+_METHODS = ("default", "standard", "satorra.bentler.2001", "satorra.2000")
 
 
 def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> CompareResult:
@@ -131,9 +168,11 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
     ----------
     models : at least two :class:`ModelTest`; either all have a ``scaling_factor`` (MLR) or
         none has (a model with df = 0 may lack one).
-    method : ``"default"`` (Satorra-Bentler 2001 when the tests are scaled, else the plain
-        difference), ``"standard"`` (plain difference even for MLR fits: lavaan would switch
-        to it with a warning only when no test is scaled), or ``"satorra.bentler.2001"``.
+    method : ``"default"`` (Satorra-Bentler 2001 when the tests are scaled by a factor,
+        Satorra 2000 scaled-shifted when they are scaled-shifted (WLSMV / ULSMV), else the
+        plain difference), ``"standard"`` (plain difference even for scaled fits: lavaan
+        would switch to it with a warning only when no test is scaled),
+        ``"satorra.bentler.2001"`` or ``"satorra.2000"`` (scaled-shifted fits only).
 
     Returns
     -------
@@ -161,13 +200,28 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
         names = ", ".join(m.name for m, s in zip(mods, is_scaled, strict=True) if not s)
         raise SpecificationError(f"some models (but not all) have scaled test statistics: "
                                  f"{names} lack a scaling factor; fit all with the same estimator")
+    shifted = scaled and all(m.wls is not None for m in mods)
+    if scaled and not shifted and any(m.wls is not None for m in mods):
+        raise SpecificationError("ordinal (WLSMV / ULSMV) fits can be compared only with "
+                                 "ordinal fits of the same estimator")
+    if method == "satorra.2000" and scaled and not shifted:
+        raise SpecificationError("method='satorra.2000' needs (D)WLS / ULS fits with a "
+                                 "scaled-shifted test (estimator WLSMV or ULSMV)")
+    if shifted and method == "satorra.bentler.2001":
+        raise SpecificationError("method='satorra.bentler.2001' needs scaled (MLR) fits; "
+                                 "WLSMV / ULSMV fits use 'satorra.2000' (the default)")
+    if shifted:
+        items = {m.wls[3] for m in mods}
+        if len(items) > 1 or len({m.n for m in mods}) > 1:
+            raise SpecificationError("the ordinal fits compared must use the same items and "
+                                     "the same rows (their Gamma is the same)")
     if method == "standard":
-        scaled = False
-    elif method == "satorra.bentler.2001" and not scaled:
+        scaled = shifted = False
+    elif method in ("satorra.bentler.2001", "satorra.2000") and not scaled:
         warn("method='satorra.bentler.2001' but no robust test statistics were used; "
                       "switching to the standard chi-square difference test",
                       PsychovalWarning, stacklevel=2)
-    use_sb = scaled
+    use_sb = scaled and not shifted
     k = len(mods)
     df = np.array([m.df for m in mods], dtype=float)
     stat = np.array([m.chisq for m in mods], dtype=float)
@@ -178,7 +232,7 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
     rmsea = np.full(k, np.nan)
     n = mods[0].n
     groups = mods[0].groups
-    if not use_sb:
+    if not scaled:
         for i in range(1, k):
             if d_df[i] > 0 and n > 0:
                 rmsea[i] = math.sqrt(max((d_stat[i] / n) / d_df[i] - 1.0 / n, 0.0)) \
@@ -191,6 +245,9 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
                       f"reach a global optimum. Smallest difference = {np.nanmin(d_stat[1:])}",
                       PsychovalWarning, stacklevel=2)
     c_diff = np.full(k, np.nan)
+    if shifted:
+        for i in range(1, k):
+            d_stat[i], d_df[i], _a, _b = satorra_2000(mods[i - 1], mods[i])
     if use_sb:
         for i in range(1, k):
             m1, m0 = mods[i - 1], mods[i]
@@ -211,8 +268,9 @@ def lrt_table(models: Sequence[ModelTest], *, method: str = "default") -> Compar
                          bic=np.array([m.bic for m in mods], dtype=float), chisq=stat,
                          chisq_diff=d_stat, df_diff=d_df, pvalue=pval, rmsea=rmsea,
                          scaling_factor_diff=c_diff,
-                         method="satorra.bentler.2001" if use_sb else "standard",
-                         scaled=use_sb)
+                         method=("satorra.2000" if shifted else "satorra.bentler.2001"
+                                 if use_sb else "standard"),
+                         scaled=scaled)
 
 
 def _isnan(x: float) -> bool:
@@ -230,13 +288,16 @@ def model_test(fit: Any, name: str) -> ModelTest:
     if fm is None:
         raise SpecificationError(f"{name} is not a fitted model (no fit_measures); pass the "
                                  "results of pv.cfa")
-    est = str(getattr(fit, "estimator", "")).upper()
-    if est in ("WLSMV", "DWLS"):
-        raise NotImplementedError(
-            f"{name} is an ordinal ({est}) fit: lavaan's difference test for (D)WLS fits "
-            "(lavTestLRT's satorra.2000 scaled-shifted difference) is not available yet; "
-            "compare ML or MLR fits")
+    ordinal = getattr(fit, "_ordinal", None)  # an OrdinalCFAResult's fit (lavaan's @Model)
     sf = fm.get("chisq_scaling_factor")
+    if ordinal is not None:
+        wls = None
+        if "chisq_scaled" in fm:  # WLSMV / ULSMV: the scaled-shifted test
+            wls = (ordinal.delta, ordinal.weight, ordinal.sample.nacov,
+                   tuple(ordinal.sample.items))
+        return ModelTest(name=name, chisq=float(fm["chisq"]), df=int(fm["df"]),
+                         scaling_factor=None if wls is None else 1.0,
+                         n=int(ordinal.sample.nobs), wls=wls)
     return ModelTest(name=name, chisq=float(fm["chisq"]), df=int(fm["df"]),
                      aic=float(fm.get("aic", math.nan)), bic=float(fm.get("bic", math.nan)),
                      scaling_factor=None if sf is None else float(sf),
