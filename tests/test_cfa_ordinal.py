@@ -136,8 +136,7 @@ def test_modindices_and_summary_run(fits):
 
 @pytest.mark.parametrize("call", [
     lambda f: f.residuals(), lambda f: f.factor_scores(),
-    lambda f: f.composite_reliability(higher=["g"]), lambda f: f.ave(),
-    lambda f: f.fornell_larcker(),
+    lambda f: f.composite_reliability(higher=["g"]),
 ])
 def test_outputs_without_an_ordinal_formula_raise(fits, call):
     with pytest.raises(NotImplementedError, match="not available for WLSMV"):

@@ -799,9 +799,10 @@ class OrdinalCFAResult(CFAResult):
     Available as lavaan: ``estimates()``, ``standardized()`` (std.all / std.lv / std.nox),
     ``fit_measures`` (every measure lavaan's ``fitMeasures()`` gives for WLSMV, robust ones
     included), ``modindices()``, ``cov_lv``, ``cor_lv`` and ``composite_reliability()``
-    (categorical omega, semTools' ``compRelSEM``). ``residuals()``, ``factor_scores()``,
-    ``ave()`` and ``fornell_larcker()`` raise NotImplementedError: their ML formulas do not
-    apply to an ordinal fit.
+    (categorical omega, semTools' ``compRelSEM``) with ``omega_interval()`` (its
+    delta-method interval), ``ave()`` and ``fornell_larcker()`` (semTools' ``AVE``: on the
+    latent-response scale). ``residuals()`` and ``factor_scores()`` raise
+    NotImplementedError: their ML formulas do not apply to an ordinal fit.
     """
 
     _ordinal: Any = dataclasses.field(default=None, repr=False, compare=False)
@@ -904,23 +905,58 @@ class OrdinalCFAResult(CFAResult):
         model-implied instead of the sample polychoric correlations. Factors with one
         indicator are left out (semTools' ``dropSingle``); ``higher=`` is not available for
         ordinal fits."""
-        from psychoval.stats.sem._ordinal_omega import omega_function
+        from types import SimpleNamespace
+
+        from psychoval.stats.sem._ordinal_omega import categorical_omega
 
         if higher:
             raise _ordinal_later("composite_reliability(higher=)", self.estimator,
-                                 " (semTools 0.5.6's omegaCat fails on a higher-order "
-                                 "factor of ordered indicators: no reference to match)")
-        # from the model matrices: a first-order factor's variance is its total (implied)
-        # variance, lavInspect(fit, "cov.lv"), also under a higher-order factor
-        g, s0, factors = omega_function(self._ordinal, obs_var=bool(obs_var),
-                                        ord_scale=bool(ord_scale))
-        return pd.Series(np.real(g(s0)).astype(float), index=factors, name="omega")
+                                 " (semTools' omega of a higher-order factor needs "
+                                 "continuous indicators)")
+        view = SimpleNamespace(estimates=self.estimates(), sample=self._ordinal.sample)
+        return categorical_omega(view, obs_var=bool(obs_var), ord_scale=bool(ord_scale))
+
+    def omega_interval(self, *, confidence_level: float = 0.95, obs_var: bool = True,
+                       ord_scale: bool = True) -> pd.DataFrame:
+        """Categorical omega by factor (as :meth:`composite_reliability`) with a delta-method
+        standard error and Wald interval.
+
+        Omega is a function of the thresholds, the DWLS parameters and (``obs_var``) the
+        sample polychoric correlations, all functions of the sample statistics whose
+        asymptotic covariance is the fit's NACOV (Gamma); ``Var = J Gamma J' / (N - 1)``,
+        ``J`` its complex-step derivative through the parameters' dependence on the
+        correlations, ``(Delta' W Delta)^-1 Delta' W`` (see
+        ``psychoval.stats.sem._ordinal_omega``). No refits: a bootstrap of WLSMV fits costs
+        hundreds of fits; the two agree on simulated data (tests/test_ordinal_omega_se.py).
+
+        Returns
+        -------
+        DataFrame
+            ``factor``, ``omega``, ``se``, ``ci_lower``, ``ci_upper`` (factors with two or
+            more indicators).
+        """
+        from psychoval._input import check_confidence_level
+        from psychoval.stats.sem._ordinal_omega import categorical_omega_se
+
+        confidence_level = check_confidence_level(confidence_level)
+        out = categorical_omega_se(self._ordinal, obs_var=bool(obs_var),
+                                   ord_scale=bool(ord_scale))
+        _, _, lo, hi = _z_p_ci(out["omega"].to_numpy(), out["se"].to_numpy(),
+                               confidence_level)
+        return out.assign(ci_lower=lo, ci_upper=hi)
 
     def ave(self) -> pd.Series:
-        raise _ordinal_later("ave()", self.estimator)
+        """Average variance extracted per factor, as semTools 0.5.6 ``AVE(fit)`` of an ordinal
+        fit: on the latent-response scale, sum(lambda^2) psi over the sum of the indicators'
+        sample variances - the polychoric diagonal, 1 in the delta parameterization (semTools
+        rescales the sample statistics by lavaan's scales, all 1 here): the mean share of
+        the latent responses' variance the factor explains. NaN for a factor with a
+        cross-loading indicator or without observed indicators."""
+        return super().ave()
 
     def fornell_larcker(self) -> FornellLarckerResult:
-        raise _ordinal_later("fornell_larcker()", self.estimator, " (it needs ave())")
+        """Fornell-Larcker data from :meth:`ave` (latent-response scale) and ``cor_lv``."""
+        return super().fornell_larcker()
 
     def summary(self) -> Summary:
         fm = self.fit_measures
@@ -962,9 +998,12 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     if group is not None or group_equal:
         raise SpecificationError("several groups are not available yet for ordinal CFA "
                                  f"(estimator={estimator!r})")
-    if missing != "listwise":
-        raise SpecificationError(f"missing={missing!r} is not available yet for ordinal CFA; "
-                                 "WLSMV uses listwise deletion (missing='listwise')")
+    if missing in ("fiml", "ml"):
+        raise SpecificationError(
+            f"missing={missing!r} (full-information ML) does not apply to ordinal CFA "
+            f"(estimator={estimator!r}); use missing='pairwise' to keep every answered item "
+            "(lavaan's missing = \"pairwise\") or 'listwise' (the default)")
+    check_choice("missing", missing, ("listwise", "pairwise", "raise"))
     if information not in (None, "expected"):
         raise SpecificationError("ordinal CFA uses the expected (DWLS) information; "
                                  f"information={information!r} is not available")
@@ -976,10 +1015,25 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
         ordered = [ordered]
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
-    fit = fit_ordinal(pt1, data, ordered, estimator, parameterization=parameterization)
-    if fit.rows_dropped and len(fit.rows_dropped) > 0.05 * fit.n_total:
+    if missing == "raise" and isinstance(data, pd.DataFrame):
+        present = [v for v in pt1.observed if v in data.columns]
+        nan = data[present].isna().to_numpy()
+        if nan.any():
+            r, c = (int(a) for a in np.argwhere(nan)[0])
+            raise DataError(
+                f"item {present[c]!r} is missing in row {data.index[r]!r} ({int(nan.sum())} "
+                f"missing cell(s) in {int(nan.any(axis=1).sum())} row(s)); choose "
+                "missing='listwise' or 'pairwise' to handle them")
+    policy = "pairwise" if missing == "pairwise" else "listwise"
+    fit = fit_ordinal(pt1, data, ordered, estimator, missing=policy,
+                      parameterization=parameterization)
+    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
         warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
-             "(rows with a missing model variable)", PsychovalWarning, stacklevel=3)
+             "(rows with a missing model variable); missing='pairwise' keeps every answered "
+             "item", PsychovalWarning, stacklevel=3)
+    elif policy == "pairwise" and fit.rows_dropped:
+        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
+             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=3)
     pt = fit.pt
     m = MatrixModel(pt)
     _, _, _, v = m.parts(fit.x)
@@ -998,7 +1052,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     for prob in problems:
         warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=3)
     return OrdinalCFAResult(
-        model=text, estimator=estimator, missing="listwise", observed=pt.observed,
+        model=text, estimator=estimator, missing=policy, observed=pt.observed,
         latent=pt.latent, n_obs=fit.sample.nobs, n_total=fit.n_total,
         rows_dropped=fit.rows_dropped, converged=fit.converged, iterations=fit.iterations,
         admissible=not problems, problems=tuple(problems), fit_measures=fit.fit_measures,
@@ -1145,12 +1199,18 @@ def cfa(
         sample ones), standard SEs and test. With ``ordered=`` and the default estimator,
         WLSMV is used as in lavaan. Returns an :class:`OrdinalCFAResult` with lavaan's
         ``fitMeasures()`` set for that estimator.
-    missing : {"listwise", "fiml", "ml", "raise"}
+    missing : {"listwise", "fiml", "ml", "pairwise", "raise"}
         ``"listwise"`` (lavaan's default) drops rows with a missing model variable and warns
         when that is more than 5% of the rows. ``"fiml"`` (alias ``"ml"``, lavaan's
         ``missing = "ml"``): casewise likelihood with a mean structure, the saturated model
         by EM, the baseline by FIML; rows with no response at all are left out with a
-        warning. ``"raise"`` names the first missing cell.
+        warning. ``"raise"`` names the first missing cell. With ``ordered=`` (WLSMV / DWLS)
+        the choices are ``"listwise"`` (the default), ``"pairwise"`` and ``"raise"``;
+        ``"pairwise"`` is lavaan's ``missing = "pairwise"``: each item's thresholds from the
+        rows that answered it, each polychoric correlation from the rows that answered both
+        items, the NACOV from scores that are zero for missing responses; only rows with no
+        response to any model item are left out (with a warning), and N (``n_obs``, lavaan's
+        ``nobs``) counts the rest. FIML is not available for ordered indicators.
     std_lv : bool
         False: each factor is scaled by its first indicator (loading fixed at 1). True:
         factor variances fixed at 1, all loadings free.

@@ -234,7 +234,7 @@ def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
 
 
 def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
-                estimator: str, *,
+                estimator: str, missing: str = "listwise", *,
                 parameterization: str = "delta") -> OrdinalFit:
     """Fit the single-group CFA of ordered items (see module)."""
     from scipy.stats import chi2
@@ -274,12 +274,15 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     if bad.to_numpy().any():
         col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
         raise DataError(f"column {col!r} is not numeric; ordered items need integer codes")
-    incomplete = frame.isna().any(axis=1).to_numpy()
+    # listwise: rows with a missing item; pairwise: rows with every item missing (lavaan's
+    # "empty cases")
+    incomplete = (frame.isna().any(axis=1) if missing == "listwise"
+                  else frame.isna().all(axis=1)).to_numpy()
     rows_dropped = tuple(int(i) for i in np.flatnonzero(incomplete))
     theta = parameterization == "theta"
     pt = theta_table(pt0) if theta else delta_table(pt0)
     check_identification(pt, len(ov) * (len(ov) - 1) // 2)  # the correlations
-    ss = ordinal_sample_stats(frame, items=ov)
+    ss = ordinal_sample_stats(frame, items=ov, missing=missing)
     model = MatrixModel(pt)
     nth = ss.thresholds.size
     kind, robust = ESTIMATORS[estimator]
