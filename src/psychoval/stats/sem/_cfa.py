@@ -905,16 +905,17 @@ class OrdinalCFAResult(CFAResult):
         model-implied instead of the sample polychoric correlations. Factors with one
         indicator are left out (semTools' ``dropSingle``); ``higher=`` is not available for
         ordinal fits."""
-        from types import SimpleNamespace
-
-        from psychoval.stats.sem._ordinal_omega import categorical_omega
+        from psychoval.stats.sem._ordinal_omega import omega_function
 
         if higher:
             raise _ordinal_later("composite_reliability(higher=)", self.estimator,
-                                 " (semTools' omega of a higher-order factor needs "
-                                 "continuous indicators)")
-        view = SimpleNamespace(estimates=self.estimates(), sample=self._ordinal.sample)
-        return categorical_omega(view, obs_var=bool(obs_var), ord_scale=bool(ord_scale))
+                                 " (semTools 0.5.6's omegaCat fails on a higher-order "
+                                 "factor of ordered indicators: no reference to match)")
+        # from the model matrices: a first-order factor's variance is its total (implied)
+        # variance, lavInspect(fit, "cov.lv"), also under a higher-order factor
+        g, s0, factors = omega_function(self._ordinal, obs_var=bool(obs_var),
+                                        ord_scale=bool(ord_scale))
+        return pd.Series(np.real(g(s0)).astype(float), index=factors, name="omega")
 
     def omega_interval(self, *, confidence_level: float = 0.95, obs_var: bool = True,
                        ord_scale: bool = True) -> pd.DataFrame:
