@@ -53,3 +53,14 @@ def test_higher_order_omega_is_refused_with_the_reason(data):
     fit = pv.cfa(CHECKS["second_order.wlsmv"]["model"], data, ordered=True)
     with pytest.raises(NotImplementedError, match="higher-order"):
         fit.composite_reliability(higher=["foundation"])
+
+
+def test_theta_fits_refuse_reliability_on_the_wrong_scale():
+    """semTools gives the same categorical omega for delta and theta fits (bfi A/C: .597);
+    ours is computed on the delta scales, so a theta fit is refused, naming the refit."""
+    data = pd.read_csv(REF / "second_order_ordinal.csv")
+    model = CHECKS["correlated.wlsmv"]["model"]
+    fit = pv.cfa(model, data, ordered=True, parameterization="theta")
+    for call in (fit.composite_reliability, fit.omega_interval, fit.ave, fit.fornell_larcker):
+        with pytest.raises(NotImplementedError, match="parameterization='delta'"):
+            call()

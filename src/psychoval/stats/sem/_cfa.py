@@ -786,6 +786,16 @@ def _ordinal_later(what: str, est: str, why: str = "") -> NotImplementedError:
     return NotImplementedError(_WLSMV_LATER.format(what=what, est=est, why=why))
 
 
+def _delta_only(fit: Any, what: str) -> None:
+    """Reliability and AVE are computed on the delta parameterization's scales; a theta fit
+    (the same fit, other scales) is refused rather than answered on the wrong scale."""
+    if fit._ordinal.parameterization != "delta":
+        raise NotImplementedError(
+            f"{what} is computed on the delta parameterization's latent-response scale; this "
+            f"fit uses parameterization={fit._ordinal.parameterization!r}: refit with "
+            "parameterization='delta' (the same fit and standardized solution)")
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class OrdinalCFAResult(CFAResult):
     """A CFA of ordered indicators (``estimator="WLSMV"`` or ``"DWLS"``), lavaan 0.6.14's
@@ -905,6 +915,7 @@ class OrdinalCFAResult(CFAResult):
         model-implied instead of the sample polychoric correlations. Factors with one
         indicator are left out (semTools' ``dropSingle``); ``higher=`` is not available for
         ordinal fits."""
+        _delta_only(self, "composite_reliability()")
         from psychoval.stats.sem._ordinal_omega import omega_function
 
         if higher:
@@ -936,6 +947,7 @@ class OrdinalCFAResult(CFAResult):
             ``factor``, ``omega``, ``se``, ``ci_lower``, ``ci_upper`` (factors with two or
             more indicators).
         """
+        _delta_only(self, "omega_interval()")
         from psychoval._input import check_confidence_level
         from psychoval.stats.sem._ordinal_omega import categorical_omega_se
 
@@ -953,6 +965,7 @@ class OrdinalCFAResult(CFAResult):
         rescales the sample statistics by lavaan's scales, all 1 here): the mean share of
         the latent responses' variance the factor explains. NaN for a factor with a
         cross-loading indicator or without observed indicators."""
+        _delta_only(self, "ave()")
         return super().ave()
 
     def fornell_larcker(self) -> FornellLarckerResult:
