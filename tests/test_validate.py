@@ -33,6 +33,11 @@ def reports():
     out["responses"] = pv.validate(sample_path("responses.csv"),
                                    sample_path("framework.yaml"), seed=11, n_boot=N_BOOT,
                                    criteria="default")
+    # ordered items fitted as continuous (ML / MLR + FIML): the R references of
+    # validate_extra.R were made that way
+    out["responses_ml"] = pv.validate(sample_path("responses.csv"),
+                                      sample_path("framework.yaml"), seed=11, n_boot=N_BOOT,
+                                      criteria={"ordinal": "never"})
     return out
 
 
@@ -128,11 +133,13 @@ def test_report_states_models_and_missing_data(reports):
     assert set(_v(rep, "governance", "cfi")["verdict"]) == {"not_applicable"}
     assert set(rep.tiers.set_index("tier").loc[["literacy", "leadership"], "second_order"]
                .str.startswith("equivalent")) == {True}
-    # multiple-choice competency: ML fit labelled approximate
+    # multiple-choice competency: ordered, WLSMV (ML labelled approximate with ordinal never)
     f = rep.fit.set_index("target").loc["concepts"]
-    assert f["approximate"] and f["estimator"] == "ML"
-    assert {"reliability_missing", "cfa_missing", "cfa_estimator",
-            "ordinal_estimation"} <= set(rep.methods)
+    assert not f["approximate"] and f["estimator"] == "WLSMV"
+    f_ml = reports["responses_ml"].fit.set_index("target").loc["concepts"]
+    assert f_ml["approximate"] and f_ml["estimator"] == "ML"
+    assert {"reliability_missing", "cfa_missing", "cfa_estimator", "fit_indices",
+            "ordinal_estimation", "validity"} <= set(rep.methods)
     # rater agreement of the rubric task: ICC(2,k) of the three raters, judged
     r = rep.raters.set_index("item").loc["EVA4"]
     icc = rep.results["icc:EVA4"].results.loc["ICC2k"]
@@ -144,7 +151,8 @@ def test_report_states_models_and_missing_data(reports):
     assert rep.competencies.set_index("competency").loc["data", "omega"] == \
         fit.composite_reliability()["data"]
     row = rep.fit[(rep.fit["target"] == "data") & (rep.fit["level"] == "competency")].iloc[0]
-    key = "cfi_robust" if row["robust"] else "cfi"
+    key = ("cfi_scaled" if row["estimator"] == "WLSMV" else
+           "cfi_robust" if row["robust"] else "cfi")
     assert row["cfi"] == fit.fit_measures[key]
 
 
@@ -315,7 +323,7 @@ def _variant(fit_row) -> str | None:
 
 
 def test_competency_numbers_match_r(reports):
-    rep = reports["responses"]
+    rep = reports["responses_ml"]
     comp = rep.competencies.set_index("competency")
     items = rep.items.set_index("item")
     checked = 0
@@ -346,7 +354,7 @@ def test_competency_numbers_match_r(reports):
 
 
 def test_tier_numbers_match_r(reports):
-    rep = reports["responses"]
+    rep = reports["responses_ml"]
     comp = rep.competencies.set_index("competency")
     pairs = rep.discriminant.assign(key=lambda d: d["competency_a"] + " ~ " + d["competency_b"])
     pairs = pairs.set_index("key")
@@ -477,7 +485,8 @@ def test_non_convergence_becomes_not_estimable(monkeypatch):
     ne = rep.verdicts[rep.verdicts["verdict"] == "not_estimable"]
     assert len(ne) == len(rep.fit) and len(ne) > 0
     assert ne["reason"].str.contains("did not converge after").all()
-    assert ne["reason"].str.contains("restarts").all()
+    ml = ne[~ne["reason"].str.contains("ordinal CFA")]  # ML / MLR: the engine's restarts
+    assert ml["reason"].str.contains("restarts").all()
     assert set(rep.fit["status"]) == {"not_estimable"}
     assert rep.fit["converged"].eq(False).all()
     # reliability and items are still judged
@@ -587,7 +596,7 @@ def test_ids_that_are_not_plain_names_validate(tmp_path):
                                         for i in ids[1::2]]}]
     fw = pv.read_framework({"name": "odd ids", "tiers": [{"id": "tier 1",
                                                           "competencies": comps}]})
-    rep = pv.validate(data, fw, seed=1)
+    rep = pv.validate(data, fw, seed=1, criteria={"ordinal": "never"})
     fit = rep.fit
     assert list(fit["target"]) == ["comp-A", "cömp B", "tier 1", "odd ids"]
     assert fit["converged"].all() and (fit["status"] == "estimated").all()
@@ -601,3 +610,19 @@ def test_ids_that_are_not_plain_names_validate(tmp_path):
     doc = json.loads((tmp_path / "r.json").read_text())
     assert {row["item"] for row in doc["items"]} == set(ids)
     assert "x`y" in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="the ordinal parameter rows split "
+                   "a threshold name 'a|b|t1' on every '|' (stats/sem/_cfa_ordinal.py "
+                   "ordinal_rows; reported to its owner): an item id with a bar fails under "
+                   "WLSMV")
+def test_ids_with_a_bar_under_wlsmv():
+    ids = ["Q-1", "a|b", "q3", "q4"]
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=(300, 1))
+    data = pd.DataFrame({i: np.clip(np.round(3 + f[:, 0] + rng.normal(size=300)), 1, 5)
+                         for i in ids})
+    fw = pv.read_framework({"name": "bar", "tiers": [{"id": "t", "competencies": [
+        {"id": "c", "items": [{"id": i, "type": "likert", "min": 1, "max": 5} for i in ids]}]}]})
+    rep = pv.validate(data, fw, seed=1, n_boot=20)
+    assert set(rep.fit["estimator"]) == {"WLSMV"}

@@ -50,6 +50,17 @@ FIT_COLUMNS = ["level", "target", "model", "estimator", "missing", "n_obs", "con
                "admissible", "status", "note", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
                "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "robust", "approximate"]
 
+# Ordered items (WLSMV): lavaan's default is listwise deletion; validate asks for pairwise
+# (CONVENTIONS: no respondent is lost, and the report says so) where pv.cfa(ordered=True)
+# offers it. The fit table's `missing` column and the report's methods say which was used.
+ORDINAL_MISSING = "pairwise"
+# a rating item is fitted as ordered (option ordinal: auto) with at most this many observed
+# integer categories; above it, linear (ML / MLR) estimation treats it as continuous
+MAX_ORDINAL_CATEGORIES = 7
+# lavaan (and pv.polychoric(method="lavaan")) bound a polychoric correlation at .999: two
+# items there are one item twice, which ML reports as a singular covariance matrix
+POLYCHORIC_BOUND = 0.999 - 1e-9
+
 # the robust (MLR) correction needs the saturated model's (p + p*)^2 information: patterns x
 # p^4 operations, plus rows x (p + p*)^2 for the casewise scores. Above this many operations
 # (about 10-20 s on one core) a model is fitted by ML with FIML instead, and says so.
@@ -134,9 +145,14 @@ def _fit_row(level: str, target: str, model_kind: str, fit: Any, *, approximate:
              note: str | None = None) -> dict[str, Any]:
     fm = fit.fit_measures
     robust = fit.estimator.upper() == "MLR" and "cfi_robust" in fm
+    scaled = fit.estimator.upper() == "WLSMV" and "cfi_scaled" in fm
 
     def g(key: str) -> float:
         k = f"{key}_robust" if robust and f"{key}_robust" in fm else key
+        if scaled and key != "srmr":  # WLSMV: the scaled-shifted test and its indices
+            k = {"rmsea_ci_lower": "rmsea_ci_lower_scaled",
+                 "rmsea_ci_upper": "rmsea_ci_upper_scaled"}.get(key, f"{key}_scaled")
+            k = k if k in fm else key
         if key == "chisq" and robust and "chisq_scaled" in fm:
             k = "chisq_scaled"
         if key == "pvalue" and robust and "pvalue_scaled" in fm:
@@ -208,18 +224,24 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
 
     Notes
     -----
-    Missing data: reliability uses pairwise covariances (psych's default); CFA uses FIML
-    (full-information ML: every respondent's answered items); item analysis
+    Missing data: reliability uses pairwise covariances (psych's default); ML / MLR CFA uses
+    FIML (full-information ML: every respondent's answered items), WLSMV CFA pairwise
+    thresholds and polychorics (``ORDINAL_MISSING``); item analysis
     and distractors use the complete cases of each competency; DIF uses, for each item, the
     respondents who answered it, matched on the prorated total of its competency. The report
     states which.
-    Estimation: MLR (robust) for rating-scale competencies when available, ML otherwise;
-    fit indices of dichotomous (multiple-choice) competencies fitted by ML are labelled
-    approximate (ordinal estimation is planned).
+    Estimation: WLSMV for models whose items are all ordered (the criteria option
+    ``ordinal``: ``"auto"`` - 0/1 items and ratings with at most 7 integer categories -,
+    ``"always"`` or ``"never"``), judged on the scaled fit indices, with categorical omega
+    and its delta-method interval; otherwise MLR (robust) for rating-scale competencies, ML
+    for dichotomous ones (their fit indices labelled approximate); mixed models by ML / MLR
+    with a note.
 
     References
     ----------
     Hu, L., & Bentler, P. M. (1999). doi:10.1080/10705519909540118.
+    Xia, Y., & Yang, Y. (2019). doi:10.3758/s13428-018-1055-2.
+    Green, S. B., & Yang, Y. (2009). doi:10.1007/s11336-008-9099-3.
     Fornell, C., & Larcker, D. F. (1981). doi:10.1177/002224378101800104.
     Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). doi:10.1007/s11747-014-0403-8.
 
@@ -311,6 +333,8 @@ class _Evidence:
     cross: pd.DataFrame | None = None
     dimensionality: dict[str, Any] = dataclasses.field(default_factory=dict)
     fit_df: pd.DataFrame | None = None
+    item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
+    comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -325,20 +349,36 @@ class _Evidence:
         return {i.id: i.tier for i in self.fw.items}
 
     def fit_model(self, level: str, target: str, kind: str, syntax: str, items: list[str],
-                  binary: bool, **where: Any) -> _Model:
-        """Fit one CFA of the run (FIML), record it and its fit-table row."""
+                  binary: bool, ordinal: bool = False, note: str | None = None,
+                  **where: Any) -> _Model:
+        """Fit one CFA of the run (WLSMV for ordered items, else ML / MLR with FIML), record
+        it and its fit-table row."""
         from psychoval.stats import cfa
 
         m = _fit_model(cfa, level, target, kind, syntax, self.scores, items, binary=binary,
-                       missing="fiml", **where)
+                       missing="fiml", ordinal=ordinal, note=note, **where)
         self.models.append(m)
         key = {"competency": f"cfa:{target}", "framework": "cfa_framework"}.get(
             level, f"cfa_tier:{target}" if kind == "correlated" else f"cfa_second_order:{target}")
         self.run.results[key] = m.fit  # None when the model raised
         if not (m.ok and kind == "one_factor" and len(items) < 4):
             # a 3-item one-factor model is just-identified: no fit to report
-            self.fit_rows.append(m.row(approximate=binary))
+            self.fit_rows.append(m.row(approximate=binary and m.estimator != "WLSMV"))
         return m
+
+    def ordinal_models(self, comps: list) -> tuple[bool, str | None]:
+        """Whether a model over these competencies is fitted as ordinal (every competency's
+        items ordered), and the note when ordered items are fitted by ML / MLR instead."""
+        ordered = [c for c in comps if self.comp_ordinal.get(c.id, (False, None))[0]]
+        if comps and len(ordered) == len(comps):
+            return True, None
+        some = [c.id for c in comps if any(self.item_ordered.get(i) for i in c.item_ids)]
+        if not some:
+            return False, None
+        other = [c.id for c in comps if c not in ordered]
+        return False, ("mixed indicators: " + ", ".join(other) + " not fitted as ordered, so "
+                       "the model is fitted by ML/MLR (WLSMV with mixed ordered and continuous "
+                       "indicators is not available yet)")
 
 
 def _read_input(ev: _Evidence) -> None:
@@ -410,21 +450,60 @@ def _step_competencies(ev: _Evidence) -> None:
     loading_rows: list[dict[str, Any]] = []
     rng = np.random.default_rng(ev.seed)
     seeds = rng.integers(0, 2**32 - 1, size=len(ev.fw.competencies))
+    _decide_ordinal(ev)
     for c, s in zip(ev.fw.competencies, seeds, strict=True):
         binary = all(i.type in ("multiple_choice", "dichotomous") for i in c.items)
         row = ev.comp_rows[c.id]
-        row["approximate_fit"] = binary
         loading_rows += _competency_cfa(ev, c, list(c.item_ids), binary, row, s)
+        row["approximate_fit"] = binary and row.get("estimator") != "WLSMV"
         ev.run.tick(f"competency {c.id}")
     ev.comp_df = pd.DataFrame(list(ev.comp_rows.values()))
     ev.loadings = pd.DataFrame(loading_rows, columns=["item", "competency", "std_loading",
                                                       "loading_lower", "loading_upper"])
     ev.run.r_calls["cfa_competency"] = (
         'fit <- lavaan::cfa("competency =~ i1 + i2 + ...", data = x, estimator = "MLR", '
-        'missing = "ml")  # estimator as in the fit table')
-    ev.run.r_calls["omega"] = ("semTools::compRelSEM(fit)  # obs.var = TRUE; interval: "
-                               "percentile bootstrap of complete cases")
+        'missing = "ml")  # estimator as in the fit table; WLSMV rows: lavaan::cfa(..., '
+        f'ordered = TRUE, estimator = "WLSMV", missing = "{ORDINAL_MISSING}")')
+    ev.run.r_calls["omega"] = ("semTools::compRelSEM(fit)  # obs.var = TRUE (categorical omega "
+                               "of a WLSMV fit); interval: percentile bootstrap of complete "
+                               "cases (ML / MLR) or delta method (WLSMV), as omega_ci says")
     ev.run.r_calls["loadings"] = "lavaan::standardizedSolution(fit)"
+
+
+def _item_ordered(item: Any, x: np.ndarray, mode: str) -> bool:
+    """The ordinal rule (criteria option ``ordinal``): ``auto`` fits multiple-choice and
+    dichotomous items (scored 0/1) and rating items with at most MAX_ORDINAL_CATEGORIES
+    observed integer codes as ordered; ``always`` every item with integer codes; ``never``
+    none."""
+    if mode == "never":
+        return False
+    v = x[~np.isnan(x)]
+    if v.size == 0 or not np.all(v == np.round(v)):
+        return False  # e.g. the mean of several raters: not category codes
+    if mode == "always" or item.type in ("multiple_choice", "dichotomous"):
+        return True
+    return len(np.unique(v)) <= MAX_ORDINAL_CATEGORIES
+
+
+def _decide_ordinal(ev: _Evidence) -> None:
+    """Which items are ordered, and which competencies are fitted by WLSMV (all their items
+    ordered); a competency with ordered and continuous items is fitted by ML / MLR with a
+    note."""
+    for c in ev.fw.competencies:
+        mode = _competency_criteria(ev.crit, c).ordinal
+        flags = {i.id: _item_ordered(i, ev.scores[i.id].to_numpy(dtype=float), mode)
+                 for i in c.items}
+        ev.item_ordered.update(flags)
+        cont = [i for i, f in flags.items() if not f]
+        if not cont:
+            ev.comp_ordinal[c.id] = (True, None)
+        elif len(cont) < len(flags):
+            ev.comp_ordinal[c.id] = (False, (
+                f"mixed indicators: {', '.join(cont)} continuous (not integer codes, or more "
+                f"than {MAX_ORDINAL_CATEGORIES} categories), the others ordered; fitted by "
+                "ML/MLR (WLSMV with mixed indicators is not available yet)"))
+        else:
+            ev.comp_ordinal[c.id] = (False, None)
 
 
 def _competency_cfa(ev: _Evidence, c: Any, items: list[str], binary: bool,
@@ -436,8 +515,9 @@ def _competency_cfa(ev: _Evidence, c: Any, items: list[str], binary: bool,
                    omega_upper=math.nan,
                    identification="under-identified (fewer than 3 items)")
         return []
+    ordinal, note = ev.comp_ordinal.get(c.id, (False, None))
     m = ev.fit_model("competency", c.id, "one_factor", ev.fw.to_model(competency=c.id),
-                     items, binary, tier=c.tier, competency=c.id)
+                     items, binary, ordinal=ordinal, note=note, tier=c.tier, competency=c.id)
     row["estimator"] = m.estimator
     if not m.ok:
         row.update(omega=math.nan, omega_lower=math.nan, omega_upper=math.nan,
@@ -447,10 +527,16 @@ def _competency_cfa(ev: _Evidence, c: Any, items: list[str], binary: bool,
                  "loading_lower": math.nan, "loading_upper": math.nan} for it in items]
     fit = m.fit
     omega = float(fit.composite_reliability()[c.id])
-    boot = omega_bootstrap(ev.scores[items].to_numpy(), n_boot=ev.n_boot, seed=int(s),
-                           confidence_level=ev.level)
-    row.update(omega=omega, omega_lower=boot.lower, omega_upper=boot.upper,
-               omega_boot_n_obs=boot.n_obs, ave=float(fit.ave()[c.id]),
+    if m.estimator == "WLSMV":  # categorical omega; refitting WLSMV n_boot times is too slow
+        oi = fit.omega_interval(confidence_level=ev.level).set_index("factor").loc[c.id]
+        row.update(omega_lower=float(oi["ci_lower"]), omega_upper=float(oi["ci_upper"]),
+                   omega_se=float(oi["se"]), omega_ci="delta")
+    else:
+        boot = omega_bootstrap(ev.scores[items].to_numpy(), n_boot=ev.n_boot, seed=int(s),
+                               confidence_level=ev.level)
+        row.update(omega_lower=boot.lower, omega_upper=boot.upper, omega_boot_n_obs=boot.n_obs,
+                   omega_ci="bootstrap")
+    row.update(omega=omega, ave=float(fit.ave()[c.id]),
                identification=("just-identified (3 items: df = 0, fit not testable)"
                                if len(items) == 3 else "over-identified"),
                n_obs_cfa=int(fit.n_obs), converged=bool(fit.converged),
@@ -532,12 +618,14 @@ def _tier_models(ev: _Evidence, t: Any, comps: list, row: dict[str, Any],
         row["second_order"] = "not applicable (fewer than 2 competencies)"
         return
     binary = all(i.type in ("multiple_choice", "dichotomous") for c in comps for i in c.items)
+    ordinal, note = ev.ordinal_models(comps)
     model = factor_lines(comps)
     items = [i for c in comps for i in c.item_ids]
     h1 = htmt(scores, model, method="htmt")
     h2 = htmt(scores, model, method="htmt2")
     ev.run.results[f"htmt:{t.id}"] = h1
-    m = ev.fit_model("tier", t.id, "correlated", model, items, binary, tier=t.id)
+    m = ev.fit_model("tier", t.id, "correlated", model, items, binary, ordinal=ordinal,
+                     note=note, tier=t.id)
     fit = m.fit if m.ok else None
     for a_i, a in enumerate(comps):
         for b in comps[a_i + 1:]:
@@ -571,15 +659,21 @@ def _tier_models(ev: _Evidence, t: Any, comps: list, row: dict[str, Any],
                         "own_loading": float(lam[top["rhs"]])})
     if len(comps) >= 4:
         m2 = ev.fit_model("tier", t.id, "second_order", factor_lines(comps, over=t.id), items,
-                          binary, tier=t.id)
+                          binary, ordinal=ordinal, note=note, tier=t.id)
         if not m2.ok:
             row["second_order"] = "not tested: the second-order model could not be estimated"
         elif m2.estimator != m.estimator:
             row["second_order"] = ("not tested: the two models were fitted by different "
                                    "estimators")
         else:
-            row.update(_nested_test(fit, m2.fit))
-            row["second_order"] = "tested against the correlated model"
+            try:
+                row.update(_nested_test(fit, m2.fit))
+                row["second_order"] = "tested against the correlated model"
+            except NotImplementedError:
+                row["second_order"] = (
+                    f"not available for {m.estimator} fits yet: the nested test of ordinal "
+                    "models (scaled-shifted chi-square difference) is not implemented; not "
+                    "tested")
     elif len(comps) == 3:
         row["second_order"] = ("equivalent to the correlated model (3 competencies: the "
                                "second-order part is just-identified); not tested")
@@ -601,7 +695,9 @@ def _step_framework(ev: _Evidence) -> None:
         model, kind = factor_lines(comps), "correlated"
     binary = all(i.type in ("multiple_choice", "dichotomous") for i in fw.items)
     items = [i for c in comps for i in c.item_ids]
-    ev.fit_model("framework", fw.name or "framework", kind, model, items, binary)
+    ordinal, note = ev.ordinal_models(comps)
+    ev.fit_model("framework", fw.name or "framework", kind, model, items, binary,
+                 ordinal=ordinal, note=note)
     ev.run.tick("framework model")
     pa = parallel_analysis(ev.scores[list(fw.item_ids)], seed=ev.seed)
     ev.run.results["parallel_analysis"] = pa
@@ -651,19 +747,38 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
     methods = {
         "reliability_missing": "pairwise (psych's default: covariances from all available "
                                "pairs)",
-        "cfa_missing": "FIML (full-information ML: every respondent's answered items)",
-        "cfa_estimator": ("MLR for rating-scale competencies (ML with FIML where the robust "
+        "cfa_missing": ("FIML (full-information ML: every respondent's answered items) for "
+                        "ML / MLR fits; WLSMV fits: "
+                        + ("pairwise (thresholds and polychorics from every respondent who "
+                           "answered the items: no respondent is lost)"
+                           if ORDINAL_MISSING == "pairwise" else
+                           "listwise (lavaan's default; pairwise is not available yet, so "
+                           "respondents with a missing item of the model are left out: the "
+                           "fit table's n_obs)")),
+        "cfa_estimator": ("WLSMV (DWLS on polychoric correlations, robust SEs, scaled-shifted "
+                          "test; lavaan 0.6.14, delta parameterization) for models whose items "
+                          "are all ordered (see ordinal_estimation): linear ML on 0/1 or "
+                          "few-category items attenuates loadings and distorts fit. Otherwise "
+                          "MLR for rating-scale competencies (ML with FIML where the robust "
                           "correction would cost more than about "
-                          f"{MLR_BUDGET:.0e} operations: many items and missingness patterns; "
-                          "the fit table's estimator and note say which); ML for "
-                          "multiple-choice / dichotomous competencies (fit indices approximate: "
-                          "ordinal estimation is planned)"),
+                          f"{MLR_BUDGET:.0e} operations: many items and missingness patterns) "
+                          "and ML for multiple-choice / dichotomous ones (fit indices "
+                          "approximate); the fit table's estimator and note say which model "
+                          "got which"),
+        "fit_indices": ("judged: CFI, TLI, RMSEA with its 90% interval - the scaled versions "
+                        "(cfi_scaled, tli_scaled, rmsea_scaled) under WLSMV, the robust "
+                        "ones under MLR - and SRMR, against Hu & Bentler's (1999) cutoffs; "
+                        "for WLSMV fits those cutoffs are conventions, not calibrated bounds "
+                        "(Xia & Yang 2019, doi:10.3758/s13428-018-1055-2)"),
         "cfa_not_estimable": ("a model that cannot be estimated (not identified, not "
                               "converged after restarts, singular covariances) gets a "
                               "'not estimable' verdict with the reason; what depends on it is "
                               "not applicable"),
-        "omega_interval": f"percentile bootstrap ({ev.n_boot} replicates of the complete "
-                          "cases of each competency), seeded",
+        "omega_interval": (f"ML / MLR: percentile bootstrap ({ev.n_boot} replicates of the "
+                           "complete cases of each competency), seeded; WLSMV: categorical "
+                           "omega (Green & Yang 2009) with a delta-method Wald interval from "
+                           "the sample statistics' asymptotic covariance (no refits); each "
+                           "competency's omega_ci says which"),
         "alpha_interval": "Feldt (F distribution)",
         "item_analysis_missing": "listwise within each competency",
         "dif": ("each group against all others (Mantel-Haenszel for multiple-choice, "
@@ -676,10 +791,15 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
                 "moderate one (class B) is borderline with a review action; a negligible one "
                 "(class A) is information, one line per comparison in the notes"
                 if ev.difs else "no group column: not run"),
-        "ordinal_estimation": "not available in this version (slot reserved): dichotomous "
-                              "and ordinal items are fitted as continuous by ML/MLR",
+        "ordinal_estimation": _ordinal_method(crit),
+        "validity": ("tier models: composite reliability (categorical omega under WLSMV), AVE "
+                     "and Fornell-Larcker as semTools (AVE of a WLSMV fit on the latent-"
+                     "response scale: sum of squared loadings over the number of items); HTMT "
+                     "on Pearson correlations as semTools::htmt's default (ordered = NULL), "
+                     "for every estimator"),
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
+               "ordinal": crit.ordinal, "ordinal_missing": ORDINAL_MISSING,
                "seed": ev.seed, "n_boot": ev.n_boot, "confidence_level": ev.level,
                "group_column": fw.group_columns[0] if fw.group_columns else None}
     responses = ev.responses
@@ -703,6 +823,20 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
 
 
 # -- helpers ------------------------------------------------------------------------------
+def _ordinal_method(crit: CriteriaSet) -> str:
+    rule = {
+        "auto": ("multiple-choice / dichotomous items (scored 0/1) and rating items with at "
+                 f"most {MAX_ORDINAL_CATEGORIES} observed integer categories are ordered"),
+        "always": "every item with integer codes is ordered",
+        "never": "no item is fitted as ordered (ML / MLR throughout)",
+    }[crit.ordinal]
+    return (f"option ordinal = {crit.ordinal} (criteria or framework 'ordinal: auto | always | "
+            f"never'): {rule}. A competency whose items are all ordered, and a tier or "
+            "framework model whose competencies all are, is fitted by WLSMV; one with ordered "
+            "and continuous items by ML / MLR with a note (mixed indicators are not available "
+            "yet)")
+
+
 def _resolve_criteria(criteria: Any, fw: Any) -> CriteriaSet:
     if criteria is None:
         base = make_criteria("default")
@@ -784,15 +918,38 @@ def _mlr_cost(x: np.ndarray) -> tuple[float, int]:
 
 def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
                data: pd.DataFrame, items: list[str], *, binary: bool, missing: str,
+               ordinal: bool = False, note: str | None = None,
                tier: str | None = None, competency: str | None = None) -> _Model:
     """Fit one CFA of the run; a model that cannot be estimated is returned with the reason
     (and the fix) instead of stopping the run.
 
-    Estimator: ML for dichotomous items (fit approximate until ordinal estimation); MLR
-    otherwise, unless its robust pieces would cost more than ``MLR_BUDGET`` operations (many
-    items and missingness patterns), then ML with FIML and a note saying so.
+    Estimator: WLSMV when every item is ordered (``ordinal``; missing data as
+    ``ORDINAL_MISSING``); otherwise ML for dichotomous items (fit approximate) and MLR for the
+    rest, unless its robust pieces would cost more than ``MLR_BUDGET`` operations (many
+    items and missingness patterns), then ML with FIML and a note saying so. A WLSMV fit
+    that cannot be made (e.g. an empty cell of a 0/1 pair's table) falls back to ML / MLR
+    with the reason in the note.
     """
-    note = None
+    if ordinal:
+        m = _Model(level, target, kind, syntax, "WLSMV", ORDINAL_MISSING, note=note,
+                   tier=tier, competency=competency)
+        try:
+            with collect_warnings() as caught:
+                m.fit = cfa(syntax, data[items], ordered=True, estimator="WLSMV",
+                            missing=ORDINAL_MISSING)
+        except (PsychovalError, np.linalg.LinAlgError) as exc:
+            note = f"WLSMV not possible here ({exc}); fitted as continuous"
+        else:
+            r = m.fit.sample_cov.to_numpy()
+            hit = np.argwhere(np.triu(np.abs(r) >= POLYCHORIC_BOUND, 1))
+            if len(hit):  # lavaan's bound: the two items are (nearly) the same item
+                a, b = (m.fit.sample_cov.index[k] for k in hit[0])
+                m.reason = (f"items {a!r} and {b!r} have a polychoric correlation at the "
+                            f"bound ({r[hit[0][0], hit[0][1]]:.3f}): they are linearly "
+                            "dependent (a duplicated or recoded item); remove or fix the "
+                            "offending items; nothing from this model is judged")
+                return m
+            return _judge_fit(m, caught)
     estimator = "ML"
     if not binary:
         x = data[items].to_numpy(dtype=float)
@@ -802,7 +959,8 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
         else:
             note = (f"ML with FIML, normal-theory fit: the robust (MLR) correction of this "
                     f"{len(items)}-item model needs the saturated model's information over "
-                    f"{n_pat} missingness patterns (about {cost:.1e} operations)")
+                    f"{n_pat} missingness patterns (about {cost:.1e} operations)"
+                    + (f"; {note}" if note else ""))
     m = _Model(level, target, kind, syntax, estimator, missing, note=note, tier=tier,
                competency=competency)
     try:
@@ -814,6 +972,12 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
             m.reason = (f"the estimation failed numerically ({exc}); check the items for "
                         "zero variance or near-duplicates")
         return m
+    return _judge_fit(m, caught)
+
+
+def _judge_fit(m: _Model, caught: list) -> _Model:
+    """Pass on the fit's warnings other than non-convergence; set the reason when it did not
+    converge or is not identified."""
     conv = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     for w in caught:
         if w not in conv:
@@ -1044,20 +1208,28 @@ def _competency_verdicts(comp: pd.DataFrame, fit: pd.DataFrame, crit: CriteriaSe
                                           f"{r.identification}: no fit indices", **kw))
                 continue
             row = f.iloc[0]
-            stat = f"{name}_robust" if (row["robust"] and c.robust) else name
+            stat = name
+            if c.robust and row["estimator"] == "WLSMV":
+                stat = f"{name}_scaled"
+            elif c.robust and row["robust"]:
+                stat = f"{name}_robust"
             lo = row["rmsea_ci_lower"] if name == "rmsea" else math.nan
             hi = row["rmsea_ci_upper"] if name == "rmsea" else math.nan
             v = judge(c, row[name], lower=lo, upper=hi, statistic=stat,
-                      what=stat.upper().replace("_ROBUST", " (robust)")
+                      what=stat.upper().replace("_ROBUST", " (robust)").replace(
+                          "_SCALED", " (scaled, WLSMV)")
                       + (" (approximate: ML on dichotomous items)" if row["approximate"]
                          else ""), **kw)
             out.append(v)
         c = cs.get("ave")
         ave = getattr(r, "ave_tier", math.nan)
         crt = getattr(r, "cr_tier", math.nan)
+        tf = fit[(fit["level"] == "tier") & (fit["target"] == r.tier)
+                 & (fit["model"] == "correlated")]
+        tier_ml = not len(tf) or tf.iloc[0]["estimator"] != "WLSMV"
         approx = ("ML loadings of dichotomous items are attenuated, so AVE is "
-                  "underestimated (approximate until ordinal estimation)"
-                  if bool(getattr(r, "approximate_fit", False)) else None)
+                  "underestimated (approximate: the tier model is not fitted as ordinal)"
+                  if bool(getattr(r, "approximate_fit", False)) and tier_ml else None)
         if c is not None and tier_failed:
             out.append(not_applicable(c, reason=why_tier, **kw))
         elif c is not None:

@@ -318,7 +318,11 @@ def _competency_section(rep: Any, cp: Any) -> str:
         r = row.iloc[0]
         out.append(f"<p>alpha {_n(r['alpha'])} ({_n(r['alpha_lower'])} to "
                    f"{_n(r['alpha_upper'])}); omega {_n(r['omega'])} ({_n(r['omega_lower'])} "
-                   f"to {_n(r['omega_upper'])}); model {_e(r.get('identification', ''))}; "
+                   f"to {_n(r['omega_upper'])}"
+                   + ({"delta": ", delta-method interval; categorical omega",
+                       "bootstrap": ", bootstrap interval"}.get(r.get("omega_ci"), "")
+                      if isinstance(r.get("omega_ci"), str) else "")
+                   + f"); model {_e(r.get('identification', ''))}; "
                    f"estimator {_e(r.get('estimator', ''))}"
                    + ("; fit indices approximate (ML on dichotomous items)"
                       if bool(r.get("approximate_fit")) else "") + "</p>")

@@ -21,6 +21,9 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # version 2 (2026-11-26): tiers carry omega_h, omega_total, ecv and omega_note
 # version 3 (2026-12-07): verdict "not_estimable" (a model that could not be estimated); the
 # fit table lists every model with its status and note
+# version 4 (2026-12-07): ordered items fitted by WLSMV - competencies carry omega_ci
+# ("bootstrap" or "delta"), methods fit_indices and validity, options ordinal and
+# ordinal_missing
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -51,8 +54,8 @@ class ValidationReport(Result):
     cross_loadings : DataFrame
         The largest cross-loading modification index of each tier model.
     fit : DataFrame
-        Fit measures of every CFA model (competency, tier, framework), robust variants
-        under MLR, ``approximate`` for ML on dichotomous items.
+        Fit measures of every CFA model (competency, tier, framework): the scaled variants
+        under WLSMV, the robust ones under MLR, ``approximate`` for ML on dichotomous items.
     raters : DataFrame
         Rater agreement of rubric-scored items.
     dimensionality : dict
@@ -144,8 +147,9 @@ class ValidationReport(Result):
 
     def summary(self) -> Summary:
         c = self.counts
-        comp = self.competencies[["competency", "tier", "n_items", "alpha", "alpha_lower",
-                                  "alpha_upper", "omega", "omega_lower", "omega_upper"]]
+        cols = ["competency", "tier", "n_items", "alpha", "alpha_lower", "alpha_upper",
+                "omega", "omega_lower", "omega_upper", "omega_ci", "estimator"]
+        comp = self.competencies[[c for c in cols if c in self.competencies]]
         failed = self.verdicts[self.verdicts["verdict"] == "fail"][
             ["id", "target", "criterion", "value", "threshold"]]
         return Summary(

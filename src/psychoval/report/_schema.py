@@ -17,7 +17,7 @@ from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["SCHEMA", "SCHEMA_ID", "report_dict"]
 
-SCHEMA_ID = "psychoval.validation_report/3"
+SCHEMA_ID = "psychoval.validation_report/4"
 
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
@@ -39,7 +39,7 @@ COMPETENCY = {
     "competency": {"type": "string"}, "name": {"type": "string"}, "tier": {"type": "string"},
     "n_items": {"type": "integer"}, "item_types": {"type": "string"},
     "alpha": NUM, "alpha_lower": NUM, "alpha_upper": NUM, "alpha_ci": {"type": "string"},
-    "omega": NUM, "omega_lower": NUM, "omega_upper": NUM, "ave": NUM,
+    "omega": NUM, "omega_lower": NUM, "omega_upper": NUM, "omega_ci": STR, "ave": NUM,
     "identification": STR, "estimator": STR, "approximate_fit": {"type": ["boolean", "null"]},
     "cr_tier": NUM, "ave_tier": NUM, "sqrt_ave": NUM, "max_cor": NUM,
 }
@@ -92,8 +92,8 @@ CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://psychoval.invalid/schemas/validation_report-2.json",
-    "title": "psychoval validation report, version 2",
+    "$id": "https://psychoval.invalid/schemas/validation_report-4.json",
+    "title": "psychoval validation report, version 4",
     "description": "The JSON form of psychoval.ValidationReport (pv.validate). Numbers are "
                    "full precision; null is a missing value (NA).",
     **_obj({
@@ -119,10 +119,12 @@ SCHEMA: dict[str, Any] = {
         "methods": _obj({k: {"type": "string"} for k in (
             "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
             "alpha_interval", "item_analysis_missing", "dif", "ordinal_estimation",
-            "cfa_not_estimable")}),
+            "cfa_not_estimable", "fit_indices", "validity")}),
         "options": _obj({"criteria_preset": {"type": "string"},
                          "criteria_overrides": {"type": "object",
                                                 "additionalProperties": NUM},
+                         "ordinal": {"enum": ["auto", "always", "never"]},
+                         "ordinal_missing": {"enum": ["listwise", "pairwise"]},
                          "seed": {"type": ["integer", "null"]}, "n_boot": {"type": "integer"},
                          "confidence_level": {"type": "number"}, "group_column": STR}),
         "competencies": _rows(COMPETENCY),

@@ -15,7 +15,10 @@ from typing import Any
 from psychoval.exceptions import SpecificationError
 
 __all__ = ["Criterion", "ITEM_CRITERIA", "SCALE_CRITERIA", "ESTIMABLE", "PRESETS", "CriteriaSet",
-           "criteria", "criterion_table"]
+           "ORDINAL_CHOICES", "criteria", "criterion_table"]
+
+ORDINAL_CHOICES = ("auto", "always", "never")
+"""Values of the ``ordinal`` option of a criteria set (see :class:`CriteriaSet`)."""
 
 SOURCES = ("item_analysis", "distractors", "dif", "reliability", "loading", "fit", "validity",
            "modindices", "structure", "raters")
@@ -50,7 +53,8 @@ class Criterion:
     level : {"item", "competency", "tier", "framework"}
         What a verdict of this criterion is about.
     robust : bool
-        A fit index read as its ``_robust`` variant when the model is fitted by MLR.
+        A fit index read as its ``_robust`` variant when the model is fitted by MLR and as its
+        ``_scaled`` variant when it is fitted by WLSMV (ordered items).
     """
 
     name: str
@@ -172,7 +176,15 @@ _NB = ("Nunnally, J. C., & Bernstein, I. H. (1994). Psychometric Theory (3rd ed.
 _HB = ("Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance "
        "structure analysis. Structural Equation Modeling, 6(1), 1-55. "
        "doi:10.1080/10705519909540118 (combination rules for ML; under MLR the robust "
-       "indices of Brosseau-Liard & Savalei are read, doi:10.1080/00273171.2014.933697)")
+       "indices of Brosseau-Liard & Savalei are read, doi:10.1080/00273171.2014.933697; "
+       "under WLSMV (ordered items) the scaled indices cfi_scaled, tli_scaled, "
+       "rmsea_scaled with its interval, and SRMR. Caveat: these cutoffs were derived for ML "
+       "on continuous data; with ordered data under WLSMV the same misfit gives better-looking "
+       "CFI, TLI and RMSEA and worse SRMR than under ML, so they are applied as conventions, "
+       "not calibrated bounds: Xia, Y., & Yang, Y. (2019). RMSEA, CFI, and TLI in structural "
+       "equation modeling with ordered categorical data: The story they tell depends on the "
+       "estimation methods. Behavior Research Methods, 51, 409-428. "
+       "doi:10.3758/s13428-018-1055-2)")
 _FL = ("Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models with "
        "unobservable variables and measurement error. Journal of Marketing Research, 18(1), "
        "39-50. doi:10.1177/002224378101800104")
@@ -311,15 +323,23 @@ class CriteriaSet:
         Scale, model and validity criteria.
     overrides : mapping
         The thresholds changed from the preset (name -> value or None), in order applied.
+    ordinal : {"auto", "always", "never"}
+        Which items validate fits as ordered (WLSMV): ``"auto"`` (default) multiple-choice /
+        dichotomous items and rating items with at most 7 observed integer categories;
+        ``"always"`` every item with integer codes; ``"never"`` none (ML / MLR throughout).
+        Set like a threshold: ``pv.criteria(ordinal="never")``, ``{"ordinal": "never"}``,
+        a criteria file's or a framework's (or a competency's) ``criteria: {ordinal: never}``.
     """
 
     preset: str
     items: tuple[Criterion, ...]
     scale: tuple[Criterion, ...]
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    ordinal: str = "auto"
 
     def __hash__(self) -> int:
-        return hash((self.preset, self.items, self.scale, tuple(self.overrides.items())))
+        return hash((self.preset, self.items, self.scale, tuple(self.overrides.items()),
+                     self.ordinal))
 
     @property
     def all(self) -> tuple[Criterion, ...]:
@@ -333,9 +353,19 @@ class CriteriaSet:
 
     def with_overrides(self, overrides: Mapping[str, Any] | None, *,
                        where: str = "criteria") -> CriteriaSet:
-        """A new set with thresholds replaced (``None`` switches a criterion off)."""
+        """A new set with thresholds replaced (``None`` switches a criterion off) and, with
+        the key ``"ordinal"``, the ordinal option set."""
         if not overrides:
             return self
+        overrides = dict(overrides)
+        ordinal = overrides.pop("ordinal", self.ordinal)
+        if ordinal not in ORDINAL_CHOICES:
+            raise SpecificationError(
+                f"{where}: ordinal={ordinal!r} must be one of {', '.join(ORDINAL_CHOICES)} "
+                "(which items are fitted as ordered: auto = 0/1 items and ratings with at most "
+                "7 integer categories)")
+        if not overrides:
+            return dataclasses.replace(self, ordinal=ordinal)
         known = {c.name for c in ITEM_CRITERIA + SCALE_CRITERIA}
         unknown = [k for k in overrides if k not in known]
         if unknown:
@@ -366,7 +396,7 @@ class CriteriaSet:
 
         return CriteriaSet(self.preset, apply(self.items, ITEM_CRITERIA),
                            apply(self.scale, SCALE_CRITERIA),
-                           {**self.overrides, **overrides})
+                           {**self.overrides, **overrides}, ordinal)
 
     def to_frame(self):
         return criterion_table(self.all)
@@ -382,7 +412,9 @@ def criteria(preset: str = "default", overrides: Mapping[str, Any] | None = None
         A named preset (see ``psychoval.verdicts.PRESETS``), or a YAML/JSON criteria file
         ``{"preset": name, "criteria": {name: threshold or null}}``.
     overrides : mapping, optional
-        ``{criterion name: threshold or None}`` (None switches it off).
+        ``{criterion name: threshold or None}`` (None switches it off); the key
+        ``"ordinal"`` (``"auto"``, ``"always"``, ``"never"``) sets which items validate fits as
+        ordered (see :class:`CriteriaSet`).
     **thresholds
         The same, as keywords.
 
