@@ -220,3 +220,20 @@ def test_sample_framework_eva4_makes_its_models_mixed():
     assert comp.loc["evaluation", "omega_ci"] == "bootstrap"
     assert comp.loc["tools", "omega_ci"] == "delta"
     assert isinstance(rep.competencies, pd.DataFrame)
+
+
+def test_a_model_over_the_wlsmv_budget_is_fitted_as_continuous(monkeypatch):
+    """WLSMV keeps rows x (thresholds + correlations) casewise scores; above WLSMV_BUDGET a
+    model is fitted by ML / MLR with a note saying why (the 60-item framework model on
+    50,000 rows: 1.0e8 scores, 2.1 GB)."""
+    monkeypatch.setattr(_validate, "WLSMV_BUDGET", 1500 * 30.0)
+    spec = sample_framework().to_dict()
+    spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    rep = pv.validate(pv.load_sample("clean"), pv.read_framework(spec), seed=1,
+                      n_boot=N_BOOT)
+    f = rep.fit.set_index(["level", "model"])
+    comp = rep.fit[rep.fit["level"] == "competency"]
+    assert set(comp["estimator"]) == {"WLSMV"}  # 4 items: 16 thresholds + 6 correlations
+    tier = f.loc[("tier", "correlated")]
+    assert tier["estimator"] == "MLR"
+    assert "fitted as continuous: WLSMV's sample statistics" in tier["note"]
