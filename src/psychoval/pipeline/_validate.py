@@ -606,7 +606,8 @@ def _step_tiers(ev: _Evidence) -> None:
                                   'semTools::AVE(fit); lavaan::modindices(fit)')
     ev.run.r_calls["htmt"] = ("semTools::htmt(tier_model, data = x, htmt2 = FALSE)  # "
                               "criterion; htmt2 = TRUE for HTMT2")
-    ev.run.r_calls["second_order"] = "lavaan::lavTestLRT(fit_correlated, fit_second_order)"
+    ev.run.r_calls["second_order"] = ("lavaan::lavTestLRT(fit_correlated, fit_second_order)"
+                                      "  # WLSMV fits: method satorra.2000 (scaled-shifted)")
     ev.run.r_calls["omega_tier"] = ("psych::omega(x[, tier_items], nfactors = "
                                     "n_competencies, fm = 'minres', rotate = 'oblimin', "
                                     "flip = FALSE)  # tiers with 3 or more competencies")
