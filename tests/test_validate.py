@@ -612,10 +612,6 @@ def test_ids_that_are_not_plain_names_validate(tmp_path):
     assert "x`y" in (tmp_path / "r.html").read_text()
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="the ordinal parameter rows split "
-                   "a threshold name 'a|b|t1' on every '|' (stats/sem/_cfa_ordinal.py "
-                   "ordinal_rows; reported to its owner): an item id with a bar fails under "
-                   "WLSMV")
 def test_ids_with_a_bar_under_wlsmv():
     ids = ["Q-1", "a|b", "q3", "q4"]
     rng = np.random.default_rng(3)

@@ -494,7 +494,7 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
         table_row(r)
     for t in th_rows:
         name = fit.sample.threshold_names[t]
-        item, th = name.split("|")
+        item, th = name.rsplit("|", 1)
         keys.append((item, "|", th, ""))
         j = ovi[item]
         out.append(tau[t] / sd_y[j] if std_all else tau[t])
