@@ -796,6 +796,15 @@ def _delta_only(fit: Any, what: str) -> None:
             "parameterization='delta' (the same fit and standardized solution)")
 
 
+def _one_group_only(fit: Any, what: str) -> None:
+    """Raise for the follow-ups not computed yet for several groups of ordered items."""
+    if fit.group_labels:
+        raise NotImplementedError(
+            f"{what} is not available yet for a {fit.n_groups}-group ordinal fit; "
+            "estimates() and fit_measures are (with a group column), or fit each group "
+            "separately (pv.cfa on that group's rows)")
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class OrdinalCFAResult(CFAResult):
     """A CFA of ordered indicators (``estimator="WLSMV"`` or ``"DWLS"``), lavaan 0.6.14's
@@ -813,6 +822,11 @@ class OrdinalCFAResult(CFAResult):
     delta-method interval), ``ave()`` and ``fornell_larcker()`` (semTools' ``AVE``: on the
     latent-response scale). ``residuals()`` and ``factor_scores()`` raise
     NotImplementedError: their ML formulas do not apply to an ordinal fit.
+
+    Several groups (``group=``): ``estimates()`` (with a ``group`` column, 1-based as
+    lavaan's), ``thresholds`` (by group) and ``fit_measures``; ``sample_cov``,
+    ``implied_cov``, ``cov_lv`` and ``cor_lv`` are dicts by group label. The standardized
+    solution, modification indices, reliability and AVE raise NotImplementedError there.
     """
 
     _ordinal: Any = dataclasses.field(default=None, repr=False, compare=False)
@@ -825,6 +839,13 @@ class OrdinalCFAResult(CFAResult):
     def thresholds(self) -> pd.Series:
         """The sample (= estimated) thresholds, ``item|t1``, ... (lavaan's ``lavInspect(fit,
         "th")``)."""
+        if self.group_labels:  # by group: the model's thresholds (equal ones shared)
+            fit = self._ordinal
+            idx = pd.MultiIndex.from_tuples(
+                [(lab, nm) for lab, ss in zip(self.group_labels, fit.samples, strict=True)
+                 for nm in ss.threshold_names], names=["group", "threshold"])
+            return pd.Series(np.concatenate([fit.z[t] for t in fit.tau_index]), index=idx,
+                             name="threshold")
         ss = self._ordinal.sample
         return pd.Series(ss.thresholds, index=list(ss.threshold_names), name="threshold")
 
@@ -845,6 +866,8 @@ class OrdinalCFAResult(CFAResult):
 
         confidence_level = renamed_keyword("CFAResult.estimates", "level", level,
                                            "confidence_level", confidence_level, 0.95)
+        if self.group_labels:
+            return self._group_estimates(confidence_level, standardized)
         keys, est, idx = ordinal_rows(self._ordinal)
         sd = np.sqrt(np.clip(np.diag(self._cov_est), 0, None))
         se = np.where(idx >= 0, sd[np.maximum(idx, 0)], 0.0)
@@ -855,12 +878,28 @@ class OrdinalCFAResult(CFAResult):
             df["std_nox"] = df["std_all"]
         return df
 
+    def _group_estimates(self, confidence_level: float, standardized: bool) -> pd.DataFrame:
+        from psychoval.stats.sem._cfa_ordinal_groups import group_rows
+
+        if standardized:
+            _one_group_only(self, "estimates(standardized=True)")
+        keys, est, idx = group_rows(self._ordinal)
+        sd = np.sqrt(np.clip(np.diag(self._cov_est), 0, None))
+        se = np.where(idx >= 0, sd[np.maximum(idx, 0)], 0.0)
+        z, p, lo, hi = _z_p_ci(est, se, confidence_level)
+        lhs, op, rhs, grp, lab = (list(t) for t in zip(*keys, strict=True))
+        return pd.DataFrame({"lhs": lhs, "op": op, "rhs": rhs, "group": grp, "label": lab,
+                             "est": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
+                             "ci_upper": hi})
+
     def standardized(self, *, type: str = "std_all", confidence_level: float = 0.95,  # noqa: A002
                      level: float | None = None) -> pd.DataFrame:
         """lavaan's ``standardizedSolution(fit, type=)``: ``"std_all"`` (default; ``"std_nox"``
         is the same) or ``"std_lv"``, delta-method SEs from the covariance of (thresholds,
         parameters)."""
         from psychoval.stats.sem._cfa_ordinal import ordinal_rows
+
+        _one_group_only(self, "standardized()")
 
         confidence_level = renamed_keyword("CFAResult.standardized", "level", level,
                                            "confidence_level", confidence_level, 0.95)
@@ -882,13 +921,15 @@ class OrdinalCFAResult(CFAResult):
         return self._frame(keys, np.real(est).astype(float), se, confidence_level, "est_std")
 
     def to_frame(self) -> pd.DataFrame:
-        return self.estimates(standardized=True)
+        return self.estimates(standardized=not self.group_labels)
 
     def modindices(self, *, sort: bool = True, minimum_value: float = 0.0) -> pd.DataFrame:
         """lavaan's ``modindices(fit)`` of the ordinal fit: score tests with the DWLS
         information ``Delta' W Delta`` of the extended model (see
         ``psychoval.stats.sem._cfa_ordinal.ordinal_modindices``)."""
         from psychoval.stats.sem._cfa_ordinal import ordinal_modindices
+
+        _one_group_only(self, "modindices()")
 
         out = ordinal_modindices(self._ordinal)
         if minimum_value > 0:
@@ -915,6 +956,7 @@ class OrdinalCFAResult(CFAResult):
         model-implied instead of the sample polychoric correlations. Factors with one
         indicator are left out (semTools' ``dropSingle``); ``higher=`` is not available for
         ordinal fits."""
+        _one_group_only(self, "composite_reliability()")
         _delta_only(self, "composite_reliability()")
         from psychoval.stats.sem._ordinal_omega import omega_function
 
@@ -947,6 +989,7 @@ class OrdinalCFAResult(CFAResult):
             ``factor``, ``omega``, ``se``, ``ci_lower``, ``ci_upper`` (factors with two or
             more indicators).
         """
+        _one_group_only(self, "omega_interval()")
         _delta_only(self, "omega_interval()")
         from psychoval._input import check_confidence_level
         from psychoval.stats.sem._ordinal_omega import categorical_omega_se
@@ -965,11 +1008,13 @@ class OrdinalCFAResult(CFAResult):
         rescales the sample statistics by lavaan's scales, all 1 here): the mean share of
         the latent responses' variance the factor explains. NaN for a factor with a
         cross-loading indicator or without observed indicators."""
+        _one_group_only(self, "ave()")
         _delta_only(self, "ave()")
         return super().ave()
 
     def fornell_larcker(self) -> FornellLarckerResult:
         """Fornell-Larcker data from :meth:`ave` (latent-response scale) and ``cor_lv``."""
+        _one_group_only(self, "fornell_larcker()")
         return super().fornell_larcker()
 
     def summary(self) -> Summary:
@@ -981,6 +1026,11 @@ class OrdinalCFAResult(CFAResult):
                  ("Number of observations", self.n_obs)]
         if self.rows_dropped:
             facts.append(("Rows dropped (listwise)", len(self.rows_dropped)))
+        for lab, ss in zip(self.group_labels, getattr(self._ordinal, "samples", ()),
+                           strict=False):
+            facts.append((f"  group {lab}", ss.nobs))
+        if self.group_equal:
+            facts.append(("Equality constraints (group.equal)", ", ".join(self.group_equal)))
         base = {"WLSMV": "DWLS", "ULSMV": "ULS"}.get(self.estimator, self.estimator)
         facts += [(f"Test statistic ({base} chi-square)", fm["chisq"]),
                   ("Degrees of freedom", fm["df"]), ("P-value (Chi-square)", fm["pvalue"])]
@@ -993,10 +1043,15 @@ class OrdinalCFAResult(CFAResult):
                       ("RMSEA (scaled)", fm["rmsea_scaled"])]
         facts += [("CFI", fm["cfi"]), ("TLI", fm["tli"]), ("RMSEA", fm["rmsea"]),
                   ("SRMR", fm["srmr"])]
-        est = self.estimates(standardized=True)
+        multi = bool(self.group_labels)
+        est = self.estimates(standardized=not multi)
         est.index = [f"{a} {b} {c}".strip() for a, b, c in
                      zip(est["lhs"], est["op"], est["rhs"], strict=True)]
-        tables = (("Parameter estimates", est[["est", "se", "z", "pvalue", "std_all"]]),)
+        if multi:
+            est.index = [f"[{self.group_labels[g - 1]}] {i}"
+                         for g, i in zip(est["group"], est.index, strict=True)]
+        cols = ["est", "se", "z", "pvalue"] + ([] if multi else ["std_all"])
+        tables = (("Parameter estimates", est[cols]),)
         notes = list(self.problems)
         if not self.converged:
             notes.append("the optimizer did not converge: estimates are not trustworthy")
@@ -1009,9 +1064,8 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
                  sample_cov: Any, parameterization: str = "delta") -> OrdinalCFAResult:
     from psychoval.stats.sem._cfa_ordinal import fit_ordinal
 
-    if group is not None or group_equal:
-        raise SpecificationError("several groups are not available yet for ordinal CFA "
-                                 f"(estimator={estimator!r})")
+    if group_equal and group is None:
+        raise SpecificationError("group_equal needs group= (the column holding the groups)")
     if missing in ("fiml", "ml"):
         raise SpecificationError(
             f"missing={missing!r} (full-information ML) does not apply to ordinal CFA "
@@ -1027,6 +1081,10 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
         ordered = True
     elif isinstance(ordered, str):
         ordered = [ordered]
+    if group is not None:
+        return _cfa_ordinal_groups(model, data, ordered=ordered, estimator=estimator,
+                                   missing=missing, std_lv=std_lv, group=group,
+                                   group_equal=group_equal, parameterization=parameterization)
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
     if missing == "raise" and isinstance(data, pd.DataFrame):
@@ -1074,6 +1132,75 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
         implied_cov=pd.DataFrame(fit.sigma, index=ovn, columns=ovn),
         cov_lv=pd.DataFrame(v, index=lvn, columns=lvn),
         cor_lv=pd.DataFrame(cor, index=lvn, columns=lvn),
+        _pt=pt, _x=fit.x, _vcov=fit.vcov, _ordinal=fit)
+
+
+def _cfa_ordinal_groups(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
+                        std_lv: bool, group: str, group_equal: Any,
+                        parameterization: str) -> OrdinalCFAResult:
+    """Several groups of ordered indicators (lavaan's ``group =`` / ``group.equal =`` with
+    ``ordered =``): ``psychoval.stats.sem._cfa_ordinal_groups``."""
+    from psychoval.stats.sem._cfa_ordinal_groups import fit_ordinal_groups, group_rows
+
+    formulas, text = model_to_formulas(model)
+    pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=True, source=text)
+    ov = list(pt1.observed)
+    if ordered is not True and set(ov) - set(ordered):
+        raise SpecificationError(
+            f"indicators {sorted(set(ov) - set(ordered))} are not ordered; several groups of "
+            "mixed continuous and ordered indicators are not available yet (give ordered=True "
+            "or list every indicator)")
+    if missing == "raise" and isinstance(data, pd.DataFrame):
+        present = [v for v in ov if v in data.columns]
+        nan = data[present].isna().to_numpy()
+        if nan.any():
+            r, c = (int(a) for a in np.argwhere(nan)[0])
+            raise DataError(
+                f"item {present[c]!r} is missing in row {data.index[r]!r}; choose "
+                "missing='listwise' or 'pairwise' to handle them")
+    policy = "pairwise" if missing == "pairwise" else "listwise"
+    fit = fit_ordinal_groups(pt1, data, group, group_equal, estimator, missing=policy,
+                             parameterization=parameterization)
+    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
+        warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
+             "(rows with a missing model variable); missing='pairwise' keeps every answered "
+             "item", PsychovalWarning, stacklevel=3)
+    elif policy == "pairwise" and fit.rows_dropped:
+        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
+             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=3)
+    pt = fit.pt
+    lvn = list(pt.latent)
+    labels = [str(lab) for lab in fit.group_labels]
+    s_cov, i_cov, c_lv, r_lv = {}, {}, {}, {}
+    problems: list[str] = []
+    keys, est, _ = group_rows(fit)
+    for g, lab in enumerate(labels):
+        ss = fit.samples[g]
+        _, _, _, v = MatrixModel(pt, g + 1).parts(fit.x)
+        lv_sd = np.sqrt(np.abs(np.diag(v)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cor = v / np.outer(lv_sd, lv_sd)
+        s_cov[lab] = pd.DataFrame(ss.cor, index=ov, columns=ov)
+        i_cov[lab] = pd.DataFrame(fit.sigmas[g], index=ov, columns=ov)
+        c_lv[lab] = pd.DataFrame(v, index=lvn, columns=lvn)
+        r_lv[lab] = pd.DataFrame(cor, index=lvn, columns=lvn)
+        problems += [f"negative variance of {f} (group {lab}: {vv:.4g})"
+                     for f, vv in zip(lvn, np.diag(v), strict=True) if vv < 0]
+    problems += [f"negative residual variance of {k[0]} (group {labels[k[3] - 1]}: "
+                 f"{e:.4g})" for k, e in zip(keys, est, strict=True)
+                 if k[1] == "~~" and k[0] == k[2] and k[0] in ov and e < 0]
+    if not fit.converged:
+        warn(f"the ordinal CFA did not converge after {fit.iterations} iterations; the "
+             "estimates are not trustworthy", ConvergenceWarning, stacklevel=3)
+    for prob in problems:
+        warn(f"inadmissible solution: {prob}", ImproperSolutionWarning, stacklevel=3)
+    return OrdinalCFAResult(
+        model=text, estimator=estimator, missing=policy, observed=pt.observed,
+        latent=pt.latent, n_obs=int(sum(ss.nobs for ss in fit.samples)),
+        n_total=fit.n_total, rows_dropped=fit.rows_dropped, converged=fit.converged,
+        iterations=fit.iterations, admissible=not problems, problems=tuple(problems),
+        fit_measures=fit.fit_measures, sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv,
+        cor_lv=r_lv, group=group, group_labels=tuple(labels), group_equal=fit.group_equal,
         _pt=pt, _x=fit.x, _vcov=fit.vcov, _ordinal=fit)
 
 
