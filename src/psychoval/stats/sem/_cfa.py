@@ -1374,7 +1374,9 @@ def cfa(
     ordered : True or list of str, optional
         lavaan's ``ordered =``: the indicators are ordered categories (integer codes);
         ``True`` for all of them. Every indicator must be ordered (no mix with continuous
-        ones yet); one group, listwise deletion, no ``sample_cov``.
+        ones yet); no ``sample_cov``. With ``group=`` (delta parameterization) ``group_equal``
+        also takes ``"thresholds"`` (lavaan's measurement invariance of ordinal items: the
+        scales and latent means of groups 2, 3, ... are then free).
     parameterization : {"delta", "theta"}
         lavaan's ``parameterization =`` for ordered indicators. ``"delta"`` (the default):
         the latent responses have variance 1 and the items' residual variances are ``1 -
