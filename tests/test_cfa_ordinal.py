@@ -158,8 +158,8 @@ def test_options(data):
         pv.cfa(MODEL, data, estimator="WLSMV")
     with pytest.raises(SpecificationError, match="not available for ordered indicators"):
         pv.cfa(MODEL, data, ordered=True, estimator="MLR")
-    with pytest.raises(SpecificationError, match="not ordered"):
-        pv.cfa(MODEL, data, ordered=ITEMS[:-1])
+    with pytest.raises(SpecificationError, match="none of the indicators"):
+        pv.cfa(MODEL, data, ordered=["not_an_indicator"])
     with pytest.raises(SpecificationError, match="several groups"):
         pv.cfa(MODEL, data.assign(g=1), ordered=True, group="g")
     with pytest.raises(SpecificationError, match="listwise"):

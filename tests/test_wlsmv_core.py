@@ -105,11 +105,12 @@ def test_scaled_shifted_test_matches_lavaan(fits, cid):
     assert fit.pvalue == pytest.approx(fm["pvalue"], abs=1e-12)
 
 
-def test_not_ordered_indicator_is_refused():
-    from psychoval.exceptions import SpecificationError
-
-    with pytest.raises(SpecificationError, match="not ordered"):
-        fit_dwls(MODEL, _data("bfi.AC.wlsmv"), ordered_items=ITEMS[:-1])
+def test_an_indicator_not_in_ordered_is_continuous():
+    """lavaan: the indicators not in ``ordered =`` are continuous (values against lavaan:
+    tests/test_wlsmv_mixed.py)."""
+    fit = fit_dwls(MODEL, _data("bfi.AC.wlsmv"), ordered_items=ITEMS[:-1])
+    assert fit.sample.numeric == (False,) * (len(ITEMS) - 1) + (True,)
+    assert f"{ITEMS[-1]}~~{ITEMS[-1]}" in fit.sample.names
 
 
 def test_two_empty_cells_of_two_dichotomies_warn():

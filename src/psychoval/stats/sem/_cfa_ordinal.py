@@ -2,8 +2,15 @@
 estimator = "WLSMV" | "DWLS" | "ULSMV" | "ULS" | "WLS", parameterization = ...)``): the fit,
 the parameter rows and the fit measures.
 
-Single group, every indicator ordered. The sample statistics (thresholds, two-step
-polychorics, NACOV = Gamma) come from :func:`psychoval.stats.sem._ordinal.ordinal_sample_stats`.
+Single group. The sample statistics (thresholds, two-step polychorics, NACOV = Gamma) come
+from :func:`psychoval.stats.sem._ordinal.ordinal_sample_stats`; with continuous indicators
+(those not in ``ordered=``, lavaan's numeric ones) from
+:func:`psychoval.stats.sem._ordinal_mixed.mixed_sample_stats`: a continuous item's slot in
+the threshold block is minus its intercept (a free parameter, the sample mean at the
+optimum), its variance joins the moments, its residual variance is free (both
+parameterizations), and its covariances stay on the covariance scale. lavaan 0.6.14 gives
+no robust (catML) CFI/TLI/RMSEA then (NA); its rmr / srmr / crmr use the covariance and
+"cor.bentler" residuals, counting the ordered items' thresholds only.
 Estimation as lavaan: least squares on (thresholds, correlations) over z = (tau, x), ``F =
 (s - m(z))' W (s - m(z))``, ``chisq = (N - 1) F``, with ``W = diag(Gamma)^-1`` (WLSMV,
 DWLS), ``I`` (ULSMV, ULS) or ``Gamma^-1`` (WLS: the thresholds then move off the sample
@@ -45,6 +52,7 @@ from psychoval.stats.sem._estimate import check_identification, start_rows
 from psychoval.stats.sem._model import PSI, THETA, MatrixModel
 from psychoval.stats.sem._optimize import minimize
 from psychoval.stats.sem._ordinal import OrdinalSampleStats, ordinal_sample_stats
+from psychoval.stats.sem._ordinal_mixed import mixed_sample_stats
 
 __all__ = ["OrdinalFit", "DwlsFit", "fit_ordinal", "fit_dwls", "delta_table",
            "ordinal_rows"]
@@ -57,8 +65,9 @@ ESTIMATORS = {"WLSMV": ("diag", True), "DWLS": ("diag", False), "ULSMV": ("unit"
 PARAMETERIZATIONS = ("delta", "theta")
 
 
-def _fix_item_variances(pt: ParTable, value: float) -> ParTable:
-    ov = set(pt.observed)
+def _fix_item_variances(pt: ParTable, value: float,
+                        items: Sequence[str] | None = None) -> ParTable:
+    ov = set(pt.observed if items is None else items)
     free = np.array(pt.free)
     ustart = np.array(pt.ustart, dtype=float)
     resid = np.array([op == "~~" and lhs == rhs and lhs in ov
@@ -72,16 +81,17 @@ def _fix_item_variances(pt: ParTable, value: float) -> ParTable:
                       ustart=tuple(float(v) for v in ustart))
 
 
-def delta_table(pt: ParTable) -> ParTable:
+def delta_table(pt: ParTable, items: Sequence[str] | None = None) -> ParTable:
     """The parameter table with the observed residual variances fixed (delta
-    parameterization: they follow from the unit latent response variances)."""
-    return _fix_item_variances(pt, 0.0)
+    parameterization: they follow from the unit latent response variances); ``items``: the
+    ordered ones (default all; a continuous item keeps its residual variance free)."""
+    return _fix_item_variances(pt, 0.0, items)
 
 
-def theta_table(pt: ParTable) -> ParTable:
+def theta_table(pt: ParTable, items: Sequence[str] | None = None) -> ParTable:
     """The parameter table of lavaan's theta parameterization: the residual variances of the
     latent responses fixed at 1 (their scales ``~*~`` then follow from the model)."""
-    return _fix_item_variances(pt, 1.0)
+    return _fix_item_variances(pt, 1.0, items)
 
 
 class _Wls:
@@ -90,10 +100,14 @@ class _Wls:
     Delta parameterization: m = (tau, rho(x)), the implied correlations. Theta: with
     ``Sigma*`` the latent-response covariance matrix (unit residual variances) and ``d =
     diag(Sigma*)^-1/2`` (lavaan's ``~*~`` scales), m = (tau d_item, d_i Sigma*_ij d_j).
-    ``w`` is W's diagonal (a vector) or the full matrix."""
+    ``w`` is W's diagonal (a vector) or the full matrix.
+
+    Continuous items (``numeric``, lavaan's numeric indicators): their threshold slot is
+    minus the intercept (a free parameter of its own, scale 1), their model variance
+    ``Sigma_jj`` follows the thresholds in m, and their covariances are not rescaled."""
 
     def __init__(self, model: MatrixModel, s: np.ndarray, w: np.ndarray,
-                 th_item: np.ndarray, theta: bool):
+                 th_item: np.ndarray, theta: bool, numeric: np.ndarray | None = None):
         self.model = model
         self.s = s
         self.w = w
@@ -101,37 +115,44 @@ class _Wls:
         self.nth = th_item.size
         self.theta = theta
         self.cc, self.rr = np.triu_indices(model.p, 1)
+        self.num = (np.zeros(model.p, dtype=bool) if numeric is None
+                    else np.asarray(numeric, dtype=bool))
+        self.numi = np.flatnonzero(self.num)
 
     def scales(self, x: np.ndarray) -> np.ndarray:
         if not self.theta:
             return np.ones(self.model.p)
-        return 1.0 / np.sqrt(np.diag(self.model.implied(x)[0]))
+        return np.where(self.num, 1.0, 1.0 / np.sqrt(np.diag(self.model.implied(x)[0])))
 
     def moments(self, z: np.ndarray, jac: bool = True):
         nth, rr, cc, it = self.nth, self.rr, self.cc, self.item
         tau, x = z[:nth], z[nth:]
         sigma, _ = self.model.implied(x)
         ds = self.model.dsigma(x) if jac else None  # (q, p, p)
+        nu = self.numi
+        nv = nth + nu.size
         if not self.theta:
-            m = np.concatenate([tau, sigma[rr, cc]])
+            m = np.concatenate([tau, sigma[nu, nu], sigma[rr, cc]])
             if not jac:
                 return m, None
             d = np.zeros((m.size, z.size))
             d[:nth, :nth] = np.eye(nth)
-            d[nth:, nth:] = ds[:, rr, cc].T
+            d[nth:nv, nth:] = ds[:, nu, nu].T
+            d[nv:, nth:] = ds[:, rr, cc].T
             return m, d
         var = np.diag(sigma)
-        sc = 1.0 / np.sqrt(var)
-        m = np.concatenate([tau * sc[it], sigma[rr, cc] * sc[rr] * sc[cc]])
+        sc = np.where(self.num, 1.0, 1.0 / np.sqrt(var))
+        m = np.concatenate([tau * sc[it], sigma[nu, nu], sigma[rr, cc] * sc[rr] * sc[cc]])
         if not jac:
             return m, None
         ar = np.arange(var.size)
-        dsc = -0.5 * var ** -1.5 * ds[:, ar, ar]  # (q, p)
+        dsc = np.where(self.num, 0.0, -0.5 * var ** -1.5 * ds[:, ar, ar])  # (q, p)
         d = np.zeros((m.size, z.size))
         d[:nth, :nth] = np.diag(sc[it])
         d[:nth, nth:] = tau[:, None] * dsc[:, it].T
-        d[nth:, nth:] = (ds[:, rr, cc] * (sc[rr] * sc[cc])
-                         + sigma[rr, cc] * (dsc[:, rr] * sc[cc] + sc[rr] * dsc[:, cc])).T
+        d[nth:nv, nth:] = ds[:, nu, nu].T
+        d[nv:, nth:] = (ds[:, rr, cc] * (sc[rr] * sc[cc])
+                        + sigma[rr, cc] * (dsc[:, rr] * sc[cc] + sc[rr] * dsc[:, cc])).T
         return m, d
 
     def weigh(self, a: np.ndarray) -> np.ndarray:
@@ -188,10 +209,12 @@ class OrdinalFit:
         1)``, theta ``(1, diag Sigma*)``."""
         mats, _, la, _ = MatrixModel(self.pt).parts(self.x)
         common = np.diag(la @ mats[PSI] @ la.T)
+        num = np.asarray(self.sample.numeric or [False] * common.size, dtype=bool)
         if self.parameterization == "theta":
             resid = np.diag(mats[THETA])
             return resid, common + resid
-        return 1.0 - common, np.ones_like(common)
+        resid = np.where(num, np.diag(mats[THETA]), 1.0 - common)
+        return resid, np.where(num, common + resid, 1.0)
 
 
 def _scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
@@ -258,11 +281,12 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
                                  "yet")
     ov = list(pt0.observed)
     ordered_set = set(ov) if ordered is True else set(ordered or ())
+    # lavaan: the indicators not in ordered= are continuous ("numeric")
     cont = [v for v in ov if v not in ordered_set]
-    if cont:
+    if len(cont) == len(ov):
         raise SpecificationError(
-            f"indicators {cont} are not ordered; mixing continuous and ordered indicators "
-            "is not available yet for WLSMV (give ordered=True or list every indicator)")
+            f"none of the indicators {ov} is in ordered=; give ordered=True or list the "
+            "ordered indicators (a model of continuous indicators is fitted by ML)")
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError("ordinal CFA needs data= as a DataFrame with the indicators "
                                  "as columns")
@@ -273,18 +297,24 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     bad = frame.isna() & data[ov].notna()
     if bad.to_numpy().any():
         col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
-        raise DataError(f"column {col!r} is not numeric; ordered items need integer codes")
+        raise DataError(f"column {col!r} is not numeric; ordered items need integer codes "
+                        "and continuous ones numbers")
     # listwise: rows with a missing item; pairwise: rows with every item missing (lavaan's
     # "empty cases")
     incomplete = (frame.isna().any(axis=1) if missing == "listwise"
                   else frame.isna().all(axis=1)).to_numpy()
     rows_dropped = tuple(int(i) for i in np.flatnonzero(incomplete))
     theta = parameterization == "theta"
-    pt = theta_table(pt0) if theta else delta_table(pt0)
-    check_identification(pt, len(ov) * (len(ov) - 1) // 2)  # the correlations
-    ss = ordinal_sample_stats(frame, items=ov, missing=missing)
+    ordered_ov = [v for v in ov if v in ordered_set]
+    pt = theta_table(pt0, ordered_ov) if theta else delta_table(pt0, ordered_ov)
+    # the correlations, and the variances of continuous items
+    check_identification(pt, len(ov) * (len(ov) - 1) // 2 + len(cont))
+    ss = (mixed_sample_stats(frame, ov, numeric=cont, missing=missing) if cont
+          else ordinal_sample_stats(frame, items=ov, missing=missing))
     model = MatrixModel(pt)
     nth = ss.thresholds.size
+    numeric = np.array([v in set(cont) for v in ov])
+    nnum = len(cont)
     kind, robust = ESTIMATORS[estimator]
     gamma = ss.nacov
     nel = gamma.shape[0]
@@ -297,8 +327,8 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         w = 0.5 * (w + w.T)
     w_mat = w if w.ndim == 2 else np.diag(w)
     obs = ss.wls_obs
-    disc = _Wls(model, obs, w, ss.threshold_item, theta)
-    x0 = model.x_from_table(start_rows(pt, ss.cor, None))
+    disc = _Wls(model, obs, w, ss.threshold_item, theta, numeric)
+    x0 = model.x_from_table(start_rows(pt, ss.cov, None))
     z0 = np.concatenate([ss.thresholds / disc.scales(x0)[ss.threshold_item], x0])
     opt = minimize(disc, z0, gtol=1e-12)
     z = opt.x
@@ -315,16 +345,19 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         vcov = e_inv / (n - 1)
     f_min = disc.value(z)
     chisq = (n - 1) * f_min
-    df = nth + pstar - (nth + q)
+    df = nel - (nth + q)
+    nv = nth + nnum
     sigma = np.eye(len(ov))
-    sigma[disc.rr, disc.cc] = sigma[disc.cc, disc.rr] = implied[nth:]
-    # baseline: thresholds free, correlations 0 (the same in both parameterizations)
-    r = ss.cor_vech
-    d_b = np.zeros((nel, nth))
-    d_b[:nth] = np.eye(nth)
+    sigma[disc.rr, disc.cc] = sigma[disc.cc, disc.rr] = implied[nv:]
+    sigma[disc.numi, disc.numi] = implied[nth:nv]
+    # baseline: thresholds (and means, variances of continuous items) free, (co)variances 0
+    # (the same in both parameterizations)
+    r = ss.cov_vech
+    d_b = np.zeros((nel, nv))
+    d_b[:nv] = np.eye(nv)
     wd_b = w_mat @ d_b
     eb_inv = np.linalg.inv(d_b.T @ wd_b)
-    e_b = np.concatenate([np.zeros(nth), r])
+    e_b = np.concatenate([np.zeros(nv), r])
     e_b = e_b - d_b @ (eb_inv @ (wd_b.T @ e_b))  # the thresholds at their WLS optimum
     x2b = (n - 1) * float(e_b @ w_mat @ e_b)
     dfb = pstar
@@ -352,7 +385,10 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         fm["cfi" + suf] = _robust.cfi(x2, df, xb, dfb)
         fm["tli" + suf] = _robust.tli(x2, df, xb, dfb)
     if wls:
-        rob = _catml(ss, sigma, delta[nth:], e_inv, np.diag(w_mat)[nth:], n, df)
+        # lavaan 0.6.14: no robust (catML) measures with continuous indicators
+        rob = (_catml(ss, sigma, delta[nth:], e_inv, np.diag(w_mat)[nth:], n, df)
+               if not nnum else dict.fromkeys(("xx3", "c_hat", "xx3_null", "c_hat_null"),
+                                              math.nan))
         for key, fn in (("cfi_robust", _robust.cfi), ("tli_robust", _robust.tli)):
             fm[key] = fn(rob["xx3"], df, rob["xx3_null"], dfb, c_hat=rob["c_hat"],
                          c_hat_null=rob["c_hat_null"])
@@ -401,6 +437,23 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     fm["srmr_bentler_nomean"] = fm["rmr_nomean"]
     fm["crmr"] = math.sqrt((res2 + res2_th) / (pstar + nth))
     fm["crmr_nomean"] = math.sqrt(res2 / pstar)
+    if nnum:
+        # continuous items: rmr on the covariance scale, srmr / crmr with the residuals
+        # divided by the sample SDs (lavaan's "cor.bentler"); the counts hold the thresholds
+        # of the ordered items only (a mean's residual is 0)
+        sd = np.sqrt(ss.var)
+        ordslot = ~ss.numeric_slot
+        res2_th = float(np.sum(res[:nth][ordslot] ** 2))
+        nto = int(ordslot.sum())
+        std_off = res[nv:] / (sd[disc.rr] * sd[disc.cc])
+        std_var = res[nth:nv] / ss.var[disc.numi]
+        res2_std = float(np.sum(std_off ** 2) + np.sum(std_var ** 2))
+        fm["rmr"] = math.sqrt((res2 + res2_th) / (e_diag + nto))
+        fm["srmr_bentler"] = math.sqrt((res2_std + res2_th) / (e_diag + nto))
+        fm["srmr"] = fm["srmr_bentler_nomean"] = math.sqrt(res2_std / e_diag)
+        off2 = float(np.sum(std_off ** 2))
+        fm["crmr"] = math.sqrt((off2 + res2_th) / (pstar + nto))
+        fm["crmr_nomean"] = math.sqrt(off2 / pstar)
     fm["srmr_mplus"] = fm["srmr_mplus_nomean"] = math.nan
     for key, alpha in (("cn_05", 0.05), ("cn_01", 0.01)):
         crit = float(chi2.ppf(1 - alpha, df)) if df > 0 else 0.0
@@ -443,12 +496,15 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
     common = np.diag(la @ mats[PSI] @ la.T)
     ovi = {n: i for i, n in enumerate(pt.observed)}
     lvi = {n: i for i, n in enumerate(pt.latent)}
+    num = np.asarray(fit.sample.numeric or [False] * len(ovi), dtype=bool)
+    num_slot = fit.sample.numeric_slot
     if fit.parameterization == "theta":  # residual variances as fixed, y* variances derived
         theta_d = np.diag(mats[THETA])
         var_y = common + theta_d
     else:  # theta_ii = 1 - (L Psi L')_ii, so that the latent response variances are 1
-        theta_d = 1.0 - common
-        var_y = np.ones_like(common)
+        # (a continuous item: its free residual variance, its model variance)
+        theta_d = np.where(num, np.diag(mats[THETA]), 1.0 - common)
+        var_y = np.where(num, common + theta_d, 1.0)
     sd_y = np.sqrt(var_y)
     lv_sd = np.sqrt(np.diag(v))
     keys: list[tuple[str, str, str, str]] = []
@@ -493,6 +549,8 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
     for r in user:
         table_row(r)
     for t in th_rows:
+        if num_slot[t]:  # a continuous item's intercept: its ~1 row below
+            continue
         name = fit.sample.threshold_names[t]
         item, th = name.rsplit("|", 1)
         keys.append((item, "|", th, ""))
@@ -502,13 +560,21 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
     for r in other:
         table_row(r)
     for y in pt.observed:  # the scales: 1 / sd of the latent response (std.all: 1)
+        if num[ovi[y]]:
+            continue
         keys.append((y, "~*~", y, ""))
         out.append(1.0 if std_all else 1.0 / sd_y[ovi[y]])
         idx.append(-1)
-    for y in pt.observed:
+    slot = {int(fit.sample.threshold_item[t]): t for t in th_rows if num_slot[t]}
+    for y in pt.observed:  # intercepts: 0, a continuous item's free (minus its slot)
         keys.append((y, "~1", "", ""))
-        out.append(0.0)
-        idx.append(-1)
+        j = ovi[y]
+        if j in slot:
+            out.append(-tau[slot[j]] / sd_y[j] if std_all else -tau[slot[j]])
+            idx.append(slot[j])
+        else:
+            out.append(0.0)
+            idx.append(-1)
     for f in pt.latent:
         keys.append((f, "~1", "", ""))
         out.append(0.0)
@@ -591,6 +657,9 @@ def ordinal_modindices(fit: OrdinalFit) -> pd.DataFrame:
             f"modindices() of an ordinal {fit.estimator} fit in the {fit.parameterization} "
             "parameterization is not available yet (lavaan's DWLS score tests of the delta "
             "parameterization are: estimator 'WLSMV' or 'DWLS')")
+    if fit.sample.var is not None:
+        raise NotImplementedError(
+            "modindices() of an ordinal fit with continuous indicators is not available yet")
     pt = fit.pt
     ss = fit.sample
     nth = ss.thresholds.size

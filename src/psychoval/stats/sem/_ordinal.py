@@ -33,7 +33,9 @@ The fit itself (DWLS / WLSMV and the other estimators, the delta and theta
 parameterizations) is :func:`psychoval.stats.sem._cfa_ordinal.fit_ordinal`;
 :func:`psychoval.stats.sem._cfa_ordinal.fit_dwls` is its model-syntax front.
 
-Not yet: mixed continuous/ordered indicators, several groups, covariates, the theta
+Continuous indicators next to ordered ones: :mod:`._ordinal_mixed`.
+
+Not yet: several groups, covariates, the theta
 parameterization, mean structures and equality constraints on thresholds.
 """
 
@@ -51,7 +53,7 @@ from psychoval.exceptions import DataError, DegenerateDataWarning, Specification
 from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf
 from psychoval.stats.factor._polychoric import polychoric
 
-__all__ = ["OrdinalSampleStats", "ordinal_sample_stats"]
+__all__ = ["OrdinalSampleStats", "ordinal_sample_stats", "pair_scores"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -67,6 +69,31 @@ class OrdinalSampleStats:
     nobs: int
     missing: str = "listwise"  # "listwise" or "pairwise"
     n_pairwise: np.ndarray | None = None  # (k, k) rows that answered both items
+    # continuous indicators (lavaan's "numeric" ov.types): per item, True if continuous; their
+    # threshold slot holds minus the mean and ``var`` their ML variances (1 for ordered items)
+    numeric: tuple[bool, ...] = ()
+    var: np.ndarray | None = None
+
+    @property
+    def numeric_idx(self) -> np.ndarray:
+        """Indices of the continuous items (empty when every item is ordered)."""
+        return np.flatnonzero(np.asarray(self.numeric, dtype=bool)) if self.numeric \
+            else np.zeros(0, dtype=int)
+
+    @property
+    def numeric_slot(self) -> np.ndarray:
+        """Per threshold slot: True for a continuous item's (minus) mean."""
+        if not self.numeric:
+            return np.zeros(self.thresholds.size, dtype=bool)
+        return np.asarray(self.numeric, dtype=bool)[self.threshold_item]
+
+    @property
+    def cov(self) -> np.ndarray:
+        """lavaan's sample ``cov``: the correlations with the continuous items' SDs."""
+        if self.var is None:
+            return self.cor
+        sd = np.sqrt(self.var)
+        return self.cor * np.outer(sd, sd)
 
     @property
     def cor_vech(self) -> np.ndarray:
@@ -75,16 +102,28 @@ class OrdinalSampleStats:
         return self.cor[r, c]
 
     @property
+    def cov_vech(self) -> np.ndarray:
+        """``cov`` below the diagonal, column by column (the correlations when every item
+        is ordered)."""
+        c, r = np.triu_indices(len(self.items), 1)
+        return self.cov[r, c]
+
+    @property
     def wls_obs(self) -> np.ndarray:
-        """lavaan's ``WLS.obs``: thresholds then correlations."""
-        return np.concatenate([self.thresholds, self.cor_vech])
+        """lavaan's ``WLS.obs``: thresholds (minus the means of continuous items), the
+        variances of continuous items, then the off-diagonal (co)variances."""
+        if self.var is None:
+            return np.concatenate([self.thresholds, self.cor_vech])
+        return np.concatenate([self.thresholds, self.var[self.numeric_idx], self.cov_vech])
 
     @property
     def names(self) -> tuple[str, ...]:
-        """lavaan's names of the NACOV rows: ``A1|t1``, ..., ``A1~~A2``, ..."""
+        """lavaan's names of the NACOV rows: ``A1|t1``, ..., (``A3~1``, ``A3~~A3`` of a
+        continuous A3), ``A1~~A2``, ..."""
         c, r = np.triu_indices(len(self.items), 1)
-        return self.threshold_names + tuple(f"{self.items[a]}~~{self.items[b]}"
-                                            for a, b in zip(c, r, strict=True))
+        var = tuple(f"{self.items[j]}~~{self.items[j]}" for j in self.numeric_idx)
+        return self.threshold_names + var + tuple(f"{self.items[a]}~~{self.items[b]}"
+                                                  for a, b in zip(c, r, strict=True))
 
 
 def _codes(values: np.ndarray, items: Sequence[str]) -> tuple[np.ndarray, list[int]]:
@@ -112,7 +151,7 @@ def _dbinorm(u: np.ndarray, v: np.ndarray, rho: float) -> np.ndarray:
     return bvn_pdf(u, v, float(np.clip(rho, -0.9999, 0.9999)))
 
 
-def _pair_scores(e1: np.ndarray, e2: np.ndarray, rho: float):
+def pair_scores(e1: np.ndarray, e2: np.ndarray, rho: float):
     """Per-cell scores of one pair's bivariate probit likelihood at (thresholds, rho), as
     lavaan's ``lav_bvord_cor_scores``: (d log pi / d rho, d log pi / d tau1, d log pi /
     d tau2) on the (C1, C2) grid of cells, 0 where pi <= sqrt(eps) (lavaan: NA, dropped by
@@ -238,7 +277,7 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     a21 = np.zeros((pstar, nth))
     for pidx, (j, i) in enumerate(zip(cc, rr, strict=True)):
         # y1 = item i (rows), y2 = item j (columns), as lavaan
-        s_rho, s_t1, s_t2 = _pair_scores(ext[i], ext[j], float(cor[i, j]))
+        s_rho, s_t1, s_t2 = pair_scores(ext[i], ext[j], float(cor[i, j]))
         both = seen[:, i] & seen[:, j]
         ya, yb = safe_codes[:, i], safe_codes[:, j]
         sc_cor[:, pidx] = np.where(both, s_rho[ya, yb], 0.0)
