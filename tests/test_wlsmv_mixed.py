@@ -168,3 +168,12 @@ def test_no_ordered_indicator_is_refused():
     df, _ = _data("bfi")
     with pytest.raises(SpecificationError, match="none of the indicators"):
         pv.cfa(REF["bfi.AC.mixed.wlsmv"]["model"], df.dropna(), ordered=["E1"])
+
+
+def test_omega_and_ave_of_a_mixed_fit_are_refused(fits):
+    """semTools 0.5.6's compRelSEM returns NA for a WLSMV fit with a continuous indicator
+    (checked on the applied tier's evaluation factor with EVA4): refused, not guessed."""
+    fit = fits["sample.applied.mixed.wlsmv"]
+    for meth in (fit.composite_reliability, fit.omega_interval, fit.ave):
+        with pytest.raises(NotImplementedError, match="continuous indicators \\(EVA4\\)"):
+            meth()

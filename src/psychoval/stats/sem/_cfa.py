@@ -789,6 +789,14 @@ def _ordinal_later(what: str, est: str, why: str = "") -> NotImplementedError:
 def _delta_only(fit: Any, what: str) -> None:
     """Reliability and AVE are computed on the delta parameterization's scales; a theta fit
     (the same fit, other scales) is refused rather than answered on the wrong scale."""
+    cont = [v for v, c in zip(fit._ordinal.sample.items, fit._ordinal.sample.numeric,
+                              strict=True) if c]
+    if cont:  # semTools 0.5.6's compRelSEM gives NA for such a fit: no reference to match
+        raise NotImplementedError(
+            f"{what} of an ordinal fit with continuous indicators ({', '.join(cont)}) is not "
+            "available: categorical omega (Green & Yang) needs every indicator ordered "
+            "(semTools 0.5.6's compRelSEM returns NA here); fit the continuous items' "
+            "reliability separately or treat every indicator as ordered or as continuous")
     if fit._ordinal.parameterization != "delta":
         raise NotImplementedError(
             f"{what} is computed on the delta parameterization's latent-response scale; this "
@@ -1373,8 +1381,10 @@ def cfa(
         N for ``sample_cov``.
     ordered : True or list of str, optional
         lavaan's ``ordered =``: the indicators are ordered categories (integer codes);
-        ``True`` for all of them. Every indicator must be ordered (no mix with continuous
-        ones yet); no ``sample_cov``. With ``group=`` (delta parameterization) ``group_equal``
+        ``True`` for all of them. Indicators not listed are continuous (lavaan's numeric
+        ones, single group): mean and variance in the sample statistics, polyserial /
+        Pearson correlations, a free intercept and residual variance; no omega / AVE for
+        such a fit. No ``sample_cov``. With ``group=`` (delta parameterization) ``group_equal``
         also takes ``"thresholds"`` (lavaan's measurement invariance of ordinal items: the
         scales and latent means of groups 2, 3, ... are then free).
     parameterization : {"delta", "theta"}
