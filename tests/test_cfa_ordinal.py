@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import psychoval as pv
-from psychoval.exceptions import SpecificationError
+from psychoval.exceptions import DataError, SpecificationError
 from psychoval.stats.sem._cfa import CFAResult, OrdinalCFAResult
 from psychoval.stats.sem._cfa_ordinal import fit_dwls
 from tests._tolerances import assert_close
@@ -160,7 +160,7 @@ def test_options(data):
         pv.cfa(MODEL, data, ordered=True, estimator="MLR")
     with pytest.raises(SpecificationError, match="none of the indicators"):
         pv.cfa(MODEL, data, ordered=["not_an_indicator"])
-    with pytest.raises(SpecificationError, match="several groups"):
+    with pytest.raises(DataError, match="group column 'g' has only one value"):
         pv.cfa(MODEL, data.assign(g=1), ordered=True, group="g")
     with pytest.raises(SpecificationError, match="listwise"):
         pv.cfa(MODEL, data, ordered=True, missing="fiml")

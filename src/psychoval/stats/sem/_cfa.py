@@ -787,10 +787,11 @@ def _ordinal_later(what: str, est: str, why: str = "") -> NotImplementedError:
 
 
 def _delta_only(fit: Any, what: str) -> None:
-    """Reliability and AVE are computed on the delta parameterization's scales; a theta fit
-    (the same fit, other scales) is refused rather than answered on the wrong scale."""
-    cont = [v for v, c in zip(fit._ordinal.sample.items, fit._ordinal.sample.numeric,
-                              strict=True) if c]
+    """Reliability and AVE are computed on the delta parameterization's scales of ordered
+    indicators: a fit with continuous indicators or a theta fit (the same fit, other scales)
+    is refused rather than answered without a reference or on the wrong scale."""
+    ss = fit._ordinal.sample
+    cont = [ss.items[j] for j in ss.numeric_idx]
     if cont:  # semTools 0.5.6's compRelSEM gives NA for such a fit: no reference to match
         raise NotImplementedError(
             f"{what} of an ordinal fit with continuous indicators ({', '.join(cont)}) is not "
