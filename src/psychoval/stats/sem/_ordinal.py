@@ -192,6 +192,43 @@ def pair_scores(e1: np.ndarray, e2: np.ndarray, rho: float):
     return s_rho, s_t1, s_t2
 
 
+def _all_pair_scores(e1: np.ndarray, e2: np.ndarray, rho: np.ndarray):
+    """:func:`pair_scores` of every pair at once (lavaan's ``lav_bvord_cor_scores``):
+    ``e1``, ``e2`` (P, C+1) are the pairs' cut points (-inf, thresholds, +inf; +inf past an
+    item's last category, whose cells then have probability 0), ``rho`` (P,). Returns
+    ``s_rho`` = d log pi / d rho on the (P, C, C) grid of cells; ``g1`` (P, C-1, C) with
+    d pi_ab / d tau1_t = ``g1[t, b]`` for a = t and ``-g1[t, b]`` for a = t + 1; ``g2`` the
+    same for tau2 (indexed (t, a)); and ``inv_pi`` = 1 / pi. Scores and ``inv_pi`` are 0
+    where pi <= sqrt(eps) (lavaan: NA, dropped by its NA-removing cross-products); at rho =
+    +-1 the threshold terms are 0.5 phi(tau) and the density caps |rho| at 0.9999, as
+    :func:`pair_scores`."""
+    from scipy.special import ndtr
+
+    r3 = rho[:, None, None]
+    big = bvn_cdf(e1[:, :, None], e2[:, None, :], r3)
+    pi = big[:, 1:, 1:] - big[:, :-1, 1:] - big[:, 1:, :-1] + big[:, :-1, :-1]
+    den = bvn_pdf(e1[:, :, None], e2[:, None, :], np.clip(r3, -0.9999, 0.9999))
+    dpi = den[:, 1:, 1:] - den[:, :-1, 1:] - den[:, 1:, :-1] + den[:, :-1, :-1]
+    t1, t2 = e1[:, 1:-1], e2[:, 1:-1]
+    f1, f2 = np.isfinite(t1), np.isfinite(t2)
+    t1, t2 = np.where(f1, t1, 0.0), np.where(f2, t2, 0.0)
+    phi1 = np.where(f1, np.exp(-0.5 * t1 * t1) / np.sqrt(2 * np.pi), 0.0)
+    phi2 = np.where(f2, np.exp(-0.5 * t2 * t2) / np.sqrt(2 * np.pi), 0.0)
+    one = np.abs(rho) >= 1.0  # lavaan: identical(R, 0)
+    r = np.where(one, 0.0, rho)[:, None, None]
+    sd = np.sqrt(1.0 - r * r)
+    # d pi_ab / d tau1_t = phi(tau1_t) [Phi((tau2_b - rho tau1_t)/R) - Phi((tau2_{b-1}
+    # - rho tau1_t)/R)], and the same for tau2
+    g1 = phi1[:, :, None] * np.diff(ndtr((e2[:, None, :] - r * t1[:, :, None]) / sd), axis=2)
+    g2 = phi2[:, :, None] * np.diff(ndtr((e1[:, None, :] - r * t2[:, :, None]) / sd), axis=2)
+    if one.any():
+        g1[one] = 0.5 * phi1[one][:, :, None]
+        g2[one] = 0.5 * phi2[one][:, :, None]
+    ok = pi > _SQRT_EPS  # lavaan clamps pi at sqrt(eps), then a likelihood <= sqrt(eps) is NA
+    inv_pi = np.where(ok, 1.0 / np.where(ok, pi, 1.0), 0.0)
+    return dpi * inv_pi, g1, g2, inv_pi
+
+
 def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
                          missing: str = "listwise") -> OrdinalSampleStats:
     """lavaan's sample statistics for ordered items: thresholds, polychorics and NACOV.
@@ -253,54 +290,74 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     th_end = np.cumsum(nth_i)
     th_start = th_end - nth_i
     nth = int(th_end[-1])
-    ext = [np.concatenate([[-np.inf], t, [np.inf]]) for t in taus]
-    safe_codes = np.where(seen, codes, 0)
-
-    # univariate threshold scores: d log p_y / d tau_k = (1{y=k} - 1{y=k+1}) phi(tau_k) / p_y
-    # (0 for a missing response)
-    sc_th = np.zeros((n, nth))
+    cmax = max(ncat)
+    # every item's cut points (-inf, thresholds, +inf), +inf past its last category
+    ext = np.full((k, cmax + 1), np.inf)
+    ext[:, 0] = -np.inf
     for j in range(k):
-        t = taus[j]
-        c = ncat[j]
-        p = np.diff(ndtr(ext[j]))  # (C,)
-        phi = np.exp(-0.5 * t * t) / np.sqrt(2 * np.pi)
-        tab = np.zeros((c, c - 1))
-        kk = np.arange(c - 1)
-        tab[kk, kk] = phi / p[kk]
-        tab[kk + 1, kk] = -phi / p[kk + 1]
-        sc_th[:, th_start[j]:th_end[j]] = np.where(seen[:, j, None], tab[safe_codes[:, j]],
-                                                   0.0)
+        ext[j, 1:ncat[j]] = taus[j]
+    # Each score depends on a respondent only through the cell of its item (pair), so the
+    # scores are tables over categories (cells), and every sum over respondents is a sum
+    # over cells weighted by their counts: A11, A21, A22 from the items' and pairs' tables.
+    # univariate threshold scores: d log p_y / d tau_t = (1{y=t} - 1{y=t+1}) phi(tau_t) / p_y
+    inner_cut = ext[:, 1:-1]
+    fin = np.isfinite(inner_cut)
+    tf = np.where(fin, inner_cut, 0.0)
+    phi = np.where(fin, np.exp(-0.5 * tf * tf) / np.sqrt(2 * np.pi), 0.0)  # (k, C-1)
+    p = np.diff(ndtr(ext), axis=1)  # (k, C)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up = np.where(fin, phi / p[:, :-1], 0.0)
+        down = np.where(fin, -phi / p[:, 1:], 0.0)
+    kk = np.arange(cmax - 1)
+    tab_th = np.zeros((k, cmax, cmax - 1))  # item j, category, threshold
+    tab_th[:, kk, kk] = up
+    tab_th[:, kk + 1, kk] = down
+    # counts of every item's categories and of every pair's cells (missing responses: none)
+    # (float32 cross-products are exact for counts below 2**24)
+    onehot = np.zeros((n, k, cmax), dtype=np.float32 if n < 2 ** 24 else np.float64)
+    rows, cols = np.nonzero(seen)
+    onehot[rows, cols, codes[rows, cols]] = 1.0
+    onehot = onehot.reshape(n, k * cmax)
+    tabs = (onehot.T @ onehot).astype(np.float64)
+    tabs = tabs.reshape(k, cmax, k, cmax).transpose(0, 2, 1, 3)
+    marg = np.einsum("iicc->ic", tabs)
 
     cc, rr = np.triu_indices(k, 1)  # lavaan's pair order: column j, row i > j
     pstar = cc.size
-    sc_cor = np.zeros((n, pstar))
-    a21 = np.zeros((pstar, nth))
-    for pidx, (j, i) in enumerate(zip(cc, rr, strict=True)):
-        # y1 = item i (rows), y2 = item j (columns), as lavaan
-        s_rho, s_t1, s_t2 = pair_scores(ext[i], ext[j], float(cor[i, j]))
-        both = seen[:, i] & seen[:, j]
-        ya, yb = safe_codes[:, i], safe_codes[:, j]
-        sc_cor[:, pidx] = np.where(both, s_rho[ya, yb], 0.0)
-        # A21 from the pair's table of counts: sum over cells n_ab s_rho s_th
-        c1, c2 = ncat[i], ncat[j]
-        cnt = np.bincount(ya[both] * c2 + yb[both], minlength=c1 * c2).reshape(c1, c2)
-        w = cnt * s_rho
-        a21[pidx, th_start[i]:th_end[i]] = np.einsum("ab,abk->k", w, s_t1)
-        a21[pidx, th_start[j]:th_end[j]] = np.einsum("ab,abk->k", w, s_t2)
-
-    sc = np.concatenate([sc_th, sc_cor], axis=1)
-    inner = sc.T @ sc
-    a11_inv = np.zeros((nth, nth))
+    cnt = tabs[rr, cc]  # (P, C, C): y1 = item i = rr (rows), y2 = item j = cc (columns)
+    s_rho, g1, g2, inv_pi = _all_pair_scores(ext[rr], ext[cc], cor[rr, cc])
+    # A21[pair, th] = sum over cells n_ab s_rho d log pi_ab / d th
+    w = cnt * s_rho * inv_pi
+    a21_1 = np.einsum("ptb,ptb->pt", w[:, :-1, :] - w[:, 1:, :], g1)
+    wt = w.transpose(0, 2, 1)
+    a21_2 = np.einsum("pta,pta->pt", wt[:, :-1, :] - wt[:, 1:, :], g2)
+    a22_inv = 1.0 / (cnt * s_rho * s_rho).sum(axis=(1, 2))
+    # NACOV = N B^-1 INNER B^-T = N Z'Z with Z = SC B^-T, again cell tables: the threshold
+    # part SC_th A11^-1 per item; the correlation part A22^-1 (SC_rho - SC_th A11^-1 A21'),
+    # where A21's row of a pair touches the thresholds of its two items only
+    z_th = np.zeros_like(tab_th)
     for j in range(k):
-        sl = slice(th_start[j], th_end[j])
-        a11_inv[sl, sl] = np.linalg.inv(inner[sl, sl])
-    a22_inv = 1.0 / np.einsum("np,np->p", sc_cor, sc_cor)
-    b_inv = np.zeros((nth + pstar, nth + pstar))
-    b_inv[:nth, :nth] = a11_inv
-    b_inv[nth:, :nth] = -(a22_inv[:, None] * a21) @ a11_inv
-    b_inv[nth:, nth:] = np.diag(a22_inv)
-    nacov = n * (b_inv @ inner @ b_inv.T)
-    nacov = 0.5 * (nacov + nacov.T)
+        m = nth_i[j]
+        a11 = (tab_th[j, :, :m].T * marg[j]) @ tab_th[j, :, :m]
+        z_th[j, :, :m] = tab_th[j, :, :m] @ np.linalg.inv(a11)
+    u1 = np.einsum("pct,pt->pc", z_th[rr], a21_1)
+    u2 = np.einsum("pct,pt->pc", z_th[cc], a21_2)
+    # cell tables with one more category, "missing", whose scores are 0
+    z_cor = np.zeros((pstar, cmax + 1, cmax + 1))
+    z_cor[:, :cmax, :cmax] = s_rho
+    z_cor[:, :cmax, :] -= u1[:, :, None]
+    z_cor[:, :, :cmax] -= u2[:, None, :]
+    z_cor *= a22_inv[:, None, None]
+    safe_codes = np.where(seen, codes, 0)
+    z = np.empty((n, nth + pstar))
+    for j in range(k):
+        z[:, th_start[j]:th_end[j]] = np.where(seen[:, j, None],
+                                               z_th[j, safe_codes[:, j], :nth_i[j]], 0.0)
+    mcodes = np.where(seen, codes, cmax)
+    cell = mcodes[:, rr] * (cmax + 1) + mcodes[:, cc]
+    cell += np.arange(pstar) * (cmax + 1) ** 2
+    z[:, nth:] = z_cor.reshape(-1)[cell]
+    nacov = n * (z.T @ z)
     names = tuple(f"{items[j]}|t{t + 1}" for j in range(k) for t in range(nth_i[j]))
     npair = seen.T.astype(float) @ seen.astype(float)
     return OrdinalSampleStats(
