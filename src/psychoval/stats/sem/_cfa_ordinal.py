@@ -37,6 +37,7 @@ standardized), the modification indices and the model-syntax front ``fit_dwls``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -228,6 +229,19 @@ def _scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
     return stat, 1.0 / a, shift, float(chi2.sf(stat, df))
 
 
+def _u_gamma(w: np.ndarray, delta: np.ndarray, gamma: np.ndarray, nth: int) -> np.ndarray:
+    """``U Gamma``'s block past the thresholds (the correlations, and the variances of
+    continuous items), ``U = W - W Delta E^-1 Delta' W``, for a diagonal W (``w`` its
+    diagonal). The thresholds are saturated (Delta's threshold rows span every threshold
+    direction and no other moment depends on tau), so U is 0 outside this block, where it is
+    ``W_r - W_r D (D' W_r D)^-1 D' W_r`` (``D`` those moments' Jacobian over x): the traces
+    of ``U Gamma`` and ``(U Gamma)^2`` are this block's, in O(p*^2 q), not O((nth + p*)^3)."""
+    d = delta[nth:, nth:]
+    wd_r = w[nth:, None] * d
+    g_rr = gamma[nth:, nth:]
+    return w[nth:, None] * g_rr - wd_r @ np.linalg.solve(d.T @ wd_r, wd_r.T @ g_rr)
+
+
 def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
            e_inv: np.ndarray, w_r: np.ndarray, n: int, df: int) -> dict[str, float]:
     """lavaan 0.6.14's ``lav_fit_catml_dwls`` (Savalei 2021): the ML discrepancy of the
@@ -247,9 +261,15 @@ def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
     f = (np.linalg.slogdet(sigma)[1] + float(np.trace(r @ si)) - np.linalg.slogdet(r)[1]
          - p)
     v = si[np.ix_(rr, rr)] * si[np.ix_(cc, cc)] + si[np.ix_(rr, cc)] * si[np.ix_(cc, rr)]
-    u = np.eye(pstar) - delta_r @ e_inv @ delta_r.T * w_r[None, :]
     gam = ss.nacov[-pstar:, -pstar:]
-    ks = float(np.trace(u.T @ v @ u @ gam))
+    # U = I - L M, L = Delta_r over x (its threshold columns are 0), M = E^-1 Delta_r' W_r
+    # (E^-1's x block): tr(U' V U Gamma) = tr(V X), X = U Gamma U', in O(p*^2 q)
+    nth = ss.thresholds.size
+    lx = delta_r[:, nth:]
+    m = (e_inv[nth:, nth:] @ lx.T) * w_r[None, :]
+    ug = gam - lx @ (m @ gam)
+    x = ug - (ug @ m.T) @ lx.T
+    ks = float(np.sum(v * x.T))
     # df = 0: R's ks / 0 is Inf (the robust CFI of a saturated model is then 1, its RMSEA 0)
     c_hat = ks / df if df > 0 else (math.inf if ks > 0 else math.nan)
     return {"xx3": n * f, "c_hat": c_hat, "xx3_null": -n * float(np.linalg.slogdet(r)[1]),
@@ -293,7 +313,9 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     absent = [v for v in ov if v not in data.columns]
     if absent:
         raise DataError(f"columns {absent} are not in the data")
-    frame = data[ov].apply(pd.to_numeric, errors="coerce")
+    frame = data[ov]
+    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        frame = frame.apply(pd.to_numeric, errors="coerce")
     bad = frame.isna() & data[ov].notna()
     if bad.to_numpy().any():
         col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
@@ -337,7 +359,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     q = model.q
     pstar = disc.cc.size
     implied, delta = disc.moments(z)
-    wd = w_mat @ delta
+    wd = disc.weigh(delta)
     e_inv = np.linalg.inv(delta.T @ wd)
     if robust:  # lavaan's se = "robust.sem"
         vcov = e_inv @ (wd.T @ gamma @ wd) @ e_inv / (n - 1)
@@ -355,7 +377,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     r = ss.cov_vech
     d_b = np.zeros((nel, nv))
     d_b[:nv] = np.eye(nv)
-    wd_b = w_mat @ d_b
+    wd_b = disc.weigh(d_b)
     eb_inv = np.linalg.inv(d_b.T @ wd_b)
     e_b = np.concatenate([np.zeros(nv), r])
     e_b = e_b - d_b @ (eb_inv @ (wd_b.T @ e_b))  # the thresholds at their WLS optimum
@@ -366,15 +388,21 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     wls = robust
     shift = math.nan
     if wls:
-        u = w_mat - wd @ e_inv @ wd.T
+        if w.ndim == 1:
+            u_gamma = _u_gamma(w, delta, gamma, nth)
+        else:
+            u_gamma = (w_mat - wd @ e_inv @ wd.T) @ gamma
         if df > 0:
-            st, sf, shift, ps = _scaled_shifted(u @ gamma, chisq, df)
+            st, sf, shift, ps = _scaled_shifted(u_gamma, chisq, df)
         else:
             st, sf, ps = chisq, math.nan, math.nan
         fm.update({"chisq_scaled": st, "df_scaled": df, "pvalue_scaled": ps,
                    "chisq_scaling_factor": sf})
-        u_b = w_mat - wd_b @ eb_inv @ wd_b.T
-        stb, sfb, _b, psb = _scaled_shifted(u_b @ gamma, x2b, dfb)
+        if w.ndim == 1:  # U_b = W on the (co)variances between items, 0 elsewhere
+            ub_gamma = w[nv:, None] * gamma[nv:, nv:]
+        else:
+            ub_gamma = (w_mat - wd_b @ eb_inv @ wd_b.T) @ gamma
+        stb, sfb, _b, psb = _scaled_shifted(ub_gamma, x2b, dfb)
     fm.update({"baseline_chisq": x2b, "baseline_df": dfb,
                "baseline_pvalue": float(chi2.sf(x2b, dfb))})
     if wls:
@@ -473,6 +501,89 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
                       parameterization=parameterization, tau=tau, delta=delta, weight=w)
 
 
+@functools.lru_cache(maxsize=32)
+def _row_plan(pt: ParTable, names: tuple[str, ...], std: bool | str,
+              numeric: tuple[bool, ...], th_item: tuple[int, ...]):
+    """What ordinal_rows computes that does not depend on (tau, x), cached per table: the
+    model, the row keys, the index of each free row, and for each kind of row value the
+    output rows, their table rows and the item / factor indices the value needs."""
+    model = MatrixModel(pt)
+    nth = len(names)
+    ovi = {n: i for i, n in enumerate(pt.observed)}
+    lvi = {n: i for i, n in enumerate(pt.latent)}
+    std_all = bool(std) and std != "std_lv"
+    num = numeric or (False,) * len(ovi)
+    num_slot = [num[j] for j in th_item]
+    keys: list[tuple[str, str, str, str]] = []
+    idx: list[int] = []
+    plan: list[tuple[str, int, int, int]] = []  # (kind, table row, index a, index b)
+
+    def table_row(r: int):
+        lhs, op, rhs = pt.lhs[r], pt.op[r], pt.rhs[r]
+        kind, a, b = "val", 0, 0
+        if op == "~~" and lhs == rhs and lhs in ovi:
+            kind, a = ("theta/var_y" if std_all else "theta"), ovi[lhs]
+        elif std == "std_lv" and op == "~~" and lhs in ovi:
+            pass  # std.lv leaves the items' (co)variances as they are
+        elif std and op == "=~":
+            if rhs in ovi:
+                kind, a, b = ("val*lv_sd/sd_y" if std_all else "val*lv_sd"), lvi[lhs], ovi[rhs]
+            else:
+                kind, a, b = "val*lv_sd/lv_sd", lvi[lhs], lvi[rhs]
+        elif std and op == "~~":
+            if lhs in lvi:
+                if lhs == rhs:
+                    kind, a = "val/v", lvi[lhs]
+                else:
+                    kind, a, b = "val/sqrt(psi psi)", lvi[lhs], lvi[rhs]
+            else:
+                kind, a, b = "val/sqrt(theta theta)", ovi[lhs], ovi[rhs]
+        keys.append((lhs, op, rhs, pt.label[r]))
+        plan.append((kind, r, a, b))
+        f = pt.free[r]
+        idx.append(nth + f - 1 if f > 0 else -1)
+
+    rows = range(len(pt.lhs))
+    for r in rows:
+        if pt.user[r] == 1:
+            table_row(r)
+    for t, name in enumerate(names):
+        if num_slot[t]:  # a continuous item's intercept: its ~1 row below
+            continue
+        item, th = name.rsplit("|", 1)
+        keys.append((item, "|", th, ""))
+        plan.append(("tau/sd_y" if std_all else "tau", 0, t, ovi[item]))
+        idx.append(t)
+    for r in rows:
+        if pt.user[r] != 1:
+            table_row(r)
+    for y in pt.observed:  # the scales: 1 / sd of the latent response (std.all: 1)
+        if num[ovi[y]]:
+            continue
+        keys.append((y, "~*~", y, ""))
+        plan.append(("1" if std_all else "1/sd_y", 0, ovi[y], 0))
+        idx.append(-1)
+    slot = {th_item[t]: t for t in range(nth) if num_slot[t]}
+    for y in pt.observed:  # intercepts: 0, a continuous item's free (minus its slot)
+        keys.append((y, "~1", "", ""))
+        j = ovi[y]
+        if j in slot:
+            plan.append(("-tau/sd_y" if std_all else "-tau", 0, slot[j], j))
+            idx.append(slot[j])
+        else:
+            plan.append(("0", 0, 0, 0))
+            idx.append(-1)
+    for f in pt.latent:
+        keys.append((f, "~1", "", ""))
+        plan.append(("0", 0, 0, 0))
+        idx.append(-1)
+    kinds = np.array([p[0] for p in plan])
+    cols = np.array([p[1:] for p in plan], dtype=int).reshape(-1, 3)
+    groups = tuple((kind, np.flatnonzero(kinds == kind), *cols[kinds == kind].T)
+                   for kind in dict.fromkeys(kinds.tolist()))
+    return model, tuple(keys), np.array(idx, dtype=int), groups
+
+
 def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None = None,
                  tau: np.ndarray | None = None) -> tuple[list[tuple[str, str, str, str]],
                                                          np.ndarray, np.ndarray]:
@@ -489,97 +600,62 @@ def ordinal_rows(fit: OrdinalFit, std: bool | str = False, x: np.ndarray | None 
     pt = fit.pt
     x = fit.x if x is None else x
     tau = fit.thresholds if tau is None else tau
-    model = MatrixModel(pt)
-    nth = fit.sample.thresholds.size
+    std = std if std in (False, "std_lv") else bool(std) and "std_all"
+    ss = fit.sample
+    model, keys, idx, groups = _row_plan(pt, tuple(ss.threshold_names), std,
+                                         tuple(bool(v) for v in ss.numeric),
+                                         tuple(int(j) for j in ss.threshold_item))
     vals = model.row_values(x)
-    mats, a, la, v = model.parts(x)
-    common = np.diag(la @ mats[PSI] @ la.T)
-    ovi = {n: i for i, n in enumerate(pt.observed)}
-    lvi = {n: i for i, n in enumerate(pt.latent)}
-    num = np.asarray(fit.sample.numeric or [False] * len(ovi), dtype=bool)
-    num_slot = fit.sample.numeric_slot
+    mats, _a, la, v = model.parts(x)
+    psi = mats[PSI]
+    common = np.einsum("ij,jk,ik->i", la, psi, la)  # diag(Lambda Psi Lambda')
     if fit.parameterization == "theta":  # residual variances as fixed, y* variances derived
         theta_d = np.diag(mats[THETA])
         var_y = common + theta_d
     else:  # theta_ii = 1 - (L Psi L')_ii, so that the latent response variances are 1
         # (a continuous item: its free residual variance, its model variance)
+        num = np.asarray(ss.numeric or [False] * common.size, dtype=bool)
         theta_d = np.where(num, np.diag(mats[THETA]), 1.0 - common)
         var_y = np.where(num, common + theta_d, 1.0)
     sd_y = np.sqrt(var_y)
-    lv_sd = np.sqrt(np.diag(v))
-    keys: list[tuple[str, str, str, str]] = []
-    out: list[Any] = []
-    idx: list[int] = []
-    user = [r for r in range(len(pt.lhs)) if pt.user[r] == 1]
-    other = [r for r in range(len(pt.lhs)) if pt.user[r] != 1]
-    th_rows = list(range(nth))
-    std_all = bool(std) and std != "std_lv"
-
-    def table_row(r: int):
-        lhs, op, rhs = pt.lhs[r], pt.op[r], pt.rhs[r]
+    lv_var = np.diag(v)
+    lv_sd = np.sqrt(lv_var)
+    psi_d = np.diag(psi)
+    out = np.empty(idx.size, dtype=np.result_type(vals, tau, var_y))
+    for kind, rows, r, a, b in groups:
         val = vals[r]
-        if op == "~~" and lhs == rhs and lhs in ovi:
-            val = theta_d[ovi[lhs]]
-            if std_all:
-                val = val / var_y[ovi[lhs]]
-        elif std == "std_lv" and op == "~~" and lhs in ovi:
-            pass  # std.lv leaves the items' (co)variances as they are
-        elif std and op == "=~":
-            if rhs in ovi:
-                val = val * lv_sd[lvi[lhs]]
-                if std_all:
-                    val = val / sd_y[ovi[rhs]]
-            else:
-                val = val * lv_sd[lvi[lhs]] / lv_sd[lvi[rhs]]
-        elif std and op == "~~":
-            if lhs in lvi:
-                if lhs == rhs:
-                    val = val / v[lvi[lhs], lvi[lhs]]
-                else:
-                    val = val / np.sqrt(mats[PSI][lvi[lhs], lvi[lhs]]
-                                        * mats[PSI][lvi[rhs], lvi[rhs]])
-            else:
-                i, j = ovi[lhs], ovi[rhs]
-                val = val / np.sqrt(theta_d[i] * theta_d[j])
-        keys.append((lhs, op, rhs, pt.label[r]))
-        out.append(val)
-        f = pt.free[r]
-        idx.append(nth + f - 1 if f > 0 else -1)
-
-    for r in user:
-        table_row(r)
-    for t in th_rows:
-        if num_slot[t]:  # a continuous item's intercept: its ~1 row below
-            continue
-        name = fit.sample.threshold_names[t]
-        item, th = name.rsplit("|", 1)
-        keys.append((item, "|", th, ""))
-        j = ovi[item]
-        out.append(tau[t] / sd_y[j] if std_all else tau[t])
-        idx.append(t)
-    for r in other:
-        table_row(r)
-    for y in pt.observed:  # the scales: 1 / sd of the latent response (std.all: 1)
-        if num[ovi[y]]:
-            continue
-        keys.append((y, "~*~", y, ""))
-        out.append(1.0 if std_all else 1.0 / sd_y[ovi[y]])
-        idx.append(-1)
-    slot = {int(fit.sample.threshold_item[t]): t for t in th_rows if num_slot[t]}
-    for y in pt.observed:  # intercepts: 0, a continuous item's free (minus its slot)
-        keys.append((y, "~1", "", ""))
-        j = ovi[y]
-        if j in slot:
-            out.append(-tau[slot[j]] / sd_y[j] if std_all else -tau[slot[j]])
-            idx.append(slot[j])
-        else:
-            out.append(0.0)
-            idx.append(-1)
-    for f in pt.latent:
-        keys.append((f, "~1", "", ""))
-        out.append(0.0)
-        idx.append(-1)
-    return keys, np.array(out), np.array(idx, dtype=int)
+        if kind == "val":
+            res = val
+        elif kind == "theta":
+            res = theta_d[a]
+        elif kind == "theta/var_y":
+            res = theta_d[a] / var_y[a]
+        elif kind == "val*lv_sd":
+            res = val * lv_sd[a]
+        elif kind == "val*lv_sd/sd_y":
+            res = val * lv_sd[a] / sd_y[b]
+        elif kind == "val*lv_sd/lv_sd":
+            res = val * lv_sd[a] / lv_sd[b]
+        elif kind == "val/v":
+            res = val / lv_var[a]
+        elif kind == "val/sqrt(psi psi)":
+            res = val / np.sqrt(psi_d[a] * psi_d[b])
+        elif kind == "val/sqrt(theta theta)":
+            res = val / np.sqrt(theta_d[a] * theta_d[b])
+        elif kind == "tau":
+            res = tau[a]
+        elif kind == "tau/sd_y":
+            res = tau[a] / sd_y[b]
+        elif kind == "-tau":
+            res = -tau[a]
+        elif kind == "-tau/sd_y":
+            res = -tau[a] / sd_y[b]
+        elif kind == "1/sd_y":
+            res = 1.0 / sd_y[a]
+        else:  # the constants "1" and "0"
+            res = float(kind)
+        out[rows] = res
+    return list(keys), out, idx
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
