@@ -83,6 +83,14 @@ def test_numbers_come_from_the_ordinal_fits(runs):
                     missing=_validate.ORDINAL_MISSING)
     assert direct.composite_reliability()["data"] == pytest.approx(
         comp.loc["data", "omega"], rel=1e-10)
+    # ordinal alpha: information beside omega, with its delta-method interval
+    oa = fit.ordinal_alpha().set_index("factor").loc["data"]
+    assert (comp.loc["data", "ordinal_alpha"], comp.loc["data", "ordinal_alpha_lower"],
+            comp.loc["data", "ordinal_alpha_upper"]) == (oa["alpha"], oa["ci_lower"],
+                                                        oa["ci_upper"])
+    assert "ordinal_alpha" not in set(rep.verdicts["criterion"])
+    assert "Chalmers 2018" in rep.methods["ordinal_alpha"]
+    assert runs["ml"].competencies.get("ordinal_alpha", pd.Series(dtype=float)).isna().all()
     # fit row: the scaled indices, SRMR as is
     row = rep.fit[(rep.fit["target"] == "data") & (rep.fit["level"] == "competency")].iloc[0]
     fm = fit.fit_measures

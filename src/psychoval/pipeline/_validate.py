@@ -536,6 +536,10 @@ def _competency_cfa(ev: _Evidence, c: Any, items: list[str], binary: bool,
         oi = fit.omega_interval(confidence_level=ev.level).set_index("factor").loc[c.id]
         row.update(omega_lower=float(oi["ci_lower"]), omega_upper=float(oi["ci_upper"]),
                    omega_se=float(oi["se"]), omega_ci="delta")
+        # ordinal alpha (information, not judged: the latent responses' reliability)
+        oa = fit.ordinal_alpha(confidence_level=ev.level).set_index("factor").loc[c.id]
+        row.update(ordinal_alpha=float(oa["alpha"]), ordinal_alpha_lower=float(oa["ci_lower"]),
+                   ordinal_alpha_upper=float(oa["ci_upper"]))
     else:
         boot = omega_bootstrap(ev.scores[items].to_numpy(), n_boot=ev.n_boot, seed=int(s),
                                confidence_level=ev.level)
@@ -789,6 +793,11 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
                            "the sample statistics' asymptotic covariance (no refits); each "
                            "competency's omega_ci says which"),
         "alpha_interval": "Feldt (F distribution)",
+        "ordinal_alpha": ("WLSMV competencies also report ordinal alpha (alpha of the "
+                          "polychoric correlations; Zumbo, Gadermann & Zeisser 2007) with a "
+                          "delta-method interval, as information: it is the reliability of "
+                          "the latent responses, not of the sum score (Chalmers 2018, "
+                          "doi:10.1177/0013164417727036), so only omega and alpha are judged"),
         "item_analysis_missing": "listwise within each competency",
         "dif": ("each group against all others (Mantel-Haenszel for multiple-choice, "
                 "uniform ordinal logistic otherwise), each item matched on the total of "

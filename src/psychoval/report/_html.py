@@ -40,6 +40,11 @@ def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _present(x: Any) -> bool:
+    """A value to show (not None or NaN)."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
 def _n(x: Any, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "&ndash;"
@@ -322,7 +327,11 @@ def _competency_section(rep: Any, cp: Any) -> str:
                    + ({"delta": ", delta-method interval; categorical omega",
                        "bootstrap": ", bootstrap interval"}.get(r.get("omega_ci"), "")
                       if isinstance(r.get("omega_ci"), str) else "")
-                   + f"); model {_e(r.get('identification', ''))}; "
+                   + ")" + (f"; ordinal alpha {_n(r['ordinal_alpha'])} "
+                            f"({_n(r['ordinal_alpha_lower'])} to "
+                            f"{_n(r['ordinal_alpha_upper'])}, of the latent responses)"
+                            if _present(r.get("ordinal_alpha")) else "")
+                   + f"; model {_e(r.get('identification', ''))}; "
                    f"estimator {_e(r.get('estimator', ''))}"
                    + ("; fit indices approximate (ML on dichotomous items)"
                       if bool(r.get("approximate_fit")) else "") + "</p>")

@@ -94,6 +94,7 @@ def render_markdown(rep: Any) -> str:
                                       ("alpha_lower", "lower"), ("alpha_upper", "upper"),
                                       ("omega", "omega"), ("omega_lower", "lower"),
                                       ("omega_upper", "upper"), ("omega_ci", "interval"),
+                                      ("ordinal_alpha", "ordinal alpha"),
                                       ("estimator", "estimator"), ("ave_tier", "AVE")]),
             "", "## Items", "",
             _table(rep.items, [("item", "item"), ("competency", "competency"),

@@ -22,8 +22,8 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # version 3 (2026-12-07): verdict "not_estimable" (a model that could not be estimated); the
 # fit table lists every model with its status and note
 # version 4 (2026-12-07): ordered items fitted by WLSMV - competencies carry omega_ci
-# ("bootstrap" or "delta"), methods fit_indices and validity, options ordinal and
-# ordinal_missing
+# ("bootstrap" or "delta") and, under WLSMV, ordinal_alpha with its delta-method interval;
+# methods fit_indices and validity, options ordinal and ordinal_missing
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:

@@ -39,7 +39,8 @@ COMPETENCY = {
     "competency": {"type": "string"}, "name": {"type": "string"}, "tier": {"type": "string"},
     "n_items": {"type": "integer"}, "item_types": {"type": "string"},
     "alpha": NUM, "alpha_lower": NUM, "alpha_upper": NUM, "alpha_ci": {"type": "string"},
-    "omega": NUM, "omega_lower": NUM, "omega_upper": NUM, "omega_ci": STR, "ave": NUM,
+    "omega": NUM, "omega_lower": NUM, "omega_upper": NUM, "omega_ci": STR,
+    "ordinal_alpha": NUM, "ordinal_alpha_lower": NUM, "ordinal_alpha_upper": NUM, "ave": NUM,
     "identification": STR, "estimator": STR, "approximate_fit": {"type": ["boolean", "null"]},
     "cr_tier": NUM, "ave_tier": NUM, "sqrt_ave": NUM, "max_cor": NUM,
 }
@@ -118,8 +119,8 @@ SCHEMA: dict[str, Any] = {
             "unknown_columns": {"type": "array", "items": {"type": "string"}}}),
         "methods": _obj({k: {"type": "string"} for k in (
             "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
-            "alpha_interval", "item_analysis_missing", "dif", "ordinal_estimation",
-            "cfa_not_estimable", "fit_indices", "validity")}),
+            "alpha_interval", "ordinal_alpha", "item_analysis_missing", "dif",
+            "ordinal_estimation", "cfa_not_estimable", "fit_indices", "validity")}),
         "options": _obj({"criteria_preset": {"type": "string"},
                          "criteria_overrides": {"type": "object",
                                                 "additionalProperties": NUM},
