@@ -234,3 +234,25 @@ def test_more_models_match_lavaan(cid):
                          what=f"{cid} MI {k} {c}")
     assert set(mi.index[:10]) == {f"{r['lhs']}{r['op']}{r['rhs']}"
                                   for r in vals["modindices_top10"]}
+
+
+def test_response_table_and_cli(data, tmp_path, capsys):
+    """A ResponseTable fits as its DataFrame does; `psychoval cfa --ordered` prints the same
+    fit, `--ordered ITEMS` leaves the others continuous."""
+    from psychoval.cli import main
+
+    path = tmp_path / "ac.csv"
+    data.to_csv(path, index=False)
+    table = pv.read_responses(path)
+    direct = pv.cfa(MODEL, data, ordered=True, missing="pairwise")
+    via = pv.cfa(MODEL, table, ordered=True, missing="pairwise")
+    assert via.fit_measures["chisq_scaled"] == direct.fit_measures["chisq_scaled"]
+    assert main(["cfa", str(path), "--model", MODEL, "--ordered", "--missing", "pairwise",
+                 "--json", str(tmp_path / "fit.json")]) == 0
+    out = capsys.readouterr().out
+    assert "WLSMV" in out and f"{direct.fit_measures['chisq_scaled']:.3f}" in out
+    assert main(["cfa", str(path), "--model", MODEL, "--ordered",
+                 ",".join(i for i in ITEMS if i != "A3"), "--estimator", "ULSMV",
+                 "--json", "-"]) == 0
+    doc = capsys.readouterr().out
+    assert '"estimator": "ULSMV"' in doc

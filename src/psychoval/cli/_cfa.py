@@ -18,12 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lavaan model syntax, or a path to a file holding it")
     parser.add_argument("--std-lv", action="store_true",
                         help="fix factor variances at 1 instead of the first loadings")
-    parser.add_argument("--estimator", default="ML", choices=("ML", "MLR"),
-                        help="ML (default) or MLR (robust standard errors and scaled test)")
+    parser.add_argument("--estimator", default="ML",
+                        choices=("ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS", "WLS"),
+                        help="ML (default) or MLR (robust standard errors and scaled test); "
+                             "with --ordered: WLSMV (its default), DWLS, ULSMV, ULS or WLS")
+    parser.add_argument("--ordered", nargs="?", const="all", default=None, metavar="ITEMS",
+                        help="the indicators are ordered categories (lavaan's ordered =): "
+                             "all of them, or the comma-separated ITEMS (the others "
+                             "continuous)")
+    parser.add_argument("--parameterization", default="delta", choices=("delta", "theta"),
+                        help="with --ordered: lavaan's parameterization (default delta)")
     parser.add_argument("--missing", default="listwise",
-                        choices=("listwise", "fiml", "ml", "raise"),
+                        choices=("listwise", "pairwise", "fiml", "ml", "raise"),
                         help="missing-data handling (default: listwise, as lavaan; fiml = "
-                             "full-information ML)")
+                             "full-information ML; pairwise with --ordered)")
     parser.add_argument("--modindices", type=int, default=0, metavar="K",
                         help="also print the K largest modification indices")
     parser.add_argument("--json", metavar="PATH",
@@ -55,8 +63,13 @@ def run(args: argparse.Namespace) -> int:
     model = model_text(args.model)
     with reading(args.data):
         data = pv.read_responses(args.data)
+    from psychoval.cli._common import split_names
+
+    ordered = None if args.ordered is None else (
+        True if args.ordered == "all" else split_names(args.ordered))
     fit = pv.cfa(model, data, std_lv=args.std_lv, missing=args.missing,
-                 estimator=args.estimator)
+                 estimator=args.estimator, ordered=ordered,
+                 parameterization=args.parameterization)
     if args.json != STDOUT:
         echo(fit.summary())
         if args.modindices > 0:

@@ -1128,6 +1128,22 @@ class OrdinalCFAResult(CFAResult):
                        "conventions", facts=tuple(facts), tables=tables, notes=tuple(notes))
 
 
+def _table_frame(data: Any, model: Any, std_lv: bool, group: Any) -> Any:
+    """A ResponseTable as the DataFrame the ordinal fit reads: the model's items as numbers (a
+    text cell raises, naming its item and row) and the group column as written."""
+    if isinstance(data, pd.DataFrame) or not (hasattr(data, "items")
+                                              and hasattr(data, "select")):
+        return data
+    formulas, text = model_to_formulas(model)
+    pt = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
+    present = [v for v in pt.observed if v in data.items]
+    m = as_item_matrix(data, items=present)
+    frame = pd.DataFrame(m.values, columns=list(m.items), index=m.ids)
+    if group is not None and group in data.raw.columns:
+        frame[group] = data.raw[group].to_numpy()
+    return frame
+
+
 def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
                  std_lv: bool, group: Any, group_equal: Any, information: Any,
                  sample_cov: Any, parameterization: str = "delta") -> OrdinalCFAResult:
@@ -1150,6 +1166,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
         ordered = True
     elif isinstance(ordered, str):
         ordered = [ordered]
+    data = _table_frame(data, model, std_lv, group)
     if group is not None:
         return _cfa_ordinal_groups(model, data, ordered=ordered, estimator=estimator,
                                    missing=missing, std_lv=std_lv, group=group,
