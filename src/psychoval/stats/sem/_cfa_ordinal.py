@@ -408,50 +408,16 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     if wls:
         fm.update({"baseline_chisq_scaled": stb, "baseline_df_scaled": dfb,
                    "baseline_pvalue_scaled": psb, "baseline_chisq_scaling_factor": sfb})
-    pairs = [("", chisq, x2b)] + ([("_scaled", st, stb)] if wls else [])
-    for suf, x2, xb in pairs:
-        fm["cfi" + suf] = _robust.cfi(x2, df, xb, dfb)
-        fm["tli" + suf] = _robust.tli(x2, df, xb, dfb)
+    # lavaan 0.6.14: no robust (catML) measures with continuous indicators
+    rob = None
     if wls:
-        # lavaan 0.6.14: no robust (catML) measures with continuous indicators
         rob = (_catml(ss, sigma, delta[nth:], e_inv, np.diag(w_mat)[nth:], n, df)
                if not nnum else dict.fromkeys(("xx3", "c_hat", "xx3_null", "c_hat_null"),
                                               math.nan))
-        for key, fn in (("cfi_robust", _robust.cfi), ("tli_robust", _robust.tli)):
-            fm[key] = fn(rob["xx3"], df, rob["xx3_null"], dfb, c_hat=rob["c_hat"],
-                         c_hat_null=rob["c_hat_null"])
-    for suf, x2, xb in pairs:
-        fm["nnfi" + suf] = _robust.tli(x2, df, xb, dfb)
-        fm["rfi" + suf] = _robust.rfi(x2, df, xb, dfb)
-        fm["nfi" + suf] = _robust.nfi(x2, df, xb, dfb)
-        fm["pnfi" + suf] = _robust.pnfi(x2, df, xb, dfb)
-        fm["ifi" + suf] = _robust.ifi(x2, df, xb, dfb)
-        fm["rni" + suf] = _robust.rni(x2, df, xb, dfb)
-    if wls:
-        fm["nnfi_robust"] = fm["tli_robust"]
-        fm["rni_robust"] = _robust.rni(rob["xx3"], df, rob["xx3_null"], dfb,
-                                       c_hat=rob["c_hat"], c_hat_null=rob["c_hat_null"])
     n1 = n - 1  # lavaan's N for (D)WLS fit measures: N - ngroups
-    fm["rmsea"] = _robust.rmsea(chisq, df, n1)
-    fm["rmsea_ci_lower"], fm["rmsea_ci_upper"] = _robust.rmsea_ci(chisq, df, n1)
-    fm["rmsea_ci_level"] = 0.90
-    fm["rmsea_pvalue"] = _robust.rmsea_pvalue_close(chisq, df, n1)
-    fm["rmsea_close_h0"] = 0.05
-    fm["rmsea_notclose_pvalue"] = _robust.rmsea_pvalue_notclose(chisq, df, n1)
-    fm["rmsea_notclose_h0"] = 0.08
-    if wls:
-        fm["rmsea_scaled"] = _robust.rmsea(st, df, n1)
-        fm["rmsea_ci_lower_scaled"], fm["rmsea_ci_upper_scaled"] = _robust.rmsea_ci(st, df, n1)
-        fm["rmsea_pvalue_scaled"] = _robust.rmsea_pvalue_close(st, df, n1)
-        fm["rmsea_notclose_pvalue_scaled"] = _robust.rmsea_pvalue_notclose(st, df, n1)
-        xx3, ch = rob["xx3"], rob["c_hat"]
-        xx3s = xx3 / ch
-        fm["rmsea_robust"] = _robust.rmsea(xx3, df, n1, c_hat=ch)
-        fm["rmsea_ci_lower_robust"], fm["rmsea_ci_upper_robust"] = _robust.rmsea_ci(
-            xx3s, df, n1, c_hat=ch)
-        fm["rmsea_pvalue_robust"] = _robust.rmsea_pvalue_close(xx3s, df, n1, c_hat=ch)
-        fm["rmsea_notclose_pvalue_robust"] = _robust.rmsea_pvalue_notclose(xx3s, df, n1,
-                                                                            c_hat=ch)
+    comparative_measures(fm, chisq=chisq, df=df, x2b=x2b, dfb=dfb,
+                         st=st if wls else math.nan, stb=stb if wls else math.nan, rob=rob,
+                         n1=n1)
     # residual measures: correlations (unit diagonal, residual 0) and thresholds
     p = len(ov)
     res = obs - implied
@@ -811,3 +777,54 @@ def ordinal_modindices(fit: OrdinalFit) -> pd.DataFrame:
                         "rhs": [c[2] for c in cand], "mi": mi, "epc": epc, "sepc_lv": s_lv,
                         "sepc_all": s_all, "sepc_nox": s_all})[cols]
     return out[np.isfinite(out["mi"])].reset_index(drop=True)
+
+
+def comparative_measures(fm: dict[str, Any], *, chisq: float, df: int, x2b: float, dfb: int,
+                         st: float, stb: float, rob: dict[str, float] | None, n1: int,
+                         groups: int = 1) -> None:
+    """Add lavaan's incremental measures (CFI, TLI, NNFI, RFI, NFI, PNFI, IFI, RNI; their
+    ``_scaled`` versions and the catML ``_robust`` CFI / TLI / NNFI / RNI when ``rob`` is
+    given: a scaled test) and the RMSEA family (N - G and the groups' sqrt(G)) to ``fm``, in
+    lavaan's order, for one or several groups of a (D)WLS / ULS fit."""
+    scaled = rob is not None
+    pairs = [("", chisq, x2b)] + ([("_scaled", st, stb)] if scaled else [])
+    for suf, x2, xb in pairs:
+        fm["cfi" + suf] = _robust.cfi(x2, df, xb, dfb)
+        fm["tli" + suf] = _robust.tli(x2, df, xb, dfb)
+    if scaled:
+        for key, fn in (("cfi_robust", _robust.cfi), ("tli_robust", _robust.tli)):
+            fm[key] = fn(rob["xx3"], df, rob["xx3_null"], dfb, c_hat=rob["c_hat"],
+                         c_hat_null=rob["c_hat_null"])
+    for suf, x2, xb in pairs:
+        fm["nnfi" + suf] = _robust.tli(x2, df, xb, dfb)
+        fm["rfi" + suf] = _robust.rfi(x2, df, xb, dfb)
+        fm["nfi" + suf] = _robust.nfi(x2, df, xb, dfb)
+        fm["pnfi" + suf] = _robust.pnfi(x2, df, xb, dfb)
+        fm["ifi" + suf] = _robust.ifi(x2, df, xb, dfb)
+        fm["rni" + suf] = _robust.rni(x2, df, xb, dfb)
+    if scaled:
+        fm["nnfi_robust"] = fm["tli_robust"]
+        fm["rni_robust"] = _robust.rni(rob["xx3"], df, rob["xx3_null"], dfb,
+                                       c_hat=rob["c_hat"], c_hat_null=rob["c_hat_null"])
+    gk = {"groups": groups}
+    fm["rmsea"] = _robust.rmsea(chisq, df, n1, **gk)
+    fm["rmsea_ci_lower"], fm["rmsea_ci_upper"] = _robust.rmsea_ci(chisq, df, n1, **gk)
+    fm["rmsea_ci_level"] = 0.90
+    fm["rmsea_pvalue"] = _robust.rmsea_pvalue_close(chisq, df, n1, **gk)
+    fm["rmsea_close_h0"] = 0.05
+    fm["rmsea_notclose_pvalue"] = _robust.rmsea_pvalue_notclose(chisq, df, n1, **gk)
+    fm["rmsea_notclose_h0"] = 0.08
+    if scaled:
+        fm["rmsea_scaled"] = _robust.rmsea(st, df, n1, **gk)
+        fm["rmsea_ci_lower_scaled"], fm["rmsea_ci_upper_scaled"] = _robust.rmsea_ci(
+            st, df, n1, **gk)
+        fm["rmsea_pvalue_scaled"] = _robust.rmsea_pvalue_close(st, df, n1, **gk)
+        fm["rmsea_notclose_pvalue_scaled"] = _robust.rmsea_pvalue_notclose(st, df, n1, **gk)
+        xx3, ch = rob["xx3"], rob["c_hat"]
+        xx3s = xx3 / ch
+        fm["rmsea_robust"] = _robust.rmsea(xx3, df, n1, c_hat=ch, **gk)
+        fm["rmsea_ci_lower_robust"], fm["rmsea_ci_upper_robust"] = _robust.rmsea_ci(
+            xx3s, df, n1, c_hat=ch, **gk)
+        fm["rmsea_pvalue_robust"] = _robust.rmsea_pvalue_close(xx3s, df, n1, c_hat=ch, **gk)
+        fm["rmsea_notclose_pvalue_robust"] = _robust.rmsea_pvalue_notclose(
+            xx3s, df, n1, c_hat=ch, **gk)

@@ -44,8 +44,7 @@ import pandas as pd
 
 from psychoval.exceptions import DataError, SpecificationError
 from psychoval.framework._partable import ParTable
-from psychoval.stats.sem import _robust
-from psychoval.stats.sem._cfa_ordinal import ESTIMATORS
+from psychoval.stats.sem._cfa_ordinal import ESTIMATORS, comparative_measures
 from psychoval.stats.sem._engine import FitMeasures, multigroup_partable
 from psychoval.stats.sem._estimate import check_identification, start_rows
 from psychoval.stats.sem._model import PSI, MatrixModel
@@ -409,54 +408,16 @@ def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
     if robust:
         fm.update({"baseline_chisq_scaled": stb, "baseline_df_scaled": dfb,
                    "baseline_pvalue_scaled": psb, "baseline_chisq_scaling_factor": sfb})
-    pairs = [("", chisq, x2b)] + ([("_scaled", st, stb)] if robust else [])
-    for suf, x2, xb in pairs:
-        fm["cfi" + suf] = _robust.cfi(x2, df, xb, dfb)
-        fm["tli" + suf] = _robust.tli(x2, df, xb, dfb)
     sigmas = []
     for g in range(n_groups):
         s = np.eye(p)
         s[disc.rr, disc.cc] = s[disc.cc, disc.rr] = implied[g][samples[g].thresholds.size:]
         sigmas.append(s)
-    if robust:
-        rob = _catml(samples, sigmas, deltas, e_inv, weights, fg, df, ns > 0)
-        for key, fn in (("cfi_robust", _robust.cfi), ("tli_robust", _robust.tli)):
-            fm[key] = fn(rob["xx3"], df, rob["xx3_null"], dfb, c_hat=rob["c_hat"],
-                         c_hat_null=rob["c_hat_null"])
-    for suf, x2, xb in pairs:
-        fm["nnfi" + suf] = _robust.tli(x2, df, xb, dfb)
-        fm["rfi" + suf] = _robust.rfi(x2, df, xb, dfb)
-        fm["nfi" + suf] = _robust.nfi(x2, df, xb, dfb)
-        fm["pnfi" + suf] = _robust.pnfi(x2, df, xb, dfb)
-        fm["ifi" + suf] = _robust.ifi(x2, df, xb, dfb)
-        fm["rni" + suf] = _robust.rni(x2, df, xb, dfb)
-    if robust:
-        fm["nnfi_robust"] = fm["tli_robust"]
-        fm["rni_robust"] = _robust.rni(rob["xx3"], df, rob["xx3_null"], dfb,
-                                       c_hat=rob["c_hat"], c_hat_null=rob["c_hat_null"])
+    rob = _catml(samples, sigmas, deltas, e_inv, weights, fg, df, ns > 0) if robust else None
     n1 = n - n_groups  # lavaan's N for (D)WLS fit measures
-    gk = {"groups": n_groups}
-    fm["rmsea"] = _robust.rmsea(chisq, df, n1, **gk)
-    fm["rmsea_ci_lower"], fm["rmsea_ci_upper"] = _robust.rmsea_ci(chisq, df, n1, **gk)
-    fm["rmsea_ci_level"] = 0.90
-    fm["rmsea_pvalue"] = _robust.rmsea_pvalue_close(chisq, df, n1, **gk)
-    fm["rmsea_close_h0"] = 0.05
-    fm["rmsea_notclose_pvalue"] = _robust.rmsea_pvalue_notclose(chisq, df, n1, **gk)
-    fm["rmsea_notclose_h0"] = 0.08
-    if robust:
-        fm["rmsea_scaled"] = _robust.rmsea(st, df, n1, **gk)
-        fm["rmsea_ci_lower_scaled"], fm["rmsea_ci_upper_scaled"] = _robust.rmsea_ci(
-            st, df, n1, **gk)
-        fm["rmsea_pvalue_scaled"] = _robust.rmsea_pvalue_close(st, df, n1, **gk)
-        fm["rmsea_notclose_pvalue_scaled"] = _robust.rmsea_pvalue_notclose(st, df, n1, **gk)
-        xx3, ch = rob["xx3"], rob["c_hat"]
-        xx3s = xx3 / ch
-        fm["rmsea_robust"] = _robust.rmsea(xx3, df, n1, c_hat=ch, **gk)
-        fm["rmsea_ci_lower_robust"], fm["rmsea_ci_upper_robust"] = _robust.rmsea_ci(
-            xx3s, df, n1, c_hat=ch, **gk)
-        fm["rmsea_pvalue_robust"] = _robust.rmsea_pvalue_close(xx3s, df, n1, c_hat=ch, **gk)
-        fm["rmsea_notclose_pvalue_robust"] = _robust.rmsea_pvalue_notclose(
-            xx3s, df, n1, c_hat=ch, **gk)
+    comparative_measures(fm, chisq=chisq, df=df, x2b=x2b, dfb=dfb,
+                         st=st if robust else math.nan, stb=stb if robust else math.nan,
+                         rob=rob, n1=n1, groups=n_groups)
     # residual measures per group (thresholds and correlations), weighted by N_g / N
     acc = {k: 0.0 for k in ("rmr", "rmr_nomean", "crmr", "crmr_nomean")}
     gfi = 0.0
