@@ -1144,6 +1144,32 @@ def _table_frame(data: Any, model: Any, std_lv: bool, group: Any) -> Any:
     return frame
 
 
+def _raise_on_missing(data: Any, observed: Sequence[str], missing: str) -> None:
+    """``missing="raise"``: the first missing cell of a model item, named."""
+    if missing != "raise" or not isinstance(data, pd.DataFrame):
+        return
+    present = [v for v in observed if v in data.columns]
+    nan = data[present].isna().to_numpy()
+    if nan.any():
+        r, c = (int(a) for a in np.argwhere(nan)[0])
+        raise DataError(
+            f"item {present[c]!r} is missing in row {data.index[r]!r} ({int(nan.sum())} "
+            f"missing cell(s) in {int(nan.any(axis=1).sum())} row(s)); choose "
+            "missing='listwise' or 'pairwise' to handle them")
+
+
+def _warn_rows_dropped(fit: Any, policy: str) -> None:
+    """The rows an ordinal fit left out, said: over 5% under listwise deletion, any empty
+    case under pairwise."""
+    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
+        warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
+             "(rows with a missing model variable); missing='pairwise' keeps every answered "
+             "item", PsychovalWarning, stacklevel=4)
+    elif policy == "pairwise" and fit.rows_dropped:
+        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
+             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=4)
+
+
 def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
                  std_lv: bool, group: Any, group_equal: Any, information: Any,
                  sample_cov: Any, parameterization: str = "delta") -> OrdinalCFAResult:
@@ -1173,25 +1199,11 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
                                    group_equal=group_equal, parameterization=parameterization)
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
-    if missing == "raise" and isinstance(data, pd.DataFrame):
-        present = [v for v in pt1.observed if v in data.columns]
-        nan = data[present].isna().to_numpy()
-        if nan.any():
-            r, c = (int(a) for a in np.argwhere(nan)[0])
-            raise DataError(
-                f"item {present[c]!r} is missing in row {data.index[r]!r} ({int(nan.sum())} "
-                f"missing cell(s) in {int(nan.any(axis=1).sum())} row(s)); choose "
-                "missing='listwise' or 'pairwise' to handle them")
+    _raise_on_missing(data, pt1.observed, missing)
     policy = "pairwise" if missing == "pairwise" else "listwise"
     fit = fit_ordinal(pt1, data, ordered, estimator, missing=policy,
                       parameterization=parameterization)
-    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
-        warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
-             "(rows with a missing model variable); missing='pairwise' keeps every answered "
-             "item", PsychovalWarning, stacklevel=3)
-    elif policy == "pairwise" and fit.rows_dropped:
-        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
-             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=3)
+    _warn_rows_dropped(fit, policy)
     pt = fit.pt
     m = MatrixModel(pt)
     _, _, _, v = m.parts(fit.x)
@@ -1236,24 +1248,11 @@ def _cfa_ordinal_groups(model: Any, data: Any, *, ordered: Any, estimator: str, 
             f"indicators {sorted(set(ov) - set(ordered))} are not ordered; several groups of "
             "mixed continuous and ordered indicators are not available yet (give ordered=True "
             "or list every indicator)")
-    if missing == "raise" and isinstance(data, pd.DataFrame):
-        present = [v for v in ov if v in data.columns]
-        nan = data[present].isna().to_numpy()
-        if nan.any():
-            r, c = (int(a) for a in np.argwhere(nan)[0])
-            raise DataError(
-                f"item {present[c]!r} is missing in row {data.index[r]!r}; choose "
-                "missing='listwise' or 'pairwise' to handle them")
+    _raise_on_missing(data, ov, missing)
     policy = "pairwise" if missing == "pairwise" else "listwise"
     fit = fit_ordinal_groups(pt1, data, group, group_equal, estimator, missing=policy,
                              parameterization=parameterization)
-    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
-        warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
-             "(rows with a missing model variable); missing='pairwise' keeps every answered "
-             "item", PsychovalWarning, stacklevel=3)
-    elif policy == "pairwise" and fit.rows_dropped:
-        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
-             "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=3)
+    _warn_rows_dropped(fit, policy)
     pt = fit.pt
     lvn = list(pt.latent)
     labels = [str(lab) for lab in fit.group_labels]
