@@ -6,7 +6,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from psychoval.exceptions import SpecificationError
@@ -102,6 +102,7 @@ def test_partable_errors():
         model_to_formulas(42)
 
 
+@example(names=[".0", "0", "1"])  # a dot then a digit is a number in R, not a name
 @given(names=st.lists(st.text(min_size=1, max_size=8).filter(lambda s: "\x00" not in s),
                       min_size=3, max_size=3, unique=True))
 def test_any_id_round_trips_through_quote_name(names):

@@ -84,7 +84,7 @@ class _Tok:
     quoted: bool = False  # a `backtick-quoted` name (never a keyword such as NA)
 
 
-_PLAIN_NAME = re.compile(r"(?:[^\W\d]|\.)[\w.]*")
+_PLAIN_NAME = re.compile(r"(?:[^\W\d]|\.(?!\d))[\w.]*")  # R: a dot not followed by a digit
 _ESCAPES = {"\\": "\\\\", "`": "\\`", "\n": "\\n"}
 
 
