@@ -73,6 +73,8 @@ _API: dict[str, str] = {
     "compare": "psychoval.stats",
     "CompareResult": "psychoval.stats",
     "htmt": "psychoval.stats",
+    "dmacs": "psychoval.stats",
+    "DMACSResult": "psychoval.stats",
     # item analysis
     "item_analysis": "psychoval.stats",
     "distractors": "psychoval.stats",

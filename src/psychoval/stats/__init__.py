@@ -94,6 +94,10 @@ from psychoval.stats.sem._cfa import (
     OrdinalCFAResult,
     cfa,
 )
+from psychoval.stats.sem._dmacs import (
+    DMACSResult,
+    dmacs,
+)
 from psychoval.stats.sem._lrt import (
     CompareResult,
     compare,
@@ -167,4 +171,6 @@ __all__ = [
     "OmegaSemResult",
     "compare",
     "CompareResult",
+    "dmacs",
+    "DMACSResult",
 ]

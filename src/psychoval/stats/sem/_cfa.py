@@ -203,6 +203,16 @@ class CFAResult(Result):
         """Number of groups (1 without ``group=``)."""
         return max(len(self.group_labels), 1)
 
+    @property
+    def n_obs_per_group(self) -> dict[str, int]:
+        """Rows used in each group, by group label (lavaan's ``lavInspect(fit, "nobs")``);
+        ``{}`` for a one-group fit."""
+        if not self.group_labels:
+            return {}
+        samples = getattr(getattr(self, "_ordinal", None), "samples", None)
+        ns = [ss.nobs for ss in samples] if samples else [b.n for b in self._blocks]
+        return {lab: int(n) for lab, n in zip(self.group_labels, ns, strict=True)}
+
     def _single_group(self, what: str) -> None:
         if self.group_labels:
             raise SpecificationError(
