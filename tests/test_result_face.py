@@ -80,6 +80,9 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
         "OneFactorOmega": lambda: pv.stats.one_factor_omega(x[LIKERT]),
         "CompareResult": lambda: pv.compare(
             fit, pv.cfa("f =~ DAT1 + DAT2 + DAT3 + DAT4 + ETH1 + ETH2 + ETH3 + ETH4", x)),
+        "InvarianceResult": lambda: pv.invariance(
+            "data =~ DAT1 + DAT2 + DAT3 + DAT4", x.assign(job_family=group),
+            group="job_family", levels=("configural", "metric")),
         "DMACSResult": lambda: pv.dmacs(pv.cfa("data =~ DAT1 + DAT2 + DAT3 + DAT4",
                                                x.assign(job_family=group), group="job_family")),
         "ItemFlags": lambda: pv.flag_items([pv.item_analysis(scored, framework=fw)]),

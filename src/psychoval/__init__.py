@@ -72,6 +72,8 @@ _API: dict[str, str] = {
     "OrdinalCFAResult": "psychoval.stats",
     "compare": "psychoval.stats",
     "CompareResult": "psychoval.stats",
+    "invariance": "psychoval.stats",
+    "InvarianceResult": "psychoval.stats",
     "htmt": "psychoval.stats",
     "dmacs": "psychoval.stats",
     "DMACSResult": "psychoval.stats",

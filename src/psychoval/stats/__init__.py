@@ -98,6 +98,10 @@ from psychoval.stats.sem._dmacs import (
     DMACSResult,
     dmacs,
 )
+from psychoval.stats.sem._invariance import (
+    InvarianceResult,
+    invariance,
+)
 from psychoval.stats.sem._lrt import (
     CompareResult,
     compare,
@@ -171,6 +175,8 @@ __all__ = [
     "OmegaSemResult",
     "compare",
     "CompareResult",
+    "invariance",
+    "InvarianceResult",
     "dmacs",
     "DMACSResult",
 ]
