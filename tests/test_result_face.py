@@ -85,6 +85,8 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
             group="job_family", levels=("configural", "metric")),
         "DMACSResult": lambda: pv.dmacs(pv.cfa("data =~ DAT1 + DAT2 + DAT3 + DAT4",
                                                x.assign(job_family=group), group="job_family")),
+        "AdverseImpactResult": lambda: pv.adverse_impact(
+            fw.scale_scores(scored).means.iloc[:, 0], group, cut=0.5),
         "ItemFlags": lambda: pv.flag_items([pv.item_analysis(scored, framework=fw)]),
         "ValidationReport": None,  # its own suite: tests/test_validate.py, test_report.py
     }

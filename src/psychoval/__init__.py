@@ -82,6 +82,8 @@ _API: dict[str, str] = {
     "distractors": "psychoval.stats",
     "dif": "psychoval.stats",
     "dif_screen": "psychoval.stats",
+    "adverse_impact": "psychoval.stats",
+    "AdverseImpactResult": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",
     "validate": "psychoval.pipeline",

@@ -31,6 +31,10 @@ from psychoval.stats.items._distractors import (
     DistractorResult,
     distractors,
 )
+from psychoval.stats.items._fairness import (
+    AdverseImpactResult,
+    adverse_impact,
+)
 from psychoval.stats.items._items import (
     ItemAnalysisResult,
     item_analysis,
@@ -131,6 +135,8 @@ __all__ = [
     "dif",
     "dif_screen",
     "DifResult",
+    "adverse_impact",
+    "AdverseImpactResult",
     "polychoric",
     "tetrachoric",
     "PolychoricResult",
