@@ -169,6 +169,7 @@ class CFAResult(Result):
     group: str | None = None
     group_labels: tuple[str, ...] = ()
     group_equal: tuple[str, ...] = ()
+    group_partial: tuple[str, ...] = ()
     information: str = "expected"
     restarts: tuple[str, ...] = ()
     solution_from: str = "lavaan's starting values"
@@ -1399,6 +1400,7 @@ def cfa(
     std_lv: bool = False,
     group: str | None = None,
     group_equal: Sequence[str] | str | None = None,
+    group_partial: Sequence[str] | str | None = None,
     information: str | None = None,
     sample_cov: Any = None,
     sample_nobs: int | None = None,
@@ -1458,6 +1460,10 @@ def cfa(
         ``"residuals"``, ``"residual.covariances"``, ``"lv.variances"``,
         ``"lv.covariances"``, ``"regressions"``. Equal intercepts free the latent means of
         groups 2, 3, ...
+    group_partial : str or list of str, optional
+        lavaan's ``group.partial``: parameters left free in every group although
+        ``group_equal`` constrains their kind, written as the model's rows (``"visual =~
+        x2"``, ``"x3 ~1"``, ``"x1 ~~ x1"``); partial invariance. ML / MLR only.
     information : {"expected", "observed"}, optional
         Information matrix for the standard errors (and the bread of the MLR sandwich).
         Default as lavaan: expected for complete-data ML, observed for FIML and MLR.
@@ -1576,6 +1582,9 @@ def cfa(
             raise SpecificationError(
                 f"estimator={estimator!r} needs ordered indicators: give ordered=True (every "
                 "indicator) or ordered=[items]")
+        if group_partial:
+            raise SpecificationError("group_partial is not available yet for ordered "
+                                     "indicators (WLSMV); it applies to ML / MLR fits")
         return _cfa_ordinal(model, data, ordered=ordered, estimator=est_name,
                             missing=missing, std_lv=std_lv, group=group,
                             group_equal=group_equal, information=information,
@@ -1665,7 +1674,11 @@ def cfa(
         n_total = n
         xs = None
     n_groups = len(labels)
-    pt = eng.multigroup_partable(pt1, n_groups, equal) if multi else pt1
+    partial = eng.check_group_partial(group_partial, pt1)
+    if partial and not equal:
+        raise SpecificationError("group_partial frees parameters that group_equal constrains; "
+                                 "give group_equal= too (lavaan's group.partial)")
+    pt = eng.multigroup_partable(pt1, n_groups, equal, partial) if multi else pt1
     nmom = p * (p + 1) // 2 + (p if meanstructure else 0)
     check_identification(pt1, nmom)
     if pt.n_free > n_groups * nmom:
@@ -1832,6 +1845,7 @@ def cfa(
         sample_cov=s_cov, implied_cov=i_cov, cov_lv=c_lv, cor_lv=r_lv,
         group=group, group_labels=tuple(str(lab) for lab in labels) if multi else (),
         group_equal=equal, information=info_kind, identified=identified,
+        group_partial=tuple(" ".join(k).strip() for k in partial) if multi else (),
         restarts=tuple(f"em_start:{r}" for r in start_restarts) + est.restarts,
         solution_from=(est.method if not fiml else est.method.replace(
             "lavaan's starting values", "lavaan's starting values, then ML on the EM moments")),

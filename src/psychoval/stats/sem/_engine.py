@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -40,7 +41,7 @@ from psychoval.stats.sem import _fiml, _robust
 from psychoval.stats.sem._estimate import start_rows
 from psychoval.stats.sem._model import MatrixModel, MLDiscrepancy
 
-__all__ = ["GROUP_EQUAL", "Block", "GroupSum", "FitMeasures", "multigroup_partable", "start_rows", "start_x",
+__all__ = ["GROUP_EQUAL", "Block", "GroupSum", "FitMeasures", "multigroup_partable", "check_group_partial", "start_rows", "start_x",
            "information_theta", "robust_pieces", "MLR_FIT_MEASURE_NAMES"]
 
 GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
@@ -83,12 +84,16 @@ def _equal_kind(lhs: str, op: str, rhs: str, observed: set[str]) -> str | None:
     return None
 
 
-def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str]) -> ParTable:
+def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str],
+                        group_partial: Sequence[tuple[str, str, str]] = ()) -> ParTable:
     """The single-group table ``pt`` (with a mean structure) repeated for ``n_groups`` groups,
     rows of groups 2.. constrained equal to group 1 for the ``group_equal`` kinds (lavaan's
-    ``group.equal``); with equal intercepts the latent means of groups 2.. are free, and with
-    ``std_lv`` and equal loadings the factor variances of groups 2.. are free (as lavaan)."""
+    ``group.equal``) except the ``(lhs, op, rhs)`` rows of ``group_partial`` (lavaan's
+    ``group.partial``: free in every group); with equal intercepts the latent means of
+    groups 2.. are free, and with ``std_lv`` and equal loadings the factor variances of
+    groups 2.. are free (as lavaan)."""
     equal = set(group_equal)
+    partial = set(group_partial)
     observed = set(pt.observed)
     k = len(pt)
     cols: dict[str, list[Any]] = {f: [] for f in ("lhs", "op", "rhs", "group", "user",
@@ -106,7 +111,8 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str])
                   and "loadings" in equal and "lv.variances" not in equal
                   and pt.user[r] == 0):
                 ustart = math.nan  # std.lv with equal loadings: later groups' variances free
-            elif kind in equal and not label and math.isnan(ustart):
+            elif (kind in equal and not label and math.isnan(ustart)
+                  and (lhs, op, rhs) not in partial):
                 label = f".p{r + 1}."
             cols["lhs"].append(lhs), cols["op"].append(op), cols["rhs"].append(rhs)
             cols["group"].append(g), cols["user"].append(pt.user[r])
@@ -531,6 +537,26 @@ def check_group_equal(group_equal: Any) -> tuple[str, ...]:
                 f"group_equal={g!r} is not one of {', '.join(map(repr, GROUP_EQUAL))} "
                 "(lavaan's group.equal)")
         out.append(g)
+    return tuple(out)
+
+
+def check_group_partial(group_partial: Any, pt: ParTable) -> tuple[tuple[str, str, str], ...]:
+    """lavaan's ``group.partial`` strings (``"visual =~ x2"``, ``"x3 ~1"``, ``"x1 ~~ x1"``) as
+    ``(lhs, op, rhs)`` rows of the single-group table ``pt``; an unknown row raises."""
+    if group_partial is None:
+        return ()
+    if isinstance(group_partial, str):
+        group_partial = [group_partial]
+    rows = set(zip(pt.lhs, pt.op, pt.rhs, strict=True))
+    out = []
+    for s in group_partial:
+        m = re.fullmatch(r"\s*([^\s=~]+)\s*(=~|~~|~1|~)\s*([^\s]*)\s*", str(s))
+        key = (m.group(1), m.group(2), m.group(3)) if m else None
+        if key is None or key not in rows:
+            raise SpecificationError(
+                f"group_partial={s!r} is not a parameter of the model; write it as lavaan's "
+                "group.partial, e.g. 'visual =~ x2', 'x3 ~1' or 'x1 ~~ x1'")
+        out.append(key)
     return tuple(out)
 
 

@@ -12,6 +12,7 @@ live here rather than in ``verdicts``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -24,6 +25,7 @@ from psychoval._results import Result, Summary
 from psychoval.exceptions import SpecificationError
 from psychoval.stats.sem._cfa import cfa
 from psychoval.stats.sem._lrt import CompareResult, compare
+from psychoval.stats.sem._partial import partial_search
 
 __all__ = ["invariance", "InvarianceResult", "FitCutoff", "FIT_CUTOFFS", "step_decision",
            "LEVELS_CONTINUOUS", "LEVELS_ORDINAL"]
@@ -127,6 +129,23 @@ class InvarianceResult(Result):
     highest : str or None
         The highest level that holds (every step up to it holds); None when the first fit
         did not converge.
+    partial_level, partial_decision : str or None
+        With ``partial=True`` and a failed metric / scalar / strict step: that level and
+        whether its partial model holds (``"holds"``) or the search stopped without it
+        (``"fails"``); None otherwise.
+    freed : DataFrame or None
+        The parameters the search freed, one row per (parameter, group): ``order``,
+        ``lhs``, ``op``, ``rhs``, ``kind``, ``x2``, ``df``, ``pvalue`` (its score test when
+        it was freed), ``group``, ``est``, ``se`` (the group's estimate in the final
+        partial model) and ``diff`` (the group's estimate minus the mean of the other
+        groups' estimates).
+    partial_search : DataFrame or None
+        One row per iteration of the search: ``n_freed``, ``freed`` (so far), the step's
+        test and fit changes against the level below (as the ladder), ``decision``, then
+        the best candidate (``best``, ``best_x2``, ``best_pvalue``), ``n_candidates`` and
+        ``bonferroni_level`` (``significance_level / n_candidates``).
+    partial_fit : CFAResult or None
+        The final partial model.
     fits : dict
         level -> the fitted ``CFAResult`` / ``OrdinalCFAResult``.
     tests : dict
@@ -150,6 +169,12 @@ class InvarianceResult(Result):
     rows_dropped: tuple[int, ...]
     fits: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)
     tests: Mapping[str, CompareResult] = dataclasses.field(repr=False, compare=False)
+    partial_level: str | None = None
+    partial_decision: str | None = None
+    partial_method: str = ""
+    freed: pd.DataFrame | None = None
+    partial_search: pd.DataFrame | None = None
+    partial_fit: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     _schema: ClassVar[str] = "psychoval.invariance/1"
 
@@ -176,6 +201,14 @@ class InvarianceResult(Result):
         after = self.ladder.loc[self.ladder["after_failure"], "level"].tolist()
         if after:
             notes.append(f"Fitted after a failed step (not held): {', '.join(after)}.")
+        tables: list[tuple[str, pd.DataFrame]] = [("Ladder", table)]
+        if self.partial_level is not None:
+            notes.append(f"Partial {self.partial_level} invariance: {self.partial_decision} "
+                         f"({self.partial_method}).")
+            if self.freed is not None and len(self.freed):
+                tables.append(("Freed parameters", self.freed.set_index(
+                    ["order", "lhs", "op", "rhs", "group"])[["x2", "pvalue", "est", "se",
+                                                             "diff"]]))
         if self.ordinal:
             notes.append("Ordered indicators: lavaan's group.equal ladder (thresholds, then "
                          "thresholds + loadings = Wu & Estabrook's (2016) thresholds + "
@@ -185,7 +218,7 @@ class InvarianceResult(Result):
             facts=(("group", self.group), ("groups", len(self.group_labels)),
                    ("estimator", self.estimator), ("missing", self.missing),
                    ("n", self.n_obs), ("highest level held", self.highest or "none")),
-            tables=(("Ladder", table),), notes=tuple(notes))
+            tables=tuple(tables), notes=tuple(notes))
 
 
 def _levels(levels: Sequence[str] | None, ordinal: bool) -> tuple[str, ...]:
@@ -255,6 +288,8 @@ def invariance(
     levels: Sequence[str] | None = None,
     significance_level: float = 0.05,
     decide_by: str = "both",
+    partial: bool = False,
+    max_free: int | None = None,
 ) -> InvarianceResult:
     """Measurement invariance across groups: the configural-to-strict ladder of nested
     multi-group CFA fits, each step tested against the previous one.
@@ -297,6 +332,13 @@ def invariance(
     decide_by : {"both", "test", "fit"}
         What makes a step fail: the test or the fit changes (``"both"``, the default), only
         the test, or only the fit changes. Both are always computed and reported.
+    partial : bool
+        When the first failed step is metric, scalar or strict, search for a partially
+        invariant model (see Notes): free the constrained parameter of that step with the
+        largest score test, one at a time, until the step holds. Continuous indicators
+        only. Default False.
+    max_free : int, optional
+        Most parameters the search may free; default half the items (rounded down).
 
     Returns
     -------
@@ -333,8 +375,25 @@ def invariance(
     ``"scalar"`` (equal thresholds and loadings) are the same fits as semTools' configural
     and thresholds + loadings + intercepts models (same chi-square and df).
 
+    Partial invariance (``partial=True``): the candidates are the row sets the failed step
+    constrains (loadings for metric, item intercepts for scalar, residual variances for
+    strict). At each iteration the step is tested against the level below as in the ladder
+    (same test, cutoffs and ``decide_by``); if it fails, every candidate gets the score test
+    of releasing its equality across groups (lavaan's ``lavTestScore`` univariate test, on
+    ``G - 1`` df, expected information - lavaan's ordinary score test, which it also uses
+    under MLR), and the one with the largest statistic is freed (lavaan's
+    ``group.partial``) and the model refitted. The search stops when the step holds
+    (``partial_decision="holds"``), when the best score test is not significant at
+    ``significance_level / m`` with ``m`` the candidates still constrained (Bonferroni), or
+    when ``max_free`` parameters are free (``"fails"``). Only the first failed step is
+    searched; the levels above it are the ladder's fits (without the freed parameters).
+
     References
     ----------
+    Byrne, B. M., Shavelson, R. J., & Muthen, B. (1989). Testing for the equivalence of
+    factor covariance and mean structures: The issue of partial measurement invariance.
+    Psychological Bulletin, 105(3), 456-466. https://doi.org/10.1037/0033-2909.105.3.456
+
     Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement
     invariance. Structural Equation Modeling, 14(3), 464-504.
     https://doi.org/10.1080/10705510701301834
@@ -369,6 +428,10 @@ def invariance(
     (40.838, 6)
     """
     ordinal = ordered is not None and ordered is not False
+    if partial and ordinal:
+        raise SpecificationError("partial=True is not available yet for ordered indicators "
+                                 "(WLSMV); run the ladder without it, or treat the items as "
+                                 "continuous (estimator='MLR')")
     est = (estimator if estimator is not None else "WLSMV" if ordinal else "MLR")
     miss = missing if missing is not None else ("listwise" if ordinal else "fiml")
     check_choice("decide_by", decide_by, _DECIDE_BY)
@@ -436,6 +499,25 @@ def invariance(
         elif not failed:
             highest = lv
         rows.append(row)
+    extra: dict[str, Any] = {}
+    failed_at = next((i for i, r in enumerate(rows)
+                      if r["decision"] == "fails" and not r["after_failure"]), None)
+    if partial and failed_at is not None:
+        added = set(sets[failed_at]) - set(sets[failed_at - 1])
+        kinds = added & {"loadings", "intercepts", "residuals"}
+        if kinds:
+            n_items = len(fits[lvls[0]].observed)
+            limit = n_items // 2 if max_free is None else int(max_free)
+            if limit < 1:
+                raise SpecificationError(f"max_free must be at least 1, got {max_free!r}")
+            cutoff = FIT_CUTOFFS["loadings" if "loadings" in added else "other"]
+            extra = partial_search(
+                model, data, group=group, estimator=est, missing=miss, level=lvls[failed_at],
+                equal=sets[failed_at], kinds=kinds, base=fits[lvls[failed_at - 1]],
+                base_row=rows[failed_at - 1], start=fits[lvls[failed_at]],
+                start_row=rows[failed_at], alpha=alpha, limit=limit, suffix=suffix,
+                decide=functools.partial(step_decision, cutoff=cutoff,
+                                         significance_level=alpha, decide_by=decide_by))
     ladder = pd.DataFrame(rows)
     for col in ("npar", "df"):
         ladder[col] = ladder[col].astype(np.int64)
@@ -448,4 +530,5 @@ def invariance(
         significance_level=alpha, decide_by=decide_by,
         n_obs=int(getattr(first, "n_obs", 0)), n_total=int(getattr(first, "n_total", 0)),
         rows_dropped=tuple(getattr(first, "rows_dropped", ()) or ()),
-        fits=fits, tests=tests)
+        fits=fits, tests=tests, **extra)
+
