@@ -239,9 +239,9 @@ def test_a_model_over_the_wlsmv_budget_is_fitted_as_continuous(monkeypatch):
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
     rep = pv.validate(pv.load_sample("clean"), pv.read_framework(spec), seed=1,
                       n_boot=N_BOOT)
-    f = rep.fit.set_index(["level", "model"])
-    comp = rep.fit[rep.fit["level"] == "competency"]
+    f = rep.fit
+    comp = f[f["level"] == "competency"]
     assert set(comp["estimator"]) == {"WLSMV"}  # 4 items: 16 thresholds + 6 correlations
-    tier = f.loc[("tier", "correlated")]
+    (tier,) = (r for _, r in f.iterrows() if (r["level"], r["model"]) == ("tier", "correlated"))
     assert tier["estimator"] == "MLR"
     assert "fitted as continuous: WLSMV's sample statistics" in tier["note"]
