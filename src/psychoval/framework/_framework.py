@@ -134,6 +134,9 @@ class Competency:
     items: tuple[Item, ...]
     description: str = ""
     criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: pass mark on the competency's scale score (the mean of its item scores), or None;
+    #: validate reports the adverse impact of pass rates by group at it
+    cut_score: float | None = None
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -141,7 +144,8 @@ class Competency:
 
     def __hash__(self) -> int:  # criteria is a dict: hash its sorted items
         return hash((self.id, self.name, self.tier, self.items, self.description,
-                     tuple(sorted(self.criteria.items(), key=lambda kv: kv[0]))))
+                     tuple(sorted(self.criteria.items(), key=lambda kv: kv[0])),
+                     self.cut_score))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -297,6 +301,8 @@ class Framework:
                     cd["description"] = c.description
                 if c.criteria:
                     cd["criteria"] = dict(c.criteria)
+                if c.cut_score is not None:
+                    cd["cut_score"] = c.cut_score
                 cd["items"] = [i.to_dict() for i in c.items]
                 comps.append(cd)
             td["competencies"] = comps

@@ -45,7 +45,7 @@ __all__ = ["read_framework"]
 FRAMEWORK_KEYS = ("name", "version", "description", "id_column", "group_columns",
                   "criterion_columns", "criteria", "defaults", "tiers")
 TIER_KEYS = ("id", "name", "description", "competencies")
-COMPETENCY_KEYS = ("id", "name", "description", "criteria", "items")
+COMPETENCY_KEYS = ("id", "name", "description", "criteria", "cut_score", "items")
 ITEM_KEYS = ("id", "type", "text", "min", "max", "categories", "options", "answer_key",
              "reverse", "weight", "raters", "combine", "missing_codes")
 DEFAULT_KEYS = ("type", "min", "max", "categories", "options", "reverse", "weight", "combine",
@@ -808,6 +808,8 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
                 id=cid, name=_text(cspec, "name", where_c, cid), tier=tid, items=tuple(items),
                 description=_text(cspec, "description", where_c),
                 criteria=_criteria(cspec.get("criteria"), where_c),
+                cut_score=(None if cspec.get("cut_score") is None else
+                           _number(cspec["cut_score"], f"{where_c}: cut_score")),
             ))
         tiers.append(Tier(id=tid, name=_text(tspec, "name", where_t, tid),
                           competencies=tuple(comps),

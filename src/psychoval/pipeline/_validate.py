@@ -119,7 +119,7 @@ def _n_units(fw: Any) -> int:
     for t in fw.tiers:
         comps = [c for c in t.competencies if len(c.items) >= 3]
         tiers += 1 + (len(comps) >= 2) + (len(comps) >= 4)
-    return 7 + len(fw.competencies) + tiers + 2
+    return 7 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
 
 
 def _hash_input(responses: Any, table: Any) -> str:
@@ -338,6 +338,10 @@ class _Evidence:
     cross: pd.DataFrame | None = None
     dimensionality: dict[str, Any] = dataclasses.field(default_factory=dict)
     fit_df: pd.DataFrame | None = None
+    fairness: pd.DataFrame | None = None
+    invariance: pd.DataFrame | None = None
+    dmacs: pd.DataFrame | None = None
+    adverse_impact: pd.DataFrame | None = None
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
 
@@ -723,6 +727,14 @@ def _step_framework(ev: _Evidence) -> None:
     ev.fit_df = pd.DataFrame(ev.fit_rows, columns=FIT_COLUMNS)
 
 
+def _step_fairness(ev: _Evidence) -> None:
+    """Per group column and tier: the invariance ladder of the tier model (its estimator),
+    dMACS (continuous tiers), verdicts; adverse impact at the competencies' cut scores."""
+    from psychoval.pipeline._fairness import fairness_step
+
+    fairness_step(ev, ordinal_missing=ORDINAL_MISSING)
+
+
 def _step_verdicts(ev: _Evidence) -> None:
     """Every statistic judged against its criterion; a model that could not be estimated is
     one 'not estimable' verdict, and what depends on it is not applicable."""
@@ -745,6 +757,7 @@ STEPS: tuple[tuple[str, Callable[[_Evidence], None], bool], ...] = (
     ("raters", _step_raters, True),
     ("tiers", _step_tiers, False),
     ("framework", _step_framework, False),
+    ("fairness", _step_fairness, False),
     ("verdicts", _step_verdicts, True),
 )
 
@@ -815,6 +828,34 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
                      "response scale: sum of squared loadings over the number of items); HTMT "
                      "on Pearson correlations as semTools::htmt's default (ordered = NULL), "
                      "for every estimator"),
+        "fairness": (
+            "per group column of the framework and tier: the measurement-invariance ladder "
+            "(pv.invariance) of the tier model with the estimator the tier model got - MLR / ML "
+            "with FIML: configural, metric, scalar, strict; WLSMV (pairwise): configural, "
+            "thresholds, thresholds + loadings (Wu & Estabrook 2016) - each step held unless "
+            "its scaled difference test rejects (p < .05) or the changes in CFI / RMSEA / SRMR "
+            "cross Chen's (2007) cutoffs. Judged: invariance_metric (before comparing the "
+            "competencies' correlations across groups) and invariance_scalar (before "
+            "comparing their means), Standards (2014) ch. 3, Vandenberg & Lance (2000), "
+            "Putnick & Bornstein (2016); a step rejected by the test alone with fit changes "
+            "within the cutoffs is borderline. Continuous tiers: when metric or scalar fails, "
+            "the partial-invariance search (pv.invariance(partial=True): the largest score "
+            "test freed one at a time, Bonferroni stop, at most half the items) names the "
+            "non-invariant parameters and groups; partial invariance that holds makes the "
+            "verdict borderline (latent means comparable in the partial model, observed "
+            "scores still carry the freed items' bias; Byrne, Shavelson & Muthen 1989, "
+            "doi:10.1037/0033-2909.105.3.456). dMACS per item (Nye & Drasgow 2011, "
+            "doi:10.1037/a0022955), continuous tiers only (pv.dmacs needs linear items), as "
+            "information, from the partial model when the search ran (scales linked by the "
+            "invariant items) and otherwise from the configural fit (scales not linked: an "
+            "item's intercept difference there includes the groups' difference in its "
+            "competency); no cutoff is judged. Adverse impact of pass "
+            "rates at each competency's cut_score (pv.adverse_impact: impact ratio against "
+            "the highest pass rate, four-fifths flag, z and Fisher tests) as information: "
+            "the four-fifths rule is the Uniform Guidelines' rule of thumb (29 CFR "
+            "1607.4(D)), and adverse impact is not itself evidence of measurement bias. "
+            "The DIF screen (see dif) completes the section"
+            if fw.group_columns else "no group column: not run"),
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
                "ordinal": crit.ordinal, "ordinal_missing": ORDINAL_MISSING,
@@ -837,6 +878,8 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
         discriminant=ev.pairs, cross_loadings=ev.cross, fit=ev.fit_df, raters=ev.raters,
         dimensionality=ev.dimensionality, verdicts=vframe, actions=actions, methods=methods,
         options=options, provenance=provenance, timings=dict(ev.run.timings),
+        fairness=ev.fairness, invariance=ev.invariance, dmacs=ev.dmacs,
+        adverse_impact=ev.adverse_impact,
         notes=tuple(ev.run.notes), framework=fw, criteria=crit, results=dict(ev.run.results))
 
 

@@ -271,6 +271,7 @@ def render_html(rep: Any) -> str:
     else:
         out.append("<p>Parallel analysis was not run.</p>")
     out.append("</section>")
+    out.append(_fairness_section(rep))
     # 5. provenance
     out.append("<section class='card'><h2>Provenance</h2><table>")
     prov = rep.provenance
@@ -299,6 +300,52 @@ def render_html(rep: Any) -> str:
                                                 ("threshold", "threshold"),
                                                 ("citation", "source")]))
     out.append("</details></section></main></body></html>\n")
+    return "".join(out)
+
+
+def _fairness_section(rep: Any) -> str:
+    """Measurement invariance per group column and tier, the DIF items, dMACS and adverse
+    impact (information), with the invariance verdicts."""
+    out = ["<section class='card'><h2>Fairness</h2>"]
+    if not len(rep.fairness):
+        return out[0] + "<p>No group column in the framework: not run.</p></section>"
+    out.append("<p>Scalar (or partial scalar) invariance is needed before comparing "
+               "competency means across groups, metric invariance before comparing their "
+               "correlations (Standards 2014, ch. 3; Vandenberg &amp; Lance 2000; Putnick "
+               "&amp; Bornstein 2016).</p>")
+    out.append(_table(rep.fairness, [
+        ("group_column", "group"), ("tier", "tier"), ("estimator", "estimator"),
+        ("highest", "highest level"), ("compare_correlations", "compare correlations"),
+        ("compare_means", "compare means"), ("dif_items", "DIF items"),
+        ("max_dmacs_item", "largest dMACS"), ("max_dmacs", "dMACS"), ("note", "note")]))
+    v = rep.verdicts[rep.verdicts["criterion"].isin(["invariance_metric",
+                                                     "invariance_scalar"])]
+    if len(v):
+        out.append(_verdict_table(v))
+    out.append("<details><summary>Invariance ladders</summary>")
+    out.append(_table(rep.invariance, [
+        ("group_column", "group"), ("tier", "tier"), ("level", "level"),
+        ("estimator", "estimator"), ("chisq_diff", "chi-square diff"), ("df_diff", "df"),
+        ("pvalue_diff", "p"), ("delta_cfi", "delta CFI"), ("delta_rmsea", "delta RMSEA"),
+        ("delta_srmr", "delta SRMR"), ("decision", "decision"), ("reason", "by")]))
+    out.append("</details>")
+    if len(rep.dmacs):
+        top = rep.dmacs.sort_values("dmacs", ascending=False).head(10)
+        out.append("<details><summary>dMACS, largest 10 (information)</summary>")
+        out.append(_table(top, [("group_column", "group"), ("tier", "tier"),
+                                ("item", "item"), ("focal", "focal"),
+                                ("reference", "reference"), ("dmacs", "dMACS"),
+                                ("mean_difference", "mean difference")]))
+        out.append("</details>")
+    if len(rep.adverse_impact):
+        out.append("<h3>Adverse impact at the cut scores (information; 29 CFR "
+                   "1607.4(D))</h3>")
+        out.append(_table(rep.adverse_impact, [
+            ("group_column", "group column"), ("competency", "competency"),
+            ("cut_score", "cut"), ("group", "group"), ("n", "n"),
+            ("pass_rate", "pass rate"), ("impact_ratio", "impact ratio"),
+            ("four_fifths", "below 4/5"), ("pvalue_fisher", "p (Fisher)")]))
+    out.append("</section>")
     return "".join(out)
 
 

@@ -70,6 +70,41 @@ def _table(df: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def _fairness(rep: Any) -> list[str]:
+    """The fairness section: per group column and tier the invariance summary, the
+    ladders, the DIF items, dMACS and adverse impact (information)."""
+    out = ["## Fairness", ""]
+    if not len(rep.fairness):
+        return out + ["No group column in the framework: not run.", ""]
+    out += [_table(rep.fairness, [("group_column", "group"), ("tier", "tier"),
+                                  ("estimator", "estimator"), ("highest", "highest level"),
+                                  ("compare_correlations", "compare correlations"),
+                                  ("compare_means", "compare means"),
+                                  ("dif_items", "DIF items"), ("max_dmacs_item", "largest dMACS"),
+                                  ("max_dmacs", "dMACS"), ("note", "note")]), "",
+            "### Invariance ladders", "",
+            _table(rep.invariance, [("group_column", "group"), ("tier", "tier"),
+                                    ("level", "level"), ("chisq_diff", "chi2 diff"),
+                                    ("df_diff", "df"), ("pvalue_diff", "p"),
+                                    ("delta_cfi", "delta CFI"), ("delta_rmsea", "delta RMSEA"),
+                                    ("delta_srmr", "delta SRMR"), ("decision", "decision"),
+                                    ("reason", "by")]), ""]
+    if len(rep.dmacs):
+        top = rep.dmacs.sort_values("dmacs", ascending=False).head(10)
+        out += ["### dMACS (largest 10; information)", "",
+                _table(top, [("group_column", "group"), ("tier", "tier"), ("item", "item"),
+                             ("focal", "focal"), ("reference", "reference"),
+                             ("dmacs", "dMACS"), ("mean_difference", "mean difference")]), ""]
+    if len(rep.adverse_impact):
+        out += ["### Adverse impact at the cut scores (information; 29 CFR 1607.4(D))", "",
+                _table(rep.adverse_impact, [
+                    ("group_column", "group column"), ("competency", "competency"),
+                    ("cut_score", "cut"), ("group", "group"), ("n", "n"),
+                    ("pass_rate", "pass rate"), ("impact_ratio", "impact ratio"),
+                    ("four_fifths", "below 4/5"), ("pvalue_fisher", "p (Fisher)")]), ""]
+    return out
+
+
 def render_markdown(rep: Any) -> str:
     c = rep.counts
     out = [f"# Validation report: {_md(rep.framework_name)}", "",
@@ -116,7 +151,8 @@ def render_markdown(rep: Any) -> str:
             _table(rep.discriminant, [("tier", "tier"), ("competency_a", "a"),
                                       ("competency_b", "b"), ("cor_lv", "latent r"),
                                       ("htmt", "HTMT"), ("htmt2", "HTMT2")]),
-            "", "## Verdicts", "",
+            "", *_fairness(rep),
+            "## Verdicts", "",
             _table(rep.verdicts, [("id", "id"), ("level", "level"), ("target", "target"),
                                   ("criterion", "criterion"), ("value", "value"),
                                   ("threshold", "threshold"), ("verdict", "verdict"),

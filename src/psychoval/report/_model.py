@@ -24,6 +24,10 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # version 4 (2026-12-07): ordered items fitted by WLSMV - competencies carry omega_ci
 # ("bootstrap" or "delta") and, under WLSMV, ordinal_alpha with its delta-method interval;
 # methods fit_indices and validity, options ordinal and ordinal_missing
+# version 5 (2026-12-07): the fairness section - tables fairness (per group column and tier:
+# highest invariance level, whether means / correlations may be compared, DIF items, largest
+# dMACS), invariance (the ladders), dmacs, adverse_impact; methods.fairness; verdicts
+# invariance_metric and invariance_scalar
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -60,6 +64,16 @@ class ValidationReport(Result):
         Rater agreement of rubric-scored items.
     dimensionality : dict
         Parallel analysis (number of factors suggested) when available.
+    fairness : DataFrame
+        Per group column and tier: the highest invariance level that holds, whether the
+        competencies' correlations and means may be compared across the groups, the items
+        the DIF screen flagged, the largest dMACS.
+    invariance : DataFrame
+        The invariance ladders (one row per group column, tier and level).
+    dmacs : DataFrame
+        dMACS per item and focal group (continuous tiers; configural fit).
+    adverse_impact : DataFrame
+        Pass rates by group at each competency's cut score (information).
     verdicts : DataFrame
         One row per judged criterion: ``id, level, target, tier, competency, criterion,
         statistic, value, threshold, direction, lower, upper, verdict, citation, reason``.
@@ -93,6 +107,10 @@ class ValidationReport(Result):
     provenance: Mapping[str, Any]
     timings: Mapping[str, float]
     notes: tuple[str, ...]
+    fairness: pd.DataFrame
+    invariance: pd.DataFrame
+    dmacs: pd.DataFrame
+    adverse_impact: pd.DataFrame
     framework: Any = dataclasses.field(repr=False, compare=False)
     criteria: Any = dataclasses.field(repr=False, compare=False)
     results: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)

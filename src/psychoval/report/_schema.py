@@ -17,7 +17,7 @@ from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["SCHEMA", "SCHEMA_ID", "report_dict"]
 
-SCHEMA_ID = "psychoval.validation_report/4"
+SCHEMA_ID = "psychoval.validation_report/5"
 
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
@@ -86,6 +86,30 @@ ACTION = {"id": {"type": "string", "pattern": "^A[0-9]{2,}$"}, "kind": {"type": 
           "verdicts": {"type": "array", "items": {"type": "string",
                                                   "pattern": "^V[0-9]{3,}$"},
                        "minItems": 1}}
+FAIRNESS = {"group_column": {"type": "string"}, "tier": {"type": "string"},
+            "estimator": STR, "n_obs": INT,
+            "status": {"enum": ["tested", "not applicable", "not estimable"]},
+            "highest": STR, "partial": STR, "compare_correlations": STR, "compare_means": STR,
+            "dif_items": STR, "max_dmacs_item": STR, "max_dmacs": NUM, "note": STR}
+INVARIANCE = {"group_column": {"type": "string"}, "tier": {"type": "string"},
+              "estimator": {"type": "string"}, "missing": {"type": "string"}, "n_obs": INT,
+              "n_groups": {"type": "integer"}, "level": {"type": "string"},
+              "group_equal": {"type": "string"}, "chisq": NUM, "df": NUM, "cfi": NUM,
+              "tli": NUM, "rmsea": NUM, "srmr": NUM, "chisq_diff": NUM, "df_diff": NUM,
+              "pvalue_diff": NUM, "delta_cfi": NUM, "delta_rmsea": NUM, "delta_srmr": NUM,
+              "decision": {"type": "string"}, "reason": {"type": "string"},
+              "after_failure": BOOL}
+DMACS = {"group_column": {"type": "string"}, "tier": {"type": "string"},
+         "competency": {"type": "string"}, "item": {"type": "string"},
+         "reference": {"type": "string"}, "focal": {"type": "string"}, "dmacs": NUM,
+         "mean_difference": NUM, "fit": {"type": "string"}}
+ADVERSE_IMPACT = {"group_column": {"type": "string"}, "competency": {"type": "string"},
+                  "cut_score": {"type": "number"}, "group": {"type": "string"},
+                  "reference": {"type": "string"}, "n": {"type": "integer"},
+                  "n_missing": {"type": "integer"}, "passes": {"type": "integer"},
+                  "pass_rate": NUM, "impact_ratio": NUM, "four_fifths": BOOL,
+                  "ratio_ci_lower": NUM, "ratio_ci_upper": NUM, "pvalue_z": NUM,
+                  "pvalue_fisher": NUM}
 CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
              "threshold": {"type": "number"}, "direction": {"enum": ["below", "above"]},
              "level": {"type": "string"}, "source": {"type": "string"},
@@ -93,8 +117,8 @@ CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://psychoval.invalid/schemas/validation_report-4.json",
-    "title": "psychoval validation report, version 4",
+    "$id": "https://psychoval.invalid/schemas/validation_report-5.json",
+    "title": "psychoval validation report, version 5",
     "description": "The JSON form of psychoval.ValidationReport (pv.validate). Numbers are "
                    "full precision; null is a missing value (NA).",
     **_obj({
@@ -120,7 +144,8 @@ SCHEMA: dict[str, Any] = {
         "methods": _obj({k: {"type": "string"} for k in (
             "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
             "alpha_interval", "ordinal_alpha", "item_analysis_missing", "dif",
-            "ordinal_estimation", "cfa_not_estimable", "fit_indices", "validity")}),
+            "ordinal_estimation", "cfa_not_estimable", "fit_indices", "validity",
+            "fairness")}),
         "options": _obj({"criteria_preset": {"type": "string"},
                          "criteria_overrides": {"type": "object",
                                                 "additionalProperties": NUM},
@@ -142,6 +167,10 @@ SCHEMA: dict[str, Any] = {
             "eigenvalues": {"type": "array", "items": {"type": "number"}},
             "thresholds": {"type": "array", "items": {"type": "number"}}},
             required=["available"]),
+        "fairness": _rows(FAIRNESS),
+        "invariance": _rows(INVARIANCE),
+        "dmacs": _rows(DMACS),
+        "adverse_impact": _rows(ADVERSE_IMPACT),
         "verdicts": _rows(VERDICT_ROW),
         "actions": _rows(ACTION),
         "criteria": _rows(CRITERION),
@@ -170,6 +199,13 @@ def _rows_of(df, props: dict[str, Any]) -> list[dict[str, Any]]:
 def _int_or_none(x: Any) -> Any:
     v = to_jsonable(x)
     return int(v) if isinstance(v, float) else v
+
+
+def _int_cols(rows: list[dict[str, Any]], cols: tuple[str, ...]) -> list[dict[str, Any]]:
+    for r in rows:
+        for c in cols:
+            r[c] = _int_or_none(r[c])
+    return rows
 
 
 def report_dict(rep: Any) -> dict[str, Any]:
@@ -213,6 +249,11 @@ def report_dict(rep: Any) -> dict[str, Any]:
         "fit": fit,
         "raters": raters,
         "dimensionality": to_jsonable(dict(rep.dimensionality)),
+        "fairness": _int_cols(_rows_of(rep.fairness, FAIRNESS), ("n_obs",)),
+        "invariance": _int_cols(_rows_of(rep.invariance, INVARIANCE), ("n_obs", "n_groups")),
+        "dmacs": _rows_of(rep.dmacs, DMACS),
+        "adverse_impact": _int_cols(_rows_of(rep.adverse_impact, ADVERSE_IMPACT),
+                                    ("n", "n_missing", "passes")),
         "verdicts": _rows_of(rep.verdicts, VERDICT_ROW),
         "actions": actions,
         "criteria": crit_rows,

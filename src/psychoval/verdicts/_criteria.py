@@ -21,7 +21,7 @@ ORDINAL_CHOICES = ("auto", "always", "never")
 """Values of the ``ordinal`` option of a criteria set (see :class:`CriteriaSet`)."""
 
 SOURCES = ("item_analysis", "distractors", "dif", "reliability", "loading", "fit", "validity",
-           "modindices", "structure", "raters")
+           "modindices", "structure", "raters", "invariance")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,6 +189,16 @@ _FL = ("Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation mod
        "unobservable variables and measurement error. Journal of Marketing Research, 18(1), "
        "39-50. doi:10.1177/002224378101800104")
 
+_INVARIANCE = (
+    "AERA, APA & NCME (2014). Standards for Educational and Psychological Testing, ch. 3 "
+    "(Fairness in testing); Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis "
+    "of the measurement invariance literature. Organizational Research Methods, 3(1), 4-70. "
+    "doi:10.1177/109442810031002; Putnick, D. L., & Bornstein, M. H. (2016). Measurement "
+    "invariance conventions and reporting. Developmental Review, 41, 71-90. "
+    "doi:10.1016/j.dr.2016.06.004: scalar (or partial scalar) invariance before comparing "
+    "means across groups, metric invariance before comparing correlations; each step held "
+    "by pv.invariance (scaled difference test and Chen 2007 fit changes)")
+
 SCALE_CRITERIA: tuple[Criterion, ...] = (
     Criterion("alpha", "raw_alpha", 0.70, "below", _NB,
               "internal consistency (Cronbach's alpha) is below .70",
@@ -258,6 +268,14 @@ SCALE_CRITERIA: tuple[Criterion, ...] = (
               "agreement of the mean of the raters, the score the item uses",
               "agreement between raters (ICC2k) is below .75", source="raters",
               level="item"),
+    Criterion("invariance_scalar", "scalar_holds", 1.0, "below", _INVARIANCE,
+              "scalar invariance (equal loadings and intercepts; for ordered items equal "
+              "thresholds and loadings) does not hold across the groups: the competencies' "
+              "means are not comparable across them", source="invariance", level="tier"),
+    Criterion("invariance_metric", "metric_holds", 1.0, "below", _INVARIANCE,
+              "metric invariance (equal loadings) does not hold across the groups: the "
+              "competencies' correlations and variances are not comparable across them",
+              source="invariance", level="tier"),
 )
 """Scale, model and discriminant-validity criteria of :func:`psychoval.verdicts`."""
 

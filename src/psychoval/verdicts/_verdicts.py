@@ -221,6 +221,22 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
     for _, r in verdicts[verdicts["verdict"] == "not_estimable"].iterrows():
         add("model_not_estimable", r["target"], f"The {r['level']} model of {r['target']} "
             f"could not be estimated: {r['reason']}", [r["id"]])
+    inv = bad[bad["criterion"].isin(["invariance_metric", "invariance_scalar"])]
+    for target, g in inv.groupby("target", sort=False):
+        tier, group = str(g["tier"].iloc[0]), target.rsplit(" by ", 1)[-1]
+        extra = details.get(("invariance", target), "")
+        metric = g[g["criterion"] == "invariance_metric"]
+        what, level = (("correlations or means", "metric") if len(metric) else
+                       ("means", "scalar"))
+        if (g["verdict"] == "fail").any():
+            add("invariance", target, f"Do not compare {tier} competency {what} across "
+                f"{group} until the items that differ by group are revised ({level} "
+                f"invariance does not hold{extra}).", list(g["id"]))
+        else:
+            add("invariance_review", target, f"Review the items that differ by {group} "
+                f"before comparing {tier} competency {what} across {group}: the {level} "
+                f"step's difference test rejects though the fit changes are small{extra}.",
+                list(g["id"]))
     tier_rows = bad[(bad["criterion"] == "second_order") & (bad["verdict"] == "fail")]
     for _, r in tier_rows.iterrows():
         add("tier_structure", r["target"], f"Tier {r['target']} fits better as correlated "
