@@ -207,3 +207,19 @@ def test_cut_score_in_framework_schema():
     spec["tiers"][0]["competencies"][0]["cut_score"] = "high"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(spec, schema)
+
+
+def test_ladder_over_budget_is_not_fitted_and_says_so(monkeypatch):
+    import psychoval.pipeline._fairness as fairness
+
+    monkeypatch.setattr(fairness, "INVARIANCE_BUDGET", 100.0)
+    df, spec = _small()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = pv.validate(df, spec, seed=1, n_boot=20)
+    row = rep.fairness.iloc[0]
+    assert row["status"] == "not applicable" and row["note"].startswith("not run:")
+    assert "pv.invariance(fw.to_model(tier='t'), data, group='site')" in row["note"]
+    assert len(rep.invariance) == 0
+    v = rep.verdicts[rep.verdicts["target"] == "t by site"]
+    assert (v["verdict"] == "not_applicable").all() and len(v) == 2

@@ -854,6 +854,9 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
             "the highest pass rate, four-fifths flag, z and Fisher tests) as information: "
             "the four-fifths rule is the Uniform Guidelines' rule of thumb (29 CFR "
             "1607.4(D)), and adverse impact is not itself evidence of measurement bias. "
+            "A tier whose ladder would use more than INVARIANCE_BUDGET (5e6) rows x sample "
+            "statistics per fit (e.g. 20 items on 50,000 rows) is not fitted inside validate: "
+            "its row and verdicts say so with the pv.invariance call to run it. "
             "The DIF screen (see dif) completes the section"
             if fw.group_columns else "no group column: not run"),
     }
