@@ -45,7 +45,7 @@ import pandas as pd
 from psychoval.exceptions import DataError, SpecificationError
 from psychoval.framework._partable import ParTable
 from psychoval.stats.sem._cfa_ordinal import ESTIMATORS, comparative_measures
-from psychoval.stats.sem._engine import FitMeasures, multigroup_partable
+from psychoval.stats.sem._engine import FitMeasures, check_group_equal, multigroup_partable
 from psychoval.stats.sem._estimate import check_identification, start_rows
 from psychoval.stats.sem._model import PSI, MatrixModel
 from psychoval.stats.sem._optimize import minimize
@@ -61,19 +61,8 @@ ORDINAL_GROUP_EQUAL = ("thresholds", "loadings", "intercepts", "means", "residua
 
 def check_ordinal_group_equal(group_equal: Any) -> tuple[str, ...]:
     """lavaan's ``group.equal`` for ordered indicators (``_`` may stand for ``.``)."""
-    if group_equal is None:
-        return ()
-    if isinstance(group_equal, str):
-        group_equal = [group_equal]
-    out = []
-    for g in group_equal:
-        g = str(g).replace("_", ".")
-        if g not in ORDINAL_GROUP_EQUAL:
-            raise SpecificationError(
-                f"group_equal={g!r} is not one of {', '.join(map(repr, ORDINAL_GROUP_EQUAL))} "
-                "(lavaan's group.equal for ordered indicators)")
-        out.append(g)
-    return tuple(out)
+    return check_group_equal(group_equal, ORDINAL_GROUP_EQUAL,
+                             what="lavaan's group.equal for ordered indicators")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -524,7 +524,9 @@ def fiml_corrected_groups(blocks: Sequence[Block], fractions: np.ndarray, x: np.
                                  xx3_null=xx3_null, df3_null=df_null, c_hat3_null=c3_null)
 
 
-def check_group_equal(group_equal: Any) -> tuple[str, ...]:
+def check_group_equal(group_equal: Any, allowed: Sequence[str] = GROUP_EQUAL, *,
+                      what: str = "lavaan's group.equal") -> tuple[str, ...]:
+    """lavaan's ``group.equal`` values (``_`` may stand for ``.``), each one of ``allowed``."""
     if group_equal is None:
         return ()
     if isinstance(group_equal, str):
@@ -532,10 +534,9 @@ def check_group_equal(group_equal: Any) -> tuple[str, ...]:
     out = []
     for g in group_equal:
         g = str(g).replace("_", ".")
-        if g not in GROUP_EQUAL:
+        if g not in allowed:
             raise SpecificationError(
-                f"group_equal={g!r} is not one of {', '.join(map(repr, GROUP_EQUAL))} "
-                "(lavaan's group.equal)")
+                f"group_equal={g!r} is not one of {', '.join(map(repr, allowed))} ({what})")
         out.append(g)
     return tuple(out)
 
