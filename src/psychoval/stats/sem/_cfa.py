@@ -49,7 +49,6 @@ from psychoval.stats.sem._model import (
     PSI,
     THETA,
     MatrixModel,
-    MLDiscrepancy,
 )
 from psychoval.stats.sem._optimize import fit_with_restarts
 
@@ -402,24 +401,9 @@ class CFAResult(Result):
         ext = pt.with_rows([{"lhs": a, "op": o, "rhs": b, "group": g, "user": 10,
                              "free": q + 1 + k} for k, (a, o, b, g, _) in enumerate(cand)])
         xf = np.concatenate([self._x, [c[4] for c in cand]])
-        blocks = self._blocks
-        nsum = float(sum(b.n for b in blocks))
-        g = 0.0
-        info = 0.0
-        for gi, b in enumerate(blocks, start=1):
-            f = b.n / nsum
-            mext = MatrixModel(ext, gi)
-            if b.fiml:
-                gg = _fiml.FIMLDiscrepancy(mext, b.pat, b.h1).pieces(xf, hessian=False)[1]
-                sigma, mu = mext.implied(xf)
-                d = _fiml.model_delta(mext, xf)
-                ii = d.T @ _fiml.information_expected(b.pat, mu, sigma) @ d
-            else:
-                disc = MLDiscrepancy(mext, b.cov, b.n, b.mean if ext.meanstructure else None)
-                _, gg, hh, _ = disc.pieces(xf)
-                ii = 0.5 * hh
-            g = g + f * 0.5 * gg  # gradient of fmin
-            info = info + f * ii  # unit expected information
+        from psychoval.stats.sem._score import score_pieces
+
+        g, info = score_pieces(ext, self._blocks, xf)
         e = np.arange(q, q + len(cand))
         mdl = np.arange(q)
         i11 = info[np.ix_(e, e)]

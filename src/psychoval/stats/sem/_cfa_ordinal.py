@@ -218,7 +218,9 @@ class OrdinalFit:
         return resid, np.where(num, common + resid, 1.0)
 
 
-def _scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
+def scaled_shifted(u_gamma: np.ndarray, chisq: float, df: int):
+    """lavaan's mean-and-variance adjusted (scaled-shifted) test from U Gamma: (statistic,
+    scaling factor 1/a, shift, p-value)."""
     from scipy.stats import chi2
 
     tr1 = float(np.trace(u_gamma))
@@ -393,7 +395,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         else:
             u_gamma = (w_mat - wd @ e_inv @ wd.T) @ gamma
         if df > 0:
-            st, sf, shift, ps = _scaled_shifted(u_gamma, chisq, df)
+            st, sf, shift, ps = scaled_shifted(u_gamma, chisq, df)
         else:
             st, sf, ps = chisq, math.nan, math.nan
         fm.update({"chisq_scaled": st, "df_scaled": df, "pvalue_scaled": ps,
@@ -402,7 +404,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
             ub_gamma = w[nv:, None] * gamma[nv:, nv:]
         else:
             ub_gamma = (w_mat - wd_b @ eb_inv @ wd_b.T) @ gamma
-        stb, sfb, _b, psb = _scaled_shifted(ub_gamma, x2b, dfb)
+        stb, sfb, _b, psb = scaled_shifted(ub_gamma, x2b, dfb)
     fm.update({"baseline_chisq": x2b, "baseline_df": dfb,
                "baseline_pvalue": float(chi2.sf(x2b, dfb))})
     if wls:

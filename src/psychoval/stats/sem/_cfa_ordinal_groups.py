@@ -44,7 +44,7 @@ import pandas as pd
 
 from psychoval.exceptions import DataError, SpecificationError
 from psychoval.framework._partable import ParTable
-from psychoval.stats.sem._cfa_ordinal import ESTIMATORS, comparative_measures
+from psychoval.stats.sem._cfa_ordinal import ESTIMATORS, comparative_measures, scaled_shifted
 from psychoval.stats.sem._engine import FitMeasures, check_group_equal, multigroup_partable
 from psychoval.stats.sem._estimate import check_identification, start_rows
 from psychoval.stats.sem._model import PSI, MatrixModel
@@ -200,17 +200,6 @@ class _Groups:
             grad += -2.0 * self.c[g] * (wd.T @ e)
             hess += 2.0 * self.c[g] * (d.T @ wd)
         return f, grad, (hess if hessian else None), None
-
-
-def _scaled_shifted(ug: np.ndarray, chisq: float, df: int):
-    from scipy.stats import chi2
-
-    tr1 = float(np.trace(ug))
-    tr2 = float(np.sum(ug * ug.T))
-    a = math.sqrt(df / tr2)
-    shift = df - a * tr1
-    stat = a * chisq + shift
-    return stat, 1.0 / a, shift, float(chi2.sf(stat, df))
 
 
 def _bdiag(mats: Sequence[np.ndarray]) -> np.ndarray:
@@ -383,7 +372,7 @@ def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
     if robust:
         u = v_all - v_all @ d_all @ e_inv @ d_all.T @ v_all
         if df > 0:
-            st, sf, shift, ps = _scaled_shifted(u @ gam_all, chisq, df)
+            st, sf, shift, ps = scaled_shifted(u @ gam_all, chisq, df)
         else:
             st, sf, ps = chisq, math.nan, math.nan
         fm.update({"chisq_scaled": st, "df_scaled": df, "pvalue_scaled": ps,
@@ -391,7 +380,7 @@ def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
         d_b_all = _bdiag(d_bs)
         eb_inv = np.linalg.inv(d_b_all.T @ v_all @ d_b_all)
         u_b = v_all - v_all @ d_b_all @ eb_inv @ d_b_all.T @ v_all
-        stb, sfb, _b, psb = _scaled_shifted(u_b @ gam_all, x2b, dfb)
+        stb, sfb, _b, psb = scaled_shifted(u_b @ gam_all, x2b, dfb)
     fm.update({"baseline_chisq": x2b, "baseline_df": dfb,
                "baseline_pvalue": float(chi2.sf(x2b, dfb))})
     if robust:

@@ -54,24 +54,7 @@ def equality_score_tests(fit) -> pd.DataFrame:
             untie.append((k, idx))
     ext = pt.replace(free=tuple(int(f) for f in new_free))
     xu = np.concatenate([fit._x, [fit._x[s - 1] for _, s in untie]])
-    blocks = fit._blocks
-    nsum = float(sum(b.n for b in blocks))
-    g = np.zeros(k)
-    info = np.zeros((k, k))
-    for gi, b in enumerate(blocks, start=1):
-        f = b.n / nsum
-        m = MatrixModel(ext, gi)
-        if b.fiml:
-            gg = _fiml.FIMLDiscrepancy(m, b.pat, b.h1).pieces(xu, hessian=False)[1]
-            sigma, mu = m.implied(xu)
-            d = _fiml.model_delta(m, xu)
-            ii = d.T @ _fiml.information_expected(b.pat, mu, sigma) @ d
-        else:
-            disc = MLDiscrepancy(m, b.cov, b.n, b.mean if ext.meanstructure else None)
-            _, gg, hh, _ = disc.pieces(xu)
-            ii = 0.5 * hh
-        g += f * 0.5 * gg
-        info += f * ii
+    g, info = score_pieces(ext, fit._blocks, xu)
     # reparameterize: untied = shared + delta  ->  J maps (x, delta) to the untied vector
     jac = np.zeros((k, k))
     jac[:q, :q] = np.eye(q)
@@ -94,3 +77,27 @@ def equality_score_tests(fit) -> pd.DataFrame:
         out.append({"lhs": pt.lhs[r0], "op": pt.op[r0], "rhs": pt.rhs[r0], "x2": x2,
                     "df": len(e), "pvalue": float(stats.chi2.sf(x2, len(e)))})
     return pd.DataFrame(out, columns=cols)
+
+
+def score_pieces(ext, blocks, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient of F_min and unit expected information of the extended table ``ext`` at
+    ``x``, each group weighted by N_g / N (ML or FIML blocks): the pieces of lavaan's score
+    tests (modification indices, lavTestScore)."""
+    nsum = float(sum(b.n for b in blocks))
+    g = 0.0
+    info = 0.0
+    for gi, b in enumerate(blocks, start=1):
+        f = b.n / nsum
+        m = MatrixModel(ext, gi)
+        if b.fiml:
+            gg = _fiml.FIMLDiscrepancy(m, b.pat, b.h1).pieces(x, hessian=False)[1]
+            sigma, mu = m.implied(x)
+            d = _fiml.model_delta(m, x)
+            ii = d.T @ _fiml.information_expected(b.pat, mu, sigma) @ d
+        else:
+            disc = MLDiscrepancy(m, b.cov, b.n, b.mean if ext.meanstructure else None)
+            _, gg, hh, _ = disc.pieces(x)
+            ii = 0.5 * hh
+        g = g + f * 0.5 * gg  # gradient of fmin
+        info = info + f * ii  # unit expected information
+    return g, info
