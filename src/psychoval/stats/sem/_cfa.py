@@ -59,6 +59,15 @@ _ORDINAL_ESTIMATORS = ("WLSMV", "DWLS", "ULSMV", "ULS", "WLS")
 _LATER = {"MLM": "MLR gives robust standard errors and a scaled test"}
 
 
+def _mi_table(out: pd.DataFrame, sort: bool, minimum_value: float) -> pd.DataFrame:
+    """modindices()'s last step: rows above ``minimum_value``, largest first (stable)."""
+    if minimum_value > 0:
+        out = out[out["mi"] > minimum_value]
+    if sort:
+        out = out.sort_values("mi", ascending=False, kind="stable")
+    return out.reset_index(drop=True)
+
+
 def _sqrt_abs(z: np.ndarray) -> np.ndarray:
     """sqrt(|z|) that stays complex-analytic (for complex-step derivatives): lavaan
     standardizes a residual covariance by sqrt(|theta_ii theta_jj|), so a Heywood case still
@@ -462,12 +471,7 @@ class CFAResult(Result):
                             "rhs": [c[2] for c in cand], "group": [c[3] for c in cand],
                             "mi": mi, "epc": epc, "sepc_lv": s_lv, "sepc_all": s_all,
                             "sepc_nox": s_all})[cols]
-        out = out[np.isfinite(out["mi"])]
-        if minimum_value > 0:
-            out = out[out["mi"] > minimum_value]
-        if sort:
-            out = out.sort_values("mi", ascending=False, kind="stable")
-        return out.reset_index(drop=True)
+        return _mi_table(out[np.isfinite(out["mi"])], sort, minimum_value)
 
     # -- residuals, implied moments, factor scores ----------------------------------------------
     def residuals(self, type: str = "raw") -> pd.DataFrame:  # noqa: A002
@@ -935,12 +939,7 @@ class OrdinalCFAResult(CFAResult):
 
         _one_group_only(self, "modindices()")
 
-        out = ordinal_modindices(self._ordinal)
-        if minimum_value > 0:
-            out = out[out["mi"] > minimum_value]
-        if sort:
-            out = out.sort_values("mi", ascending=False, kind="stable")
-        return out.reset_index(drop=True)
+        return _mi_table(ordinal_modindices(self._ordinal), sort, minimum_value)
 
     def residuals(self, type: str = "raw") -> pd.DataFrame:  # noqa: A002
         raise _ordinal_later("residuals()", self.estimator,
