@@ -84,6 +84,13 @@ _API: dict[str, str] = {
     "dif_screen": "psychoval.stats",
     "adverse_impact": "psychoval.stats",
     "AdverseImpactResult": "psychoval.stats",
+    # decisions on scores
+    "classification": "psychoval.stats",
+    "ClassificationResult": "psychoval.stats",
+    "conditional_sem": "psychoval.stats",
+    "ConditionalSEMResult": "psychoval.stats",
+    "subscore_value": "psychoval.stats",
+    "SubscoreValueResult": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",
     "validate": "psychoval.pipeline",

@@ -3,6 +3,14 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.verdicts``.
 """
 
+from psychoval.stats.decisions import (
+    ClassificationResult,
+    ConditionalSEMResult,
+    SubscoreValueResult,
+    classification,
+    conditional_sem,
+    subscore_value,
+)
 from psychoval.stats.factor._dimensionality import (
     BartlettResult,
     KMOResult,
@@ -185,4 +193,10 @@ __all__ = [
     "InvarianceResult",
     "dmacs",
     "DMACSResult",
+    "classification",
+    "ClassificationResult",
+    "conditional_sem",
+    "ConditionalSEMResult",
+    "subscore_value",
+    "SubscoreValueResult",
 ]
