@@ -87,6 +87,10 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
                                                x.assign(job_family=group), group="job_family")),
         "AdverseImpactResult": lambda: pv.adverse_impact(
             fw.scale_scores(scored).means.iloc[:, 0], group, cut=0.5),
+        "ClassificationResult": lambda: pv.classification(x[list(mc)], [3],
+                                                          method="hanson_brennan"),
+        "ConditionalSEMResult": lambda: pv.conditional_sem(x[list(mc)], at=[3]),
+        "SubscoreValueResult": lambda: pv.subscore_value(scored, framework=fw, tier="applied"),
         "ItemFlags": lambda: pv.flag_items([pv.item_analysis(scored, framework=fw)]),
         "ValidationReport": None,  # its own suite: tests/test_validate.py, test_report.py
     }

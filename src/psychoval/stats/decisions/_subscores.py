@@ -211,6 +211,10 @@ def subscore_value(data: Any, *, framework: Any = None,
     items = list(seen)
     m = as_item_matrix(data, items=items, min_items=2, what="data")
     m, info = apply_missing(m, missing, allowed=("listwise", "raise"), min_rows=3)
+    notes: list[str] = []
+    if info.rows_dropped:
+        notes.append(f"listwise deletion left out {len(info.rows_dropped)} of {info.n_total} "
+                     f"rows ({len(info.rows_dropped) / info.n_total:.0%}) with a missing item")
     col = {name: j for j, name in enumerate(m.items)}
     names = list(subs)
     v = m.values
@@ -223,7 +227,6 @@ def subscore_value(data: Any, *, framework: Any = None,
         raise DataError(f"subscore {k!r} does not vary in the rows used: no PRMSE exists")
     alphas = np.array([float(alpha_from_cov(np.cov(v[:, [col[i] for i in subs[k]]],
                                                    rowvar=False))) for k in names])
-    notes: list[str] = []
     true_cov = cov_s.copy()
     np.fill_diagonal(true_cov, alphas * np.diag(cov_s))
     vt = np.diag(true_cov)
