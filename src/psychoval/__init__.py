@@ -77,6 +77,8 @@ _API: dict[str, str] = {
     "htmt": "psychoval.stats",
     "dmacs": "psychoval.stats",
     "DMACSResult": "psychoval.stats",
+    "alignment": "psychoval.stats",
+    "AlignmentResult": "psychoval.stats",
     # item analysis
     "item_analysis": "psychoval.stats",
     "distractors": "psychoval.stats",
@@ -84,6 +86,9 @@ _API: dict[str, str] = {
     "dif_screen": "psychoval.stats",
     "adverse_impact": "psychoval.stats",
     "AdverseImpactResult": "psychoval.stats",
+    # item response theory
+    "irt": "psychoval.stats",
+    "IRTResult": "psychoval.stats",
     # decisions on scores
     "classification": "psychoval.stats",
     "ClassificationResult": "psychoval.stats",

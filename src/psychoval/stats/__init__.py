@@ -30,6 +30,10 @@ from psychoval.stats.factor._polychoric import (
     polychoric,
     tetrachoric,
 )
+from psychoval.stats.irt import (
+    IRTResult,
+    irt,
+)
 from psychoval.stats.items._dif import (
     DifResult,
     dif,
@@ -100,6 +104,10 @@ from psychoval.stats.reliability._split_half import (
     SplitHalfResult,
     split_half,
 )
+from psychoval.stats.sem._alignment import (
+    AlignmentResult,
+    alignment,
+)
 from psychoval.stats.sem._cfa import (
     CFAResult,
     FornellLarckerResult,
@@ -145,6 +153,8 @@ __all__ = [
     "DifResult",
     "adverse_impact",
     "AdverseImpactResult",
+    "irt",
+    "IRTResult",
     "polychoric",
     "tetrachoric",
     "PolychoricResult",
@@ -193,6 +203,8 @@ __all__ = [
     "InvarianceResult",
     "dmacs",
     "DMACSResult",
+    "alignment",
+    "AlignmentResult",
     "classification",
     "ClassificationResult",
     "conditional_sem",
