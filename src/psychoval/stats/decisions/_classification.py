@@ -549,6 +549,24 @@ def _at_cut(th: np.ndarray, se: np.ndarray, cut: float) -> float:
     return float(se[i] + f * (se[j] - se[i]))
 
 
+def _lee_csem(cut: float, item_params: Any, D: float) -> float:
+    """SD of the summed score at the ability whose expected summed score is ``cut`` (NaN when
+    no ability in [-20, 20] has it)."""
+    from scipy.optimize import brentq
+
+    def moments(t: float) -> tuple[float, float]:
+        p = category_probabilities(np.array([t]), item_params, D=D)[0]
+        c = np.arange(p.shape[1])
+        mean_j = p @ c
+        return float(mean_j.sum()), float((p @ c ** 2 - mean_j ** 2).sum())
+
+    lo, hi = moments(-20.0)[0] - cut, moments(20.0)[0] - cut
+    if not lo < 0 < hi:
+        return math.nan
+    t = brentq(lambda v: moments(v)[0] - cut, -20.0, 20.0, xtol=1e-12)
+    return math.sqrt(max(moments(t)[1], 0.0))
+
+
 def _lee(data: Any, cuts: np.ndarray, *, weights: Any, item_params: Any, D: float,
          parameters: dict[str, Any]):
     if item_params is not None:
@@ -586,11 +604,14 @@ def _lee(data: Any, cuts: np.ndarray, *, weights: Any, item_params: Any, D: floa
     bounds = np.concatenate([[0], np.clip(np.ceil(cuts - 1e-9), 0, top + 1), [top + 1]])
     obs = cum[:, bounds[1:].astype(int)] - cum[:, bounds[:-1].astype(int)]
     acc, con = _tables(w, true_level, obs, len(cuts) + 1)
-    x = np.arange(top + 1)
-    var = dist @ x ** 2 - (dist @ x) ** 2
-    order = np.argsort(tau, kind="stable")
-    csem = np.interp(cuts, tau[order], np.sqrt(np.maximum(var[order], 0)),
-                     left=math.nan, right=math.nan)
+    if item_params is not None:
+        csem = np.array([_lee_csem(float(c), item_params, D) for c in cuts])
+    else:
+        x = np.arange(top + 1)
+        var = dist @ x ** 2 - (dist @ x) ** 2
+        order = np.argsort(tau, kind="stable")
+        csem = np.interp(cuts, tau[order], np.sqrt(np.maximum(var[order], 0)),
+                         left=math.nan, right=math.nan)
     parameters.update(n_items=probs.shape[1], max_score=top, n_nodes=probs.shape[0])
     return acc, con, csem, (0.0, float(top))
 

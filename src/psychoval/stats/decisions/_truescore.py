@@ -61,16 +61,18 @@ def _falling(x: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def true_moments(x: np.ndarray, n: float, k: float = 0.0, order: int = 4) -> np.ndarray:
+def true_moments(x: np.ndarray, n: float, k: float = 0.0, order: int = 4,
+                 weights: np.ndarray | None = None) -> np.ndarray:
     """Raw moments E[tau^r], r = 1..order, of the true proportion-correct tau from scores ``x``
     on 0..n (Lord 1965; Hanson 1991, eq. 8): E[X^(r)] are the observed factorial moments,
     m_1 = E[X]/n and m_r = (E[X^(r)] / (n-2)^(r-2) + k r(r-1) m_(r-1)) / (n(n-1) + k r(r-1)),
-    with (a)^(j) the falling factorial. k = 0 is the binomial error model."""
+    with (a)^(j) the falling factorial. k = 0 is the binomial error model. ``weights``: the
+    probability of each x (a score distribution instead of a sample)."""
     x = np.asarray(x, dtype=float)
     m = np.empty(order)
-    m[0] = float(x.mean()) / n
+    m[0] = float(np.average(x, weights=weights)) / n
     for r in range(2, order + 1):
-        fact = float(_falling(x, r).mean())
+        fact = float(np.average(_falling(x, r), weights=weights))
         lead = float(_falling(np.array(n - 2.0), r - 2))
         m[r - 1] = (fact / lead + k * r * (r - 1) * m[r - 2]) / (n * (n - 1) + k * r * (r - 1))
     return m
