@@ -23,7 +23,7 @@ import pytest
 import psychoval as pv
 from psychoval.datasets import load_holzinger_swineford
 from psychoval.exceptions import DataError, SpecificationError, SpecificationWarning
-from psychoval.stats.sem._alignment import align_factor, simplicity_loss
+from psychoval.stats.sem._alignment import align_factor, invariant_set, simplicity_loss
 from tests._tolerances import assert_close
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
@@ -159,6 +159,18 @@ def test_free_alignment_reports_whether_the_overall_level_is_identified():
     assert far["shift_curvature"] > 0.01
     assert math.isnan(align_factor(lam_g, 2 + mean[:, None] * lam_g, n,
                                    free=False)["shift_curvature"])
+
+
+def test_invariant_set_drops_the_outlying_groups():
+    rng = np.random.default_rng(2)
+    values = 1.0 + rng.normal(0, 0.02, 12)
+    values[[4, 9]] += [0.5, -0.4]
+    ses = np.full(12, 0.03)
+    inside = invariant_set(values, ses)
+    assert list(np.flatnonzero(~inside)) == [4, 9]
+    assert invariant_set(np.full(5, 2.0), np.full(5, 0.1)).all()
+    # without standard errors nothing can be called different
+    assert invariant_set(values, np.full(12, np.nan)).all()
 
 
 # -- simulation recovery -----------------------------------------------------------------------

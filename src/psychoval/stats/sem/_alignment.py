@@ -184,18 +184,18 @@ def invariant_set(values: np.ndarray, ses: np.ndarray, *, pairwise_level: float 
     crit = stats.norm.isf(pairwise_level / 2)
     ok = ~(z > crit)  # NaN (no SE) counts as not different
     np.fill_diagonal(ok, True)
-    members: list[int] = []
-    candidates = list(range(g))
-    while candidates:
-        pool = [c for c in candidates if all(ok[c, m] for m in members)]
-        if not pool:
-            break
-        best = max(pool, key=lambda c: (sum(ok[c, p] for p in pool), -abs(values[c]
-                                                                        - np.median(values))))
-        members.append(best)
-        candidates.remove(best)
+    # greedy: add the compatible group with the most compatible others (ties: the one
+    # nearest the median value) until no group is compatible with every member
     inside = np.zeros(g, bool)
-    inside[members] = True
+    pool = np.ones(g, bool)
+    dist = np.abs(values - np.median(values))
+    while pool.any():
+        links = (ok & pool[None, :]).sum(axis=1)
+        score = np.where(pool, links - dist / (1.0 + dist.max()), -np.inf)
+        best = int(np.argmax(score))
+        inside[best] = True
+        pool &= ok[best]
+        pool[best] = False
     crit2 = stats.norm.isf(set_level / 2)
     for _ in range(max_iter):
         m = int(inside.sum())
@@ -402,17 +402,16 @@ def _fit_row(fm: Mapping[str, Any], estimator: str) -> pd.DataFrame:
 
 def _matrices(est: pd.DataFrame, factor: str, items: list[str], n_groups: int):
     """(groups x items) configural loadings, intercepts and their SEs of one factor."""
-    lam = np.empty((n_groups, len(items)))
-    nu = np.empty_like(lam)
-    se_l = np.empty_like(lam)
-    se_n = np.empty_like(lam)
-    loads = est[(est["op"] == "=~") & (est["lhs"] == factor)].set_index(["group", "rhs"])
-    ints = est[est["op"] == "~1"].set_index(["group", "lhs"])
-    for g in range(n_groups):
-        for j, it in enumerate(items):
-            lam[g, j], se_l[g, j] = loads.loc[(g + 1, it), ["est", "se"]]
-            nu[g, j], se_n[g, j] = ints.loc[(g + 1, it), ["est", "se"]]
-    return lam, nu, se_l, se_n
+    groups = list(range(1, n_groups + 1))
+    loads = est[(est["op"] == "=~") & (est["lhs"] == factor)]
+    ints = est[(est["op"] == "~1") & est["lhs"].isin(items)]
+
+    def grid(rows: pd.DataFrame, key: str, col: str) -> np.ndarray:
+        return (rows.pivot(index="group", columns=key, values=col)
+                .reindex(index=groups, columns=items).to_numpy(dtype=float))
+
+    return (grid(loads, "rhs", "est"), grid(ints, "lhs", "est"), grid(loads, "rhs", "se"),
+            grid(ints, "lhs", "se"))
 
 
 def alignment(
