@@ -86,6 +86,9 @@ _API: dict[str, str] = {
     "dif_screen": "psychoval.stats",
     "adverse_impact": "psychoval.stats",
     "AdverseImpactResult": "psychoval.stats",
+    # item response theory
+    "irt": "psychoval.stats",
+    "IRTResult": "psychoval.stats",
     # decisions on scores
     "classification": "psychoval.stats",
     "ClassificationResult": "psychoval.stats",

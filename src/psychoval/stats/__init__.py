@@ -30,6 +30,10 @@ from psychoval.stats.factor._polychoric import (
     polychoric,
     tetrachoric,
 )
+from psychoval.stats.irt import (
+    IRTResult,
+    irt,
+)
 from psychoval.stats.items._dif import (
     DifResult,
     dif,
@@ -149,6 +153,8 @@ __all__ = [
     "DifResult",
     "adverse_impact",
     "AdverseImpactResult",
+    "irt",
+    "IRTResult",
     "polychoric",
     "tetrachoric",
     "PolychoricResult",
