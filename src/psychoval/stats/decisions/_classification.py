@@ -280,14 +280,19 @@ def _scores(data: Any, missing: str, *, need_binary: bool) -> _Scores:
             data = data.iloc[:, 0]
     elif isinstance(data, ResponseTable):
         ndim = 2
+    elif isinstance(data, (np.ndarray, pd.Series)):
+        ndim = data.ndim
     else:
         ndim = np.ndim(np.asarray(data, dtype=object))
     if ndim == 1:
         try:
-            x = np.asarray(pd.to_numeric(pd.Series(np.asarray(data, dtype=object)),
-                                         errors="raise"), dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"scores must be numbers ({exc})") from None
+            x = np.asarray(data, dtype=float)
+        except (TypeError, ValueError):
+            try:
+                x = np.asarray(pd.to_numeric(pd.Series(np.asarray(data, dtype=object)),
+                                             errors="raise"), dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"scores must be numbers ({exc})") from None
         if np.isinf(x).any():
             raise DataError(f"scores has an infinite value at row {int(np.flatnonzero(np.isinf(x))[0])}")
         bad = np.isnan(x)

@@ -54,13 +54,6 @@ def lords_k(mean: float, variance: float, n: int, reliability: float) -> float:
     return num / den
 
 
-def _falling(x: np.ndarray, r: int) -> np.ndarray:
-    out = np.ones_like(x)
-    for i in range(r):
-        out = out * (x - i)
-    return out
-
-
 def true_moments(x: np.ndarray, n: float, k: float = 0.0, order: int = 4,
                  weights: np.ndarray | None = None) -> np.ndarray:
     """Raw moments E[tau^r], r = 1..order, of the true proportion-correct tau from scores ``x``
@@ -71,9 +64,11 @@ def true_moments(x: np.ndarray, n: float, k: float = 0.0, order: int = 4,
     x = np.asarray(x, dtype=float)
     m = np.empty(order)
     m[0] = float(np.average(x, weights=weights)) / n
+    fall = x.copy()  # the falling factorial x (x - 1) ... (x - r + 1), built up one r at a time
     for r in range(2, order + 1):
-        fact = float(np.average(_falling(x, r), weights=weights))
-        lead = float(_falling(np.array(n - 2.0), r - 2))
+        fall *= x - (r - 1)
+        fact = float(np.average(fall, weights=weights))
+        lead = math.prod(n - 2.0 - i for i in range(r - 2))
         m[r - 1] = (fact / lead + k * r * (r - 1) * m[r - 2]) / (n * (n - 1) + k * r * (r - 1))
     return m
 
