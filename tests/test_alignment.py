@@ -152,10 +152,11 @@ def test_free_alignment_reports_whether_the_overall_level_is_identified():
     n = np.full(12, 400.0)
     mean = rng.normal(0, 0.5, 12)
     lam = rng.uniform(0.5, 0.9, 6)
-    near = align_factor(lam + rng.normal(0, 0.01, (12, 6)), 2 + mean[:, None] * lam, n)
+    near = align_factor(lam + rng.normal(0, 0.01, (12, 6)), 2 + mean[:, None] * lam, n,
+                        free=True)
     assert near["shift_curvature"] < 0.01  # invariant loadings: a common shift is flat
     lam_g = lam + rng.normal(0, 0.2, (12, 6))
-    far = align_factor(lam_g, 2 + mean[:, None] * lam_g, n)
+    far = align_factor(lam_g, 2 + mean[:, None] * lam_g, n, free=True)
     assert far["shift_curvature"] > 0.01
     assert math.isnan(align_factor(lam_g, 2 + mean[:, None] * lam_g, n,
                                    free=False)["shift_curvature"])

@@ -88,9 +88,10 @@ def simplicity_loss(lam0: np.ndarray, nu0: np.ndarray, alpha: np.ndarray, logpsi
 
 def _starts(lam0: np.ndarray, nu0: np.ndarray, ref: int, free: bool, n_starts: int,
             rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
-    """Starting points: the configural values (alpha 0, psi 1); sirt's medians (psi_g from
-    the ratio of median loadings, alpha_g from the median intercept shift in loading units);
-    then ``n_starts - 2`` random points around the second (seeded)."""
+    """Starting points: the configural values (alpha 0, psi 1); medians in the spirit of
+    sirt's start (psi_g from the ratio of median loadings, alpha_g from the median intercept
+    shift in loading units; exact when every parameter is invariant); then ``n_starts - 2``
+    random points around the second (seeded)."""
     n_groups = lam0.shape[0]
     others = np.arange(n_groups) != ref
     med_l = np.median(lam0, axis=1)
@@ -111,7 +112,7 @@ def _starts(lam0: np.ndarray, nu0: np.ndarray, ref: int, free: bool, n_starts: i
 
 
 def align_factor(lam0: np.ndarray, nu0: np.ndarray, n_per_group: np.ndarray, *,
-                 ref: int = 0, free: bool = True, eps: float = EPS_MPLUS, n_starts: int = 5,
+                 ref: int = 0, free: bool = False, eps: float = EPS_MPLUS, n_starts: int = 5,
                  seed: int = 0) -> dict[str, Any]:
     """Minimize :func:`simplicity_loss` of one factor over (alpha_g, log psi_g).
 
@@ -469,9 +470,9 @@ def alignment(
         sirt's ``invariance.alignment`` default is .001, which Robitzsch 2024 found slightly
         better in simulations).
     n_starts : int
-        Starting points per factor (default 5): the configural values, sirt's medians and
-        ``n_starts - 2`` seeded random points; the lowest loss is kept and the spread of the
-        losses over the starts is reported.
+        Starting points per factor (default 5): the configural values, a median-based
+        start and ``n_starts - 2`` seeded random points; the lowest loss is kept and the
+        spread of the losses over the starts is reported.
     seed : int
         Seed of the random starts.
     ordered : optional
