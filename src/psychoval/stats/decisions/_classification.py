@@ -708,7 +708,8 @@ def classification(scores_or_data: Any, cuts: Any, *, method: str = "livingston_
     -----
     With the accuracy table A (true t x observed o) and the consistency table C,
     P_a = sum_t A_tt, P_c = sum_i C_ii, kappa = (P_c - P_e) / (1 - P_e) with
-    P_e = sum_i C_i. C_.i. For the beta methods, with true proportion tau ~ g and
+    P_e = sum_i C(i, +) C(+, i) (the margins). For the beta methods, with true proportion
+    tau ~ g and
     P_o(tau) = P(observed level o | tau),
     A_to = int_{level t} g(tau) P_o(tau) dtau and C_ij = int g(tau) P_i(tau) P_j(tau) dtau.
     Effective test length (Livingston & Lewis 1995):
