@@ -306,6 +306,19 @@ def test_holzinger_swineford_by_school_is_sensible(hs_alignment):
     assert res._repr_html_()
 
 
+def test_runs_with_missing_responses_under_fiml():
+    hs = load_holzinger_swineford().copy()
+    rng = np.random.default_rng(4)
+    for col in ("x2", "x5", "x9"):
+        hs.loc[rng.choice(len(hs), 15, replace=False), col] = np.nan
+    res = pv.alignment(HS_MODEL, hs, group="school")
+    assert res.missing == "fiml" and res.n_obs == 301 and res.converged
+    assert res.items[["lambda_aligned", "nu_aligned", "se_nu"]].notna().all().all()
+    with pytest.warns(Warning):  # listwise leaves out rows (pv.cfa says how many)
+        lw = pv.alignment(HS_MODEL, hs, group="school", missing="listwise")
+    assert lw.n_obs < 301
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 def test_errors():

@@ -576,6 +576,11 @@ def alignment(
             "the FREE alignment needs at least 3 groups (with 2 the overall level of the "
             "means is not identified); use alignment='fixed'")
     n_g = np.array([fit.n_obs_per_group[lab] for lab in labels], float)
+    if (n_g <= n_items).any():  # e.g. rows left out by listwise deletion
+        small = {lab: int(n) for lab, n in zip(labels, n_g, strict=True) if n <= n_items}
+        raise DataError(f"group(s) with too few rows used by the configural fit ({n_items} "
+                        f"items need more than {n_items} per group): {small}; merge them with "
+                        "similar groups, leave them out, or use missing='fiml'")
     est = fit.estimates()
     n_groups = len(labels)
     group_rows: list[dict[str, Any]] = []
