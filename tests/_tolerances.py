@@ -87,6 +87,13 @@ TOL: dict[str, Tol] = {
     # GHk = 15, 21 and at 61 equally spaced points (the LSAT slopes are small)
     "irt_published": Tol(rtol=0.0, atol=5e-4 + 1e-9),
     "irt_published_loglik": Tol(rtol=0.0, atol=5e-4 + 1e-9),
+    # conditional ML against psychotools 0.7.2 (raschmodel / pcmodel, reltol 1e-12, itempar /
+    # threshpar sum zero): measured gaps 2e-11 relative in the loglik, 1.6e-6 in thresholds
+    # (prompting PCM: psychotools' BFGS stops there), 2.2e-7 in SEs
+    "irt_cml_psychotools": Tol(rtol=0.0, atol=5e-6),
+    "irt_cml_loglik": Tol(rtol=1e-9, atol=1e-7),
+    # eRm 1.0.2 (RM / PCM): its nlm stops earlier: gaps 2.4e-6 in b and SE, 9e-8 in the loglik
+    "irt_cml_erm": Tol(rtol=0.0, atol=2e-5),
 }
 
 # p-values below this are compared only as "below it" (CONVENTIONS.md)

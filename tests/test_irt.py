@@ -411,3 +411,69 @@ def test_result_face():
     json.dumps(d, allow_nan=False)
     assert d["schema"] == "psychoval.irt/1" and d["model"] == "GRM"
     assert list(res.to_frame().columns) == ["item", "parameter", "est", "se", "z"]
+
+
+# -- conditional ML against psychotools and eRm (tests/reference/r/irt.R) --------------------
+def _ref(check):
+    from tests.reference._refs import extra_checks
+
+    return extra_checks("irt")[check]["values"]
+
+
+def _ref_data(name):
+    from tests.reference._refs import extra_data
+
+    return extra_data(f"irt_{name}")
+
+
+@pytest.mark.parametrize("name,check", [("concepts", "sample.concepts"), ("ability", "ability")])
+def test_cml_rasch_psychotools_erm(name, check):
+    d = _ref_data(name)
+    res = pv.irt(d, model="Rasch", method="CML")
+    assert res.converged and res.method == "CML"
+    ref = _ref(f"{check}.raschmodel")
+    assert res.n_parameters == ref["df"]
+    assert_close(res.loglik, ref["loglik"], "irt_cml_loglik", what="conditional loglik")
+    assert_close(res.estimates["est"].to_numpy(), ref["b"], "irt_cml_psychotools",
+                 what="itempar")
+    assert_close(res.estimates["se"].to_numpy(), ref["b_se"], "irt_cml_psychotools",
+                 what="itempar SE")
+    b = res.estimates["est"].to_numpy()
+    assert_close(b[1:] - b[0], ref["coef"], "irt_cml_psychotools", what="coef (item 1 = 0)")
+    erm = _ref(f"{check}.eRm_RM")
+    assert_close(res.loglik, erm["loglik"], "irt_cml_erm", what="eRm loglik")
+    assert_close(b, erm["b"], "irt_cml_erm", what="eRm -betapar")
+    assert_close(res.estimates["se"].to_numpy(), erm["b_se"], "irt_cml_erm", what="eRm SE")
+
+
+def test_cml_pcm_psychotools_erm():
+    d = _ref_data("prompting")
+    res = pv.irt(d, model="PCM", method="CML")
+    ref = _ref("sample.prompting.pcmodel")
+    assert res.n_parameters == ref["df"]
+    assert_close(res.loglik, ref["loglik"], "irt_cml_loglik")
+    assert_close(res.estimates["est"].to_numpy(), ref["thresholds"], "irt_cml_psychotools")
+    assert_close(res.estimates["se"].to_numpy(), ref["thresholds_se"], "irt_cml_psychotools")
+    # coef: cumulative thresholds eta_jx with the first threshold of the first item at 0
+    # (moving every threshold by c moves eta_jx by x c)
+    first = res.estimates["est"].iloc[0]
+    eta = np.concatenate([np.cumsum(g.to_numpy() - first) for _, g in
+                          res.estimates.groupby("item", sort=False)["est"]])
+    assert_close(eta[1:], ref["coef"], "irt_cml_psychotools", what="coef")
+    assert_close(res.loglik, _ref("sample.prompting.eRm_PCM")["loglik"], "irt_cml_erm")
+    # ML person scores work without a latent distribution; EAP needs one
+    sc = res.scores(method="ML")
+    assert sc["theta"].notna().sum() > 0.9 * len(sc)
+    with pytest.raises(SpecificationError, match="latent distribution"):
+        res.scores(method="EAP")
+
+
+def test_cml_and_mml_rasch_agree_roughly():
+    # the same model by two estimators: difficulties (centred) within a few SEs
+    d = _ref_data("concepts")
+    cml = pv.irt(d, model="Rasch", method="CML")
+    mml = pv.irt(d, model="Rasch")
+    b = mml.parameters["b"].to_numpy()
+    np.testing.assert_allclose(b - b.mean(), cml.estimates["est"], atol=0.05)
+    with pytest.raises(SpecificationError, match="CML"):
+        pv.irt(d, model="2PL", method="CML")

@@ -1,10 +1,11 @@
 """pv.irt: unidimensional IRT models by marginal maximum likelihood (Bock-Aitkin EM), person
 scores, item and test information.
 
-Length: about 650 lines - the public function, its input checks, the model layout, the
-reported parameterizations with their delta-method SEs, and the result with its scoring and
-information methods belong together; the estimator itself is in ``_estimate``, the item
-response functions in ``_models``, the response coding in ``_data``.
+Length: about 700 lines - the public function, its input checks, the model layout, the
+reported parameterizations with their delta-method SEs, the conditional-ML result and the
+result class with its scoring and information methods belong together; the estimators
+themselves are in ``_estimate`` (MML) and ``_cml`` (CML), the item response functions in
+``_models``, the response coding in ``_data``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from psychoval.exceptions import (
     SpecificationError,
     warn,
 )
-from psychoval.stats.irt import _data, _estimate, _models
+from psychoval.stats.irt import _cml, _data, _estimate, _models
 
 __all__ = ["irt", "IRTResult"]
 
@@ -152,7 +153,7 @@ class IRTResult(Result):
     model : str
         ``"Rasch"``, ``"1PL"``, ``"2PL"``, ``"3PL"``, ``"GRM"``, ``"GPCM"`` or ``"PCM"``.
     method : str
-        ``"MML"`` (marginal maximum likelihood, EM).
+        ``"MML"`` (marginal maximum likelihood, EM) or ``"CML"`` (conditional ML).
     items : tuple of str
     estimates : DataFrame
         One row per reported parameter: ``item``, ``parameter``, ``est``, ``se`` (NaN for a
@@ -230,7 +231,8 @@ class IRTResult(Result):
         return self.estimates.copy()
 
     def summary(self) -> Summary:
-        facts = (("Model", self.model), ("Estimation", f"{self.method} (EM, then Newton)"),
+        how = "EM, then Newton" if self.method == "MML" else "Newton, given the raw scores"
+        facts = (("Model", self.model), ("Estimation", f"{self.method} ({how})"),
                  ("Quadrature", self.quadrature), ("Respondents used", self.n_used),
                  ("Rows dropped (no responses)", len(self.rows_dropped)),
                  ("Distinct patterns", self.n_patterns), ("Log-likelihood", self.loglik),
@@ -238,12 +240,15 @@ class IRTResult(Result):
                  ("Iterations", self.iterations), ("Converged", self.converged),
                  ("Standard errors", self.se_method))
         tables = [("Item parameters", self.parameters)]
-        if self.model in _RASCH_SCALE:
+        if self.model in _RASCH_SCALE and self.method == "MML":
             lat = self.estimates[self.estimates["item"] == "theta"].set_index("parameter")
             tables.append(("Latent distribution", lat[["est", "se"]]))
         notes = ["slope-intercept form a*theta + d; b = -d/a (difficulty / thresholds); "
                  "theta ~ N(0, 1)" + (" times the estimated standard deviation" if self.model
                                       in _RASCH_SCALE else "")]
+        if self.method == "CML":
+            notes = ["conditional ML: the log-likelihood is conditional on the raw scores; "
+                     "thresholds normalised to sum zero (psychotools' itempar / threshpar)"]
         return Summary(title=f"IRT: {self.model}", facts=facts, tables=tuple(tables),
                        notes=tuple(notes))
 
@@ -321,6 +326,10 @@ class IRTResult(Result):
             are on the Rasch scale (slope 1).
         """
         check_choice("method", method, ("EAP", "MAP", "ML"))
+        if self.method == "CML" and method != "ML":
+            raise SpecificationError(f"method={method!r} needs a latent distribution, which a "
+                                     "conditional-ML fit does not have: use method='ML' (or "
+                                     "fit by MML)")
         if data is None:
             codes = np.full((self.n_total, len(self.items)), -1, dtype=np.int8)
             codes[self._kept] = self._codes
@@ -401,7 +410,8 @@ class IRTResult(Result):
         return (1.0 / np.sqrt(info)).rename("sem")
 
 
-def irt(data: Any, *, model: str = "2PL", items: Any = None, quadpts: int | None = None,
+def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML",
+        quadpts: int | None = None,
         quadrature: str = "equally_spaced", slope: float | None = None,
         guessing_prior: tuple[float, float] | None = None, se: str = "observed",
         tol: float = 1e-8, max_iter: int = 5000) -> IRTResult:
@@ -428,6 +438,11 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, quadpts: int | None
         partial credit (slope 1, trait variance estimated).
     items : list of str, optional
         The items to use (default: every column).
+    method : {"MML", "CML"}
+        Marginal ML (default) or, for Rasch and PCM, conditional ML given the raw scores
+        (Andersen, 1972; psychotools' ``raschmodel`` / ``pcmodel``, eRm's ``RM`` / ``PCM``):
+        no latent distribution is assumed, the log-likelihood is the conditional one, the
+        thresholds are normalised to sum zero, and persons are scored by ML only.
     quadpts : int, optional
         Quadrature points; default 61 (mirt's default for one dimension: at 61 equally
         spaced points the estimates do not move at 1e-6 when points are added).
@@ -480,6 +495,11 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, quadpts: int | None
     items. Psychometrika, 35(2), 179-197. https://doi.org/10.1007/BF02291262
     Samejima, F. (1969). Estimation of latent ability using a response pattern of graded
     scores. Psychometrika Monograph Supplement, 34(4, Pt. 2). https://doi.org/10.1007/BF03372160
+    Andersen, E. B. (1972). The numerical solution of a set of conditional estimation
+    equations. Journal of the Royal Statistical Society B, 34(1), 42-54.
+    https://doi.org/10.1111/j.2517-6161.1972.tb00887.x
+    Masters, G. N. (1982). A Rasch model for partial credit scoring. Psychometrika, 47(2),
+    149-174. https://doi.org/10.1007/BF02296272
     Muraki, E. (1992). A generalized partial credit model. Applied Psychological Measurement,
     16(2), 159-176. https://doi.org/10.1177/014662169201600206
     Rizopoulos, D. (2006). ltm: An R package for latent variable modeling and item response
@@ -498,6 +518,10 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, quadpts: int | None
     -2466.653
     """
     check_choice("model", model, MODELS)
+    check_choice("method", method, ("MML", "CML"))
+    if method == "CML" and model not in _RASCH_SCALE:
+        raise SpecificationError(f"method='CML' fits model='Rasch' or 'PCM' (the raw score "
+                                 f"is sufficient only there); model={model!r} needs 'MML'")
     check_choice("quadrature", quadrature, ("equally_spaced", "gauss_hermite"))
     check_choice("se", se, ("observed", "crossprod", "none"))
     npts = 61 if quadpts is None else quadpts
@@ -519,6 +543,8 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, quadpts: int | None
         raise SpecificationError(f"tol={tol!r} must be a number between 0 and 1")
     coded = _data.code_responses(data, items=items, model=model)
     ncat = [len(c) for c in coded.categories]
+    if method == "CML":
+        return _cml_result(coded, model, ncat, se, tol, max_iter)
     if model in ("1PL", "Rasch") or model in ("2PL", "3PL"):
         ncat = [2] * len(ncat)
     lay = _layout(model, ncat)
@@ -603,3 +629,62 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, quadpts: int | None
         converged=info.converged, max_gradient=info.max_gradient, quadrature=qname,
         se_method=se, _beta=beta, _layout=lay, _nodes=nodes, _weights=wts, _scale=scale,
         _cov=cov, _codes=coded.codes, _ids=coded.ids, _kept=coded.kept)
+
+
+def _cml_result(coded: _data.Coded, model: str, ncat: list[int], se: str, tol: float,
+                max_iter: int) -> IRTResult:
+    fit = _cml.cml(coded.codes, ncat, tol=min(tol, 1e-10), max_iter=max_iter,
+                   se=se != "none")
+    if not fit.converged:
+        warn(f"irt({model}, method='CML') did not converge in {fit.iterations} Newton steps",
+             ConvergenceWarning)
+    # cumulative eta -> thresholds delta, normalised to sum zero: a linear map of eta
+    n_eta = fit.eta.size
+    diff = np.zeros((n_eta, n_eta))
+    pos = 0
+    labels = []
+    for name, k in zip(coded.items, ncat, strict=True):
+        for v in range(k - 1):
+            diff[pos + v, pos + v] = 1.0
+            if v:
+                diff[pos + v, pos + v - 1] = -1.0
+            labels.append((name, "b" if k == 2 else f"b{v + 1}"))
+        pos += k - 1
+    center = np.eye(n_eta) - 1.0 / n_eta
+    tmap = center @ diff
+    est = tmap @ fit.eta
+    se_v = np.full(n_eta, np.nan)
+    cov = None
+    if fit.cov is not None:
+        cov = fit.cov
+        jac = tmap[:, 1:]  # the first eta is fixed at 0
+        se_v = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, cov, jac), 0.0))
+    elif se != "none":
+        warn(f"irt({model}, method='CML'): the information matrix is not positive definite; "
+             "standard errors are NaN", ImproperSolutionWarning)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = est / se_v
+    table = pd.DataFrame({"item": [lab[0] for lab in labels],
+                          "parameter": [lab[1] for lab in labels], "est": est, "se": se_v,
+                          "z": z})
+    lay = _layout("PCM", ncat)
+    beta = np.zeros(sum(len(p) for p in lay.pidx))
+    pos = 0
+    for p, k in zip(lay.pidx, ncat, strict=True):  # slope 1, intercepts -eta (centred)
+        beta[p[0]] = 1.0
+        beta[list(p[1:])] = -np.cumsum(est[pos:pos + k - 1])
+        pos += k - 1
+    n_used = int(coded.codes.shape[0])
+    p_free = n_eta - 1
+    nodes, wts = _estimate.quadrature("equally_spaced", 61)
+    return IRTResult(
+        model=model, method="CML", items=coded.items, estimates=table,
+        categories=dict(zip(coded.items, coded.categories, strict=True)),
+        loglik=fit.loglik, aic=-2 * fit.loglik + 2 * p_free,
+        bic=-2 * fit.loglik + p_free * math.log(n_used), n_parameters=p_free,
+        n_used=n_used, n_total=coded.n_total, rows_dropped=coded.rows_dropped,
+        n_patterns=int(_data.patterns(coded.codes)[0].shape[0]), iterations=fit.iterations,
+        em_iterations=0, converged=fit.converged, max_gradient=math.nan,
+        quadrature="none (conditional ML)", se_method=se, _beta=beta, _layout=lay,
+        _nodes=nodes, _weights=wts, _scale=1.0, _cov=cov, _codes=coded.codes, _ids=coded.ids,
+        _kept=coded.kept)
