@@ -219,14 +219,24 @@ def test_aligned_means_match_the_scalar_model_on_invariant_data(invariant):
     res = pv.alignment(model, data, group="unit", estimator="ML", missing="listwise")
     scalar = pv.cfa(model, data, group="unit", group_equal=["loadings", "intercepts"])
     est = scalar.estimates()
-    kappa = est[(est["op"] == "~1") & (est["lhs"] == "F")].sort_values("group")["est"]
-    phi = est[(est["op"] == "~~") & (est["lhs"] == "F") & (est["rhs"] == "F")
-              ].sort_values("group")["est"].to_numpy()
+    k_rows = est[(est["op"] == "~1") & (est["lhs"] == "F")].sort_values("group")
+    kappa, kappa_se = k_rows["est"], k_rows["se"]
+    p_rows = est[(est["op"] == "~~") & (est["lhs"] == "F") & (est["rhs"] == "F")
+                 ].sort_values("group")
+    phi, phi_se = p_rows["est"].to_numpy(), p_rows["se"].to_numpy()
     # the scalar model on the reference group's scale: mean 0, variance 1
     np.testing.assert_allclose(res.groups["mean"], kappa.to_numpy() / np.sqrt(phi[0]),
                                atol=0.03)
     np.testing.assert_allclose(res.groups["variance"], phi / phi[0], atol=0.05)
     assert res.share_noninvariant < 0.05
+    # delta-method SEs of the aligned means and variances against the scalar model's (on
+    # the reference group's scale; the variance ratio's SE from both groups' SEs): on
+    # invariant data the two estimators are about equally precise
+    se_k = kappa_se.to_numpy()[1:] / np.sqrt(phi[0])
+    se_ratio = np.hypot(phi_se[1:], phi[1:] / phi[0] * phi_se[0]) / phi[0]
+    np.testing.assert_allclose(res.groups["se_mean"].to_numpy()[1:], se_k, rtol=0.1)
+    np.testing.assert_allclose(res.groups["se_variance"].to_numpy()[1:], se_ratio, rtol=0.15)
+    assert res.groups.loc[0, ["se_mean", "se_variance"]].tolist() == [0.0, 0.0]
 
 
 def test_group_order_only_permutes_the_results(invariant):
@@ -299,7 +309,8 @@ def test_holzinger_swineford_by_school_is_sensible(hs_alignment):
                                .loc[list(cov.index), "variance"], rtol=1e-12)
     text = str(res.summary())
     assert "Aligned factor means" in text and "25%" in text
-    assert res.to_frame().shape == (6, 6)
+    assert res.to_frame().shape == (6, 8)
+    assert (g.xs("Grant-White", level="group")["se_mean"].between(0.05, 0.3)).all()
     json.dumps(res.to_dict())
     assert res.to_dict()["schema"] == "psychoval.alignment/1"
     assert "AlignmentResult" in repr(res)

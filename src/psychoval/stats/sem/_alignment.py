@@ -32,7 +32,8 @@ from psychoval.exceptions import DataError, SpecificationError, SpecificationWar
 from psychoval.framework._syntax import model_to_formulas
 from psychoval.stats.sem._cfa import cfa
 
-__all__ = ["alignment", "AlignmentResult", "simplicity_loss", "align_factor"]
+__all__ = ["alignment", "AlignmentResult", "simplicity_loss", "align_factor",
+           "alignment_vcov", "invariant_set"]
 
 #: Mplus' default epsilon of the component loss (Asparouhov & Muthen 2014; Robitzsch 2024)
 EPS_MPLUS = 0.01
@@ -165,7 +166,49 @@ def align_factor(lam0: np.ndarray, nu0: np.ndarray, n_per_group: np.ndarray, *,
             "starts": {name: float(r.fun) for name, r in runs},
             "hessian_min_eig": float(eig[0] / eig[-1]) if eig[-1] > 0 else -math.inf,
             "shift_curvature": shift,
-            "n_parameters": k}
+            "n_parameters": k, "x": best.x, "hessian": 0.5 * (hess + hess.T)}
+
+
+def _gradient_x(x: np.ndarray, lam0: np.ndarray, nu0: np.ndarray, weights: np.ndarray,
+                ref: int, free: bool, eps: float) -> np.ndarray:
+    n_groups = lam0.shape[0]
+    alpha, logpsi = _unpack(x, n_groups, ref, free)
+    _, da, dp = simplicity_loss(lam0, nu0, alpha, logpsi, weights, eps, gradient=True)
+    others = np.arange(n_groups) != ref
+    return np.concatenate([da if free else da[others], dp[others]])
+
+
+def alignment_vcov(lam0: np.ndarray, nu0: np.ndarray, n_per_group: np.ndarray,
+                   sol: Mapping[str, Any], v_theta: np.ndarray, *, ref: int = 0,
+                   free: bool = False, eps: float = EPS_MPLUS) -> np.ndarray:
+    """Covariance of the alignment parameters (alpha_g, log psi_g as in :func:`_unpack`) by
+    the delta method through the optimum's first-order condition (implicit function theorem;
+    sirt's ``invariance.alignment(vcov=)`` does the same numerically): with ``g(x, theta) = 0``
+    at the solution, ``dx/dtheta = -H_xx^-1 H_xtheta`` and ``V_x = J V_theta J'``.
+    ``theta`` is ``(vec(lam0), vec(nu0))`` row-major (groups x items) and ``v_theta`` its
+    covariance from the configural fit. ``H_xtheta`` by central differences of the analytic
+    gradient. NaN when the Hessian is singular."""
+    n = np.asarray(n_per_group, float)
+    weights = np.sqrt(np.outer(n, n))
+    np.fill_diagonal(weights, 0.0)
+    x = np.asarray(sol["x"], float)
+    stacked = np.concatenate([lam0.ravel(), nu0.ravel()])
+    size = lam0.size
+    h = 1e-6
+    h_xt = np.empty((x.size, stacked.size))
+    for k in range(stacked.size):
+        cols = []
+        for step in (h, -h):
+            t = stacked.copy()
+            t[k] += step
+            cols.append(_gradient_x(x, t[:size].reshape(lam0.shape),
+                                    t[size:].reshape(lam0.shape), weights, ref, free, eps))
+        h_xt[:, k] = (cols[0] - cols[1]) / (2 * h)
+    try:
+        jac = -np.linalg.solve(np.asarray(sol["hessian"], float), h_xt)
+    except np.linalg.LinAlgError:
+        return np.full((x.size, x.size), math.nan)
+    return jac @ v_theta @ jac.T
 
 
 # -- the approximate-invariance check ----------------------------------------------------------
@@ -226,7 +269,9 @@ class AlignmentResult(Result):
     ----------
     groups : DataFrame
         One row per factor and group: ``factor``, ``group``, ``n``, the aligned factor
-        ``mean`` (alpha_g) and ``variance`` (psi_g), ``sd``; also ``to_frame()``.
+        ``mean`` (alpha_g) and ``variance`` (psi_g) with their standard errors ``se_mean``,
+        ``se_variance`` (delta method, :func:`alignment_vcov`; 0 for what the
+        identification fixes), ``sd``; also ``to_frame()``.
     items : DataFrame
         One row per factor, item and group: ``lambda_configural``, ``nu_configural`` (the
         configural fit with the group's factor standardized), ``lambda_aligned``,
@@ -320,7 +365,8 @@ class AlignmentResult(Result):
         if not self.identified:
             notes.append("the FREE alignment is poorly identified (nearly invariant "
                          "loadings, see optimization.shift_curvature): use alignment='fixed'")
-        groups = self.groups.set_index(["factor", "group"])[["n", "mean", "variance"]]
+        groups = self.groups.set_index(["factor", "group"])[["n", "mean", "se_mean",
+                                                              "variance", "se_variance"]]
         params = self.parameters.set_index(["factor", "item", "parameter"])[
             ["r2", "contribution", "invariant_mean", "n_invariant", "noninvariant_groups"]]
         return Summary(title="Alignment (approximate measurement invariance)",
@@ -413,6 +459,17 @@ def _matrices(est: pd.DataFrame, factor: str, items: list[str], n_groups: int):
 
     return (grid(loads, "rhs", "est"), grid(ints, "lhs", "est"), grid(loads, "rhs", "se"),
             grid(ints, "lhs", "se"))
+
+
+def _free_index(pt: pd.DataFrame, factor: str, items: list[str], n_groups: int) -> np.ndarray:
+    """0-based positions in the fit's parameter vector of vec(loadings), vec(intercepts)."""
+    groups = list(range(1, n_groups + 1))
+    loads = pt[(pt["op"] == "=~") & (pt["lhs"] == factor)]
+    ints = pt[(pt["op"] == "~1") & pt["lhs"].isin(items)]
+    out = [rows.pivot(index="group", columns=key, values="free")
+           .reindex(index=groups, columns=items).to_numpy(dtype=float).ravel()
+           for rows, key in ((loads, "rhs"), (ints, "lhs"))]
+    return np.concatenate(out).astype(int) - 1
 
 
 def alignment(
@@ -542,7 +599,7 @@ def alignment(
     >>> m = "visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n speed =~ x7 + x8 + x9"
     >>> res = pv.alignment(m, hs, group="school", alignment="fixed")
     >>> res.groups.shape
-    (6, 6)
+    (6, 8)
     """
     if ordered is not None and ordered is not False:
         raise SpecificationError(
@@ -582,6 +639,9 @@ def alignment(
                         f"items need more than {n_items} per group): {small}; merge them with "
                         "similar groups, leave them out, or use missing='fiml'")
     est = fit.estimates()
+    pt = fit.partable
+    # the configural fit's parameter covariance (read as _score.py reads fit._pt / _blocks)
+    v_all = np.asarray(fit._cov_est, float)
     n_groups = len(labels)
     group_rows: list[dict[str, Any]] = []
     item_frames: list[pd.DataFrame] = []
@@ -600,6 +660,18 @@ def alignment(
                            n_starts=int(n_starts), seed=seed)
         alpha, psi = sol["alpha"], sol["psi"]
         sds[factor] = np.sqrt(psi)
+        idx = _free_index(pt, factor, items, n_groups)
+        sgn = np.concatenate([np.repeat(sign, len(items)), np.ones(lam0.size)])
+        v_theta = v_all[np.ix_(idx, idx)] * np.outer(sgn, sgn)
+        vx = alignment_vcov(lam0, nu0, n_g, sol, v_theta, ref=ref, free=kind == "free",
+                            eps=float(eps))
+        se_x = np.sqrt(np.clip(np.diag(vx), 0.0, None))
+        others = np.arange(n_groups) != ref
+        n_alpha = n_groups if kind == "free" else n_groups - 1
+        se_alpha = np.zeros(n_groups)
+        se_alpha[slice(None) if kind == "free" else others] = se_x[:n_alpha]
+        se_psi = np.zeros(n_groups)
+        se_psi[others] = psi[others] * se_x[n_alpha:]
         lam1 = lam0 / np.sqrt(psi)[:, None]
         nu1 = nu0 - alpha[:, None] * lam1
         se_l1 = se_l0 / np.sqrt(psi)[:, None]
@@ -639,7 +711,8 @@ def alignment(
             "lambda_contribution": c_lam.ravel(), "nu_contribution": c_nu.ravel()}))
         for g, lab in enumerate(labels):
             group_rows.append({"factor": factor, "group": lab, "n": int(n_g[g]),
-                               "mean": float(alpha[g]), "variance": float(psi[g]),
+                               "mean": float(alpha[g]), "se_mean": float(se_alpha[g]),
+                               "variance": float(psi[g]), "se_variance": float(se_psi[g]),
                                "sd": float(np.sqrt(psi[g]))})
         losses = np.array(list(sol["starts"].values()))
         opt_rows.append({"factor": factor, "loss": sol["loss"], "converged": sol["converged"],
