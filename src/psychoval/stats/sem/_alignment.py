@@ -571,8 +571,9 @@ def alignment(
     \\alpha_g\\bar\\lambda_j)/V_g(\\nu_{jg,0})` (bars: unweighted means of the aligned values
     over groups), each parameter's contribution to F, and its approximately invariant set of
     groups (see :attr:`AlignmentResult.items`). SEs of the aligned parameters come from the
-    configural SEs with the alignment parameters treated as known, and the loading-intercept
-    covariance within a group left out (zero under normal-theory ML with complete data).
+    configural fit (an item's loading-intercept covariance included) with the alignment
+    parameters treated as known; those of the aligned means and variances by the delta
+    method (:func:`alignment_vcov`).
 
     References
     ----------
@@ -675,7 +676,10 @@ def alignment(
         lam1 = lam0 / np.sqrt(psi)[:, None]
         nu1 = nu0 - alpha[:, None] * lam1
         se_l1 = se_l0 / np.sqrt(psi)[:, None]
-        se_n1 = np.sqrt(se_n0 ** 2 + (alpha[:, None] * se_l1) ** 2)
+        # var(nu0 - a lam0) with a = alpha / sqrt(psi), the item's own covariance included
+        c_ln = np.diag(v_theta[:lam0.size, lam0.size:]).reshape(lam0.shape)
+        a_g = (alpha / np.sqrt(psi))[:, None]
+        se_n1 = np.sqrt(np.clip(se_n0 ** 2 + (a_g * se_l0) ** 2 - 2 * a_g * c_ln, 0, None))
         fl = (np.square(lam1[:, None, :] - lam1[None, :, :]) + eps) ** 0.25
         fn = (np.square(nu1[:, None, :] - nu1[None, :, :]) + eps) ** 0.25
         c_lam = 0.5 * np.sum(weights[:, :, None] * fl, axis=1)  # (groups x items)
