@@ -7,8 +7,9 @@ factor means ``alpha_g`` and variances ``psi_g`` are found that make the groups'
 intercepts as equal as possible under a robust (component) loss. Alignment only reparameterizes
 the configural model: its fit is the configural fit.
 
-The loss, its analytic gradient and the optimizer are the pure functions at the top
-(:func:`simplicity_loss`, :func:`align_factor`), testable without a CFA.
+The loss, its analytic gradient, the optimizer, the delta-method covariance of the alignment
+parameters and the invariant-set check are pure functions at the top (:func:`simplicity_loss`,
+:func:`align_factor`, :func:`alignment_vcov`, :func:`invariant_set`), testable without a CFA.
 
 Length: one method kept together - the loss and its optimizer, the Mplus-style invariant-set
 check, the result class and the public function with its long docstring (the formulas and
