@@ -524,6 +524,12 @@ def test_errors_name_the_fix():
         pv.classification(np.full((2, 2, 2), 0.4), [1], method="lee")
     with pytest.raises(SpecificationError, match="increasing"):
         pv.classification([0.0], [1], method="lee", item_params={"a": [1], "thresholds": [[1, 0]]})
+    with pytest.raises(SpecificationError, match="cut 12 is outside the score range"):
+        pv.classification(x, [5, 12], score_range=(0, 10), reliability=0.8)
+    with pytest.raises(SpecificationError, match="mean item scale"):
+        pv.classification(x, [-1], method="hanson_brennan", reliability=0.8, n_items=12)
+    with pytest.raises(SpecificationError, match="summed-score range 0..2"):
+        pv.classification([0.0, 1.0], [3], method="lee", item_params={"a": [1, 1], "b": [0, 1]})
     with pytest.raises(SpecificationError, match="labels="):
         pv.classification(x, [5], score_range=(0, 10), reliability=0.8, labels=["a"])
     with pytest.raises(DataError, match="effective test length is"):

@@ -387,8 +387,9 @@ def _livingston_lewis(s: _Scores, cuts: np.ndarray, *, reliability: Any, score_r
     n = int(round(etl))
     parameters.update(effective_test_length=etl, effective_test_length_rounded=n,
                       score_min=lo, score_max=hi)
+    _check_cut_range(cuts, lo, hi, "the score range (score_range)")
     prop = (cuts - lo) / (hi - lo)
-    obs_cut = np.ceil(np.clip(prop, 0, 1) * n - 1e-9)
+    obs_cut = np.ceil(prop * n - 1e-9)
     acc, con, csem = _beta_method(s, cuts, n=n, scale_n=etl, k=0.0, lo=lo, hi=hi,
                                   obs_cut_scaled=np.clip(obs_cut, 0, n + 1),
                                   true_cut_prop=prop, true_model=true_model,
@@ -427,6 +428,7 @@ def _hanson_brennan(s: _Scores, cuts: np.ndarray, *, reliability: Any, n_items: 
         k = float(lord_k)
         parameters["reliability"] = math.nan
         parameters["reliability_source"] = "not used (lord_k given)"
+    _check_cut_range(cuts, 0.0, float(n), "the number-correct range")
     parameters.update(n_items=n, lord_k=k)
     true_prop = cuts / n
     obs_cut = np.clip(np.ceil(cuts - 1e-9), 0, n + 1)
@@ -434,6 +436,15 @@ def _hanson_brennan(s: _Scores, cuts: np.ndarray, *, reliability: Any, n_items: 
                                   obs_cut_scaled=obs_cut, true_cut_prop=np.clip(true_prop, 0, 1),
                                   true_model=true_model, parameters=parameters, notes=notes)
     return acc, con, csem, (0.0, float(n))
+
+
+def _check_cut_range(cuts: np.ndarray, lo: float, hi: float, what: str) -> None:
+    out = cuts[(cuts < lo) | (cuts > hi)]
+    if len(out):
+        raise SpecificationError(
+            f"cut {out[0]:g} is outside {what} {lo:g}..{hi:g}: cuts are on the scale of the "
+            "scores classified (a framework's cut_score is on the mean item scale: times the "
+            "number of items gives the total-score cut)")
 
 
 def _range(score_range: Any) -> tuple[float, float]:
@@ -602,6 +613,7 @@ def _lee(data: Any, cuts: np.ndarray, *, weights: Any, item_params: Any, D: floa
     w = _weights(weights, probs.shape[0], "nodes")
     dist = summed_score_distribution(probs)
     top = dist.shape[1] - 1
+    _check_cut_range(cuts, 0.0, float(top), "the summed-score range")
     cats = np.arange(probs.shape[2])
     tau = (probs * cats).sum(axis=(1, 2))
     true_level = np.searchsorted(cuts, tau, side="right")
