@@ -8,7 +8,8 @@ import grimp
 GROUPS = [  # most specific first
     "psychoval.stats.core", "psychoval.stats.factor", "psychoval.stats.sem",
     "psychoval.stats.reliability", "psychoval.stats.items", "psychoval.stats.quality",
-    "psychoval.stats.raters", "psychoval.stats", "psychoval.io", "psychoval.framework",
+    "psychoval.stats.raters", "psychoval.stats.decisions",
+    "psychoval.stats", "psychoval.io", "psychoval.framework",
     "psychoval.verdicts", "psychoval.report", "psychoval.pipeline", "psychoval.cli",
     "psychoval.plotting", "psychoval.datasets",
 ]
