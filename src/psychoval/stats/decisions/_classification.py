@@ -13,7 +13,7 @@ and the error model: Livingston-Lewis and Hanson-Brennan (beta true scores, bino
 compound binomial errors; raw scores), Rudner (normal errors around ability estimates) and
 Lee (IRT, summed scores by the Lord-Wingersky recursion).
 
-Length: about 760 lines - one function with four methods that share the input step, the
+Length: about 800 lines - one function with four methods that share the input step, the
 table algebra and the result face; split, each method would repeat them.
 """
 
