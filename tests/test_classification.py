@@ -530,6 +530,10 @@ def test_errors_name_the_fix():
         pv.classification(x, [-1], method="hanson_brennan", reliability=0.8, n_items=12)
     with pytest.raises(SpecificationError, match="summed-score range 0..2"):
         pv.classification([0.0, 1.0], [3], method="lee", item_params={"a": [1, 1], "b": [0, 1]})
+    with pytest.raises(SpecificationError, match="n_items= is not used by method='livingston"):
+        pv.classification(x, [5], score_range=(0, 10), reliability=0.8, n_items=10)
+    with pytest.raises(SpecificationError, match="se= is not used"):
+        pv.classification(x, [5], method="hanson_brennan", n_items=12, reliability=0.8, se=1)
     with pytest.raises(SpecificationError, match="labels="):
         pv.classification(x, [5], score_range=(0, 10), reliability=0.8, labels=["a"])
     with pytest.raises(DataError, match="effective test length is"):

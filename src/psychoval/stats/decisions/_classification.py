@@ -45,6 +45,11 @@ from psychoval.stats.decisions._truescore import (
 __all__ = ["classification", "ClassificationResult"]
 
 METHODS = ("livingston_lewis", "hanson_brennan", "rudner", "lee")
+_USED_BY = {"reliability": ("livingston_lewis", "hanson_brennan"),
+            "score_range": ("livingston_lewis",), "n_items": ("hanson_brennan",),
+            "lord_k": ("hanson_brennan",), "se": ("rudner",), "weights": ("rudner", "lee"),
+            "item_params": ("lee",), "true_model": ("livingston_lewis", "hanson_brennan"),
+            "D": ("lee",)}
 _CUT_COLUMNS = ["cut", "accuracy", "consistency", "kappa", "false_positive", "false_negative",
                 "csem"]
 
@@ -788,6 +793,15 @@ def classification(scores_or_data: Any, cuts: Any, *, method: str = "livingston_
     """
     check_choice("method", method, METHODS)
     check_choice("true_model", true_model, ("4P", "2P"))
+    given = {"reliability": reliability, "score_range": score_range, "n_items": n_items,
+             "lord_k": lord_k, "se": se, "weights": weights, "item_params": item_params,
+             "true_model": None if true_model == "4P" else true_model,
+             "D": None if D == 1.0 else D}
+    for arg, value in given.items():
+        if value is not None and method not in _USED_BY[arg]:
+            raise SpecificationError(
+                f"{arg}= is not used by method={method!r} (it is for "
+                f"{' / '.join(map(repr, _USED_BY[arg]))}); leave it out or choose that method")
     c = _check_cuts(cuts)
     lab = _labels(c, labels)
     parameters: dict[str, Any] = {}
