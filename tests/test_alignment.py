@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 import psychoval as pv
 from psychoval.datasets import load_holzinger_swineford
@@ -27,6 +28,14 @@ from psychoval.stats.sem._alignment import align_factor, invariant_set, simplici
 from tests._tolerances import assert_close
 
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_blas_thread():
+    # the fits here are small matrices: a multi-threaded BLAS on a shared, loaded machine made
+    # this file 5x slower (50 s against 10 s measured), a single thread never hurts
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _simulate(n_groups: int, n: int, p: int, seed: int, plant: bool):
