@@ -4,9 +4,11 @@ tests/reference/r/invariance.R -> ref_extra/invariance.json.
 HolzingerSwineford1939 by school, configural / metric / scalar / strict under ML, MLR and
 MLR with FIML (pv.invariance's default): every fit measure of every step and lavTestLRT
 between consecutive steps at the "cfa" tolerance; bfi A1-A5, C1-C5 by gender (WLSMV,
-listwise): lavaan's group.equal ladder (configural, thresholds, thresholds + loadings) the
-same way, and semTools' Wu & Estabrook (2016) fits where our ladder expresses them. Every
-check of the JSON is asserted or listed in XFAIL. Then the decision rule on its own.
+listwise): lavaan's group.equal ladder (configural, thresholds, thresholds + loadings;
+``id_cat="default"``) the same way, and semTools' Wu & Estabrook (2016) ladder
+(pv.invariance's default for ordered items) with its tests and a partial scalar model; the
+same Wu & Estabrook ladder on HolzingerSwineford1939's x1-x9 cut into quartiles. Every check
+of the JSON is asserted or listed in XFAIL. Then the decision rule on its own.
 """
 
 from __future__ import annotations
@@ -30,17 +32,12 @@ AC = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
 VARIANTS = {"ml": ("ML", "listwise"), "mlr": ("MLR", "listwise"), "mlr_fiml": ("MLR", "fiml")}
 CONTINUOUS = ("configural", "metric", "scalar", "strict")
 ORDINAL = ("configural", "thresholds", "scalar")
-# semTools measEq.syntax(ID.cat = "Wu.Estabrook.2016") step -> our level with the same model
-WE_SAME = {"configural": "configural", "thresholds_loadings_intercepts": "scalar"}
-XFAIL = {
-    "bfi.gender.semtools_we.thresholds": (
-        "Wu & Estabrook's thresholds step frees the item intercepts and scales of group 2 "
-        "(98 df); pv.cfa takes no intercepts of ordered items yet, so the ladder uses "
-        "lavaan's group.equal = 'thresholds' (106 df)"),
-    "bfi.gender.semtools_we.thresholds_loadings": (
-        "Wu & Estabrook's thresholds + loadings step (free intercepts, scales and latent "
-        "variances in group 2, 106 df) is not expressible by group_equal"),
-}
+WE_LEVELS = ("configural", "thresholds", "metric", "scalar")
+# semTools measEq.syntax(ID.cat = "Wu.Estabrook.2016") step -> our level
+WE_STEP = {"configural": "configural", "thresholds": "thresholds",
+           "thresholds_loadings": "metric", "thresholds_loadings_intercepts": "scalar"}
+WE_LADDERS = {"bfi.gender.semtools_we": "bfi", "hs_ordered.school.semtools_we": "hs_ordered"}
+XFAIL: dict[str, str] = {}
 REFS = _refs.extra_checks("invariance")
 
 
@@ -59,21 +56,25 @@ def ladders():
     for v, (est, miss) in VARIANTS.items():
         out[f"hs.school.{v}"] = pv.invariance(HS_MODEL, hs, group="school", estimator=est,
                                               missing=miss)
-    out["bfi.gender.wlsmv"] = pv.invariance(BFI_MODEL, _bfi(), group="gender", ordered=True)
+    out["bfi.gender.wlsmv"] = pv.invariance(BFI_MODEL, _bfi(), group="gender", ordered=True,
+                                            id_cat="default")
+    out["bfi.gender.semtools_we"] = pv.invariance(BFI_MODEL, _bfi(), group="gender",
+                                                  ordered=True)
+    out["hs_ordered.school.semtools_we"] = pv.invariance(
+        HS_MODEL, _refs.extra_data("hs_ordered"), group="school", ordered=True)
     return out
 
 
 def _ladder_of(cid: str) -> str:
+    for prefix in WE_LADDERS:
+        if cid.startswith(prefix + "."):
+            return prefix
     return cid.split(".lrt.")[0] if ".lrt." in cid else cid.rsplit(".", 1)[0]
 
 
 def test_every_reference_check_is_owned():
-    owned = set(XFAIL)
-    for cid in REFS:
-        if ".semtools_we." in cid:
-            owned.add(cid) if cid.rsplit(".", 1)[1] in WE_SAME else None
-        elif _ladder_of(cid) in {f"hs.school.{v}" for v in VARIANTS} | {"bfi.gender.wlsmv"}:
-            owned.add(cid)
+    ladders = {f"hs.school.{v}" for v in VARIANTS} | {"bfi.gender.wlsmv"} | set(WE_LADDERS)
+    owned = {cid for cid in REFS if _ladder_of(cid) in ladders} | set(XFAIL)
     assert owned == set(REFS)
     assert not set(XFAIL) - set(REFS)
 
@@ -91,7 +92,10 @@ def _assert_fit_measures(got, want_raw):
 
 
 FIT_IDS = [c for c in REFS if ".lrt." not in c and ".semtools_we." not in c]
-LRT_IDS = [c for c in REFS if ".lrt." in c]
+LRT_IDS = [c for c in REFS if ".lrt." in c and ".semtools_we." not in c]
+WE_FIT_IDS = [c for c in REFS if ".semtools_we." in c and ".lrt." not in c
+              and not c.endswith(".partial")]
+WE_LRT_IDS = [c for c in REFS if ".semtools_we.lrt." in c and not c.endswith(".partial")]
 
 
 @pytest.mark.parametrize("cid", FIT_IDS)
@@ -127,12 +131,60 @@ def test_each_step_test_is_lavTestLRT(ladders, cid):
                                        "satorra.bentler.2001" if "mlr" in cid else "standard")
 
 
-@pytest.mark.parametrize("step", sorted(WE_SAME))
-def test_ordinal_ladder_shares_wu_estabrook_fits_where_expressible(ladders, step):
-    want = REFS[f"bfi.gender.semtools_we.{step}"]["values"]["fitMeasures"]
-    fm = ladders["bfi.gender.wlsmv"].fits[WE_SAME[step]].fit_measures
-    for k, v in want.items():
-        assert_close(fm[k.replace(".", "_")], v, "cfa", what=k)
+@pytest.mark.parametrize("cid", WE_FIT_IDS)
+def test_ordinal_ladder_is_semtools_wu_estabrook(ladders, cid):
+    """Each step of the default ordinal ladder is semTools' measEq.syntax(ID.cat =
+    "Wu.Estabrook.2016") model: every fit measure."""
+    ref = REFS[cid]
+    fit = ladders[_ladder_of(cid)].fits[WE_STEP[ref["level"]]]
+    assert fit.converged and ref["values"]["converged"]
+    _assert_fit_measures(fit.fit_measures, ref["values"]["fitMeasures"])
+
+
+@pytest.mark.parametrize("cid", WE_LRT_IDS)
+def test_wu_estabrook_steps_are_lavTestLRT(ladders, cid):
+    want = REFS[cid]["values"]
+    res = ladders[_ladder_of(cid)]
+    level = WE_STEP[cid.rsplit("_vs_", 1)[1]]
+    row = res.ladder.set_index("level").loc[level]
+    assert_close(row["chisq_diff"], want["chisq_diff"], "cfa", what="chisq_diff")
+    assert row["df_diff"] == want["df_diff"]
+    assert_pvalue(row["pvalue_diff"], want["pvalue"], "cfa", what="pvalue_diff")
+    assert res.tests[level].method == "satorra.2000"
+
+
+def test_wu_estabrook_partial_scalar_is_semtools_group_partial(ladders):
+    """Freed intercepts of ordered items (group_partial 'A1 ~1'): semTools' partial scalar
+    model and its test against the metric step."""
+    ref = REFS["bfi.gender.semtools_we.partial"]
+    fit = pv.cfa(BFI_MODEL, _bfi(), group="gender", ordered=True,
+                 group_equal=["thresholds", "loadings", "intercepts"],
+                 group_partial=[p.replace(" ", "").replace("~1", " ~1")
+                                for p in ref["group_partial"]], id_cat="Wu.Estabrook.2016")
+    _assert_fit_measures(fit.fit_measures, ref["values"]["fitMeasures"])
+    want = REFS["bfi.gender.semtools_we.lrt.partial"]["values"]
+    cmp = pv.compare(ladders["bfi.gender.semtools_we"].fits["metric"], fit)
+    assert_close(cmp.chisq_diff[1], want["chisq_diff"], "cfa", what="chisq_diff")
+    assert cmp.df_diff[1] == want["df_diff"]
+    assert_pvalue(cmp.pvalue[1], want["pvalue"], "cfa", what="pvalue_diff")
+    est = fit.estimates()
+    a1 = est[(est["lhs"] == "A1") & (est["op"] == "~1")]
+    assert a1["est"].iloc[0] == 0 and a1["se"].iloc[0] == 0  # fixed at 0 in group 1
+    assert a1["se"].iloc[1] > 0 and a1["est"].iloc[1] < -0.1  # free in group 2
+
+
+def test_ordinal_partial_search_frees_the_loading_lavaan_flags(ladders):
+    """The default (Wu & Estabrook) bfi ladder fails at metric by the test (p = .007); the
+    refit search frees A5's loading (the largest difference test, p = 2e-5 < .05 / 8) and
+    the partial metric model then holds."""
+    res = pv.invariance(BFI_MODEL, _bfi(), group="gender", ordered=True,
+                        levels=("configural", "thresholds", "metric"), partial=True)
+    assert res.partial_level == "metric" and res.partial_decision == "holds"
+    assert res.freed[["lhs", "op", "rhs"]].drop_duplicates().values.tolist() == [
+        ["A", "=~", "A5"]]
+    assert "satorra.2000" in res.partial_method
+    last = res.partial_search.iloc[-1]
+    assert last["decision"] == "holds" and last["df"] == 105
 
 
 def test_ladder_decisions_on_holzinger_swineford(ladders):
@@ -153,6 +205,10 @@ def test_ladder_decisions_on_holzinger_swineford(ladders):
     assert tuple(ordinal.levels) == ORDINAL and ordinal.estimator == "WLSMV"
     assert ordinal.ladder["group_equal"].tolist() == ["", "thresholds",
                                                       "thresholds, loadings"]
+    we = ladders["bfi.gender.semtools_we"]
+    assert tuple(we.levels) == WE_LEVELS and we.id_cat == "wu.estabrook.2016"
+    assert we.ladder["df"].tolist() == [68, 98, 106, 114]
+    assert "Wu & Estabrook's (2016) ladder" in str(we.summary())
 
 
 def test_result_face(ladders):
@@ -234,7 +290,17 @@ def test_levels_and_options_are_checked():
         pv.invariance(HS_MODEL, hs, group="school", levels=("metric", "configural"))
     with pytest.raises(SpecificationError, match="Wu & Estabrook"):
         pv.invariance(BFI_MODEL, _bfi(), group="gender", ordered=True,
-                      levels=("configural", "metric"))
+                      levels=("configural", "metric"), id_cat="default")
+    with pytest.raises(SpecificationError, match="ID.cat"):
+        pv.invariance(BFI_MODEL, _bfi(), group="gender", ordered=True, id_cat="Millsap")
+    with pytest.raises(SpecificationError, match="need equal thresholds"):
+        pv.cfa(BFI_MODEL, _bfi(), group="gender", ordered=True, group_partial="A1 ~1",
+               group_equal="loadings")
+    with pytest.raises(SpecificationError, match="only item intercepts"):
+        pv.cfa(BFI_MODEL, _bfi(), group="gender", ordered=True, group_partial="A ~1",
+               group_equal="thresholds")
+    with pytest.raises(SpecificationError, match="several groups of ordered"):
+        pv.cfa(HS_MODEL, hs, group="school", id_cat="Wu.Estabrook.2016")
     with pytest.raises(SpecificationError, match="delta"):
         pv.invariance(BFI_MODEL, _bfi(), group="gender", ordered=True,
                       levels=("configural", "strict"))

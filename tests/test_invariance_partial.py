@@ -143,12 +143,6 @@ def test_group_partial_errors():
         pv.cfa(HS_MODEL, hs, group="school", group_partial="x3 ~1")
 
 
-def test_partial_refused_for_ordered_items():
-    bfi = _refs.load_data("bfi")
-    with pytest.raises(SpecificationError, match="not available yet for ordered"):
-        pv.invariance("A =~ A1 + A2 + A3", bfi, group="gender", ordered=True, partial=True)
-
-
 def test_partial_free_in_every_group_others_shared():
     fit = pv.cfa(HS_MODEL, _hs(), group="school", group_equal=["loadings", "intercepts"],
                  group_partial=["x3 ~1"], estimator="ML")

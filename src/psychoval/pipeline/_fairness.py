@@ -48,7 +48,7 @@ FAIRNESS_COLUMNS = ["group_column", "tier", "estimator", "n_obs", "status", "hig
 # Above this many a tier's ladder is not fitted inside validate (the report says so and gives
 # the pv.invariance call that runs it on its own).
 INVARIANCE_BUDGET = 5e6
-_CONTINUOUS_RANK = {"configural": 0, "metric": 1, "scalar": 2, "strict": 3}
+_RANK = {"configural": 0, "thresholds": 0, "metric": 1, "scalar": 2, "strict": 3}
 # the continuous ladder validate fits: the levels its verdicts need (strict invariance,
 # equal residual variances, is not needed to compare means or correlations and costs a fit)
 _LEVELS = ("configural", "metric", "scalar")
@@ -84,8 +84,9 @@ def fairness_step(ev: Any, *, ordinal_missing: str) -> None:
         ev.run.r_calls["invariance"] = (
             "semTools::measEq.syntax / lavaan::cfa(tier_model, data = x, group = group_column, "
             "group.equal = ...) per level (MLR + FIML: configural, loadings, + intercepts, + "
-            "residuals; WLSMV, ordered = TRUE: configural, thresholds, thresholds + "
-            "loadings); lavaan::lavTestLRT between steps")
+            "residuals; WLSMV, ordered = TRUE: measEq.syntax(ID.cat = 'Wu.Estabrook.2016') "
+            "configural, thresholds, + loadings, + intercepts); lavaan::lavTestLRT between "
+            "steps")
     if len(ev.dmacs):
         ev.run.r_calls["dmacs"] = ("dMACS (Nye & Drasgow 2011) from the configural fit's "
                                    "parameters: sqrt((a + b kappa_F)^2 + b^2 phi_F) / SD_pooled")
@@ -129,7 +130,7 @@ def _tier_ladder(ev: Any, t: Any, gcol: str, labels: pd.Series, keep: np.ndarray
     ordinal = m.estimator == "WLSMV"
     cost = _ladder_cost(ev.scores.loc[keep, items].to_numpy(dtype=float), ordinal)
     if cost > INVARIANCE_BUDGET:
-        why = (f"not run: the ladder's {3 if ordinal else '3-4'} multi-group fits of this "
+        why = (f"not run: the ladder's {4 if ordinal else '3-4'} multi-group fits of this "
                f"{len(items)}-item model would each use {cost:.1e} row x statistic values "
                f"(budget {INVARIANCE_BUDGET:.0e}); run pv.invariance(fw.to_model(tier="
                f"{t.id!r}), data, group={gcol!r}) on its own")
@@ -144,7 +145,7 @@ def _tier_ladder(ev: Any, t: Any, gcol: str, labels: pd.Series, keep: np.ndarray
     try:
         res = invariance(m.syntax, data, group=gcol, ordered=True if ordinal else None,
                          estimator=m.estimator, missing=ordinal_missing if ordinal else "fiml",
-                         levels=None if ordinal else _LEVELS, partial=not ordinal)
+                         levels=None if ordinal else _LEVELS, partial=True)
     except (PsychovalError, np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
         # ValueError: e.g. a difference test that cannot be computed; the run goes on
         row.update(status="not estimable", note=str(exc))
@@ -199,27 +200,17 @@ def _tier_ladder(ev: Any, t: Any, gcol: str, labels: pd.Series, keep: np.ndarray
         row["note"] = ("dMACS not applicable: ordered indicators (WLSMV); pv.dmacs needs "
                        "linear (continuous) items")
     ev.details[("invariance", target)] = detail
-    if ordinal:
-        metric_ok: bool | None = None
-        scalar_ok = res.highest == "scalar"
-    else:
-        rank = _CONTINUOUS_RANK.get(res.highest, 0)
-        metric_ok, scalar_ok = rank >= 1, rank >= 2
-    row["compare_correlations"] = ("not tested (ordinal ladder: loadings are tested with "
-                                   "thresholds)" if metric_ok is None else
-                                   "yes" if metric_ok else "no")
+    rank = _RANK.get(res.highest, 0)
+    metric_ok, scalar_ok = rank >= 1, rank >= 2
+    row["compare_correlations"] = "yes" if metric_ok else "no"
     row["compare_means"] = "yes" if scalar_ok else "no"
     ladder_txt = " -> ".join(f"{lv} {'holds' if d in ('baseline', 'holds') else d}"
                              for lv, d in zip(lad["level"], lad["decision"], strict=True))
     if c_metric is not None:
-        if metric_ok is None:
-            ev.verdicts.append(not_applicable(
-                c_metric, reason="the ordinal ladder (WLSMV; Wu & Estabrook 2016) tests equal "
-                "loadings together with equal thresholds: see invariance_scalar", **kw))
-        else:
-            ev.verdicts.append(_ladder_verdict(c_metric, metric_ok, steps, ["metric"],
-                                               ladder_txt, res.n_obs, partial=_holds_partially(
-                                                   res, "metric", partial), **kw))
+        upto_m = [lv for lv in res.levels[1:] if lv in ("thresholds", "metric")]
+        ev.verdicts.append(_ladder_verdict(c_metric, metric_ok, steps, upto_m, ladder_txt,
+                                           res.n_obs, partial=_holds_partially(
+                                               res, "metric", partial), **kw))
     if c_scalar is not None:
         upto = [lv for lv in res.levels[1:] if lv in ("metric", "thresholds", "scalar")]
         v = _ladder_verdict(c_scalar, scalar_ok, steps, upto, ladder_txt, res.n_obs,

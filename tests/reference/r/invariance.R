@@ -7,8 +7,9 @@
 # 2. bfi A1-A5, C1-C5 by gender (listwise, WLSMV, delta): lavaan's group.equal ladder
 #    configural, "thresholds", c("thresholds", "loadings") with lavTestLRT (satorra.2000),
 #    and semTools measEq.syntax (ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016") fits of
-#    the Wu & Estabrook (2016) ladder for the record (which of its steps lavaan's
-#    group.equal can express: configural and thresholds + loadings + intercepts).
+#    the Wu & Estabrook (2016) ladder (pv.invariance's default for ordered items) with
+#    lavTestLRT between its steps, and a partial scalar model (group.partial).
+# 3. The same Wu & Estabrook ladder on HolzingerSwineford1939's x1-x9 cut into quartiles.
 suppressPackageStartupMessages({ library(lavaan); library(semTools); library(jsonlite) })
 
 hs <- utils::read.csv("data/HolzingerSwineford1939.csv")
@@ -76,20 +77,59 @@ for (i in 2:length(fits)) {
     fits[[a]], fits[[b]], paste0("bfi.gender.wlsmv.lrt.", a, "_vs_", b),
     sprintf("lavTestLRT(%s, %s)  # satorra.2000", a, b))
 }
-we <- list(configural = "configural", thresholds = "thresholds",
-           thresholds_loadings = c("thresholds", "loadings"),
-           thresholds_loadings_intercepts = c("thresholds", "loadings", "intercepts"))
-for (lv in names(we)) {
-  fit <- measEq.syntax(m_bfi, data = d, ordered = items, parameterization = "delta",
-                       ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = "gender",
-                       group.equal = we[[lv]], return.fit = TRUE)
-  checks[[length(checks) + 1]] <- list(
-    id = paste0("bfi.gender.semtools_we.", lv),
-    call = sprintf("measEq.syntax(m_bfi, data = d, ordered = items, parameterization = 'delta', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = 'gender', group.equal = c(%s), return.fit = TRUE)",
-                   paste0("'", we[[lv]], "'", collapse = ", ")),
-    values = list(fitMeasures = as.list(fitMeasures(
-      fit, c("npar", "chisq", "df", "chisq.scaled", "cfi.scaled", "rmsea.scaled", "srmr")))))
+we_ladder <- function(model, data, items, group, prefix, partial = NULL) {
+  # semTools' Wu & Estabrook (2016) ladder: every fitMeasure of each step and lavTestLRT
+  # (satorra.2000) between consecutive steps
+  we <- list(configural = "configural", thresholds = "thresholds",
+             thresholds_loadings = c("thresholds", "loadings"),
+             thresholds_loadings_intercepts = c("thresholds", "loadings", "intercepts"))
+  fits <- list()
+  for (lv in names(we)) {
+    fit <- measEq.syntax(model, data = data, ordered = items, parameterization = "delta",
+                         ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group,
+                         group.equal = we[[lv]], return.fit = TRUE)
+    fits[[lv]] <- fit
+    checks[[length(checks) + 1]] <<- list(
+      id = paste0(prefix, lv), level = lv, group_equal = we[[lv]],
+      call = sprintf("measEq.syntax(m, data = d, ordered = items, parameterization = 'delta', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', group = '%s', group.equal = c(%s), return.fit = TRUE)",
+                     group, paste0("'", we[[lv]], "'", collapse = ", ")),
+      values = list(fitMeasures = as.list(fitMeasures(fit)),
+                    converged = lavInspect(fit, "converged")))
+  }
+  for (i in 2:length(fits)) {
+    a <- names(fits)[i - 1]; b <- names(fits)[i]
+    checks[[length(checks) + 1]] <<- lrt_check(
+      fits[[a]], fits[[b]], paste0(prefix, "lrt.", a, "_vs_", b),
+      sprintf("lavTestLRT(%s, %s)  # satorra.2000", a, b))
+  }
+  if (!is.null(partial)) {
+    fit <- measEq.syntax(model, data = data, ordered = items, parameterization = "delta",
+                         ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016", group = group,
+                         group.equal = we$thresholds_loadings_intercepts,
+                         group.partial = partial, return.fit = TRUE)
+    checks[[length(checks) + 1]] <<- list(
+      id = paste0(prefix, "partial"), level = "scalar", group_partial = partial,
+      call = sprintf("measEq.syntax(..., group.equal = c('thresholds', 'loadings', 'intercepts'), group.partial = c(%s), return.fit = TRUE)",
+                     paste0("'", partial, "'", collapse = ", ")),
+      values = list(fitMeasures = as.list(fitMeasures(fit)),
+                    converged = lavInspect(fit, "converged")))
+    checks[[length(checks) + 1]] <<- lrt_check(
+      fits[["thresholds_loadings"]], fit, paste0(prefix, "lrt.partial"),
+      "lavTestLRT(thresholds_loadings, partial)  # satorra.2000")
+  }
 }
+we_ladder(m_bfi, d, items, "gender", "bfi.gender.semtools_we.", partial = c("A1 ~ 1", "C5 ~ 1"))
+
+# 3. HolzingerSwineford1939 x1-x9 cut at their quartiles into 4 ordered categories
+#    (written to ref_extra/hs_ordered.csv), the Wu & Estabrook ladder by school
+hs_o <- hs[, c("school", paste0("x", 1:9))]
+for (v in paste0("x", 1:9)) {
+  hs_o[[v]] <- as.integer(cut(hs[[v]], breaks = unique(quantile(hs[[v]], c(0, .25, .5, .75, 1))),
+                              include.lowest = TRUE, labels = FALSE))
+}
+utils::write.csv(hs_o, "ref_extra/hs_ordered.csv", row.names = FALSE)
+we_ladder(m_hs, hs_o, paste0("x", 1:9), "school", "hs_ordered.school.semtools_we.")
+
 out <- list(dataset = "HolzingerSwineford1939, bfi", generated = as.character(Sys.Date()),
             software = list(R = R.version.string,
                             lavaan = as.character(packageVersion("lavaan")),

@@ -1166,11 +1166,15 @@ def _warn_rows_dropped(fit: Any, policy: str) -> None:
 
 def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
                  std_lv: bool, group: Any, group_equal: Any, information: Any,
-                 sample_cov: Any, parameterization: str = "delta") -> OrdinalCFAResult:
+                 sample_cov: Any, parameterization: str = "delta", id_cat: str = "default",
+                 group_partial: Any = None) -> OrdinalCFAResult:
     from psychoval.stats.sem._cfa_ordinal import fit_ordinal
 
     if group_equal and group is None:
         raise SpecificationError("group_equal needs group= (the column holding the groups)")
+    if group is None and (group_partial or id_cat != "default"):
+        raise SpecificationError("group_partial and id_cat need group= (the column holding "
+                                 "the groups)")
     if missing in ("fiml", "ml"):
         raise SpecificationError(
             f"missing={missing!r} (full-information ML) does not apply to ordinal CFA "
@@ -1190,7 +1194,8 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     if group is not None:
         return _cfa_ordinal_groups(model, data, ordered=ordered, estimator=estimator,
                                    missing=missing, std_lv=std_lv, group=group,
-                                   group_equal=group_equal, parameterization=parameterization)
+                                   group_equal=group_equal, parameterization=parameterization,
+                                   id_cat=id_cat, group_partial=group_partial)
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
     _raise_on_missing(data, pt1.observed, missing)
@@ -1229,7 +1234,8 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
 
 def _cfa_ordinal_groups(model: Any, data: Any, *, ordered: Any, estimator: str, missing: str,
                         std_lv: bool, group: str, group_equal: Any,
-                        parameterization: str) -> OrdinalCFAResult:
+                        parameterization: str, id_cat: str = "default",
+                        group_partial: Any = None) -> OrdinalCFAResult:
     """Several groups of ordered indicators (lavaan's ``group =`` / ``group.equal =`` with
     ``ordered =``): ``psychoval.stats.sem._cfa_ordinal_groups``."""
     from psychoval.stats.sem._cfa_ordinal_groups import fit_ordinal_groups, group_rows
@@ -1244,8 +1250,18 @@ def _cfa_ordinal_groups(model: Any, data: Any, *, ordered: Any, estimator: str, 
             "or list every indicator)")
     _raise_on_missing(data, ov, missing)
     policy = "pairwise" if missing == "pairwise" else "listwise"
+    from psychoval.stats.sem import _engine as eng
+
+    partial = eng.check_group_partial(group_partial, pt1)
+    bad = [k for k in partial if k[1] not in ("=~", "~1") or (k[1] == "~1" and k[0] not in ov)]
+    if bad:
+        raise SpecificationError(
+            f"group_partial={' '.join(bad[0]).strip()!r}: for ordered indicators only item "
+            "intercepts ('x3 ~1', freed in groups 2.. with equal thresholds) and loadings "
+            "('visual =~ x2') can be released")
     fit = fit_ordinal_groups(pt1, data, group, group_equal, estimator, missing=policy,
-                             parameterization=parameterization)
+                             parameterization=parameterization, id_cat=id_cat,
+                             partial=partial)
     _warn_rows_dropped(fit, policy)
     pt = fit.pt
     lvn = list(pt.latent)
@@ -1389,6 +1405,7 @@ def cfa(
     sample_nobs: int | None = None,
     ordered: Sequence[str] | str | bool | None = None,
     parameterization: str = "delta",
+    id_cat: str = "default",
 ) -> CFAResult:
     """Confirmatory factor analysis by maximum likelihood (lavaan 0.6.14's ``cfa()``).
 
@@ -1446,7 +1463,10 @@ def cfa(
     group_partial : str or list of str, optional
         lavaan's ``group.partial``: parameters left free in every group although
         ``group_equal`` constrains their kind, written as the model's rows (``"visual =~
-        x2"``, ``"x3 ~1"``, ``"x1 ~~ x1"``); partial invariance. ML / MLR only.
+        x2"``, ``"x3 ~1"``, ``"x1 ~~ x1"``); partial invariance. For ordered indicators:
+        loadings, and item intercepts (``"x3 ~1"``: that item's intercept is free in groups
+        2, 3, ... - with equal thresholds - as in Wu & Estabrook's 2016 partial scalar
+        model).
     information : {"expected", "observed"}, optional
         Information matrix for the standard errors (and the bread of the MLR sandwich).
         Default as lavaan: expected for complete-data ML, observed for FIML and MLR.
@@ -1470,6 +1490,13 @@ def cfa(
         (``1 / sd`` of each latent response) are derived; the fit, the fit measures and
         the standardized solution are those of the delta parameterization, the raw
         loadings and thresholds are on the theta scale. Refused for continuous indicators.
+    id_cat : {"default", "Wu.Estabrook.2016"}
+        semTools ``measEq.syntax``'s ``ID.cat`` for several groups of ordered indicators.
+        ``"default"``: lavaan's ``group.equal`` rules (item intercepts fixed at 0).
+        ``"Wu.Estabrook.2016"``: with equal thresholds but without ``"intercepts"`` in
+        ``group_equal`` the item intercepts of groups 2, 3, ... are free and the latent
+        means fixed at 0 (Wu & Estabrook 2016), the models of their thresholds and
+        thresholds + loadings steps; adding ``"intercepts"`` gives lavaan's model again.
 
     Returns
     -------
@@ -1551,7 +1578,10 @@ def cfa(
     (124.044, 54)
     """
     from psychoval.stats.sem import _engine as eng
+    from psychoval.stats.sem._cfa_ordinal_groups import check_id_cat
+
     est_name = str(estimator).upper()
+    id_cat_key = check_id_cat(id_cat)
     parameterization = check_choice("parameterization", str(parameterization).lower(),
                                     ("delta", "theta"))
     if ordered is not None and ordered is not False or est_name in _ORDINAL_ESTIMATORS:
@@ -1565,17 +1595,19 @@ def cfa(
             raise SpecificationError(
                 f"estimator={estimator!r} needs ordered indicators: give ordered=True (every "
                 "indicator) or ordered=[items]")
-        if group_partial:
-            raise SpecificationError("group_partial is not available yet for ordered "
-                                     "indicators (WLSMV); it applies to ML / MLR fits")
         return _cfa_ordinal(model, data, ordered=ordered, estimator=est_name,
                             missing=missing, std_lv=std_lv, group=group,
                             group_equal=group_equal, information=information,
-                            sample_cov=sample_cov, parameterization=parameterization)
+                            sample_cov=sample_cov, parameterization=parameterization,
+                            id_cat=id_cat_key, group_partial=group_partial)
     if parameterization != "delta":
         raise SpecificationError(
             f"parameterization={parameterization!r} applies to ordered indicators only (the "
             "scale of their latent responses); give ordered= or leave it at 'delta'")
+    if id_cat_key != "default":
+        raise SpecificationError(
+            f"id_cat={id_cat!r} applies to several groups of ordered indicators only; give "
+            "ordered= and group=, or leave it at 'default'")
     if est_name in _LATER:
         raise SpecificationError(f"estimator={estimator!r} is not available yet "
                                  f"({_LATER[est_name]}); use estimator='ML' or 'MLR'")

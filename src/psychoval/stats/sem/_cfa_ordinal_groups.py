@@ -102,6 +102,8 @@ class OrdinalGroupsFit:
     delta: np.ndarray | None = None
     weight: np.ndarray | None = None
     sample: StackedSample | None = None
+    id_cat: str = "default"
+    group_partial: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def n_th(self) -> int:
@@ -126,19 +128,79 @@ def _fix(pt: ParTable, mask: np.ndarray, value: float) -> ParTable:
                       ustart=tuple(float(v) for v in ustart))
 
 
-def ordinal_groups_table(pt1: ParTable, n_groups: int, equal: Sequence[str]) -> ParTable:
+#: semTools measEq.syntax's ``ID.cat`` values psychoval takes (lower case, ``_`` for ``.``)
+ID_CAT = {"default": "default", "lavaan": "default", "wu.estabrook.2016": "wu.estabrook.2016",
+          "wu.estabrook": "wu.estabrook.2016"}
+
+
+def check_id_cat(id_cat: Any) -> str:
+    """``"default"`` (lavaan's ``group.equal`` rules) or ``"wu.estabrook.2016"``."""
+    key = str(id_cat).strip().lower().replace("_", ".")
+    if key not in ID_CAT:
+        raise SpecificationError(
+            f"id_cat={id_cat!r} is not one of 'default' (lavaan's group.equal rules) or "
+            "'Wu.Estabrook.2016' (semTools measEq.syntax's ID.cat)")
+    return ID_CAT[key]
+
+
+def _free_each(pt: ParTable, mask: np.ndarray) -> ParTable:
+    """Rows in ``mask`` free, each its own parameter (appended after the existing ones)."""
+    free = np.array(pt.free)
+    ustart = np.array(pt.ustart, dtype=float)
+    labels = list(pt.label)
+    q = int(free.max(initial=0))
+    for r in np.flatnonzero(mask):
+        q += 1
+        free[r] = q
+        ustart[r] = math.nan
+        labels[r] = ""
+    return pt.replace(free=tuple(int(v) for v in free), ustart=tuple(float(v) for v in ustart),
+                      label=tuple(labels))
+
+
+def ordinal_groups_table(pt1: ParTable, n_groups: int, equal: Sequence[str], *,
+                         id_cat: str = "default",
+                         partial: Sequence[tuple[str, str, str]] = ()) -> ParTable:
     """The structural table of all groups (lavaan's ``lav_partable_flat`` for ordered
     indicators, delta parameterization): item intercepts fixed at 0, item residual variances
     fixed (derived), latent means free in groups 2.. with equal thresholds or intercepts
-    (unless ``"means"``)."""
+    (unless ``"means"``).
+
+    ``id_cat="wu.estabrook.2016"`` (semTools' ``ID.cat``): with equal thresholds but not
+    equal intercepts the item intercepts of groups 2.. are free and the latent means stay
+    fixed at 0 (Wu & Estabrook 2016, Table 2). ``partial`` (lavaan's ``group.partial``):
+    ``(item, "~1", "")`` frees that item's intercept in groups 2.., ``(f, "=~", item)``
+    releases the equality of that loading."""
     eq = set(equal) - {"thresholds"}
-    if "thresholds" in equal and "means" not in equal:
+    we_free = (id_cat == "wu.estabrook.2016" and "thresholds" in equal
+               and "intercepts" not in equal)
+    if "thresholds" in equal and "means" not in equal and not we_free:
         eq.add("intercepts")  # multigroup_partable frees the latent means of groups 2.. then
-    pt = multigroup_partable(pt1, n_groups, tuple(sorted(eq)))
+    loads = tuple(k for k in partial if k[1] == "=~")
+    pt = multigroup_partable(pt1, n_groups, tuple(sorted(eq)), loads)
     ov = set(pt.observed)
-    mask = np.array([(op == "~1" and lhs in ov) or (op == "~~" and lhs == rhs and lhs in ov)
-                     for lhs, op, rhs in zip(pt.lhs, pt.op, pt.rhs, strict=True)])
-    return _fix(pt, mask, 0.0)
+    nu_free = set(ov) if we_free else {k[0] for k in partial if k[1] == "~1"}
+    if nu_free and "thresholds" not in equal:
+        raise SpecificationError(
+            "free intercepts of ordered items need equal thresholds (group_equal with "
+            "'thresholds'): without them the intercepts are not identified")
+    grp = np.array(pt.group)
+    is_nu = np.array([op == "~1" and lhs in ov for lhs, op in zip(pt.lhs, pt.op, strict=True)])
+    freed = is_nu & (grp > 1) & np.array([lhs in nu_free for lhs in pt.lhs])
+    mask = (is_nu & ~freed) | np.array(
+        [op == "~~" and lhs == rhs and lhs in ov
+         for lhs, op, rhs in zip(pt.lhs, pt.op, pt.rhs, strict=True)])
+    pt = _free_each(_fix(pt, mask | freed, 0.0), freed)
+    if nu_free and not we_free:
+        for f in pt.latent:
+            inds = {rhs for lhs, op, rhs in zip(pt1.lhs, pt1.op, pt1.rhs, strict=True)
+                    if op == "=~" and lhs == f and rhs in ov}
+            if inds and inds <= nu_free:
+                raise SpecificationError(
+                    f"group_partial frees the intercepts of every indicator of {f!r} while its "
+                    "latent mean is free in groups 2..: not identified; keep at least one "
+                    "intercept equal")
+    return pt
 
 
 class _Groups:
@@ -242,7 +304,8 @@ def _split(data: pd.DataFrame, ov: list[str], group: str, missing: str):
 
 def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
                        estimator: str, missing: str = "listwise", *,
-                       parameterization: str = "delta") -> OrdinalGroupsFit:
+                       parameterization: str = "delta", id_cat: str = "default",
+                       partial: Sequence[tuple[str, str, str]] = ()) -> OrdinalGroupsFit:
     """Fit the multi-group CFA of ordered items (see module). ``pt1`` is the single-group
     table with a mean structure."""
     from scipy.stats import chi2
@@ -266,7 +329,7 @@ def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
     frames, labels, rows_dropped = _split(data, ov, group, missing)
     n_groups = len(labels)
     samples = [ordinal_sample_stats(f, items=ov, missing=missing) for f in frames]
-    pt = ordinal_groups_table(pt1, n_groups, equal)
+    pt = ordinal_groups_table(pt1, n_groups, equal, id_cat=id_cat, partial=partial)
     p = len(ov)
     pstar = p * (p - 1) // 2
     check_identification(ordinal_groups_table(pt1, 1, ()), pstar)
@@ -290,14 +353,23 @@ def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
             tau_index.append(np.arange(nt, nt + k))
             nt += k
     q = pt.n_free
+    # scales of groups 2.. free with equal thresholds; Wu & Estabrook: only for items with 2
+    # or more thresholds (a binary item's free intercept takes the one degree of freedom its
+    # threshold leaves). semTools frees a binary item's scale once its intercept is equal;
+    # that scalar model is not nested in the metric one (its chi-square can be lower), so
+    # here the scale stays at 1 and the ladder stays nested (see pv.invariance Notes)
+    scale_free = np.full(p, eq_th)
+    if eq_th and id_cat == "wu.estabrook.2016":
+        scale_free = np.bincount(samples[0].threshold_item, minlength=p) >= 2
+    k_free = int(scale_free.sum())
     scale_index = []
     ns = 0
     for g in range(n_groups):
+        si = np.full(p, -1)
         if g > 0 and eq_th:
-            scale_index.append(np.arange(nt + q + ns, nt + q + ns + p))
-            ns += p
-        else:
-            scale_index.append(np.full(p, -1))
+            si[scale_free] = np.arange(nt + q + ns, nt + q + ns + k_free)
+            ns += k_free
+        scale_index.append(si)
     kind, robust = ESTIMATORS[estimator]
     weights = []
     for ss in samples:
@@ -435,7 +507,7 @@ def fit_ordinal_groups(pt1: ParTable, data: Any, group: str, group_equal: Any,
         fit_measures=FitMeasures(fm), rows_dropped=rows_dropped, n_total=int(len(data)),
         group_labels=tuple(labels), group_equal=equal, shift=float(shift),
         estimator=estimator, parameterization=parameterization, delta=d_all, weight=v_all,
-        sample=stacked)
+        sample=stacked, id_cat=id_cat, group_partial=tuple(partial))
 
 
 def _catml(samples, sigmas, deltas, e_inv, weights, fg, df, scales_free):

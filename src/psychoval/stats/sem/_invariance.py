@@ -24,6 +24,7 @@ from psychoval._input import check_choice
 from psychoval._results import Result, Summary
 from psychoval.exceptions import SpecificationError
 from psychoval.stats.sem._cfa import cfa
+from psychoval.stats.sem._cfa_ordinal_groups import check_id_cat
 from psychoval.stats.sem._lrt import CompareResult, compare
 from psychoval.stats.sem._partial import partial_search
 
@@ -40,8 +41,19 @@ LEVELS_CONTINUOUS: dict[str, tuple[str, ...]] = {
     "lv.variances": ("lv.variances",),
     "means": ("means",),
 }
-#: the same for ordered indicators (WLSMV, delta parameterization; see ``invariance`` Notes)
+#: the same for ordered indicators (WLSMV, delta parameterization), Wu & Estabrook's (2016)
+#: ladder as semTools' ``measEq.syntax(ID.cat = "Wu.Estabrook.2016")`` writes it: equal
+#: thresholds (item intercepts and scales of groups 2.. free), then loadings, then intercepts
 LEVELS_ORDINAL: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+    "lv.variances": ("lv.variances",),
+    "means": ("means",),
+}
+#: lavaan's own ``group.equal`` ladder for ordered indicators (``id_cat="default"``)
+LEVELS_ORDINAL_LAVAAN: dict[str, tuple[str, ...]] = {
     "configural": (),
     "thresholds": ("thresholds",),
     "scalar": ("thresholds", "loadings"),
@@ -49,7 +61,8 @@ LEVELS_ORDINAL: dict[str, tuple[str, ...]] = {
     "means": ("means",),
 }
 _DEFAULT_CONTINUOUS = ("configural", "metric", "scalar", "strict")
-_DEFAULT_ORDINAL = ("configural", "thresholds", "scalar")
+_DEFAULT_ORDINAL = ("configural", "thresholds", "metric", "scalar")
+_DEFAULT_ORDINAL_LAVAAN = ("configural", "thresholds", "scalar")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +159,9 @@ class InvarianceResult(Result):
         ``bonferroni_level`` (``significance_level / n_candidates``).
     partial_fit : CFAResult or None
         The final partial model.
+    id_cat : str
+        Ordered indicators: ``"wu.estabrook.2016"`` or ``"default"`` (lavaan's
+        ``group.equal`` ladder); ``"default"`` for continuous ones.
     fits : dict
         level -> the fitted ``CFAResult`` / ``OrdinalCFAResult``.
     tests : dict
@@ -175,6 +191,7 @@ class InvarianceResult(Result):
     freed: pd.DataFrame | None = None
     partial_search: pd.DataFrame | None = None
     partial_fit: Any = dataclasses.field(default=None, repr=False, compare=False)
+    id_cat: str = "default"
 
     _schema: ClassVar[str] = "psychoval.invariance/1"
 
@@ -210,9 +227,13 @@ class InvarianceResult(Result):
                     ["order", "lhs", "op", "rhs", "group"])[["x2", "pvalue", "est", "se",
                                                              "diff"]]))
         if self.ordinal:
-            notes.append("Ordered indicators: lavaan's group.equal ladder (thresholds, then "
-                         "thresholds + loadings = Wu & Estabrook's (2016) thresholds + "
-                         "loadings + intercepts model); see pv.invariance Notes.")
+            notes.append(
+                "Ordered indicators: Wu & Estabrook's (2016) ladder (semTools measEq.syntax "
+                "ID.cat = 'Wu.Estabrook.2016'); see pv.invariance Notes."
+                if self.id_cat == "wu.estabrook.2016" else
+                "Ordered indicators: lavaan's group.equal ladder (thresholds, then "
+                "thresholds + loadings = Wu & Estabrook's (2016) thresholds + loadings + "
+                "intercepts model); see pv.invariance Notes.")
         return Summary(
             title="Measurement invariance",
             facts=(("group", self.group), ("groups", len(self.group_labels)),
@@ -221,10 +242,18 @@ class InvarianceResult(Result):
             tables=tuple(tables), notes=tuple(notes))
 
 
-def _levels(levels: Sequence[str] | None, ordinal: bool) -> tuple[str, ...]:
-    table = LEVELS_ORDINAL if ordinal else LEVELS_CONTINUOUS
+def _table(ordinal: bool, id_cat: str) -> dict[str, tuple[str, ...]]:
+    if not ordinal:
+        return LEVELS_CONTINUOUS
+    return LEVELS_ORDINAL if id_cat == "wu.estabrook.2016" else LEVELS_ORDINAL_LAVAAN
+
+
+def _levels(levels: Sequence[str] | None, ordinal: bool, id_cat: str) -> tuple[str, ...]:
+    table = _table(ordinal, id_cat)
     if levels is None:
-        return _DEFAULT_ORDINAL if ordinal else _DEFAULT_CONTINUOUS
+        if not ordinal:
+            return _DEFAULT_CONTINUOUS
+        return _DEFAULT_ORDINAL if id_cat == "wu.estabrook.2016" else _DEFAULT_ORDINAL_LAVAAN
     if isinstance(levels, str):
         levels = (levels,)
     levels = tuple(levels)
@@ -235,10 +264,9 @@ def _levels(levels: Sequence[str] | None, ordinal: bool) -> tuple[str, ...]:
         if lv not in table:
             hint = ""
             if ordinal and lv == "metric":
-                hint = ("; for ordered indicators Wu & Estabrook's (2016) metric step "
-                        "(equal thresholds and loadings with free item intercepts and "
-                        "scales) is not expressible by group_equal: use 'thresholds', then "
-                        "'scalar' (equal thresholds and loadings)")
+                hint = ("; lavaan's group.equal cannot express Wu & Estabrook's (2016) "
+                        "metric step (equal thresholds and loadings with free item "
+                        "intercepts): use id_cat='Wu.Estabrook.2016' (the default)")
             elif ordinal and lv == "strict":
                 hint = ("; residual variances are not parameters in the delta "
                         "parameterization (semTools' measEq.syntax refuses them too)")
@@ -253,8 +281,9 @@ def _levels(levels: Sequence[str] | None, ordinal: bool) -> tuple[str, ...]:
     return levels
 
 
-def _group_equal_sets(levels: tuple[str, ...], ordinal: bool) -> list[tuple[str, ...]]:
-    table = LEVELS_ORDINAL if ordinal else LEVELS_CONTINUOUS
+def _group_equal_sets(levels: tuple[str, ...], ordinal: bool,
+                      id_cat: str = "default") -> list[tuple[str, ...]]:
+    table = _table(ordinal, id_cat)
     out: list[tuple[str, ...]] = []
     acc: list[str] = []
     for lv in levels:
@@ -290,6 +319,7 @@ def invariance(
     decide_by: str = "both",
     partial: bool = False,
     max_free: int | None = None,
+    id_cat: str = "Wu.Estabrook.2016",
 ) -> InvarianceResult:
     """Measurement invariance across groups: the configural-to-strict ladder of nested
     multi-group CFA fits, each step tested against the previous one.
@@ -339,6 +369,9 @@ def invariance(
         only. Default False.
     max_free : int, optional
         Most parameters the search may free; default half the items (rounded down).
+    id_cat : {"Wu.Estabrook.2016", "default"}
+        Ordered indicators: the identification of the ladder (semTools' ``ID.cat``; see
+        Notes). Ignored for continuous indicators.
 
     Returns
     -------
@@ -365,19 +398,24 @@ def invariance(
     are used, under WLSMV / ULSMV the scaled ones (lavaan's robust versions are NA once the
     scales of groups 2.. are free).
 
-    Ordered indicators: lavaan's ``group.equal`` sets in the delta parameterization.
-    ``"thresholds"`` (equal thresholds, the scales and latent means of groups 2.. free) is
-    lavaan's step, not the thresholds step of Wu & Estabrook (2016) as semTools 0.5.6
-    ``measEq.syntax(ID.cat = "Wu.Estabrook.2016")`` writes it (equal thresholds with free
-    item intercepts and scales in groups 2..: on bfi A1-A5, C1-C5 by gender 98 df against
-    lavaan's 106); that step and Wu & Estabrook's thresholds + loadings step need free
-    intercepts of ordered items, which ``pv.cfa`` does not take yet. The configural model and
-    ``"scalar"`` (equal thresholds and loadings) are the same fits as semTools' configural
-    and thresholds + loadings + intercepts models (same chi-square and df).
+    Ordered indicators (delta parameterization), ``id_cat="Wu.Estabrook.2016"`` (the
+    default): Wu & Estabrook's (2016) ladder as semTools 0.5.6 ``measEq.syntax(ID.cat =
+    "Wu.Estabrook.2016")`` fits it - ``"thresholds"`` (equal thresholds; the item intercepts
+    and scales of groups 2.. free, latent means 0), ``"metric"`` (+ equal loadings),
+    ``"scalar"`` (+ equal intercepts: the intercepts fixed at 0 again and the latent means of
+    groups 2.. free), each tested by lavTestLRT's scaled-shifted difference (on bfi A1-A5,
+    C1-C5 by gender: 68, 98, 106 and 114 df, every fit measure and test as semTools).
+    ``id_cat="default"``: lavaan's own ``group.equal`` sets instead - ``"thresholds"``
+    (equal thresholds, the scales and latent means of groups 2.. free: 106 df on bfi) and
+    ``"scalar"`` (equal thresholds and loadings, the same model as Wu & Estabrook's
+    scalar); lavaan's ``group.equal`` cannot express Wu & Estabrook's metric step.
 
     Partial invariance (``partial=True``): the candidates are the row sets the failed step
     constrains (loadings for metric, item intercepts for scalar, residual variances for
-    strict). At each iteration the step is tested against the level below as in the ladder
+    strict; for ordered indicators loadings and intercepts - a failed thresholds step is
+    not searched). Ordered indicators have no lavaan score test to reproduce: each
+    candidate is released in turn, refitted, and its scaled-shifted difference test against
+    the current model takes the score test's place (same stopping rule). At each iteration the step is tested against the level below as in the ladder
     (same test, cutoffs and ``decide_by``); if it fails, every candidate gets the score test
     of releasing its equality across groups (lavaan's ``lavTestScore`` univariate test, on
     ``G - 1`` df, expected information - lavaan's ordinary score test, which it also uses
@@ -428,10 +466,7 @@ def invariance(
     (40.838, 6)
     """
     ordinal = ordered is not None and ordered is not False
-    if partial and ordinal:
-        raise SpecificationError("partial=True is not available yet for ordered indicators "
-                                 "(WLSMV); run the ladder without it, or treat the items as "
-                                 "continuous (estimator='MLR')")
+    idc = check_id_cat(id_cat) if ordinal else "default"
     est = (estimator if estimator is not None else "WLSMV" if ordinal else "MLR")
     miss = missing if missing is not None else ("listwise" if ordinal else "fiml")
     check_choice("decide_by", decide_by, _DECIDE_BY)
@@ -442,8 +477,9 @@ def invariance(
     if not isinstance(group, str) or not group:
         raise SpecificationError(f"group must name the column holding the groups, got "
                                  f"{group!r}")
-    lvls = _levels(levels, ordinal)
-    sets = _group_equal_sets(lvls, ordinal)
+    lvls = _levels(levels, ordinal, idc)
+    sets = _group_equal_sets(lvls, ordinal, idc)
+    extra_kw: dict[str, Any] = {"ordered": ordered, "id_cat": idc} if ordinal else {}
     suffix, kind = _index_kind(str(est).upper())
     fits: dict[str, Any] = {}
     tests: dict[str, CompareResult] = {}
@@ -453,7 +489,7 @@ def invariance(
     method = "standard"
     for i, (lv, eq) in enumerate(zip(lvls, sets, strict=True)):
         fit = cfa(model, data, group=group, group_equal=list(eq) or None, estimator=est,
-                  missing=miss, ordered=ordered if ordinal else None)
+                  missing=miss, **extra_kw)
         fits[lv] = fit
         fm = fit.fit_measures
         row: dict[str, Any] = {
@@ -512,7 +548,8 @@ def invariance(
                 raise SpecificationError(f"max_free must be at least 1, got {max_free!r}")
             cutoff = FIT_CUTOFFS["loadings" if "loadings" in added else "other"]
             extra = partial_search(
-                model, data, group=group, estimator=est, missing=miss, level=lvls[failed_at],
+                model, data, group=group, estimator=est, missing=miss, fit_kw=extra_kw,
+                level=lvls[failed_at],
                 equal=sets[failed_at], kinds=kinds, base=fits[lvls[failed_at - 1]],
                 base_row=rows[failed_at - 1], start=fits[lvls[failed_at]],
                 start_row=rows[failed_at], alpha=alpha, limit=limit, suffix=suffix,
@@ -526,7 +563,7 @@ def invariance(
         ladder=ladder, highest=highest, levels=lvls, group=group,
         group_labels=tuple(getattr(first, "group_labels", ()) or ()),
         estimator=str(est).upper(), missing=str(getattr(first, "missing", miss)),
-        ordinal=ordinal, fit_indices=kind, test_method=method,
+        ordinal=ordinal, id_cat=idc, fit_indices=kind, test_method=method,
         significance_level=alpha, decide_by=decide_by,
         n_obs=int(getattr(first, "n_obs", 0)), n_total=int(getattr(first, "n_total", 0)),
         rows_dropped=tuple(getattr(first, "rows_dropped", ()) or ()),

@@ -6,6 +6,12 @@ largest score test of its across-group equality (``_score.equality_score_tests``
 holds, when the best score test is not significant at ``alpha / m`` (Bonferroni over the
 ``m`` candidates left) or at the limit (Byrne, Shavelson & Muthen 1989,
 doi:10.1037/0033-2909.105.3.456).
+
+Ordered indicators (WLSMV): lavaan has no score test of a WLSMV equality constraint to
+reproduce, so each candidate is released in turn (the item's intercept free in groups 2..,
+or its loading free in every group), refitted, and tested against the current model by the
+scaled-shifted difference test of ``pv.compare`` (lavTestLRT's satorra.2000); the candidate
+with the largest difference statistic is freed. The stopping rule is the same.
 """
 
 from __future__ import annotations
@@ -40,8 +46,35 @@ def _kind(lhs: str, op: str, rhs: str, observed: Sequence[str]) -> str | None:
     return _KIND_OF_OP.get(op)
 
 
+def _refit_tests(model: Any, data: Any, fit: Any, *, group: str, equal: tuple[str, ...],
+                 freed: list[tuple[str, str, str]], kinds: set[str],
+                 cfa_kw: Mapping[str, Any]) -> pd.DataFrame:
+    """Difference tests of releasing each still-constrained candidate of an ordinal fit."""
+    est = fit.estimates()
+    g1 = est[est["group"] == 1]
+    keys: list[tuple[str, str, str]] = []
+    if "intercepts" in kinds:
+        keys += [(y, "~1", "") for y in fit.observed]
+    if "loadings" in kinds:
+        se = g1["se"].to_numpy(dtype=float)
+        keys += [(str(r["lhs"]), "=~", str(r["rhs"])) for (_, r), s_ in
+                 zip(g1.iterrows(), se, strict=True)
+                 if r["op"] == "=~" and np.isfinite(s_) and s_ > 0]
+    rows = []
+    for key in keys:
+        if key in freed:
+            continue
+        alt = cfa(model, data, group=group, group_equal=list(equal),
+                  group_partial=[" ".join(k).strip() for k in [*freed, key]], **cfa_kw)
+        cmp = compare(alt, fit)
+        rows.append({"lhs": key[0], "op": key[1], "rhs": key[2],
+                     "x2": float(cmp.chisq_diff[1]), "df": int(cmp.df_diff[1]),
+                     "pvalue": float(cmp.pvalue[1])})
+    return pd.DataFrame(rows, columns=["lhs", "op", "rhs", "x2", "df", "pvalue"])
+
+
 def partial_search(model: Any, data: Any, *, group: str, estimator: str, missing: str,
-                   level: str, equal: tuple[str, ...], kinds: set[str], base: Any,
+                   fit_kw: Mapping[str, Any] | None = None, level: str, equal: tuple[str, ...], kinds: set[str], base: Any,
                    base_row: Mapping[str, Any], start: Any, start_row: Mapping[str, Any],
                    alpha: float, limit: int, suffix: str,
                    decide: Callable[..., dict[str, Any]]) -> dict[str, Any]:
@@ -49,6 +82,8 @@ def partial_search(model: Any, data: Any, *, group: str, estimator: str, missing
     fit of ``level`` with ``group_equal=equal``, against ``base``, the level below; ``*_row``
     their ladder rows). ``decide(pvalue_diff=, delta_cfi=, delta_rmsea=, delta_srmr=)`` is
     the ladder's step decision. Returns the ``InvarianceResult`` fields of the search."""
+    ordinal = bool(fit_kw and fit_kw.get("ordered") is not None)
+    cfa_kw = {"estimator": estimator, "missing": missing, **(fit_kw or {})}
     freed: list[tuple[str, str, str]] = []
     picked: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
@@ -69,10 +104,14 @@ def partial_search(model: Any, data: Any, *, group: str, estimator: str, missing
             break
         if row["decision"] == "not converged":
             break
-        sc = equality_score_tests(fit)
-        ok = [_kind(a, o, b, fit.observed) in kinds for a, o, b in
-              zip(sc["lhs"], sc["op"], sc["rhs"], strict=True)] if len(sc) else []
-        cand = sc[np.asarray(ok, dtype=bool)] if len(sc) else sc
+        if ordinal:
+            cand = _refit_tests(model, data, fit, group=group, equal=equal, freed=freed,
+                                kinds=kinds, cfa_kw=cfa_kw)
+        else:
+            sc = equality_score_tests(fit)
+            ok = [_kind(a, o, b, fit.observed) in kinds for a, o, b in
+                  zip(sc["lhs"], sc["op"], sc["rhs"], strict=True)] if len(sc) else []
+            cand = sc[np.asarray(ok, dtype=bool)] if len(sc) else sc
         if not len(cand):
             break
         best = cand.loc[cand["x2"].idxmax()]
@@ -87,8 +126,8 @@ def partial_search(model: Any, data: Any, *, group: str, estimator: str, missing
         picked.append({"order": len(freed), "lhs": key[0], "op": key[1], "rhs": key[2],
                        "kind": _kind(*key, fit.observed), "x2": float(best["x2"]),
                        "df": int(best["df"]), "pvalue": float(best["pvalue"])})
-        fit = cfa(model, data, group=group, group_equal=list(equal), estimator=estimator,
-                  missing=missing, group_partial=[" ".join(k).strip() for k in freed])
+        fit = cfa(model, data, group=group, group_equal=list(equal),
+                  group_partial=[" ".join(k).strip() for k in freed], **cfa_kw)
         row = _step_row(base, fit, base_row, decide, suffix)
     est = fit.estimates()
     labels = list(fit.group_labels)
@@ -104,10 +143,12 @@ def partial_search(model: Any, data: Any, *, group: str, estimator: str, missing
                   "se", "diff"]
     return {"partial_level": level, "partial_decision": decision,
             "partial_method": (
-                "score tests of the equality constraints (lavaan's lavTestScore, expected "
-                "information), one parameter freed at a time; stop when the step holds, the "
-                f"best score test has p >= {alpha:g} / (candidates left), or {limit} are "
-                "free"),
+                ("scaled-shifted difference tests (lavTestLRT, satorra.2000) of releasing "
+                 "each candidate in turn" if ordinal else
+                 "score tests of the equality constraints (lavaan's lavTestScore, expected "
+                 "information)")
+                + ", one parameter freed at a time; stop when the step holds, the best "
+                f"test has p >= {alpha:g} / (candidates left), or {limit} are free"),
             "freed": pd.DataFrame(out_rows, columns=freed_cols),
             "partial_search": pd.DataFrame(steps), "partial_fit": fit}
 
