@@ -14,7 +14,13 @@ means +.2 and latent variances 1.2 (allowed under scalar invariance).
     model holds (goal >= 90%), rate any other parameter is freed.
 Clopper-Pearson 95% intervals. Results: benchmarks/results/invariance_calibration.json.
 
-Run:  python benchmarks/calibrate_invariance.py [--reps 200] [--seed 19]
+``--ordinal``: the same two conditions for ordered items (WLSMV, Wu & Estabrook's ladder
+configural / thresholds / metric / scalar, the refit partial search): 2 factors x 5 items,
+the latent responses (standardized in group 1) cut at -1.2, -0.4, 0.4, 1.2 plus an item
+offset in [-0.3, 0.3] into 5 categories; the planted shift moves f2_3's latent response in
+group 2 by `shift` (its SD in group 1 is 1). Results: invariance_calibration_wlsmv.json.
+
+Run:  python benchmarks/calibrate_invariance.py [--reps 200] [--seed 19] [--ordinal]
 """
 
 from __future__ import annotations
@@ -38,6 +44,28 @@ N_FACTORS, N_ITEMS, N_PER_GROUP = 4, 5, 750
 PLANTED = "f2_3"
 MODEL = "\n".join(f"f{f + 1} =~ " + " + ".join(f"f{f + 1}_{i + 1}" for i in range(N_ITEMS))
                   for f in range(N_FACTORS))
+
+
+CUTS = np.array([-1.2, -0.4, 0.4, 1.2])
+
+
+def configure(ordinal: bool) -> None:
+    global N_FACTORS, MODEL
+    if ordinal:
+        N_FACTORS = 2
+        MODEL = "\n".join(f"f{f + 1} =~ " + " + ".join(f"f{f + 1}_{i + 1}"
+                                                    for i in range(N_ITEMS))
+                          for f in range(N_FACTORS))
+
+
+def to_ordinal(data: pd.DataFrame, nu, offsets) -> pd.DataFrame:
+    """Latent responses (minus the item intercepts) cut into 5 categories 1..5."""
+    out = data.copy()
+    names = [c for c in data.columns if c != "g"]
+    for j, c in enumerate(names):
+        ystar = data[c].to_numpy() - nu.ravel()[j]
+        out[c] = 1 + np.searchsorted(CUTS + offsets[j], ystar)
+    return out
 
 
 def population(rng_fixed: np.random.Generator):
@@ -78,11 +106,15 @@ def rate(k: int, n: int) -> dict:
     return {"count": k, "n": n, "rate": k / n, "ci95": clopper_pearson(k, n)}
 
 
-def one(seed: int, lam, nu, shift: float) -> dict:
+def one(seed: int, lam, nu, shift: float, offsets=None) -> dict:
     rng = np.random.default_rng(seed)
     data = simulate(rng, lam, nu, shift)
-    res = pv.invariance(MODEL, data, group="g", missing="listwise", partial=True,
-                        levels=("configural", "metric", "scalar"))
+    if offsets is not None:
+        data = to_ordinal(data, nu, offsets)
+        res = pv.invariance(MODEL, data, group="g", ordered=True, partial=True)
+    else:
+        res = pv.invariance(MODEL, data, group="g", missing="listwise", partial=True,
+                            levels=("configural", "metric", "scalar"))
     lad = res.ladder.set_index("level")
     freed = [] if res.freed is None else sorted(
         set(f"{a} {o}".strip() + (f" {b}" if b else "")
@@ -101,23 +133,35 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--shift", type=float, default=0.4)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results",
-                                                  "invariance_calibration.json"))
+    ap.add_argument("--ordinal", action="store_true")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
-    lam, nu = population(np.random.default_rng(args.seed))
+    configure(args.ordinal)
+    out_path = args.out or os.path.join(
+        os.path.dirname(__file__), "results",
+        "invariance_calibration_wlsmv.json" if args.ordinal else "invariance_calibration.json")
+    rng_fixed = np.random.default_rng(args.seed)
+    lam, nu = population(rng_fixed)
+    offsets = (rng_fixed.uniform(-0.3, 0.3, size=N_FACTORS * N_ITEMS) if args.ordinal
+               else None)
     out = {"design": {"n": 2 * N_PER_GROUP, "groups": 2, "factors": N_FACTORS,
-                      "items_per_factor": N_ITEMS, "estimator": "MLR",
+                      "items_per_factor": N_ITEMS,
+                      "estimator": "WLSMV" if args.ordinal else "MLR",
                       "missing": "listwise", "decide_by": "both",
-                      "levels": ["configural", "metric", "scalar"],
+                      "levels": (["configural", "thresholds", "metric", "scalar"]
+                                 if args.ordinal else ["configural", "metric", "scalar"]),
+                      "categories": 5 if args.ordinal else None,
                       "planted": f"{PLANTED} ~1 (group 2)", "shift_item_sd": args.shift,
                       "reps": args.reps, "seed": args.seed,
-                      "search": "score tests (lavTestScore), Bonferroni alpha / m, "
-                                "max_free = half the items"},
+                      "search": ("refit scaled-shifted difference tests" if args.ordinal else
+                                 "score tests (lavTestScore)")
+                                + ", Bonferroni alpha / m, max_free = half the items"},
            "psychoval_version": pv.__version__}
     t0 = time.perf_counter()
-    inv = [one(args.seed * 100_000 + r, lam, nu, 0.0) for r in range(args.reps)]
+    inv = [one(args.seed * 100_000 + r, lam, nu, 0.0, offsets) for r in range(args.reps)]
     t1 = time.perf_counter()
-    pl = [one(args.seed * 100_000 + 50_000 + r, lam, nu, args.shift) for r in range(args.reps)]
+    pl = [one(args.seed * 100_000 + 50_000 + r, lam, nu, args.shift, offsets)
+          for r in range(args.reps)]
     t2 = time.perf_counter()
     n = args.reps
     metric_held = [r for r in inv if r["metric"] == "holds"]
@@ -140,8 +184,8 @@ def main(argv=None) -> int:
         "metric_holds": rate(sum(r["metric"] == "holds" for r in pl), n),
         "seconds_per_replicate": (t2 - t1) / n}
     out["replicates"] = {"invariant": inv, "planted": pl}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as fh:
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as fh:
         json.dump(out, fh, indent=1)
     json.dump({k: out[k] for k in ("invariant", "planted")}, sys.stdout, indent=1)
     return 0

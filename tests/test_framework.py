@@ -296,6 +296,22 @@ def test_item_map_errors():
         pv.read_framework(base.assign(reverse=["no", "maybe", "yes"]))
 
 
+def test_item_map_cut_score_is_the_competencys():
+    base = pd.DataFrame({"item": list("abcdef"), "competency": ["c1"] * 3 + ["c2"] * 3,
+                         "tier": ["t"] * 6, "type": ["likert"] * 6, "min": [1] * 6,
+                         "max": [5] * 6})
+    once = pv.read_framework(base.assign(cut_score=["", 3.5, "", "", "", ""]))
+    every = pv.read_framework(base.assign(cut_score=[3.5, 3.5, 3.5, None, None, None]))
+    for fw_ in (once, every):
+        cuts = {c.id: c.cut_score for c in fw_.competencies}
+        assert cuts == {"c1": 3.5, "c2": None}
+    with pytest.raises(SpecificationError, match=r"line 3 \(item 'b'\): cut_score '4' differs "
+                                                 r"from 3.5 .* competency 'c1'"):
+        pv.read_framework(base.assign(cut_score=["3.5", "4", "", "", "", ""]))
+    with pytest.raises(SpecificationError, match="cut_score must be a number"):
+        pv.read_framework(base.assign(cut_score=["high", "", "", "", "", ""]))
+
+
 def test_items_absent_from_data_raise_and_extra_columns_warn(fw):
     df = pd.DataFrame({"q1": [1, 2], "q2": [2, 3], "q3": [3, 4], "extra": [1, 1]})
     small_fw = pv.read_framework(small())

@@ -53,7 +53,7 @@ DEFAULT_KEYS = ("type", "min", "max", "categories", "options", "reverse", "weigh
 TABLE_REQUIRED = ("item", "competency", "tier", "type")
 TABLE_OPTIONAL = ("min", "max", "reverse", "answer_key", "weight", "text", "options",
                   "categories", "raters", "combine", "competency_name", "tier_name",
-                  "missing_codes")
+                  "missing_codes", "cut_score")
 # item-map rows that declare a data column other than an item
 TABLE_COLUMN_TYPES = ("id", "group", "criterion")
 # The deepest nesting of lists and mappings a framework file may have. A framework needs 8
@@ -72,7 +72,8 @@ def read_framework(source: Any, *, name: str | None = None) -> Framework:
         table (``.csv``/``.tsv``/``.xlsx`` file or DataFrame) with one row per item and the
         columns ``item, competency, tier, type`` and optionally ``min, max, reverse,
         answer_key, weight, text, options, categories, raters, combine, competency_name,
-        tier_name`` (lists separated by ``|``). Item-map rows of type ``id``, ``group`` or
+        tier_name, missing_codes, cut_score`` (lists separated by ``|``; ``cut_score`` is the
+        competency's, on one or every row of it). Item-map rows of type ``id``, ``group`` or
         ``criterion`` name the respondent-id, grouping and criterion columns. The format is
         described in ``docs/framework.md`` and ``docs/framework.schema.json``.
     name : str, optional
@@ -605,6 +606,15 @@ def _from_table(frame: Any, label: str) -> dict[str, Any]:
             tier["competencies"].append(comp)
         if rec.get("competency_name") is not None:
             comp["name"] = str(rec["competency_name"])
+        if rec.get("cut_score") is not None:  # the competency's, on any (or every) item's row
+            cut = _parse_number(rec["cut_score"], f"{shown}: cut_score")
+            if comp.get("cut_score", cut) != cut:
+                raise SpecificationError(
+                    f"{shown}: cut_score {excerpt(rec['cut_score'])} differs from "
+                    f"{comp['cut_score']:g} given on another row of competency "
+                    f"{excerpt(comp_id)}; a competency has one cut score (give it once, or "
+                    "the same on every row)")
+            comp["cut_score"] = cut
         item: dict[str, Any] = {"id": item_id}
         for key in ITEM_KEYS[1:]:
             v = rec.get(key)
