@@ -197,3 +197,8 @@ def test_row_and_subscore_order_do_not_matter(seed):
     pd.testing.assert_frame_equal(a.table.set_index("subscore").sort_index(),
                                   b.table.set_index("subscore").sort_index(),
                                   rtol=1e-9, atol=1e-12)
+    t = a.table
+    ok = t["alpha"] > 0
+    # the best linear predictor from both is never worse than from either alone
+    assert (t.loc[ok, "prmse_sx"] >= np.maximum(t.loc[ok, "prmse_s"], t.loc[ok, "prmse_x"])
+            - 1e-12).all()

@@ -299,7 +299,9 @@ def _scores(data: Any, missing: str, *, need_binary: bool) -> _Scores:
             except (TypeError, ValueError) as exc:
                 raise DataError(f"scores must be numbers ({exc})") from None
         if np.isinf(x).any():
-            raise DataError(f"scores has an infinite value at row {int(np.flatnonzero(np.isinf(x))[0])}")
+            row = int(np.flatnonzero(np.isinf(x))[0])
+            raise DataError(f"scores has an infinite value at row {row}; scores must be finite "
+                            "numbers or missing")
         bad = np.isnan(x)
         if bad.any() and missing == "raise":
             raise DataError(f"scores is missing at row {int(np.flatnonzero(bad)[0])} "

@@ -145,8 +145,10 @@ def conditional_sem(scores_or_data: Any, *, n_items: int | None = None,
     n_total = n_used = None
     dropped: tuple[int, ...] = ()
     if scores_or_data is not None:
-        if np.ndim(np.asarray(scores_or_data, dtype=object)) == 1 and not isinstance(
-                scores_or_data, pd.DataFrame):
+        arrays = (np.ndarray, pd.Series, pd.DataFrame)
+        ndim = scores_or_data.ndim if isinstance(scores_or_data, arrays) else \
+            np.ndim(np.asarray(scores_or_data, dtype=object))
+        if ndim == 1:
             x = np.asarray(scores_or_data, dtype=float)
             bad = np.isnan(x)
             if bad.any() and missing == "raise":
