@@ -103,6 +103,6 @@ def indicators(pats: np.ndarray, ncat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """One indicator column per item category, (m, sum K); and each item's first column."""
     offset = np.concatenate([[0], np.cumsum(ncat)[:-1]])
     y = np.zeros((pats.shape[0], int(ncat.sum())))
-    r, j = np.nonzero(pats >= 0)
-    y[r, offset[j] + pats[r, j]] = 1.0
+    for j, k in enumerate(ncat):
+        y[:, offset[j]:offset[j] + k] = pats[:, j, None] == np.arange(k)[None, :]
     return y, offset

@@ -74,6 +74,33 @@ class Problem:
             return phi
         return np.clip(phi, self.lower, self.upper)
 
+    def __post_init__(self) -> None:
+        # the E-step works with the indicators of the categories above the lowest (C' =
+        # sum (K_j - 1) columns) and, when responses are missing, the items answered: the
+        # lowest category's indicator is answered minus the others (half the work for 0/1)
+        ncol = self.Y.shape[1]
+        base = np.empty(ncol, dtype=int)
+        item = np.empty(ncol, dtype=int)
+        for b in self.blocks:
+            base[b.cols] = b.cols[:, :1]
+            item[b.cols] = b.items[:, None]
+        firsts = np.unique(base)
+        self._red = np.setdiff1d(np.arange(ncol), firsts)
+        self._red_base = base[self._red]
+        k = firsts.size
+        order = np.argsort(item[firsts])
+        self._base = firsts[order]  # lowest-category column of each item, in item order
+        self._red_item = np.searchsorted(item[self._base], item[self._red])
+        self._yr = np.ascontiguousarray(self.Y[:, self._red])
+        obs = np.zeros((self.Y.shape[0], k))
+        for b in self.blocks:
+            obs[:, b.items] = np.stack([self.Y[:, c].sum(axis=1) for c in b.cols], axis=1)
+        self._obs = None if np.all(obs == 1.0) else obs
+        self._collapse = np.zeros((self._red.size, k))
+        self._collapse[np.arange(self._red.size), self._red_item] = 1.0
+        self.identity = self.A.shape[0] == self.A.shape[1] and bool(
+            np.all(self.A == np.eye(self.A.shape[0])))
+
     def item_params(self, phi: np.ndarray) -> np.ndarray:
         return self.A @ phi + self.b0
 
@@ -107,16 +134,34 @@ class Problem:
 
 def estep(prob: Problem, phi: np.ndarray, *, posterior: bool = False):
     """Marginal log-likelihood, expected counts r (Q, C) and optionally the posterior."""
-    ll = prob.Y @ prob.logp(phi).T
-    ll += prob.logpi
+    lp = prob.logp(phi)
+    low = lp[:, prob._base]  # (Q, k) log P of each item's lowest category
+    ll = prob._yr @ (lp[:, prob._red] - lp[:, prob._red_base]).T
+    if prob._obs is None:
+        ll += prob.logpi + low.sum(axis=1)
+    else:
+        ll += prob._obs @ low.T
+        ll += prob.logpi
     mx = ll.max(axis=1, keepdims=True)
     np.subtract(ll, mx, out=ll)
+    # posterior weights below exp(-600) relative to the largest are set to 0: subnormal
+    # numbers would slow every later product by a factor of 100 and weigh nothing
+    np.maximum(ll, -600.0, out=ll)
     np.exp(ll, out=ll)
+    ll[ll < 1e-250] = 0.0
     s = ll.sum(axis=1)
     loglik = float(prob.w @ (np.log(s) + mx[:, 0]))
-    ll *= (1.0 / s)[:, None]  # posterior
-    r = (ll * prob.w[:, None]).T @ prob.Y
-    return (loglik, r, ll) if posterior else (loglik, r)
+    ll *= (prob.w / s)[:, None]  # posterior times the pattern counts
+    rr = ll.T @ prob._yr  # (Q, C')
+    nobs = ll.T @ prob._obs if prob._obs is not None else np.repeat(
+        ll.sum(axis=0)[:, None], prob._base.size, axis=1)
+    r = np.empty((lp.shape[0], prob.Y.shape[1]))
+    r[:, prob._red] = rr
+    r[:, prob._base] = nobs - rr @ prob._collapse
+    if not posterior:
+        return loglik, r
+    ll *= (1.0 / prob.w)[:, None]
+    return loglik, r, ll
 
 
 def _derivs(prob: Problem, phi: np.ndarray, r: np.ndarray, info: bool = True):
@@ -191,27 +236,54 @@ def _mstep(prob: Problem, phi: np.ndarray, r: np.ndarray, steps: int = 3) -> np.
 
 
 def crossproduct(prob: Problem, phi: np.ndarray, post: np.ndarray, chunk: int = 16384
-            ) -> np.ndarray:
-    """Weighted cross-product of the per-pattern scores (free parameters), (p, p)."""
+                 ) -> np.ndarray:
+    """Weighted cross-product of the per-pattern scores (free parameters), (p, p).
+
+    The score of pattern m is sum_q post_mq d log P(x_m | theta_q). For the divide-by-total
+    items (2PL, GPCM and their common-slope forms) it is, per item, x E[theta] - E[theta
+    sum_l l P_l] for the slope and 1{x = v} - E[P_v] for the intercepts (two products
+    with the posterior); other kinds go through the general form."""
     beta = prob.item_params(phi)
     pf = prob.A.shape[1]
     xpd = np.zeros((pf, pf))
-    gs = []
+    nodes = prob.nodes
+    pre = []
     for b in prob.blocks:
-        p, dp = _models.probs_derivs(b.kind, beta[b.pidx], prob.nodes, b.k)
-        gq = dp / np.maximum(p, _TINY)[..., None]  # (J, Q, K, p)
-        gs.append(np.ascontiguousarray(gq.transpose(1, 0, 2, 3)).reshape(prob.nodes.size, -1))
+        p, dp = _models.probs_derivs(b.kind, beta[b.pidx], nodes, b.k, deriv=b.kind != "gpcm")
+        if b.kind == "gpcm":  # (Q, J): theta sum_l l P_l; (Q, J (K-1)): P_v, v >= 1
+            mean = (p * np.arange(b.k)[None, None, :]).sum(axis=2)
+            pre.append((np.ascontiguousarray((mean * nodes[None, :]).T),
+                        np.ascontiguousarray(p[:, :, 1:].transpose(1, 0, 2)).reshape(
+                            nodes.size, -1)))
+        else:
+            gq = dp / np.maximum(p, _TINY)[..., None]  # (J, Q, K, p)
+            pre.append(np.ascontiguousarray(gq.transpose(1, 0, 2, 3)).reshape(nodes.size, -1))
     m = prob.Y.shape[0]
     for lo in range(0, m, chunk):
         sl = slice(lo, min(m, lo + chunk))
         s_items = np.zeros((sl.stop - lo, beta.size))
-        for b, gq in zip(prob.blocks, gs, strict=True):
+        pw = post[sl]
+        eth = pw @ nodes
+        for b, pr in zip(prob.blocks, pre, strict=True):
             j, p = b.pidx.shape
-            t = (post[sl] @ gq).reshape(-1, j, b.k, p)
             y = prob.Y[sl][:, b.cols]  # (m, J, K)
-            s_items[:, b.pidx.ravel()] = np.einsum("mjkp,mjk->mjp", t, y).reshape(-1, j * p)
-        s = s_items @ prob.A
-        xpd += (s * prob.w[sl, None]).T @ s
+            if b.kind == "gpcm":
+                obs = y.sum(axis=2)
+                code = (y * np.arange(b.k)[None, None, :]).sum(axis=2)
+                s_items[:, b.pidx[:, 0]] = code * eth[:, None] - obs * (pw @ pr[0])
+                pv = (pw @ pr[1]).reshape(-1, j, b.k - 1)
+                s_items[:, b.pidx[:, 1:].ravel()] = (y[:, :, 1:] - obs[:, :, None] * pv
+                                                     ).reshape(-1, j * (b.k - 1))
+                continue
+            t = (pw @ pr).reshape(-1, j, b.k, p)
+            acc = t[:, :, 0, :] * y[:, :, 0, None]
+            for c in range(1, b.k):
+                acc += t[:, :, c, :] * y[:, :, c, None]
+            s_items[:, b.pidx.ravel()] = acc.reshape(-1, j * p)
+        if not prob.identity:
+            s_items = s_items @ prob.A
+        sc = np.asfortranarray(s_items * np.sqrt(prob.w[sl])[:, None])
+        xpd += sc.T @ sc
     return xpd
 
 
@@ -227,7 +299,7 @@ class FitInfo:
 
 
 def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 2000,
-        em_switch: float = 1e-3) -> FitInfo:
+        em_switch: float = 1e-2) -> FitInfo:
     """EM until the largest change is below ``em_switch``, then Newton (BHHH) polish to
     ``tol``; if the polish stalls, EM goes on to ``tol``."""
     it = 0
@@ -243,11 +315,13 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
         phi = new
         if step < em_switch:
             break
-    # polish
+    # polish: Newton steps on the marginal log-likelihood; the E-step at the new point also
+    # serves the next step, so a step costs one E-step (and one more per halving)
     polished = False
-    stalls = 0
+    loglik, r, post = estep(prob, phi, posterior=True)
+    xpd = None
+    last = math.inf
     while it < max_iter:
-        loglik, r, post = estep(prob, phi, posterior=True)
         _, g, _ = _derivs(prob, phi, r, info=False)
         lp, gp, hp = prob.prior(phi)
         g = g + gp
@@ -263,8 +337,10 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
                 np.linalg.cholesky(hess[np.ix_(act, act)])
             except np.linalg.LinAlgError:
                 hess = None
-        if hess is None:  # large (or not concave here): the cross-product (BHHH)
-            hess = crossproduct(prob, phi, post) + hp
+        if hess is None:  # large (or not concave here): the cross-product (BHHH), kept
+            if xpd is None or last > 1e-3:  # while the steps are small (chord steps)
+                xpd = crossproduct(prob, phi, post)
+            hess = xpd + hp
         delta = np.zeros(phi.size)
         try:
             delta[act] = np.linalg.solve(hess[np.ix_(act, act)], g[act])
@@ -276,16 +352,17 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
         for _ in range(20):
             new = prob.clip(phi + t * delta)
             if _valid(prob, new):
-                ll2 = estep(prob, new)[0] + prob.prior(new)[0]
-                if ll2 >= cur - 1e-13 * abs(cur):
+                out = estep(prob, new, posterior=True)
+                if out[0] + prob.prior(new)[0] >= cur - 1e-13 * abs(cur):
                     accepted = True
                     break
             t *= 0.5
         if not accepted:
-            stalls += 1
             break
         step = float(np.max(np.abs(new - phi))) if delta.size else 0.0
+        last = step if t == 1.0 else math.inf
         phi = new
+        loglik, r, post = out
         if step < tol:
             polished = True
             break

@@ -182,7 +182,7 @@ class IRTResult(Result):
     quadrature : str
         The quadrature, e.g. ``"61 equally spaced points on [-6, 6]"``.
     se_method : str
-        ``"observed"``, ``"crossprod"`` or ``"none"``.
+        ``"observed"``, ``"crossprod"`` or ``"none"`` (what ``se="auto"`` chose).
     """
 
     _schema: ClassVar[str] = "psychoval.irt/1"
@@ -413,7 +413,7 @@ class IRTResult(Result):
 def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML",
         quadpts: int | None = None,
         quadrature: str = "equally_spaced", slope: float | None = None,
-        guessing_prior: tuple[float, float] | None = None, se: str = "observed",
+        guessing_prior: tuple[float, float] | None = None, se: str = "auto",
         tol: float = 1e-8, max_iter: int = 5000) -> IRTResult:
     """Fit a unidimensional item response model by marginal maximum likelihood.
 
@@ -457,10 +457,13 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
         posterior mode; the reported log-likelihood is without the prior). Default none:
         the guessing parameters are estimated on the logit scale, so they stay within
         (0, 1), as mirt does.
-    se : {"observed", "crossprod", "none"}
+    se : {"auto", "observed", "crossprod", "none"}
         Standard errors from the observed information (central differences of the analytic
-        gradient of the marginal log-likelihood, 2p gradient evaluations), from the
-        cross-product of the pattern scores (fast, an approximation), or none.
+        gradient of the marginal log-likelihood: 2p E-steps), from the cross-product of the
+        pattern scores (one E-step; a consistent estimate of the same information when the
+        model holds), or none. ``"auto"`` (default): observed when free parameters times
+        distinct patterns is at most 2,000,000, else cross-product; ``se_method`` of the
+        result says which.
     tol : float
         Convergence: the largest change of a parameter in the last step.
     max_iter : int
@@ -523,7 +526,7 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
         raise SpecificationError(f"method='CML' fits model='Rasch' or 'PCM' (the raw score "
                                  f"is sufficient only there); model={model!r} needs 'MML'")
     check_choice("quadrature", quadrature, ("equally_spaced", "gauss_hermite"))
-    check_choice("se", se, ("observed", "crossprod", "none"))
+    check_choice("se", se, ("auto", "observed", "crossprod", "none"))
     npts = 61 if quadpts is None else quadpts
     if not isinstance(npts, (int, np.integer)) or npts < 5:
         raise SpecificationError(f"quadpts={quadpts!r} must be an integer of at least 5")
@@ -575,6 +578,8 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
              f"{info.max_step:.2g} > tol={tol:g}); the estimates are not the maximum",
              ConvergenceWarning)
     cov = None
+    if se == "auto":
+        se = "observed" if phi.size * pats.shape[0] <= 2_000_000 else "crossprod"
     if se != "none":
         if se == "observed":
             h = _estimate.observed_information(prob, phi)
@@ -685,6 +690,6 @@ def _cml_result(coded: _data.Coded, model: str, ncat: list[int], se: str, tol: f
         n_used=n_used, n_total=coded.n_total, rows_dropped=coded.rows_dropped,
         n_patterns=int(_data.patterns(coded.codes)[0].shape[0]), iterations=fit.iterations,
         em_iterations=0, converged=fit.converged, max_gradient=math.nan,
-        quadrature="none (conditional ML)", se_method=se, _beta=beta, _layout=lay,
+        quadrature="none (conditional ML)", se_method="none" if se == "none" else "observed", _beta=beta, _layout=lay,
         _nodes=nodes, _weights=wts, _scale=1.0, _cov=cov, _codes=coded.codes, _ids=coded.ids,
         _kept=coded.kept)
