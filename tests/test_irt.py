@@ -477,3 +477,29 @@ def test_cml_and_mml_rasch_agree_roughly():
     np.testing.assert_allclose(b - b.mean(), cml.estimates["est"], atol=0.05)
     with pytest.raises(SpecificationError, match="CML"):
         pv.irt(d, model="2PL", method="CML")
+
+
+@pytest.mark.parametrize("kind", ["gpcm", "grm"])
+def test_crossproduct_of_pattern_scores(kind):
+    # the closed-form (GPCM) and general (GRM) pattern scores against finite differences of
+    # each pattern's marginal log-likelihood, with missing responses
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (400, 4)).astype(float)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    coded = _data.code_responses(x, items=None, model="GPCM")
+    pats, w, _ = _data.patterns(coded.codes)
+    y, off = _data.indicators(pats, np.full(4, 3))
+    nodes, wts = _estimate.quadrature("equally_spaced", 21)
+    block = _estimate.Block(kind, 3, np.arange(4), off[:, None] + np.arange(3),
+                            np.arange(12).reshape(4, 3))
+    prob = _estimate.Problem([block], np.eye(12), np.zeros(12), y, w, nodes, np.log(wts))
+    phi = np.tile([1.2, 0.3, -0.2], 4)
+    _, _, post = _estimate.estep(prob, phi, posterior=True)
+    xpd = _estimate.crossproduct(prob, phi, post)
+
+    def pattern_ll(ph):
+        return np.log(np.exp(y @ prob.logp(ph).T) @ wts)
+
+    s = np.array([(pattern_ll(phi + e) - pattern_ll(phi - e)) / 2e-6
+                  for e in np.eye(12) * 1e-6]).T
+    np.testing.assert_allclose(xpd, (s * w[:, None]).T @ s, rtol=1e-7, atol=1e-6)

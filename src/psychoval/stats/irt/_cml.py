@@ -33,8 +33,13 @@ class CMLFit:
 
 def _group_data(codes: np.ndarray, ncat: list[int]):
     answered = codes >= 0
-    masks, inv = np.unique(answered, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    if answered.all():
+        masks, inv = answered[:1], np.zeros(codes.shape[0], dtype=int)
+    else:  # distinct answered-item sets (np.unique over the packed bits as bytes)
+        packed = np.ascontiguousarray(np.packbits(answered, axis=1))
+        view = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+        masks, inv = answered[first], inv.ravel()
     groups = []
     for g, mask in enumerate(masks):
         items = np.flatnonzero(mask)

@@ -35,9 +35,14 @@ def _check_values(values: np.ndarray, items: tuple[str, ...], model: str):
     cats = []
     for j, name in enumerate(items):
         col = values[:, j]
-        obs = np.unique(col[~np.isnan(col)])
+        obs = col[~np.isnan(col)]
         if obs.size == 0:
             raise DataError(f"item {name!r} has no responses; leave it out (items=)")
+        lo, hi = obs.min(), obs.max()
+        if lo >= 0 and hi < 1000 and np.array_equal(obs, np.floor(obs)):
+            obs = np.flatnonzero(np.bincount(obs.astype(np.int64))).astype(float)
+        else:  # small non-negative integers by counting, anything else by sorting
+            obs = np.unique(obs)
         if np.any(obs != np.round(obs)):
             bad = obs[obs != np.round(obs)][0]
             raise DataError(f"item {name!r} has the non-integer response {float(bad):g}; IRT models "
