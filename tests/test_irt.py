@@ -18,7 +18,12 @@ from scipy import optimize
 from scipy.special import expit
 
 import psychoval as pv
-from psychoval.exceptions import ConvergenceWarning, DataError, SpecificationError
+from psychoval.exceptions import (
+    ConvergenceWarning,
+    DataError,
+    ImproperSolutionWarning,
+    SpecificationError,
+)
 from psychoval.stats.irt import _data, _estimate
 from tests._tolerances import assert_close
 
@@ -331,6 +336,16 @@ def test_errors_name_the_item_and_the_fix():
         pv.irt(lsat(), model="2PL", slope=1.0)
 
 
+def test_runaway_slope_stops_and_warns():
+    rng = np.random.default_rng(7)
+    x = _simulate("2PL", 2000, [1.0] * 5, [-0.5, 0.0, 0.5, 0.2, -0.2], rng)
+    x = np.column_stack([x, x[:, 4]])  # an exact copy: its slope runs to infinity
+    with pytest.warns(ConvergenceWarning), pytest.warns(ImproperSolutionWarning,
+                                                        match="item6|item5"):
+        res = pv.irt(x, se="none")
+    assert not res.converged
+
+
 def test_non_convergence_warns_and_is_recorded():
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         res = pv.irt(lsat(), max_iter=3, se="none")
@@ -503,3 +518,71 @@ def test_crossproduct_of_pattern_scores(kind):
     s = np.array([(pattern_ll(phi + e) - pattern_ll(phi - e)) / 2e-6
                   for e in np.eye(12) * 1e-6]).T
     np.testing.assert_allclose(xpd, (s * w[:, None]).T @ s, rtol=1e-7, atol=1e-6)
+
+
+# -- item fit ------------------------------------------------------------------------------
+def test_lord_wingersky_against_enumeration():
+    from psychoval.stats.irt import _itemfit
+
+    rng = np.random.default_rng(4)
+    probs = [rng.dirichlet(np.ones(k), size=5) for k in (2, 3, 3, 4)]  # 5 nodes
+    f = _itemfit.lord_wingersky(probs)
+    brute = np.zeros_like(f)
+    for pat in itertools.product(*[range(p.shape[1]) for p in probs]):
+        brute[:, sum(pat)] += np.prod([p[:, c] for p, c in zip(probs, pat, strict=True)],
+                                      axis=0)
+    np.testing.assert_allclose(f, brute, rtol=1e-13)
+
+
+def test_s_x2_against_brute_force_expectations():
+    rng = np.random.default_rng(11)
+    x = _simulate("GRM", 3000, [1.2, 0.9, 1.5, 1.1],
+                  [[-1, 0.5], [-0.5, 0.8], [-0.8, 0.2], [-1.2, 0.4]], rng)
+    res = pv.irt(x, model="GRM", se="none", quadpts=31)
+    fit = res.itemfit(min_expected=1e-9)  # no merging: every inner score its own group
+    # brute force for item 1: P(X_1 = c | S = s) by enumerating the 81 patterns
+    nodes, w = np.linspace(-6, 6, 31), np.exp(-0.5 * np.linspace(-6, 6, 31) ** 2)
+    w = w / w.sum()
+    par = [res.parameters.loc[i, ["a", "b1", "b2"]].to_numpy() for i in res.items]
+    pr = [_direct_probs("GRM", p, nodes, [3])[0] for p in par]
+    joint = np.zeros((9, 3))
+    for pat in itertools.product(range(3), repeat=4):
+        lik = np.prod([pr[j][:, c] for j, c in enumerate(pat)], axis=0) @ w
+        joint[sum(pat), pat[0]] += lik
+    exp = joint / joint.sum(axis=1, keepdims=True)
+    s = x.sum(axis=1).astype(int)
+    stat = 0.0
+    for sc in range(1, 8):
+        grp = x[s == sc, 0]
+        obs = np.bincount(grp.astype(int), minlength=3) / grp.size
+        ok = exp[sc] > 0  # item 1 cannot be 2 at score 1, nor 0 at score 7
+        stat += grp.size * np.sum((obs[ok] - exp[sc][ok]) ** 2 / exp[sc][ok])
+    row = fit.iloc[0]
+    assert row["groups"] == 7 and row["df"] == (1 + 5 * 2 + 1) - 3
+    assert row["s_x2"] == pytest.approx(stat, rel=1e-8)
+
+
+def test_s_x2_and_q3_under_the_model_and_against_misfit():
+    rng = np.random.default_rng(12)
+    k, n = 10, 4000
+    a = rng.uniform(0.8, 1.8, k)
+    b = rng.uniform(-1.5, 1.5, k)
+    theta = rng.standard_normal(n)
+    z = a * (theta[:, None] - b)
+    z[:, 8:] += 1.5 * rng.standard_normal(n)[:, None]  # items 9 and 10 share a nuisance
+    p = expit(z)
+    p[:, 0] = 0.35 + 0.65 * expit(2.5 * (theta - 1.0))  # item 1: a guessing floor
+    x = (rng.random((n, k)) < p).astype(float)
+    res = pv.irt(x, model="2PL", se="none")
+    fit = res.itemfit().set_index("item")
+    assert fit.loc["item1", "pvalue"] < 0.01  # an item off the model (guessing) is flagged
+    q = res.q3()
+    off_q = q.where(~np.eye(k, dtype=bool))
+    assert off_q.stack().idxmax() in (("item9", "item10"), ("item10", "item9"))
+    assert q.loc["item9", "item10"] > 0.05  # the baseline is about -1/(k - 1) = -.11
+    others = fit.drop(index=["item1", "item9", "item10"])
+    assert 0.4 < (others["s_x2"] / others["df"]).mean() < 1.6  # about df under the model
+    off = q.to_numpy()[np.triu_indices(k, 1)]
+    assert abs(np.median(off) - (-1 / (k - 1))) < 0.05
+    with pytest.raises(SpecificationError, match="MML"):
+        pv.irt(_ref_data("concepts"), model="Rasch", method="CML").itemfit()

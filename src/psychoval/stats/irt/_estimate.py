@@ -33,6 +33,9 @@ _TINY = 1e-300
 # Newton polish with the observed Hessian (2p gradients a step) when parameters x patterns
 # is at most this; with the cross-product of the pattern scores above it
 _EXACT_NEWTON = 20_000
+# an item parameter beyond this runs to infinity (a slope of an item that is nearly a copy of
+# another, an intercept of an item almost everyone passes): the fit stops, not converged
+DIVERGED = 60.0
 
 
 def quadrature(kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -315,6 +318,8 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
         phi = new
         if step < em_switch:
             break
+        if np.max(np.abs(prob.item_params(phi))) > DIVERGED:
+            return _finish(prob, phi, it, em_it, step, False)
     # polish: Newton steps on the marginal log-likelihood; the E-step at the new point also
     # serves the next step, so a step costs one E-step (and one more per halving)
     polished = False
@@ -376,10 +381,17 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
             phi = new
             if step < tol:
                 break
+            if np.max(np.abs(prob.item_params(phi))) > DIVERGED:
+                break
+    return _finish(prob, phi, it, em_it, step, bool(step < tol or polished))
+
+
+def _finish(prob: Problem, phi: np.ndarray, it: int, em_it: int, step: float,
+            converged: bool) -> FitInfo:
     loglik, g = gradient(prob, phi)
     return FitInfo(phi=phi, loglik=loglik - prob.prior(phi)[0], iterations=it,
-                   em_iterations=em_it, converged=bool(step < tol or polished),
-                   max_step=step, max_gradient=float(np.max(np.abs(g))) if g.size else 0.0)
+                   em_iterations=em_it, converged=converged, max_step=step,
+                   max_gradient=float(np.max(np.abs(g))) if g.size else 0.0)
 
 
 def observed_information(prob: Problem, phi: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from psychoval.exceptions import (
     SpecificationError,
     warn,
 )
-from psychoval.stats.irt import _cml, _data, _estimate, _models
+from psychoval.stats.irt import _cml, _data, _estimate, _itemfit, _models
 
 __all__ = ["irt", "IRTResult"]
 
@@ -384,6 +384,65 @@ class IRTResult(Result):
         return pd.DataFrame({"theta": theta[inv], "se": se[inv], "note": note[inv]},
                             index=ids)
 
+    # -- item fit -------------------------------------------------------------------------
+    def itemfit(self, *, min_expected: float = 1.0) -> pd.DataFrame:
+        """S-X2 item fit (Orlando & Thissen, 2000; Kang & Chen, 2008) on the complete rows.
+
+        Within each summed-score group the observed category proportions of an item are
+        compared with the model's, computed by the Lord-Wingersky recursion over the fit's
+        quadrature; the lowest and highest scores are left out and groups are merged from
+        the ends inward until every expected count is at least ``min_expected``. df = sum over
+        groups of (possible categories - 1) - the item's own free parameters (a common slope
+        is not counted).
+
+        Returns a DataFrame: ``item``, ``s_x2``, ``df``, ``pvalue``, ``rmsea_s_x2``,
+        ``groups`` (score groups after merging), ``n`` (complete rows).
+
+        References
+        ----------
+        Orlando, M., & Thissen, D. (2000). Likelihood-based item-fit indices for dichotomous
+        item response theory models. Applied Psychological Measurement, 24(1), 50-64.
+        https://doi.org/10.1177/01466216000241003
+        Kang, T., & Chen, T. T. (2008). Performance of the generalized S-X2 item fit index
+        for polytomous IRT models. Journal of Educational Measurement, 45(4), 391-406.
+        https://doi.org/10.1111/j.1745-3984.2008.00071.x
+        """
+        if self.method == "CML":
+            raise SpecificationError("S-X2 needs the latent distribution of an MML fit; "
+                                     "refit with method='MML'")
+        if not (isinstance(min_expected, (int, float)) and min_expected > 0):
+            raise SpecificationError(f"min_expected={min_expected!r} must be positive")
+        probs: list[np.ndarray] = [np.empty(0)] * len(self.items)
+        for b, p, _ in self._item_probs(self._nodes):
+            for jj, j in enumerate(b.items):
+                probs[j] = p[jj]
+        own = []
+        for kind, k in zip(self._layout.kinds, self._layout.ncat, strict=True):
+            slope = 0 if self.model in _COMMON_SLOPE else 1
+            own.append(k - 1 + slope + (1 if kind == "3pl" else 0))
+        return _itemfit.s_x2(self._codes, probs, self._weights, own, self.items,
+                             float(min_expected))
+
+    def q3(self) -> pd.DataFrame:
+        """Yen's (1984) Q3: correlations between items of the residuals x - E[X | theta]
+        at the EAP scores (pairwise complete). Values far from about -1/(k - 1) flag local
+        dependence.
+
+        References
+        ----------
+        Yen, W. M. (1984). Effects of local item dependence on the fit and equating
+        performance of the three-parameter logistic model. Applied Psychological
+        Measurement, 8(2), 125-145. https://doi.org/10.1177/014662168400800201
+        """
+        if self.method == "CML":
+            raise SpecificationError("Q3 uses EAP scores, which need an MML fit")
+        theta = self.scores(method="EAP")["theta"].to_numpy()[self._kept] / self._scale
+        expected = np.zeros(self._codes.shape)
+        for b, p, _ in self._item_probs(theta):
+            cats = np.arange(b.k, dtype=float)
+            expected[:, b.items] = (p * cats[None, None, :]).sum(axis=2).T
+        return _itemfit.q3(self._codes, expected, self.items)
+
     # -- information ----------------------------------------------------------------------
     def information(self, theta: Any) -> pd.DataFrame:
         """Item and test information at ``theta`` (the reported latent scale).
@@ -573,6 +632,13 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
                  "its bound (c below 1e-6 or above 1 - 1e-6; the likelihood rises toward "
                  "it); its SE is NaN: fit these items as 2PL or give guessing_prior=",
                  ImproperSolutionWarning)
+    runaway = [coded.items[j] for j, p in enumerate(lay.pidx)
+               if np.max(np.abs(prob.item_params(phi)[list(p)])) > _estimate.DIVERGED / 2]
+    if runaway:
+        warn(f"irt({model}): the parameters of {', '.join(map(repr, runaway))} run to "
+             "infinity (a slope of an item that is nearly a copy of another, or an item "
+             "almost everyone passes or fails); leave the item out or fit a model with "
+             "local dependence", ImproperSolutionWarning)
     if not info.converged:
         warn(f"irt({model}) did not converge in {info.iterations} iterations (last change "
              f"{info.max_step:.2g} > tol={tol:g}); the estimates are not the maximum",
