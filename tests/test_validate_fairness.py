@@ -102,9 +102,15 @@ def test_sample_renderings_have_the_fairness_section(sample_report):
     d = json.loads(rep.to_json())
     schema = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())
     jsonschema.validate(d, schema)
-    assert d["schema"] == "psychoval.validation_report/5"
+    assert d["schema"] == "psychoval.validation_report/6"
     assert [r["tier"] for r in d["fairness"]] == ["literacy", "applied", "leadership"]
-    assert d["invariance"] and d["dmacs"] and d["adverse_impact"] == []
+    assert d["invariance"] and d["dmacs"]
+    # the sample declares cut scores on concepts, prompting and governance: pass rates by job
+    # family at each; engineering's prompting pass rate is below four fifths of product's
+    ai = pd.DataFrame(d["adverse_impact"])
+    assert set(ai["competency"]) == {"concepts", "prompting", "governance"}
+    low = ai[ai["four_fifths"]]
+    assert low[["competency", "group"]].values.tolist() == [["prompting", "engineering"]]
     assert "fairness" in d["methods"]
     html = rep.to_html()
     assert "<h2>Fairness</h2>" in html and "Invariance ladders" in html

@@ -245,6 +245,11 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+# Pass marks on the competency's mean-score scale (validate's decisions and adverse impact):
+# 3 of 5 concepts questions right, a mean of 3.5 on prompting, 3.0 on governance
+CUT_SCORES = {"concepts": 0.6, "prompting": 3.5, "governance": 3.0}
+
+
 def framework_yaml() -> str:
     lines = [
         "# AI-competency assessment: the framework of the psychoval sample data.",
@@ -260,7 +265,10 @@ def framework_yaml() -> str:
     for tid, tname, comps in TIERS:
         lines += [f"  - id: {tid}", f"    name: {tname}", "    competencies:"]
         for cid, cname in comps:
-            lines += [f"      - id: {cid}", f"        name: {cname}", "        items:"]
+            lines += [f"      - id: {cid}", f"        name: {cname}"]
+            if cid in CUT_SCORES:
+                lines.append(f"        cut_score: {CUT_SCORES[cid]}")
+            lines.append("        items:")
             for item in by_comp[cid]:
                 iid, _, typ, _, _, reverse, text, extra = item
                 lines.append(f"          - id: {iid}")
@@ -285,9 +293,9 @@ def framework_yaml() -> str:
 def framework_items_csv() -> bytes:
     header = ["item", "competency", "tier", "type", "min", "max", "reverse", "answer_key",
               "weight", "text", "options", "categories", "raters", "competency_name",
-              "tier_name"]
+              "tier_name", "cut_score"]
     names = {c: (cn, t, tn) for t, tn, comps in TIERS for c, cn in comps}
-    rows = [["respondent_id", "", "", "id"] + [""] * 11, ["job_family", "", "", "group"] + [""] * 11]
+    rows = [["respondent_id", "", "", "id"] + [""] * 12, ["job_family", "", "", "group"] + [""] * 12]
     for item in ITEMS:
         iid, comp, typ, _, _, reverse, text, extra = item
         cname, tid, tname = names[comp]
@@ -302,7 +310,8 @@ def framework_items_csv() -> bytes:
         else:
             lo, hi = "1", "5"
         rows.append([iid, comp, tid, kind, lo, hi, "true" if reverse else "false", key, "1",
-                     text, opts, cats, raters, cname, tname])
+                     text, opts, cats, raters, cname, tname,
+                     str(CUT_SCORES[comp]) if comp in CUT_SCORES else ""])
     return csv_bytes(header, rows)
 
 

@@ -272,6 +272,7 @@ class Framework:
                         "raters": "|".join(i.raters) or None,
                         "combine": i.combine if i.type == "rating" else None,
                         "competency_name": c.name, "tier_name": t.name,
+                        "cut_score": c.cut_score,
                     })
         return pd.DataFrame(rows)
 

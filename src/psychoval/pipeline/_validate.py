@@ -119,7 +119,7 @@ def _n_units(fw: Any) -> int:
     for t in fw.tiers:
         comps = [c for c in t.competencies if len(c.items) >= 3]
         tiers += 1 + (len(comps) >= 2) + (len(comps) >= 4)
-    return 7 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
+    return 8 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
 
 
 def _hash_input(responses: Any, table: Any) -> str:
@@ -342,6 +342,8 @@ class _Evidence:
     invariance: pd.DataFrame | None = None
     dmacs: pd.DataFrame | None = None
     adverse_impact: pd.DataFrame | None = None
+    decisions: pd.DataFrame | None = None
+    subscores: pd.DataFrame | None = None
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
 
@@ -445,8 +447,14 @@ def _step_reliability(ev: _Evidence) -> None:
                "item_types": ", ".join(sorted({i.type for i in c.items}))}
         for c in ev.fw.competencies}
     for c in ev.fw.competencies:
-        a = alpha(ev.scores[list(c.item_ids)], missing="pairwise", confidence_level=ev.level,
-                  ci_method="feldt")
+        try:
+            a = alpha(ev.scores[list(c.item_ids)], missing="pairwise",
+                      confidence_level=ev.level, ci_method="feldt")
+        except PsychovalError as exc:  # e.g. a one-item competency: no alpha, the run goes on
+            ev.comp_rows[c.id].update(alpha=math.nan, alpha_lower=math.nan,
+                                      alpha_upper=math.nan, alpha_ci="")
+            ev.run.notes.append(f"alpha of {c.id} not computed: {exc}")
+            continue
         ev.comp_rows[c.id].update(alpha=a.raw_alpha, alpha_lower=a.ci_lower,
                                   alpha_upper=a.ci_upper, alpha_ci="feldt")
         ev.run.results[f"alpha:{c.id}"] = a
@@ -735,6 +743,14 @@ def _step_fairness(ev: _Evidence) -> None:
     fairness_step(ev, ordinal_missing=ORDINAL_MISSING)
 
 
+def _step_decisions(ev: _Evidence) -> None:
+    """Classification accuracy and consistency at each competency's cut score, and the added
+    value of each competency score over its tier's total."""
+    from psychoval.pipeline._decisions import decisions_step
+
+    decisions_step(ev)
+
+
 def _step_verdicts(ev: _Evidence) -> None:
     """Every statistic judged against its criterion; a model that could not be estimated is
     one 'not estimable' verdict, and what depends on it is not applicable."""
@@ -758,6 +774,7 @@ STEPS: tuple[tuple[str, Callable[[_Evidence], None], bool], ...] = (
     ("tiers", _step_tiers, False),
     ("framework", _step_framework, False),
     ("fairness", _step_fairness, False),
+    ("decisions", _step_decisions, True),
     ("verdicts", _step_verdicts, True),
 )
 
@@ -860,6 +877,18 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
             "its row and verdicts say so with the pv.invariance call to run it. "
             "The DIF screen (see dif) completes the section"
             if fw.group_columns else "no group column: not run"),
+        "decisions": (
+            "per competency with a cut_score (mean-score scale): expected classification "
+            "accuracy and consistency of 'at or above the cut' on the summed score of the "
+            "respondents who answered every item (cut x number of items), by Hanson & Brennan "
+            "(1990) for 0/1 items and Livingston & Lewis (1995) with the competency's alpha "
+            "and declared score range otherwise (pv.classification); the conditional SEM at "
+            "the cut (the method's binomial error: Lord's two-term compound binomial for 0/1 "
+            "items, the binomial on the effective test length otherwise); judged: "
+            "classification_accuracy and classification_consistency. Per tier of 2 or more "
+            "competencies: Haberman's (2008) PRMSE of each competency score against the tier "
+            "total (pv.subscore_value), judged by subscore_value (report the competency score "
+            "separately only when it predicts its true score better than the total)"),
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
                "ordinal": crit.ordinal, "ordinal_missing": ORDINAL_MISSING,
@@ -883,7 +912,7 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
         dimensionality=ev.dimensionality, verdicts=vframe, actions=actions, methods=methods,
         options=options, provenance=provenance, timings=dict(ev.run.timings),
         fairness=ev.fairness, invariance=ev.invariance, dmacs=ev.dmacs,
-        adverse_impact=ev.adverse_impact,
+        adverse_impact=ev.adverse_impact, decisions=ev.decisions, subscores=ev.subscores,
         notes=tuple(ev.run.notes), framework=fw, criteria=crit, results=dict(ev.run.results))
 
 

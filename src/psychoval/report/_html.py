@@ -272,6 +272,7 @@ def render_html(rep: Any) -> str:
         out.append("<p>Parallel analysis was not run.</p>")
     out.append("</section>")
     out.append(_fairness_section(rep))
+    out.append(_decisions_section(rep))
     # 5. provenance
     out.append("<section class='card'><h2>Provenance</h2><table>")
     prov = rep.provenance
@@ -345,6 +346,37 @@ def _fairness_section(rep: Any) -> str:
             ("cut_score", "cut"), ("group", "group"), ("n", "n"),
             ("pass_rate", "pass rate"), ("impact_ratio", "impact ratio"),
             ("four_fifths", "below 4/5"), ("pvalue_fisher", "p (Fisher)")]))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _decisions_section(rep: Any) -> str:
+    """Classification at the competencies' cut scores and the added value of each
+    competency score over its tier's total, with their verdicts."""
+    out = ["<section class='card'><h2>Decisions on scores</h2>"]
+    if len(rep.decisions):
+        out.append("<p>Expected share of respondents on the right side of each cut score "
+                   "(accuracy) and on the same side on a parallel form (consistency); "
+                   "Standards (2014) 2.14 and 2.16.</p>")
+        out.append(_table(rep.decisions, [
+            ("competency", "competency"), ("method", "method"), ("cut_score", "cut"),
+            ("cut_raw", "cut (summed)"), ("n_used", "n"), ("pass_rate", "pass rate"),
+            ("accuracy", "accuracy"), ("consistency", "consistency"), ("kappa", "kappa"),
+            ("csem_at_cut", "SEM at cut"), ("note", "note")]))
+    else:
+        out.append("<p>No cut scores in the framework: classification not run (give a "
+                   "competency a <code>cut_score</code>).</p>")
+    if len(rep.subscores):
+        out.append("<h3>Do competency scores add value over the tier score? (Haberman "
+                   "2008)</h3>")
+        out.append(_table(rep.subscores, [
+            ("tier", "tier"), ("competency", "competency"), ("alpha", "alpha"),
+            ("prmse_s", "PRMSE own"), ("prmse_x", "PRMSE tier total"),
+            ("prmse_sx", "PRMSE both"), ("decision", "decision")]))
+    v = rep.verdicts[rep.verdicts["criterion"].isin(
+        ["classification_accuracy", "classification_consistency", "subscore_value"])]
+    if len(v):
+        out.append(_verdict_table(v))
     out.append("</section>")
     return "".join(out)
 

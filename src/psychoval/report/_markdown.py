@@ -105,6 +105,26 @@ def _fairness(rep: Any) -> list[str]:
     return out
 
 
+def _decisions(rep: Any) -> list[str]:
+    """Classification at the cut scores and the added value of competency scores."""
+    out = ["## Decisions on scores", ""]
+    if len(rep.decisions):
+        out += [_table(rep.decisions, [
+            ("competency", "competency"), ("method", "method"), ("cut_score", "cut"),
+            ("cut_raw", "cut (summed)"), ("n_used", "n"), ("pass_rate", "pass rate"),
+            ("accuracy", "accuracy"), ("consistency", "consistency"), ("kappa", "kappa"),
+            ("csem_at_cut", "SEM at cut")]), ""]
+    else:
+        out += ["No cut scores in the framework: classification not run.", ""]
+    if len(rep.subscores):
+        out += ["### Added value of competency scores over the tier total (Haberman 2008)",
+                "", _table(rep.subscores, [
+                    ("tier", "tier"), ("competency", "competency"), ("alpha", "alpha"),
+                    ("prmse_s", "PRMSE own"), ("prmse_x", "PRMSE tier total"),
+                    ("prmse_sx", "PRMSE both"), ("decision", "decision")]), ""]
+    return out
+
+
 def render_markdown(rep: Any) -> str:
     c = rep.counts
     out = [f"# Validation report: {_md(rep.framework_name)}", "",
@@ -151,7 +171,7 @@ def render_markdown(rep: Any) -> str:
             _table(rep.discriminant, [("tier", "tier"), ("competency_a", "a"),
                                       ("competency_b", "b"), ("cor_lv", "latent r"),
                                       ("htmt", "HTMT"), ("htmt2", "HTMT2")]),
-            "", *_fairness(rep),
+            "", *_fairness(rep), *_decisions(rep),
             "## Verdicts", "",
             _table(rep.verdicts, [("id", "id"), ("level", "level"), ("target", "target"),
                                   ("criterion", "criterion"), ("value", "value"),

@@ -28,6 +28,10 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # highest invariance level, whether means / correlations may be compared, DIF items, largest
 # dMACS), invariance (the ladders), dmacs, adverse_impact; methods.fairness; verdicts
 # invariance_metric and invariance_scalar
+# version 6 (2026-12-07): the decisions section - tables decisions (per competency with a cut
+# score: classification accuracy and consistency, conditional SEM at the cut) and subscores
+# (Haberman's PRMSE per competency against its tier total); methods.decisions; verdicts
+# classification_accuracy, classification_consistency and subscore_value
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -74,6 +78,13 @@ class ValidationReport(Result):
         dMACS per item and focal group (continuous tiers; configural fit).
     adverse_impact : DataFrame
         Pass rates by group at each competency's cut score (information).
+    decisions : DataFrame
+        Per competency with a cut score: the classification method, the cut on the summed
+        score, accuracy, consistency, kappa, false positive / negative rates and the
+        conditional SEM at the cut.
+    subscores : DataFrame
+        Per tier and competency: Haberman's PRMSE of the competency score from itself, from
+        the tier total and from both, and whether to report it separately.
     verdicts : DataFrame
         One row per judged criterion: ``id, level, target, tier, competency, criterion,
         statistic, value, threshold, direction, lower, upper, verdict, citation, reason``.
@@ -111,6 +122,8 @@ class ValidationReport(Result):
     invariance: pd.DataFrame
     dmacs: pd.DataFrame
     adverse_impact: pd.DataFrame
+    decisions: pd.DataFrame
+    subscores: pd.DataFrame
     framework: Any = dataclasses.field(repr=False, compare=False)
     criteria: Any = dataclasses.field(repr=False, compare=False)
     results: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)

@@ -17,7 +17,7 @@ from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["SCHEMA", "SCHEMA_ID", "report_dict"]
 
-SCHEMA_ID = "psychoval.validation_report/5"
+SCHEMA_ID = "psychoval.validation_report/6"
 
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
@@ -110,6 +110,17 @@ ADVERSE_IMPACT = {"group_column": {"type": "string"}, "competency": {"type": "st
                   "pass_rate": NUM, "impact_ratio": NUM, "four_fifths": BOOL,
                   "ratio_ci_lower": NUM, "ratio_ci_upper": NUM, "pvalue_z": NUM,
                   "pvalue_fisher": NUM}
+DECISIONS = {"competency": {"type": "string"}, "tier": {"type": "string"},
+             "method": {"type": "string"}, "n_items": {"type": "integer"},
+             "cut_score": {"type": "number"}, "cut_raw": {"type": "number"},
+             "score_min": NUM, "score_max": NUM, "reliability": NUM, "n_used": INT,
+             "rows_dropped": INT, "pass_rate": NUM, "accuracy": NUM, "consistency": NUM,
+             "kappa": NUM, "false_positive": NUM, "false_negative": NUM, "csem_at_cut": NUM,
+             "status": {"enum": ["computed", "not applicable"]}, "note": STR}
+SUBSCORES = {"tier": {"type": "string"}, "competency": {"type": "string"},
+             "n_items": {"type": "integer"}, "alpha": NUM, "prmse_s": NUM, "prmse_x": NUM,
+             "prmse_sx": NUM, "value_added_ratio": NUM, "decision": {"type": "string"},
+             "n_used": INT, "note": STR}
 CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
              "threshold": {"type": "number"}, "direction": {"enum": ["below", "above"]},
              "level": {"type": "string"}, "source": {"type": "string"},
@@ -117,8 +128,8 @@ CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://psychoval.invalid/schemas/validation_report-5.json",
-    "title": "psychoval validation report, version 5",
+    "$id": "https://psychoval.invalid/schemas/validation_report-6.json",
+    "title": "psychoval validation report, version 6",
     "description": "The JSON form of psychoval.ValidationReport (pv.validate). Numbers are "
                    "full precision; null is a missing value (NA).",
     **_obj({
@@ -145,7 +156,7 @@ SCHEMA: dict[str, Any] = {
             "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
             "alpha_interval", "ordinal_alpha", "item_analysis_missing", "dif",
             "ordinal_estimation", "cfa_not_estimable", "fit_indices", "validity",
-            "fairness")}),
+            "fairness", "decisions")}),
         "options": _obj({"criteria_preset": {"type": "string"},
                          "criteria_overrides": {"type": "object",
                                                 "additionalProperties": NUM},
@@ -171,6 +182,8 @@ SCHEMA: dict[str, Any] = {
         "invariance": _rows(INVARIANCE),
         "dmacs": _rows(DMACS),
         "adverse_impact": _rows(ADVERSE_IMPACT),
+        "decisions": _rows(DECISIONS),
+        "subscores": _rows(SUBSCORES),
         "verdicts": _rows(VERDICT_ROW),
         "actions": _rows(ACTION),
         "criteria": _rows(CRITERION),
@@ -254,6 +267,9 @@ def report_dict(rep: Any) -> dict[str, Any]:
         "dmacs": _rows_of(rep.dmacs, DMACS),
         "adverse_impact": _int_cols(_rows_of(rep.adverse_impact, ADVERSE_IMPACT),
                                     ("n", "n_missing", "passes")),
+        "decisions": _int_cols(_rows_of(rep.decisions, DECISIONS),
+                               ("n_items", "n_used", "rows_dropped")),
+        "subscores": _int_cols(_rows_of(rep.subscores, SUBSCORES), ("n_items", "n_used")),
         "verdicts": _rows_of(rep.verdicts, VERDICT_ROW),
         "actions": actions,
         "criteria": crit_rows,

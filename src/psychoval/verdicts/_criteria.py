@@ -21,7 +21,7 @@ ORDINAL_CHOICES = ("auto", "always", "never")
 """Values of the ``ordinal`` option of a criteria set (see :class:`CriteriaSet`)."""
 
 SOURCES = ("item_analysis", "distractors", "dif", "reliability", "loading", "fit", "validity",
-           "modindices", "structure", "raters", "invariance")
+           "modindices", "structure", "raters", "invariance", "decisions")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,6 +189,23 @@ _FL = ("Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation mod
        "unobservable variables and measurement error. Journal of Marketing Research, 18(1), "
        "39-50. doi:10.1177/002224378101800104")
 
+_CLASSIFICATION = (
+    "AERA, APA & NCME (2014). Standards for Educational and Psychological Testing, Standard "
+    "2.16 (when decisions rest on cut scores, estimate how consistently test takers would be "
+    "classified) and 2.14 (the conditional standard error near the cut); the indices by "
+    "Livingston & Lewis (1995), doi:10.1111/j.1745-3984.1995.tb00462.x, or Hanson & Brennan "
+    "(1990), doi:10.1111/j.1745-3984.1990.tb00753.x. The Standards set no minimum: .80 "
+    "(accuracy) and .75 (consistency) are psychoval's defaults for a pass/fail decision of "
+    "moderate stakes, a convention (Ercikan & Julian 2002, Applied Measurement in Education "
+    "15(3), relate the attainable values to reliability and the number of levels); raise them "
+    "for high stakes in the framework's criteria")
+_SUBSCORE = (
+    "Haberman, S. J. (2008). When can subscores have value? Journal of Educational and "
+    "Behavioral Statistics, 33(2), 204-229. doi:10.3102/1076998607302636 (a subscore has "
+    "added value when it predicts its own true score better than the total does: PRMSE_s > "
+    "PRMSE_x); value-added ratio PRMSE_s / PRMSE_x of Feinberg & Wainer (2014), Educational "
+    "Measurement: Issues and Practice, 33(3), 55-56; Sinharay (2010), Journal of Educational "
+    "Measurement, 47(2), 150-174 (subscores rarely have added value)")
 _INVARIANCE = (
     "AERA, APA & NCME (2014). Standards for Educational and Psychological Testing, ch. 3 "
     "(Fairness in testing); Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis "
@@ -276,6 +293,16 @@ SCALE_CRITERIA: tuple[Criterion, ...] = (
               "metric invariance (equal loadings) does not hold across the groups: the "
               "competencies' correlations and variances are not comparable across them",
               source="invariance", level="tier"),
+    Criterion("classification_accuracy", "accuracy", 0.80, "below", _CLASSIFICATION,
+              "fewer than 80% of respondents are expected to fall on the same side of the cut "
+              "score as their true score", source="decisions", level="competency"),
+    Criterion("classification_consistency", "consistency", 0.75, "below", _CLASSIFICATION,
+              "fewer than 75% of respondents are expected to fall on the same side of the cut "
+              "score on a parallel form", source="decisions", level="competency"),
+    Criterion("subscore_value", "value_added_ratio", 1.0, "below", _SUBSCORE,
+              "the competency score predicts its own true score no better than the tier "
+              "total does (PRMSE_s <= PRMSE_x): it adds no information over the tier score",
+              source="decisions", level="competency"),
 )
 """Scale, model and discriminant-validity criteria of :func:`psychoval.verdicts`."""
 

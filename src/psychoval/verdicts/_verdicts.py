@@ -213,6 +213,16 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
         if len(conv):
             add("convergent_validity", comp, f"{comp} shares little variance with its items "
                 "or too much with a neighbour: strengthen its items.", list(conv["id"]))
+        cls = g[g["criterion"].isin(["classification_accuracy", "classification_consistency"])]
+        if len(cls):
+            add("classification", comp, f"Pass/fail decisions at the cut score of {comp} are not "
+                "dependable: add items that discriminate near the cut, or do not decide on "
+                f"{comp} alone{details.get(('classification', comp), '')}.", list(cls["id"]))
+        sub = g[g["criterion"] == "subscore_value"]
+        if len(sub):
+            add("subscore", comp, f"Do not report {comp} as a score of its own: it predicts "
+                "its true score no better than the tier total does (Haberman 2008); report "
+                "the tier score, or strengthen its items.", list(sub["id"]))
     pair_rows = bad[(bad["criterion"] == "htmt") & (bad["verdict"] == "fail")]
     for _, r in pair_rows.iterrows():
         a, b = r["target"].split(" ~ ")

@@ -342,8 +342,17 @@ def _beta_method(s: _Scores, cuts: np.ndarray, *, n: int, scale_n: float, k: flo
     ``scale_n``: the length the scores are rescaled to for the moments (the unrounded
     effective length for Livingston-Lewis)."""
     xs = (s.x - lo) / (hi - lo) * scale_n if (lo, hi) != (0.0, scale_n) else s.x
-    m = true_moments(xs, scale_n, k)
-    model = fit_beta(m, true_model=true_model)
+    if scale_n < 4 and true_model == "4P":  # the third and fourth moments are not identified
+        true_model = "2P"
+        notes.append(f"a test of length {scale_n:.4g} (below 4) identifies only the mean and "
+                     "variance of the true scores: the two-parameter beta on [0, 1] is used")
+    with np.errstate(all="ignore"):
+        m = true_moments(xs, scale_n, k, order=4 if true_model == "4P" else 2)
+    if not np.isfinite(m).all():
+        raise DataError(f"the true-score moments cannot be computed from these scores with "
+                        f"n = {scale_n:.4g} and Lord's k = {k:.4g}: the reliability does not fit "
+                        "them (give lord_k= or use method='livingston_lewis')")
+    model = fit_beta(np.concatenate([m, np.zeros(4 - len(m))]), true_model=true_model)
     if model is None:
         raise DataError(
             "the scores imply no beta true-score distribution (estimated true-score variance "
@@ -354,11 +363,28 @@ def _beta_method(s: _Scores, cuts: np.ndarray, *, n: int, scale_n: float, k: flo
     parameters.update(true_model=model.kind, beta_alpha=model.alpha, beta_beta=model.beta,
                       beta_l=model.l, beta_u=model.u, true_mean=float(m[0]),
                       true_variance=float(m[1] - m[0] ** 2))
-    tau, w, tl = level_nodes(model, true_cut_prop)
+    try:
+        tau, w, tl = level_nodes(model, true_cut_prop)
+    except (OverflowError, FloatingPointError, ValueError):
+        tau = np.array([np.nan])
+    if not np.isfinite(tau).all():
+        raise DataError(
+            f"the fitted true-score distribution is degenerate (beta shapes {model.alpha:.3g}, "
+            f"{model.beta:.3g}): the scores pile up at the ends of the range, or the "
+            "reliability does not fit them")
     pmf = error_pmf(tau, n, k)
-    if k != 0 and pmf.min() < -1e-12:
-        notes.append(f"Lord's two-term approximation gives negative probabilities (down to "
-                     f"{pmf.min():.2g}) at some true scores: k = {k:.4g} is large for this test")
+    negative = np.minimum(pmf, 0.0).sum(axis=1)
+    if negative.min() < -1e-6:
+        # material negative mass of the two-term approximation: probabilities must not be
+        # negative; set them to 0 and rescale each conditional distribution (said in a note)
+        notes.append(
+            f"Lord's two-term approximation gives negative probabilities at some true scores "
+            f"(negative mass up to {-negative.min():.2g}) with k = {k:.4g}: they were set to 0 "
+            "and each conditional distribution rescaled to sum to 1; a k this large means the "
+            "reliability is high for the number of items (consider method='livingston_lewis' "
+            "or a smaller lord_k=)")
+        pmf = np.maximum(pmf, 0.0)
+        pmf /= pmf.sum(axis=1, keepdims=True)
     cum = np.concatenate([np.zeros((len(tau), 1)), np.cumsum(pmf, axis=1)], axis=1)
     bounds = np.concatenate([[0], obs_cut_scaled, [n + 1]]).astype(int)
     obs = cum[:, bounds[1:]] - cum[:, bounds[:-1]]

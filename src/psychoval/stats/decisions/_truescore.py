@@ -125,16 +125,24 @@ def error_pmf(tau: np.ndarray, n: int, k: float = 0.0) -> np.ndarray:
     """P(X = x | tau) for x = 0..n at each true proportion ``tau`` (rows): binomial, or with
     k != 0 Lord's two-term approximation to the compound binomial,
     b(x; n, p) - k p q [b(x; n-2, p) - 2 b(x-1; n-2, p) + b(x-2; n-2, p)]."""
-    from scipy.stats import binom
-
     tau = np.asarray(tau, dtype=float)[:, None]
-    x = np.arange(n + 1)[None, :]
-    pmf = binom.pmf(x, n, tau)
+    pmf = _binom_pmf(n, tau)
     if k != 0.0 and n >= 2:
-        b2 = binom.pmf(np.arange(-2, n + 1)[None, :], n - 2, tau)  # x-2 .. n (zero outside)
+        b2 = np.zeros((tau.shape[0], n + 3))  # x - 2 = -2 .. n: zero outside 0..n-2
+        b2[:, 2:n + 1] = _binom_pmf(n - 2, tau)
         second = b2[:, 2:] - 2 * b2[:, 1:-1] + b2[:, :-2]
         pmf = pmf - k * tau * (1 - tau) * second
     return pmf
+
+
+def _binom_pmf(n: int, p: np.ndarray) -> np.ndarray:
+    """Binomial probabilities of 0..n at each p (a column), in logs (exact at p = 0 and 1,
+    no overflow for extreme p)."""
+    from scipy.special import gammaln, xlog1py, xlogy
+
+    x = np.arange(n + 1, dtype=float)[None, :]
+    logc = gammaln(n + 1.0) - gammaln(x + 1.0) - gammaln(n - x + 1.0)
+    return np.exp(logc + xlogy(x, p) + xlog1py(n - x, -p))
 
 
 def level_nodes(model: BetaModel, cuts: np.ndarray, *, per_level: int = _NODES_PER_LEVEL

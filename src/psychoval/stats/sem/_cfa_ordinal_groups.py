@@ -31,6 +31,9 @@ per group weighted by N_g / N; GFI weighted by N_g; WRMR over group 1's number o
 statistics (lavaan's ``length(WLS.obs[[1]])``); the robust (catML) CFI / TLI / RMSEA of
 Savalei (2021) on the stacked groups, NaN (as lavaan, whose catML refit fails) when the
 scales of groups 2.. are free.
+
+Length: about 610 lines - the table rules (lavaan's and Wu & Estabrook's), the fit, its
+multi-group fit measures and the parameter rows share the z layout and stay in one module.
 """
 from __future__ import annotations
 

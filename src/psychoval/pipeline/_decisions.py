@@ -1,0 +1,146 @@
+"""validate()'s decisions step (issue 20): classification accuracy and consistency at each
+competency's cut score, the conditional standard error there, and whether each competency
+score adds value over its tier's total (Haberman 2008).
+
+Cut scores are on the competency's mean-score scale (the framework's ``cut_score``); the
+indices work on the summed score of the respondents who answered every item of the
+competency (listwise), so the cut is ``cut_score x number of items`` there. Items scored 0/1
+get Hanson & Brennan's (1990) beta-binomial model on the number correct; other items
+Livingston & Lewis's (1995) effective test length on the declared score range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from psychoval.exceptions import PsychovalError
+from psychoval.verdicts._verdicts import judge, not_applicable
+
+__all__ = ["DECISIONS_COLUMNS", "SUBSCORE_COLUMNS", "decisions_step"]
+
+DECISIONS_COLUMNS = ["competency", "tier", "method", "n_items", "cut_score", "cut_raw",
+                     "score_min", "score_max", "reliability", "n_used", "rows_dropped",
+                     "pass_rate", "accuracy", "consistency", "kappa", "false_positive",
+                     "false_negative", "csem_at_cut", "status", "note"]
+SUBSCORE_COLUMNS = ["tier", "competency", "n_items", "alpha", "prmse_s", "prmse_x",
+                    "prmse_sx", "value_added_ratio", "decision", "n_used", "note"]
+
+
+def decisions_step(ev: Any) -> None:
+    """Fill ``ev.decisions`` and ``ev.subscores`` and add their verdicts."""
+    rows = [_classify(ev, c) for c in ev.fw.competencies if c.cut_score is not None]
+    ev.decisions = pd.DataFrame(rows, columns=DECISIONS_COLUMNS)
+    sub_rows: list[dict[str, Any]] = []
+    for t in ev.fw.tiers:
+        sub_rows += _subscores(ev, t)
+    ev.subscores = pd.DataFrame(sub_rows, columns=SUBSCORE_COLUMNS)
+    if len(ev.decisions):
+        ev.run.r_calls["classification"] = (
+            "betafunctions::HB.CA (0/1 items) / betafunctions::LL.CA (other items) at the "
+            "competency's cut score x its number of items")
+    if len(ev.subscores):
+        ev.run.r_calls["subscores"] = ("subscore::CTTsub / Haberman (2008) PRMSE of each "
+                                       "competency against its tier total")
+
+
+def _classify(ev: Any, c: Any) -> dict[str, Any]:
+    from psychoval.stats import classification
+
+    crit = ev.crit
+    items = list(c.item_ids)
+    k = len(items)
+    meta = {i.id: i for i in ev.fw.items}
+    x = ev.scores[items].apply(pd.to_numeric, errors="coerce")
+    vals = x.to_numpy(dtype=float)
+    binary = bool(np.isin(vals[~np.isnan(vals)], (0.0, 1.0)).all())
+    row: dict[str, Any] = {"competency": c.id, "tier": c.tier, "n_items": k,
+                           "cut_score": float(c.cut_score), "cut_raw": float(c.cut_score) * k}
+    kw = {"target": c.id, "level": "competency", "tier": c.tier, "competency": c.id}
+    what = [crit.get("classification_accuracy"), crit.get("classification_consistency")]
+    if binary:
+        method, lo, hi = "hanson_brennan", 0.0, float(k)
+        extra: dict[str, Any] = {}
+    else:
+        mins = [meta[i].min for i in items]
+        maxs = [meta[i].max for i in items]
+        if any(v is None for v in mins + maxs):
+            return _not_applicable(ev, row, what, "livingston_lewis", kw,
+                                   "an item has no declared min / max, so the score range is "
+                                   "unknown: declare them in the framework")
+        method, lo, hi = "livingston_lewis", float(sum(mins)), float(sum(maxs))
+        extra = {"score_range": (lo, hi)}
+    row.update(method=method, score_min=lo, score_max=hi)
+    if k < 2:
+        return _not_applicable(ev, row, what, method, kw,
+                               "one item: classification indices need a score of 2 or more "
+                               "items")
+    try:
+        res = classification(x, [row["cut_raw"]], method=method, **extra)
+    except PsychovalError as exc:
+        return _not_applicable(ev, row, what, method, kw, str(exc))
+    ev.run.results[f"classification:{c.id}"] = res
+    cut = res.cut_table.iloc[0]
+    complete = ~np.isnan(vals).any(axis=1)
+    pass_rate = float(np.mean(vals[complete].sum(axis=1) >= row["cut_raw"]))
+    row.update(reliability=float(res.parameters.get("reliability", np.nan)),
+               n_used=res.n_used, rows_dropped=len(res.rows_dropped), pass_rate=pass_rate,
+               accuracy=float(res.p_a), consistency=float(res.p_c), kappa=float(res.kappa),
+               false_positive=float(cut["false_positive"]),
+               false_negative=float(cut["false_negative"]), csem_at_cut=float(cut["csem"]),
+               status="computed", note="; ".join(res.notes))
+    detail = (f" (cut {c.cut_score:g} x {k} items = {row['cut_raw']:g} on the summed score; "
+              f"conditional SEM there {row['csem_at_cut']:.2f}; pass rate {pass_rate:.0%})")
+    ev.details[("classification", c.id)] = detail
+    for cr, val in zip(what, (res.p_a, res.p_c), strict=True):
+        if cr is not None:
+            ev.verdicts.append(judge(cr, float(val), **kw))
+    return row
+
+
+def _not_applicable(ev: Any, row: dict[str, Any], crits: list, method: str,
+                    kw: dict[str, Any], why: str) -> dict[str, Any]:
+    row.update(method=method, status="not applicable", note=why)
+    for cr in crits:
+        if cr is not None:
+            ev.verdicts.append(not_applicable(cr, reason=f"classification not computed: {why}",
+                                              **kw))
+    return row
+
+
+def _subscores(ev: Any, t: Any) -> list[dict[str, Any]]:
+    from psychoval.stats import subscore_value
+
+    comps = [c for c in t.competencies if len(c.items) >= 2]
+    if len(comps) < 2:
+        return []
+    crit = ev.crit.get("subscore_value")
+    try:
+        res = subscore_value(ev.scores, subscores={c.id: list(c.item_ids) for c in comps})
+    except PsychovalError as exc:
+        out = []
+        for c in comps:
+            out.append({"tier": t.id, "competency": c.id, "n_items": len(c.items),
+                        "decision": "not computed", "note": str(exc)})
+            if crit is not None:
+                ev.verdicts.append(not_applicable(
+                    crit, reason=f"subscore value not computed: {exc}", target=c.id,
+                    level="competency", tier=t.id, competency=c.id))
+        return out
+    ev.run.results[f"subscores:{t.id}"] = res
+    note = "; ".join(res.notes)
+    out = []
+    for r in res.table.to_dict(orient="records"):
+        cid = str(r["subscore"])
+        out.append({"tier": t.id, "competency": cid, "n_items": int(r["n_items"]),
+                    "alpha": r["alpha"], "prmse_s": r["prmse_s"], "prmse_x": r["prmse_x"],
+                    "prmse_sx": r["prmse_sx"], "value_added_ratio": r["value_added_ratio"],
+                    "decision": r["decision"], "n_used": res.n_used, "note": note})
+        if crit is not None:
+            ev.verdicts.append(judge(crit, float(r["value_added_ratio"]), target=cid,
+                                     level="competency", tier=t.id, competency=cid,
+                                     what=f"value-added ratio (PRMSE_s {r['prmse_s']:.2f} / "
+                                          f"PRMSE_x {r['prmse_x']:.2f})"))
+    return out

@@ -1,0 +1,134 @@
+"""validate()'s decisions section (issue 20, section 3): classification accuracy and
+consistency at each competency's cut score (pv.classification) and the added value of each
+competency score over its tier total (pv.subscore_value), with their verdicts, in JSON, HTML
+and Markdown. The numbers themselves are checked against R in test_classification /
+test_subscores; here: that validate computes them on the right data, cut and scale."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import psychoval as pv
+from psychoval.datasets import sample_framework
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample_report():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pv.validate(pv.load_sample(), sample_framework(), seed=1)
+
+
+def test_sample_declares_cut_scores_and_gets_the_section(sample_report):
+    rep = sample_report
+    dec = rep.decisions.set_index("competency")
+    assert list(dec.index) == ["concepts", "prompting", "governance"]
+    assert (dec["status"] == "computed").all()
+    # multiple-choice (0/1) items: Hanson & Brennan; Likert: Livingston & Lewis on the
+    # declared range; the mean-scale cut times the number of items
+    assert dec.loc["concepts", "method"] == "hanson_brennan"
+    assert dec.loc["prompting", "method"] == dec.loc["governance", "method"] == \
+        "livingston_lewis"
+    assert dec.loc["prompting", "cut_raw"] == pytest.approx(3.5 * 5)
+    assert (dec.loc["prompting", "score_min"], dec.loc["prompting", "score_max"]) == (5, 25)
+    for c in dec.itertuples():
+        assert 0 < c.consistency < c.accuracy < 1
+        assert c.n_used + c.rows_dropped == 1500
+
+
+def test_decision_numbers_are_pv_classification_on_the_complete_rows(sample_report):
+    fw = sample_framework()
+    scores = fw.score(pv.load_sample()).scores
+    items = list(fw.competency("prompting").item_ids)
+    direct = pv.classification(scores[items], [17.5], method="livingston_lewis",
+                               score_range=(5, 25))
+    row = sample_report.decisions.set_index("competency").loc["prompting"]
+    assert row["accuracy"] == direct.p_a and row["consistency"] == direct.p_c
+    complete = scores[items].dropna()
+    assert row["pass_rate"] == pytest.approx(float((complete.sum(axis=1) >= 17.5).mean()))
+    assert row["csem_at_cut"] == direct.cut_table["csem"].iloc[0]
+
+
+def test_verdicts_and_actions(sample_report):
+    rep = sample_report
+    v = rep.verdicts
+    cls = v[v["criterion"].isin(["classification_accuracy", "classification_consistency"])]
+    assert len(cls) == 2 * 3
+    assert cls["citation"].str.contains("Standard 2.16").all()
+    # concepts (five 0/1 items, alpha .33 with the miskeyed CON3): not dependable at its cut
+    conc = cls[cls["target"] == "concepts"].set_index("criterion")["verdict"]
+    assert set(conc) == {"fail"}
+    sub = v[v["criterion"] == "subscore_value"].set_index("target")
+    assert len(sub) == 10  # every competency: every tier has 3 or 4 of them
+    assert sub.loc["concepts", "verdict"] == "fail"
+    assert (sub.drop(index="concepts")["verdict"] == "pass").all()
+    kinds = rep.actions.set_index("target")["kind"]
+    assert "classification" in rep.actions["kind"].tolist()
+    assert set(rep.actions.loc[rep.actions["target"] == "concepts", "kind"]) >= {
+        "classification", "subscore"}
+    assert kinds.get("prompting") != "classification"
+    s = rep.subscores.set_index("competency")
+    assert s.loc["concepts", "decision"] == "do not report separately"
+    assert s.loc["concepts", "prmse_s"] < s.loc["concepts", "prmse_x"]
+
+
+def test_renderings(sample_report):
+    jsonschema = pytest.importorskip("jsonschema")
+    rep = sample_report
+    d = json.loads(rep.to_json())
+    schema = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())
+    jsonschema.validate(d, schema)
+    assert [r["competency"] for r in d["decisions"]] == ["concepts", "prompting", "governance"]
+    assert len(d["subscores"]) == 10 and "decisions" in d["methods"]
+    html = rep.to_html()
+    assert "<h2>Decisions on scores</h2>" in html and "PRMSE tier total" in html
+    md = rep.to_markdown()
+    assert "## Decisions on scores" in md
+
+
+def test_no_cut_scores_no_classification_but_subscores():
+    fw = pv.read_framework({"tiers": [{"id": "t", "competencies": [
+        {"id": f"c{k}", "items": [{"id": f"c{k}_{j}", "type": "likert", "min": 1, "max": 5}
+                                  for j in range(4)]} for k in range(2)]}]})
+    rng = np.random.default_rng(3)
+    eta = rng.normal(size=(400, 2)) @ np.linalg.cholesky([[1, .5], [.5, 1]]).T
+    cols = {f"c{k}_{j}": np.clip(np.round(3 + eta[:, k] + rng.normal(size=400)), 1, 5)
+            for k in range(2) for j in range(4)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = pv.validate(pd.DataFrame(cols), fw, seed=1)
+    assert len(rep.decisions) == 0
+    assert rep.subscores["competency"].tolist() == ["c0", "c1"]
+    assert "No cut scores in the framework" in rep.to_html()
+    v = rep.verdicts
+    assert not v["criterion"].isin(["classification_accuracy"]).any()
+
+
+def test_one_item_competency_is_not_applicable():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fw = pv.read_framework({"tiers": [{"id": "t", "competencies": [
+            {"id": "c", "cut_score": 3, "items": [
+                {"id": f"i{j}", "type": "likert", "min": 1, "max": 5} for j in range(4)]},
+            {"id": "d", "cut_score": 3, "items": [
+                {"id": "solo", "type": "likert", "min": 1, "max": 5}]}]}]})
+        rng = np.random.default_rng(5)
+        eta = rng.normal(size=300)
+        data = pd.DataFrame({f"i{j}": np.clip(np.round(3 + eta + rng.normal(size=300)), 1, 5)
+                             for j in range(4)})
+        data["solo"] = np.clip(np.round(3 + eta + rng.normal(size=300)), 1, 5)
+        rep = pv.validate(data, fw, seed=1)
+    dec = rep.decisions.set_index("competency")
+    assert dec.loc["c", "status"] == "computed"
+    assert dec.loc["d", "status"] == "not applicable" and "one item" in dec.loc["d", "note"]
+    v = rep.verdicts[(rep.verdicts["target"] == "d")
+                     & rep.verdicts["criterion"].str.startswith("classification")]
+    assert (v["verdict"] == "not_applicable").all() and len(v) == 2
