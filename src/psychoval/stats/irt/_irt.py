@@ -1,9 +1,9 @@
 """pv.irt: unidimensional IRT models by marginal maximum likelihood (Bock-Aitkin EM), person
 scores, item and test information.
 
-Length: about 700 lines - the public function, its input checks, the model layout, the
+Length: about 760 lines - the public function, its input checks, the model layout, the
 reported parameterizations with their delta-method SEs, the conditional-ML result and the
-result class with its scoring and information methods belong together; the estimators
+result class with its scoring, information and item-fit methods belong together; the estimators
 themselves are in ``_estimate`` (MML) and ``_cml`` (CML), the item response functions in
 ``_models``, the response coding in ``_data``.
 """
