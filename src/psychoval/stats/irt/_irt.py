@@ -390,8 +390,9 @@ class IRTResult(Result):
 
         Within each summed-score group the observed category proportions of an item are
         compared with the model's, computed by the Lord-Wingersky recursion over the fit's
-        quadrature; the lowest and highest scores are left out and groups are merged from
-        the ends inward until every expected count is at least ``min_expected``. df = sum over
+        quadrature; the lowest and highest scores are left out and score groups are merged
+        (mirt's rule for rows) until every expected count is at least ``min_expected``
+        (polytomous categories are not merged within a group, as mirt does). df = sum over
         groups of (possible categories - 1) - the item's own free parameters (a common slope
         is not counted).
 

@@ -8,9 +8,10 @@ item j with the model's expectation
 
 f the summed-score distribution given theta (Lord & Wingersky, 1984), f_{-j} the same without
 item j. S-X2_j = sum_s sum_c N_s (O_jc(s) - E_jc(s))^2 / E_jc(s) on complete responses; the
-lowest and highest possible scores carry no information and are left out, and score groups
-are merged from each end inward until every expected count N_s E_jc(s) is at least
-``min_expected`` (1, as mirt's default ``mincell``). A category impossible at a score (a
+lowest and highest possible scores carry no information and are left out (so are scores nobody
+had), and score groups are merged as mirt's ``collapseCells`` merges rows until every
+expected count N_s E_jc(s) is at least ``min_expected`` (1, mirt's default ``mincell``); mirt
+also merges rare categories of polytomous items within a score group, which we do not. A category impossible at a score (a
 polytomous item's top category at score 1) is no cell. df = sum over groups of (possible
 categories - 1) - free parameters of item j.
 """
@@ -38,32 +39,32 @@ def lord_wingersky(probs: list[np.ndarray]) -> np.ndarray:
 
 
 def _merge(n: np.ndarray, obs: np.ndarray, exp: np.ndarray, min_expected: float):
-    """Merge adjacent score groups from both ends until N E >= min_expected everywhere."""
-    groups = [[i] for i in range(n.size)]
-    def ok(g):  # noqa: E306
-        tot = n[g].sum()
-        if tot == 0:
-            return False
+    """Merge score groups as mirt's collapseCells merges rows: while some group has a
+    possible cell with an expected count below ``min_expected``, the first such group joins
+    its neighbour (the first the second, the last the one before, an inner one the neighbour
+    with fewer respondents, the lower on a tie)."""
+    groups = [[i] for i in range(n.size) if n[i] > 0]
+
+    def small(g):
         e = (n[g, None] * exp[g]).sum(axis=0)
-        return bool(np.all(e[e > 0] >= min_expected))  # zeros: impossible at these scores
-    while len(groups) > 1 and not ok(groups[0]):
-        groups[1] = groups[0] + groups[1]
-        groups.pop(0)
-    while len(groups) > 1 and not ok(groups[-1]):
-        groups[-2] = groups[-2] + groups[-1]
-        groups.pop()
-    i = 1
-    while i < len(groups) - 1:  # inner groups: merge a thin one with the next
-        if not ok(groups[i]):
-            groups[i + 1] = groups[i] + groups[i + 1]
-            groups.pop(i)
+        return bool(np.any((e > 0) & (e < min_expected)))
+
+    while len(groups) > 1:
+        bad = [i for i, g in enumerate(groups) if small(g)]
+        if not bad:
+            break
+        i = bad[0]
+        if i == 0:
+            pick = 1
+        elif i == len(groups) - 1:
+            pick = i - 1
         else:
-            i += 1
+            pick = i - 1 if n[groups[i - 1]].sum() <= n[groups[i + 1]].sum() else i + 1
+        groups[pick] = sorted(groups[pick] + groups[i])
+        groups.pop(i)
     out_n, out_o, out_e = [], [], []
     for g in groups:
         tot = n[g].sum()
-        if tot == 0:
-            continue
         out_n.append(tot)
         out_o.append((n[g, None] * obs[g]).sum(axis=0) / tot)
         out_e.append((n[g, None] * exp[g]).sum(axis=0) / tot)
