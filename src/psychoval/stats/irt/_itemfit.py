@@ -8,12 +8,12 @@ item j with the model's expectation
 
 f the summed-score distribution given theta (Lord & Wingersky, 1984), f_{-j} the same without
 item j. S-X2_j = sum_s sum_c N_s (O_jc(s) - E_jc(s))^2 / E_jc(s) on complete responses; the
-lowest and highest possible scores carry no information and are left out (so are scores nobody
-had), and score groups are merged as mirt's ``collapseCells`` merges rows until every
-expected count N_s E_jc(s) is at least ``min_expected`` (1, mirt's default ``mincell``); mirt
-also merges rare categories of polytomous items within a score group, which we do not. A category impossible at a score (a
-polytomous item's top category at score 1) is no cell. df = sum over groups of (possible
-categories - 1) - free parameters of item j.
+lowest and highest possible scores carry no information and are left out (so are scores
+nobody had), and score groups are merged as mirt's ``collapseCells`` merges rows until every
+expected count N_s E_jc(s) is at least ``min_expected`` (1, mirt's default ``mincell``);
+mirt also merges rare categories of polytomous items within a score group, which we do not.
+A category impossible at a score (a polytomous item's top category at score 1) is no cell.
+df = sum over groups of (possible categories - 1) - free parameters of item j.
 """
 
 from __future__ import annotations
