@@ -455,6 +455,9 @@ def test_cml_rasch_psychotools_erm(name, check):
                  what="itempar SE")
     b = res.estimates["est"].to_numpy()
     assert_close(b[1:] - b[0], ref["coef"], "irt_cml_psychotools", what="coef (item 1 = 0)")
+    # the estimator's own parameters are psychotools' coef (the first item at 0): vcov
+    assert_close(np.sqrt(np.diag(res._cov)), ref["coef_se"], "irt_cml_psychotools",
+                 what="coef SE")
     erm = _ref(f"{check}.eRm_RM")
     assert_close(res.loglik, erm["loglik"], "irt_cml_erm", what="eRm loglik")
     assert_close(b, erm["b"], "irt_cml_erm", what="eRm -betapar")
@@ -475,6 +478,8 @@ def test_cml_pcm_psychotools_erm():
     eta = np.concatenate([np.cumsum(g.to_numpy() - first) for _, g in
                           res.estimates.groupby("item", sort=False)["est"]])
     assert_close(eta[1:], ref["coef"], "irt_cml_psychotools", what="coef")
+    assert_close(np.sqrt(np.diag(res._cov)), ref["coef_se"], "irt_cml_psychotools",
+                 what="coef SE")
     assert_close(res.loglik, _ref("sample.prompting.eRm_PCM")["loglik"], "irt_cml_erm")
     # ML person scores work without a latent distribution; EAP needs one
     sc = res.scores(method="ML")
