@@ -5,12 +5,14 @@ Writes benchmarks/results/irt.json.
 
 Cases (seeded simulations, written to a temporary CSV that R reads too):
 - 2PL, 100,000 x 40 0/1 items (slopes U(.7, 2), difficulties U(-2, 2)): pv.irt(model="2PL")
-  by MML (61 equally spaced points, SEs by se="auto", which picks the cross-product here),
+  by MML (61 equally spaced points, SEs by se="auto", which picks the cross-product here;
+  also timed without SEs),
   and the Python mirt package's fit_mirt(model="2PL") (its default 21 points, tol 1e-4,
   default SEs). psychotools has no 2PL without R's mirt (Debian does not package it); its
   comparable is the Rasch model by conditional ML: psychotools::raschmodel (with its Hessian)
   and pv.irt(model="Rasch", method="CML") on the same data, and eRm::RM on the same data.
-- GRM, 10,000 x 20 five-point items: pv.irt(model="GRM") and mirt's fit_mirt(model="GRM");
+- GRM, 10,000 x 20 five-point items: pv.irt(model="GRM") (se="auto": the cross-product;
+  also timed without SEs and with the observed information) and mirt's fit_mirt(model="GRM");
   the CML partial credit model on the same data, psychotools::pcmodel and pv.irt(model="PCM",
   method="CML").
 mirt (PyPI, bench-only, not a dependency) runs in a subprocess with ``--mirt DIR`` on its
@@ -101,6 +103,10 @@ def case(x: np.ndarray, model: str, cml_model: str, r_cml: str, mirt_dir: str | 
         ours.update(loglik=res.loglik, converged=res.converged, iterations=res.iterations,
                     se_method=res.se_method, quadrature=res.quadrature,
                     n_patterns=res.n_patterns)
+        # the parts: the fit alone, and with the observed-information SEs
+        no_se = time_python(lambda: pv.irt(x, model=model, se="none"), repeat=REPEAT)
+        observed = time_python(lambda: pv.irt(x, model=model, se="observed"), repeat=3) \
+            if x.shape[0] <= 20_000 else {"skipped": "2p E-steps on 100,000 patterns"}
         cml = pv.irt(x, model=cml_model, method="CML")
         ours_cml = time_python(lambda: pv.irt(x, model=cml_model, method="CML"), repeat=REPEAT)
         ours_cml.update(loglik=cml.loglik, converged=cml.converged)
@@ -108,7 +114,9 @@ def case(x: np.ndarray, model: str, cml_model: str, r_cml: str, mirt_dir: str | 
                  f"X <- as.matrix(utils::read.csv('{csv}'))")
         peer = time_r(setup, f"{r_cml}(X)", repeat=REPEAT)
         out = {"n": x.shape[0], "items": x.shape[1], "model": model,
-               "psychoval_mml": ours, "mirt_py": time_mirt(mirt_dir, csv, model),
+               "psychoval_mml": ours, "psychoval_mml_se_none": no_se,
+               "psychoval_mml_se_observed": observed,
+               "mirt_py": time_mirt(mirt_dir, csv, model),
                "psychoval_cml": ours_cml, f"psychotools_{r_cml}": peer}
         if erm:
             out[f"eRm_{erm}"] = time_r(setup, f"{erm}(X)", repeat=3)

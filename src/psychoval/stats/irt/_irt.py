@@ -522,7 +522,7 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
         gradient of the marginal log-likelihood: 2p E-steps), from the cross-product of the
         pattern scores (one E-step; a consistent estimate of the same information when the
         model holds), or none. ``"auto"`` (default): observed when free parameters times
-        distinct patterns is at most 2,000,000, else cross-product; ``se_method`` of the
+        distinct patterns is at most 500,000, else cross-product; ``se_method`` of the
         result says which.
     tol : float
         Convergence: the largest change of a parameter in the last step.
@@ -646,7 +646,7 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
              ConvergenceWarning)
     cov = None
     if se == "auto":
-        se = "observed" if phi.size * pats.shape[0] <= 2_000_000 else "crossprod"
+        se = "observed" if phi.size * pats.shape[0] <= 500_000 else "crossprod"
     if se != "none":
         if se == "observed":
             h = _estimate.observed_information(prob, phi)
