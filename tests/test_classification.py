@@ -117,6 +117,33 @@ def test_two_term_pmf_sums_to_one_and_shrinks_the_variance():
     np.testing.assert_allclose(var, (n - 2 * k) * tau * (1 - tau), rtol=1e-12)
 
 
+def test_error_pmf_is_exact_at_the_ends():
+    pmf = error_pmf(np.array([0.0, 1.0, 1e-300]), 5)
+    np.testing.assert_array_equal(pmf[0], [1, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(pmf[1], [0, 0, 0, 0, 0, 1])
+    assert pmf[2, 0] == 1.0
+    np.testing.assert_allclose(error_pmf(np.array([0.37]), 9)[0],
+                               stats.binom.pmf(np.arange(10), 9, 0.37), rtol=1e-12)
+
+
+def test_hostile_inputs_found_by_fuzzing():
+    # a large Lord's k makes the two-term probabilities negative: clipped, rescaled, said
+    x = np.array([0.0] + [4.0] * 26)
+    res = pv.classification(x, [2, 9, 11], method="hanson_brennan", reliability=0.972,
+                            n_items=13)
+    assert any("set to 0" in n for n in res.notes)
+    assert 0 <= res.p_a <= 1 and 0 <= res.p_c <= 1
+    assert (res.accuracy_table.to_numpy() >= 0).all()
+    # three items identify only two true-score moments
+    short = pv.classification(np.array([0, 1, 2, 3, 2, 1, 2, 3, 3, 1.0]), [2],
+                              method="hanson_brennan", n_items=3, reliability=0.6)
+    assert short.parameters["true_model"] == "2P" and "below 4" in short.notes[0]
+    # scores piled at both ends with a low reliability: no usable beta
+    with pytest.raises(DataError, match="degenerate|no beta"):
+        pv.classification(np.array([0.0, 28.0] * 20), [7, 25], method="hanson_brennan",
+                          n_items=28, reliability=0.07)
+
+
 def test_quadrature_matches_adaptive_integration():
     # the accuracy and consistency integrals of the beta methods, by scipy.integrate.quad
     model = BetaModel(3.5, 2.2, 0.1, 0.95, "4P")
