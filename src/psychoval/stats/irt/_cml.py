@@ -106,15 +106,21 @@ class _CML:
                     ll += cnt[i][x] * logs[i][x]  # minus eta_{jx} per person
         return ll, grad[1:]
 
-    def hessian(self, free: np.ndarray) -> np.ndarray:
+    def hessian(self, free: np.ndarray, central: bool = True) -> np.ndarray:
+        """By differences of the analytic gradient: central (for the SEs) or forward (p + 1
+        gradients, for the Newton steps)."""
         p = free.size
         h = np.empty((p, p))
+        g0 = None if central else self.value_grad(free)[1]
         for i in range(p):
             e = 1e-5 * max(1.0, abs(free[i]))
             up, dn = free.copy(), free.copy()
             up[i] += e
-            dn[i] -= e
-            h[:, i] = (self.value_grad(up)[1] - self.value_grad(dn)[1]) / (2 * e)
+            if central:
+                dn[i] -= e
+                h[:, i] = (self.value_grad(up)[1] - self.value_grad(dn)[1]) / (2 * e)
+            else:
+                h[:, i] = (self.value_grad(up)[1] - g0) / e
         return (h + h.T) / 2
 
 
@@ -123,24 +129,25 @@ def cml(codes: np.ndarray, ncat: list[int], *, tol: float = 1e-10, max_iter: int
     """Conditional ML of the cumulative thresholds (the first fixed at 0)."""
     prob = _CML(codes, ncat)
     # start: log odds of the category totals (each item's against its category below)
-    tot = np.zeros(prob.n_eta)
+    tot = [np.full(k, 0.5) for k in prob.ncat]
     for items, _, cnt in prob.groups:
         for i, j in enumerate(items):
-            tot[prob.offset[j]:prob.offset[j] + prob.ncat[j] - 1] += cnt[i][1:] + 0.5
+            tot[j] += cnt[i]
     start = np.zeros(prob.n_eta)
     for j, k in enumerate(prob.ncat):
         o = prob.offset[j]
-        n = np.concatenate([[0.5], tot[o:o + k - 1]])
-        start[o:o + k - 1] = np.cumsum(np.log(n[:-1] / n[1:]))
+        start[o:o + k - 1] = np.cumsum(np.log(tot[j][:-1] / tot[j][1:]))
     free = start[1:] - start[0]
     ll, g = prob.value_grad(free)
     converged = False
     it = 0
     h = None
     moved = np.inf
+    t = 1.0
     for it in range(1, max_iter + 1):  # noqa: B007
-        if h is None or moved > 1e-3:  # near the optimum the Hessian is kept (chord steps)
-            h = prob.hessian(free)
+        # the Hessian (2p gradients) is kept while the full steps go down (chord steps)
+        if h is None or moved > 0.1 or t < 1.0:
+            h = prob.hessian(free, central=False)
         try:
             step = np.linalg.solve(h, -g)
         except np.linalg.LinAlgError:
