@@ -7,6 +7,9 @@ HolzingerSwineford1939, 3-factor model, group = "school", estimator MLR, listwis
 default) and with FIML (``missing = "ml"``, pv.invariance's default). Same outputs on both
 sides: configural, metric, scalar and strict fits with every fit measure (``fitMeasures``) and
 the three ``lavTestLRT`` between consecutive steps; pv.invariance also makes its decisions.
+Ordered items: bfi A1-A5, C1-C5 by gender (listwise, WLSMV), Wu & Estabrook's ladder against
+semTools 0.5.6 ``measEq.syntax(ID.cat = "Wu.Estabrook.2016", return.fit = TRUE)`` for the 4
+steps with ``fitMeasures`` and 3 ``lavTestLRT``.
 
 Thread settings: BLAS pools pinned to 1 thread on both sides; median of ``repeat`` runs after
 one warm-up.
@@ -39,7 +42,7 @@ def main(repeat: int = 7) -> None:
     csv = DATA / "HolzingerSwineford1939.csv"
     hs = pd.read_csv(csv)
     results: dict = {"repeat": repeat, "thread_settings": "BLAS 1 thread on both sides",
-                     "peers": r_versions(["lavaan"]),
+                     "peers": r_versions(["lavaan", "semTools"]),
                      "outputs": "4 fits (configural, metric, scalar, strict) with every fit "
                                 "measure + 3 lavTestLRT between consecutive steps",
                      "cases": {}}
@@ -70,6 +73,40 @@ def main(repeat: int = 7) -> None:
             "ratio_lavaan_over_psychoval": r["median_s"] / py["median_s"]}
         print(name, f"psychoval {py['median_s']:.4g}s", f"lavaan {r['median_s']:.4g}s",
               f"ratio {r['median_s'] / py['median_s']:.2f}", flush=True)
+    bfi = pd.read_csv(DATA / "bfi.csv")
+    items = [f"A{i}" for i in range(1, 6)] + [f"C{i}" for i in range(1, 6)]
+    bfi = bfi[items + ["gender"]].dropna().reset_index(drop=True)
+    bfi_model = "A =~ A1 + A2 + A3 + A4 + A5\nC =~ C1 + C2 + C3 + C4 + C5"
+
+    def ours_o():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pv.invariance(bfi_model, bfi, group="gender", ordered=True)
+
+    res = ours_o()
+    setup = (f'suppressMessages({{library(lavaan); library(semTools)}}); '
+             f'dat <- utils::read.csv("{DATA / "bfi.csv"}"); '
+             f'items <- c({", ".join(repr(i) for i in items)}); '
+             'd <- na.omit(dat[, c(items, "gender")]); '
+             f"model <- {json.dumps(bfi_model)}; "
+             'eqs <- list("configural", "thresholds", c("thresholds", "loadings"), '
+             'c("thresholds", "loadings", "intercepts"))')
+    expr = ("{ fits <- lapply(eqs, function(eq) measEq.syntax(model, data = d, ordered = items, "
+            "parameterization = 'delta', ID.fac = 'std.lv', ID.cat = 'Wu.Estabrook.2016', "
+            "group = 'gender', group.equal = eq, return.fit = TRUE)); "
+            "fm <- lapply(fits, fitMeasures); "
+            "lrt <- lapply(2:4, function(i) lavTestLRT(fits[[i - 1]], fits[[i]])); "
+            "list(fm, lrt) }")
+    py = time_python(ours_o, repeat=repeat)
+    r = time_r(setup, expr, repeat=repeat)
+    results["cases"]["bfi_wlsmv_wu_estabrook"] = {
+        "n": res.n_obs, "highest": res.highest,
+        "chisq_diff": res.ladder["chisq_diff"].tolist()[1:],
+        "psychoval": py, "semTools+lavaan": r,
+        "ratio_lavaan_over_psychoval": r["median_s"] / py["median_s"]}
+    print("bfi_wlsmv_wu_estabrook", f"psychoval {py['median_s']:.4g}s",
+          f"semTools {r['median_s']:.4g}s", f"ratio {r['median_s'] / py['median_s']:.2f}",
+          flush=True)
     path = write_results("invariance", results)
     print("wrote", path)
 
