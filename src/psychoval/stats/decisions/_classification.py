@@ -373,22 +373,26 @@ def _beta_method(s: _Scores, cuts: np.ndarray, *, n: int, scale_n: float, k: flo
             f"{model.beta:.3g}): the scores pile up at the ends of the range, or the "
             "reliability does not fit them")
     pmf = error_pmf(tau, n, k)
-    negative = np.minimum(pmf, 0.0).sum(axis=1)
-    if negative.min() < -1e-6:
-        # material negative mass of the two-term approximation: probabilities must not be
-        # negative; set them to 0 and rescale each conditional distribution (said in a note)
-        notes.append(
-            f"Lord's two-term approximation gives negative probabilities at some true scores "
-            f"(negative mass up to {-negative.min():.2g}) with k = {k:.4g}: they were set to 0 "
-            "and each conditional distribution rescaled to sum to 1; a k this large means the "
-            "reliability is high for the number of items (consider method='livingston_lewis' "
-            "or a smaller lord_k=)")
-        pmf = np.maximum(pmf, 0.0)
-        pmf /= pmf.sum(axis=1, keepdims=True)
-    cum = np.concatenate([np.zeros((len(tau), 1)), np.cumsum(pmf, axis=1)], axis=1)
     bounds = np.concatenate([[0], obs_cut_scaled, [n + 1]]).astype(int)
-    obs = cum[:, bounds[1:]] - cum[:, bounds[:-1]]
-    acc, con = _tables(w, tl, obs, len(cuts) + 1)
+
+    def tables(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cum = np.concatenate([np.zeros((len(tau), 1)), np.cumsum(p, axis=1)], axis=1)
+        return _tables(w, tl, cum[:, bounds[1:]] - cum[:, bounds[:-1]], len(cuts) + 1)
+
+    acc, con = tables(pmf)
+    if min(acc.min(), con.min()) < -1e-12:
+        # the two-term approximation's negative probabilities (kept, as in Hanson & Brennan,
+        # while the tables stay probabilities) made a table cell negative: set them to 0 and
+        # rescale each conditional distribution, and say so
+        negative = -np.minimum(pmf, 0.0).sum(axis=1).max()
+        notes.append(
+            f"Lord's two-term approximation with k = {k:.4g} gives negative probabilities "
+            f"(mass up to {negative:.2g} at some true scores) that made a table cell negative: "
+            "they were set to 0 and each conditional distribution rescaled to sum to 1; a k "
+            "this large means the reliability is high for the number of items (consider "
+            "method='livingston_lewis' or a smaller lord_k=)")
+        clipped = np.maximum(pmf, 0.0)
+        acc, con = tables(clipped / clipped.sum(axis=1, keepdims=True))
     pq = true_cut_prop * (1 - true_cut_prop)
     csem = np.sqrt(np.maximum((n - 2 * k) * pq, 0.0)) * (hi - lo) / n
     return acc, con, csem
