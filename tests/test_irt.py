@@ -591,3 +591,12 @@ def test_s_x2_and_q3_under_the_model_and_against_misfit():
     assert abs(np.median(off) - (-1 / (k - 1))) < 0.05
     with pytest.raises(SpecificationError, match="MML"):
         pv.irt(_ref_data("concepts"), model="Rasch", method="CML").itemfit()
+
+
+def test_scoring_new_data_rejects_unknown_categories():
+    res = pv.irt(lsat(), se="none")
+    for bad in (2.0, 0.5, -1.0):
+        y = lsat()[:3].astype(float)
+        y[1, 2] = bad
+        with pytest.raises(DataError, match=rf"item 'item3' has the response {bad:g} at row 1"):
+            res.scores(y)

@@ -145,8 +145,8 @@ def cml(codes: np.ndarray, ncat: list[int], *, tol: float = 1e-10, max_iter: int
     moved = np.inf
     t = 1.0
     for it in range(1, max_iter + 1):  # noqa: B007
-        # the Hessian (2p gradients) is kept while the full steps go down (chord steps)
-        if h is None or moved > 0.1 or t < 1.0:
+        # the Hessian (p + 1 gradients) is kept while full steps are taken (chord steps)
+        if h is None or t < 1.0:
             h = prob.hessian(free, central=False)
         try:
             step = np.linalg.solve(h, -g)

@@ -82,14 +82,26 @@ def recode(values: np.ndarray, cats: tuple[tuple[float, ...], ...], items: tuple
     codes = np.full(values.shape, -1, dtype=np.int8)
     for j, c in enumerate(cats):
         col = values[:, j]
-        ok = ~np.isnan(col)
         cat = np.asarray(c)
+        if cat[0] >= 0 and cat[-1] < 256 and np.array_equal(cat, np.floor(cat)):
+            # small integer categories: a lookup table (NaN and strangers map to -2)
+            lut = np.full(int(cat[-1]) + 2, -2, dtype=np.int8)
+            lut[cat.astype(int)] = np.arange(cat.size, dtype=np.int8)
+            idx = np.where(np.isnan(col), -1, np.clip(col, -1, cat[-1] + 1))
+            idx = idx.astype(np.int64)
+            frac = ~np.isnan(col) & (col != np.floor(np.nan_to_num(col)))
+            got = np.where(idx < 0, -2, lut[np.clip(idx, 0, lut.size - 1)])
+            got = np.where(np.isnan(col), -1, np.where(frac, -2, got))
+            if not (got == -2).any():
+                codes[:, j] = got
+                continue
+        ok = ~np.isnan(col)
         pos = np.searchsorted(cat, col[ok])
         pos = np.minimum(pos, cat.size - 1)
         bad = cat[pos] != col[ok]
         if bad.any():
             r = int(np.flatnonzero(ok)[np.flatnonzero(bad)[0]])
-            raise DataError(f"item {items[j]!r} has the response {col[r]!r} at row {ids[r]!r}, "
+            raise DataError(f"item {items[j]!r} has the response {float(col[r]):g} at row {ids[r]!r}, "
                             f"not one of the fitted categories {list(c)}")
         codes[ok, j] = pos
     return codes
