@@ -80,6 +80,30 @@ def test_verdicts_and_actions(sample_report):
     assert s.loc["concepts", "prmse_s"] < s.loc["concepts", "prmse_x"]
 
 
+def test_irt_item_fit_joins_the_item_evidence(sample_report):
+    rep = sample_report
+    irt = rep.irt_items.set_index("item")
+    assert list(irt.index) == list(sample_framework().item_ids)
+    assert irt.loc["CON1", "model"] == "2PL" and irt.loc["DAT1", "model"] == "GRM"
+    # the raters' mean (EVA4) is not an integer score: no IRT model for its competency
+    assert irt.loc["EVA4", "model"] == "" and "non-integer" in irt.loc["EVA4", "note"]
+    # the miskeyed CON3 gets a negative 2PL slope, said in the note
+    assert irt.loc["CON3", "slope"] < 0 and "negative slope" in irt.loc["CON3", "note"]
+    # the fits are pv.irt's, and Holm runs over every tested item of the framework
+    fw = sample_framework()
+    scores = fw.score(pv.load_sample()).scores
+    direct = pv.irt(scores[list(fw.competency("concepts").item_ids)], model="2PL")
+    fit = direct.itemfit().set_index("item")
+    assert irt.loc["CON4", "s_x2"] == pytest.approx(fit.loc["CON4", "s_x2"], rel=1e-12)
+    tested = irt["pvalue"].notna()
+    m = int(tested.sum())
+    low = irt.loc[tested, "pvalue"].min()
+    assert irt.loc[irt["pvalue"] == low, "pvalue_holm"].iloc[0] == pytest.approx(min(1, m * low))
+    v = rep.verdicts[rep.verdicts["criterion"] == "irt_item_fit"]
+    assert len(v) == len(irt)
+    assert set(v.loc[v["target"].isin(irt.index[~tested]), "verdict"]) == {"not_applicable"}
+
+
 def test_renderings(sample_report):
     jsonschema = pytest.importorskip("jsonschema")
     rep = sample_report

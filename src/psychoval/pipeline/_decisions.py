@@ -1,12 +1,17 @@
 """validate()'s decisions step (issue 20): classification accuracy and consistency at each
-competency's cut score, the conditional standard error there, and whether each competency
-score adds value over its tier's total (Haberman 2008).
+competency's cut score, the conditional standard error there, whether each competency
+score adds value over its tier's total (Haberman 2008), and IRT item fit per competency.
 
 Cut scores are on the competency's mean-score scale (the framework's ``cut_score``); the
 indices work on the summed score of the respondents who answered every item of the
 competency (listwise), so the cut is ``cut_score x number of items`` there. Items scored 0/1
 get Hanson & Brennan's (1990) beta-binomial model on the number correct; other items
 Livingston & Lewis's (1995) effective test length on the declared score range.
+
+IRT item fit: per competency of 3 or more items with integer scores, ``pv.irt`` (2PL for 0/1
+items, GRM otherwise) and each item's S-X2 (Orlando & Thissen 2000; Kang & Chen 2008 for
+polytomous items); the p-values are Holm-adjusted over every item of the framework (one
+decision, as the DIF screen) and judged by ``irt_item_fit``.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import PsychovalError
+from psychoval.stats.items._dif import adjust_pvalues
 from psychoval.verdicts._verdicts import judge, not_applicable
 
-__all__ = ["DECISIONS_COLUMNS", "SUBSCORE_COLUMNS", "decisions_step"]
+__all__ = ["DECISIONS_COLUMNS", "IRT_ITEM_COLUMNS", "SUBSCORE_COLUMNS", "decisions_step"]
 
 DECISIONS_COLUMNS = ["competency", "tier", "method", "n_items", "cut_score", "cut_raw",
                      "score_min", "score_max", "reliability", "n_used", "rows_dropped",
@@ -27,6 +33,8 @@ DECISIONS_COLUMNS = ["competency", "tier", "method", "n_items", "cut_score", "cu
                      "false_negative", "csem_at_cut", "status", "note"]
 SUBSCORE_COLUMNS = ["tier", "competency", "n_items", "alpha", "prmse_s", "prmse_x",
                     "prmse_sx", "value_added_ratio", "decision", "n_used", "note"]
+IRT_ITEM_COLUMNS = ["item", "competency", "tier", "model", "slope", "location", "s_x2", "df",
+                    "pvalue", "pvalue_holm", "rmsea_s_x2", "n_used", "note"]
 
 
 def decisions_step(ev: Any) -> None:
@@ -37,6 +45,7 @@ def decisions_step(ev: Any) -> None:
     for t in ev.fw.tiers:
         sub_rows += _subscores(ev, t)
     ev.subscores = pd.DataFrame(sub_rows, columns=SUBSCORE_COLUMNS)
+    ev.irt_items = _irt_item_fit(ev)
     if len(ev.decisions):
         ev.run.r_calls["classification"] = (
             "betafunctions::HB.CA (0/1 items) / betafunctions::LL.CA (other items) at the "
@@ -144,3 +153,69 @@ def _subscores(ev: Any, t: Any) -> list[dict[str, Any]]:
                                      what=f"value-added ratio (PRMSE_s {r['prmse_s']:.2f} / "
                                           f"PRMSE_x {r['prmse_x']:.2f})"))
     return out
+
+
+def _irt_item_fit(ev: Any) -> pd.DataFrame:
+    """pv.irt per competency (2PL / GRM) and each item's S-X2, Holm over the framework."""
+    from psychoval.stats import irt
+
+    rows: list[dict[str, Any]] = []
+    for c in ev.fw.competencies:
+        items = list(c.item_ids)
+        base = {"competency": c.id, "tier": c.tier}
+        x = ev.scores[items].apply(pd.to_numeric, errors="coerce")
+        vals = x.to_numpy(dtype=float)
+        seen = vals[~np.isnan(vals)]
+        if len(items) < 3 or not np.array_equal(seen, np.round(seen)):
+            why = ("fewer than 3 items" if len(items) < 3 else
+                   "non-integer scores (e.g. a mean of raters): no IRT model")
+            rows += [{"item": i, **base, "model": "", "note": why} for i in items]
+            continue
+        model = "2PL" if np.isin(seen, (0.0, 1.0)).all() else "GRM"
+        try:
+            res = irt(x, model=model)
+            fit = res.itemfit() if res.converged else None
+        except PsychovalError as exc:
+            rows += [{"item": i, **base, "model": model, "note": f"not estimable: {exc}"}
+                     for i in items]
+            continue
+        if fit is None:
+            rows += [{"item": i, **base, "model": model,
+                      "note": "the IRT model did not converge"} for i in items]
+            continue
+        ev.run.results[f"irt:{c.id}"] = res
+        par = res.parameters
+        b_cols = [k for k in par.columns if k == "b" or (k.startswith("b") and k[1:].isdigit())]
+        for r in fit.to_dict(orient="records"):
+            item = str(r["item"])
+            ok = r["df"] >= 1 and np.isfinite(r["pvalue"])
+            rows.append({"item": item, **base, "model": model,
+                         "slope": float(par.loc[item, "a"]),
+                         "location": float(np.nanmean(par.loc[item, b_cols].to_numpy(float))),
+                         "s_x2": r["s_x2"], "df": r["df"],
+                         "pvalue": r["pvalue"] if ok else np.nan,
+                         "rmsea_s_x2": r["rmsea_s_x2"] if ok else np.nan,
+                         "n_used": r["n"],
+                         "note": "; ".join(filter(None, (
+                             "" if ok else (f"{int(r['groups'])} score group(s) left after "
+                                            "merging sparse cells: no test"),
+                             "negative slope: the item runs against its competency (miskey "
+                             "or reverse wording?)" if par.loc[item, "a"] < 0 else "")))})
+    out = pd.DataFrame(rows, columns=IRT_ITEM_COLUMNS)
+    p = out["pvalue"].to_numpy(dtype=float)
+    out["pvalue_holm"] = adjust_pvalues(p, "holm")
+    crit = ev.crit.get("irt_item_fit")
+    if crit is not None:
+        for r in out.itertuples():
+            kw = {"target": r.item, "level": "item", "tier": r.tier, "competency": r.competency}
+            if np.isnan(r.pvalue_holm):
+                ev.verdicts.append(not_applicable(crit, reason=f"IRT item fit: {r.note}", **kw))
+            else:
+                ev.verdicts.append(judge(crit, float(r.pvalue_holm), what=(
+                    f"S-X2 {r.s_x2:.1f} on {int(r.df)} df ({r.model}), Holm-adjusted p"), **kw))
+    if len(out):
+        ev.run.r_calls["irt_item_fit"] = (
+            "mirt::mirt(x[, items], 1, itemtype = '2PL' | 'graded'); mirt::itemfit(fit, "
+            "'S_X2'); p.adjust(p, 'holm') over the framework's items")
+    return out
+

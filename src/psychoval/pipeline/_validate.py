@@ -344,6 +344,7 @@ class _Evidence:
     adverse_impact: pd.DataFrame | None = None
     decisions: pd.DataFrame | None = None
     subscores: pd.DataFrame | None = None
+    irt_items: pd.DataFrame | None = None
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
 
@@ -888,7 +889,10 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
             "classification_accuracy and classification_consistency. Per tier of 2 or more "
             "competencies: Haberman's (2008) PRMSE of each competency score against the tier "
             "total (pv.subscore_value), judged by subscore_value (report the competency score "
-            "separately only when it predicts its true score better than the total)"),
+            "separately only when it predicts its true score better than the total). Per "
+            "competency of 3 or more integer-scored items: pv.irt (2PL for 0/1 items, GRM "
+            "otherwise) and each item's S-X2 (Orlando & Thissen 2000), Holm over every item "
+            "of the framework, judged by irt_item_fit"),
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
                "ordinal": crit.ordinal, "ordinal_missing": ORDINAL_MISSING,
@@ -913,6 +917,7 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
         options=options, provenance=provenance, timings=dict(ev.run.timings),
         fairness=ev.fairness, invariance=ev.invariance, dmacs=ev.dmacs,
         adverse_impact=ev.adverse_impact, decisions=ev.decisions, subscores=ev.subscores,
+        irt_items=ev.irt_items,
         notes=tuple(ev.run.notes), framework=fw, criteria=crit, results=dict(ev.run.results))
 
 

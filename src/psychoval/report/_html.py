@@ -373,6 +373,14 @@ def _decisions_section(rep: Any) -> str:
             ("tier", "tier"), ("competency", "competency"), ("alpha", "alpha"),
             ("prmse_s", "PRMSE own"), ("prmse_x", "PRMSE tier total"),
             ("prmse_sx", "PRMSE both"), ("decision", "decision")]))
+    if len(rep.irt_items) and rep.irt_items["s_x2"].notna().any():
+        out.append("<details><summary>IRT item fit (S-X2; 2PL for 0/1 items, GRM "
+                   "otherwise)</summary>")
+        out.append(_table(rep.irt_items, [
+            ("item", "item"), ("competency", "competency"), ("model", "model"),
+            ("slope", "slope"), ("location", "location"), ("s_x2", "S-X2"), ("df", "df"),
+            ("pvalue", "p"), ("pvalue_holm", "p (Holm)"), ("note", "note")]))
+        out.append("</details>")
     v = rep.verdicts[rep.verdicts["criterion"].isin(
         ["classification_accuracy", "classification_consistency", "subscore_value"])]
     if len(v):

@@ -122,6 +122,11 @@ def _decisions(rep: Any) -> list[str]:
                     ("tier", "tier"), ("competency", "competency"), ("alpha", "alpha"),
                     ("prmse_s", "PRMSE own"), ("prmse_x", "PRMSE tier total"),
                     ("prmse_sx", "PRMSE both"), ("decision", "decision")]), ""]
+    if len(rep.irt_items) and rep.irt_items["s_x2"].notna().any():
+        out += ["### IRT item fit (S-X2)", "", _table(rep.irt_items, [
+            ("item", "item"), ("competency", "competency"), ("model", "model"),
+            ("slope", "slope"), ("location", "location"), ("s_x2", "S-X2"), ("df", "df"),
+            ("pvalue", "p"), ("pvalue_holm", "p (Holm)")]), ""]
     return out
 
 

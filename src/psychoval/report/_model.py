@@ -31,7 +31,8 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # version 6 (2026-12-07): the decisions section - tables decisions (per competency with a cut
 # score: classification accuracy and consistency, conditional SEM at the cut) and subscores
 # (Haberman's PRMSE per competency against its tier total); methods.decisions; verdicts
-# classification_accuracy, classification_consistency and subscore_value
+# classification_accuracy, classification_consistency and subscore_value; table irt_items
+# (per item: the competency's 2PL / GRM slope and location, S-X2) and verdict irt_item_fit
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -85,6 +86,9 @@ class ValidationReport(Result):
     subscores : DataFrame
         Per tier and competency: Haberman's PRMSE of the competency score from itself, from
         the tier total and from both, and whether to report it separately.
+    irt_items : DataFrame
+        Per item: the IRT model of its competency (2PL / GRM), slope, location (mean
+        threshold), S-X2 with df, p and Holm-adjusted p, RMSEA of S-X2.
     verdicts : DataFrame
         One row per judged criterion: ``id, level, target, tier, competency, criterion,
         statistic, value, threshold, direction, lower, upper, verdict, citation, reason``.
@@ -124,6 +128,7 @@ class ValidationReport(Result):
     adverse_impact: pd.DataFrame
     decisions: pd.DataFrame
     subscores: pd.DataFrame
+    irt_items: pd.DataFrame
     framework: Any = dataclasses.field(repr=False, compare=False)
     criteria: Any = dataclasses.field(repr=False, compare=False)
     results: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)

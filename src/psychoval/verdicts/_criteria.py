@@ -299,6 +299,15 @@ SCALE_CRITERIA: tuple[Criterion, ...] = (
     Criterion("classification_consistency", "consistency", 0.75, "below", _CLASSIFICATION,
               "fewer than 75% of respondents are expected to fall on the same side of the cut "
               "score on a parallel form", source="decisions", level="competency"),
+    Criterion("irt_item_fit", "s_x2_pvalue_holm", 0.05, "below",
+              "Orlando, M., & Thissen, D. (2000). Likelihood-based item-fit indices for "
+              "dichotomous item response theory models. Applied Psychological Measurement, "
+              "24(1), 50-64. doi:10.1177/01466216000241003; Kang, T., & Chen, T. T. (2008), "
+              "doi:10.1111/j.1745-3984.2008.00071.x (polytomous S-X2); Holm (1979) over every "
+              "item of the framework",
+              "the item's responses depart from what the competency's IRT model (2PL / GRM) "
+              "predicts at each summed score (S-X2, Holm-adjusted p < .05)",
+              source="decisions", level="item"),
     Criterion("subscore_value", "value_added_ratio", 1.0, "below", _SUBSCORE,
               "the competency score predicts its own true score no better than the tier "
               "total does (PRMSE_s <= PRMSE_x): it adds no information over the tier score",

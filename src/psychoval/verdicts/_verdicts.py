@@ -195,7 +195,8 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
             add("rater_training", item, f"Raters of {item} disagree: sharpen the rubric or "
                 "train the raters.", list(icc["id"]))
         other = fails[fails["criterion"].isin(["high_missing", "too_hard", "too_easy",
-                                               "floor_effect", "ceiling_effect"])]
+                                               "floor_effect", "ceiling_effect",
+                                               "irt_item_fit"])]
         if len(other):
             add("revise_item", item, f"Revise {item}: "
                 f"{'; '.join(other['reason'].str.split(': ').str[-1])}.", list(other["id"]))
