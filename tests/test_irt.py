@@ -600,3 +600,13 @@ def test_scoring_new_data_rejects_unknown_categories():
         y[1, 2] = bad
         with pytest.raises(DataError, match=rf"item 'item3' has the response {bad:g} at row 1"):
             res.scores(y)
+
+
+def test_cml_result_face():
+    res = pv.irt(_ref_data("concepts"), model="Rasch", method="CML")
+    text = str(res.summary())
+    assert "CML" in text and "conditional" in text and "Latent distribution" not in text
+    d = res.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["method"] == "CML" and d["quadrature"] == "none (conditional ML)"
+    assert res.se_method == "observed"
