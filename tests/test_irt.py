@@ -610,3 +610,31 @@ def test_cml_result_face():
     json.dumps(d, allow_nan=False)
     assert d["method"] == "CML" and d["quadrature"] == "none (conditional ML)"
     assert res.se_method == "observed"
+
+
+def test_probabilities_and_expected_scores():
+    """Category probabilities sum to 1 per item; a 2PL item's expected score is
+    logistic(a theta + d) from its reported parameters; the GRM expected score is the sum of
+    category value x probability."""
+    res = pv.irt(pd.DataFrame(lsat(), columns=[f"i{j}" for j in range(1, 6)]), model="2PL")
+    th = np.linspace(-3, 3, 7)
+    pr = res.probabilities(th)
+    np.testing.assert_allclose(pr.T.groupby(level="item").sum().T.to_numpy(), 1.0, atol=1e-12)
+    ex = res.expected_scores(th)
+    par = res.parameters
+    for item in par.index:
+        want = 1 / (1 + np.exp(-(par.loc[item, "a"] * th + par.loc[item, "d"])))
+        np.testing.assert_allclose(ex[item].to_numpy(), want, rtol=1e-10)
+    np.testing.assert_allclose(ex["test"], ex.drop(columns="test").sum(axis=1), rtol=1e-12)
+    rng = np.random.default_rng(2)
+    grm = pv.irt(pd.DataFrame(rng.integers(1, 5, size=(300, 3)), columns=list("abc")),
+                 model="GRM")
+    p = grm.probabilities([0.5])
+    vals = p.columns.get_level_values("category").to_numpy(float)
+    items = p.columns.get_level_values("item")
+    for item in "abc":
+        sel = np.asarray(items == item)
+        assert grm.expected_scores([0.5])[item].iloc[0] == pytest.approx(
+            float((p.to_numpy()[0, sel] * vals[sel]).sum()))
+    with pytest.raises(SpecificationError, match="theta must be finite"):
+        res.probabilities([np.nan])

@@ -464,6 +464,37 @@ class IRTResult(Result):
         out["test"] = info.sum(axis=1)
         return out
 
+    def probabilities(self, theta: Any) -> pd.DataFrame:
+        """Category response probabilities at ``theta`` (the reported latent scale): one row
+        per theta, columns ``(item, category)`` with the item's category values (0/1 for
+        dichotomous items: the item characteristic curve is the ``(item, 1)`` column)."""
+        th = np.atleast_1d(np.asarray(theta, dtype=float))
+        if th.ndim != 1 or not np.all(np.isfinite(th)):
+            raise SpecificationError("theta must be finite numbers (a scalar or a 1-d array)")
+        cols: dict[tuple[str, float], np.ndarray] = {}
+        per_item: list[np.ndarray] = [np.empty(0)] * len(self.items)
+        for b, p, _ in self._item_probs(th / self._scale):
+            for jj, j in enumerate(b.items):
+                per_item[j] = p[jj]
+        for j, item in enumerate(self.items):
+            for c, val in enumerate(self.categories[item]):
+                cols[(item, float(val))] = per_item[j][:, c]
+        out = pd.DataFrame(cols, index=pd.Index(th, name="theta"))
+        out.columns = pd.MultiIndex.from_tuples(list(cols), names=["item", "category"])
+        return out
+
+    def expected_scores(self, theta: Any) -> pd.DataFrame:
+        """Expected item scores at ``theta`` (the sum of category value x probability; the
+        item characteristic curve of a 0/1 item), one column per item and ``test``."""
+        pr = self.probabilities(theta)
+        vals = pr.columns.get_level_values("category").to_numpy(dtype=float)
+        weighted = pr.to_numpy() * vals[None, :]
+        items = pr.columns.get_level_values("item")
+        out = pd.DataFrame({i: weighted[:, np.asarray(items == i)].sum(axis=1)
+                            for i in self.items}, index=pr.index)
+        out["test"] = out.to_numpy().sum(axis=1)
+        return out
+
     def sem(self, theta: Any) -> pd.Series:
         """Conditional standard error of measurement, 1 / sqrt(test information)."""
         info = self.information(theta)["test"]
