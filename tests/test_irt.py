@@ -638,3 +638,74 @@ def test_probabilities_and_expected_scores():
             float((p.to_numpy()[0, sel] * vals[sel]).sum()))
     with pytest.raises(SpecificationError, match="theta must be finite"):
         res.probabilities([np.nan])
+
+
+# M2 (Maydeu-Olivares & Joe): the Python mirt package 1.2.0 (bench-only, not a dependency)
+# on LSAT-6 with 61 quadrature points and tol 1e-8: 2PL M2 4.738359 on 5 df (p .44864), the
+# 1PL with the slope fixed at 1: 16.894878 on 10 df (p .07672). The residual gap (5e-6
+# relative) is the two fits' stopping points.
+MIRT_M2 = {"2PL": (4.738359275105401, 5, 0.44863809438771274),
+           "1PL_slope1": (16.894877830112545, 10, 0.07672267029062481)}
+
+
+@pytest.mark.parametrize("case", sorted(MIRT_M2))
+def test_m2_on_lsat6_is_mirts(case):
+    y = pd.DataFrame(lsat(), columns=[f"i{j}" for j in range(1, 6)])
+    res = (pv.irt(y, model="2PL") if case == "2PL" else pv.irt(y, model="1PL", slope=1.0))
+    m2 = res.m2()
+    want, df, p = MIRT_M2[case]
+    assert m2["df"] == df and m2["n"] == 1000
+    assert m2["m2"] == pytest.approx(want, rel=1e-4)
+    assert m2["pvalue"] == pytest.approx(p, rel=1e-4)
+    assert m2["rmsea2"] == pytest.approx(np.sqrt(max(m2["m2"] - df, 0) / (1000 * df)))
+
+
+def test_m2_equals_the_full_multinomial_computation():
+    """A second implementation: the 2^n pattern probabilities by quadrature, Xi2 = T (D - p
+    p') T' with T the 0/1 map from patterns to first and second margins, Delta by central
+    differences of T p over the 2PL's (a, d), and M2 from the same formula."""
+    rng = np.random.default_rng(11)
+    n, n_items = 800, 4
+    a = rng.uniform(0.8, 2.0, n_items)
+    d = rng.normal(0, 0.8, n_items)
+    th = rng.normal(size=n)
+    y = (rng.random((n, n_items)) < 1 / (1 + np.exp(-(th[:, None] * a + d)))).astype(float)
+    res = pv.irt(pd.DataFrame(y, columns=list("abcd")), model="2PL", quadrature="gauss_hermite",
+                 quadpts=41)
+    par = res.parameters
+    nodes, w = np.polynomial.hermite_e.hermegauss(41)
+    w = w / w.sum()
+    pats = np.array(list(itertools.product([0, 1], repeat=n_items)), dtype=float)
+    iu = np.triu_indices(n_items, 1)
+    t_map = np.hstack([pats, pats[:, iu[0]] * pats[:, iu[1]]]).T
+
+    def pattern_probs(theta_par):
+        aa, dd = theta_par[:n_items], theta_par[n_items:]
+        p = 1 / (1 + np.exp(-(nodes[:, None] * aa + dd)))
+        lik = np.prod(np.where(pats[:, None, :] == 1, p[None], 1 - p[None]), axis=2)
+        return lik @ w
+
+    g = np.concatenate([par["a"].to_numpy(float), par["d"].to_numpy(float)])
+    pp = pattern_probs(g)
+    pi = t_map @ pp
+    xi = t_map @ (np.diag(pp) - np.outer(pp, pp)) @ t_map.T
+    delta = np.column_stack([(t_map @ pattern_probs(g + e) - t_map @ pattern_probs(g - e))
+                             / 2e-6 for e in np.eye(g.size) * 1e-6])
+    obs = np.concatenate([y.mean(axis=0), (y.T @ y / n)[iu]])
+    xi_inv = np.linalg.inv(xi)
+    c = xi_inv - xi_inv @ delta @ np.linalg.solve(delta.T @ xi_inv @ delta, delta.T @ xi_inv)
+    want = n * (obs - pi) @ c @ (obs - pi)
+    got = res.m2()
+    assert got["df"] == 10 - 8
+    assert got["m2"] == pytest.approx(want, rel=1e-6)
+
+
+def test_m2_refuses_what_it_cannot_compute():
+    rng = np.random.default_rng(4)
+    grm = pv.irt(pd.DataFrame(rng.integers(1, 5, size=(300, 3)), columns=list("abc")),
+                 model="GRM")
+    with pytest.raises(NotImplementedError, match="polytomous"):
+        grm.m2()
+    y = pd.DataFrame(lsat(), columns=[f"i{j}" for j in range(1, 6)])
+    with pytest.raises(SpecificationError, match="MML"):
+        pv.irt(y, model="Rasch", method="CML").m2()

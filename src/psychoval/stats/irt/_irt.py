@@ -214,6 +214,8 @@ class IRTResult(Result):
     _codes: np.ndarray = dataclasses.field(repr=False)
     _ids: Any = dataclasses.field(repr=False)
     _kept: np.ndarray = dataclasses.field(repr=False)
+    _amap: np.ndarray | None = dataclasses.field(default=None, repr=False)
+    _b0: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def _repr_fields(self) -> dict[str, Any]:
         return {"model": self.model, "items": len(self.items), "n_used": self.n_used,
@@ -495,6 +497,55 @@ class IRTResult(Result):
         out["test"] = out.to_numpy().sum(axis=1)
         return out
 
+    def m2(self) -> pd.Series:
+        """Limited-information fit of the model: Maydeu-Olivares & Joe's M2 on the
+        univariate and bivariate margins of the complete rows, with df, p-value, RMSEA2 and
+        the SRMSR of the item correlations (mirt's ``M2()``). Dichotomous models fitted by
+        MML only.
+
+        Returns a Series: ``m2``, ``df``, ``pvalue``, ``rmsea2``, ``srmsr``, ``n`` (complete
+        rows used).
+
+        References
+        ----------
+        Maydeu-Olivares, A., & Joe, H. (2005). Limited- and full-information estimation and
+        goodness-of-fit testing in 2^n contingency tables. Journal of the American
+        Statistical Association, 100(471), 1009-1020.
+        https://doi.org/10.1198/016214504000002069
+        Maydeu-Olivares, A., & Joe, H. (2014). Assessing approximate fit in categorical data
+        analysis. Multivariate Behavioral Research, 49(4), 305-328.
+        https://doi.org/10.1080/00273171.2014.911075
+        """
+        from psychoval.stats.irt._m2 import m2_statistic
+
+        if self.method != "MML" or self._amap is None:
+            raise SpecificationError("M2 needs the latent distribution of an MML fit; refit "
+                                     "with method='MML'")
+        if any(k != 2 for k in self._layout.ncat):
+            raise NotImplementedError(
+                "M2 for polytomous items (Maydeu-Olivares & Joe's M2* on collapsed margins) "
+                "is not available yet; use itemfit() and q3() for the graded models")
+        complete = (self._codes >= 0).all(axis=1)
+        y = self._codes[complete].astype(float)
+        n_items = y.shape[1]
+        if n_items < 3 or len(y) < 2:
+            raise DataError("M2 needs at least 3 items and 2 complete rows")
+        amap, b0 = self._amap, self._b0
+        phi = np.linalg.lstsq(amap, self._beta - b0, rcond=None)[0]
+        blocks = self._layout.blocks()
+        nodes = self._nodes
+
+        def prob(g: np.ndarray) -> np.ndarray:
+            beta = amap @ g + b0
+            out = np.zeros((nodes.size, n_items))
+            for b in blocks:
+                out[:, b.items] = _models.probs(b.kind, beta[b.pidx], nodes, b.k)[:, :, 1].T
+            return out
+
+        w = np.asarray(self._weights, dtype=float)
+        res = m2_statistic(y, prob, phi, w / w.sum())
+        return pd.Series(res, name="M2")
+
     def sem(self, theta: Any) -> pd.Series:
         """Conditional standard error of measurement, 1 / sqrt(test information)."""
         info = self.information(theta)["test"]
@@ -731,7 +782,8 @@ def irt(data: Any, *, model: str = "2PL", items: Any = None, method: str = "MML"
         iterations=info.iterations, em_iterations=info.em_iterations,
         converged=info.converged, max_gradient=info.max_gradient, quadrature=qname,
         se_method=se, _beta=beta, _layout=lay, _nodes=nodes, _weights=wts, _scale=scale,
-        _cov=cov, _codes=coded.codes, _ids=coded.ids, _kept=coded.kept)
+        _cov=cov, _codes=coded.codes, _ids=coded.ids, _kept=coded.kept, _amap=a_map,
+        _b0=b0)
 
 
 def _cml_result(coded: _data.Coded, model: str, ncat: list[int], se: str, tol: float,
