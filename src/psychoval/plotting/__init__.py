@@ -1,5 +1,12 @@
 """plotting layer (optional extra: matplotlib, imported only when a plot is drawn)."""
 
+# IRT
+from psychoval.plotting._irt import (
+    plot_information,
+    plot_item_curves_irt,
+    plot_test_characteristic,
+)
+
 # item analysis
 from psychoval.plotting._items import (
     plot_difficulty_discrimination,
@@ -10,3 +17,5 @@ from psychoval.plotting._items import (
 __all__: list[str] = []
 # item analysis
 __all__ += ["plot_item_curves", "plot_distractors", "plot_difficulty_discrimination"]
+# IRT
+__all__ += ["plot_item_curves_irt", "plot_information", "plot_test_characteristic"]
