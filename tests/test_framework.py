@@ -310,6 +310,12 @@ def test_item_map_cut_score_is_the_competencys():
         pv.read_framework(base.assign(cut_score=["3.5", "4", "", "", "", ""]))
     with pytest.raises(SpecificationError, match="cut_score must be a number"):
         pv.read_framework(base.assign(cut_score=["high", "", "", "", "", ""]))
+    tiered = pv.read_framework(base.assign(tier_cut_score=["", "", "", "", "3", ""]))
+    assert tiered.tier("t").cut_score == 3.0
+    assert pv.read_framework(tiered.to_dict()) == tiered
+    assert pv.read_framework(tiered.to_frame()) == tiered
+    with pytest.raises(SpecificationError, match="tier_cut_score '2' differs from 3 .* tier"):
+        pv.read_framework(base.assign(tier_cut_score=["3", "2", "", "", "", ""]))
 
 
 def test_items_absent_from_data_raise_and_extra_columns_warn(fw):

@@ -29,7 +29,14 @@ def sample_report():
 
 def test_sample_declares_cut_scores_and_gets_the_section(sample_report):
     rep = sample_report
-    dec = rep.decisions.set_index("competency")
+    assert rep.decisions["level"].tolist() == ["competency"] * 3 + ["tier"]
+    tier = rep.decisions.iloc[3]
+    # the applied tier's cut (3.25 on the mean of its 17 items): Livingston-Lewis on the
+    # range of the summed items, listwise over all 17 (n_used + rows_dropped = 1,500)
+    assert (tier["tier"], tier["method"], tier["n_items"]) == ("applied", "livingston_lewis", 17)
+    assert tier["cut_raw"] == pytest.approx(3.25 * 17) and tier["score_max"] == 84
+    assert tier["n_used"] + tier["rows_dropped"] == 1500
+    dec = rep.decisions[rep.decisions["level"] == "competency"].set_index("competency")
     assert list(dec.index) == ["concepts", "prompting", "governance"]
     assert (dec["status"] == "computed").all()
     # multiple-choice (0/1) items: Hanson & Brennan; Likert: Livingston & Lewis on the
@@ -50,7 +57,8 @@ def test_decision_numbers_are_pv_classification_on_the_complete_rows(sample_repo
     items = list(fw.competency("prompting").item_ids)
     direct = pv.classification(scores[items], [17.5], method="livingston_lewis",
                                score_range=(5, 25))
-    row = sample_report.decisions.set_index("competency").loc["prompting"]
+    dec = sample_report.decisions
+    row = dec[dec["competency"] == "prompting"].iloc[0]
     assert row["accuracy"] == direct.p_a and row["consistency"] == direct.p_c
     complete = scores[items].dropna()
     assert row["pass_rate"] == pytest.approx(float((complete.sum(axis=1) >= 17.5).mean()))
@@ -61,7 +69,8 @@ def test_verdicts_and_actions(sample_report):
     rep = sample_report
     v = rep.verdicts
     cls = v[v["criterion"].isin(["classification_accuracy", "classification_consistency"])]
-    assert len(cls) == 2 * 3
+    assert len(cls) == 2 * 4
+    assert (cls.loc[cls["target"] == "applied", "level"] == "tier").all()
     assert cls["citation"].str.contains("Standard 2.16").all()
     # concepts (five 0/1 items, alpha .33 with the miskeyed CON3): not dependable at its cut
     conc = cls[cls["target"] == "concepts"].set_index("criterion")["verdict"]
@@ -110,7 +119,8 @@ def test_renderings(sample_report):
     d = json.loads(rep.to_json())
     schema = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())
     jsonschema.validate(d, schema)
-    assert [r["competency"] for r in d["decisions"]] == ["concepts", "prompting", "governance"]
+    assert [r["competency"] or r["tier"] for r in d["decisions"]] == [
+        "concepts", "prompting", "governance", "applied"]
     assert len(d["subscores"]) == 10 and "decisions" in d["methods"]
     html = rep.to_html()
     assert "<h2>Decisions on scores</h2>" in html and "PRMSE tier total" in html
@@ -151,7 +161,7 @@ def test_one_item_competency_is_not_applicable():
         data["solo"] = np.clip(np.round(3 + eta + rng.normal(size=300)), 1, 5)
         rep = pv.validate(data, fw, seed=1)
     dec = rep.decisions.set_index("competency")
-    assert dec.loc["c", "status"] == "computed"
+    assert dec.loc["c", "status"] == "computed"  # (no tier cut score: competency rows only)
     assert dec.loc["d", "status"] == "not applicable" and "one item" in dec.loc["d", "note"]
     v = rep.verdicts[(rep.verdicts["target"] == "d")
                      & rep.verdicts["criterion"].str.startswith("classification")]

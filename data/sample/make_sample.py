@@ -248,6 +248,8 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
 # Pass marks on the competency's mean-score scale (validate's decisions and adverse impact):
 # 3 of 5 concepts questions right, a mean of 3.5 on prompting, 3.0 on governance
 CUT_SCORES = {"concepts": 0.6, "prompting": 3.5, "governance": 3.0}
+# and on the applied tier's mean over its 17 items (passing the tier)
+TIER_CUT_SCORES = {"applied": 3.25}
 
 
 def framework_yaml() -> str:
@@ -263,7 +265,10 @@ def framework_yaml() -> str:
     for item in ITEMS:
         by_comp.setdefault(item[1], []).append(item)
     for tid, tname, comps in TIERS:
-        lines += [f"  - id: {tid}", f"    name: {tname}", "    competencies:"]
+        lines += [f"  - id: {tid}", f"    name: {tname}"]
+        if tid in TIER_CUT_SCORES:
+            lines.append(f"    cut_score: {TIER_CUT_SCORES[tid]}")
+        lines.append("    competencies:")
         for cid, cname in comps:
             lines += [f"      - id: {cid}", f"        name: {cname}"]
             if cid in CUT_SCORES:
@@ -293,9 +298,9 @@ def framework_yaml() -> str:
 def framework_items_csv() -> bytes:
     header = ["item", "competency", "tier", "type", "min", "max", "reverse", "answer_key",
               "weight", "text", "options", "categories", "raters", "competency_name",
-              "tier_name", "cut_score"]
+              "tier_name", "cut_score", "tier_cut_score"]
     names = {c: (cn, t, tn) for t, tn, comps in TIERS for c, cn in comps}
-    rows = [["respondent_id", "", "", "id"] + [""] * 12, ["job_family", "", "", "group"] + [""] * 12]
+    rows = [["respondent_id", "", "", "id"] + [""] * 13, ["job_family", "", "", "group"] + [""] * 13]
     for item in ITEMS:
         iid, comp, typ, _, _, reverse, text, extra = item
         cname, tid, tname = names[comp]
@@ -311,7 +316,8 @@ def framework_items_csv() -> bytes:
             lo, hi = "1", "5"
         rows.append([iid, comp, tid, kind, lo, hi, "true" if reverse else "false", key, "1",
                      text, opts, cats, raters, cname, tname,
-                     str(CUT_SCORES[comp]) if comp in CUT_SCORES else ""])
+                     str(CUT_SCORES[comp]) if comp in CUT_SCORES else "",
+                     str(TIER_CUT_SCORES[tid]) if tid in TIER_CUT_SCORES else ""])
     return csv_bytes(header, rows)
 
 

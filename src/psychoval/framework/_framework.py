@@ -156,6 +156,7 @@ class Tier:
     name: str
     competencies: tuple[Competency, ...]
     description: str = ""
+    cut_score: float | None = None
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -272,7 +273,7 @@ class Framework:
                         "raters": "|".join(i.raters) or None,
                         "combine": i.combine if i.type == "rating" else None,
                         "competency_name": c.name, "tier_name": t.name,
-                        "cut_score": c.cut_score,
+                        "cut_score": c.cut_score, "tier_cut_score": t.cut_score,
                     })
         return pd.DataFrame(rows)
 
@@ -295,6 +296,8 @@ class Framework:
             td: dict[str, Any] = {"id": t.id, "name": t.name}
             if t.description:
                 td["description"] = t.description
+            if t.cut_score is not None:
+                td["cut_score"] = t.cut_score
             comps = []
             for c in t.competencies:
                 cd: dict[str, Any] = {"id": c.id, "name": c.name}

@@ -44,7 +44,7 @@ __all__ = ["read_framework"]
 
 FRAMEWORK_KEYS = ("name", "version", "description", "id_column", "group_columns",
                   "criterion_columns", "criteria", "defaults", "tiers")
-TIER_KEYS = ("id", "name", "description", "competencies")
+TIER_KEYS = ("id", "name", "description", "cut_score", "competencies")
 COMPETENCY_KEYS = ("id", "name", "description", "criteria", "cut_score", "items")
 ITEM_KEYS = ("id", "type", "text", "min", "max", "categories", "options", "answer_key",
              "reverse", "weight", "raters", "combine", "missing_codes")
@@ -53,7 +53,7 @@ DEFAULT_KEYS = ("type", "min", "max", "categories", "options", "reverse", "weigh
 TABLE_REQUIRED = ("item", "competency", "tier", "type")
 TABLE_OPTIONAL = ("min", "max", "reverse", "answer_key", "weight", "text", "options",
                   "categories", "raters", "combine", "competency_name", "tier_name",
-                  "missing_codes", "cut_score")
+                  "missing_codes", "cut_score", "tier_cut_score")
 # item-map rows that declare a data column other than an item
 TABLE_COLUMN_TYPES = ("id", "group", "criterion")
 # The deepest nesting of lists and mappings a framework file may have. A framework needs 8
@@ -72,8 +72,9 @@ def read_framework(source: Any, *, name: str | None = None) -> Framework:
         table (``.csv``/``.tsv``/``.xlsx`` file or DataFrame) with one row per item and the
         columns ``item, competency, tier, type`` and optionally ``min, max, reverse,
         answer_key, weight, text, options, categories, raters, combine, competency_name,
-        tier_name, missing_codes, cut_score`` (lists separated by ``|``; ``cut_score`` is the
-        competency's, on one or every row of it). Item-map rows of type ``id``, ``group`` or
+        tier_name, missing_codes, cut_score, tier_cut_score`` (lists separated by ``|``;
+        ``cut_score`` is the competency's and ``tier_cut_score`` the tier's, on one or every
+        row of it). Item-map rows of type ``id``, ``group`` or
         ``criterion`` name the respondent-id, grouping and criterion columns. The format is
         described in ``docs/framework.md`` and ``docs/framework.schema.json``.
     name : str, optional
@@ -606,15 +607,18 @@ def _from_table(frame: Any, label: str) -> dict[str, Any]:
             tier["competencies"].append(comp)
         if rec.get("competency_name") is not None:
             comp["name"] = str(rec["competency_name"])
-        if rec.get("cut_score") is not None:  # the competency's, on any (or every) item's row
-            cut = _parse_number(rec["cut_score"], f"{shown}: cut_score")
-            if comp.get("cut_score", cut) != cut:
+        for col, owner, what, oid in (("cut_score", comp, "competency", comp_id),
+                                      ("tier_cut_score", tier, "tier", tier_id)):
+            if rec.get(col) is None:  # the competency's / tier's, on any (or every) item's row
+                continue
+            cut = _parse_number(rec[col], f"{shown}: {col}")
+            if owner.get("cut_score", cut) != cut:
                 raise SpecificationError(
-                    f"{shown}: cut_score {excerpt(rec['cut_score'])} differs from "
-                    f"{comp['cut_score']:g} given on another row of competency "
-                    f"{excerpt(comp_id)}; a competency has one cut score (give it once, or "
-                    "the same on every row)")
-            comp["cut_score"] = cut
+                    f"{shown}: {col} {excerpt(rec[col])} differs from "
+                    f"{owner['cut_score']:g} given on another row of {what} "
+                    f"{excerpt(oid)}; a {what} has one cut score (give it once, or the same "
+                    "on every row)")
+            owner["cut_score"] = cut
         item: dict[str, Any] = {"id": item_id}
         for key in ITEM_KEYS[1:]:
             v = rec.get(key)
@@ -823,7 +827,9 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
             ))
         tiers.append(Tier(id=tid, name=_text(tspec, "name", where_t, tid),
                           competencies=tuple(comps),
-                          description=_text(tspec, "description", where_t)))
+                          description=_text(tspec, "description", where_t),
+                          cut_score=(None if tspec.get("cut_score") is None else
+                                     _number(tspec["cut_score"], f"{where_t}: cut_score"))))
     id_column = spec.get("id_column")
     if id_column is not None:
         id_column = claim(_str_list([id_column], f"{label}: id_column")[0], "the id column")

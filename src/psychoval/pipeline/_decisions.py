@@ -2,9 +2,9 @@
 competency's cut score, the conditional standard error there, whether each competency
 score adds value over its tier's total (Haberman 2008), and IRT item fit per competency.
 
-Cut scores are on the competency's mean-score scale (the framework's ``cut_score``); the
-indices work on the summed score of the respondents who answered every item of the
-competency (listwise), so the cut is ``cut_score x number of items`` there. Items scored 0/1
+Cut scores are on the competency's (or the tier's) mean-score scale (the framework's
+``cut_score``); the indices work on the summed score of the respondents who answered every
+item of it (listwise), so the cut is ``cut_score x number of items`` there. Items scored 0/1
 get Hanson & Brennan's (1990) beta-binomial model on the number correct; other items
 Livingston & Lewis's (1995) effective test length on the declared score range.
 
@@ -27,7 +27,7 @@ from psychoval.verdicts._verdicts import judge, not_applicable
 
 __all__ = ["DECISIONS_COLUMNS", "IRT_ITEM_COLUMNS", "SUBSCORE_COLUMNS", "decisions_step"]
 
-DECISIONS_COLUMNS = ["competency", "tier", "method", "n_items", "cut_score", "cut_raw",
+DECISIONS_COLUMNS = ["level", "competency", "tier", "method", "n_items", "cut_score", "cut_raw",
                      "score_min", "score_max", "reliability", "n_used", "rows_dropped",
                      "pass_rate", "accuracy", "consistency", "kappa", "false_positive",
                      "false_negative", "csem_at_cut", "status", "note"]
@@ -39,7 +39,10 @@ IRT_ITEM_COLUMNS = ["item", "competency", "tier", "model", "slope", "location", 
 
 def decisions_step(ev: Any) -> None:
     """Fill ``ev.decisions`` and ``ev.subscores`` and add their verdicts."""
-    rows = [_classify(ev, c) for c in ev.fw.competencies if c.cut_score is not None]
+    rows = [_classify(ev, c.id, "competency", c.tier, list(c.item_ids), c.cut_score)
+            for c in ev.fw.competencies if c.cut_score is not None]
+    rows += [_classify(ev, t.id, "tier", t.id, [i.id for i in t.items], t.cut_score)
+             for t in ev.fw.tiers if t.cut_score is not None]
     ev.decisions = pd.DataFrame(rows, columns=DECISIONS_COLUMNS)
     sub_rows: list[dict[str, Any]] = []
     for t in ev.fw.tiers:
@@ -55,26 +58,31 @@ def decisions_step(ev: Any) -> None:
                                        "competency against its tier total")
 
 
-def _classify(ev: Any, c: Any) -> dict[str, Any]:
+def _classify(ev: Any, target: str, level: str, tier: str, items: list[str],
+              cut_score: float) -> dict[str, Any]:
+    """Classification at a competency's or a tier's cut score (mean-score scale) on the
+    summed score of its items."""
     from psychoval.stats import classification
 
     crit = ev.crit
-    items = list(c.item_ids)
     k = len(items)
     meta = {i.id: i for i in ev.fw.items}
     x = ev.scores[items].apply(pd.to_numeric, errors="coerce")
     vals = x.to_numpy(dtype=float)
     binary = bool(np.isin(vals[~np.isnan(vals)], (0.0, 1.0)).all())
-    row: dict[str, Any] = {"competency": c.id, "tier": c.tier, "n_items": k,
-                           "cut_score": float(c.cut_score), "cut_raw": float(c.cut_score) * k}
-    kw = {"target": c.id, "level": "competency", "tier": c.tier, "competency": c.id}
+    row: dict[str, Any] = {"level": level, "competency": target if level == "competency"
+                           else None, "tier": tier, "n_items": k,
+                           "cut_score": float(cut_score), "cut_raw": float(cut_score) * k}
+    kw = {"target": target, "level": level, "tier": tier,
+          "competency": target if level == "competency" else None}
     what = [crit.get("classification_accuracy"), crit.get("classification_consistency")]
     if binary:
         method, lo, hi = "hanson_brennan", 0.0, float(k)
         extra: dict[str, Any] = {}
     else:
-        mins = [meta[i].min for i in items]
-        maxs = [meta[i].max for i in items]
+        mc = ("multiple_choice", "dichotomous")
+        mins = [0.0 if meta[i].type in mc else meta[i].min for i in items]
+        maxs = [1.0 if meta[i].type in mc else meta[i].max for i in items]
         if any(v is None for v in mins + maxs):
             return _not_applicable(ev, row, what, "livingston_lewis", kw,
                                    "an item has no declared min / max, so the score range is "
@@ -90,7 +98,7 @@ def _classify(ev: Any, c: Any) -> dict[str, Any]:
         res = classification(x, [row["cut_raw"]], method=method, **extra)
     except PsychovalError as exc:
         return _not_applicable(ev, row, what, method, kw, str(exc))
-    ev.run.results[f"classification:{c.id}"] = res
+    ev.run.results[f"classification:{target}"] = res
     cut = res.cut_table.iloc[0]
     complete = ~np.isnan(vals).any(axis=1)
     pass_rate = float(np.mean(vals[complete].sum(axis=1) >= row["cut_raw"]))
@@ -100,9 +108,9 @@ def _classify(ev: Any, c: Any) -> dict[str, Any]:
                false_positive=float(cut["false_positive"]),
                false_negative=float(cut["false_negative"]), csem_at_cut=float(cut["csem"]),
                status="computed", note="; ".join(res.notes))
-    detail = (f" (cut {c.cut_score:g} x {k} items = {row['cut_raw']:g} on the summed score; "
+    detail = (f" (cut {cut_score:g} x {k} items = {row['cut_raw']:g} on the summed score; "
               f"conditional SEM there {row['csem_at_cut']:.2f}; pass rate {pass_rate:.0%})")
-    ev.details[("classification", c.id)] = detail
+    ev.details[("classification", target)] = detail
     for cr, val in zip(what, (res.p_a, res.p_c), strict=True):
         if cr is not None:
             ev.verdicts.append(judge(cr, float(val), **kw))

@@ -359,7 +359,8 @@ def _decisions_section(rep: Any) -> str:
                    "(accuracy) and on the same side on a parallel form (consistency); "
                    "Standards (2014) 2.14 and 2.16.</p>")
         out.append(_table(rep.decisions, [
-            ("competency", "competency"), ("method", "method"), ("cut_score", "cut"),
+            ("level", "level"), ("tier", "tier"), ("competency", "competency"),
+            ("method", "method"), ("cut_score", "cut"),
             ("cut_raw", "cut (summed)"), ("n_used", "n"), ("pass_rate", "pass rate"),
             ("accuracy", "accuracy"), ("consistency", "consistency"), ("kappa", "kappa"),
             ("csem_at_cut", "SEM at cut"), ("note", "note")]))

@@ -110,7 +110,8 @@ def _decisions(rep: Any) -> list[str]:
     out = ["## Decisions on scores", ""]
     if len(rep.decisions):
         out += [_table(rep.decisions, [
-            ("competency", "competency"), ("method", "method"), ("cut_score", "cut"),
+            ("level", "level"), ("tier", "tier"), ("competency", "competency"),
+            ("method", "method"), ("cut_score", "cut"),
             ("cut_raw", "cut (summed)"), ("n_used", "n"), ("pass_rate", "pass rate"),
             ("accuracy", "accuracy"), ("consistency", "consistency"), ("kappa", "kappa"),
             ("csem_at_cut", "SEM at cut")]), ""]

@@ -110,7 +110,8 @@ ADVERSE_IMPACT = {"group_column": {"type": "string"}, "competency": {"type": "st
                   "pass_rate": NUM, "impact_ratio": NUM, "four_fifths": BOOL,
                   "ratio_ci_lower": NUM, "ratio_ci_upper": NUM, "pvalue_z": NUM,
                   "pvalue_fisher": NUM}
-DECISIONS = {"competency": {"type": "string"}, "tier": {"type": "string"},
+DECISIONS = {"level": {"enum": ["competency", "tier"]}, "competency": STR,
+             "tier": {"type": "string"},
              "method": {"type": "string"}, "n_items": {"type": "integer"},
              "cut_score": {"type": "number"}, "cut_raw": {"type": "number"},
              "score_min": NUM, "score_max": NUM, "reliability": NUM, "n_used": INT,

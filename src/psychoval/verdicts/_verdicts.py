@@ -248,6 +248,13 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
                 f"before comparing {tier} competency {what} across {group}: the {level} "
                 f"step's difference test rejects though the fit changes are small{extra}.",
                 list(g["id"]))
+    tcls = bad[(bad["level"] == "tier") & (bad["verdict"] == "fail")
+               & bad["criterion"].isin(["classification_accuracy",
+                                        "classification_consistency"])]
+    for tier, g in tcls.groupby("target", sort=False):
+        add("classification", tier, f"Pass/fail decisions at the cut score of tier {tier} are "
+            "not dependable: add items that discriminate near the cut"
+            f"{details.get(('classification', tier), '')}.", list(g["id"]))
     tier_rows = bad[(bad["criterion"] == "second_order") & (bad["verdict"] == "fail")]
     for _, r in tier_rows.iterrows():
         add("tier_structure", r["target"], f"Tier {r['target']} fits better as correlated "
