@@ -360,6 +360,20 @@ class Block:
             out = out + m.dmu(x) @ g_mu
         return out
 
+    def hvp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray | None:
+        """The Jacobian of ``x -> Delta(x)' g`` (the Hessian of ``m(x)' g``), analytic for
+        models without regressions; None otherwise."""
+        m = self.model
+        p = m.p
+        if m.meanstructure:
+            g_mu, g_v = g[:p], g[p:]
+        else:
+            g_mu, g_v = None, g
+        gm = _fiml.unvech(g_v, p)
+        off = ~np.eye(p, dtype=bool)
+        gm[off] *= 0.5
+        return m.hess_moments(x, g_mu, gm)
+
     def loglik(self, x: np.ndarray) -> float:
         return float(self.disc.loglik(x))
 
@@ -411,7 +425,7 @@ def information_theta(blocks: Sequence[Block], fractions: np.ndarray, x: np.ndar
             info = d.T @ a @ d
         else:
             info = _fiml.information_observed_theta(b.pat, mu, sigma, d, theta=x, rows=sl,
-                                                    vjp_fn=b.vjp)
+                                                    vjp_fn=b.vjp, hvp_fn=b.hvp)
         out = out + f * info
     return 0.5 * (out + out.T)
 

@@ -840,6 +840,7 @@ def information_observed_theta(
     h: float = 1e-4,
     vjp_fn=None,
     gradient_fn=None,
+    hvp_fn=None,
 ) -> np.ndarray:
     """Observed information of the model parameters per observation: minus the Hessian of
     :func:`loglik` with respect to theta, divided by N.
@@ -862,6 +863,9 @@ def information_observed_theta(
     ``vjp_fn(theta, g) -> Delta(theta)' g`` may replace ``delta_fn``: an engine can form
     this product without building Delta (for CFA, ``2 x_a' G y_a`` per parameter from the
     factored ``dSigma_a = x_a y_a' + y_a x_a'``), which makes the 2q evaluations cheap.
+
+    ``hvp_fn(theta, g) -> d (Delta(theta)' g) / d theta'`` (analytic, or None where the
+    engine has no closed form) replaces those differences.
 
     ``gradient_fn(theta) -> d loglik / d theta`` (analytic) allows the other route when the
     moment-space matrix would cost more than ``2 q`` gradient passes over the data (many
@@ -894,6 +898,10 @@ def information_observed_theta(
         g = gradient(pat, mu, sigma)[sel]
         theta = np.asarray(theta, dtype=float)
         q = len(theta)
+        second = hvp_fn(theta, g) if hvp_fn is not None else None
+        if second is not None:
+            info = info - 0.5 * (second + second.T) / pat.n
+            return 0.5 * (info + info.T)
         second = np.empty((q, q))
         for j in range(q):
             e = np.zeros(q)

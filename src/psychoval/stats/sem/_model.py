@@ -204,6 +204,39 @@ class MatrixModel:
                 self._inc = inc
         return self._inc
 
+    def hess_moments(self, x, g_mu, gm) -> np.ndarray | None:
+        """The Hessian of ``x -> tr(G Sigma(x)) + g_mu' mu(x)`` (G = ``gm`` symmetric, fixed)
+        over the free parameters, analytic for models without regressions (second-order
+        factors): only loading x loading (``2 G_ij Psi_ab``), loading x factor (co)variance
+        and loading x latent mean pairs are non-zero. None with regressions."""
+        if self.sel[BETA][0].size:
+            return None
+        mats = self.matrices(x)
+        lam, psi = mats[LAMBDA], mats[PSI]
+        q = self.q
+        h = np.zeros((q, q))
+        kl, il, al = self.sel[LAMBDA]
+        if not kl.size:
+            return h
+        blk = 2.0 * gm[np.ix_(il, il)] * psi[np.ix_(al, al)]
+        np.add.at(h, (kl[:, None], kl[None, :]), blk)
+        kp, bp, cp = self.sel[PSI]
+        if kp.size:
+            gl = gm @ lam  # (p, m)
+            # d^2 / d lambda_ia d psi_bc = 2 (G Lambda)_ib [c == a] + 2 (G Lambda)_ic [b == a]
+            # (the second only for b != c: the parameter fills both triangles)
+            v = 2.0 * gl[np.ix_(il, bp)] * (cp[None, :] == al[:, None])
+            v += 2.0 * gl[np.ix_(il, cp)] * ((bp[None, :] == al[:, None])
+                                             & (bp != cp)[None, :])
+            np.add.at(h, (kl[:, None], kp[None, :]), v)
+            np.add.at(h, (kp[None, :], kl[:, None]), v)
+        ka, ba, _ = self.sel[ALPHA]
+        if ka.size and g_mu is not None:
+            v = g_mu[il][:, None] * (ba[None, :] == al[:, None])
+            np.add.at(h, (kl[:, None], ka[None, :]), v)
+            np.add.at(h, (ka[None, :], kl[:, None]), v)
+        return h
+
     def dmu(self, x) -> np.ndarray:
         """d mu / d x as a (q, p) array (zero without a mean structure)."""
         d = np.zeros((self.q, self.p))
