@@ -83,6 +83,10 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
         "InvarianceResult": lambda: pv.invariance(
             "data =~ DAT1 + DAT2 + DAT3 + DAT4", x.assign(job_family=group),
             group="job_family", levels=("configural", "metric")),
+        "AlignmentResult": lambda: pv.alignment(
+            "data =~ DAT1 + DAT2 + DAT3 + DAT4", x.assign(job_family=group),
+            group="job_family", estimator="ML", missing="listwise"),
+        "IRTResult": lambda: pv.irt(x[list(mc)], model="2PL"),
         "DMACSResult": lambda: pv.dmacs(pv.cfa("data =~ DAT1 + DAT2 + DAT3 + DAT4",
                                                x.assign(job_family=group), group="job_family")),
         "AdverseImpactResult": lambda: pv.adverse_impact(

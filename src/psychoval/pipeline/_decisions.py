@@ -11,7 +11,8 @@ Livingston & Lewis's (1995) effective test length on the declared score range.
 IRT item fit: per competency of 3 or more items with integer scores, ``pv.irt`` (2PL for 0/1
 items, GRM otherwise) and each item's S-X2 (Orlando & Thissen 2000; Kang & Chen 2008 for
 polytomous items); the p-values are Holm-adjusted over every item of the framework (one
-decision, as the DIF screen) and judged by ``irt_item_fit``.
+decision, as the DIF screen) and judged by ``irt_item_fit``, at most borderline: S-X2 also
+detects a logistic model's mismatch with data from another link at large n.
 """
 
 from __future__ import annotations
@@ -219,8 +220,17 @@ def _irt_item_fit(ev: Any) -> pd.DataFrame:
             if np.isnan(r.pvalue_holm):
                 ev.verdicts.append(not_applicable(crit, reason=f"IRT item fit: {r.note}", **kw))
             else:
-                ev.verdicts.append(judge(crit, float(r.pvalue_holm), what=(
-                    f"S-X2 {r.s_x2:.1f} on {int(r.df)} df ({r.model}), Holm-adjusted p"), **kw))
+                # S-X2 also detects a mismatch between the logistic curve and data that
+                # follow another link (a normal ogive) at n in the thousands: a flag to review
+                # with the item's empirical curve, not a fail on its own (on clean simulated
+                # files of the calibration design it fired on well-behaved items)
+                ev.verdicts.append(judge(
+                    crit, float(r.pvalue_holm), what=(
+                        f"S-X2 {r.s_x2:.1f} on {int(r.df)} df ({r.model}), Holm-adjusted p"),
+                    soften=(f"the misfit may be the {r.model}'s logistic shape rather than the "
+                            f"item (RMSEA of S-X2 {r.rmsea_s_x2:.3f}): review its empirical "
+                            "curve (pv.plotting.plot_item_curves) with the other item "
+                            "evidence"), **kw))
     if len(out):
         ev.run.r_calls["irt_item_fit"] = (
             "mirt::mirt(x[, items], 1, itemtype = '2PL' | 'graded'); mirt::itemfit(fit, "
