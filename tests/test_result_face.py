@@ -94,6 +94,9 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
         "ClassificationResult": lambda: pv.classification(x[list(mc)], [3],
                                                           method="hanson_brennan"),
         "ConditionalSEMResult": lambda: pv.conditional_sem(x[list(mc)], at=[3]),
+        "SkillsGapResult": lambda: pv.skills_gap(
+            scored, framework=fw, targets={"engineering": {"prompting": 3.5}},
+            role="job_family"),
         "SubscoreValueResult": lambda: pv.subscore_value(scored, framework=fw, tier="applied"),
         "ItemFlags": lambda: pv.flag_items([pv.item_analysis(scored, framework=fw)]),
         "ValidationReport": None,  # its own suite: tests/test_validate.py, test_report.py

@@ -96,6 +96,8 @@ _API: dict[str, str] = {
     "ConditionalSEMResult": "psychoval.stats",
     "subscore_value": "psychoval.stats",
     "SubscoreValueResult": "psychoval.stats",
+    "skills_gap": "psychoval.stats",
+    "SkillsGapResult": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",
     "validate": "psychoval.pipeline",

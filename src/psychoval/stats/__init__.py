@@ -6,9 +6,11 @@ Statistics know nothing about thresholds; verdicts live in ``psychoval.verdicts`
 from psychoval.stats.decisions import (
     ClassificationResult,
     ConditionalSEMResult,
+    SkillsGapResult,
     SubscoreValueResult,
     classification,
     conditional_sem,
+    skills_gap,
     subscore_value,
 )
 from psychoval.stats.factor._dimensionality import (
@@ -211,4 +213,6 @@ __all__ = [
     "ConditionalSEMResult",
     "subscore_value",
     "SubscoreValueResult",
+    "skills_gap",
+    "SkillsGapResult",
 ]

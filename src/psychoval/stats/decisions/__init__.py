@@ -3,6 +3,7 @@ conditional measurement error and subscore added value."""
 
 from psychoval.stats.decisions._classification import ClassificationResult, classification
 from psychoval.stats.decisions._csem import ConditionalSEMResult, conditional_sem
+from psychoval.stats.decisions._skills_gap import SkillsGapResult, skills_gap
 from psychoval.stats.decisions._subscores import SubscoreValueResult, subscore_value
 
 __all__ = [
@@ -12,4 +13,6 @@ __all__ = [
     "ConditionalSEMResult",
     "subscore_value",
     "SubscoreValueResult",
+    "skills_gap",
+    "SkillsGapResult",
 ]
