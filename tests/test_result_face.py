@@ -98,6 +98,12 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
             scored, framework=fw, targets={"engineering": {"prompting": 3.5}},
             role="job_family"),
         "SubscoreValueResult": lambda: pv.subscore_value(scored, framework=fw, tier="applied"),
+        "StandardSettingResult": lambda: pv.standard_setting(
+            pd.DataFrame({"judge": [f"J{j}" for j in range(3) for _ in mc],
+                          "item": list(mc) * 3,
+                          "rating": [0.4 + 0.1 * ((j + k) % 4) for j in range(3)
+                                     for k in range(len(mc))]}),
+            scores=x[list(mc)].sum(axis=1), groups=group),
         "ItemFlags": lambda: pv.flag_items([pv.item_analysis(scored, framework=fw)]),
         "ValidationReport": None,  # its own suite: tests/test_validate.py, test_report.py
     }

@@ -96,6 +96,8 @@ _API: dict[str, str] = {
     "ConditionalSEMResult": "psychoval.stats",
     "subscore_value": "psychoval.stats",
     "SubscoreValueResult": "psychoval.stats",
+    "standard_setting": "psychoval.stats",
+    "StandardSettingResult": "psychoval.stats",
     "skills_gap": "psychoval.stats",
     "SkillsGapResult": "psychoval.stats",
     # verdicts

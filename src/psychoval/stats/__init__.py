@@ -7,10 +7,12 @@ from psychoval.stats.decisions import (
     ClassificationResult,
     ConditionalSEMResult,
     SkillsGapResult,
+    StandardSettingResult,
     SubscoreValueResult,
     classification,
     conditional_sem,
     skills_gap,
+    standard_setting,
     subscore_value,
 )
 from psychoval.stats.factor._dimensionality import (
@@ -213,6 +215,8 @@ __all__ = [
     "ConditionalSEMResult",
     "subscore_value",
     "SubscoreValueResult",
+    "standard_setting",
+    "StandardSettingResult",
     "skills_gap",
     "SkillsGapResult",
 ]
