@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -69,9 +70,14 @@ def test_four_forms_load_to_equal_frameworks(fw, spec, tmp_path):
     table.to_excel(path_xlsx, index=False)
     as_xlsx = pv.read_framework(path_xlsx, name=fw.name)
     as_frame = pv.read_framework(table, name=fw.name)
-    for other in (as_dict, as_json, as_csv, as_xlsx, as_frame):
+    for other in (as_dict, as_json):
         assert other == fw
         assert hash(other) == hash(fw)
+    # an item map has no place for the roles (skills-gap targets): equal but for them
+    no_roles = dataclasses.replace(fw, roles={}, role_column=None)
+    for other in (as_csv, as_xlsx, as_frame):
+        assert other == no_roles
+        assert hash(other) == hash(no_roles)
     # a difference is seen
     changed = copy.deepcopy(spec)
     changed["tiers"][0]["competencies"][1]["items"][0]["reverse"] = True
@@ -83,7 +89,8 @@ def test_round_trips(fw):
     assert pv.read_framework(fw) == fw
     frame = fw.to_frame()
     assert list(frame["item"]) == ["respondent_id", "job_family", *fw.item_ids]
-    assert pv.read_framework(frame, name=fw.name) == fw
+    assert pv.read_framework(frame, name=fw.name) == dataclasses.replace(fw, roles={},
+                                                                        role_column=None)
 
 
 def test_defaults_and_criteria():
@@ -369,3 +376,20 @@ def test_to_model_errors(fw):
     with pytest.raises(SpecificationError,
                        match=r"tier 't' has 2 competencies; a second-order factor needs at least 3"):
         pv.read_framework(two).to_model(structure="second_order")
+
+
+def test_roles_are_skills_gap_targets():
+    base = {"group_columns": ["family"], "tiers": [{"id": "t", "competencies": [
+        {"id": c, "items": [{"id": f"{c}{j}", "type": "likert", "min": 1, "max": 5}
+                            for j in range(3)]} for c in ("a", "b")]}]}
+    fw = pv.read_framework({**base, "roles": {"eng": {"a": 3.5}, "ops": {"a": 3, "b": 2.5}}})
+    assert fw.role_column == "family" and fw.roles["ops"] == {"a": 3.0, "b": 2.5}
+    assert pv.read_framework(fw.to_dict()) == fw
+    with pytest.raises(SpecificationError, match="'c' is not a competency"):
+        pv.read_framework({**base, "roles": {"eng": {"c": 3}}})
+    with pytest.raises(SpecificationError, match="role_column 'team' is not one of the group"):
+        pv.read_framework({**base, "role_column": "team", "roles": {"eng": {"a": 3}}})
+    with pytest.raises(SpecificationError, match="declare it in group_columns"):
+        pv.read_framework({"tiers": base["tiers"], "roles": {"eng": {"a": 3}}})
+    with pytest.raises(SpecificationError, match="must be a number"):
+        pv.read_framework({**base, "roles": {"eng": {"a": "high"}}})

@@ -250,17 +250,27 @@ def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
 CUT_SCORES = {"concepts": 0.6, "prompting": 3.5, "governance": 3.0}
 # and on the applied tier's mean over its 17 items (passing the tier)
 TIER_CUT_SCORES = {"applied": 3.25}
+# the level each job family requires (skills-gap targets, on the mean-score scale)
+ROLES = {"engineering": {"data": 3.5, "prompting": 3.5, "tools": 3.5, "workflow": 3.0},
+         "product": {"prompting": 3.0, "strategy": 3.0, "governance": 3.0},
+         "sales": {"ethics": 3.5, "prompting": 3.0},
+         "operations": {"workflow": 3.5, "change": 3.0, "governance": 3.0}}
 
 
 def framework_yaml() -> str:
     lines = [
         "# AI-competency assessment: the framework of the psychoval sample data.",
-        "# Made by data/sample/make_sample.py; the item map framework_items.csv is the same framework.",
+        "# Made by data/sample/make_sample.py; the item map framework_items.csv is the same framework",
+        "# except the roles (an item map has no place for them).",
         "name: AI competency assessment (sample)",
         "id_column: respondent_id",
         "group_columns: [job_family]",
-        "tiers:",
+        "role_column: job_family",
+        "roles:",
     ]
+    for role, targets in ROLES.items():
+        lines.append(f"  {role}: {{{', '.join(f'{c}: {t}' for c, t in targets.items())}}}")
+    lines.append("tiers:")
     by_comp: dict[str, list[tuple]] = {}
     for item in ITEMS:
         by_comp.setdefault(item[1], []).append(item)

@@ -186,6 +186,12 @@ class Framework:
     criteria : mapping
         Framework-wide overrides of validation criteria (stored as data; the validation layer
         reads them). Per-competency overrides live on :class:`Competency`.
+    role_column : str or None
+        The group column holding each respondent's role (default: the first group column
+        when ``roles`` are given).
+    roles : mapping
+        role -> {competency: target} on the competency's mean-score scale: the level each
+        role requires (``pv.skills_gap``).
 
     Build one with :func:`psychoval.read_framework`; the object is immutable and compares by
     value, so the YAML, JSON, dict and item-map forms of one framework are equal.
@@ -199,11 +205,15 @@ class Framework:
     group_columns: tuple[str, ...] = ()
     criterion_columns: tuple[str, ...] = ()
     criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    role_column: str | None = None
+    roles: Mapping[str, Mapping[str, float]] = dataclasses.field(default_factory=dict)
 
-    def __hash__(self) -> int:  # criteria is a dict: hash its sorted items
+    def __hash__(self) -> int:  # criteria and roles are dicts: hash their sorted items
         return hash((self.tiers, self.name, self.version, self.description, self.id_column,
                      self.group_columns, self.criterion_columns,
-                     tuple(sorted(self.criteria.items(), key=lambda kv: kv[0]))))
+                     tuple(sorted(self.criteria.items(), key=lambda kv: kv[0])),
+                     self.role_column,
+                     tuple((r, tuple(sorted(t.items()))) for r, t in sorted(self.roles.items()))))
 
     # -- navigation -----------------------------------------------------------------
     @property
@@ -291,6 +301,10 @@ class Framework:
             out["criterion_columns"] = list(self.criterion_columns)
         if self.criteria:
             out["criteria"] = dict(self.criteria)
+        if self.role_column:
+            out["role_column"] = self.role_column
+        if self.roles:
+            out["roles"] = {r: dict(t) for r, t in self.roles.items()}
         tiers = []
         for t in self.tiers:
             td: dict[str, Any] = {"id": t.id, "name": t.name}

@@ -43,7 +43,7 @@ from psychoval.framework._framework import (
 __all__ = ["read_framework"]
 
 FRAMEWORK_KEYS = ("name", "version", "description", "id_column", "group_columns",
-                  "criterion_columns", "criteria", "defaults", "tiers")
+                  "criterion_columns", "criteria", "defaults", "role_column", "roles", "tiers")
 TIER_KEYS = ("id", "name", "description", "cut_score", "competencies")
 COMPETENCY_KEYS = ("id", "name", "description", "criteria", "cut_score", "items")
 ITEM_KEYS = ("id", "type", "text", "min", "max", "categories", "options", "answer_key",
@@ -837,14 +837,55 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
                    _str_list(spec.get("group_columns") or [], f"{label}: group_columns"))
     crits = tuple(claim(col, "a criterion column") for col in
                   _str_list(spec.get("criterion_columns") or [], f"{label}: criterion_columns"))
+    role_column, roles = _roles(spec, groups, {c.id for t in tiers for c in t.competencies},
+                                label)
     fw = Framework(
         tiers=tuple(tiers), name=_text(spec, "name", label), version=_text(spec, "version", label),
         description=_text(spec, "description", label), id_column=id_column,
         group_columns=groups, criterion_columns=crits,
-        criteria=_criteria(spec.get("criteria"), label),
+        criteria=_criteria(spec.get("criteria"), label), role_column=role_column, roles=roles,
     )
     warn_small_competencies(fw, stacklevel=4)
     return fw
+
+
+def _roles(spec: Mapping[str, Any], groups: tuple[str, ...], comps: set[str], label: str
+           ) -> tuple[str | None, dict[str, dict[str, float]]]:
+    """``role_column`` and ``roles`` ({role: {competency: target on the mean-score scale}}):
+    the skills-gap targets of each role."""
+    raw = spec.get("roles")
+    col = spec.get("role_column")
+    if col is not None:
+        col = _str_list([col], f"{label}: role_column")[0]
+        if col not in groups:
+            raise SpecificationError(
+                f"{label}: role_column {excerpt(col)} is not one of the group_columns "
+                f"{list(groups)}; add it to group_columns")
+    if raw is None:
+        return col, {}
+    if not isinstance(raw, Mapping) or not raw:
+        raise SpecificationError(f"{label}: roles must be a mapping role -> {{competency: "
+                                 "target}}")
+    if col is None:
+        if not groups:
+            raise SpecificationError(f"{label}: roles need the column that holds each "
+                                     "respondent's role: declare it in group_columns (and "
+                                     "role_column if it is not the first)")
+        col = groups[0]
+    out: dict[str, dict[str, float]] = {}
+    for role, targets in raw.items():
+        where = f"{label}: roles: {excerpt(role)}"
+        if not isinstance(targets, Mapping) or not targets:
+            raise SpecificationError(f"{where} must map competencies to target scores")
+        row: dict[str, float] = {}
+        for comp, value in targets.items():
+            cid = normalize_id(str(comp))
+            if cid not in comps:
+                raise SpecificationError(f"{where}: {excerpt(comp)} is not a competency of "
+                                         "the framework")
+            row[cid] = _number(value, f"{where}: {cid}")
+        out[str(role)] = row
+    return col, out
 
 
 def _where(obj: Any, positional: str, named: str) -> str:

@@ -150,7 +150,7 @@ def _targets(targets: Any, roles: set[str], comps: set[str]) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
-def skills_gap(data: Any, *, framework: Any, targets: Any, role: str,
+def skills_gap(data: Any, *, framework: Any, targets: Any = None, role: str | None = None,
                confidence_level: float = 0.95, min_answered: float = 0.5,
                exclude: Mapping[str, str] | None = None) -> SkillsGapResult:
     """Skills gaps against the target level of each respondent's role.
@@ -160,12 +160,14 @@ def skills_gap(data: Any, *, framework: Any, targets: Any, role: str,
     data : ResponseTable, DataFrame or ScoredResponses
         Responses (scored by ``framework``) with the role column.
     framework : Framework
-    targets : mapping or DataFrame
+    targets : mapping or DataFrame, optional
         ``{role: {competency: target}}`` or a table (long: ``role, competency, target``;
         wide: roles as the index, competencies as columns); targets on the competency's
-        mean-score scale (the scale of the framework's ``cut_score``).
-    role : str
-        The column naming each respondent's role (e.g. ``"job_family"``).
+        mean-score scale (the scale of the framework's ``cut_score``). Default: the
+        framework's ``roles``.
+    role : str, optional
+        The column naming each respondent's role (e.g. ``"job_family"``). Default: the
+        framework's ``role_column``.
     confidence_level : float
         Of each person's score interval (default .95).
     min_answered : float
@@ -190,6 +192,16 @@ def skills_gap(data: Any, *, framework: Any, targets: Any, role: str,
 
     if not isinstance(framework, Framework):
         raise SpecificationError("framework= must be a Framework (pv.read_framework)")
+    if targets is None:
+        if not framework.roles:
+            raise SpecificationError("no targets: give targets= or declare roles in the "
+                                     "framework (roles: {role: {competency: target}})")
+        targets = framework.roles
+    if role is None:
+        role = framework.role_column
+        if role is None:
+            raise SpecificationError("role= names the column holding each respondent's role "
+                                     "(or declare role_column in the framework)")
     level = float(confidence_level)
     if not 0.0 < level < 1.0:
         raise SpecificationError(f"confidence_level must be in (0, 1), got {confidence_level!r}")
