@@ -4,7 +4,6 @@ defects real (simple statistics), in both seeds and absent from the clean replic
 from __future__ import annotations
 
 import dataclasses
-
 import importlib.util
 import json
 from pathlib import Path
