@@ -51,6 +51,10 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
         "FleissKappaResult": lambda: pv.fleiss_kappa(raters.dropna()),
         "ICCResult": lambda: pv.icc(raters),
         "AgreementTable": lambda: pv.agreement_table(scored, framework=fw),
+        "ContentValidityResult": lambda: pv.content_validity(pd.DataFrame(
+            [{"item": it.id, "expert": f"e{j}", "relevance": 3 + (j + k) % 2,
+              "essentiality": "essential", "assignment": it.competency}
+             for k, it in enumerate(fw.items) for j in range(5)]), framework=fw),
         "KrippendorffResult": lambda: pv.krippendorff_alpha(raters),
         "PolychoricResult": lambda: pv.polychoric(x[LIKERT]),
         "KMOResult": lambda: pv.kmo(x[LIKERT]),

@@ -66,6 +66,8 @@ _API: dict[str, str] = {
     "fleiss_kappa": "psychoval.stats",
     "krippendorff_alpha": "psychoval.stats",
     "agreement_table": "psychoval.stats",
+    "content_validity": "psychoval.stats",
+    "ContentValidityResult": "psychoval.stats",
     # CFA
     "cfa": "psychoval.stats",
     "CFAResult": "psychoval.stats",

@@ -63,6 +63,10 @@ from psychoval.stats.raters._agreement import (
     AgreementTable,
     agreement_table,
 )
+from psychoval.stats.raters._content import (
+    ContentValidityResult,
+    content_validity,
+)
 from psychoval.stats.raters._icc import (
     ICCResult,
     icc,
@@ -197,6 +201,8 @@ __all__ = [
     "KrippendorffResult",
     "agreement_table",
     "AgreementTable",
+    "content_validity",
+    "ContentValidityResult",
     "omega",
     "OmegaResult",
     "omega_sem",
