@@ -206,6 +206,11 @@ def _two_way(y: np.ndarray) -> dict[str, float]:
             "var_item": (msb - mse) / k, "var_judge": (msj - mse) / n, "var_residual": mse}
 
 
+def _r(v: Any) -> str:
+    """repr of a label as the user wrote it (a numpy scalar as its Python value)."""
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
 def _key(v: Any) -> tuple[int, Any]:
     return (0, v) if isinstance(v, (int, float, np.integer, np.floating)) else (1, str(v))
 
@@ -248,22 +253,23 @@ def _long(ratings: Any, value: str) -> pd.DataFrame:
         r = df[bad].iloc[0]
         raise DataError(f"judge {r['judge']!r}"
                         + (f", item {r['item']!r}" if "item" in df else "")
-                        + f", round {r['round']!r}: {value} {r[value]!r} is missing or not a "
+                        + f", round {_r(r['round'])}: {value} {r[value]!r} is missing or not a "
                         "number; every judge rates every item in a round")
     df[value] = num.astype(float)
     keys = ["level", "round", "judge"] + (["item"] if "item" in df else [])
     dup = df.duplicated(keys)
     if dup.any():
         r = df[dup].iloc[0]
-        raise DataError(f"{value} given twice for " + ", ".join(f"{k} {r[k]!r}" for k in keys))
+        raise DataError(f"{value} given twice for " + ", ".join(f"{k} {_r(r[k])}" for k in keys))
     return df
 
 
 def _loo(cuts: np.ndarray) -> np.ndarray:
-    """(cut_j - mean of the others) / SD of the others; NaN with fewer than 3 judges."""
+    """(cut_j - mean of the others) / SD of the others; NaN with fewer than 4 judges (with
+    two others, the extreme judges of any three evenly spread ones lie 2.1 SDs out)."""
     j = cuts.size
     out = np.full(j, math.nan)
-    if j < 3:
+    if j < 4:
         return out
     for i in range(j):
         o = np.delete(cuts, i)
@@ -374,7 +380,7 @@ def _angoff(df: pd.DataFrame, items: list[str], bounds: dict[str, tuple], outlie
     if bad.any():
         r = df[bad].iloc[0]
         b = bounds[r["item"]]
-        raise DataError(f"judge {r['judge']!r}, item {r['item']!r}, round {r['round']!r}: "
+        raise DataError(f"judge {r['judge']!r}, item {r['item']!r}, round {_r(r['round'])}: "
                         f"rating {r['rating']:g} is outside [{b[0]:g}, {b[1]:g}] (a probability "
                         "of a correct answer, or an expected item score up to the item's "
                         "maximum)")
@@ -391,11 +397,11 @@ def _angoff(df: pd.DataFrame, items: list[str], bounds: dict[str, tuple], outlie
                 miss = [i for i in items if i not in wide.index or pd.isna(wide.at[i, j])]
                 if miss:
                     raise DataError(f"judge {j!r} has no rating of items {miss} in round "
-                                    f"{rd!r} (level {lv!r}); every judge rates every item")
+                                    f"{_r(rd)} (level {_r(lv)}); every judge rates every item")
             wide = wide.loc[items]
             judges = list(wide.columns)
             if len(judges) < 2:
-                raise DataError(f"level {lv!r}, round {rd!r}: one judge only ({judges[0]!r});"
+                raise DataError(f"level {_r(lv)}, round {_r(rd)}: one judge only ({judges[0]!r});"
                                 " a panel cut and its standard error need at least 2 judges")
             y = wide.to_numpy(dtype=float)
             jc = y.sum(axis=0)
@@ -428,7 +434,7 @@ def _angoff(df: pd.DataFrame, items: list[str], bounds: dict[str, tuple], outlie
                 jr = [r for r in judge_rows if r["level"] == lv and r["round"] == rd]
                 const_j = [r["judge"] for r in jr if r["constant"]]
                 for j in const_j:
-                    notes.append(f"level {lv!r}, round {rd!r}: judge {j!r} rates every item "
+                    notes.append(f"level {_r(lv)}, round {_r(rd)}: judge {j!r} rates every item "
                                  "the same; the judge's ratings do not tell items apart")
                 diag_rows.append({
                     "level": lv, "round": rd, "n_judges": nj, "n_items": n_items,
@@ -490,7 +496,7 @@ def _bookmark(df: pd.DataFrame, fit: Any, rp: float, outlier_sd: float
     bad = (pages != np.round(pages)) | (pages < 1) | (pages > n_pages)
     if bad.any():
         r = df[bad].iloc[0]
-        raise DataError(f"judge {r['judge']!r}, round {r['round']!r}: bookmark page "
+        raise DataError(f"judge {r['judge']!r}, round {_r(r['round'])}: bookmark page "
                         f"{r['page']:g} is not a page of the ordered item booklet (whole "
                         f"numbers 1 to {n_pages})")
     theta_of = booklet["rp_theta"].to_numpy()
@@ -501,7 +507,7 @@ def _bookmark(df: pd.DataFrame, fit: Any, rp: float, outlier_sd: float
         for rd in rnds:
             d = dl[dl["round"] == rd]
             if len(d) < 2:
-                raise DataError(f"level {lv!r}, round {rd!r}: one judge only "
+                raise DataError(f"level {_r(lv)}, round {_r(rd)}: one judge only "
                                 f"({d['judge'].iloc[0]!r}); a panel cut needs at least 2")
             pg = d["page"].to_numpy().astype(int)
             th = theta_of[pg - 1]
@@ -581,7 +587,7 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
         theta (default for Bookmark).
     outlier_sd : float, default 2
         A judge whose cut lies more than this many SDs of the other judges' cuts from their
-        mean is flagged as outlying (leave-one-out).
+        mean is flagged as outlying (leave-one-out; from 4 judges on).
     min_item_correlation : float, default 0.3
         Angoff: a judge whose item ratings correlate below this with the other judges' mean
         rating is flagged as outlying too.
