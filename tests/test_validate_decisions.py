@@ -166,3 +166,28 @@ def test_one_item_competency_is_not_applicable():
     v = rep.verdicts[(rep.verdicts["target"] == "d")
                      & rep.verdicts["criterion"].str.startswith("classification")]
     assert (v["verdict"] == "not_applicable").all() and len(v) == 2
+
+
+def test_skills_gap_section(sample_report):
+    """The sample framework declares role targets: validate reports the share of each job
+    family below target per competency, the ranked needs, and leaves out ethics (its alpha
+    fails) with the reason - never as a finding."""
+    rep = sample_report
+    g = rep.skills_gap
+    assert set(g["role"]) == {"engineering", "product", "sales", "operations"}
+    eth = g[g["competency"] == "ethics"].iloc[0]
+    assert not eth["used"] and eth["reason"].startswith("alpha fail")
+    assert np.isnan(eth["share_below"])
+    top = rep.training_needs.iloc[0]
+    assert (top["role"], top["competency"], top["rank"]) == ("engineering", "prompting", 1)
+    assert "ethics" not in set(rep.training_needs["competency"])
+    direct = pv.skills_gap(pv.load_sample(), framework=sample_framework(),
+                           exclude={"ethics": "x"})
+    pd.testing.assert_series_equal(
+        g.loc[g["used"].astype(bool), "share_below"].reset_index(drop=True),
+        direct.groups.loc[direct.groups["used"], "share_below"].reset_index(drop=True))
+    html = rep.to_html()
+    assert "<h2>Skills gaps</h2>" in html and "not used" in html
+    assert "## Skills gaps" in rep.to_markdown()
+    d = json.loads(rep.to_json())
+    assert len(d["skills_gap"]) == len(g) and d["training_needs"][0]["rank"] == 1

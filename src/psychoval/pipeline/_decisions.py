@@ -26,7 +26,8 @@ from psychoval.exceptions import PsychovalError
 from psychoval.stats.items._dif import adjust_pvalues
 from psychoval.verdicts._verdicts import judge, not_applicable
 
-__all__ = ["DECISIONS_COLUMNS", "IRT_ITEM_COLUMNS", "SUBSCORE_COLUMNS", "decisions_step"]
+__all__ = ["DECISIONS_COLUMNS", "GAP_COLUMNS", "IRT_ITEM_COLUMNS", "NEED_COLUMNS",
+           "SUBSCORE_COLUMNS", "decisions_step", "skills_gap_step"]
 
 DECISIONS_COLUMNS = ["level", "competency", "tier", "method", "n_items", "cut_score", "cut_raw",
                      "score_min", "score_max", "reliability", "n_used", "rows_dropped",
@@ -34,6 +35,10 @@ DECISIONS_COLUMNS = ["level", "competency", "tier", "method", "n_items", "cut_sc
                      "false_negative", "csem_at_cut", "status", "note"]
 SUBSCORE_COLUMNS = ["tier", "competency", "n_items", "alpha", "prmse_s", "prmse_x",
                     "prmse_sx", "value_added_ratio", "decision", "n_used", "note"]
+GAP_COLUMNS = ["role", "tier", "competency", "target", "n", "n_scored", "share_below",
+               "share_cannot_tell", "share_meets", "mean_gap", "gap_lower", "gap_upper", "used",
+               "reason"]
+NEED_COLUMNS = ["rank", "role", "tier", "competency", "n_below", "mean_shortfall", "need"]
 IRT_ITEM_COLUMNS = ["item", "competency", "tier", "model", "slope", "location", "s_x2", "df",
                     "pvalue", "pvalue_holm", "rmsea_s_x2", "n_used", "note"]
 
@@ -237,3 +242,34 @@ def _irt_item_fit(ev: Any) -> pd.DataFrame:
             "'S_X2'); p.adjust(p, 'holm') over the framework's items")
     return out
 
+
+
+# criteria whose failure makes a competency's scores unfit to report a gap on
+_GAP_BLOCKERS = ("alpha", "omega", "estimable")
+
+
+def skills_gap_step(ev: Any) -> None:
+    """With roles in the framework: pv.skills_gap over every respondent; competencies whose
+    reliability failed (or whose model could not be estimated) are not used, with the reason."""
+    from psychoval.stats import skills_gap
+
+    ev.skills_gap = pd.DataFrame(columns=GAP_COLUMNS)
+    ev.training_needs = pd.DataFrame(columns=NEED_COLUMNS)
+    if not ev.fw.roles:
+        return
+    exclude: dict[str, str] = {}
+    for v in ev.verdicts:
+        if (v.level == "competency" and v.criterion in _GAP_BLOCKERS
+                and v.verdict in ("fail", "not_estimable") and v.target not in exclude):
+            exclude[v.target] = f"{v.criterion} {v.verdict}: {v.reason}"
+    try:
+        res = skills_gap(ev.scored, framework=ev.fw, exclude=exclude)
+    except PsychovalError as exc:
+        ev.run.notes.append(f"skills gaps not computed: {exc}")
+        return
+    ev.run.results["skills_gap"] = res
+    ev.skills_gap = res.groups[GAP_COLUMNS]
+    ev.training_needs = res.needs[NEED_COLUMNS]
+    ev.run.r_calls["skills_gap"] = (
+        "per person: score +- z * sd(score) * sqrt(1 - psych::alpha(items)$total$raw_alpha) "
+        "against the role's target; per role: shares, mean gap with t.test's interval")

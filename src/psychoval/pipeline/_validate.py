@@ -119,7 +119,7 @@ def _n_units(fw: Any) -> int:
     for t in fw.tiers:
         comps = [c for c in t.competencies if len(c.items) >= 3]
         tiers += 1 + (len(comps) >= 2) + (len(comps) >= 4)
-    return 8 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
+    return 9 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
 
 
 def _hash_input(responses: Any, table: Any) -> str:
@@ -345,6 +345,8 @@ class _Evidence:
     decisions: pd.DataFrame | None = None
     subscores: pd.DataFrame | None = None
     irt_items: pd.DataFrame | None = None
+    skills_gap: pd.DataFrame | None = None
+    training_needs: pd.DataFrame | None = None
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
 
@@ -752,6 +754,13 @@ def _step_decisions(ev: _Evidence) -> None:
     decisions_step(ev)
 
 
+def _step_skills_gap(ev: _Evidence) -> None:
+    """With roles in the framework: skills gaps by role on the competencies that passed."""
+    from psychoval.pipeline._decisions import skills_gap_step
+
+    skills_gap_step(ev)
+
+
 def _step_verdicts(ev: _Evidence) -> None:
     """Every statistic judged against its criterion; a model that could not be estimated is
     one 'not estimable' verdict, and what depends on it is not applicable."""
@@ -777,6 +786,7 @@ STEPS: tuple[tuple[str, Callable[[_Evidence], None], bool], ...] = (
     ("fairness", _step_fairness, False),
     ("decisions", _step_decisions, True),
     ("verdicts", _step_verdicts, True),
+    ("skills_gap", _step_skills_gap, True),
 )
 
 
@@ -893,6 +903,14 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
             "competency of 3 or more integer-scored items: pv.irt (2PL for 0/1 items, GRM "
             "otherwise) and each item's S-X2 (Orlando & Thissen 2000), Holm over every item "
             "of the framework, judged by irt_item_fit"),
+        "skills_gap": (
+            "with roles in the framework (role -> competency targets on the mean-score "
+            "scale): each respondent's competency score +- 1.96 SEM (SD sqrt(1 - alpha)) "
+            "against the target of their role (below / cannot tell / meets), per role the "
+            "shares and the mean gap with its t interval, training needs ranked by n below x "
+            "mean shortfall (pv.skills_gap); a competency whose alpha or omega fails, or "
+            "whose model cannot be estimated, is not used (shown with the reason)"
+            if fw.roles else "no roles in the framework: not run"),
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
                "ordinal": crit.ordinal, "ordinal_missing": ORDINAL_MISSING,
@@ -917,7 +935,7 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
         options=options, provenance=provenance, timings=dict(ev.run.timings),
         fairness=ev.fairness, invariance=ev.invariance, dmacs=ev.dmacs,
         adverse_impact=ev.adverse_impact, decisions=ev.decisions, subscores=ev.subscores,
-        irt_items=ev.irt_items,
+        irt_items=ev.irt_items, skills_gap=ev.skills_gap, training_needs=ev.training_needs,
         notes=tuple(ev.run.notes), framework=fw, criteria=crit, results=dict(ev.run.results))
 
 

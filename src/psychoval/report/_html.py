@@ -273,6 +273,7 @@ def render_html(rep: Any) -> str:
     out.append("</section>")
     out.append(_fairness_section(rep))
     out.append(_decisions_section(rep))
+    out.append(_skills_gap_section(rep))
     # 5. provenance
     out.append("<section class='card'><h2>Provenance</h2><table>")
     prov = rep.provenance
@@ -386,6 +387,55 @@ def _decisions_section(rep: Any) -> str:
         ["classification_accuracy", "classification_consistency", "subscore_value"])]
     if len(v):
         out.append(_verdict_table(v))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _skills_gap_section(rep: Any) -> str:
+    """Share of each role below its target per competency as a heat map (a shaded table:
+    darker is more people below; competencies not used are greyed with the reason), and the
+    ranked training needs."""
+    g = rep.skills_gap
+    out = ["<section class='card'><h2>Skills gaps</h2>"]
+    if not len(g):
+        return out[0] + ("<p>No roles in the framework: skills gaps not computed (declare "
+                         "<code>roles</code>: role -&gt; competency targets).</p></section>")
+    out.append("<p>Share of each role whose whole score interval (score &plusmn; 1.96 SEM) "
+               "lies below the role's target. Darker cells: more people below. Grey: the "
+               "competency failed validation, so its gaps are not findings.</p>")
+    roles = list(dict.fromkeys(g["role"]))
+    comps = list(dict.fromkeys(g["competency"]))
+    cell = {(r.competency, r.role): r for r in g.itertuples()}
+    head = "<th>competency</th>" + "".join(f"<th>{_e(r)}</th>" for r in roles)
+    body = []
+    for c in comps:
+        cells = [f"<td>{_e(c)}</td>"]
+        for r in roles:
+            x = cell.get((c, r))
+            if x is None:
+                cells.append("<td>&ndash;</td>")
+            elif not x.used:
+                cells.append(f"<td class='na' title='{_e(x.reason)}' "
+                             "style='background:#e0e0e0;color:#666'>not used</td>")
+            else:
+                v = float(x.share_below)
+                shade = 0 if math.isnan(v) else min(1.0, v)
+                ink = "#fff" if shade > 0.5 else "#000"
+                cells.append(f"<td class='num' style='background:rgba(8,69,148,{shade:.2f});"
+                             f"color:{ink}' title='target {_n(x.target)}, mean gap "
+                             f"{_n(x.mean_gap)}'>{_n(v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    unused = g[~g["used"].astype(bool)].drop_duplicates("competency")
+    if len(unused):
+        out.append("<p>Not used: " + "; ".join(
+            f"{_e(r.competency)} ({_e(r.reason)})" for r in unused.itertuples()) + "</p>")
+    if len(rep.training_needs):
+        out.append("<h3>Training needs (people below target x their mean shortfall)</h3>")
+        out.append(_table(rep.training_needs.head(10), [
+            ("rank", "rank"), ("role", "role"), ("competency", "competency"),
+            ("tier", "tier"), ("n_below", "n below"), ("mean_shortfall", "mean shortfall"),
+            ("need", "need")]))
     out.append("</section>")
     return "".join(out)
 

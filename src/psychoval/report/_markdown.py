@@ -131,6 +131,30 @@ def _decisions(rep: Any) -> list[str]:
     return out
 
 
+def _skills_gaps(rep: Any) -> list[str]:
+    """Share below target per competency and role, and the ranked needs."""
+    out = ["## Skills gaps", ""]
+    g = rep.skills_gap
+    if not len(g):
+        return out + ["No roles in the framework: skills gaps not computed.", ""]
+    used = g[g["used"].astype(bool)]
+    wide = used.pivot(index="competency", columns="role", values="share_below")
+    wide = wide.reset_index()
+    out += ["Share of each role below its target (score interval under the target):", "",
+            _table(wide, [(c, c) for c in wide.columns]), ""]
+    unused = g[~g["used"].astype(bool)].drop_duplicates("competency")
+    for r in unused.itertuples():
+        out += [f"- {_md(r.competency)} not used: {_md(r.reason)}"]
+    if len(unused):
+        out += [""]
+    if len(rep.training_needs):
+        out += ["### Training needs", "", _table(rep.training_needs.head(10), [
+            ("rank", "rank"), ("role", "role"), ("competency", "competency"),
+            ("n_below", "n below"), ("mean_shortfall", "mean shortfall"),
+            ("need", "need")]), ""]
+    return out
+
+
 def render_markdown(rep: Any) -> str:
     c = rep.counts
     out = [f"# Validation report: {_md(rep.framework_name)}", "",
@@ -177,7 +201,7 @@ def render_markdown(rep: Any) -> str:
             _table(rep.discriminant, [("tier", "tier"), ("competency_a", "a"),
                                       ("competency_b", "b"), ("cor_lv", "latent r"),
                                       ("htmt", "HTMT"), ("htmt2", "HTMT2")]),
-            "", *_fairness(rep), *_decisions(rep),
+            "", *_fairness(rep), *_decisions(rep), *_skills_gaps(rep),
             "## Verdicts", "",
             _table(rep.verdicts, [("id", "id"), ("level", "level"), ("target", "target"),
                                   ("criterion", "criterion"), ("value", "value"),

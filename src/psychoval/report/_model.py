@@ -32,7 +32,8 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # score: classification accuracy and consistency, conditional SEM at the cut) and subscores
 # (Haberman's PRMSE per competency against its tier total); methods.decisions; verdicts
 # classification_accuracy, classification_consistency and subscore_value; table irt_items
-# (per item: the competency's 2PL / GRM slope and location, S-X2) and verdict irt_item_fit
+# (per item: the competency's 2PL / GRM slope and location, S-X2) and verdict irt_item_fit;
+# tables skills_gap (role x competency) and training_needs, methods.skills_gap
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -89,6 +90,11 @@ class ValidationReport(Result):
     irt_items : DataFrame
         Per item: the IRT model of its competency (2PL / GRM), slope, location (mean
         threshold), S-X2 with df, p and Holm-adjusted p, RMSEA of S-X2.
+    skills_gap : DataFrame
+        With roles in the framework: per role and competency the shares below / cannot tell
+        / meeting the target, the mean gap with its interval, whether the competency is used.
+    training_needs : DataFrame
+        Ranked needs: role, tier, competency, n below, mean shortfall, need.
     verdicts : DataFrame
         One row per judged criterion: ``id, level, target, tier, competency, criterion,
         statistic, value, threshold, direction, lower, upper, verdict, citation, reason``.
@@ -129,6 +135,8 @@ class ValidationReport(Result):
     decisions: pd.DataFrame
     subscores: pd.DataFrame
     irt_items: pd.DataFrame
+    skills_gap: pd.DataFrame
+    training_needs: pd.DataFrame
     framework: Any = dataclasses.field(repr=False, compare=False)
     criteria: Any = dataclasses.field(repr=False, compare=False)
     results: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)
