@@ -212,6 +212,8 @@ def test_bookmark_errors(fit_2pl):
         pv.standard_setting({"A": 2}, method="bookmark", irt=fit_2pl)
     with pytest.raises(SpecificationError, match="needs irt="):
         pv.standard_setting({"A": 2, "B": 3}, method="bookmark")
+    with pytest.raises(SpecificationError, match="needs irt="):
+        pv.standard_setting({"A": 2, "B": 3}, method="bookmark", irt="2PL")
 
 
 def test_write_back_to_a_framework():

@@ -5,6 +5,11 @@ Judge agreement needs the two-way ANOVA of the judge x item ratings. ``stats.rat
 but the task rooms of ``stats`` may not import each other (pyproject's contract), so the few
 mean squares are computed here by :func:`_two_way` (a dozen lines; the tests check the ICCs
 against ``pv.icc`` on the same matrix).
+
+Length: one input step (long or wide ratings, bookmarks), the two methods (Angoff, Bookmark
+with its ordered item booklet), the panel tables they share (judges, rounds, diagnostics,
+impact) and the result with its framework write-back; split, each part would import the
+others' private helpers. About half the lines are the docstrings.
 """
 
 from __future__ import annotations
@@ -477,9 +482,9 @@ def _rp_theta(fit: Any, rp: float) -> np.ndarray:
 
 def _bookmark(df: pd.DataFrame, fit: Any, rp: float, outlier_sd: float
               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
-    from psychoval.stats.irt import IRTResult
-
-    if not isinstance(fit, IRTResult):
+    # duck-typed (an IRTResult): importing stats.irt here would add a room edge for nothing
+    if not all(hasattr(fit, a) for a in ("items", "categories", "probabilities",
+                                         "expected_scores")):
         raise SpecificationError("method='bookmark' needs irt= a fitted IRT model (pv.irt)")
     poly = [i for i in fit.items if len(fit.categories[i]) != 2]
     if poly:
