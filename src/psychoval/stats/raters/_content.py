@@ -535,12 +535,6 @@ def content_validity(
     else:
         item_ids = list(dict.fromkeys(items_of))
         unrated = ()
-    expert_ids = list(dict.fromkeys(experts_of))
-    if len(expert_ids) < 3:
-        raise DataError(
-            f"the panel has {len(expert_ids)} expert(s) ({list_names(expert_ids)}); content "
-            "validity indices need at least 3 experts (Lynn 1986)"
-        )
     seen: dict[tuple[str, str], int] = {}
     for pos, key in enumerate(zip(items_of, experts_of, strict=True)):
         if key in seen:
@@ -549,6 +543,12 @@ def content_validity(
                 f"{pos + 1} of the ratings); keep one row per expert and item"
             )
         seen[key] = pos
+    expert_ids = list(dict.fromkeys(experts_of))
+    if len(expert_ids) < 3:
+        raise DataError(
+            f"the panel has {len(expert_ids)} expert(s) ({list_names(expert_ids)}); content "
+            "validity indices need at least 3 experts (Lynn 1986)"
+        )
     i_of = {it: i for i, it in enumerate(item_ids)}
     r_idx = np.array([i_of[i] for i in items_of], dtype=int)
     e_of = {e: j for j, e in enumerate(expert_ids)}
@@ -556,7 +556,8 @@ def content_validity(
     shape = (len(item_ids), len(expert_ids))
 
     def where(pos: int) -> str:
-        return f"expert {experts_of[pos]!r}'s rating of item {items_of[pos]!r} (row {pos + 1})"
+        return (f"the rating of item {items_of[pos]!r} by expert {experts_of[pos]!r} "
+                f"(row {pos + 1})")
 
     rel = ess = None
     assign: np.ndarray | None = None
