@@ -425,7 +425,8 @@ def _angoff(df: pd.DataFrame, items: list[str], bounds: dict[str, tuple], outlie
                 r = (float(np.corrcoef(y[:, c], others)[0, 1])
                      if not const and np.ptp(others) > 0 and n_items >= 3 else math.nan)
                 out = bool(abs(loo[c]) > outlier_sd) if not math.isnan(loo[c]) else False
-                out = out or (not math.isnan(r) and r < min_r)
+                # the correlation flags only from 5 items on (over 3 or 4 it is noise)
+                out = out or (n_items >= 5 and not math.isnan(r) and r < min_r)
                 judge_rows.append({"level": lv, "round": rd, "judge": j, "cut": float(jc[c]),
                                    "cut_mean_item": float(jc[c]) / n_items,
                                    "loo_z": float(loo[c]), "item_correlation": r,
@@ -595,7 +596,7 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
         mean is flagged as outlying (leave-one-out; from 4 judges on).
     min_item_correlation : float, default 0.3
         Angoff: a judge whose item ratings correlate below this with the other judges' mean
-        rating is flagged as outlying too.
+        rating is flagged as outlying too (from 5 items on).
 
     Returns
     -------
