@@ -308,6 +308,40 @@ def test_permuting_experts_changes_nothing(case):
         assert a.fleiss_kappa.kappa == pytest.approx(b.fleiss_kappa.kappa, rel=1e-12)
 
 
+def test_the_worked_example_of_the_docs(fw):
+    # docs/raters.md, "Content validity": 8 experts, the three governance items.
+    # GOV1: all 8 relevant, V = (3+3+2+3+3+2+3+3)/24 = 22/24; 8 essential -> CVR 1.
+    # GOV2: 7 of 8 relevant -> I-CVI .875, pc = 8/256, k* = (.875 - .03125)/.96875 = .870968;
+    #       6 essential -> CVR .5 < .75; 3 of 8 assign governance -> .375, modal strategy.
+    # GOV3: 2 of 8 relevant -> .25, pc = 28/256, k* = (.25 - .109375)/.890625 = .157895;
+    #       1 essential -> CVR (1 - 4)/4 = -.75. S-CVI/Ave = (1 + .875 + .25)/3 = .708333.
+    rel = {"GOV1": [4, 4, 3, 4, 4, 3, 4, 4], "GOV2": [4, 3, 4, 4, 2, 4, 3, 4],
+           "GOV3": [2, 1, 3, 2, 1, 2, 4, 2]}
+    ess = {"GOV1": ["essential"] * 8, "GOV2": ["essential"] * 6 + ["useful"] * 2,
+           "GOV3": ["not necessary"] * 5 + ["useful"] * 2 + ["essential"]}
+    asg = {"GOV1": ["governance"] * 8, "GOV2": ["strategy"] * 5 + ["governance"] * 3,
+           "GOV3": ["governance"] * 7 + ["ethics"]}
+    df = pd.DataFrame([{"item": i, "expert": f"SME{j + 1}", "relevance": rel[i][j],
+                        "essentiality": ess[i][j], "assignment": asg[i][j]}
+                       for i in rel for j in range(8)])
+    res = pv.content_validity(df, framework=fw)
+    t = res.items
+    np.testing.assert_allclose(t["i_cvi"], [1, 0.875, 0.25], **CLOSE)
+    np.testing.assert_allclose(t["kappa_star"], [1, (0.875 - 8 / 256) / (1 - 8 / 256),
+                                                 (0.25 - 28 / 256) / (1 - 28 / 256)], **CLOSE)
+    np.testing.assert_allclose(t["aiken_v"], [22 / 24, 20 / 24, 9 / 24], **CLOSE)
+    np.testing.assert_allclose(t["cvr"], [1, 0.5, -0.75], **CLOSE)
+    assert t["aiken_lower"].round(3).tolist() == [0.742, 0.641, 0.212]
+    assert t["aiken_upper"].round(3).tolist() == [0.977, 0.933, 0.573]
+    assert t["modal_assignment"].tolist() == ["governance", "strategy", "governance"]
+    c = res.competencies.loc["governance"]
+    assert c["s_cvi_ave"] == pytest.approx(2.125 / 3) and c["s_cvi_ua"] == pytest.approx(1 / 3)
+    assert c["cvi"] == 1.0 and c["n_retained"] == 1
+    assert res.flags[["target", "index"]].values.tolist() == [
+        ["GOV2", "cvr"], ["GOV2", "assignment_agreement"], ["GOV2", "modal_assignment"],
+        ["GOV3", "i_cvi"], ["GOV3", "cvr"], ["governance", "s_cvi_ave"]]
+
+
 # --------------------------------------------------------------------------- errors
 
 
