@@ -205,6 +205,33 @@ def test_bookmark_on_a_2pl(fit_2pl):
     assert hi.cuts["cut"].iloc[0] > row["cut"]
 
 
+def test_bookmark_polytomous_graded_response():
+    rng = np.random.default_rng(2021)
+    theta = rng.standard_normal(500)
+    a = np.array([1.0, 1.4, 0.9, 1.7])
+    bounds = np.array([[-1.5, -0.3, 1.0], [-1.0, 0.0, 1.2], [-2.0, -0.5, 0.5],
+                       [-1.2, 0.2, 1.5]])
+    cum = 1 / (1 + np.exp(-a[None, :, None] * (theta[:, None, None] - bounds[None])))
+    x = 1 + (rng.random((500, 4))[:, :, None] < cum).sum(axis=2).astype(float)  # scores 1-4
+    fit = pv.irt(pd.DataFrame(x, columns=["g1", "g2", "g3", "g4"]), model="GRM")
+    par = fit.parameters
+    rp = 0.67
+    # graded response: P(X >= k) = logistic(a (theta - b_k)) -> theta = b_k + ln(rp/(1-rp)) / a
+    want = sorted((par.loc[i, f"b{k}"] + math.log(rp / (1 - rp)) / par.loc[i, "a"], i, k + 1.0)
+                  for i in par.index for k in (1, 2, 3))
+    res = pv.standard_setting({"A": 5, "B": 7, "C": 9, "D": 6}, method="bookmark", irt=fit)
+    oib = res.items
+    assert len(oib) == 12
+    np.testing.assert_allclose(oib["rp_theta"], [w[0] for w in want], rtol=0, atol=1e-9)
+    assert list(zip(oib["item"], oib["category"], strict=True)) == [(w[1], w[2]) for w in want]
+    row = res.cuts.iloc[0]
+    cut = np.mean([want[p - 1][0] for p in (5, 7, 9, 6)])
+    assert row["cut"] == pytest.approx(cut, abs=1e-9)
+    assert row["raw_cut"] == pytest.approx(float(fit.expected_scores(cut)["test"].iloc[0]),
+                                           abs=1e-9)
+    assert row["cut_mean_item"] == pytest.approx(row["raw_cut"] / 4)  # on the 1-4 item scale
+
+
 def test_bookmark_errors(fit_2pl):
     with pytest.raises(DataError, match="page 7 is not a page"):
         pv.standard_setting({"A": 2, "B": 7}, method="bookmark", irt=fit_2pl)

@@ -55,11 +55,12 @@ class StandardSettingResult(Result):
         the judge's previous round, ``loo_z`` ((cut - mean of the others' cuts) / SD of the
         others' cuts), ``item_correlation`` (Angoff: correlation of the judge's item ratings
         with the mean rating of the other judges), ``constant`` (the judge gave every item
-        the same rating), ``outlying``. Bookmark adds ``page`` and ``item`` (the bookmarked
-        item) and ``raw_cut``.
+        the same rating), ``outlying``. Bookmark adds ``page``, ``item`` and ``category``
+        (the bookmarked entry) and ``raw_cut``.
     items : DataFrame
         Angoff: per level, round and item, ``mean``, ``sd``, ``min``, ``max`` of the judges'
-        ratings. Bookmark: the ordered item booklet (``page``, ``item``, ``rp_theta``).
+        ratings. Bookmark: the ordered item booklet (``page``, ``item``, ``category``: the
+        score k of the entry, ``rp_theta``).
     rounds : DataFrame
         Per level and pair of consecutive rounds: ``n_judges`` rating in both, ``cut_from``,
         ``cut_to``, ``change`` (mean of the judges' changes), ``sd_change``, and the paired
@@ -454,31 +455,36 @@ def _angoff(df: pd.DataFrame, items: list[str], bounds: dict[str, tuple], outlie
 
 # -- Bookmark ------------------------------------------------------------------------------
 
-def _rp_theta(fit: Any, rp: float) -> np.ndarray:
-    """Theta at which each (dichotomous) item is answered correctly with probability rp, by
-    bisection on the item characteristic curves of the fit (any dichotomous model)."""
-    items = list(fit.items)
-    n = len(items)
-    cols = [(i, float(fit.categories[i][1])) for i in items]
+def _rp_locations(fit: Any, rp: float) -> pd.DataFrame:
+    """The booklet's entries: each dichotomous item, and each score category k >= 1 of a
+    polytomous item, with the theta at which P(X >= k) = rp (for a 0/1 item the probability
+    of a correct answer), by bisection on the fit's category curves (any model)."""
+    entries = [(item, c) for item in fit.items for c in range(1, len(fit.categories[item]))]
+    n = len(entries)
+    cols = [[(item, float(v)) for v in fit.categories[item][c:]] for item, c in entries]
 
-    def icc(th: np.ndarray) -> np.ndarray:
+    def curve(th: np.ndarray) -> np.ndarray:
         pr = fit.probabilities(th)
-        return np.array([pr[cols[j]].to_numpy()[j] for j in range(n)])
+        return np.array([sum(pr[col].to_numpy()[e] for col in cols[e]) for e in range(n)])
 
     lo, hi = np.full(n, -30.0), np.full(n, 30.0)
-    plo, phi = icc(lo), icc(hi)
+    plo, phi = curve(lo), curve(hi)
     rising = phi > plo
-    bad = [items[j] for j in range(n)
-           if not (min(plo[j], phi[j]) < rp < max(plo[j], phi[j]))]
+    bad = [f"{item}" + (f" (score {fit.categories[item][c]:g})"
+                        if len(fit.categories[item]) > 2 else "")
+           for e, (item, c) in enumerate(entries)
+           if not (min(plo[e], phi[e]) < rp < max(plo[e], phi[e]))]
     if bad:
         raise DataError(f"items {bad} never reach a probability of rp={rp:g} of a correct "
                         "answer (e.g. a 3PL guessing parameter above rp): no RP location")
     for _ in range(80):
         mid = (lo + hi) / 2
-        above = (icc(mid) >= rp) == rising
+        above = (curve(mid) >= rp) == rising
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
-    return (lo + hi) / 2
+    return pd.DataFrame({"item": [e[0] for e in entries],
+                         "category": [float(fit.categories[i][c]) for i, c in entries],
+                         "rp_theta": (lo + hi) / 2})
 
 
 def _bookmark(df: pd.DataFrame, fit: Any, rp: float, outlier_sd: float
@@ -487,17 +493,12 @@ def _bookmark(df: pd.DataFrame, fit: Any, rp: float, outlier_sd: float
     if not all(hasattr(fit, a) for a in ("items", "categories", "probabilities",
                                          "expected_scores")):
         raise SpecificationError("method='bookmark' needs irt= a fitted IRT model (pv.irt)")
-    poly = [i for i in fit.items if len(fit.categories[i]) != 2]
-    if poly:
-        raise SpecificationError(
-            f"items {poly} are polytomous; the Bookmark method here orders dichotomous items "
-            "only (category thresholds are not implemented)")
-    loc = _rp_theta(fit, rp)
-    order = sorted(range(len(fit.items)), key=lambda j: (loc[j], j))
-    booklet = pd.DataFrame({"page": np.arange(1, len(order) + 1),
-                            "item": [fit.items[j] for j in order],
-                            "rp_theta": [float(loc[j]) for j in order]})
-    n_pages = len(order)
+    loc = _rp_locations(fit, rp)
+    booklet = loc.iloc[np.lexsort((np.arange(len(loc)), loc["rp_theta"].to_numpy()))]
+    booklet = booklet.reset_index(drop=True)
+    booklet.insert(0, "page", np.arange(1, len(booklet) + 1))
+    n_pages = len(booklet)
+    n_items = len(fit.items)
     pages = df["page"].to_numpy()
     bad = (pages != np.round(pages)) | (pages < 1) | (pages > n_pages)
     if bad.any():
@@ -521,19 +522,20 @@ def _bookmark(df: pd.DataFrame, fit: Any, rp: float, outlier_sd: float
             st = _cut_stats(th)
             raw_cut = float(fit.expected_scores(st["cut"])["test"].iloc[0])
             cut_rows.append({"level": lv, "round": rd, "scale": "theta", **st,
-                             "n_items": n_pages, "se_items_random": math.nan,
-                             "cut_mean_item": raw_cut / n_pages, "raw_cut": raw_cut})
+                             "n_items": n_items, "se_items_random": math.nan,
+                             "cut_mean_item": raw_cut / n_items, "raw_cut": raw_cut})
             loo = _loo(th)
             for c, j in enumerate(d["judge"]):
                 judge_rows.append({"level": lv, "round": rd, "judge": j, "page": int(pg[c]),
                                    "item": booklet["item"].iloc[pg[c] - 1],
+                                   "category": booklet["category"].iloc[pg[c] - 1],
                                    "cut": float(th[c]), "raw_cut": float(raw[c]),
                                    "loo_z": float(loo[c]),
                                    "outlying": bool(abs(loo[c]) > outlier_sd)
                                    if not math.isnan(loo[c]) else False})
             if rd == rnds[-1]:
                 diag_rows.append({"level": lv, "round": rd, "n_judges": len(d),
-                                  "n_items": n_pages, "icc2_1": math.nan, "icc2_k": math.nan,
+                                  "n_items": n_items, "icc2_1": math.nan, "icc2_k": math.nan,
                                   "outlying_judges": ", ".join(
                                       r["judge"] for r in judge_rows
                                       if r["level"] == lv and r["round"] == rd
@@ -581,7 +583,8 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
         item maximum for expected scores of polytomous items). Ratings must lie in
         [0, max_score].
     irt : IRTResult
-        Bookmark: the fitted model (dichotomous items) that orders the booklet.
+        Bookmark: the fitted model that orders the booklet (dichotomous items, and
+        polytomous items with one entry per score category above the lowest).
     rp : float, default 0.67
         Bookmark: the response probability criterion.
     scores : Series or array, optional
@@ -609,7 +612,7 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
         in a round, a rating given twice, one judge only, a bookmark page out of range.
     SpecificationError
         An unknown method, both or neither of competency / tier with a framework, Bookmark
-        without an IRT fit or with polytomous items.
+        without an IRT fit.
 
     Notes
     -----
@@ -619,7 +622,7 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
     cut of the universe of items the form samples), generalizability theory for the crossed
     judges x items design gives (Brennan & Lockwood 1980) the error variance of the mean
     rating sigma2(j)/J + sigma2(i)/n + sigma2(ji,e)/(J n), with the variance components from
-    the two-way ANOVA (negative estimates set to 0, as Brennan 2001 does); times n on the
+    the two-way ANOVA (negative estimates set to 0); times n on the
     summed scale, this is ``se_items_random``. Clauser, Kane & Clauser (2020) show the truth
     lies between the two when the judges' item means track the items' real difficulties.
 
@@ -627,8 +630,10 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
     1979; items the targets, judges the raters), as ``pv.icc``.
 
     Bookmark: the booklet orders items by theta_i with P_i(theta_i) = rp (for the 2PL,
-    theta_i = b_i + ln(rp / (1 - rp)) / a_i); a bookmark on page p gives the cut theta of the
-    item on page p; the raw cut is the test characteristic curve at the panel cut (the
+    theta_i = b_i + ln(rp / (1 - rp)) / a_i); a polytomous item has one entry per score k
+    above its lowest, at the theta with P(X_i >= k) = rp (for the graded response model
+    b_ik + ln(rp / (1 - rp)) / a_i). A bookmark on page p gives the cut theta of the entry
+    on page p; the raw cut is the test characteristic curve at the panel cut (the
     expected summed score). Reviews of the method and its variants: Karantonis & Sireci
     (2006).
 
@@ -639,7 +644,6 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
     Brennan, R. L., & Lockwood, R. E. (1980). A comparison of the Nedelsky and Angoff cutting
     score procedures using generalizability theory. Applied Psychological Measurement, 4(2),
     219-240. https://doi.org/10.1177/014662168000400209
-    Brennan, R. L. (2001). Generalizability theory. Springer.
     Clauser, B. E., Kane, M., & Clauser, J. C. (2020). Examining the precision of cut scores
     within a generalizability theory framework: A closer look at the item effect. Journal of
     Educational Measurement, 57(2), 216-229. https://doi.org/10.1111/jedm.12247
