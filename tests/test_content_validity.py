@@ -6,6 +6,7 @@ wide vs files, expert order, errors."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -395,3 +396,9 @@ def test_result_face():
     assert res.to_frame()["item"].tolist() == ["GOV1"]
     doc = res.to_dict()
     assert doc["schema"] == "psychoval.content_validity/1" and doc["fleiss_kappa"] is None
+    # 4 experts: no CVR can be significant at .05, so significance is missing, not False
+    four = pv.content_validity(small(4, essentiality=["essential"] * 4))
+    assert four.items["cvr_significant"].isna().all() and four.flags.empty
+    assert math.isnan(four.items["cvr_critical"].iloc[0]) and four.items["cvr"].iloc[0] == 1
+    json.dumps(four.to_dict(), allow_nan=False)
+    assert "<ContentValidityResult" in repr(four) and str(four.summary())

@@ -469,56 +469,119 @@ def content_validity(
                 f"framework= takes a psychoval Framework, not {type(framework).__name__}")
 
     frame, from_file = _read(ratings, sheet)
+    names = {"item": item, "expert": expert, "relevance": relevance,
+             "essentiality": essentiality, "assignment": assignment, "comment": comment}
     if layout == "wide":
         frame = _wide_to_long(frame, str(item), from_file)
-        item, expert, relevance = "item", "expert", "relevance"
-        essentiality = assignment = comment = "\0none"
-    cols = [str(c) for c in frame.columns]
-    defaults = {"relevance": "relevance", "essentiality": "essentiality",
-                "assignment": "assignment", "comment": "comment"}
-    given = {"relevance": relevance, "essentiality": essentiality, "assignment": assignment,
-             "comment": comment}
+        names = {"item": "item", "expert": "expert", "relevance": "relevance"}
+    p = _panel(frame, names, framework, check_names=layout == "long")
+    rel, ess, assign, comp_order = _matrices(frame, p, names, framework, scale)
+
+    z = float(stats.norm.ppf(1 - (1 - level) / 2))
+    rows = []
+    for i, it in enumerate(p.item_ids):
+        row: dict[str, Any] = {"item": it, "competency": p.comp_of.get(it),
+                               "n_experts": int(np.count_nonzero(p.r_idx == i))}
+        row.update(_relevance_indices(None if rel is None else rel[i], scale, z))
+        row.update(_essentiality_indices(None if ess is None else ess[i], significance_level))
+        row.update(_assignment_indices(None if assign is None else assign[i],
+                                       p.comp_of.get(it), comp_order))
+        rows.append(row)
+    items_tab = pd.DataFrame(rows).set_index("item")
+    items_tab["cvr_significant"] = items_tab["cvr_significant"].astype("boolean")
+    if framework is None:
+        items_tab["competency"] = items_tab["competency"].astype(object)
+
+    comps = _competency_table(items_tab, [c.id for c in framework.competencies]
+                              if framework is not None else [])
+    fk = _fleiss(assign, comp_order, p.item_ids)
+    flags = _flags(items_tab, comps, p.present, framework is not None)
+    comments = _comments(frame, p, names.get("comment"))
+    return ContentValidityResult(
+        items=items_tab, competencies=comps, flags=flags, comments=comments, fleiss_kappa=fk,
+        s_cvi_ave=_mean(items_tab["i_cvi"]), s_cvi_ua=_mean(items_tab["i_cvi"] == 1.0,
+                                                           items_tab["i_cvi"]),
+        mean_cvr=_mean(items_tab["cvr"]), cvi=_lawshe_cvi(items_tab),
+        assignment_agreement=_mean(items_tab["assignment_agreement"]),
+        n_items=len(p.item_ids), n_experts=len(p.expert_ids), experts=tuple(p.expert_ids),
+        unrated_items=p.unrated, measures=p.present, scale=scale, confidence_level=level,
+        significance_level=float(significance_level))
+
+
+# --------------------------------------------------------------------------- the panel
+
+
+@dataclasses.dataclass(frozen=True)
+class _Panel:
+    """Who rated what: ids per row as written, items in framework order, positions."""
+
+    cols: list[str]
+    present: tuple[str, ...]
+    items_of: list[str]
+    experts_of: list[str]
+    item_ids: list[str]
+    expert_ids: list[str]
+    comp_of: dict[str, str]
+    unrated: tuple[str, ...]
+    r_idx: np.ndarray
+    e_idx: np.ndarray
+
+    def column(self, frame: pd.DataFrame, name: str) -> np.ndarray:
+        return frame.iloc[:, self.cols.index(str(name))].to_numpy(dtype=object)
+
+    def where(self, pos: int) -> str:
+        return (f"the rating of item {self.items_of[pos]!r} by expert "
+                f"{self.experts_of[pos]!r} (row {pos + 1})")
+
+
+_DEFAULTS = {"relevance": "relevance", "essentiality": "essentiality",
+             "assignment": "assignment", "comment": "comment"}
+
+
+def _present(cols: list[str], names: dict[str, Any], check_names: bool) -> tuple[str, ...]:
+    """The kinds of rating given; raises for a missing id column or a named column absent."""
     for key in ("item", "expert"):
-        name = item if key == "item" else expert
-        if str(name) not in cols:
+        if str(names[key]) not in cols:
             hint = " (a table of items x experts? give layout='wide')" if key == "expert" \
                 else ""
             raise SpecificationError(
-                f"the ratings have no {key} column {name!r}{hint}; their columns are "
+                f"the ratings have no {key} column {names[key]!r}{hint}; their columns are "
                 f"{list_names(cols)}: name it with {key}="
             )
-    for key, name in given.items():
-        if layout == "long" and name != defaults[key] and str(name) not in cols:
+    for key, default in _DEFAULTS.items():
+        name = names.get(key, default)
+        if check_names and name != default and str(name) not in cols:
             raise SpecificationError(
                 f"{key}={name!r} is not a column of the ratings; their columns are "
                 f"{list_names(cols)}"
             )
     present = tuple(k for k in ("relevance", "essentiality", "assignment")
-                    if str(given[k]) in cols)
+                    if k in names and str(names[k]) in cols)
     if not present:
         raise SpecificationError(
-            f"the ratings have none of the columns relevance={relevance!r}, essentiality="
-            f"{essentiality!r}, assignment={assignment!r}; their columns are "
-            f"{list_names(cols)}"
+            f"the ratings have none of the columns relevance={names['relevance']!r}, "
+            f"essentiality={names.get('essentiality')!r}, assignment="
+            f"{names.get('assignment')!r}; their columns are {list_names(cols)}"
         )
+    return present
 
-    def col(name: str) -> np.ndarray:
-        return frame.iloc[:, cols.index(str(name))].to_numpy(dtype=object)
 
-    raw_items, raw_experts = col(item), col(expert)
-    n_rows = len(frame)
-    items_of: list[str] = []
-    experts_of: list[str] = []
-    for pos in range(n_rows):
-        for what, raw, out in (("item", raw_items, items_of), ("expert", raw_experts,
-                                                               experts_of)):
-            if _blank(raw[pos]):
+def _panel(frame: pd.DataFrame, names: dict[str, Any], framework: Any,
+           check_names: bool) -> _Panel:
+    cols = [str(c) for c in frame.columns]
+    present = _present(cols, names, check_names)
+    ids: dict[str, list[str]] = {"item": [], "expert": []}
+    for what, out in ids.items():
+        for pos, v in enumerate(frame.iloc[:, cols.index(str(names[what]))]
+                                .to_numpy(dtype=object)):
+            if _blank(v):
                 raise DataError(f"row {pos + 1} of the ratings has no {what} id; fill it in "
                                 "or delete the row")
-            out.append(_text(raw[pos]))
-
-    # framework: each item must be one of its items; order items as the framework does
+            out.append(_text(v))
+    items_of, experts_of = ids["item"], ids["expert"]
+    # framework: each item must be one of its items; items in the framework's order
     comp_of: dict[str, str] = {}
+    unrated: tuple[str, ...] = ()
     if framework is not None:
         known = {i.id: i.competency for i in framework.items}
         for pos, it in enumerate(items_of):
@@ -534,7 +597,6 @@ def content_validity(
         comp_of = {i: known[i] for i in item_ids}
     else:
         item_ids = list(dict.fromkeys(items_of))
-        unrated = ()
     seen: dict[tuple[str, str], int] = {}
     for pos, key in enumerate(zip(items_of, experts_of, strict=True)):
         if key in seen:
@@ -550,81 +612,56 @@ def content_validity(
             "validity indices need at least 3 experts (Lynn 1986)"
         )
     i_of = {it: i for i, it in enumerate(item_ids)}
-    r_idx = np.array([i_of[i] for i in items_of], dtype=int)
     e_of = {e: j for j, e in enumerate(expert_ids)}
-    e_idx = np.array([e_of[e] for e in experts_of], dtype=int)
-    shape = (len(item_ids), len(expert_ids))
+    return _Panel(cols=cols, present=present, items_of=items_of, experts_of=experts_of,
+                  item_ids=item_ids, expert_ids=expert_ids, comp_of=comp_of, unrated=unrated,
+                  r_idx=np.array([i_of[i] for i in items_of], dtype=int),
+                  e_idx=np.array([e_of[e] for e in experts_of], dtype=int))
 
-    def where(pos: int) -> str:
-        return (f"the rating of item {items_of[pos]!r} by expert {experts_of[pos]!r} "
-                f"(row {pos + 1})")
 
-    rel = ess = None
-    assign: np.ndarray | None = None
-    if "relevance" in present:
+def _matrices(frame: pd.DataFrame, p: _Panel, names: dict[str, Any], framework: Any,
+              scale: int) -> tuple[Any, Any, Any, list[str]]:
+    """Items x experts matrices of relevance, essentiality (3/2/1) and assignment (NaN / None
+    where not given), and the order of the competencies chosen."""
+    shape = (len(p.item_ids), len(p.expert_ids))
+    rel = ess = assign = None
+    if "relevance" in p.present:
         rel = np.full(shape, np.nan)
-        for pos, v in enumerate(col(relevance)):
-            rel[r_idx[pos], e_idx[pos]] = _relevance(v, scale, f"the relevance in {where(pos)}")
-    if "essentiality" in present:
+        for pos, v in enumerate(p.column(frame, names["relevance"])):
+            rel[p.r_idx[pos], p.e_idx[pos]] = _relevance(
+                v, scale, f"the relevance in {p.where(pos)}")
+    if "essentiality" in p.present:
         ess = np.full(shape, np.nan)
-        for pos, v in enumerate(col(essentiality)):
-            ess[r_idx[pos], e_idx[pos]] = _essentiality(v, f"the essentiality in {where(pos)}")
+        for pos, v in enumerate(p.column(frame, names["essentiality"])):
+            ess[p.r_idx[pos], p.e_idx[pos]] = _essentiality(
+                v, f"the essentiality in {p.where(pos)}")
     comp_order: list[str] = []
-    if "assignment" in present:
+    if "assignment" in p.present:
         assign = np.full(shape, None, dtype=object)
         cmap = _competency_map(framework) if framework is not None else None
-        for pos, v in enumerate(col(assignment)):
+        for pos, v in enumerate(p.column(frame, names["assignment"])):
             if _blank(v):
                 continue
             label = _text(v).strip()
             if cmap is not None:
                 if norm_label(label) not in cmap:
                     raise DataError(
-                        f"the assignment in {where(pos)} is {v!r}, which is not a competency "
-                        f"of the framework ({list_names(c.id for c in framework.competencies)})"
+                        f"the assignment in {p.where(pos)} is {v!r}, which is not a "
+                        f"competency of the framework "
+                        f"({list_names(c.id for c in framework.competencies)})"
                     )
                 label = cmap[norm_label(label)]
-            assign[r_idx[pos], e_idx[pos]] = label
+            assign[p.r_idx[pos], p.e_idx[pos]] = label
         comp_order = ([c.id for c in framework.competencies] if framework is not None
                       else sorted({a for a in assign.ravel() if a is not None}))
-
     # fewer than 3 ratings of an item for a kind of rating: no index can be trusted
     for kind, mat in (("relevance", rel), ("essentiality", ess)):
         if mat is not None:
-            n_i = np.count_nonzero(~np.isnan(mat), axis=1)
-            _min_panel(kind, n_i, item_ids)
+            _min_panel(kind, np.count_nonzero(~np.isnan(mat), axis=1), p.item_ids)
     if assign is not None:
-        _min_panel("assignment", np.count_nonzero(assign != None, axis=1), item_ids)  # noqa: E711
-
-    z = float(stats.norm.ppf(1 - (1 - level) / 2))
-    rows = []
-    for i, it in enumerate(item_ids):
-        row: dict[str, Any] = {"item": it, "competency": comp_of.get(it),
-                               "n_experts": int(np.count_nonzero(r_idx == i))}
-        row.update(_relevance_indices(None if rel is None else rel[i], scale, z))
-        row.update(_essentiality_indices(None if ess is None else ess[i], significance_level))
-        row.update(_assignment_indices(None if assign is None else assign[i],
-                                       comp_of.get(it), comp_order))
-        rows.append(row)
-    items_tab = pd.DataFrame(rows).set_index("item")
-    items_tab["cvr_significant"] = items_tab["cvr_significant"].astype("boolean")
-    if framework is None:
-        items_tab["competency"] = items_tab["competency"].astype(object)
-
-    comps = _competency_table(items_tab, [c.id for c in framework.competencies]
-                              if framework is not None else [])
-    fk = _fleiss(assign, comp_order, item_ids)
-    flags = _flags(items_tab, comps, present, framework is not None)
-    comments = _comments(frame, cols, comment, items_of, experts_of)
-    return ContentValidityResult(
-        items=items_tab, competencies=comps, flags=flags, comments=comments, fleiss_kappa=fk,
-        s_cvi_ave=_mean(items_tab["i_cvi"]), s_cvi_ua=_mean(items_tab["i_cvi"] == 1.0,
-                                                           items_tab["i_cvi"]),
-        mean_cvr=_mean(items_tab["cvr"]), cvi=_lawshe_cvi(items_tab),
-        assignment_agreement=_mean(items_tab["assignment_agreement"]),
-        n_items=len(item_ids), n_experts=len(expert_ids), experts=tuple(expert_ids),
-        unrated_items=unrated, measures=present, scale=scale, confidence_level=level,
-        significance_level=float(significance_level))
+        _min_panel("assignment", np.count_nonzero(assign != None, axis=1),  # noqa: E711
+                   p.item_ids)
+    return rel, ess, assign, comp_order
 
 
 # --------------------------------------------------------------------------- per item
@@ -776,12 +813,11 @@ def _flags(items: pd.DataFrame, comps: pd.DataFrame, present: tuple[str, ...],
                                        "rule", "reference"])
 
 
-def _comments(frame: pd.DataFrame, cols: list[str], comment: str, items_of: list[str],
-              experts_of: list[str]) -> pd.DataFrame:
+def _comments(frame: pd.DataFrame, p: _Panel, comment: Any) -> pd.DataFrame:
     out = []
-    if str(comment) in cols:
-        for pos, v in enumerate(frame.iloc[:, cols.index(str(comment))].to_numpy(dtype=object)):
+    if comment is not None and str(comment) in p.cols:
+        for pos, v in enumerate(p.column(frame, comment)):
             if not _blank(v):
-                out.append({"item": items_of[pos], "expert": experts_of[pos],
+                out.append({"item": p.items_of[pos], "expert": p.experts_of[pos],
                             "comment": str(v)})
     return pd.DataFrame(out, columns=["item", "expert", "comment"])
