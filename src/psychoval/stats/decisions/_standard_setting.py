@@ -590,7 +590,7 @@ def standard_setting(ratings: Any, *, method: str = "angoff", framework: Any = N
     scores : Series or array, optional
         Respondents' scores for the impact table (share at or above each final-round cut).
     groups : Series or array, optional
-        Group of each respondent (impact by group).
+        Group of each respondent (impact by group), in the order of ``scores``.
     score_scale : {"summed", "mean", "theta"}, optional
         The scale of ``scores``: summed item scores (default for Angoff), mean item scores, or
         theta (default for Bookmark).
