@@ -27,6 +27,7 @@ EVIL = "<script>alert('x')</script> & \"quoted\""
 def report():
     spec = sample_framework().to_dict()
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] in ("applied", "leadership")]
+    spec.pop("roles", None)  # they name competencies of the other tiers
     spec["name"] = "Sample <b>bold</b> framework"
     spec["tiers"][1]["competencies"][0]["items"][0]["text"] = EVIL
     spec["tiers"][1]["competencies"][0]["name"] = "Strategy <img src=x onerror=alert(1)>"
@@ -172,6 +173,7 @@ def hostile_report():
 
     spec = sample_framework().to_dict()
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    spec.pop("roles", None)  # they name competencies of the other tiers
     spec["name"] = "<svg onload=alert(1)>"
     for comp in spec["tiers"][0]["competencies"]:
         comp["name"] = HOSTILE
@@ -238,6 +240,7 @@ def test_cli_validate_writes_reports_and_exit_codes(tmp_path, capsys):
     fw = tmp_path / "fw.yaml"
     spec = sample_framework().to_dict()
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    spec.pop("roles", None)  # they name competencies of the other tiers
     import yaml
 
     fw.write_text(yaml.safe_dump(spec), encoding="utf-8")

@@ -194,6 +194,7 @@ def test_framework_and_competency_option():
     competency fitted by ML makes its tier's models ML (mixed), with a note."""
     spec = sample_framework().to_dict()
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    spec.pop("roles", None)  # they name competencies of the other tiers
     spec["tiers"][0]["competencies"][0]["criteria"] = {"ordinal": "never"}
     fw = pv.read_framework(spec)
     rep = pv.validate(pv.load_sample("clean"), fw, seed=1, n_boot=N_BOOT)
@@ -217,6 +218,7 @@ def test_sample_framework_eva4_makes_its_models_mixed():
     fw = sample_framework()
     spec = fw.to_dict()
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "applied"]
+    spec.pop("roles", None)  # they name competencies of the other tiers
     rep = pv.validate(pv.load_sample("clean"), pv.read_framework(spec), seed=1,
                       n_boot=N_BOOT)
     f = rep.fit.set_index(["level", "target", "model"])
@@ -237,6 +239,7 @@ def test_a_model_over_the_wlsmv_budget_is_fitted_as_continuous(monkeypatch):
     monkeypatch.setattr(_validate, "WLSMV_BUDGET", 1500 * 30.0)
     spec = sample_framework().to_dict()
     spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    spec.pop("roles", None)  # they name competencies of the other tiers
     rep = pv.validate(pv.load_sample("clean"), pv.read_framework(spec), seed=1,
                       n_boot=N_BOOT)
     f = rep.fit
