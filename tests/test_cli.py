@@ -101,3 +101,29 @@ def test_a_bug_still_shows_its_traceback(monkeypatch):
     monkeypatch.setitem(cli_main.COMMANDS, "bug", ("psychoval_fake_bug", "a test command"))
     with pytest.raises(IndexError):
         main(["bug"])
+
+
+def test_gaps_writes_the_per_person_table_and_json(tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    sample = Path(pv.__file__).parent / "datasets" / "data"
+    out = tmp_path / "o"
+    rc = main(["gaps", str(sample / "responses.csv"), "--framework",
+               str(sample / "framework.yaml"), "--csv", str(out / "p.csv"), "--json",
+               str(out / "g.json"), "--exclude", "ethics"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "Share below target" in text and "engineering" in text
+    persons = pd.read_csv(out / "p.csv", dtype={"id": str})
+    assert persons["id"].iloc[0] == "R0001"
+    assert set(persons.loc[persons["competency"] == "ethics", "status"]) == {"not used"}
+    doc = json.loads((out / "g.json").read_text())
+    assert doc["schema"] == "psychoval.skills_gap/1"
+    targets = tmp_path / "t.csv"
+    targets.write_text("role,competency,target\nsales,prompting,3.5\n")
+    assert main(["gaps", str(sample / "responses.csv"), "--framework",
+                 str(sample / "framework.yaml"), "--targets", str(targets)]) == 0
+    assert "sales" in capsys.readouterr().out

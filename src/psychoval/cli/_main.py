@@ -56,6 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("psychoval.cli._validate", "validate a framework: verdicts and HTML / JSON / "
                  "Markdown reports"),
     "items": ("psychoval.cli._items", "item analysis and item flags"),
+    "gaps": ("psychoval.cli._gaps", "skills gaps by role against the framework's targets"),
 }
 
 
