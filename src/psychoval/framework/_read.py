@@ -881,8 +881,9 @@ def _roles(spec: Mapping[str, Any], groups: tuple[str, ...], comps: set[str], la
         for comp, value in targets.items():
             cid = normalize_id(str(comp))
             if cid not in comps:
-                raise SpecificationError(f"{where}: {excerpt(comp)} is not a competency of "
-                                         "the framework")
+                raise SpecificationError(
+                    f"{where}: {excerpt(comp)} is not a competency of the framework; remove "
+                    "it from roles (when keeping only some tiers, drop or trim roles too)")
             row[cid] = _number(value, f"{where}: {cid}")
         out[str(role)] = row
     return col, out
