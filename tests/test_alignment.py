@@ -27,6 +27,10 @@ from psychoval.exceptions import DataError, SpecificationError, SpecificationWar
 from psychoval.stats.sem._alignment import align_factor, invariant_set, simplicity_loss
 from tests._tolerances import assert_close
 
+# numpy numerics behind a thin pandas layer: run in the main CI pass only (the pandas 2.2
+# pass skips slow tests), to keep CI short
+pytestmark = pytest.mark.slow
+
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 
 

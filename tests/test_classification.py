@@ -44,6 +44,10 @@ from psychoval.stats.decisions._truescore import (
 )
 from tests._tolerances import assert_close
 
+# numpy numerics behind a thin pandas layer: run in the main CI pass only (the pandas 2.2
+# pass skips slow tests), to keep CI short
+pytestmark = pytest.mark.slow
+
 REF = json.loads((Path(__file__).parent / "reference" / "ref_extra" / "decisions.json")
                  .read_text())
 

@@ -27,6 +27,10 @@ from psychoval.exceptions import (
 from psychoval.stats.irt import _data, _estimate
 from tests._tolerances import assert_close
 
+# numpy numerics behind a thin pandas layer: run in the main CI pass only (the pandas 2.2
+# pass skips slow tests), to keep CI short
+pytestmark = pytest.mark.slow
+
 # LSAT-6 (Bock & Lieberman, 1970; ltm's LSAT): frequencies of the 32 response patterns of
 # 5 items in the order of itertools.product([0, 1], repeat=5) (00000, 00001, ..., 11111)
 LSAT_FREQ = [3, 6, 2, 11, 1, 1, 3, 4, 1, 8, 0, 16, 0, 3, 2, 15, 10, 29, 14, 81, 3, 28, 15, 80,

@@ -24,6 +24,10 @@ import psychoval as pv
 from psychoval.datasets import sample_framework
 from psychoval.exceptions import DataError, SpecificationError
 
+# numpy numerics behind a thin pandas layer: run in the main CI pass only (the pandas 2.2
+# pass skips slow tests), to keep CI short
+pytestmark = pytest.mark.slow
+
 # Round 1 and round 2 ratings of 4 judges on 3 items (probability of a correct answer by a
 # minimally competent person).
 R1 = {"J1": [.6, .7, .5], "J2": [.5, .6, .4], "J3": [.7, .8, .6], "J4": [.6, .6, .6]}
