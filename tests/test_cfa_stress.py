@@ -58,6 +58,7 @@ def _check(pid: str, request: pytest.FixtureRequest) -> None:
     assert_close(fit.chisq, out.lavaan_chisq, _suite.TOL_KEY, what=f"{what} chisq")
 
 
+@pytest.mark.slow  # numerics only: the main CI pass runs it, the pandas 2.2 pass skips it
 @pytest.mark.parametrize("pid", FAST)
 def test_stress_fast(pid, request):
     _check(pid, request)

@@ -146,6 +146,7 @@ def test_errors(hs):
         pv.omega(x, n_factors=3, n_boot=-1)
 
 
+@pytest.mark.slow  # 9 s of optimizer restarts: the main CI pass only
 def test_omega_sem_empirically_unidentified_ability_does_not_converge():
     """lavaan stops unconverged on this bifactor model too (F4 is carried by matrix.45 alone):
     the result says so, and the warning names the nearly singular direction."""

@@ -15,6 +15,10 @@ import pytest
 import psychoval as pv
 from tests._tolerances import assert_close
 
+# WLSMV numerics (20 s and more): run in the main CI pass only (the pandas 2.2 pass skips
+# slow tests), to keep CI short
+pytestmark = pytest.mark.slow
+
 REF = Path(__file__).parent / "reference" / "ref_extra"
 CHECKS = {c["id"]: c for c in json.loads((REF / "ordinal_higher.json").read_text())["checks"]}
 

@@ -24,6 +24,10 @@ from psychoval.stats.sem._ordinal_omega import categorical_omega_se, omega_funct
 from tests._tolerances import assert_close
 from tests.reference import _refs
 
+# WLSMV numerics (20 s and more): run in the main CI pass only (the pandas 2.2 pass skips
+# slow tests), to keep CI short
+pytestmark = pytest.mark.slow
+
 MODEL = "f =~ y1 + y2 + y3 + y4 + y5"
 
 
