@@ -187,7 +187,7 @@ def _irt_item_fit(ev: Any) -> pd.DataFrame:
             continue
         model = "2PL" if np.isin(seen, (0.0, 1.0)).all() else "GRM"
         try:
-            res = irt(x, model=model)
+            res = irt(x, model=model, se="none")  # S-X2 needs no SEs
             fit = res.itemfit() if res.converged else None
         except PsychovalError as exc:
             rows += [{"item": i, **base, "model": model, "note": f"not estimable: {exc}"}
