@@ -301,25 +301,32 @@ class FitInfo:
     max_gradient: float
 
 
+
+def _em(prob: Problem, phi: np.ndarray, it: int, max_iter: int, stop: float
+        ) -> tuple[np.ndarray, int, float, bool]:
+    """EM steps from iteration ``it`` until the largest change is below ``stop``, an item
+    parameter runs past ``DIVERGED`` or ``max_iter``: (phi, it, last change, diverged)."""
+    step = math.inf
+    while it < max_iter:
+        _, r = estep(prob, phi)
+        new = _mstep(prob, phi, r)
+        it += 1
+        step = float(np.max(np.abs(new - phi))) if new.size else 0.0
+        phi = new
+        if step < stop:
+            return phi, it, step, False
+        if np.max(np.abs(prob.item_params(phi))) > DIVERGED:
+            return phi, it, step, True
+    return phi, it, step, False
+
 def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 2000,
         em_switch: float = 1e-2) -> FitInfo:
     """EM until the largest change is below ``em_switch``, then Newton (BHHH) polish to
     ``tol``; if the polish stalls, EM goes on to ``tol``."""
-    it = 0
-    em_it = 0
-    loglik = -math.inf
-    step = math.inf
-    while it < max_iter:
-        loglik, r = estep(prob, phi)
-        new = _mstep(prob, phi, r)
-        it += 1
-        em_it += 1
-        step = float(np.max(np.abs(new - phi))) if new.size else 0.0
-        phi = new
-        if step < em_switch:
-            break
-        if np.max(np.abs(prob.item_params(phi))) > DIVERGED:
-            return _finish(prob, phi, it, em_it, step, False)
+    phi, it, step, diverged = _em(prob, phi, 0, max_iter, em_switch)
+    em_it = it
+    if diverged:
+        return _finish(prob, phi, it, em_it, step, False)
     # polish: Newton steps on the marginal log-likelihood; the E-step at the new point also
     # serves the next step, so a step costs one E-step (and one more per halving)
     polished = False
@@ -372,17 +379,9 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
             polished = True
             break
     if not polished:  # EM to the end
-        while it < max_iter:
-            loglik, r = estep(prob, phi)
-            new = _mstep(prob, phi, r)
-            it += 1
-            em_it += 1
-            step = float(np.max(np.abs(new - phi))) if new.size else 0.0
-            phi = new
-            if step < tol:
-                break
-            if np.max(np.abs(prob.item_params(phi))) > DIVERGED:
-                break
+        start = it
+        phi, it, step, _ = _em(prob, phi, it, max_iter, tol)
+        em_it += it - start
     return _finish(prob, phi, it, em_it, step, bool(step < tol or polished))
 
 

@@ -343,17 +343,22 @@ class Block:
     def delta(self, x: np.ndarray) -> np.ndarray:
         return _fiml.model_delta(self.model, x, meanstructure=self.model.meanstructure)
 
-    def vjp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """Delta(x)' g without building Delta: tr(G dSigma_a) = 2 x_a' G y_a."""
-        m = self.model
-        p = m.p
-        if m.meanstructure:
+    def _moment_weights(self, g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """A moment-space vector g as (g_mu or None, G): G symmetric with the off-diagonal
+        vech entries halved, so that g' m = g_mu' mu + tr(G Sigma)."""
+        p = self.model.p
+        if self.model.meanstructure:
             g_mu, g_v = g[:p], g[p:]
         else:
             g_mu, g_v = None, g
         gm = _fiml.unvech(g_v, p)
-        off = ~np.eye(p, dtype=bool)
-        gm[off] *= 0.5
+        gm[~np.eye(p, dtype=bool)] *= 0.5
+        return g_mu, gm
+
+    def vjp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """Delta(x)' g without building Delta: tr(G dSigma_a) = 2 x_a' G y_a."""
+        m = self.model
+        g_mu, gm = self._moment_weights(g)
         xm, ym, kk = m.xy(x)
         out = np.bincount(kk, weights=2.0 * np.einsum("pr,pr->r", xm, gm @ ym), minlength=m.q)
         if g_mu is not None:
@@ -363,16 +368,7 @@ class Block:
     def hvp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray | None:
         """The Jacobian of ``x -> Delta(x)' g`` (the Hessian of ``m(x)' g``), analytic for
         models without regressions; None otherwise."""
-        m = self.model
-        p = m.p
-        if m.meanstructure:
-            g_mu, g_v = g[:p], g[p:]
-        else:
-            g_mu, g_v = None, g
-        gm = _fiml.unvech(g_v, p)
-        off = ~np.eye(p, dtype=bool)
-        gm[off] *= 0.5
-        return m.hess_moments(x, g_mu, gm)
+        return self.model.hess_moments(x, *self._moment_weights(g))
 
     def loglik(self, x: np.ndarray) -> float:
         return float(self.disc.loglik(x))
