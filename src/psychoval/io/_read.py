@@ -248,7 +248,7 @@ def _load(source: Any, *, sheet, query, sep, encoding=None,
     )
 
 
-def _need(module: str, extra: str, label: str) -> None:
+def need_package(module: str, extra: str, label: str) -> None:
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
@@ -290,7 +290,7 @@ def _looks_like(path: Path) -> str:
     return ""
 
 
-def _refuse(label: str, what: str, exc: BaseException, path: Path, fix: str) -> DataError:
+def refuse(label: str, what: str, exc: BaseException, path: Path, fix: str) -> DataError:
     """A file its reader refused: what failed, what the file looks like, what to do."""
     text = str(exc).strip().splitlines()
     detail = f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
@@ -298,7 +298,7 @@ def _refuse(label: str, what: str, exc: BaseException, path: Path, fix: str) -> 
                      f"{_looks_like(path)}; {fix}")
 
 
-def _check_header(cells: list[Any], label: str) -> list[str]:
+def check_header(cells: list[Any], label: str) -> list[str]:
     """The column names of a header row, or a DataError for a blank or duplicated name.
 
     A blank first cell (R's ``write.csv`` row names, pandas' ``to_excel`` index) is kept as
@@ -334,7 +334,7 @@ def _header_frame(rows: list[Sequence[Any]], label: str) -> pd.DataFrame:
     """Make a frame from rows whose first row is the header, checking the header."""
     if not rows:
         raise DataError(f"{label}: the file is empty")
-    header = _check_header(list(rows[0]), label)
+    header = check_header(list(rows[0]), label)
     if len(rows) == 1:
         raise DataError(f"{label}: the file has a header but no rows (no respondents)")
     body = rows[1:]
@@ -360,7 +360,7 @@ def _family(codec: str) -> str:
     return name
 
 
-def _decode_error(label: str, line: int, bad: bytes, encoding: str | None,
+def decode_error(label: str, line: int, bad: bytes, encoding: str | None,
                   codec: str) -> DataError:
     shown = " ".join(f"0x{b:02x}" for b in bad[:4])
     if encoding is None:
@@ -392,7 +392,7 @@ def _find_undecodable(path: Path, codec: str) -> tuple[int, bytes] | None:
             line += block.count(b"\n")
 
 
-def _text_encoding(path: Path, head: bytes, encoding: str | None) -> tuple[str, bool]:
+def text_encoding(path: Path, head: bytes, encoding: str | None) -> tuple[str, bool]:
     """The codec to read a text file with, and whether it starts with a byte-order mark;
     refuses a binary file (named by its magic bytes when known)."""
     label = str(path)
@@ -425,7 +425,7 @@ def _text_encoding(path: Path, head: bytes, encoding: str | None) -> tuple[str, 
     return codec, bom is not None
 
 
-def _sniff(text: str, path: Path, sep: str | None) -> tuple[str, list[str]]:
+def sniff(text: str, path: Path, sep: str | None) -> tuple[str, list[str]]:
     """The delimiter and the first record (the header) of a text sample."""
     body = text.lstrip("\r\n")
     if sep is None:
@@ -455,19 +455,19 @@ def _read_text(path: Path, sep: str | None, encoding: str | None = None, *,
     label = str(path)
     with open(path, "rb") as fh:
         head = fh.read(_SAMPLE)
-    codec, _ = _text_encoding(path, head, encoding)
+    codec, _ = text_encoding(path, head, encoding)
     try:
         sample = codecs.getincrementaldecoder(codec)(errors="strict").decode(
             head, final=len(head) < _SAMPLE)
     except UnicodeDecodeError as exc:
         line = head[:exc.start].count(b"\n") + 1
-        raise _decode_error(label, line, exc.object[exc.start:exc.end], encoding,
+        raise decode_error(label, line, exc.object[exc.start:exc.end], encoding,
                             codec) from None
     if not sample.strip():
         raise DataError(f"{label}: the file is empty")
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
         raise DataError(f"sep={sep!r} must be one character, e.g. ',' or ';' or '\\t'")
-    sep, first = _sniff(sample, path, sep)
+    sep, first = sniff(sample, path, sep)
     width = max(len(first), 1)
     parsed = _arrow_text(path, sep, codec, width, encoding) if _arrow_available() else None
     if parsed is None:
@@ -475,7 +475,7 @@ def _read_text(path: Path, sep: str | None, encoding: str | None = None, *,
     header_cells, cols = parsed
     if header_cells is None:
         raise DataError(f"{label}: the file is empty")
-    header = _check_header(header_cells, label)
+    header = check_header(header_cells, label)
     if not cols or len(cols[0]) == 0:
         raise DataError(f"{label}: the file has a header but no rows (no respondents)")
     table = TextColumns(header, cols)
@@ -514,11 +514,11 @@ def _arrow_text(path: Path, sep: str, codec: str, width: int, encoding: str | No
         table = pacsv.read_csv(path, read_options=read, parse_options=parse,
                                convert_options=convert)
     except UnicodeDecodeError:
-        _raise_undecodable(path, codec, encoding)
+        raise_undecodable(path, codec, encoding)
         return None
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
-            _raise_undecodable(path, codec, encoding)
+            raise_undecodable(path, codec, encoding)
         return None
     if table.num_rows == 0:
         return None, []
@@ -527,7 +527,7 @@ def _arrow_text(path: Path, sep: str, codec: str, width: int, encoding: str | No
     for _ in range(width):
         col = table.column(0)
         table = table.remove_column(0)  # free each column once converted
-        codes, dictionary = _arrow_codes(col)
+        codes, dictionary = arrow_codes(col)
         del col
         # cells as written; when none has surrounding spaces (the rule is Python's
         # str.strip, applied later otherwise) the column is known clean
@@ -546,7 +546,7 @@ def _arrow_text(path: Path, sep: str, codec: str, width: int, encoding: str | No
     return header, cols
 
 
-def _arrow_codes(col: Any) -> tuple[np.ndarray, Any]:
+def arrow_codes(col: Any) -> tuple[np.ndarray, Any]:
     """Codes (-1 = null) of a chunked dictionary column into the chunks' dictionaries laid
     end to end (one dictionary per chunk; nothing is hashed again)."""
     import pyarrow as pa
@@ -569,11 +569,11 @@ def _arrow_codes(col: Any) -> tuple[np.ndarray, Any]:
     return codes, dictionary
 
 
-def _raise_undecodable(path: Path, codec: str, encoding: str | None) -> None:
+def raise_undecodable(path: Path, codec: str, encoding: str | None) -> None:
     found = _find_undecodable(path, codec)
     if found is not None:
         line, bad = found
-        raise _decode_error(str(path), line, bad, encoding, codec) from None
+        raise decode_error(str(path), line, bad, encoding, codec) from None
 
 
 def _pandas_text(path: Path, sep: str, codec: str, encoding: str | None, width: int
@@ -609,7 +609,7 @@ def _pandas_text(path: Path, sep: str, codec: str, encoding: str | None, width: 
         raise DataError(f"{label}: cannot parse the file as delimited text ({exc}); every "
                         "row needs as many cells as the header") from exc
     except UnicodeDecodeError:
-        _raise_undecodable(path, codec, encoding)
+        raise_undecodable(path, codec, encoding)
         raise
     if first is None:
         return None, []
@@ -644,13 +644,13 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
     """Read a sheet with openpyxl: every cell's own value (numbers, text, booleans, dates;
     None when empty), no NA strings."""
     label = str(path)
-    _need("openpyxl", "excel", label)
+    need_package("openpyxl", "excel", label)
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged or mislabelled file raises what its parser met
-        raise _refuse(label, "Excel workbook (.xlsx)", exc, path,
+        raise refuse(label, "Excel workbook (.xlsx)", exc, path,
                       "open and re-save it in Excel, or export the sheet as CSV") from exc
     try:
         names = book.sheetnames
@@ -671,7 +671,7 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
             ws.reset_dimensions()  # some writers record a wrong used range
             rows = [list(r) for r in ws.iter_rows(values_only=True)]
         except Exception as exc:
-            raise _refuse(label, "Excel workbook (.xlsx)", exc, path,
+            raise refuse(label, "Excel workbook (.xlsx)", exc, path,
                           "open and re-save it in Excel, or export the sheet as CSV") from exc
     finally:
         book.close()
@@ -687,14 +687,14 @@ def _read_excel(path: Path, sheet) -> pd.DataFrame:
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     label = str(path)
-    _need("pyarrow", "parquet", label)
+    need_package("pyarrow", "parquet", label)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        raise _refuse(label, "Parquet file", exc, path,
+        raise refuse(label, "Parquet file", exc, path,
                       "re-export it, or save the data as CSV") from exc
     # integer columns with nulls stay integers (pandas' nullable Int64), never float-coerced
     return table.to_pandas(integer_object_nulls=True)
@@ -721,13 +721,13 @@ def _read_sqlite(path: Path, query: str | None, label: str) -> pd.DataFrame:
     try:
         con = sqlite3.connect(_sqlite_uri(path), uri=True)
     except sqlite3.Error as exc:
-        raise _refuse(label, "SQLite database", exc, path, "check the path") from exc
+        raise refuse(label, "SQLite database", exc, path, "check the path") from exc
     try:
         try:
             tables = [r[0] for r in con.execute(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")]
         except sqlite3.DatabaseError as exc:
-            raise _refuse(label, "SQLite database", exc, path,
+            raise refuse(label, "SQLite database", exc, path,
                           "check that the file is the database you meant") from exc
         query = _check_query(query, label, tables)
         try:
@@ -742,13 +742,13 @@ def _read_sqlite(path: Path, query: str | None, label: str) -> pd.DataFrame:
 
 
 def _read_duckdb(path: Path, query: str | None, label: str) -> pd.DataFrame:
-    _need("duckdb", "duckdb", label)
+    need_package("duckdb", "duckdb", label)
     import duckdb
 
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise _refuse(label, "DuckDB database", exc, path,
+        raise refuse(label, "DuckDB database", exc, path,
                       "check that the file is the database you meant") from exc
     try:
         tables = [r[0] for r in con.execute(
