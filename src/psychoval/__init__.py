@@ -27,6 +27,8 @@ _API: dict[str, str] = {
     # ingest
     "read_responses": "psychoval.io",
     "ResponseTable": "psychoval.io",
+    "scan_responses": "psychoval.io",
+    "ResponseScan": "psychoval.io",
     # framework & scoring
     "read_framework": "psychoval.framework",
     "Framework": "psychoval.framework",
