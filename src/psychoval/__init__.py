@@ -35,6 +35,10 @@ _API: dict[str, str] = {
     "load_sample": "psychoval.datasets",
     "check_data": "psychoval.stats",
     "DataQualityReport": "psychoval.stats",
+    "scan_quality": "psychoval.stats",
+    "ScanQualityReport": "psychoval.stats",
+    "describe": "psychoval.stats",
+    "DescribeResult": "psychoval.stats",
     # correlation / EFA / dimensionality
     "polychoric": "psychoval.stats",
     "tetrachoric": "psychoval.stats",

@@ -59,6 +59,14 @@ from psychoval.stats.quality._check import (
     DataQualityReport,
     check_data,
 )
+from psychoval.stats.quality._stream import (
+    ScanQualityReport,
+    scan_quality,
+)
+from psychoval.stats.quality._describe import (
+    DescribeResult,
+    describe,
+)
 from psychoval.stats.raters._agreement import (
     AgreementTable,
     agreement_table,
@@ -144,6 +152,10 @@ from psychoval.stats.sem._validity import (
 __all__ = [
     "check_data",
     "DataQualityReport",
+    "scan_quality",
+    "ScanQualityReport",
+    "describe",
+    "DescribeResult",
     "cfa",
     "CFAResult",
     "OrdinalCFAResult",

@@ -405,7 +405,7 @@ def _columns_without_framework(table: ResponseTable) -> list[_Column]:
     return out
 
 
-def _declared_categories(item: Item) -> tuple[Any, ...] | None:
+def declared_categories(item: Item) -> tuple[Any, ...] | None:
     if item.type == "multiple_choice":
         return item.options
     lo, hi = float(item.min), float(item.max)  # type: ignore[arg-type]
@@ -490,7 +490,7 @@ def check_data(responses: Any, framework: Framework | None = None) -> DataQualit
             for col in item.columns:
                 values, status, chosen = decode_column(table, col, item)
                 columns.append(_Column(col, item, values, status, chosen,
-                                       _declared_categories(item)))
+                                       declared_categories(item)))
     else:
         columns = _columns_without_framework(table)
     ids = table.ids
