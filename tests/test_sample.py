@@ -18,7 +18,7 @@ from psychoval.datasets import sample_framework, sample_path, sample_true_model
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 FILES = ("responses.csv", "responses_clean.csv", "responses_seed2.csv", "true_model.json",
-         "framework.yaml", "framework_items.csv")
+         "framework.yaml", "framework_items.csv", "content_ratings.csv", "angoff_ratings.csv")
 
 
 def _generator():
@@ -45,6 +45,12 @@ def test_load_sample():
         table = pv.load_sample(name)
         assert table.shape == (1500, 44)
         assert table.ids.name == "respondent_id" and table.ids.is_unique
+    content = pv.load_sample("content_ratings")
+    assert content.shape == (41 * 8, 6) and content["relevance"].dtype.kind == "i"
+    assert list(content.columns) == ["expert", "item", "relevance", "essentiality",
+                                     "assignment", "comment"]
+    angoff = pv.load_sample("angoff_ratings")
+    assert angoff.shape == (6 * 2 * 2 * 5, 5) and angoff["rating"].between(0, 1).all()
     with pytest.raises(pv.SpecificationError, match=r"name='raw' is not one of"):
         pv.load_sample("raw")
     assert sample_framework() == pv.read_framework(SAMPLE / "framework.yaml")

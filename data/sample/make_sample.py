@@ -11,6 +11,12 @@ Writes (to OUTDIR, default this folder):
                            answer keys and distractor probabilities, rater effects, the defects
 - ``framework.yaml``       the framework (tiers -> competencies -> items) as YAML
 - ``framework_items.csv``  the same framework as an item-map table
+- ``content_ratings.csv``  an expert panel's content ratings (8 experts x the 41 items, long:
+                           expert, item, relevance 1-4, essentiality, assignment, comment;
+                           seed 20264), for ``pv.content_validity``
+- ``angoff_ratings.csv``   a modified-Angoff panel (6 judges x 2 rounds x 2 levels x the 5
+                           concepts items, long: judge, round, level, item, rating; seed
+                           20265), for ``pv.standard_setting``
 
 Population model (all items): a latent response y* = sum_f lambda_f eta_f + sigma * L, where the
 10 competency factors eta are standard normal with the correlations in true_model.json
@@ -33,6 +39,22 @@ Planted defects (responses.csv and responses_seed2.csv; none in responses_clean.
    workflow (clean: .65 on workflow only);
 4. uniform DIF: PRM4 is 0.8 logit harder in the job family "engineering" (exactly 400 of the
    1,500 respondents) at equal trait (clean: no DIF).
+
+Planted defects of the expert panel (content_ratings.csv):
+
+5. misaligned item: 6 of the 8 experts assign WRK3 (framework: workflow) to prompting - the
+   same item as defect 3, seen by the experts;
+6. not-relevant item: ETH4 gets relevance 1 or 2 from 6 of the 8 experts, and is "essential"
+   for one of them only - the item of defect 1.
+Every other item: at most one expert rates it 2 (I-CVI >= .875), at least 7 of the 8 call it
+essential (CVR >= .75, the exact critical value for 8 experts), at most one expert assigns it
+to another competency of its tier. Some experts comment; one comment holds markup characters
+(``<``, ``&``), which reports must escape.
+
+The Angoff panel rates the probability that a borderline "proficient" and a borderline
+"advanced" respondent answer each concepts question correctly; round 2 follows discussion
+(each judge moves half-way to the panel's item mean of round 1). Judge J6 is lenient (+.15 in
+round 1, +.10 in round 2).
 
 About 3% of the response cells (items and rater columns) are blank, missing completely at
 random. Job families have no mean differences. The random streams are numpy's PCG64
@@ -396,6 +418,82 @@ def true_model() -> dict:
     }
 
 
+CONTENT_SEED = 20264
+ANGOFF_SEED = 20265
+EXPERTS = tuple(f"E{j}" for j in range(1, 9))
+MISALIGNED = ("WRK3", "prompting", 6)      # item, the competency experts choose, how many
+NOT_RELEVANT = ("ETH4", 6)                 # item, how many experts rate it 1 or 2
+COMMENTS = {
+    ("WRK3", "E2"): "This is about prompting, not about workflow.",
+    ("WRK3", "E5"): "Keeping a prompt library is a prompting skill.",
+    ("ETH4", "E1"): "Reading terms of service is a habit, not a competency.",
+    ("ETH4", "E7"): "Hardly anyone does this; not relevant to responsible AI use.",
+    ("CON3", "E4"): "Wording <unclear> & the options overlap.",
+    ("STR4", "E3"): "Good item.",
+}
+ANGOFF_JUDGES = tuple(f"J{j}" for j in range(1, 7))
+ANGOFF_LEVELS = (("proficient", 0.0), ("advanced", 0.22))
+ANGOFF_LENIENT = {"J6": (0.15, 0.10)}      # judge: bias in round 1, round 2
+# the probability a borderline-proficient respondent answers each concepts item correctly
+ANGOFF_BASE = {"CON1": 0.70, "CON2": 0.62, "CON3": 0.50, "CON4": 0.55, "CON5": 0.45}
+
+
+def content_ratings_csv() -> bytes:
+    rng = np.random.default_rng(CONTENT_SEED)
+    comp_tier = {c: t for t, _, comps in TIERS for c, _ in comps}
+    siblings = {c: [d for d, _ in comps if d != c] for t, _, comps in TIERS for c, _ in comps}
+    rows = []
+    for iid, comp, *_ in ITEMS:
+        n = len(EXPERTS)
+        rel = rng.choice([3, 4], size=n, p=[0.4, 0.6])
+        ess = np.full(n, "essential", dtype=object)
+        assign = np.full(n, comp, dtype=object)
+        if iid == NOT_RELEVANT[0]:
+            low = rng.permutation(n)[:NOT_RELEVANT[1]]
+            rel[low] = rng.choice([1, 2], size=len(low), p=[0.4, 0.6])
+            ess[:] = "not necessary"
+            ess[rng.permutation(n)[:3]] = "useful"
+            ess[low[0] if rel[low[0]] == 2 else [j for j in range(n) if j not in low][0]] = \
+                "essential"
+        else:
+            if rng.uniform() < 0.2:
+                rel[rng.integers(n)] = 2
+            if rng.uniform() < 0.4:
+                ess[rng.integers(n)] = "useful"
+        if iid == MISALIGNED[0]:
+            assign[rng.permutation(n)[:MISALIGNED[2]]] = MISALIGNED[1]
+        elif rng.uniform() < 0.25:
+            assign[rng.integers(n)] = siblings[comp][int(rng.integers(len(siblings[comp])))]
+        assert comp_tier[comp]
+        for j, e in enumerate(EXPERTS):
+            rows.append([e, iid, str(int(rel[j])), str(ess[j]), str(assign[j]),
+                         COMMENTS.get((iid, e), "")])
+    return csv_bytes(["expert", "item", "relevance", "essentiality", "assignment", "comment"],
+                     rows)
+
+
+def angoff_ratings_csv() -> bytes:
+    rng = np.random.default_rng(ANGOFF_SEED)
+    items = list(ANGOFF_BASE)
+    rows = []
+    for level, shift in ANGOFF_LEVELS:
+        first = {}
+        for j in ANGOFF_JUDGES:
+            bias = ANGOFF_LENIENT.get(j, (0.0, 0.0))[0] + rng.normal(0, 0.04)
+            first[j] = {i: ANGOFF_BASE[i] + shift + bias + rng.normal(0, 0.06) for i in items}
+        mean1 = {i: float(np.mean([first[j][i] for j in ANGOFF_JUDGES])) for i in items}
+        for rnd in (1, 2):
+            for j in ANGOFF_JUDGES:
+                for i in items:
+                    r = first[j][i]
+                    if rnd == 2:
+                        extra = ANGOFF_LENIENT.get(j, (0.0, 0.0))
+                        r = r + 0.5 * (mean1[i] - r) + (extra[1] - extra[0]) / 2 \
+                            + rng.normal(0, 0.02)
+                    rows.append([j, str(rnd), level, i, f"{min(0.98, max(0.05, r)):.2f}"])
+    return csv_bytes(["judge", "round", "level", "item", "rating"], rows)
+
+
 def build() -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for name, fname in FILES.items():
@@ -404,6 +502,8 @@ def build() -> dict[str, bytes]:
     out["true_model.json"] = (json.dumps(true_model(), indent=2) + "\n").encode("utf-8")
     out["framework.yaml"] = framework_yaml().encode("utf-8")
     out["framework_items.csv"] = framework_items_csv()
+    out["content_ratings.csv"] = content_ratings_csv()
+    out["angoff_ratings.csv"] = angoff_ratings_csv()
     return out
 
 

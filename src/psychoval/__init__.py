@@ -108,6 +108,9 @@ _API: dict[str, str] = {
     "StandardSettingResult": "psychoval.stats",
     "skills_gap": "psychoval.stats",
     "SkillsGapResult": "psychoval.stats",
+    # mergeable sufficient statistics (data beyond one array)
+    "Moments": "psychoval.stats",
+    "PatternMoments": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",
     "validate": "psychoval.pipeline",

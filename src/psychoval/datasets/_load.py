@@ -14,12 +14,16 @@ __all__ = ["load_sample", "sample_framework", "sample_path", "sample_true_model"
 
 SAMPLES = {"responses": "responses.csv", "clean": "responses_clean.csv",
            "seed2": "responses_seed2.csv"}
-FILES = tuple(SAMPLES.values()) + ("framework.yaml", "framework_items.csv", "true_model.json")
+# the expert panels (issue 21): DataFrames of the ratings as written, not response tables
+PANELS = {"content_ratings": "content_ratings.csv", "angoff_ratings": "angoff_ratings.csv"}
+FILES = tuple(SAMPLES.values()) + ("framework.yaml", "framework_items.csv",
+                                   "true_model.json") + tuple(PANELS.values())
 
 
 def sample_path(filename: str = "responses.csv") -> Path:
     """Path of a packaged sample file (``responses.csv``, ``responses_clean.csv``,
-    ``responses_seed2.csv``, ``framework.yaml``, ``framework_items.csv``, ``true_model.json``)."""
+    ``responses_seed2.csv``, ``framework.yaml``, ``framework_items.csv``, ``true_model.json``,
+    ``content_ratings.csv``, ``angoff_ratings.csv``)."""
     check_choice("filename", filename, FILES)
     return Path(str(resources.files("psychoval.datasets").joinpath("data", filename)))
 
@@ -30,17 +34,24 @@ def load_sample(name: str = "responses"):
 
     Parameters
     ----------
-    name : {"responses", "clean", "seed2"}
+    name : {"responses", "clean", "seed2", "content_ratings", "angoff_ratings"}
         ``"responses"``: the data with the four planted defects (weak item ETH4, miskeyed
         CON3, WRK3 belonging to another competency, DIF on PRM4 in the "engineering" family);
         ``"seed2"``: the same population model with another seed; ``"clean"``: a replicate of
         the model without the defects. The model is in ``sample_true_model()``.
+        ``"content_ratings"``: an expert panel's content ratings of the 41 items (8 experts;
+        columns expert, item, relevance, essentiality, assignment, comment; most experts put
+        WRK3 in prompting and rate ETH4 not relevant), for :func:`psychoval.content_validity`.
+        ``"angoff_ratings"``: a modified-Angoff panel on the 5 concepts items (6 judges, 2
+        rounds, levels "proficient" and "advanced"; columns judge, round, level, item,
+        rating), for :func:`psychoval.standard_setting`.
 
     Returns
     -------
-    ResponseTable
-        Raw responses (option letters, labels and numbers as written), ids from
-        ``respondent_id``. Score them with ``sample_framework().score(...)``.
+    ResponseTable or DataFrame
+        The responses: raw (option letters, labels and numbers as written), ids from
+        ``respondent_id``; score them with ``sample_framework().score(...)``. The panels: a
+        DataFrame of the ratings (text cells as written, blanks empty strings).
 
     Examples
     --------
@@ -52,10 +63,18 @@ def load_sample(name: str = "responses"):
     >>> scored = sample_framework().score(table)
     >>> round(float(scored.scores["CON1"].mean()), 4)
     0.7225
+    >>> pv.load_sample("angoff_ratings").shape
+    (120, 5)
     """
     from psychoval.io import read_responses
 
-    check_choice("name", name, tuple(SAMPLES))
+    check_choice("name", name, tuple(SAMPLES) + tuple(PANELS))
+    if name in PANELS:
+        import pandas as pd
+
+        numeric = {"round": int, "rating": float, "relevance": int}
+        frame = pd.read_csv(sample_path(PANELS[name]), dtype=str, keep_default_na=False)
+        return frame.astype({k: v for k, v in numeric.items() if k in frame})
     return read_responses(sample_path(SAMPLES[name]), id_column="respondent_id")
 
 

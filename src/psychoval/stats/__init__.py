@@ -3,6 +3,10 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.verdicts``.
 """
 
+from psychoval.stats.core._suffstats import (
+    Moments,
+    PatternMoments,
+)
 from psychoval.stats.decisions import (
     ClassificationResult,
     ConditionalSEMResult,
@@ -237,4 +241,6 @@ __all__ = [
     "StandardSettingResult",
     "skills_gap",
     "SkillsGapResult",
+    "Moments",
+    "PatternMoments",
 ]
