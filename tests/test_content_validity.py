@@ -19,12 +19,19 @@ import psychoval as pv
 from psychoval.datasets import sample_framework
 from psychoval.exceptions import DataError, SpecificationError
 from psychoval.stats.raters._content import lawshe_critical
+from psychoval.verdicts._content import kappa_star_band
 
 # numpy numerics behind a thin pandas layer: run in the main CI pass only (the pandas 2.2
 # pass skips slow tests), to keep CI short
 pytestmark = pytest.mark.slow
 
 CLOSE = {"rtol": 1e-12, "atol": 1e-12}
+
+
+def fails(res, fw=None) -> list[tuple[str, str]]:
+    """(target, criterion) of the failed content verdicts (pv.content_verdicts)."""
+    v = pv.content_verdicts(res, framework=fw)
+    return [tuple(x) for x in v.loc[v["verdict"] == "fail", ["target", "criterion"]].values]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +62,7 @@ def test_i_cvi_kappa_star_and_aiken_by_hand():
     np.testing.assert_allclose(t["kappa_star"],
                                [1.0, (5 / 6 - 6 / 64) / (1 - 6 / 64),
                                 (1 / 6 - 6 / 64) / (1 - 6 / 64)], **CLOSE)
-    assert t["kappa_band"].tolist() == ["excellent", "excellent", "poor"]
+    assert [kappa_star_band(k) for k in t["kappa_star"]] == ["excellent", "excellent", "poor"]
     # Aiken's V = sum(r - 1) / (n (c - 1)), c = 4: Q1 (3+2+3+3+2+3)/18 = 16/18,
     # Q2 (3+3+2+3+3+1)/18 = 15/18, Q3 (1+0+1+2+0+1)/18 = 5/18
     np.testing.assert_allclose(t["aiken_v"], [16 / 18, 15 / 18, 5 / 18], **CLOSE)
@@ -109,7 +116,7 @@ def test_kappa_star_reproduces_the_published_table(n, a, icvi, pc, kstar):
     assert r["i_cvi"] == pytest.approx(icvi, abs=5e-3 + 1e-9)
     assert r["pc"] == pytest.approx(pc, abs=5e-4 + 1e-9)
     assert r["kappa_star"] == pytest.approx(kstar, abs=5e-3 + 1e-9)
-    assert r["kappa_band"] == ("excellent" if kstar > 0.74 else "good")
+    assert kappa_star_band(r["kappa_star"]) == ("excellent" if kstar > 0.74 else "good")
 
 
 def test_published_cvi_table_of_twelve_items_and_six_experts():
@@ -126,7 +133,7 @@ def test_published_cvi_table_of_twelve_items_and_six_experts():
     assert icvi.round(2).tolist() == [1.0] * 5 + [0.83] + [1.0] * 2 + [0.83] + [1.0] * 3
     assert res.s_cvi_ave == pytest.approx((10 + 2 * 5 / 6) / 12, rel=1e-12)
     assert round(res.s_cvi_ave, 2) == 0.97 and round(res.s_cvi_ua, 2) == 0.83
-    assert res.flags.empty  # 5/6 = .83 >= .78 with 6 experts (Lynn 1986)
+    assert fails(res) == []  # 5/6 = .83 >= .78 with 6 experts (Lynn 1986)
 
 
 # --------------------------------------------------------------------------- essentiality
@@ -178,8 +185,11 @@ def test_cvr_and_cvi_by_hand():
     assert t["cvr_critical"].tolist() == [0.75] * 3
     assert t["cvr_significant"].tolist() == [True, False, True]
     assert res.cvi == pytest.approx(0.875) and res.mean_cvr == pytest.approx(0.75)
-    assert res.flags["target"].tolist() == ["i2"] and res.flags["index"].tolist() == ["cvr"]
-    assert "Ayre & Scally (2014)" in res.flags["reference"].iloc[0]
+    v = pv.content_verdicts(res)
+    assert fails(res) == [("i2", "cvr")]
+    # the CVR is judged by its exact one-tailed binomial p: P(X >= 6 | 8, .5) = 37/256
+    np.testing.assert_allclose(t["cvr_pvalue"], [9 / 256, 37 / 256, 1 / 256], **CLOSE)
+    assert "Ayre, C., & Scally, A. J. (2014)" in v.loc[v["verdict"] == "fail", "citation"].iloc[0]
     assert math.isnan(t.loc["i1", "i_cvi"])  # no relevance ratings given
 
 
@@ -202,8 +212,10 @@ def test_assignment_agreement_and_fleiss_kappa_by_hand(fw):
     assert res.fleiss_kappa.kappa == pytest.approx(0.55, rel=1e-12)
     counts = pd.DataFrame([[3, 0], [2, 1], [0, 3]], columns=["governance", "ethics"])
     assert res.fleiss_kappa.kappa == pv.fleiss_kappa(counts, layout="counts").kappa
-    flagged = res.flags.set_index(["target", "index"]).index.tolist()
-    assert flagged == [("GOV3", "assignment_agreement"), ("GOV3", "modal_assignment")]
+    assert fails(res, fw) == [("GOV3", "assignment_agreement")]
+    v = pv.content_verdicts(res, framework=fw)
+    assert "most experts chose 'ethics'" in v.loc[v["target"] == "GOV3", "reason"].iloc[0]
+    assert set(v["tier"]) == {"leadership"}
     assert res.competencies.loc["governance", "assignment_agreement"] == pytest.approx(5 / 9)
     assert len(res.unrated_items) == 38 and res.measures == ("assignment",)
 
@@ -238,19 +250,17 @@ def simulated_panel(fw, seed: int = 21) -> pd.DataFrame:
 
 def test_planted_defects_are_found(fw):
     res = pv.content_validity(simulated_panel(fw), framework=fw)
-    items = res.flags[res.flags["level"] == "item"]
-    assert set(items["target"]) == {"DAT3", "TOO2"}
-    assert set(items.loc[items["target"] == "DAT3", "index"]) == {"assignment_agreement",
-                                                                  "modal_assignment"}
-    assert set(items.loc[items["target"] == "TOO2", "index"]) == {"i_cvi", "cvr"}
+    failed = fails(res, fw)
+    assert {t for t, _ in failed} == {"DAT3", "TOO2", "tools"}
+    assert {c for t, c in failed if t == "DAT3"} == {"assignment_agreement"}
+    assert {c for t, c in failed if t == "TOO2"} >= {"i_cvi", "cvr", "kappa_star"}
     assert res.items.loc["DAT3", "modal_assignment"] == "ethics"
     assert res.items.loc["TOO2", "i_cvi"] <= 2 / 8
-    comp = res.flags[res.flags["level"] == "competency"]
-    assert comp["target"].tolist() == ["tools"]
+    assert [c for t, c in failed if t == "tools"] == ["s_cvi_ave"]
     assert res.n_experts == 8 and res.n_items == 41 and res.unrated_items == ()
     assert res.items["competency"].tolist() == [i.competency for i in fw.items]
     assert res.fleiss_kappa is not None and 0.5 < res.fleiss_kappa.kappa < 1
-    assert all(r for r in res.flags["reference"])
+    assert all(pv.content_verdicts(res)["citation"])
     # comments are kept as written, as plain text
     assert res.comments.to_dict("records") == [
         {"item": "TOO2", "expert": "SME1", "comment": "too vague <b>"}]
@@ -274,7 +284,7 @@ def test_long_wide_and_files_agree(fw, tmp_path):
     for path in ("panel.csv", "panel.xlsx"):
         got = pv.content_validity(tmp_path / path, framework=fw)
         pd.testing.assert_frame_equal(got.items, ref.items)
-        pd.testing.assert_frame_equal(got.flags, ref.flags)
+        pd.testing.assert_frame_equal(pv.content_verdicts(got), pv.content_verdicts(ref))
         assert got.comments["comment"].tolist() == ["too vague <b>"]
 
 
@@ -342,9 +352,9 @@ def test_the_worked_example_of_the_docs(fw):
     c = res.competencies.loc["governance"]
     assert c["s_cvi_ave"] == pytest.approx(2.125 / 3) and c["s_cvi_ua"] == pytest.approx(1 / 3)
     assert c["cvi"] == 1.0 and c["n_retained"] == 1
-    assert res.flags[["target", "index"]].values.tolist() == [
-        ["GOV2", "cvr"], ["GOV2", "assignment_agreement"], ["GOV2", "modal_assignment"],
-        ["GOV3", "i_cvi"], ["GOV3", "cvr"], ["governance", "s_cvi_ave"]]
+    assert fails(res, fw) == [
+        ("GOV2", "cvr"), ("GOV2", "assignment_agreement"), ("GOV3", "i_cvi"),
+        ("GOV3", "kappa_star"), ("GOV3", "cvr"), ("governance", "s_cvi_ave")]
 
 
 # --------------------------------------------------------------------------- errors
@@ -399,10 +409,12 @@ def test_result_face():
     assert "S-CVI/Ave" in str(res.summary())
     assert res.to_frame()["item"].tolist() == ["GOV1"]
     doc = res.to_dict()
-    assert doc["schema"] == "psychoval.content_validity/1" and doc["fleiss_kappa"] is None
+    assert doc["schema"] == "psychoval.content_validity/2" and doc["fleiss_kappa"] is None
     # 4 experts: no CVR can be significant at .05, so significance is missing, not False
     four = pv.content_validity(small(4, essentiality=["essential"] * 4))
-    assert four.items["cvr_significant"].isna().all() and four.flags.empty
+    assert four.items["cvr_significant"].isna().all() and fails(four) == []
+    v = pv.content_verdicts(four).set_index("criterion")
+    assert v.loc["cvr", "verdict"] == "not_applicable" and "5 or more" in v.loc["cvr", "reason"]
     assert math.isnan(four.items["cvr_critical"].iloc[0]) and four.items["cvr"].iloc[0] == 1
     json.dumps(four.to_dict(), allow_nan=False)
     assert "<ContentValidityResult" in repr(four) and str(four.summary())

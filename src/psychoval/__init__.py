@@ -113,6 +113,7 @@ _API: dict[str, str] = {
     "PatternMoments": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",
+    "content_verdicts": "psychoval.verdicts",
     "validate": "psychoval.pipeline",
     "ValidationReport": "psychoval.report",
     "criteria": "psychoval.verdicts",

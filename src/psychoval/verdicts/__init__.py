@@ -6,7 +6,9 @@ Below the report model (``psychoval.report``) and the validation pipeline
 
 # verdicts
 # item flags
+from psychoval.verdicts._content import content_verdicts
 from psychoval.verdicts._criteria import (
+    CONTENT_CRITERIA,
     ITEM_CRITERIA,
     PRESETS,
     SCALE_CRITERIA,
@@ -22,3 +24,5 @@ __all__: list[str] = []
 __all__ += ["criteria", "CriteriaSet", "PRESETS", "SCALE_CRITERIA"]
 # item flags
 __all__ += ["flag_items", "ItemFlags", "Criterion", "ITEM_CRITERIA", "criterion_table"]
+# content validity
+__all__ += ["content_verdicts", "CONTENT_CRITERIA"]

@@ -1,8 +1,12 @@
 """Criteria as data: each threshold with the statistic it reads and the source it comes from.
 
 The item criteria (``ITEM_CRITERIA``) and the scale, model and data criteria
-(``SCALE_CRITERIA``). A criterion only compares a statistic with its threshold; statistics are
-computed in ``psychoval.stats``.
+(``SCALE_CRITERIA``, which includes the content-validity criteria ``CONTENT_CRITERIA``). A
+criterion only compares a statistic with its threshold; statistics are computed in
+``psychoval.stats``.
+
+Length: the criteria are data - one entry per rule, most of it its citation - and the presets
+and criteria-set logic that read them; a split would scatter the one table users read.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ from typing import Any
 
 from psychoval.exceptions import SpecificationError
 
-__all__ = ["Criterion", "ITEM_CRITERIA", "SCALE_CRITERIA", "ESTIMABLE", "PRESETS", "CriteriaSet",
-           "ORDINAL_CHOICES", "criteria", "criterion_table"]
+__all__ = ["Criterion", "ITEM_CRITERIA", "SCALE_CRITERIA", "CONTENT_CRITERIA",
+           "KAPPA_STAR_BANDS", "ESTIMABLE", "PRESETS", "CriteriaSet", "ORDINAL_CHOICES",
+           "criteria", "criterion_table"]
 
 ORDINAL_CHOICES = ("auto", "always", "never")
 """Values of the ``ordinal`` option of a criteria set (see :class:`CriteriaSet`)."""
 
 SOURCES = ("item_analysis", "distractors", "dif", "reliability", "loading", "fit", "validity",
-           "modindices", "structure", "raters", "invariance", "decisions")
+           "modindices", "structure", "raters", "invariance", "decisions", "content")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +221,75 @@ _INVARIANCE = (
     "means across groups, metric invariance before comparing correlations; each step held "
     "by pv.invariance (scaled difference test and Chen 2007 fit changes)")
 
+_LYNN = ("Lynn, M. R. (1986). Determination and quantification of content validity. Nursing "
+         "Research, 35(6), 382-385. doi:10.1097/00006199-198611000-00017; Polit, D. F., & "
+         "Beck, C. T. (2006). The content validity index: Are you sure you know what's being "
+         "reported? Research in Nursing & Health, 29(5), 489-497. doi:10.1002/nur.20147")
+_POLIT_KAPPA = (
+    "Polit, D. F., Beck, C. T., & Owen, S. V. (2007). Is the CVI an acceptable indicator of "
+    "content validity? Appraisal and recommendations. Research in Nursing & Health, 30(4), "
+    "459-467. doi:10.1002/nur.20199: kappa* above .74 excellent, .60-.74 good, .40-.59 fair "
+    "(after Cicchetti & Sparrow 1981); fair or poor fails here")
+_LAWSHE = (
+    "Lawshe, C. H. (1975). A quantitative approach to content validity. Personnel "
+    "Psychology, 28(4), 563-575. doi:10.1111/j.1744-6570.1975.tb01393.x; exact critical "
+    "values from the one-tailed binomial test at p = .5: Wilson, F. R., Pan, W., & Schumsky, "
+    "D. A. (2012), doi:10.1177/0748175612440286; Ayre, C., & Scally, A. J. (2014), "
+    "doi:10.1177/0748175613513808. The CVR fails when the number of 'essential' ratings is "
+    "not significant at .05 (its p-value above .05, i.e. the CVR below its critical value)")
+_AIKEN = (
+    "Aiken, L. R. (1985). Three coefficients for analyzing the reliability and validity of "
+    "ratings. Educational and Psychological Measurement, 45(1), 131-142. "
+    "doi:10.1177/0013164485451012; Penfield, R. D., & Giacobbi, P. R. (2004). Applying a "
+    "score confidence interval to Aiken's item content-relevance index. Measurement in "
+    "Physical Education and Exercise Science, 8(4), 213-225. "
+    "doi:10.1207/s15327841mpee0804_3 (judge an item by where V's score interval lies "
+    "against a criterion value). The value .50, the middle of V's range, is psychoval's "
+    "convention: a fail means the panel placed the item in the lower half of the relevance "
+    "scale beyond sampling error; an interval that contains .50 is borderline")
+_ROVINELLI = (
+    "Rovinelli, R. J., & Hambleton, R. K. (1977). On the use of content specialists in the "
+    "assessment of criterion-referenced test item validity. Dutch Journal of Educational "
+    "Research, 2, 49-60 (item-objective congruence judged by content experts); the majority "
+    "rule - at least half of the experts put the item in its intended competency - is "
+    "psychoval's convention")
+
+CONTENT_CRITERIA: tuple[Criterion, ...] = (
+    Criterion("i_cvi", "i_cvi", 0.78, "below", _LYNN + " (.78 with 6 or more experts)",
+              "fewer than 78% of the experts rate the item relevant (3 or 4 of 4)",
+              source="content", level="item"),
+    Criterion("i_cvi_small_panel", "i_cvi", 1.0, "below",
+              _LYNN + " (with 3 to 5 experts every expert must rate the item relevant)",
+              "with 3 to 5 experts, not every expert rates the item relevant",
+              source="content", level="item"),
+    Criterion("kappa_star", "kappa_star", 0.60, "below", _POLIT_KAPPA,
+              "the chance-corrected agreement on relevance (modified kappa*) is only fair or "
+              "poor (below .60)", source="content", level="item"),
+    Criterion("aiken_v", "aiken_v", 0.50, "below", _AIKEN,
+              "the panel's mean relevance (Aiken's V) lies in the lower half of the scale",
+              source="content", level="item"),
+    Criterion("cvr", "cvr_pvalue", 0.05, "above", _LAWSHE,
+              "too few experts call the item essential (CVR below its exact critical value)",
+              source="content", level="item"),
+    Criterion("assignment_agreement", "assignment_agreement", 0.50, "below", _ROVINELLI,
+              "fewer than half of the experts put the item in its intended competency",
+              source="content", level="item"),
+    Criterion("s_cvi_ave", "s_cvi_ave", 0.90, "below",
+              "Polit, D. F., & Beck, C. T. (2006). doi:10.1002/nur.20147; Polit, Beck & Owen "
+              "(2007), doi:10.1002/nur.20199: S-CVI/Ave of .90 or higher for excellent content "
+              "validity of a scale",
+              "the competency's mean I-CVI (S-CVI/Ave) is below .90", source="content",
+              level="competency"),
+)
+"""Content-validity criteria (expert panel): read by :func:`psychoval.verdicts.content_verdicts`
+from a :func:`psychoval.content_validity` result; part of ``SCALE_CRITERIA``."""
+
+KAPPA_STAR_BANDS: tuple[tuple[float, str], ...] = (
+    (0.74, "excellent"), (0.60, "good"), (0.40, "fair"), (-math.inf, "poor"))
+"""Polit, Beck & Owen (2007) bands of kappa*: a value above .74 is excellent, .60-.74 good,
+.40-.59 fair, lower poor (the first bound a value exceeds, ``>`` for .74, ``>=`` below)."""
+
+
 SCALE_CRITERIA: tuple[Criterion, ...] = (
     Criterion("alpha", "raw_alpha", 0.70, "below", _NB,
               "internal consistency (Cronbach's alpha) is below .70",
@@ -312,7 +386,7 @@ SCALE_CRITERIA: tuple[Criterion, ...] = (
               "the competency score predicts its own true score no better than the tier "
               "total does (PRMSE_s <= PRMSE_x): it adds no information over the tier score",
               source="decisions", level="competency"),
-)
+) + CONTENT_CRITERIA
 """Scale, model and discriminant-validity criteria of :func:`psychoval.verdicts`."""
 
 ESTIMABLE = Criterion(

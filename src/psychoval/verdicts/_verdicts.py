@@ -194,6 +194,17 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
         if len(icc):
             add("rater_training", item, f"Raters of {item} disagree: sharpen the rubric or "
                 "train the raters.", list(icc["id"]))
+        assign = fails[fails["criterion"] == "assignment_agreement"]
+        if len(assign):
+            to = details.get(("assignment_agreement", item), "another competency")
+            add("content_assignment", item, f"The expert panel places {item} in {to}, not "
+                f"{comp}: move it there or reword it for {comp}.", list(assign["id"]))
+        relevance = fails[fails["criterion"].isin(["i_cvi", "i_cvi_small_panel",
+                                                   "kappa_star", "aiken_v", "cvr"])]
+        if len(relevance):
+            add("content_relevance", item, f"The expert panel does not judge {item} relevant "
+                f"or essential to {comp} ({', '.join(dict.fromkeys(relevance['criterion']))})"
+                ": rewrite or drop it (see the experts' comments).", list(relevance["id"]))
         other = fails[fails["criterion"].isin(["high_missing", "too_hard", "too_easy",
                                                "floor_effect", "ceiling_effect",
                                                "irt_item_fit"])]
@@ -219,6 +230,11 @@ def recommend(verdicts: pd.DataFrame, *, item_competency: dict[str, str],
             add("classification", comp, f"Pass/fail decisions at the cut score of {comp} are not "
                 "dependable: add items that discriminate near the cut, or do not decide on "
                 f"{comp} alone{details.get(('classification', comp), '')}.", list(cls["id"]))
+        cvi = g[g["criterion"] == "s_cvi_ave"]
+        if len(cvi):
+            add("content_coverage", comp, f"The expert panel rates the items of {comp} "
+                "relevant less often than a content-valid scale needs (S-CVI/Ave): revise "
+                "or replace its items judged not relevant.", list(cvi["id"]))
         sub = g[g["criterion"] == "subscore_value"]
         if len(sub):
             add("subscore", comp, f"Do not report {comp} as a score of its own: it predicts "

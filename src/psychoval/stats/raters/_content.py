@@ -5,8 +5,13 @@ item-to-competency assignment (agreement with the framework, Fleiss' kappa).
 Experts are raters and items their targets, so the panel lives in the raters room; Fleiss'
 kappa of the assignments is :func:`psychoval.fleiss_kappa` on the items x competencies counts.
 
+The cutoffs (I-CVI .78, kappa* bands, CVR significance, Aiken's V, assignment agreement,
+S-CVI/Ave) and their citations are criteria of the verdicts layer
+(``psychoval.verdicts._criteria.CONTENT_CRITERIA``, judged by ``pv.content_verdicts``): this
+module computes the indices only.
+
 Length: one input step (long, wide, CSV / XLSX, three kinds of rating), the per-item indices,
-the per-competency table, the flags with their citations, and the result class.
+the per-competency table and the result class.
 """
 
 from __future__ import annotations
@@ -27,37 +32,7 @@ from psychoval.framework._ids import norm_label, normalize_id
 from psychoval.io._table import list_names
 from psychoval.stats.raters._kappa import FleissKappaResult, fleiss_kappa
 
-__all__ = ["content_validity", "ContentValidityResult", "lawshe_critical", "CRITERIA"]
-
-# Cutoffs of the flags: data with their citations (the statistics above them compute only).
-CRITERIA: dict[str, dict[str, Any]] = {
-    "i_cvi": {
-        "rule": "I-CVI below .78 with 6 or more experts, below 1.00 with 3 to 5 experts",
-        "cutoff_small_panel": 1.0, "cutoff": 0.78, "min_panel": 6,
-        "reference": "Lynn (1986), doi:10.1097/00006199-198611000-00017; Polit & Beck "
-                     "(2006), doi:10.1002/nur.20147",
-    },
-    "cvr": {
-        "rule": "CVR below its exact critical value (one-tailed binomial test, p = .5)",
-        "reference": "Lawshe (1975), doi:10.1111/j.1744-6570.1975.tb01393.x; Wilson, Pan & "
-                     "Schumsky (2012), doi:10.1177/0748175612440286; Ayre & Scally (2014), "
-                     "doi:10.1177/0748175613513808",
-    },
-    "assignment_agreement": {
-        "rule": "fewer than half of the experts put the item in its intended competency",
-        "cutoff": 0.5,
-        "reference": "item-objective matching by content experts: Rovinelli & Hambleton "
-                     "(1977); majority rule",
-    },
-    "modal_assignment": {
-        "rule": "the competency most experts chose is not the intended one",
-        "reference": "Rovinelli & Hambleton (1977)",
-    },
-    "s_cvi_ave": {
-        "rule": "S-CVI/Ave below .90", "cutoff": 0.90,
-        "reference": "Polit & Beck (2006), doi:10.1002/nur.20147",
-    },
-}
+__all__ = ["content_validity", "ContentValidityResult", "lawshe_critical"]
 
 _ESSENTIAL = {"essential": 3, "useful": 2, "useful but not essential": 2,
               "not necessary": 1}
@@ -99,19 +74,6 @@ def _aiken_interval(v: float, n: int, k: int, z: float) -> tuple[float, float]:
     return (centre - half) / den, (centre + half) / den
 
 
-def _kappa_band(k: float) -> str:
-    """Cicchetti & Sparrow's bands as Polit, Beck & Owen (2007) apply them to kappa*."""
-    if math.isnan(k):
-        return ""
-    if k > 0.74:
-        return "excellent"
-    if k >= 0.60:
-        return "good"
-    if k >= 0.40:
-        return "fair"
-    return "poor"
-
-
 # --------------------------------------------------------------------------- result
 
 
@@ -124,8 +86,9 @@ class ContentValidityResult(Result):
     items : DataFrame
         One row per item (index ``item``): ``competency`` (intended, from the framework),
         ``n_experts``; relevance: ``n_relevance``, ``i_cvi``, ``pc``, ``kappa_star``,
-        ``kappa_band``, ``aiken_v``, ``aiken_lower``, ``aiken_upper``; essentiality:
-        ``n_essentiality``, ``n_essential``, ``cvr``, ``cvr_critical``, ``cvr_significant``;
+        ``aiken_v``, ``aiken_lower``, ``aiken_upper``; essentiality:
+        ``n_essentiality``, ``n_essential``, ``cvr``, ``cvr_pvalue`` (one-tailed binomial
+        P(X >= n_essential | N, 1/2)), ``cvr_critical``, ``cvr_significant``;
         assignment: ``n_assignment``, ``assignment_agreement``, ``modal_assignment``,
         ``modal_share``. Columns of a kind of rating not given are NaN.
     competencies : DataFrame
@@ -133,9 +96,6 @@ class ContentValidityResult(Result):
         ``s_cvi_ave``, ``s_cvi_ua``, ``mean_kappa_star``, ``mean_aiken_v``, ``mean_cvr``,
         ``n_retained`` (items whose CVR reaches its critical value), ``cvi`` (Lawshe's CVI:
         mean CVR of the retained items), ``assignment_agreement`` (mean over items).
-    flags : DataFrame
-        ``level`` (item / competency), ``target``, ``competency``, ``index``, ``value``,
-        ``rule``, ``reference``: one row per index outside its cutoff (:data:`CRITERIA`).
     comments : DataFrame
         ``item``, ``expert``, ``comment``: the experts' comments as plain text, never
         interpreted (renderers escape them).
@@ -154,7 +114,6 @@ class ContentValidityResult(Result):
 
     items: pd.DataFrame
     competencies: pd.DataFrame
-    flags: pd.DataFrame
     comments: pd.DataFrame
     fleiss_kappa: FleissKappaResult | None
     s_cvi_ave: float
@@ -171,11 +130,11 @@ class ContentValidityResult(Result):
     confidence_level: float
     significance_level: float
 
-    _schema: ClassVar[str] = "psychoval.content_validity/1"
+    _schema: ClassVar[str] = "psychoval.content_validity/2"
 
     def _repr_fields(self) -> dict[str, Any]:
         return {"n_items": self.n_items, "n_experts": self.n_experts,
-                "s_cvi_ave": self.s_cvi_ave, "cvi": self.cvi, "flags": len(self.flags)}
+                "s_cvi_ave": self.s_cvi_ave, "cvi": self.cvi}
 
     def to_frame(self) -> pd.DataFrame:
         return self.items.reset_index()
@@ -191,23 +150,21 @@ class ContentValidityResult(Result):
             facts.append(("assignment agreement", self.assignment_agreement))
             if self.fleiss_kappa is not None:
                 facts.append(("Fleiss' kappa of assignments", self.fleiss_kappa.kappa))
-        facts += [("flags", len(self.flags)), ("comments", len(self.comments))]
-        cols = [c for c in ("competency", "n_experts", "i_cvi", "kappa_star", "kappa_band",
+        facts.append(("comments", len(self.comments)))
+        cols = [c for c in ("competency", "n_experts", "i_cvi", "kappa_star",
                             "aiken_v", "aiken_lower", "aiken_upper", "cvr", "cvr_critical",
                             "assignment_agreement", "modal_assignment")
                 if c in self.items and not self.items[c].isna().all()]
         tables: list[tuple[str, pd.DataFrame]] = [("Items", self.items[cols])]
         if len(self.competencies):
             tables.append(("Competencies", self.competencies))
-        if len(self.flags):
-            tables.append(("Flags", self.flags[["level", "target", "index", "value",
-                                                "rule"]]))
         level = f"{100 * self.confidence_level:g}%"
         notes = (f"I-CVI: share of experts rating in the upper half of the {self.scale}-point "
                  "relevance scale (3 or 4 of 4); kappa* corrects it "
                  "for chance (Polit, Beck & Owen 2007). Aiken's V with the "
                  f"{level} score interval of Penfield & Giacobbi (2004). CVR critical values "
-                 f"exact from the binomial at one-tailed {self.significance_level:g}.",)
+                 f"exact from the binomial at one-tailed {self.significance_level:g}. "
+                 "Verdicts with cutoffs and citations: pv.content_verdicts(result).",)
         return Summary(title="Content validity", facts=tuple(facts), tables=tuple(tables),
                        notes=notes)
 
@@ -495,10 +452,9 @@ def content_validity(
     comps = _competency_table(items_tab, [c.id for c in framework.competencies]
                               if framework is not None else [])
     fk = _fleiss(assign, comp_order, p.item_ids)
-    flags = _flags(items_tab, comps, p.present, framework is not None)
     comments = _comments(frame, p, names.get("comment"))
     return ContentValidityResult(
-        items=items_tab, competencies=comps, flags=flags, comments=comments, fleiss_kappa=fk,
+        items=items_tab, competencies=comps, comments=comments, fleiss_kappa=fk,
         s_cvi_ave=_mean(items_tab["i_cvi"]), s_cvi_ua=_mean(items_tab["i_cvi"] == 1.0,
                                                            items_tab["i_cvi"]),
         mean_cvr=_mean(items_tab["cvr"]), cvi=_lawshe_cvi(items_tab),
@@ -679,10 +635,10 @@ def _min_panel(kind: str, n_i: np.ndarray, item_ids: list[str]) -> None:
 
 
 def _relevance_indices(r: np.ndarray | None, scale: int, z: float) -> dict[str, Any]:
-    keys = ("n_relevance", "i_cvi", "pc", "kappa_star", "kappa_band", "aiken_v",
-            "aiken_lower", "aiken_upper")
+    keys = ("n_relevance", "i_cvi", "pc", "kappa_star", "aiken_v", "aiken_lower",
+            "aiken_upper")
     if r is None:
-        return dict.fromkeys(keys, math.nan) | {"kappa_band": "", "n_relevance": 0}
+        return dict.fromkeys(keys, math.nan) | {"n_relevance": 0}
     r = r[~np.isnan(r)]
     n = int(r.size)
     a = int(np.count_nonzero(r > (scale + 1) / 2))   # the upper half: 3 or 4 of 4
@@ -692,21 +648,22 @@ def _relevance_indices(r: np.ndarray | None, scale: int, z: float) -> dict[str, 
     k = scale - 1
     v = float(np.sum(r - 1)) / (n * k)
     lo, up = _aiken_interval(v, n, k, z)
-    return {"n_relevance": n, "i_cvi": i_cvi, "pc": pc, "kappa_star": kappa,
-            "kappa_band": _kappa_band(kappa), "aiken_v": v, "aiken_lower": lo,
+    return {"n_relevance": n, "i_cvi": i_cvi, "pc": pc, "kappa_star": kappa, "aiken_v": v, "aiken_lower": lo,
             "aiken_upper": up}
 
 
 def _essentiality_indices(e: np.ndarray | None, significance_level: float) -> dict[str, Any]:
     if e is None:
         return {"n_essentiality": 0, "n_essential": math.nan, "cvr": math.nan,
-                "cvr_critical": math.nan, "cvr_significant": pd.NA}
+                "cvr_pvalue": math.nan, "cvr_critical": math.nan, "cvr_significant": pd.NA}
     e = e[~np.isnan(e)]
     n = int(e.size)
     n_e = int(np.count_nonzero(e == 3))
     crit_n, crit = lawshe_critical(n, significance_level)
+    # one-tailed binomial p: P(X >= n_e | n, 1/2), in exact integers
+    pvalue = sum(math.comb(n, k) for k in range(n_e, n + 1)) / 2.0**n
     return {"n_essentiality": n, "n_essential": n_e, "cvr": (n_e - n / 2) / (n / 2),
-            "cvr_critical": crit,
+            "cvr_pvalue": pvalue, "cvr_critical": crit,
             "cvr_significant": pd.NA if math.isnan(crit_n) else bool(n_e >= crit_n)}
 
 
@@ -773,44 +730,6 @@ def _fleiss(assign: np.ndarray | None, order: list[str],
         return None
     return fleiss_kappa(pd.DataFrame(counts, columns=used, index=pd.Index(item_ids)),
                         layout="counts")
-
-
-def _flags(items: pd.DataFrame, comps: pd.DataFrame, present: tuple[str, ...],
-           has_framework: bool) -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
-
-    def add(level: str, target: str, comp: Any, index: str, value: Any, rule: str) -> None:
-        rows.append({"level": level, "target": target, "competency": comp, "index": index,
-                     "value": value, "rule": rule, "reference": CRITERIA[index]["reference"]})
-
-    crit = CRITERIA["i_cvi"]
-    for it, r in items.iterrows():
-        comp = r["competency"]
-        if "relevance" in present:
-            big = r["n_relevance"] >= crit["min_panel"]
-            cut = crit["cutoff"] if big else crit["cutoff_small_panel"]
-            if r["i_cvi"] < cut:
-                add("item", str(it), comp, "i_cvi", r["i_cvi"],
-                    f"I-CVI below {cut:.2f} with {int(r['n_relevance'])} experts")
-        sig = r["cvr_significant"]
-        if "essentiality" in present and sig is not pd.NA and not bool(sig):
-            add("item", str(it), comp, "cvr", r["cvr"],
-                f"CVR below its critical value {r['cvr_critical']:.3f} for "
-                f"{int(r['n_essentiality'])} experts")
-        if "assignment" in present and has_framework:
-            if r["assignment_agreement"] < CRITERIA["assignment_agreement"]["cutoff"]:
-                add("item", str(it), comp, "assignment_agreement", r["assignment_agreement"],
-                    CRITERIA["assignment_agreement"]["rule"])
-            if r["modal_assignment"] != comp:
-                add("item", str(it), comp, "modal_assignment", r["modal_assignment"],
-                    f"most experts put it in {r['modal_assignment']!r}, not {comp!r}")
-    if "relevance" in present:
-        for c, r in comps.iterrows():
-            if r["s_cvi_ave"] < CRITERIA["s_cvi_ave"]["cutoff"]:
-                add("competency", str(c), c, "s_cvi_ave", r["s_cvi_ave"],
-                    CRITERIA["s_cvi_ave"]["rule"])
-    return pd.DataFrame(rows, columns=["level", "target", "competency", "index", "value",
-                                       "rule", "reference"])
 
 
 def _comments(frame: pd.DataFrame, p: _Panel, comment: Any) -> pd.DataFrame:
