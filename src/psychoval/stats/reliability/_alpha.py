@@ -38,6 +38,7 @@ from psychoval.stats.core._moments import (
     pairwise_sums,
     power_of_two,
 )
+from psychoval.stats.core._suffstats import Moments, as_moments, refuse
 from psychoval.stats.reliability._common import (
     feldt_interval,
     prepare,
@@ -381,6 +382,12 @@ def _response_freq(x: np.ndarray, missing: bool, items: Sequence[str],
         codes[ok] = inv
         counts = np.stack([np.bincount(codes[:, j][codes[:, j] >= 0], minlength=values.size)
                            for j in range(xs.shape[1])])
+    return _freq_frame(values, counts, cols, items, n, max_categories)
+
+
+def _freq_frame(values: np.ndarray, counts: np.ndarray, cols: np.ndarray,
+                items: Sequence[str], n: int, max_categories: int) -> pd.DataFrame | None:
+    """The response-frequency table from the counts (selected items x values)."""
     if values.size > max_categories:
         return None
     answered = counts.sum(axis=1)
@@ -390,6 +397,21 @@ def _response_freq(x: np.ndarray, missing: bool, items: Sequence[str],
                          columns=[_category_label(v) for v in values])
     frame["miss"] = 1.0 - answered / n
     return frame
+
+
+def _freq_from_moments(mo: Moments, max_categories: int) -> pd.DataFrame | None:
+    """:func:`_response_freq` from the value counts that :class:`Moments` carry."""
+    with np.errstate(invalid="ignore"):
+        select = (mo.hi - mo.lo) < (max_categories + 1)
+    if not select.any():
+        return None
+    cols = np.flatnonzero(select)
+    if any(mo.value_counts[j] is None for j in cols):
+        return None  # an item with more than MAX_VALUES distinct answers: too many values
+    values = np.array(sorted({v for j in cols for v in mo.value_counts[j]}), dtype=float)
+    counts = np.array([[mo.value_counts[j].get(v, 0) for v in values] for j in cols],
+                      dtype=np.int64).reshape(len(cols), len(values))
+    return _freq_frame(values, counts, cols, mo.columns, mo.n, max_categories)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -720,6 +742,10 @@ def alpha(
             from psychoval.exceptions import SpecificationError
 
             raise SpecificationError(f"n_boot={n_boot!r} must be an integer of at least 2")
+    mo = as_moments(data)
+    if mo is not None:
+        return _alpha_moments(mo, reverse=reverse, missing=missing, cl=cl, ci_method=ci_method,
+                              duhachek_z=duhachek_z, max_categories=max_categories)
     m, info, rev, rng, colsum = _prepare_fast(data, reverse, missing, reverse_range)
     x = m.values
     n, k = x.shape
@@ -794,8 +820,6 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
     # values far from 0 relative to their spread (1e15 + x): refused when float64 has
     # rounded away the differences between respondents
     check_resolution(x, mom.means, sd_items, m.items, scale=scale)
-    r = c / np.outer(sd_items, sd_items)
-    np.fill_diagonal(r, 1.0)
     # smc of every item, and of every item within the set without item i (G6 if dropped);
     # with complete data and no more rows than items, from the n x n Gram matrix
     z = None
@@ -803,8 +827,69 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         z = x - mom.means
         z -= (np.ones(n) @ z) / n
         z /= sd_items * math.sqrt(n - 1)
+    totals = None if mom.complete else _row_totals(mom)
+    freq = freq_job.result() if freq_job is not None else freq_fn()
+
+    def boot_fn(raw: float):
+        obs = None if mom.complete else ~np.isnan(x)
+        boot_all = _bootstrap(x, obs, int(n_boot), seed, progress)
+        jack = _jackknife(x, obs) if ci_method == "bca" else None
+        return boot_all, jack
+
+    return _alpha_result(
+        c, mom.means, mom.nobs, mom.npair, n, z=z, totals=totals, scale=scale, items=m.items,
+        rev=rev, rng=rng, policy=info.policy, rows_dropped=len(info.rows_dropped), cl=cl,
+        ci_method=ci_method, n_boot=n_boot, duhachek_z=duhachek_z, freq=freq,
+        boot_fn=boot_fn, seed=seed)
+
+
+def _row_totals(mom: _Mom) -> tuple[float, float, np.ndarray]:
+    """Mean and SD of each respondent's mean of answered items, and each item's correlation
+    with it over its rows (missing data; from the pairwise sums)."""
+    k = mom.cov.shape[0]
+    ps = mom.sums
+    cnt = ps.cnt
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # each row's mean of the items it answered, less row_center (no cancellation
+        # when the values are far from 0)
+        tdev = ps.rowdev / cnt
+    tobs = cnt > 0
+    tv = tdev[tobs]
+    shift_t = float(tv.mean())
+    mean_t = ps.row_center + shift_t
+    sd_t = float(tv.std(ddof=1))
+    tc = np.where(tobs, tdev - shift_t, 0.0)
+    tc2 = tc * tc
+    nj = mom.nobs.astype(float)
+    # sums over each item's rows = over all rows - over the rows missing it
+    st = tc.sum() - np.bincount(ps.miss_c, weights=tc[ps.miss_r], minlength=k)
+    stt = tc2.sum() - np.bincount(ps.miss_c, weights=tc2[ps.miss_r], minlength=k)
+    sx, sxx = ps.sx, ps.sxx
+    # sum of tc * z over each item's rows: zrow = sum((total - row_center) * z); rows
+    # without a total have z = 0
+    stx = ps.zrow - shift_t * sx
+    cov_tx = stx - st * sx / nj
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw_r = cov_tx / np.sqrt((stt - st * st / nj) * (sxx - sx * sx / nj))
+    return mean_t, sd_t, raw_r
+
+
+def _alpha_result(c: np.ndarray, means: np.ndarray, nobs: np.ndarray, npair: np.ndarray | None,
+                  n: int, *, z: np.ndarray | None,
+                  totals: tuple[float, float, np.ndarray] | None, scale: float,
+                  items: tuple[str, ...], rev: tuple[str, ...], rng: Any, policy: str,
+                  rows_dropped: int, cl: float, ci_method: str, n_boot: int,
+                  duhachek_z: float | None, freq: pd.DataFrame | None,
+                  boot_fn: Callable[[float], tuple[np.ndarray, np.ndarray | None]] | None,
+                  seed: Any) -> AlphaResult:
+    """Every statistic of :class:`AlphaResult` from the (checked) covariance matrix ``c``,
+    item means and counts, and the mean-score statistics ``totals`` (None: complete data,
+    where they follow from ``c``). Shared by the data and the :class:`Moments` paths."""
+    k = c.shape[0]
+    sd_items = np.sqrt(np.diag(c))
+    r = c / np.outer(sd_items, sd_items)
+    np.fill_diagonal(r, 1.0)
     smc, smc_sums = smc_and_dropped(r, z=z)
-    del z
     tot = _alpha_stats(c, float(smc.sum()), r)
     ase = math.sqrt(tot["q"] / n) if tot["q"] >= 0 else math.nan
 
@@ -815,7 +900,7 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         drop = {key: drop[key] for key in keys}
     else:
         drop = {key: np.full(k, np.nan) for key in keys}
-    alpha_drop = pd.DataFrame(drop, index=pd.Index(m.items, name="item"))
+    alpha_drop = pd.DataFrame(drop, index=pd.Index(items, name="item"))
 
     # item statistics
     sum_r = r.sum()
@@ -830,52 +915,28 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
     diag_c = np.diag(c)
     with np.errstate(divide="ignore", invalid="ignore"):
         r_drop = (colsum_c - diag_c) / np.sqrt(diag_c * (sum_c - 2 * colsum_c + diag_c))
-    if mom.complete:
+    if totals is None:
         # total = mean of the k items: its moments follow from C exactly
-        mean_t = float(mom.means.mean())
+        mean_t = float(means.mean())
         sd_t = float(np.sqrt(sum_c)) / k if sum_c >= 0 else math.nan
         raw_r = colsum_c / np.sqrt(diag_c * sum_c)
     else:
-        ps = mom.sums
-        cnt = ps.cnt
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # each row's mean of the items it answered, less row_center (no cancellation
-            # when the values are far from 0)
-            tdev = ps.rowdev / cnt
-        tobs = cnt > 0
-        tv = tdev[tobs]
-        shift_t = float(tv.mean())
-        mean_t = ps.row_center + shift_t
-        sd_t = float(tv.std(ddof=1))
-        tc = np.where(tobs, tdev - shift_t, 0.0)
-        tc2 = tc * tc
-        nj = mom.nobs.astype(float)
-        # sums over each item's rows = over all rows - over the rows missing it
-        st = tc.sum() - np.bincount(ps.miss_c, weights=tc[ps.miss_r], minlength=k)
-        stt = tc2.sum() - np.bincount(ps.miss_c, weights=tc2[ps.miss_r], minlength=k)
-        sx, sxx = ps.sx, ps.sxx
-        # sum of tc * z over each item's rows: zrow = sum((total - row_center) * z); rows
-        # without a total have z = 0
-        stx = ps.zrow - shift_t * sx
-        cov_tx = stx - st * sx / nj
-        raw_r = cov_tx / np.sqrt((stt - st * st / nj) * (sxx - sx * sx / nj))
+        mean_t, sd_t, raw_r = totals
     # diagonal of the pairwise covariance = each item's own variance
     item_sd = sd_items * scale
     mean_t *= scale
     sd_t *= scale
     item_stats = pd.DataFrame(
-        {"n": mom.nobs, "raw_r": raw_r, "std_r": std_r, "r_cor": r_cor, "r_drop": r_drop,
-         "mean": mom.means * scale, "sd": item_sd},
-        index=pd.Index(m.items, name="item"),
+        {"n": nobs, "raw_r": raw_r, "std_r": std_r, "r_cor": r_cor, "r_drop": r_drop,
+         "mean": means * scale, "sd": item_sd},
+        index=pd.Index(items, name="item"),
     )
-    negative = [m.items[j] for j in np.flatnonzero(r_drop < 0)]
+    negative = [items[j] for j in np.flatnonzero(r_drop < 0)]
     if negative:
         warn(
             f"item(s) {', '.join(map(repr, negative))} correlate negatively with the sum of the "
             "other items (r_drop < 0); if they are reverse-keyed, pass reverse=[...]",
-            PsychovalWarning, stacklevel=3)
-
-    freq = freq_job.result() if freq_job is not None else freq_fn()
+            PsychovalWarning, stacklevel=4)
 
     # intervals
     from scipy.stats import norm
@@ -892,8 +953,7 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
     elif ci_method == "duhachek":
         lo, hi = d_lo, d_hi
     else:
-        obs = None if mom.complete else ~np.isnan(x)
-        boot_all = _bootstrap(x, obs, int(n_boot), seed, progress)
+        boot_all, jack = boot_fn(raw)
         finite = np.isfinite(boot_all)
         n_failed = int((~finite).sum())
         boot = boot_all
@@ -901,12 +961,11 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
             warn(
                 f"{n_failed} of {n_boot} bootstrap resamples gave no alpha (a pair of items "
                 "never answered together in the resample); the interval uses the others",
-                DegenerateDataWarning, stacklevel=3)
+                DegenerateDataWarning, stacklevel=4)
         good = boot_all[finite]
         if ci_method == "bootstrap":
             lo, hi = _percentile_interval(good, cl)
         else:
-            jack = _jackknife(x, obs)
             lo, hi, z0, acc = _bca_interval(good, jack[np.isfinite(jack)], raw, cl)
 
     return AlphaResult(
@@ -915,11 +974,65 @@ def _alpha_rest(m, info, rev, rng, colsum, x, has_missing, cl, ci_method, n_boot
         var_r=tot["var_r"], confidence_level=cl, ci_method=ci_method, ci_lower=lo,
         ci_upper=hi, feldt_lower=f_lo, feldt_upper=f_hi, duhachek_lower=d_lo,
         duhachek_upper=d_hi, duhachek_z=z, alpha_drop=alpha_drop, item_stats=item_stats,
-        response_freq=freq, items=m.items, reverse=rev, reverse_range=rng, n_obs=n,
-        n_items=k, missing=info.policy, rows_dropped=len(info.rows_dropped),
-        n_pairwise=(mom.npair if mom.npair is not None
-                    else np.full((k, k), n, dtype="int64")),
-        min_pairwise_n=int(mom.npair.min()) if mom.npair is not None else n,
+        response_freq=freq, items=items, reverse=rev, reverse_range=rng, n_obs=n,
+        n_items=k, missing=policy, rows_dropped=rows_dropped,
+        n_pairwise=(npair if npair is not None else np.full((k, k), n, dtype="int64")),
+        min_pairwise_n=int(npair.min()) if npair is not None else n,
         boot_alphas=boot, n_boot_failed=n_failed, bca_z0=z0, bca_acceleration=acc,
         seed=seed if isinstance(seed, (int, np.integer, type(None))) else repr(seed),
     )
+
+
+def _alpha_moments(mo: Moments, *, reverse: Any, missing: str, cl: float, ci_method: str,
+                   duhachek_z: float | None, max_categories: int) -> AlphaResult:
+    """:func:`alpha` from merged :class:`Moments` (no rows): the same statistics as from the
+    concatenated data, except the bootstrap intervals, which need the rows."""
+    check_choice("missing", missing, ("pairwise", "listwise", "raise"))
+    if ci_method in ("bootstrap", "bca"):
+        refuse(f"ci_method={ci_method!r}",
+               "resampling needs the respondents' rows; use 'feldt' or 'duhachek', or "
+               "compute the bootstrap where the rows are")
+    if reverse:
+        refuse("reverse=", "reverse-key the items before summarising the chunks (each "
+               "respondent's mean score changes with the keying)")
+    if missing == "raise" and not mo.complete:
+        raise DataError(f"{mo.n - mo.n_complete} of {mo.n} rows miss at least one answer; "
+                        "choose missing='pairwise' or 'listwise'")
+    if mo.k < 2:
+        raise DataError(f"data has {mo.k} item(s); this statistic needs at least 2")
+    listwise = missing == "listwise" and not mo.complete
+    if listwise:
+        c = mo.cov("listwise")
+        means = mo.means("listwise")
+        n = mo.n_complete
+        nobs = np.full(mo.k, n, dtype=np.int64)
+        npair = None
+        totals = None
+    else:
+        c = mo.cov("pairwise")
+        means = mo.means("pairwise")
+        n = mo.n
+        nobs = mo.nobs
+        npair = None if mo.complete else mo.npair
+        totals = None if mo.complete else mo.total_score()
+    if n < 2:
+        raise DataError(f"data has {n} respondent(s); this statistic needs at least 2")
+    for j in np.flatnonzero(nobs < 2):
+        raise DataError(f"item {mo.columns[j]!r} has {int(nobs[j])} answer(s); at least 2 "
+                        "are needed. Drop the item or supply more responses")
+    for j in np.flatnonzero(~(np.diag(c) > 0)):
+        raise DataError(f"item {mo.columns[j]!r} has no variance (every answer is "
+                        f"{means[j]:g}); drop it from the items analysed")
+    if npair is not None:
+        bad = np.argwhere(npair < 2)
+        if bad.size:
+            i, j = bad[0]
+            raise DataError(
+                f"items {mo.columns[i]!r} and {mo.columns[j]!r} are answered together by "
+                f"{int(npair[i, j])} respondent(s); pairwise covariances need at least 2. "
+                "Drop one of them or use more data")
+    freq = None if listwise else _freq_from_moments(mo, max_categories)
+    return _alpha_result(
+        c, means, nobs, npair, n, z=None, totals=totals, scale=1.0, items=mo.columns, rev=(),
+        rng=None, policy=missing, rows_dropped=mo.n - n, cl=cl, ci_method=ci_method,
+        n_boot=0, duhachek_z=duhachek_z, freq=freq, boot_fn=None, seed=None)
