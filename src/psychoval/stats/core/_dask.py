@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-
 from psychoval.exceptions import DataError
 
 __all__ = ["dask_summary"]
