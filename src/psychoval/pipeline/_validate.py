@@ -175,7 +175,8 @@ def _fit_row(level: str, target: str, model_kind: str, fit: Any, *, approximate:
 
 
 def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any = None,
-             progress: Any = None, n_boot: int = 200, confidence_level: float = 0.95):
+             progress: Any = None, n_boot: int = 200, confidence_level: float = 0.95,
+             sample_rows: int = 50_000, sample_seed: int = 0):
     """Validate a competency framework on a set of responses: every statistic, judged.
 
     Runs, in order: the data-quality check; per competency Cronbach's alpha with its interval,
@@ -192,8 +193,10 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
 
     Parameters
     ----------
-    responses : path, DataFrame or ResponseTable
+    responses : path, DataFrame, ResponseTable or ResponseScan
         Raw responses (option letters, labels, numbers, rater columns), rows respondents.
+        A :class:`psychoval.ResponseScan` (:func:`psychoval.scan_responses`: Parquet, CSV or
+        DuckDB larger than memory) is read in one streaming pass: see Notes.
     framework : Framework, path or mapping
         The competency framework (see :func:`psychoval.read_framework`).
     criteria : None, str, path, mapping or CriteriaSet
@@ -214,6 +217,9 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
         Bootstrap replicates of the omega interval.
     confidence_level : float
         Level of every interval.
+    sample_rows, sample_seed : int
+        With a ResponseScan: the size and seed of the uniform random sample of rows on
+        which the statistics that need rows are computed (recorded in the report).
 
     Returns
     -------
@@ -242,6 +248,13 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     for dichotomous ones (their fit indices labelled approximate); mixed models by ML / MLR
     with a note.
 
+    Streaming (a ResponseScan): one pass in batches accumulates the exact data-quality
+    counts, each competency's moments (alpha and its Feldt interval on every row) and a
+    uniform random sample of ``sample_rows`` rows (bottom-k on keys of the row number and
+    ``sample_seed``); the other statistics run on the sample. The report's notes say which
+    evidence is on every row and which on the sample; when every row fits in the sample,
+    the report is the in-memory one.
+
     References
     ----------
     Hu, L., & Bentler, P. M. (1999). doi:10.1080/10705519909540118.
@@ -258,7 +271,17 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     >>> report.actions["target"].tolist()[:2]  # doctest: +SKIP
     ['CON3', 'ETH4']
     """
+    from psychoval.io import ResponseScan
+
     with _small_blas():
+        if isinstance(responses, ResponseScan):
+            from psychoval.pipeline._stream import validate_scan
+
+            return validate_scan(
+                responses, framework, sample_rows=sample_rows, sample_seed=sample_seed,
+                run=lambda table, fw: _validate(
+                    table, fw, criteria=criteria, seed=seed, progress=progress,
+                    n_boot=n_boot, confidence_level=confidence_level))
         return _validate(responses, framework, criteria=criteria, seed=seed,
                          progress=progress, n_boot=n_boot, confidence_level=confidence_level)
 

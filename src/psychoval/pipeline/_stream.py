@@ -1,0 +1,256 @@
+"""validate() of a :class:`ResponseScan`: one streaming pass, then the in-memory steps.
+
+The pass reads the source batch by batch (bounded memory) and accumulates
+
+- the exact data-quality counts (:class:`psychoval.stats.quality._stream.QualityCounter`);
+- per competency, the mergeable moments of the scored items
+  (:class:`psychoval.stats.core._suffstats.Moments`), from which Cronbach's alpha and its
+  Feldt interval are exact on every row;
+- a uniform random sample of at most ``sample_rows`` rows without replacement: each row gets
+  a pseudo-random key from (seed, row number) alone (SplitMix64), and the rows with the
+  smallest keys are kept (bottom-k sampling), so the sample does not depend on the batch size.
+
+The other steps (item analysis, DIF, the CFAs and omega with bootstrap intervals, IRT item
+fit, invariance, parallel analysis, careless-responding statistics) need rows: they run on
+the sample as :func:`validate` runs on a table in memory. When every row fits in the sample
+the sample is the whole source in file order and the report is the in-memory report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from psychoval.exceptions import PsychovalError, SpecificationError, collect_warnings
+
+__all__ = ["validate_scan", "bottom_k_keys"]
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_M3 = np.uint64(0x94D049BB133111EB)
+
+
+def bottom_k_keys(rows: np.ndarray, seed: int) -> np.ndarray:
+    """SplitMix64 of (seed, row number): a uniform 64-bit key per row, a function of the row
+    number and the seed only."""
+    z = rows.astype(np.uint64) + np.uint64(seed % 2**64) * _M2 + _M1
+    z = (z ^ (z >> np.uint64(30))) * _M2
+    z = (z ^ (z >> np.uint64(27))) * _M3
+    return z ^ (z >> np.uint64(31))
+
+
+class _Sample:
+    """Bottom-k sample of the rows of a scan: Arrow rows kept with their row numbers."""
+
+    def __init__(self, size: int, seed: int):
+        self.size = size
+        self.seed = seed
+        self.parts: list[Any] = []
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.cut: np.uint64 | None = None  # keys at or above it are never kept
+        self.seen = 0
+
+    def offer(self, batch: Any, start: int) -> None:
+        n = batch.num_rows
+        rows = np.arange(start, start + n, dtype=np.int64)
+        keys = bottom_k_keys(rows, self.seed)
+        take = np.flatnonzero(keys < self.cut) if self.cut is not None else np.arange(n)
+        self.seen += n
+        if not take.size:
+            return
+        self.parts.append(_plain(batch.take(take)))
+        self.keys = np.concatenate([self.keys, keys[take]])
+        self.rows = np.concatenate([self.rows, rows[take]])
+        if self.keys.size > 2 * self.size:
+            self._compact()
+
+    def _compact(self) -> None:
+        import pyarrow as pa
+
+        if self.keys.size <= self.size:
+            return
+        keep = np.argpartition(self.keys, self.size - 1)[:self.size]
+        keep.sort()
+        table = pa.concat_tables([pa.Table.from_batches([b]) if not isinstance(b, pa.Table)
+                                  else b for b in self.parts]).take(keep)
+        self.parts = [table.combine_chunks()]
+        self.keys, self.rows = self.keys[keep], self.rows[keep]
+        self.cut = self.keys.max()
+
+    def table(self, scan: Any) -> Any:
+        """The sample as a ResponseTable (rows in file order, numbered as in the file)."""
+        import pyarrow as pa
+
+        self._compact()
+        order = np.argsort(self.rows, kind="stable")
+        arrow = pa.concat_tables([pa.Table.from_batches([b]) if not isinstance(b, pa.Table)
+                                  else b for b in self.parts]).take(order)
+        return scan.to_table(arrow, rows=self.rows[order])
+
+
+def _plain(batch: Any) -> Any:
+    """A batch with dictionary-encoded (text) columns decoded, so that batches with other
+    dictionaries concatenate."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_dictionary(f.type) for f in batch.schema):
+        return batch
+    cols = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c
+            for c in batch.columns]
+    return pa.RecordBatch.from_arrays(cols, names=batch.schema.names)
+
+
+def _file_sha256(source: Any) -> str | None:
+    """SHA-256 of a file (or of a folder's Parquet files in name order), read in blocks."""
+    if not isinstance(source, (str, Path)):
+        return None
+    path = Path(source)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    h = hashlib.sha256()
+    for f in files:
+        with open(f, "rb") as fh:
+            while block := fh.read(1 << 23):
+                h.update(block)
+    return h.hexdigest()
+
+
+def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: int,
+                  run: Any, hash_file: bool = True) -> Any:
+    """:func:`psychoval.validate` of a scan (see the module docstring); ``run`` runs the
+    in-memory validation of a table with the caller's options."""
+    from psychoval.framework import Framework, read_framework
+    from psychoval.stats import alpha
+    from psychoval.stats.core._suffstats import Moments
+    from psychoval.stats.quality._stream import QualityCounter, framework_scan
+
+    if isinstance(sample_rows, bool) or not isinstance(sample_rows, (int, np.integer)) \
+            or sample_rows < 100:
+        raise SpecificationError(f"sample_rows={sample_rows!r} must be an integer of at "
+                                 "least 100")
+    if isinstance(sample_seed, bool) or not isinstance(sample_seed, (int, np.integer)):
+        raise SpecificationError(f"sample_seed={sample_seed!r} must be an integer")
+    fw = framework if isinstance(framework, Framework) else read_framework(framework)
+    scan = framework_scan(scan, fw)
+    counter = QualityCounter(fw, source=scan.label, hash_ids=scan.id_column is not None)
+    sample = _Sample(int(sample_rows), int(sample_seed))
+    comps = [(c.id, list(c.item_ids)) for c in fw.competencies]
+    moments: dict[str, Any] = {}
+    start = n_batches = 0
+    for batch in scan.batches():
+        n = batch.num_rows
+        table = scan.to_table(batch, rows=pd.RangeIndex(start, start + n))
+        counter.update(table)
+        scores = fw.score(table).scores
+        for cid, items in comps:
+            prev = moments.get(cid)
+            m = Moments.from_array(scores[items].to_numpy(dtype="float64"), columns=items,
+                                   shift=None if prev is None else prev.shift)
+            moments[cid] = m if prev is None else prev + m
+        sample.offer(batch, start)
+        start += n
+        n_batches += 1
+        del table, scores
+    if start == 0:
+        from psychoval.exceptions import DataError
+
+        raise DataError(f"{scan.label}: the source has no rows (no respondents)")
+    quality = counter.result(scan)
+    exact_all = start <= sample.size
+    sampled = sample.table(scan)
+    report = run(sampled, fw)
+    if exact_all:
+        note = (f"Streamed: {start:,} rows in {n_batches} batches of at most "
+                f"{scan.batch_size:,}; every row fits in the sample (sample_rows="
+                f"{sample.size:,}), so every statistic is computed on all rows, as in memory.")
+        return _with(report, notes=(note,), scan=scan, quality=quality, moments=moments,
+                     hash_file=hash_file)
+    # alpha exact on every row, from the merged moments
+    level = float(report.options["confidence_level"])
+    comp = report.competencies.copy() if report.competencies is not None else None
+    exact_rows = []
+    warned: list[str] = []
+    for cid, _ in comps:
+        try:
+            with collect_warnings() as caught:
+                a = alpha(moments[cid], missing="pairwise", confidence_level=level,
+                          ci_method="feldt")
+        except PsychovalError as exc:
+            warned.append(f"alpha of {cid} on all rows not computed: {exc}")
+            continue
+        warned += [f"alpha of {cid} on all rows: {w.message}" for w in caught]
+        row = {"competency": cid, "alpha_all_rows": a.raw_alpha, "lower": a.ci_lower,
+               "upper": a.ci_upper, "n": int(moments[cid].n)}
+        if comp is not None and "competency" in comp:
+            hit = comp["competency"] == cid
+            row["alpha_sample"] = float(comp.loc[hit, "alpha"].iloc[0]) if hit.any() \
+                else math.nan
+        exact_rows.append(row)
+    exact = pd.DataFrame(exact_rows)
+    shown = "; ".join(f"{r['competency']} {r['alpha_all_rows']:.4f} [{r['lower']:.4f}, "
+                      f"{r['upper']:.4f}] (sample {r.get('alpha_sample', math.nan):.4f})"
+                      for r in exact_rows)
+    notes = (
+        f"Streamed: {start:,} rows in {n_batches} batches of at most {scan.batch_size:,}. "
+        "Exact on every row: the data-quality counts (rows, missing, out-of-range and "
+        "invalid codes, all-missing rows, duplicate ids, smallest pairwise n) and each "
+        "competency's Cronbach's alpha with its Feldt interval (from merged moments; listed "
+        "below). From a uniform random sample of "
+        f"{sample.size:,} rows (bottom-k on SplitMix64 keys of the row number, "
+        f"sample_seed={sample_seed}): every other table - item analysis, DIF, the CFAs, omega "
+        "and their intervals, IRT item fit, invariance, parallel analysis, verdicts and "
+        "multivariate outliers; n_respondents and data_quality are the source's.",
+        f"Alpha on all {start:,} rows (pairwise, Feldt {level:.0%} interval): {shown}.",
+        *warned,
+    )
+    dq = dict(report.data_quality)
+    dq.update({"n_respondents": quality.n_respondents, "n_columns": quality.n_columns,
+               "missing_fraction": quality.missing_fraction,
+               "n_out_of_range": quality.n_out_of_range,
+               "n_invalid_codes": quality.n_invalid_codes,
+               "n_all_missing_rows": quality.n_all_missing_rows,
+               "n_duplicate_ids": quality.n_duplicate_ids,
+               "min_pairwise_n": quality.min_pairwise_n, "n_complete": None,
+               "problems": _problems(quality)})
+    return _with(report, notes=notes, scan=scan, quality=quality, moments=moments,
+                 data_quality=dq, n_respondents=quality.n_respondents, exact=exact,
+                 hash_file=hash_file)
+
+
+def _problems(q: Any) -> list[str]:
+    out = []
+    if q.n_out_of_range:
+        out.append(f"{q.n_out_of_range} out-of-range value(s)")
+    if q.n_invalid_codes:
+        out.append(f"{q.n_invalid_codes} invalid code(s)")
+    if q.n_duplicate_ids:
+        out.append(f"{q.n_duplicate_ids} duplicated id(s)")
+    if q.n_all_missing_rows:
+        out.append(f"{q.n_all_missing_rows} respondent(s) with no answer")
+    const = q.items.loc[q.items["constant"], "column"].tolist()
+    if const:
+        out.append(f"constant column(s) {', '.join(const)}")
+    return out
+
+
+def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,
+          moments: dict[str, Any], hash_file: bool, exact: Any = None, **fields: Any) -> Any:
+    """The report with the streaming notes, provenance and results added."""
+    import dataclasses
+
+    prov = dict(report.provenance)
+    prov["input"] = f"{scan.label} (scanned)"
+    sha = _file_sha256(scan.source) if hash_file else None
+    if sha is not None:
+        prov["input_sha256"] = sha
+    results = dict(report.results)
+    results.update({"scan_quality": quality, "moments": moments})
+    if exact is not None:
+        results["alpha_all_rows"] = exact
+    return dataclasses.replace(report, notes=tuple(notes) + tuple(report.notes),
+                               provenance=prov, results=results, **fields)
