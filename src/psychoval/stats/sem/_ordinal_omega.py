@@ -63,28 +63,35 @@ def _ndtr(x):
 
 
 def _phi2(a: np.ndarray, b: np.ndarray, r: Any) -> np.ndarray:
-    """Phi_2(a, b; r) on a grid, including |r| = 1 (mnormt::pmnorm's limits); complex
-    arguments (complex step) carry the first-order change in the imaginary part."""
-    if not (np.iscomplexobj(a) or np.iscomplexobj(b) or np.iscomplexobj(r)):
-        if r >= 1.0:
-            return _ndtr(np.minimum(a, b))
-        if r <= -1.0:
-            return np.clip(_ndtr(a) + _ndtr(b) - 1.0, 0.0, None)
-        return bvn_cdf(a, b, r)
-    ar, br, rr = np.real(a), np.real(b), float(np.real(r))
-    if rr >= 1.0:  # Phi(min(a, b)): r itself is a fixed 1 here
-        return _ndtr(np.where(ar <= br, a, b))
-    ai, bi, ri = np.imag(a), np.imag(b), float(np.imag(r))
-    val = bvn_cdf(ar, br, rr)
-    s = np.sqrt(1.0 - rr * rr)
+    """Phi_2(a, b; r) elementwise over arrays that broadcast, including |r| = 1
+    (mnormt::pmnorm's limits); complex arguments (complex step) carry the first-order
+    change in the imaginary part."""
+    cplx = np.iscomplexobj(a) or np.iscomplexobj(b) or np.iscomplexobj(r)
+    a, b, r = np.broadcast_arrays(a, b, r)
+    ar, br, rr = np.real(a), np.real(b), np.real(r).astype(float)
+    up, down = rr >= 1.0, rr <= -1.0
+    mid = ~(up | down)
+    if not cplx:
+        out = np.empty(ar.shape)
+        out[up] = _ndtr(np.minimum(ar[up], br[up]))
+        out[down] = np.clip(_ndtr(ar[down]) + _ndtr(br[down]) - 1.0, 0.0, None)
+        out[mid] = bvn_cdf(ar[mid], br[mid], rr[mid])
+        return out
     from scipy.special import ndtr
 
-    pa = np.exp(-0.5 * ar * ar) / np.sqrt(2 * np.pi)
-    pb = np.exp(-0.5 * br * br) / np.sqrt(2 * np.pi)
-    d = ai * pa * ndtr((br - rr * ar) / s) + bi * pb * ndtr((ar - rr * br) / s)
-    if ri:
-        d = d + ri * bvn_pdf(ar, br, rr)
-    return val + 1j * d
+    out = np.empty(ar.shape, dtype=complex)
+    # Phi(min(a, b)) where r is a fixed 1; Phi(a) + Phi(b) - 1 where it is a fixed -1
+    out[up] = _ndtr(np.where(ar[up] <= br[up], a[up], b[up]))
+    out[down] = _ndtr(a[down]) + _ndtr(b[down]) - 1.0
+    am, bm, rm = ar[mid], br[mid], rr[mid]
+    ai, bi, ri = np.imag(a)[mid], np.imag(b)[mid], np.imag(r)[mid]
+    s = np.sqrt(1.0 - rm * rm)
+    pa = np.exp(-0.5 * am * am) / np.sqrt(2 * np.pi)
+    pb = np.exp(-0.5 * bm * bm) / np.sqrt(2 * np.pi)
+    d = ai * pa * ndtr((bm - rm * am) / s) + bi * pb * ndtr((am - rm * bm) / s)
+    d = d + ri * bvn_pdf(am, bm, rm)
+    out[mid] = bvn_cdf(am, bm, rm) + 1j * d
+    return out
 
 
 def _parts(fit: Any):
@@ -131,16 +138,15 @@ def _omega(factors: list[str], lam: np.ndarray, psi: np.ndarray, taus: list[np.n
         if not ord_scale:
             out[name] = common.sum() / denom.sum()
             continue
-        num = den = 0.0
-        for a, j in enumerate(idx):
-            t1 = taus[j]
-            p1 = _ndtr(t1).sum()
-            for b, jp in enumerate(idx):
-                t2 = taus[jp]
-                base = p1 * _ndtr(t2).sum()
-                g1, g2 = t1[:, None], t2[None, :]
-                num = num + _phi2(g1, g2, common[a, b]).sum() - base
-                den = den + _phi2(g1, g2, denom[a, b]).sum() - base
+        # every ordered pair of items (j = j' included) and every pair of their thresholds
+        # in one grid: rows and columns are all thresholds of the factor's items
+        tau = np.concatenate([taus[j] for j in idx])
+        owner = np.repeat(np.arange(idx.size), [taus[j].size for j in idx])
+        oi, oj = np.meshgrid(owner, owner, indexing="ij")
+        base = _ndtr(tau).sum() ** 2
+        g1, g2 = tau[:, None], tau[None, :]
+        num = _phi2(g1, g2, common[oi, oj]).sum() - base
+        den = _phi2(g1, g2, denom[oi, oj]).sum() - base
         out[name] = num / den
     return out
 
