@@ -15,6 +15,13 @@ One row per model parameter, fixed or free::
 - ``ustart``: the user's fixed value (or the default fixed value, e.g. 1 for a marker loading);
   NaN where free. ``start``: the starting value (filled by the estimator from the data).
 
+Constraints (lavaan's ``==``, ``<``, ``>``) and defined parameters (``:=``) are kept beside the
+rows (``constraints``, ``defined``). An equality between two labels (``a == b``) makes their
+rows share one free parameter, and a label equal to a number (``v == 1``) fixes its rows
+(``eq_fixed`` keeps them countable as lavaan's free parameters); both give lavaan's estimates,
+standard errors and degrees of freedom. Inequalities are enforced by the estimator (an active
+one is turned into such an equality: :func:`assign_free` with ``active=``).
+
 Estimators (ML here; FIML, MLR, WLSMV, multi-group later) read this table; they never re-parse
 the syntax. :func:`build_partable` applies lavaan's ``cfa()`` defaults: ``auto.fix.first``
 (marker variable) or ``std.lv``, ``auto.var``, ``auto.cov.lv.x``, and, when asked,
@@ -32,9 +39,10 @@ import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import SpecificationError
+from psychoval.framework._expr import affine, names
 from psychoval.framework._syntax import Formula, syntax_error
 
-__all__ = ["ParTable", "build_partable"]
+__all__ = ["ParTable", "build_partable", "assign_free"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +65,12 @@ class ParTable:
     meanstructure: bool = False
     std_lv: bool = False
     source: str = ""  # the syntax, for messages
+    # per row: c(...) modifiers, one (fixed, free_forced, label) per group, or ()
+    group_mods: tuple[tuple, ...] = ()
+    constraints: tuple[Formula, ...] = ()  # == < > in syntax order
+    defined: tuple[Formula, ...] = ()  # := in syntax order
+    eq_fixed: tuple[int, ...] = ()  # rows free in lavaan but fixed by a constraint (v == 1)
+    active: tuple[int, ...] = ()  # indices into constraints of the active inequalities
 
     def __len__(self) -> int:
         return len(self.lhs)
@@ -78,6 +92,8 @@ class ParTable:
     def with_rows(self, rows: Sequence[dict[str, Any]]) -> ParTable:
         """A new table with ``rows`` appended (missing columns take neutral defaults)."""
         cols = {f: list(getattr(self, f)) for f in _ROW_FIELDS}
+        if len(cols["group_mods"]) != len(self):
+            cols["group_mods"] = [()] * len(self)
         for r in rows:
             for f in _ROW_FIELDS:
                 cols[f].append(r[f] if f in r else _DEFAULTS[f])
@@ -85,9 +101,10 @@ class ParTable:
 
 
 _ROW_FIELDS = ("lhs", "op", "rhs", "group", "user", "free", "ustart", "start", "label",
-               "line", "col")
+               "line", "col", "group_mods")
 _DEFAULTS: dict[str, Any] = {"group": 1, "user": 0, "free": 0, "ustart": math.nan,
-                             "start": math.nan, "label": "", "line": 0, "col": 0}
+                             "start": math.nan, "label": "", "line": 0, "col": 0,
+                             "group_mods": ()}
 
 
 def _err(lines: list[str], line: int, col: int, what: str) -> SpecificationError:
@@ -134,11 +151,16 @@ def build_partable(
 
     rows: list[dict[str, Any]] = []
     index: dict[tuple[str, str, str], int] = {}
+    constraints: list[Formula] = []
+    defined: list[Formula] = []
+    meanstructure = meanstructure or any(f.op == "~1" for f in formulas)
 
     def add(lhs: str, op: str, rhs: str, *, user: int, fixed: float | None = None,
             free_forced: bool = False, label: str = "", start: float | None = None,
-            line: int = 0, col: int = 0) -> None:
+            line: int = 0, col: int = 0, groups: tuple = ()) -> None:
         key = (lhs, op, rhs)
+        if groups:  # c(...): group 1's value here, the others in multigroup_partable
+            fixed, free_forced, label = groups[0]
         if op == "~~" and (rhs, op, lhs) in index:
             key = (rhs, op, lhs)
         if key in index:
@@ -149,7 +171,7 @@ def build_partable(
                      "ustart": math.nan if fixed is None else float(fixed),
                      "free_forced": free_forced, "label": label,
                      "start": math.nan if start is None else float(start),
-                     "line": line, "col": col})
+                     "line": line, "col": col, "group_mods": groups})
 
     first_indicator: dict[str, str] = {}
     for f in formulas:
@@ -160,7 +182,7 @@ def build_partable(
                 if f.lhs not in first_indicator and k == 0:
                     first_indicator[f.lhs] = t.name
                 add(f.lhs, "=~", t.name, user=1, fixed=t.fixed, free_forced=t.free_forced,
-                    label=t.label, start=t.start, line=t.line, col=t.col)
+                    label=t.label, start=t.start, line=t.line, col=t.col, groups=t.groups)
         elif f.op == "~~":
             for t in f.rhs:
                 if (f.lhs in lv_set) != (t.name in lv_set):
@@ -168,7 +190,7 @@ def build_partable(
                                f"{f.lhs} ~~ {t.name} mixes a factor and an observed variable; "
                                "covariances are between two factors or two observed variables")
                 add(f.lhs, "~~", t.name, user=1, fixed=t.fixed, free_forced=t.free_forced,
-                    label=t.label, start=t.start, line=t.line, col=t.col)
+                    label=t.label, start=t.start, line=t.line, col=t.col, groups=t.groups)
         elif f.op == "~":
             for t in f.rhs:
                 if f.lhs not in lv_set or t.name not in lv_set:
@@ -178,13 +200,20 @@ def build_partable(
                                f"regression {f.lhs} ~ {t.name}: {bad!r} is not a factor; cfa() "
                                "fits regressions among factors only (no observed predictors)")
                 add(f.lhs, "~", t.name, user=1, fixed=t.fixed, free_forced=t.free_forced,
-                    label=t.label, start=t.start, line=t.line, col=t.col)
+                    label=t.label, start=t.start, line=t.line, col=t.col, groups=t.groups)
         elif f.op == "~1":
-            add(f.lhs, "~1", "", user=1, line=f.line, col=f.col)
-        else:
-            raise _err(lines, f.line, f.col,
-                       f"operator {f.op!r} (constraints and defined parameters) is not "
-                       "supported yet; express equality through shared labels (a*x1 + a*x2)")
+            t = f.rhs[0] if f.rhs else None
+            if t is None:
+                add(f.lhs, "~1", "", user=1, line=f.line, col=f.col)
+            else:
+                add(f.lhs, "~1", "", user=1, fixed=t.fixed, free_forced=t.free_forced,
+                    label=t.label, start=t.start, line=t.line, col=t.col, groups=t.groups)
+        elif f.op in ("==", "<", ">"):
+            constraints.append(f)
+        elif f.op == ":=":
+            defined.append(f)
+        else:  # pragma: no cover - the parser knows no other operator
+            raise _err(lines, f.line, f.col, f"operator {f.op!r} is not supported")
 
     # marker variable: the first indicator's loading is fixed to 1 unless the user fixed it
     # or freed it with NA*
@@ -217,31 +246,130 @@ def build_partable(
             if (lv, "~1", "") not in index:
                 add(lv, "~1", "", user=0, fixed=0.0)
 
-    # free parameter indices; shared labels share an index
-    free: list[int] = []
-    by_label: dict[str, int] = {}
-    q = 0
-    fixed_label = {r["label"]: r["ustart"] for r in rows
-                   if r["label"] and not math.isnan(r["ustart"])}
-    for r in rows:
-        if r["label"] in fixed_label and math.isnan(r["ustart"]):
-            r["ustart"] = fixed_label[r["label"]]  # equal to a fixed parameter: fixed too
-        if not math.isnan(r["ustart"]):
-            free.append(0)
-            continue
-        if r["label"] and r["label"] in by_label:
-            free.append(by_label[r["label"]])
-            continue
-        q += 1
-        free.append(q)
-        if r["label"]:
-            by_label[r["label"]] = q
-    return ParTable(
+    pt = ParTable(
         lhs=tuple(r["lhs"] for r in rows), op=tuple(r["op"] for r in rows),
         rhs=tuple(r["rhs"] for r in rows), group=tuple(1 for _ in rows),
-        user=tuple(r["user"] for r in rows), free=tuple(free),
+        user=tuple(r["user"] for r in rows), free=tuple(0 for _ in rows),
         ustart=tuple(r["ustart"] for r in rows), start=tuple(r["start"] for r in rows),
         label=tuple(r["label"] for r in rows), line=tuple(r["line"] for r in rows),
         col=tuple(r["col"] for r in rows), observed=tuple(observed), latent=tuple(latent),
         meanstructure=meanstructure, std_lv=std_lv, source=source,
+        group_mods=tuple(r["group_mods"] for r in rows), constraints=tuple(constraints),
+        defined=tuple(defined),
     )
+    check_constraints(pt)
+    return assign_free(pt)
+
+
+def _labels(pt: ParTable) -> set[str]:
+    return {lab for lab in pt.label if lab} | {
+        m[2] for mods in pt.group_mods for m in mods if m[2]}
+
+
+def check_constraints(pt: ParTable) -> None:
+    """Raise, naming line and column, on a constraint or defined parameter that reads an
+    unknown label or has a form this package cannot fit (an equality or inequality other than
+    label-label or label-number)."""
+    lines = pt.source.split("\n")
+    known = _labels(pt)
+    for f in pt.constraints:
+        for name, line, col in names(f.expr[0]) + names(f.expr[1]):
+            if name not in known:
+                what = ("a defined parameter (:=); constraints on defined parameters are not "
+                        "supported - constrain the labels it is made of" if any(
+                            d.lhs == name for d in pt.defined) else
+                        f"not a label of the model; label a parameter with {name}*item")
+                raise _err(lines, line, col, f"{name!r} in '{f.text}' is {what}")
+        _equality_shape(pt, f, lines)
+    seen: set[str] = set()
+    for f in pt.defined:
+        if f.lhs in known:
+            raise _err(lines, f.line, f.col, f"defined parameter {f.lhs!r} has the name of a "
+                       "label of the model; choose another name")
+        if f.lhs in seen:
+            raise _err(lines, f.line, f.col, f"defined parameter {f.lhs!r} is defined twice")
+        for name, line, col in names(f.expr[1]):
+            if name not in known and name not in seen:
+                raise _err(lines, line, col, f"{name!r} in '{f.text}' is not a label of the "
+                           f"model nor a parameter defined above it; label a parameter with "
+                           f"{name}*item")
+        seen.add(f.lhs)
+
+
+def _equality_shape(pt: ParTable, f: Formula, lines: list[str]) -> tuple[str, str | float]:
+    """(label, other label or number) of a supported constraint ``a op b`` / ``a op 1``."""
+    left, right = affine(f.expr[0]), affine(f.expr[1])
+    shape = None
+    if left is not None and right is not None:
+        coef = dict(left[0])
+        for k, v in right[0].items():
+            coef[k] = coef.get(k, 0.0) - v
+        coef = {k: v for k, v in coef.items() if v != 0.0}
+        const = right[1] - left[1]  # sum coef * label = const
+        if len(coef) == 1:
+            ((name, c),) = coef.items()
+            shape = (name, const / c)
+        elif len(coef) == 2 and const == 0.0:
+            (a, ca), (b, cb) = coef.items()
+            if ca == -cb:
+                shape = (a, b)
+    if shape is None:
+        raise _err(lines, f.line, f.col,
+                   f"constraint '{f.text}' is not supported: an equality or inequality must "
+                   "set a label equal to (or below / above) another label or a number (a == b, "
+                   "a == 1, a > 0); for other forms label the parameters and use := for "
+                   "the combination")
+    return shape
+
+
+def assign_free(pt: ParTable, active: tuple[int, ...] = ()) -> ParTable:
+    """Free-parameter indices of ``pt``: rows that share a label share an index, ``==``
+    constraints (and the inequalities in ``active``, indices into ``pt.constraints``, taken as
+    equalities) merge labels or fix their rows; a label of a fixed row fixes the others."""
+    lines = pt.source.split("\n")
+    parent: dict[str, str] = {}
+
+    def root(a: str) -> str:
+        while parent.get(a, a) != a:
+            a = parent[a]
+        return a
+
+    value: dict[str, float] = {}
+    eqs = [f for k, f in enumerate(pt.constraints) if f.op == "==" or k in active]
+    for f in eqs:
+        a, b = _equality_shape(pt, f, lines)
+        if isinstance(b, str):
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[ra] = rb
+        else:
+            value[a] = b
+    for a, v in list(value.items()):
+        value[root(a)] = v
+    ustart = list(pt.ustart)
+    eq_fixed: list[int] = []
+    for r, lab in enumerate(pt.label):
+        if lab and math.isnan(ustart[r]) and root(lab) in value:
+            ustart[r] = value[root(lab)]
+            eq_fixed.append(r)
+    fixed_label = {root(lab): ustart[r] for r, lab in enumerate(pt.label)
+                   if lab and not math.isnan(ustart[r])}
+    free: list[int] = []
+    by_label: dict[str, int] = {}
+    q = 0
+    for r, lab in enumerate(pt.label):
+        key = root(lab) if lab else ""
+        if key in fixed_label and math.isnan(ustart[r]):
+            ustart[r] = fixed_label[key]  # equal to a fixed parameter: fixed too
+        if not math.isnan(ustart[r]):
+            free.append(0)
+            continue
+        if key and key in by_label:
+            free.append(by_label[key])
+            continue
+        q += 1
+        free.append(q)
+        if key:
+            by_label[key] = q
+    return pt.replace(free=tuple(free), ustart=tuple(ustart), eq_fixed=tuple(eq_fixed),
+                      active=tuple(active))

@@ -3,10 +3,15 @@
 The grammar is lavaan's (``R/lav_syntax_parser.R``, 0.6.14) for the parts a CFA needs:
 
 - operators ``=~`` (measured by), ``~~`` (variance / covariance), ``~`` (regression),
-  ``~ 1`` (intercept), ``==`` (equality constraint), ``:=`` (defined parameter);
+  ``~ 1`` (intercept, also with modifiers: ``x1 ~ a*1``, ``x1 ~ 0*1``), ``==`` (equality
+  constraint), ``<`` and ``>`` (inequality constraints) and ``:=`` (defined parameter), whose
+  sides are arithmetic in the labels (:mod:`psychoval.framework._expr`);
 - terms joined by ``+``; each term may carry modifiers joined by ``*``: a fixed value
-  (``1*x1``, ``-0.5*x1``), ``NA`` (free: ``NA*x1``), a label (``a*x1``, ``label("a")*x1``),
-  a starting value (``start(0.7)*x1``); several modifiers may be chained (``a*start(.5)*x1``);
+  (``1*x1``, ``-0.5*x1``), ``NA`` (free: ``NA*x1``), a label (``a*x1``, ``label("a")*x1``,
+  ``equal("a")*x1``), a starting value (``start(0.7)*x1``), one value per group
+  (``c(a, b)*x1``, ``c(NA, 0.5)*x1``); several modifiers may be chained (``a*start(.5)*x1``);
+- lavaan operators this package does not fit (``<~`` formative, ``~*~`` scaling, ``|``
+  thresholds in syntax, ``%``, block headers ``group:``) are syntax errors that name them;
 - comments from ``#`` or ``!`` to the end of the line; statements end at a newline or ``;``;
   a formula continues on the next line when the line ends in ``+``, ``*`` or an operator, or the
   next line starts with ``+``.
@@ -23,10 +28,25 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psychoval.exceptions import SpecificationError
+from psychoval.framework._expr import FUNCTIONS, Expr
 
 __all__ = ["Term", "Formula", "parse_syntax", "model_to_formulas", "syntax_error", "quote_name"]
 
 OPERATORS = ("=~", "~~", "~", "==", ":=", "<", ">")
+CONSTRAINT_OPS = ("==", "<", ">", ":=")
+
+# lavaan operators outside what this package fits: the error says what to do instead
+_UNSUPPORTED = {
+    "<~": "formative (composite) factors '<~' are not supported; model the construct as a "
+          "reflective factor (=~) or score the composite yourself",
+    "~*~": "scaling factors '~*~' apply to ordered indicators; give ordered= to pv.cfa, "
+           "which sets them by its parameterization= (theta or delta)",
+    "|": "thresholds '|' are not written in the syntax here; give ordered= to pv.cfa and "
+         "the thresholds are estimated for every ordered item",
+    "%": "the '%' operator (lavaan's efa/multilevel blocks) is not supported",
+    ":": "block headers (group: / level:) are not supported; fit groups with group= and "
+         "give per-group values with c() modifiers (c(a, b)*x1)",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +60,8 @@ class Term:
     start: float | None = None
     line: int = 0
     col: int = 0
+    # c(...) modifiers: one (fixed, free_forced, label) per group; () without c()
+    groups: tuple[tuple[float | None, bool, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +74,8 @@ class Formula:
     line: int = 0
     col: int = 0
     text: str = ""  # the statement's (first) source line, for messages
+    # == < > := : the parsed sides (lhs None for := whose lhs is the new name)
+    expr: tuple[Expr | None, Expr] | None = None
 
 
 _TOKEN = re.compile(
@@ -59,8 +83,9 @@ _TOKEN = re.compile(
     (?P<ws>[ \t\r]+)
   | (?P<comment>[#!][^\n]*)
   | (?P<nl>[\n;])
-  | (?P<op>=~|~~|==|:=|~|<|>)
+  | (?P<op>=~|<~|~\*~|~~|==|:=|~|<|>|\||%|:)
   | (?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
+  | (?P<arith>[-/^])
   | (?P<name>(?:[^\W\d]|\.)[\w.]*)
   | (?P<quoted>`(?:[^`\\\n]|\\.)*`)
   | (?P<string>"[^"\n]*"|'[^'\n]*')
@@ -150,7 +175,7 @@ def _statements(toks: list[_Tok]) -> list[list[_Tok]]:
             # continuation: current ends with + * operator ( ,  or next token is +
             nxt = next((u for u in toks[i + 1:] if u.kind != "nl"), None)
             cont = bool(cur) and (
-                cur[-1].kind in ("plus", "star", "op", "lpar", "comma")
+                cur[-1].kind in ("plus", "star", "op", "lpar", "comma", "arith")
                 or (nxt is not None and nxt.kind == "plus" and t.text == "\n")
             )
             if not cont and cur:
@@ -195,30 +220,35 @@ class _StatementParser:
             raise self.error(t, what)
         return t
 
-    def parse(self) -> Formula:
+    def parse(self) -> list[Formula]:
         first = self.toks[0]
         op_pos = next((k for k, t in enumerate(self.toks) if t.kind == "op"), None)
         if op_pos is None:
             raise self.error(first, f"no operator in {' '.join(t.text for t in self.toks)!r}; "
-                             "expected one of =~ ~~ ~ == :=")
+                             "expected one of =~ ~~ ~ == < > :=")
+        op_tok = self.toks[op_pos]
+        if op_tok.text in _UNSUPPORTED:
+            raise self.error(op_tok, _UNSUPPORTED[op_tok.text])
         if op_pos == 0:
             raise self.error(first, f"operator {first.text!r} has no left-hand side")
         lhs_toks = self.toks[:op_pos]
-        op_tok = self.toks[op_pos]
+        op = op_tok.text
+        text = self.lines[lhs_toks[0].line - 1].strip()
+        if op in ("==", "<", ">"):
+            return [self.constraint(lhs_toks, op_tok, text)]
         if len(lhs_toks) != 1 or lhs_toks[0].kind != "name":
             bad = lhs_toks[1] if len(lhs_toks) > 1 else lhs_toks[0]
             raise self.error(bad, "the left-hand side must be a single variable name")
         lhs = lhs_toks[0]
-        text = self.lines[lhs.line - 1].strip()
         self.i = op_pos + 1
-        op = op_tok.text
-        if op in ("==", "<", ">", ":="):
+        if op == ":=":
             rest = self.toks[self.i:]
             if not rest:
                 raise self.error(None, f"operator {op!r} needs a right-hand side")
-            expr = " ".join(t.text for t in rest)
-            return Formula(lhs.text, op, (Term(expr, line=rest[0].line, col=rest[0].col),),
-                           lhs.line, lhs.col, text)
+            rhs = _ExprParser(self, rest).parse_all()
+            return [Formula(lhs.text, op, (Term(_expr_text(rest), line=rest[0].line,
+                                                col=rest[0].col),),
+                            lhs.line, lhs.col, text, expr=(None, rhs))]
         if self.peek() is None:
             raise self.error(None, f"operator {op!r} needs a right-hand side")
         terms: list[Term] = []
@@ -228,24 +258,60 @@ class _StatementParser:
             if t is None:
                 break
             if t.kind != "plus":
-                raise self.error(t, f"expected '+' between terms, found {t.text!r}")
+                hint = ("; a name with such characters goes in backticks (`Q-1`)"
+                        if t.kind in ("op", "arith") else "")
+                raise self.error(t, f"expected '+' between terms, found {t.text!r}{hint}")
             if self.peek() is None:
                 raise self.error(None, "a '+' must be followed by a term")
-        if op == "~" and len(terms) == 1 and terms[0].name == "1":
-            return Formula(lhs.text, "~1", (), lhs.line, lhs.col, text)
+        out: list[Formula] = []
+        ones = [t for t in terms if t.name == "1" and op == "~"]
+        if len(ones) > 1:
+            raise syntax_error(self.lines, ones[1].line, ones[1].col,
+                               f"the intercept '1' appears twice on the right of {lhs.text} ~")
+        if ones:  # lavaan's y ~ 1 + x: an intercept row and a regression
+            out.append(Formula(lhs.text, "~1", tuple(ones), lhs.line, lhs.col, text))
+            terms = [t for t in terms if t.name != "1"]
+            if not terms:
+                return out
         seen: dict[str, Term] = {}
         for term in terms:
             if term.name in seen:
                 raise syntax_error(self.lines, term.line, term.col,
                                    f"{term.name!r} appears twice on the right of {lhs.text} {op}")
             seen[term.name] = term
-        return Formula(lhs.text, op, tuple(terms), lhs.line, lhs.col, text)
+        out.insert(0, Formula(lhs.text, op, tuple(terms), lhs.line, lhs.col, text))
+        return out
+
+    def constraint(self, lhs_toks: list[_Tok], op_tok: _Tok, text: str) -> Formula:
+        rest = self.toks[len(lhs_toks) + 1:]
+        if not rest:
+            raise self.error(None, f"operator {op_tok.text!r} needs a right-hand side")
+        left = _ExprParser(self, lhs_toks).parse_all()
+        right = _ExprParser(self, rest).parse_all()
+        first = lhs_toks[0]
+        return Formula(_expr_text(lhs_toks), op_tok.text,
+                       (Term(_expr_text(rest), line=rest[0].line, col=rest[0].col),),
+                       first.line, first.col, text, expr=(left, right))
+
+    def _modifier_value(self, t: _Tok, fname: str) -> tuple[float | None, bool, str]:
+        """One element of c(...): a number (fixed), NA (free) or a label (name or string)."""
+        if t.kind == "num":
+            return float(t.text), False, ""
+        if t.kind == "name" and t.text == "NA" and not t.quoted:
+            return None, True, ""
+        if t.kind == "name":
+            return None, False, t.text
+        if t.kind == "string":
+            return None, False, t.text[1:-1]
+        raise self.error(t, f"{t.text!r} cannot be a value of {fname}(...); use numbers, NA "
+                         "or labels")
 
     def term(self, op: str) -> Term:
         fixed: float | None = None
         free_forced = False
         label = ""
         start: float | None = None
+        groups: tuple[tuple[float | None, bool, str], ...] = ()
         while True:
             t = self.take()
             if t is None:
@@ -283,18 +349,124 @@ class _StatementParser:
                     start = _parse_number(args[0])
                 elif fname in ("label", "equal") and len(args) == 1 and args[0].kind == "string":
                     label = args[0].text[1:-1]
-                elif fname == "c":
-                    raise self.error(t, "c(...) modifiers (one value per group) need a "
-                                     "multi-group model, which this estimator does not fit")
+                    if fname == "equal" and any(o in label for o in ("=~", "~")):
+                        raise self.error(t, f"equal({args[0].text}) names a parameter; give "
+                                         "both parameters the same label instead (a*x1 + a*x2)")
+                elif fname == "c" and args:
+                    groups = tuple(self._modifier_value(a, fname) for a in args)
                 else:
                     raise self.error(t, f"unknown modifier {fname}(...); use start(value), "
-                                     "label(\"name\") or a plain number / NA / label")
+                                     "label(\"name\"), equal(\"name\"), c(...) or a plain "
+                                     "number / NA / label")
                 continue
             if t.kind == "name":
-                return Term(t.text, fixed, free_forced, label, start, t.line, t.col)
+                return Term(t.text, fixed, free_forced, label, start, t.line, t.col, groups)
             if t.kind == "num" and t.text == "1" and op == "~":
-                return Term("1", line=t.line, col=t.col)
+                return Term("1", fixed, free_forced, label, start, t.line, t.col, groups)
             raise self.error(t, f"expected a variable name, found {t.text!r}")
+
+
+def _expr_text(toks: Sequence[_Tok]) -> str:
+    """The expression as lavaan prints it in the rhs column (tokens without spaces)."""
+    return "".join(f"`{t.text}`" if t.quoted else t.text for t in toks)
+
+
+class _ExprParser:
+    """Recursive descent over the tokens of one side of == < > or of :=."""
+
+    def __init__(self, owner: _StatementParser, toks: list[_Tok]):
+        self.owner = owner
+        self.toks = list(toks)  # binop() splits "-1" tokens in this copy
+        self.i = 0
+        self.pending_num: _Tok | None = None  # the number of a split "-1" token
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def error(self, tok: _Tok | None, what: str) -> SpecificationError:
+        if tok is None:
+            last = self.toks[-1]
+            return syntax_error(self.owner.lines, last.line, last.col + len(last.text), what)
+        return syntax_error(self.owner.lines, tok.line, tok.col, what)
+
+    def binop(self, ops: str) -> str | None:
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "plus" and "+" in ops:
+            self.i += 1
+            return "+"
+        if t.kind == "star" and "*" in ops:
+            self.i += 1
+            return "*"
+        if t.kind == "arith" and t.text in ops:
+            self.i += 1
+            return t.text
+        if t.kind == "num" and t.text.startswith("-") and "-" in ops:
+            # "a -1": the tokenizer read "-1" as one number; it is a binary minus here
+            self.toks[self.i] = _Tok("num", t.text[1:], t.line, t.col + 1)
+            return "-"
+        return None
+
+    def parse_all(self) -> Expr:
+        node = self.sum()
+        t = self.peek()
+        if t is not None:
+            raise self.error(t, f"unexpected {t.text!r} in the expression")
+        return node
+
+    def sum(self) -> Expr:
+        node = self.product()
+        while (op := self.binop("+-")) is not None:
+            node = ("bin", op, node, self.product())
+        return node
+
+    def product(self) -> Expr:
+        node = self.unary()
+        while (op := self.binop("*/")) is not None:
+            node = ("bin", op, node, self.unary())
+        return node
+
+    def unary(self) -> Expr:
+        t = self.peek()
+        if t is not None and t.kind == "arith" and t.text == "-":
+            self.i += 1
+            return ("neg", self.unary())
+        node = self.atom()
+        if self.binop("^") is not None:
+            node = ("bin", "^", node, self.unary())
+        return node
+
+    def atom(self) -> Expr:
+        t = self.peek()
+        if t is None:
+            raise self.error(None, "the expression ends too early")
+        self.i += 1
+        if t.kind == "num":
+            return ("num", float(t.text))
+        if t.kind == "lpar":
+            node = self.sum()
+            close = self.peek()
+            if close is None or close.kind != "rpar":
+                raise self.error(close, "expected ')'")
+            self.i += 1
+            return node
+        if t.kind == "name":
+            nxt = self.peek()
+            if nxt is not None and nxt.kind == "lpar" and not t.quoted:
+                if t.text not in FUNCTIONS:
+                    raise self.error(t, f"function {t.text}() is not available in constraints "
+                                     f"and defined parameters; use {', '.join(FUNCTIONS)}")
+                self.i += 1
+                arg = self.sum()
+                close = self.peek()
+                if close is None or close.kind != "rpar":
+                    raise self.error(close, "expected ')'")
+                self.i += 1
+                return ("call", t.text, arg)
+            return ("name", t.text, t.line, t.col)
+        raise self.error(t, f"unexpected {t.text!r} in the expression; use labels, numbers, "
+                         "+ - * / ^ and parentheses")
 
 
 def parse_syntax(text: str) -> list[Formula]:
@@ -320,7 +492,7 @@ def parse_syntax(text: str) -> list[Formula]:
     stmts = _statements(toks)
     if not stmts:
         raise SpecificationError("the model syntax is empty: write e.g. 'F1 =~ x1 + x2 + x3'")
-    return [_StatementParser(s, lines).parse() for s in stmts]
+    return [f for s in stmts for f in _StatementParser(s, lines).parse()]
 
 
 def model_to_formulas(model: Any) -> tuple[list[Formula], str]:

@@ -37,9 +37,10 @@ from psychoval.exceptions import (
     renamed_keyword,
     warn,
 )
-from psychoval.framework._partable import ParTable, build_partable
+from psychoval.framework._partable import ParTable, assign_free, build_partable
 from psychoval.framework._syntax import model_to_formulas, syntax_error
 from psychoval.stats.sem import _fiml, _robust
+from psychoval.stats.sem._constraints import defined_se, defined_values, violated_inequality
 from psychoval.stats.sem._estimate import check_identification
 from psychoval.stats.sem._model import (
     ALPHA,
@@ -233,8 +234,8 @@ class CFAResult(Result):
         """The parameter table (lavaan's partable) with estimates and standard errors."""
         df = self._pt.to_frame()
         est = self.estimates()
-        df["est"] = est["est"].to_numpy()
-        df["se"] = est["se"].to_numpy()
+        df["est"] = est["est"].to_numpy()[:len(df)]
+        df["se"] = est["se"].to_numpy()[:len(df)]
         return df
 
     def _repr_fields(self) -> dict[str, Any]:
@@ -281,8 +282,25 @@ class CFAResult(Result):
             out[sel] = vals[sel] / ov_sd[i[sel]]
         return out
 
+    def _std_values_defined(self, x: np.ndarray, kind: str) -> np.ndarray:
+        """Standardized rows followed by the := parameters computed from them (lavaan)."""
+        v = self._std_values(x, kind)
+        if not self._pt.defined:
+            return v
+        return np.concatenate([v, defined_values(self._pt, v)])
+
+    def _defined_frame(self, confidence_level: float, col: str) -> pd.DataFrame:
+        """lavaan's := rows: lhs the name, rhs the expression, label the name."""
+        pt = self._pt
+        est, se = defined_se(pt, self._x, self._cov_est)
+        z, p, lo, hi = _z_p_ci(est, se, confidence_level)
+        names = [f.lhs for f in pt.defined]
+        return pd.DataFrame({"lhs": names, "op": ":=", "rhs": [f.rhs[0].name for f in pt.defined],
+                             "label": names, col: est, "se": se, "z": z, "pvalue": p,
+                             "ci_lower": lo, "ci_upper": hi})
+
     def _std_with_se(self, kind: str):
-        est = self._std_values(self._x, kind).real
+        est = self._std_values_defined(self._x, kind).real
         if not self._x.size:
             return est, np.zeros_like(est)
         q = len(self._x)
@@ -291,7 +309,7 @@ class CFAResult(Result):
         for k in range(q):
             xc = self._x.astype(complex)
             xc[k] += 1j * h
-            jac[:, k] = self._std_values(xc, kind).imag / h
+            jac[:, k] = self._std_values_defined(xc, kind).imag / h
         cov = jac @ self._cov_est @ jac.T
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
         se[se < 1e-10] = 0.0
@@ -306,7 +324,8 @@ class CFAResult(Result):
         std_all, std_nox with ``standardized=True``). Fixed parameters have se 0 and z, pvalue
         NaN; the interval of a fixed parameter is the value itself. ``confidence_level`` is
         the coverage of the Wald interval (lavaan's ``level``); ``level=`` is a deprecated
-        alias of it.
+        alias of it. Defined parameters (``:=``) follow as rows with ``op`` ":=", the
+        expression in ``rhs`` and a delta-method standard error (lavaan's).
         """
         confidence_level = renamed_keyword("CFAResult.estimates", "level", level,
                                            "confidence_level", confidence_level, 0.95)
@@ -321,12 +340,20 @@ class CFAResult(Result):
         df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
                            "est": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
                            "ci_upper": hi})
-        if self.group_labels:
-            df.insert(3, "group", pt.group)
         if standardized:
             df["std_lv"] = self._std_values(self._x, "std_lv")
             df["std_all"] = self._std_values(self._x, "std_all")
+        if pt.defined:
+            dfd = self._defined_frame(confidence_level, "est")
+            if standardized:
+                k = len(pt)
+                dfd["std_lv"] = self._std_values_defined(self._x, "std_lv")[k:].real
+                dfd["std_all"] = self._std_values_defined(self._x, "std_all")[k:].real
+            df = pd.concat([df, dfd], ignore_index=True)
+        if standardized:
             df["std_nox"] = df["std_all"]
+        if self.group_labels:
+            df.insert(3, "group", [*pt.group, *([0] * len(pt.defined))])
         return df
 
     def standardized(self, *, type: str = "std_all", confidence_level: float = 0.95,  # noqa: A002
@@ -346,11 +373,13 @@ class CFAResult(Result):
         est, se = self._std_with_se(kind)
         z, p, lo, hi = _z_p_ci(est, se, confidence_level)
         pt = self._pt
-        df = pd.DataFrame({"lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "label": pt.label,
-                           "est_std": est, "se": se, "z": z, "pvalue": p, "ci_lower": lo,
-                           "ci_upper": hi})
+        names = [f.lhs for f in pt.defined]
+        df = pd.DataFrame({"lhs": [*pt.lhs, *names], "op": [*pt.op, *([":="] * len(names))],
+                           "rhs": [*pt.rhs, *(f.rhs[0].name for f in pt.defined)],
+                           "label": [*pt.label, *names], "est_std": est, "se": se, "z": z,
+                           "pvalue": p, "ci_lower": lo, "ci_upper": hi})
         if self.group_labels:
-            df.insert(3, "group", pt.group)
+            df.insert(3, "group", [*pt.group, *([0] * len(names))])
         return df
 
     def to_frame(self) -> pd.DataFrame:
@@ -1198,6 +1227,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
                                    id_cat=id_cat, group_partial=group_partial)
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=False, source=text)
+    _continuous_only(pt1)
     _raise_on_missing(data, pt1.observed, missing)
     policy = "pairwise" if missing == "pairwise" else "listwise"
     fit = fit_ordinal(pt1, data, ordered, estimator, missing=policy,
@@ -1242,6 +1272,7 @@ def _cfa_ordinal_groups(model: Any, data: Any, *, ordered: Any, estimator: str, 
 
     formulas, text = model_to_formulas(model)
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=True, source=text)
+    _continuous_only(pt1)
     ov = list(pt1.observed)
     if ordered is not True and set(ov) - set(ordered):
         raise SpecificationError(
@@ -1627,6 +1658,9 @@ def cfa(
     meanstructure = fiml or multi
     pt1 = build_partable(formulas, std_lv=bool(std_lv), meanstructure=meanstructure,
                          source=text)
+    meanstructure = pt1.meanstructure  # an intercept (x1 ~ 1) in the syntax asks for means
+    if not multi:
+        _single_group_modifiers(pt1)
     p = len(pt1.observed)
     frame = None
     rows_dropped: tuple[int, ...] = ()
@@ -1664,9 +1698,10 @@ def cfa(
                 xc = xg - mean_g
                 _check_pd(pt1, xc.T @ xc / len(xg))
     else:
-        if robust or fiml or multi:
+        if robust or fiml or multi or meanstructure:
             raise SpecificationError("sample_cov= supports estimator='ML' with complete data "
-                                     "in one group; MLR, FIML and groups need the raw data")
+                                     "in one group without intercepts; MLR, FIML, groups and "
+                                     "intercepts (~ 1) need the raw data")
         if not isinstance(sample_cov, pd.DataFrame):
             raise DataError("sample_cov must be a DataFrame with the variable names as index "
                             "and columns (lavaan needs dimnames too)")
@@ -1735,6 +1770,13 @@ def cfa(
             start_restarts = ()
 
     est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
+    # inequality constraints (a > 0, a < b): an active set - the most violated one is made an
+    # equality and the model refitted, until none is violated (lavaan's constrained optimum)
+    while (k_viol := violated_inequality(pt, est.x)) is not None:
+        pt = assign_free(pt, (*pt.active, k_viol))
+        blocks = [b.with_table(pt) for b in blocks]
+        disc = eng.GroupSum(blocks)
+        est = fit_with_restarts(pt, disc, eng.start_x(pt, blocks), rebuild=rebuild)
     xhat, converged, iters = est.x, est.converged, est.iterations
     if est.structural:
         raise SpecificationError(
@@ -1744,8 +1786,10 @@ def cfa(
             "data - fix one of them or add constraints")
     f, g, h, _ = disc.pieces(xhat)
     fr = disc.fractions
+    # lavaan counts an active inequality as a free parameter, an equality as a constraint
     q = pt.n_free
-    df_ = n_groups * nmom - q
+    npar = q + len(pt.active)
+    df_ = n_groups * nmom - npar
     # lavaan's lav_model_test: each group's N F_g, a negative one (rounding: a saturated
     # model whose EM moments stop 1e-8 short of the maximum) set to 0
     chisq = float(sum(max(b.n * b.disc.value(xhat), 0.0) for b in blocks))
@@ -1797,7 +1841,7 @@ def cfa(
         return eng.fiml_corrected_groups(blocks, fr, xhat, df_, "V3" if robust else "V6")
 
     def measures(corr) -> dict[str, Any]:
-        return eng.fit_measures(blocks, xhat, fmin=0.5 * f, chisq=chisq, npar=q, df=df_,
+        return eng.fit_measures(blocks, xhat, fmin=0.5 * f, chisq=chisq, npar=npar, df=df_,
                                 logl=logl, logl_sat=logl_sat, baseline_chisq=bchisq,
                                 baseline_df=bdf, scaled=scaled, baseline_scaled=bscaled,
                                 fiml=corr)
@@ -1867,6 +1911,26 @@ def cfa(
         _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _deferred_vcov=deferred_vcov, _data=frame,
         _mean=blocks[0].mean, _blocks=tuple(blocks),
     )
+
+
+def _continuous_only(pt: ParTable) -> None:
+    """Raise on ==, <, > or := in a model of ordered indicators (fitted for ML / MLR only)."""
+    extra = pt.constraints + pt.defined
+    if extra:
+        f = extra[0]
+        raise syntax_error(pt.source.split("\n"), f.line, f.col,
+                           f"'{f.op}' (constraints and defined parameters) is fitted for "
+                           "continuous indicators (estimator ML or MLR) only; drop ordered= "
+                           "or express equality through shared labels (a*x1 + a*x2)")
+
+
+def _single_group_modifiers(pt: ParTable) -> None:
+    """Raise on a c(...) modifier with more than one value in a one-group fit."""
+    for r, mods in enumerate(pt.group_mods):
+        if len(mods) > 1:
+            raise syntax_error(pt.source.split("\n"), pt.line[r], pt.col[r],
+                               f"c(...) gives {len(mods)} values (one per group) but this "
+                               "fit has one group; give group= or a single value")
 
 
 def _check_pd(pt: ParTable, cov: np.ndarray, what: str = "sample") -> None:

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from psychoval.exceptions import SpecificationError
-from psychoval.framework._partable import ParTable
+from psychoval.framework._partable import ParTable, assign_free
+from psychoval.framework._syntax import syntax_error
 from psychoval.stats.sem import _fiml, _robust
 from psychoval.stats.sem._estimate import start_rows
 from psychoval.stats.sem._model import MatrixModel, MLDiscrepancy
@@ -97,12 +98,26 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str],
     observed = set(pt.observed)
     k = len(pt)
     cols: dict[str, list[Any]] = {f: [] for f in ("lhs", "op", "rhs", "group", "user",
-                                                  "ustart", "start", "label", "line", "col")}
+                                                  "ustart", "start", "label", "line", "col",
+                                                  "group_mods")}
+    mods = pt.group_mods if len(pt.group_mods) == k else ((),) * k
+    lines = pt.source.split("\n")
+    for r in range(k):
+        if mods[r] and len(mods[r]) != n_groups:
+            raise syntax_error(lines, pt.line[r], pt.col[r], f"c(...) gives {len(mods[r])} "
+                               f"value(s) for {pt.lhs[r]} {pt.op[r]} {pt.rhs[r]}".rstrip() +
+                               f" but the data have {n_groups} groups; give one per group")
     for g in range(1, n_groups + 1):
         for r in range(k):
             lhs, op, rhs = pt.lhs[r], pt.op[r], pt.rhs[r]
             ustart = pt.ustart[r]
             label = pt.label[r]
+            if mods[r]:  # c(...): this group's own fixed value / label
+                fixed, free_forced, label = mods[r][g - 1]
+                ustart = math.nan if fixed is None else float(fixed)
+                if (math.isnan(ustart) and not free_forced and op == "=~" and not pt.std_lv
+                        and pt.user[r] == 1 and _first_indicator(pt, r)):
+                    ustart = 1.0
             kind = _equal_kind(lhs, op, rhs, observed)
             if (g > 1 and op == "~1" and lhs not in observed and "intercepts" in equal
                     and "means" not in equal and pt.user[r] == 0):
@@ -118,26 +133,20 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str],
             cols["group"].append(g), cols["user"].append(pt.user[r])
             cols["ustart"].append(ustart), cols["start"].append(pt.start[r])
             cols["label"].append(label), cols["line"].append(pt.line[r])
-            cols["col"].append(pt.col[r])
-    free: list[int] = []
-    by_label: dict[str, int] = {}
-    q = 0
-    for lab, us in zip(cols["label"], cols["ustart"], strict=True):
-        if not math.isnan(us):
-            free.append(0)
-        elif lab and lab in by_label:
-            free.append(by_label[lab])
-        else:
-            q += 1
-            free.append(q)
-            if lab:
-                by_label[lab] = q
-    return pt.replace(**{f: tuple(v) for f, v in cols.items()}, free=tuple(free))
+            cols["col"].append(pt.col[r]), cols["group_mods"].append(mods[r])
+    out = pt.replace(**{f: tuple(v) for f, v in cols.items()}, free=(0,) * len(cols["lhs"]))
+    return assign_free(out, pt.active)
+
+
+def _first_indicator(pt: ParTable, r: int) -> bool:
+    """Row r is the first loading of its factor (lavaan's marker)."""
+    return next(k for k in range(len(pt)) if pt.op[k] == "=~" and pt.lhs[k] == pt.lhs[r]) == r
 
 
 def n_free_rows(pt: ParTable) -> int:
-    """Free rows before equality constraints (lavaan's lavInspect npar with ceq.simple)."""
-    return int(sum(1 for f in pt.free if f > 0))
+    """Free rows before equality constraints (lavaan's lavInspect npar with ceq.simple),
+    counting the rows a constraint fixed (``v == 1``, an active ``a > 0``)."""
+    return int(sum(1 for f in pt.free if f > 0)) + len(pt.eq_fixed)
 
 
 def start_x(pt: ParTable, blocks: Sequence[Block]) -> np.ndarray:

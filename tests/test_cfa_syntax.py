@@ -1,0 +1,223 @@
+"""The completed lavaan syntax (issue 23, section 5): constraints (labels, ==, <, >), defined
+parameters (:=) with delta-method SEs, latent regressions, intercepts (~ 1), start() and the
+modifiers (fixed, NA, labels, equal(), c() per group), checked against lavaan 0.6.14 on
+HolzingerSwineford1939 and PoliticalDemocracy (tests/reference/r/cfa_syntax.R), and the
+errors for what is not supported."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import psychoval as pv
+from psychoval.exceptions import SpecificationError
+from psychoval.framework._expr import affine, evaluate
+from psychoval.framework._partable import build_partable
+from psychoval.framework._syntax import parse_syntax
+from tests._tolerances import assert_close
+
+HERE = Path(__file__).parent
+REF = HERE / "reference"
+FIT_NAMES = ("npar", "fmin", "chisq", "df", "pvalue", "baseline_chisq", "cfi", "tli", "logl",
+             "aic", "bic", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr")
+MLR_NAMES = ("chisq_scaled", "chisq_scaling_factor", "cfi_scaled", "cfi_robust",
+             "rmsea_robust", "tli_robust")
+
+
+@pytest.fixture(scope="module")
+def refs() -> dict:
+    with open(REF / "ref_extra" / "cfa_syntax.json", encoding="utf-8") as fh:
+        return {c["id"]: c for c in json.load(fh)["checks"]}
+
+
+@pytest.fixture(scope="module")
+def data() -> dict:
+    return {"hs": pd.read_csv(REF / "data" / "HolzingerSwineford1939.csv"),
+            "pd": pd.read_csv(REF / "data" / "PoliticalDemocracy.csv")}
+
+
+_FITS: dict = {}
+
+
+def _fit(cid: str, refs, data) -> pv.CFAResult:
+    if cid not in _FITS:
+        kw = {"estimator": "MLR"} if cid.endswith(".mlr") else {}
+        if cid == "hs.groups.c":
+            kw["group"] = "school"
+        _FITS[cid] = pv.cfa(refs[cid]["model"], data[cid.split(".")[0]], **kw)
+    return _FITS[cid]
+
+
+CASES = ("hs.constraints", "hs.constraints.mlr", "pd.sem", "pd.sem.mlr", "hs.intercepts",
+         "hs.groups.c")
+
+
+@pytest.mark.parametrize("cid", CASES)
+def test_fit_measures_match_lavaan(cid, refs, data):
+    fit = _fit(cid, refs, data)
+    ref = {k.replace(".", "_"): v for k, v in refs[cid]["fitMeasures"].items()}
+    assert fit.converged
+    for name in FIT_NAMES:
+        assert_close(fit.fit_measures[name], ref[name], "cfa", what=f"{cid} {name}")
+    if cid.endswith(".mlr"):
+        for name in MLR_NAMES:
+            assert_close(fit.fit_measures[name], ref[name], "mlr", what=f"{cid} {name}")
+
+
+@pytest.mark.parametrize("cid", CASES)
+def test_parameter_estimates_match_lavaan(cid, refs, data):
+    """Every row of parameterEstimates (free, fixed, labelled, := ), matched by lhs op rhs
+    group: est, se, z (NA where lavaan's se is 0) and std.all."""
+    fit = _fit(cid, refs, data)
+    ours = fit.estimates(standardized=True)
+    if "group" not in ours:
+        ours["group"] = 1
+    ref = pd.DataFrame(refs[cid]["parameterEstimates"])
+    if fit.group_labels:
+        ref.loc[ref["op"] == ":=", "group"] = 0
+    assert len(ours) == len(ref)
+    m = ref.merge(ours, on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""), validate="1:1")
+    assert len(m) == len(ref), "rows of lavaan missing from estimates()"
+    assert (m["label"] == m["label_r"]).all()
+    for col in ("est", "se", "std_all"):
+        assert_close(m[col], m[col + "_r"].astype(float), "cfa", what=f"{cid} {col}")
+    # z where lavaan has one; NaN where lavaan's is NA (fixed, or a constraint holds it)
+    assert_close(m["z"], m["z_r"].astype(float), "mlr" if cid.endswith(".mlr") else "cfa",
+                 what=f"{cid} z")
+
+
+def test_active_inequality_holds_the_boundary(refs, data):
+    """l3 < 0.6 is active (free estimate .73): the estimate is the bound itself, with se 0;
+    lavaan counts it as a free parameter (npar 20, df 25), not as a constraint."""
+    fit = _fit("hs.constraints", refs, data)
+    est = fit.estimates().set_index(["lhs", "op", "rhs"])
+    assert est.loc[("visual", "=~", "x3"), "est"] == 0.6
+    assert est.loc[("visual", "=~", "x3"), "se"] == 0.0
+    assert fit.fit_measures["npar"] == 20 and fit.fit_measures["df"] == 25
+    # inactive l9 > 0: dropping it changes nothing
+    model = refs["hs.constraints"]["model"].replace("l9 > 0", "")
+    other = pv.cfa(model, data["hs"])
+    assert other.fit_measures["chisq"] == pytest.approx(fit.fit_measures["chisq"], rel=1e-10)
+
+
+def test_active_inequality_between_labels_is_an_equality(data):
+    """a > b with the free a below b gives the fit of a == b (checked directly)."""
+    base = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    ineq = pv.cfa(base + "a > b", data["hs"])
+    eq = pv.cfa(base + "a == b", data["hs"])
+    shared = pv.cfa(base.replace("b*x3", "a*x3"), data["hs"])
+    for f in (eq, shared):
+        assert f.fit_measures["chisq"] == pytest.approx(ineq.fit_measures["chisq"], rel=1e-9)
+    assert ineq.fit_measures["df"] == eq.fit_measures["df"] - 1  # npar counts the active one
+    e = ineq.estimates().set_index("label")
+    assert e.loc["a", "est"] == pytest.approx(e.loc["b", "est"], rel=1e-12)
+
+
+def test_defined_parameter_se_is_the_delta_method(refs, data):
+    """indirect := p1*p3: se^2 = p3^2 V11 + p1^2 V33 + 2 p1 p3 V13 (by hand from the vcov)."""
+    fit = _fit("pd.sem", refs, data)
+    est = fit.estimates()
+    pt = fit._pt
+    idx = {lab: pt.free[pt.label.index(lab)] - 1 for lab in ("p1", "p3")}
+    v = fit._cov_est
+    p1, p3 = (est.loc[est["label"] == lab, "est"].iloc[0] for lab in ("p1", "p3"))
+    i, j = idx["p1"], idx["p3"]
+    se = math.sqrt(p3 ** 2 * v[i, i] + p1 ** 2 * v[j, j] + 2 * p1 * p3 * v[i, j])
+    row = est[est["lhs"] == "indirect"].iloc[0]
+    assert row["est"] == pytest.approx(p1 * p3, rel=1e-14)
+    assert row["se"] == pytest.approx(se, rel=1e-10)
+    assert row["rhs"] == "p1*p3" and row["op"] == ":="
+    std = fit.standardized()
+    assert std["lhs"].iloc[-1] == "total" and np.isfinite(std["se"].iloc[-1])
+
+
+def test_intercepts_and_start_values(data):
+    """x ~ 1 turns on the mean structure: the saturated means are the sample means; a start()
+    value changes nothing at the optimum."""
+    hs = data["hs"]
+    base = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    fit = pv.cfa(base + "x1 ~ 1", hs)
+    ints = fit.estimates().query("op == '~1'").set_index("lhs")["est"]
+    assert_close(ints[[f"x{i}" for i in range(1, 10)]], hs[[f"x{i}" for i in range(1, 10)]]
+                 .mean().to_numpy(), "cfa", what="intercepts")
+    plain = pv.cfa(base, hs)
+    assert fit.fit_measures["chisq"] == pytest.approx(plain.fit_measures["chisq"], rel=1e-9)
+    started = pv.cfa(base.replace("x2", "start(3)*x2") + "x1 ~ start(2)*1", hs)
+    assert started.fit_measures["chisq"] == pytest.approx(plain.fit_measures["chisq"],
+                                                          rel=1e-9)
+    fixed = pv.cfa(base + "x1 ~ 5*1", hs)
+    assert fixed.estimates().query("lhs == 'x1' and op == '~1'")["est"].iloc[0] == 5.0
+    assert fixed.fit_measures["df"] == plain.fit_measures["df"] + 1
+
+
+def test_equal_modifier_and_label_on_a_fixed_loading(data):
+    hs = data["hs"]
+    base = "textual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\n"
+    a = pv.cfa(base + "visual =~ x1 + a*x2 + equal('a')*x3", hs)
+    b = pv.cfa(base + "visual =~ x1 + a*x2 + a*x3", hs)
+    assert a.fit_measures["chisq"] == pytest.approx(b.fit_measures["chisq"], rel=1e-12)
+    # m labels the marker (fixed at 1): m == c fixes x3's loading at 1 too
+    c = pv.cfa(base + "visual =~ m*x1 + x2 + c*x3\nm == c", hs)
+    assert c.estimates().query("rhs == 'x3'")["est"].iloc[0] == 1.0
+
+
+def test_parser_reads_modifiers_and_expressions():
+    f = parse_syntax("F =~ x1 + c(a, NA)*x2\ny ~ a*1 + F\nab := a*b -1\nt := sqrt(a)/(b-1)^2")
+    assert f[0].rhs[1].groups == ((None, False, "a"), (None, True, ""))
+    assert [(x.lhs, x.op) for x in f[1:3]] == [("y", "~"), ("y", "~1")]
+    assert f[2].rhs[0].label == "a"
+    assert evaluate(f[3].expr[1], {"a": 2.0, "b": 3.0}) == 5.0
+    assert f[3].rhs[0].name == "a*b-1"
+    assert evaluate(f[4].expr[1], {"a": 4.0, "b": 3.0}) == 0.5
+    (g,) = parse_syntax("2*a - b + 1 == -(c)/2")
+    assert affine(g.expr[0]) == ({"a": 2.0, "b": -1.0}, 1.0)
+    assert affine(g.expr[1]) == ({"c": -0.5}, 0.0)
+    pt = build_partable(parse_syntax("F =~ x1 + x2 + x3\nx2 ~ 0.5*1"))
+    assert pt.meanstructure and ("x2", "~1") in set(zip(pt.lhs, pt.op, strict=True))
+
+
+@pytest.mark.parametrize("text,line,col,what", [
+    ("F <~ x1 + x2", 1, 3, "formative (composite) factors '<~' are not supported"),
+    ("F =~ x1 + x2\nx1 | t1 + t2", 2, 4, "thresholds '|'"),
+    ("F ~*~ x1", 1, 3, "scaling factors '~*~'"),
+    ("group: 1\nF =~ x1", 1, 6, "block headers"),
+    ("F =~ x1 + x2\nF % x1", 2, 3, "'%' operator"),
+    ("F =~ x1 + a*x2\nd := sin(a) + foo(a)", 2, 15, "function foo() is not available"),
+    ("F =~ x1 + a*x2\nd := a +* 2", 2, 9, "unexpected '*'"),
+    ("F =~ x1 + equal(\"F=~x1\")*x2", 1, 11, "names a parameter"),
+])
+def test_unsupported_syntax_names_line_and_column(text, line, col, what):
+    with pytest.raises(SpecificationError,
+                       match=f"line {line}, column {col}: .*{re.escape(what)}"):
+        parse_syntax(text)
+
+
+@pytest.mark.parametrize("text,line,col,what", [
+    ("F =~ x1 + a*x2 + x3\nd := a * z", 2, 10, "'z' in 'd := a * z' is not a label"),
+    ("F =~ x1 + a*x2 + x3\na == zz", 2, 6, "'zz' in 'a == zz' is not a label"),
+    ("F =~ x1 + a*x2 + b*x3\na + b == 1", 2, 1, "constraint 'a + b == 1' is not supported"),
+    ("F =~ x1 + a*x2 + b*x3\na * b == 1", 2, 1, "constraint 'a * b == 1' is not supported"),
+    ("F =~ x1 + a*x2 + b*x3\nd := a*b\nd > 0", 3, 1, "is a defined parameter"),
+    ("F =~ x1 + a*x2 + x3\na := 2", 2, 1, "has the name of a label"),
+    ("F =~ x1 + a*x2 + x3\nd := a\nd := 2*a", 3, 1, "defined twice"),
+])
+def test_constraint_errors_name_line_and_column(text, line, col, what):
+    with pytest.raises(SpecificationError,
+                       match=f"line {line}, column {col}: .*{re.escape(what)}"):
+        build_partable(parse_syntax(text), source=text)
+
+
+def test_group_modifiers_must_match_the_groups(data):
+    hs = data["hs"]
+    model = "visual =~ x1 + c(a, b, c)*x2 + x3\ntextual =~ x4 + x5 + x6"
+    with pytest.raises(SpecificationError, match=r"line 1, column 27: c\(\.\.\.\) gives 3 "
+                       r"value\(s\) for visual =~ x2 but the data have 2 groups"):
+        pv.cfa(model, hs, group="school")
+    with pytest.raises(SpecificationError, match="line 1, column 27: .*this fit has one group"):
+        pv.cfa(model, hs)
