@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     comps = [(c.id, list(c.item_ids)) for c in fw.competencies]
     moments: dict[str, Any] = {}
     start = n_batches = 0
+    t0 = time.perf_counter()
     for batch in scan.batches():
         n = batch.num_rows
         table = scan.to_table(batch, rows=pd.RangeIndex(start, start + n))
@@ -161,6 +163,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
 
         raise DataError(f"{scan.label}: the source has no rows (no respondents)")
     quality = counter.result(scan)
+    pass_s = time.perf_counter() - t0
     exact_all = start <= sample.size
     sampled = sample.table(scan)
     report = run(sampled, fw)
@@ -169,7 +172,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                 f"{scan.batch_size:,}; every row fits in the sample (sample_rows="
                 f"{sample.size:,}), so every statistic is computed on all rows, as in memory.")
         return _with(report, notes=(note,), scan=scan, quality=quality, moments=moments,
-                     hash_file=hash_file)
+                     hash_file=hash_file, pass_s=pass_s)
     # alpha exact on every row, from the merged moments
     level = float(report.options["confidence_level"])
     comp = report.competencies.copy() if report.competencies is not None else None
@@ -219,7 +222,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                "problems": _problems(quality)})
     return _with(report, notes=notes, scan=scan, quality=quality, moments=moments,
                  data_quality=dq, n_respondents=quality.n_respondents, exact=exact,
-                 hash_file=hash_file)
+                 hash_file=hash_file, pass_s=pass_s)
 
 
 def _problems(q: Any) -> list[str]:
@@ -239,18 +242,25 @@ def _problems(q: Any) -> list[str]:
 
 
 def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,
-          moments: dict[str, Any], hash_file: bool, exact: Any = None, **fields: Any) -> Any:
+          moments: dict[str, Any], hash_file: bool, pass_s: float, exact: Any = None,
+          **fields: Any) -> Any:
     """The report with the streaming notes, provenance and results added."""
     import dataclasses
 
     prov = dict(report.provenance)
+    t0 = time.perf_counter()
     prov["input"] = f"{scan.label} (scanned)"
     sha = _file_sha256(scan.source) if hash_file else None
     if sha is not None:
         prov["input_sha256"] = sha
+    timings = dict(report.timings)
+    timings["stream_pass"] = pass_s
+    timings["input_hash"] = time.perf_counter() - t0
+    timings["total"] = timings.get("total", 0.0) + pass_s + timings["input_hash"]
     results = dict(report.results)
     results.update({"scan_quality": quality, "moments": moments})
     if exact is not None:
         results["alpha_all_rows"] = exact
     return dataclasses.replace(report, notes=tuple(notes) + tuple(report.notes),
-                               provenance=prov, results=results, **fields)
+                               provenance=prov, results=results, timings=timings,
+                               **fields)
