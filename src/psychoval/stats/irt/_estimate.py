@@ -331,7 +331,7 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
     # serves the next step, so a step costs one E-step (and one more per halving)
     polished = False
     loglik, r, post = estep(prob, phi, posterior=True)
-    xpd = None
+    xpd = obs = None
     last = math.inf
     while it < max_iter:
         _, g, _ = _derivs(prob, phi, r, info=False)
@@ -343,12 +343,14 @@ def fit(prob: Problem, phi: np.ndarray, *, tol: float = 1e-8, max_iter: int = 20
             act = ~(((phi <= prob.lower + 1e-9) & (g < 0)) | ((phi >= prob.upper - 1e-9)
                                                               & (g > 0)))
         hess = None
-        if phi.size * prob.Y.shape[0] <= _EXACT_NEWTON:  # small: the observed Hessian
-            hess = observed_information(prob, phi)
+        if phi.size * prob.Y.shape[0] <= _EXACT_NEWTON:  # small: the observed Hessian,
+            if obs is None or last > 1e-3:  # kept while the steps are small (chord steps)
+                obs = observed_information(prob, phi)
+            hess = obs
             try:
                 np.linalg.cholesky(hess[np.ix_(act, act)])
             except np.linalg.LinAlgError:
-                hess = None
+                hess = obs = None
         if hess is None:  # large (or not concave here): the cross-product (BHHH), kept
             if xpd is None or last > 1e-3:  # while the steps are small (chord steps)
                 xpd = crossproduct(prob, phi, post)
