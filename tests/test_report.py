@@ -104,7 +104,7 @@ def test_json_validates_against_the_strict_schema(report, tmp_path):
     doc = json.loads(report.to_json(tmp_path / "r.json"))
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8")) == doc
     jsonschema.validate(doc, SCHEMA)
-    assert doc["schema"] == "psychoval.validation_report/6"
+    assert doc["schema"] == "psychoval.validation_report/7"
     assert doc["summary"]["fail"] == report.counts["fail"]
     # the published schema is this schema
     published = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())

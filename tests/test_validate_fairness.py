@@ -102,7 +102,7 @@ def test_sample_renderings_have_the_fairness_section(sample_report):
     d = json.loads(rep.to_json())
     schema = json.loads((ROOT / "docs" / "validation_report.schema.json").read_text())
     jsonschema.validate(d, schema)
-    assert d["schema"] == "psychoval.validation_report/6"
+    assert d["schema"] == "psychoval.validation_report/7"
     assert [r["tier"] for r in d["fairness"]] == ["literacy", "applied", "leadership"]
     assert d["invariance"] and d["dmacs"]
     # the sample declares cut scores on concepts, prompting and governance: pass rates by job

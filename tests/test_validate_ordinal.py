@@ -152,7 +152,7 @@ def test_report_renders_and_follows_the_schema(runs):
     rep = runs["wlsmv"]
     doc = json.loads(rep.to_json())
     jsonschema.validate(doc, SCHEMA)
-    assert doc["schema"] == "psychoval.validation_report/6"
+    assert doc["schema"] == "psychoval.validation_report/7"
     assert {c["omega_ci"] for c in doc["competencies"]} == {"delta"}
     assert doc["options"]["ordinal"] == "auto"
     md = rep.to_markdown()

@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Markdown reports"),
     "items": ("psychoval.cli._items", "item analysis and item flags"),
     "gaps": ("psychoval.cli._gaps", "skills gaps by role against the framework's targets"),
+    "content": ("psychoval.cli._content", "content validity from an expert panel's ratings, "
+                "with verdicts"),
+    "standard-setting": ("psychoval.cli._standard_setting", "cut scores from a "
+                         "standard-setting panel (modified Angoff or Bookmark)"),
 }
 
 

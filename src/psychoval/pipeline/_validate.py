@@ -119,7 +119,7 @@ def _n_units(fw: Any) -> int:
     for t in fw.tiers:
         comps = [c for c in t.competencies if len(c.items) >= 3]
         tiers += 1 + (len(comps) >= 2) + (len(comps) >= 4)
-    return 9 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
+    return 11 + len(fw.competencies) + tiers + 2 + len(fw.group_columns) * len(fw.tiers)
 
 
 def _hash_input(responses: Any, table: Any) -> str:
@@ -176,7 +176,8 @@ def _fit_row(level: str, target: str, model_kind: str, fit: Any, *, approximate:
 
 def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any = None,
              progress: Any = None, n_boot: int = 200, confidence_level: float = 0.95,
-             sample_rows: int = 50_000, sample_seed: int = 0):
+             sample_rows: int = 50_000, sample_seed: int = 0, content_ratings: Any = None,
+             angoff_ratings: Any = None):
     """Validate a competency framework on a set of responses: every statistic, judged.
 
     Runs, in order: the data-quality check; per competency Cronbach's alpha with its interval,
@@ -220,6 +221,17 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     sample_rows, sample_seed : int
         With a ResponseScan: the size and seed of the uniform random sample of rows on
         which the statistics that need rows are computed (recorded in the report).
+    content_ratings : DataFrame or path, optional
+        An expert panel's content ratings of the framework's items (long: expert, item, any
+        of relevance, essentiality, assignment, and comment; see
+        :func:`psychoval.content_validity`): adds the "Content validity" section and its
+        verdicts (:func:`psychoval.content_verdicts`).
+    angoff_ratings : DataFrame or path, optional
+        A modified-Angoff panel's ratings of the items of one competency or tier (long:
+        judge, item, rating, optional round and level; see
+        :func:`psychoval.standard_setting`): adds the "Standard setting" section (cut per
+        level and round with its SE, change between rounds, judge ICC, outlying judges,
+        impact overall and by the first group column). Information, not judged.
 
     Returns
     -------
@@ -281,9 +293,11 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
                 responses, framework, sample_rows=sample_rows, sample_seed=sample_seed,
                 run=lambda table, fw: _validate(
                     table, fw, criteria=criteria, seed=seed, progress=progress,
-                    n_boot=n_boot, confidence_level=confidence_level))
+                    n_boot=n_boot, confidence_level=confidence_level,
+                    content_ratings=content_ratings, angoff_ratings=angoff_ratings))
         return _validate(responses, framework, criteria=criteria, seed=seed,
-                         progress=progress, n_boot=n_boot, confidence_level=confidence_level)
+                         progress=progress, n_boot=n_boot, confidence_level=confidence_level,
+                         content_ratings=content_ratings, angoff_ratings=angoff_ratings)
 
 
 def _small_blas():
@@ -304,7 +318,8 @@ def _small_blas():
 
 
 def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progress: Any,
-              n_boot: int, confidence_level: float):
+              n_boot: int, confidence_level: float, content_ratings: Any = None,
+              angoff_ratings: Any = None):
     from psychoval.report._model import ValidationReport
 
     if not isinstance(n_boot, int) or n_boot < 20:
@@ -316,7 +331,8 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     level = check_confidence_level(confidence_level, low=0.5)
     t_start = time.perf_counter()
     ev = _Evidence(responses=responses, framework_arg=framework, seed=seed, n_boot=n_boot,
-                   level=level, run=_Runner(progress, total=10))
+                   level=level, run=_Runner(progress, total=10),
+                   content_ratings=content_ratings, angoff_ratings=angoff_ratings)
     ev.run.step("input", lambda: _read_input(ev))
     ev.run.total = _n_units(ev.fw)
     ev.sha = _hash_input(responses, ev.table)
@@ -370,6 +386,14 @@ class _Evidence:
     irt_items: pd.DataFrame | None = None
     skills_gap: pd.DataFrame | None = None
     training_needs: pd.DataFrame | None = None
+    content_ratings: Any = None
+    angoff_ratings: Any = None
+    content_items: pd.DataFrame | None = None
+    content_competencies: pd.DataFrame | None = None
+    content_comments: pd.DataFrame | None = None
+    cut_scores: pd.DataFrame | None = None
+    impact: pd.DataFrame | None = None
+    panel_status: dict[str, str] = dataclasses.field(default_factory=dict)
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
 
@@ -784,6 +808,20 @@ def _step_skills_gap(ev: _Evidence) -> None:
     skills_gap_step(ev)
 
 
+def _step_content(ev: _Evidence) -> None:
+    """With content_ratings: the expert panel's content validity, judged."""
+    from psychoval.pipeline._panels import content_step
+
+    content_step(ev)
+
+
+def _step_standard_setting(ev: _Evidence) -> None:
+    """With angoff_ratings: the panel's cut scores, diagnostics and impact."""
+    from psychoval.pipeline._panels import standard_setting_step
+
+    standard_setting_step(ev)
+
+
 def _step_verdicts(ev: _Evidence) -> None:
     """Every statistic judged against its criterion; a model that could not be estimated is
     one 'not estimable' verdict, and what depends on it is not applicable."""
@@ -810,6 +848,8 @@ STEPS: tuple[tuple[str, Callable[[_Evidence], None], bool], ...] = (
     ("decisions", _step_decisions, True),
     ("verdicts", _step_verdicts, True),
     ("skills_gap", _step_skills_gap, True),
+    ("content_validity", _step_content, True),
+    ("standard_setting", _step_standard_setting, True),
 )
 
 
@@ -934,6 +974,19 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
             "mean shortfall (pv.skills_gap); a competency whose alpha or omega fails, or "
             "whose model cannot be estimated, is not used (shown with the reason)"
             if fw.roles else "no roles in the framework: not run"),
+        "content_validity": (
+            "expert panel (content_ratings=): I-CVI, modified kappa*, Aiken's V with its "
+            "score interval, Lawshe's CVR with its exact binomial p, assignment agreement "
+            "per item, S-CVI/Ave per competency (pv.content_validity), judged by the content "
+            "criteria (pv.content_verdicts); " + ev.panel_status.get("content_validity", "")),
+        "standard_setting": (
+            "modified Angoff (angoff_ratings=): the panel cut is the mean of the judges' "
+            "summed ratings, se = SD / sqrt(J) (judges random, items fixed) and the "
+            "generalizability SE with items random; change between rounds (paired t); "
+            "ICC(2,1) / ICC(2,k) of the items x judges ratings; outlying judges (leave-one-"
+            "out, and item ratings uncorrelated with the others'); impact: share at or above "
+            "each final cut (pv.standard_setting); information, not judged; "
+            + ev.panel_status.get("standard_setting", "")),
     }
     options = {"criteria_preset": crit.preset, "criteria_overrides": dict(crit.overrides),
                "ordinal": crit.ordinal, "ordinal_missing": ORDINAL_MISSING,
@@ -959,6 +1012,8 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
         fairness=ev.fairness, invariance=ev.invariance, dmacs=ev.dmacs,
         adverse_impact=ev.adverse_impact, decisions=ev.decisions, subscores=ev.subscores,
         irt_items=ev.irt_items, skills_gap=ev.skills_gap, training_needs=ev.training_needs,
+        content_items=ev.content_items, content_competencies=ev.content_competencies,
+        content_comments=ev.content_comments, cut_scores=ev.cut_scores, impact=ev.impact,
         notes=tuple(ev.run.notes), framework=fw, criteria=crit, results=dict(ev.run.results))
 
 

@@ -274,6 +274,8 @@ def render_html(rep: Any) -> str:
     out.append(_fairness_section(rep))
     out.append(_decisions_section(rep))
     out.append(_skills_gap_section(rep))
+    out.append(_content_section(rep))
+    out.append(_standard_setting_section(rep))
     # 5. provenance
     out.append("<section class='card'><h2>Provenance</h2><table>")
     prov = rep.provenance
@@ -436,6 +438,66 @@ def _skills_gap_section(rep: Any) -> str:
             ("rank", "rank"), ("role", "role"), ("competency", "competency"),
             ("tier", "tier"), ("n_below", "n below"), ("mean_shortfall", "mean shortfall"),
             ("need", "need")]))
+    out.append("</section>")
+    return "".join(out)
+
+
+_CONTENT = ["i_cvi", "i_cvi_small_panel", "kappa_star", "aiken_v", "cvr",
+            "assignment_agreement", "s_cvi_ave"]
+
+
+def _content_section(rep: Any) -> str:
+    """The expert panel's content validity: per-item indices with the worst verdict, per
+    competency, the verdicts that are not a pass, and the experts' comments (escaped)."""
+    out = ["<section class='card'><h2>Content validity</h2>"]
+    if not len(rep.content_items):
+        return out[0] + f"<p>{_e(rep.methods.get('content_validity', ''))}</p></section>"
+    out.append(f"<p class='small'>{_e(rep.methods['content_validity'])}</p>")
+    out.append(_table(rep.content_competencies, [
+        ("tier", "tier"), ("competency", "competency"), ("n_items", "items"),
+        ("s_cvi_ave", "S-CVI/Ave"), ("s_cvi_ua", "S-CVI/UA"), ("mean_kappa_star", "mean kappa*"),
+        ("mean_aiken_v", "mean V"), ("mean_cvr", "mean CVR"),
+        ("assignment_agreement", "assignment agreement"), ("verdict", "verdict")],
+        verdict_col="verdict"))
+    out.append("<details><summary>Per item</summary>")
+    out.append(_table(rep.content_items, [
+        ("item", "item"), ("competency", "competency"), ("n_experts", "experts"),
+        ("i_cvi", "I-CVI"), ("kappa_star", "kappa*"), ("kappa_band", "band"),
+        ("aiken_v", "Aiken's V"), ("aiken_lower", "lower"), ("aiken_upper", "upper"),
+        ("cvr", "CVR"), ("cvr_critical", "critical"), ("assignment_agreement", "assigned"),
+        ("modal_assignment", "most chose"), ("verdict", "verdict")], verdict_col="verdict"))
+    out.append("</details>")
+    v = rep.verdicts[rep.verdicts["criterion"].isin(_CONTENT)
+                     & (rep.verdicts["verdict"] != "pass")]
+    if len(v):
+        out.append(_verdict_table(v))
+    if len(rep.content_comments):
+        out.append("<h3>Experts' comments</h3>")
+        out.append(_table(rep.content_comments, [("item", "item"), ("expert", "expert"),
+                                                 ("comment", "comment")]))
+    out.append("</section>")
+    return "".join(out)
+
+
+def _standard_setting_section(rep: Any) -> str:
+    """Angoff cut scores per level and round (SE across judges, change, ICC, outlying
+    judges) and their impact overall and by group."""
+    out = ["<section class='card'><h2>Standard setting</h2>"]
+    if not len(rep.cut_scores):
+        return out[0] + f"<p>{_e(rep.methods.get('standard_setting', ''))}</p></section>"
+    out.append(f"<p class='small'>{_e(rep.methods['standard_setting'])}</p>")
+    out.append(_table(rep.cut_scores, [
+        ("target", "target"), ("level", "level"), ("round", "round"),
+        ("n_judges", "judges"), ("cut", "cut (summed)"), ("se", "SE"),
+        ("se_items_random", "SE (items random)"), ("cut_mean_item", "cut per item"),
+        ("change", "change"), ("change_pvalue", "p (change)"), ("icc2_1", "ICC(2,1)"),
+        ("icc2_k", "ICC(2,k)"), ("outlying_judges", "outlying judges")]))
+    if len(rep.impact):
+        out.append("<h3>Impact: share at or above each cut</h3>")
+        wide = rep.impact.pivot_table(index="group", columns="level",
+                                      values="share_at_or_above", sort=False).reset_index()
+        wide.columns.name = None
+        out.append(_table(wide, [(c, str(c)) for c in wide.columns]))
     out.append("</section>")
     return "".join(out)
 

@@ -155,6 +155,78 @@ def _skills_gaps(rep: Any) -> list[str]:
     return out
 
 
+def _panels(rep: Any) -> list[str]:
+    """Content validity (per competency, the items not passing, comments) and the Angoff
+    cut scores with their impact."""
+    out = ["## Content validity", ""]
+    if len(rep.content_items):
+        out += [_table(rep.content_competencies, [
+            ("competency", "competency"), ("n_items", "items"), ("s_cvi_ave", "S-CVI/Ave"),
+            ("s_cvi_ua", "S-CVI/UA"), ("mean_cvr", "mean CVR"),
+            ("assignment_agreement", "assignment agreement"), ("verdict", "verdict")]), ""]
+        bad = rep.content_items[rep.content_items["verdict"] != "pass"]
+        out += ["Items the panel does not pass:", "", _table(bad, [
+            ("item", "item"), ("competency", "competency"), ("i_cvi", "I-CVI"),
+            ("kappa_star", "kappa*"), ("aiken_v", "Aiken's V"), ("cvr", "CVR"),
+            ("assignment_agreement", "assigned"), ("modal_assignment", "most chose"),
+            ("verdict", "verdict")]), ""]
+        if len(rep.content_comments):
+            out += ["### Experts' comments", "", _table(rep.content_comments, [
+                ("item", "item"), ("expert", "expert"), ("comment", "comment")]), ""]
+    else:
+        out += [_md(rep.methods.get("content_validity", "")), ""]
+    out += ["## Standard setting", ""]
+    if len(rep.cut_scores):
+        out += [_table(rep.cut_scores, [
+            ("target", "target"), ("level", "level"), ("round", "round"),
+            ("n_judges", "judges"), ("cut", "cut"), ("se", "SE"), ("change", "change"),
+            ("icc2_k", "ICC(2,k)"), ("outlying_judges", "outlying judges")]), ""]
+        if len(rep.impact):
+            out += ["Share at or above each cut:", "", _table(rep.impact, [
+                ("level", "level"), ("group", "group"), ("n", "n"),
+                ("share_at_or_above", "share")]), ""]
+    else:
+        out += [_md(rep.methods.get("standard_setting", "")), ""]
+    return out
+
+
+def content_markdown(result: Any, verdicts: pd.DataFrame, *, title: str = "Content validity"
+                     ) -> str:
+    """A content-validity result and its verdicts (``pv.content_verdicts``) as Markdown: the
+    per-competency table, each item with its worst verdict, the verdicts that are not a
+    pass, and the experts' comments (every text escaped)."""
+    rank = {"fail": 3, "borderline": 2, "pass": 1, "not_applicable": 0}
+    worst = (verdicts.assign(r=verdicts["verdict"].map(rank)).sort_values("r")
+             .groupby("target")["verdict"].last())
+    items = result.items.reset_index()
+    items["verdict"] = items["item"].map(worst)
+    out = [f"# {_md(title)}", "",
+           f"{result.n_experts} experts, {result.n_items} items; S-CVI/Ave "
+           f"{_cell(result.s_cvi_ave)}, S-CVI/UA {_cell(result.s_cvi_ua)}.", ""]
+    if len(result.competencies):
+        comps = result.competencies.reset_index()
+        comps["verdict"] = comps["competency"].map(worst)
+        out += ["## Competencies", "", _table(comps, [
+            ("competency", "competency"), ("n_items", "items"), ("s_cvi_ave", "S-CVI/Ave"),
+            ("s_cvi_ua", "S-CVI/UA"), ("mean_cvr", "mean CVR"),
+            ("assignment_agreement", "assignment agreement"), ("verdict", "verdict")]), ""]
+    out += ["## Items", "", _table(items, [
+        ("item", "item"), ("competency", "competency"), ("i_cvi", "I-CVI"),
+        ("kappa_star", "kappa*"), ("aiken_v", "Aiken's V"), ("cvr", "CVR"),
+        ("assignment_agreement", "assigned"), ("modal_assignment", "most chose"),
+        ("verdict", "verdict")]), ""]
+    bad = verdicts[verdicts["verdict"] != "pass"]
+    if len(bad):
+        out += ["## Verdicts other than pass", "", _table(bad, [
+            ("id", "id"), ("target", "target"), ("criterion", "criterion"),
+            ("value", "value"), ("threshold", "threshold"), ("verdict", "verdict"),
+            ("reason", "reason"), ("citation", "source")]), ""]
+    if len(result.comments):
+        out += ["## Experts' comments", "", _table(result.comments, [
+            ("item", "item"), ("expert", "expert"), ("comment", "comment")]), ""]
+    return "\n".join(out)
+
+
 def render_markdown(rep: Any) -> str:
     c = rep.counts
     out = [f"# Validation report: {_md(rep.framework_name)}", "",
@@ -201,7 +273,7 @@ def render_markdown(rep: Any) -> str:
             _table(rep.discriminant, [("tier", "tier"), ("competency_a", "a"),
                                       ("competency_b", "b"), ("cor_lv", "latent r"),
                                       ("htmt", "HTMT"), ("htmt2", "HTMT2")]),
-            "", *_fairness(rep), *_decisions(rep), *_skills_gaps(rep),
+            "", *_fairness(rep), *_decisions(rep), *_skills_gaps(rep), *_panels(rep),
             "## Verdicts", "",
             _table(rep.verdicts, [("id", "id"), ("level", "level"), ("target", "target"),
                                   ("criterion", "criterion"), ("value", "value"),

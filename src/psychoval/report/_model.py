@@ -34,6 +34,12 @@ __all__ = ["ValidationReport", "SCHEMA_ID"]
 # classification_accuracy, classification_consistency and subscore_value; table irt_items
 # (per item: the competency's 2PL / GRM slope and location, S-X2) and verdict irt_item_fit;
 # tables skills_gap (role x competency) and training_needs, methods.skills_gap
+# version 7 (2026-12-07): the expert panels (issue 21) - tables content_items (per item: I-CVI,
+# kappa*, Aiken's V, CVR, assignment agreement, worst content verdict), content_competencies
+# (S-CVI/Ave, S-CVI/UA, ...), content_comments (as written), cut_scores (Angoff cut per level
+# and round: SE, change, ICC, outlying judges) and impact (share at or above each cut, by
+# group); methods content_validity and standard_setting; the content verdicts (i_cvi,
+# i_cvi_small_panel, kappa_star, aiken_v, cvr, assignment_agreement, s_cvi_ave)
 
 
 def _records(df: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -95,6 +101,16 @@ class ValidationReport(Result):
         / meeting the target, the mean gap with its interval, whether the competency is used.
     training_needs : DataFrame
         Ranked needs: role, tier, competency, n below, mean shortfall, need.
+    content_items, content_competencies, content_comments : DataFrame
+        With ``content_ratings=``: the expert panel's indices per item (with the worst content
+        verdict) and per competency, and the experts' comments as written (empty otherwise).
+    cut_scores : DataFrame
+        With ``angoff_ratings=``: per level and round the panel's cut on the summed score of
+        the target's items, its SD and SE across judges (and with items random), the cut per
+        item, the change from the previous round (and its paired-t p), and for the final
+        round the judges' ICC(2,1) / ICC(2,k) and the outlying / constant judges.
+    impact : DataFrame
+        Share of respondents at or above each final cut, overall and per group.
     verdicts : DataFrame
         One row per judged criterion: ``id, level, target, tier, competency, criterion,
         statistic, value, threshold, direction, lower, upper, verdict, citation, reason``.
@@ -137,6 +153,11 @@ class ValidationReport(Result):
     irt_items: pd.DataFrame
     skills_gap: pd.DataFrame
     training_needs: pd.DataFrame
+    content_items: pd.DataFrame
+    content_competencies: pd.DataFrame
+    content_comments: pd.DataFrame
+    cut_scores: pd.DataFrame
+    impact: pd.DataFrame
     framework: Any = dataclasses.field(repr=False, compare=False)
     criteria: Any = dataclasses.field(repr=False, compare=False)
     results: Mapping[str, Any] = dataclasses.field(repr=False, compare=False)

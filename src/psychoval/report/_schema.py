@@ -17,7 +17,7 @@ from psychoval.verdicts._verdicts import VERDICTS
 
 __all__ = ["SCHEMA", "SCHEMA_ID", "report_dict"]
 
-SCHEMA_ID = "psychoval.validation_report/6"
+SCHEMA_ID = "psychoval.validation_report/7"
 
 NUM = {"type": ["number", "null"]}
 INT = {"type": ["integer", "null"]}
@@ -134,6 +134,28 @@ SKILLS_GAP = {"role": {"type": "string"}, "tier": {"type": "string"},
 TRAINING_NEEDS = {"rank": {"type": "integer"}, "role": {"type": "string"},
                   "tier": {"type": "string"}, "competency": {"type": "string"},
                   "n_below": {"type": "integer"}, "mean_shortfall": NUM, "need": NUM}
+CONTENT_ITEMS = {"item": {"type": "string"}, "competency": STR, "tier": STR,
+                 "n_experts": {"type": "integer"}, "i_cvi": NUM, "kappa_star": NUM,
+                 "kappa_band": {"type": "string"}, "aiken_v": NUM, "aiken_lower": NUM,
+                 "aiken_upper": NUM, "cvr": NUM, "cvr_critical": NUM, "cvr_pvalue": NUM,
+                 "assignment_agreement": NUM, "modal_assignment": STR,
+                 "verdict": {"enum": [*VERDICTS, None]}}
+CONTENT_COMPETENCIES = {"competency": {"type": "string"}, "tier": STR,
+                        "n_items": {"type": "integer"}, "s_cvi_ave": NUM, "s_cvi_ua": NUM,
+                        "mean_kappa_star": NUM, "mean_aiken_v": NUM, "mean_cvr": NUM,
+                        "cvi": NUM, "assignment_agreement": NUM,
+                        "verdict": {"enum": [*VERDICTS, None]}}
+CONTENT_COMMENTS = {"item": {"type": "string"}, "expert": {"type": "string"},
+                    "comment": {"type": "string"}}
+CUT_SCORES = {"target": {"type": "string"}, "level": {"type": "string"},
+              "round": {"type": ["integer", "string"]}, "n_judges": {"type": "integer"},
+              "n_items": {"type": "integer"}, "cut": NUM, "sd": NUM, "se": NUM,
+              "se_items_random": NUM, "cut_mean_item": NUM, "change": NUM,
+              "change_pvalue": NUM, "icc2_1": NUM, "icc2_k": NUM, "outlying_judges": STR,
+              "constant_judges": STR}
+IMPACT = {"target": {"type": "string"}, "level": {"type": "string"}, "group_column": STR,
+          "group": {"type": "string"}, "n": {"type": "integer"},
+          "n_at_or_above": {"type": "integer"}, "share_at_or_above": NUM, "cut": NUM}
 CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
              "threshold": {"type": "number"}, "direction": {"enum": ["below", "above"]},
              "level": {"type": "string"}, "source": {"type": "string"},
@@ -141,8 +163,8 @@ CRITERION = {"name": {"type": "string"}, "statistic": {"type": "string"},
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://psychoval.invalid/schemas/validation_report-6.json",
-    "title": "psychoval validation report, version 6",
+    "$id": "https://psychoval.invalid/schemas/validation_report-7.json",
+    "title": "psychoval validation report, version 7",
     "description": "The JSON form of psychoval.ValidationReport (pv.validate). Numbers are "
                    "full precision; null is a missing value (NA).",
     **_obj({
@@ -169,7 +191,8 @@ SCHEMA: dict[str, Any] = {
             "reliability_missing", "cfa_missing", "cfa_estimator", "omega_interval",
             "alpha_interval", "ordinal_alpha", "item_analysis_missing", "dif",
             "ordinal_estimation", "cfa_not_estimable", "fit_indices", "validity",
-            "fairness", "decisions", "skills_gap")}),
+            "fairness", "decisions", "skills_gap", "content_validity",
+            "standard_setting")}),
         "options": _obj({"criteria_preset": {"type": "string"},
                          "criteria_overrides": {"type": "object",
                                                 "additionalProperties": NUM},
@@ -200,6 +223,11 @@ SCHEMA: dict[str, Any] = {
         "irt_items": _rows(IRT_ITEMS),
         "skills_gap": _rows(SKILLS_GAP),
         "training_needs": _rows(TRAINING_NEEDS),
+        "content_items": _rows(CONTENT_ITEMS),
+        "content_competencies": _rows(CONTENT_COMPETENCIES),
+        "content_comments": _rows(CONTENT_COMMENTS),
+        "cut_scores": _rows(CUT_SCORES),
+        "impact": _rows(IMPACT),
         "verdicts": _rows(VERDICT_ROW),
         "actions": _rows(ACTION),
         "criteria": _rows(CRITERION),
@@ -290,6 +318,13 @@ def report_dict(rep: Any) -> dict[str, Any]:
         "skills_gap": _int_cols(_rows_of(rep.skills_gap, SKILLS_GAP), ("n", "n_scored")),
         "training_needs": _int_cols(_rows_of(rep.training_needs, TRAINING_NEEDS),
                                     ("rank", "n_below")),
+        "content_items": _int_cols(_rows_of(rep.content_items, CONTENT_ITEMS),
+                                   ("n_experts",)),
+        "content_competencies": _int_cols(_rows_of(rep.content_competencies,
+                                                   CONTENT_COMPETENCIES), ("n_items",)),
+        "content_comments": _rows_of(rep.content_comments, CONTENT_COMMENTS),
+        "cut_scores": _int_cols(_rows_of(rep.cut_scores, CUT_SCORES), ("n_judges", "n_items")),
+        "impact": _int_cols(_rows_of(rep.impact, IMPACT), ("n", "n_at_or_above")),
         "verdicts": _rows_of(rep.verdicts, VERDICT_ROW),
         "actions": actions,
         "criteria": crit_rows,
