@@ -25,7 +25,9 @@ demo: $(VENV)/.installed
 	$(BIN)/psychoval check data/sample/responses.csv --framework data/sample/framework.yaml \
 		--json $(OUT)/check.json > $(OUT)/check.txt
 	$(BIN)/psychoval validate data/sample/responses.csv --framework data/sample/framework.yaml \
-		--seed 20261 --html $(OUT)/report.html --json $(OUT)/report.json --md $(OUT)/report.md
+		--seed 20261 --content-ratings data/sample/content_ratings.csv \
+		--angoff-ratings data/sample/angoff_ratings.csv \
+		--html $(OUT)/report.html --json $(OUT)/report.json --md $(OUT)/report.md
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -174,3 +174,21 @@ def test_cli_standard_setting_writes_the_cut_into_the_framework(tmp_path, capsys
                  "--write-framework", str(out)]) == 3
     assert main(["standard-setting", str(ANGOFF), "--write-framework", str(out)]) == 3
     assert main(["standard-setting", str(ANGOFF), "--method", "nedelsky"]) == 2
+
+
+def test_cli_validate_passes_the_panels_on(monkeypatch, tmp_path):
+    seen = {}
+
+    class Stop(pv.SpecificationError):
+        pass
+
+    def fake(responses, framework, **kw):
+        seen.update(kw)
+        raise Stop("stop here")
+
+    monkeypatch.setattr(pv, "validate", fake)
+    rc = main(["validate", str(sample_path("responses.csv")), "--framework",
+               str(sample_path("framework.yaml")), "--content-ratings", str(CONTENT),
+               "--angoff-ratings", str(ANGOFF), "--quiet"])
+    assert rc == 3
+    assert seen["content_ratings"] == str(CONTENT) and seen["angoff_ratings"] == str(ANGOFF)

@@ -27,6 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--criteria", metavar="FILE",
                         help="criteria preset name or YAML/JSON criteria file "
                              "({preset: ..., criteria: {name: threshold}})")
+    parser.add_argument("--content-ratings", metavar="FILE",
+                        help="an expert panel's content ratings of the items (CSV/XLSX, long: "
+                             "expert, item, relevance, essentiality, assignment, comment): "
+                             "adds the Content validity section and its verdicts")
+    parser.add_argument("--angoff-ratings", metavar="FILE",
+                        help="a modified-Angoff panel's ratings of one competency's or tier's "
+                             "items (CSV/XLSX, long: judge, item, rating, round, level): adds "
+                             "the Standard setting section")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when at least one criterion failed")
     parser.add_argument("--seed", metavar="N", type=int, default=None,
@@ -65,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         framework = pv.read_framework(args.framework)
     with reading(args.responses, parse_errors=False):
         report = pv.validate(args.responses, framework, criteria=args.criteria,
-                             seed=args.seed, n_boot=args.n_boot, progress=_progress(show))
+                             seed=args.seed, n_boot=args.n_boot, progress=_progress(show),
+                             content_ratings=args.content_ratings,
+                             angoff_ratings=args.angoff_ratings)
     if not args.quiet and not to_stdout:
         echo(report.summary())
     write_outputs([(args.html, report.to_html() if args.html else "", False),
