@@ -133,3 +133,34 @@ def test_errors(fw):
                       confidence_level=95)
     with pytest.raises(SpecificationError, match="mapping"):
         pv.skills_gap(DATA, framework=fw, targets=[("eng", "a", 3)], role="role")
+
+
+def test_conditional_sem_option_against_lord_and_keats_by_hand():
+    """sem="conditional": 0/1 competencies use Lord's binomial CSEM x Keats' factor at the
+    person's (prorated) number correct, on the mean scale; others keep the alpha SEM."""
+    from psychoval.datasets import sample_framework
+
+    fw, table = sample_framework(), pv.load_sample()
+    targets = {"engineering": {"concepts": 0.6, "data": 3.5}}
+    plain = pv.skills_gap(table, framework=fw, targets=targets)
+    cond = pv.skills_gap(table, framework=fw, targets=targets, sem="conditional")
+    rel = cond.reliability.set_index("competency")
+    assert rel["sem_method"].to_dict() == {"concepts": "conditional (Keats)", "data": "alpha"}
+    z = 1.959963984540054
+    p = cond.persons[(cond.persons["competency"] == "concepts")].dropna(subset=["score"])
+    n = 5
+    x = fw.score(table).scores[[f"CON{k}" for k in range(1, 6)]].dropna().sum(axis=1)
+    kr21 = n / (n - 1) * (1 - x.mean() * (n - x.mean()) / (n * x.var(ddof=1)))
+    keats = math.sqrt((1 - rel.loc["concepts", "alpha"]) / (1 - kr21))
+    xs = p["score"].to_numpy() * n
+    hand = np.sqrt(xs * (n - xs) / (n - 1)) * keats / n
+    np.testing.assert_allclose((p["upper"] - p["score"]).to_numpy() / z, hand, rtol=1e-12,
+                               atol=1e-14)
+    # a person with all 5 right has no binomial error: "meets" at any target up to 1
+    full = p[p["score"] == 1.0]
+    assert len(full) and (full["lower"] == 1.0).all() and (full["status"] == "meets").all()
+    # the rating-scale competency is unchanged
+    pd.testing.assert_frame_equal(plain.persons[plain.persons["competency"] == "data"],
+                                  cond.persons[cond.persons["competency"] == "data"])
+    with pytest.raises(SpecificationError, match="sem="):
+        pv.skills_gap(table, framework=fw, targets=targets, sem="irt")

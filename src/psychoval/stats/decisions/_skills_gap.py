@@ -57,7 +57,8 @@ class SkillsGapResult(Result):
         competency -> the SEM used (mean-score scale), with ``alpha`` and ``sd`` in
         ``reliability``.
     reliability : DataFrame
-        Per competency: ``alpha``, ``sd``, ``sem``.
+        Per competency: ``alpha``, ``sd``, ``sem`` (classical) and ``sem_method`` (``"alpha"``
+        or ``"conditional (Keats)"``: see ``sem=``).
     confidence_level : float
     excluded : dict
         competency -> reason it is not used (failed validation).
@@ -150,9 +151,33 @@ def _targets(targets: Any, roles: set[str], comps: set[str]) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
+def _binary(x: pd.DataFrame) -> bool:
+    v = x.to_numpy(dtype=float)
+    v = v[~np.isnan(v)]
+    return bool(v.size) and bool(np.isin(v, (0.0, 1.0)).all())
+
+
+def _conditional(x: pd.DataFrame, mean: pd.Series, kr20: float) -> pd.Series:
+    """Keats-adjusted Lord CSEM at each person's prorated number correct, on the mean
+    scale (divided by the number of items); NaN without a score."""
+    from psychoval.stats.decisions._csem import conditional_sem
+
+    n = x.shape[1]
+    number = (mean * n).to_numpy(dtype=float)
+    ok = ~np.isnan(number)
+    at = np.unique(number[ok])
+    res = conditional_sem(x, reliability=kr20, at=at, missing="listwise")
+    table = dict(zip(res.at["score"].to_numpy(float), res.at["csem_keats"].to_numpy(float),
+                     strict=True))
+    out = np.full(len(number), np.nan)
+    out[ok] = [table[v] / n for v in number[ok]]
+    return pd.Series(out, index=x.index)
+
+
 def skills_gap(data: Any, *, framework: Any, targets: Any = None, role: str | None = None,
                confidence_level: float = 0.95, min_answered: float = 0.5,
-               exclude: Mapping[str, str] | None = None) -> SkillsGapResult:
+               exclude: Mapping[str, str] | None = None, sem: str = "alpha"
+               ) -> SkillsGapResult:
     """Skills gaps against the target level of each respondent's role.
 
     Parameters
@@ -175,6 +200,15 @@ def skills_gap(data: Any, *, framework: Any, targets: Any = None, role: str | No
     exclude : mapping, optional
         competency -> reason: competencies that failed validation (e.g. from a
         ``ValidationReport``); their gaps are reported as ``"not used"``, never as findings.
+    sem : {"alpha", "conditional"}
+        The score's standard error. ``"alpha"`` (default): the classical SEM of the
+        competency, SD sqrt(1 - alpha), the same for everyone. ``"conditional"``: for
+        competencies of 0/1 items, the conditional SEM at each person's score
+        (:func:`psychoval.conditional_sem`: Lord's binomial error, Keats-adjusted to the
+        competency's KR-20), at the number correct prorated from the answered items and
+        divided by the number of items (the mean-score scale); it is largest near half
+        correct and 0 at none or all correct. Other competencies keep the classical SEM
+        (``reliability["sem_method"]`` says which).
 
     Returns
     -------
@@ -187,9 +221,11 @@ def skills_gap(data: Any, *, framework: Any, targets: Any = None, role: str | No
     """
     from scipy import stats
 
+    from psychoval._input import check_choice
     from psychoval.framework import Framework
     from psychoval.framework._scoring import ScoredResponses
 
+    check_choice("sem", sem, ("alpha", "conditional"))
     if not isinstance(framework, Framework):
         raise SpecificationError("framework= must be a Framework (pv.read_framework)")
     if targets is None:
@@ -221,7 +257,8 @@ def skills_gap(data: Any, *, framework: Any, targets: Any = None, role: str | No
     means = framework.scale_scores(scored, min_answered=min_answered).means
     z = float(stats.norm.ppf(0.5 + level / 2))
     rel_rows = []
-    sem: dict[str, float] = {}
+    sems: dict[str, float] = {}
+    csem: dict[str, pd.Series] = {}   # competency -> per-person conditional SEM (mean scale)
     for cid in sorted(set(long["competency"]), key=list(comps).index):
         items = list(comps[cid].item_ids)
         x = scored.scores[items]
@@ -231,20 +268,32 @@ def skills_gap(data: Any, *, framework: Any, targets: Any = None, role: str | No
             a = math.nan
         sd = float(means[cid].std(ddof=1))
         s = sd * math.sqrt(max(1.0 - a, 0.0)) if np.isfinite(a) else math.nan
-        sem[cid] = s
-        rel_rows.append({"competency": cid, "alpha": a, "sd": sd, "sem": s})
-    reliability = pd.DataFrame(rel_rows, columns=["competency", "alpha", "sd", "sem"])
-    for cid, s in sem.items():
+        sems[cid] = s
+        method = "alpha"
+        if sem == "conditional" and np.isfinite(a) and _binary(x):
+            csem[cid] = _conditional(x, means[cid], a)
+            method = "conditional (Keats)"
+        rel_rows.append({"competency": cid, "alpha": a, "sd": sd, "sem": s,
+                         "sem_method": method})
+    reliability = pd.DataFrame(rel_rows, columns=["competency", "alpha", "sd", "sem",
+                                                  "sem_method"])
+    for cid, s in sems.items():
         if not np.isfinite(s) and cid not in excluded:
             excluded[cid] = "no reliability estimate (one item or no variance): no SEM"
     # per person x target: vectorized by a merge on role
     ids = scored.scores.index
     person = pd.DataFrame({"id": ids, "role": roles.astype("string").to_numpy(object)})
     merged = person.merge(long, on="role", how="inner")
-    score_long = means[list(sem)].rename_axis("id").reset_index().melt(
+    score_long = means[list(sems)].rename_axis("id").reset_index().melt(
         id_vars="id", var_name="competency", value_name="score")
     merged = merged.merge(score_long, on=["id", "competency"], how="left")
-    s_vec = merged["competency"].map(sem).to_numpy(dtype=float)
+    s_vec = merged["competency"].map(sems).to_numpy(dtype=float, copy=True)
+    if csem:
+        pos = {v: i for i, v in enumerate(scored.scores.index)}
+        rows = merged["id"].map(pos).to_numpy()
+        for cid, per in csem.items():
+            hit = (merged["competency"] == cid).to_numpy()
+            s_vec[hit] = per.to_numpy(dtype=float)[rows[hit]]
     score = merged["score"].to_numpy(dtype=float)
     lo, hi = score - z * s_vec, score + z * s_vec
     tgt = merged["target"].to_numpy(dtype=float)
