@@ -208,3 +208,86 @@ def test_alpha_from_moments_refuses_what_needs_rows():
     const = Moments.from_array(_data(1, constant=True, p_miss=0.0))
     with pytest.raises(DataError, match="'item5' has no variance"):
         pv.alpha(const)
+
+
+def _factor_data(seed: int = 5, n: int = 500, k: int = 9, p_miss: float = 0.05) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 3))
+    load = np.zeros((k, 3))
+    load[np.arange(k), np.arange(k) // 3] = 0.7
+    x = f @ load.T + 0.3 * f[:, [0]] + 0.6 * rng.normal(size=(n, k)) + 3.0
+    x[rng.random(x.shape) < p_miss] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("missing", ["pairwise", "listwise"])
+def test_efa_and_omega_from_merged_moments(missing):
+    x = _factor_data()
+    m = Moments.merge([Moments.from_array(p) for p in np.array_split(x, 6)])
+    for method in ("minres", "ml"):
+        a = pv.efa(x, n_factors=3, method=method, missing=missing)
+        b = pv.efa(m, n_factors=3, method=method, missing=missing)
+        assert_close(b.loadings.to_numpy(), a.loadings.to_numpy(), "merged_efa",
+                     what=f"{method} loadings")
+        assert_close([b.rms, b.tli], [a.rms, a.tli], "merged_efa", what=f"{method} fit")
+        assert_close(b.chi / a.chi, 1.0, "merged_efa", what=f"{method} chi")
+        assert b.n_obs == a.n_obs
+    a, b = pv.omega(x, missing=missing), pv.omega(m, missing=missing)
+    assert_close([b.omega_h, b.omega_total, b.alpha], [a.omega_h, a.omega_total, a.alpha],
+                 "merged_omega", what="omega")
+    with pytest.raises(SpecificationError, match="polychoric and tetrachoric"):
+        pv.efa(m, n_factors=1, cor="polychoric")
+    with pytest.raises(SpecificationError, match="n_boot > 0 is not available from Moments"):
+        pv.omega(m, n_boot=10)
+
+
+HS_MODEL = "visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9"
+
+
+def _compare_cfa(a, b):
+    ea, eb = a.estimates(), b.estimates()
+    assert_close(eb["est"].to_numpy(), ea["est"].to_numpy(), "merged_cfa", what="est")
+    assert_close(eb["se"].to_numpy(), ea["se"].to_numpy(), "merged_cfa", what="se")
+    for key in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "logl", "bic"):
+        assert_close(b.fit_measures[key], a.fit_measures[key], "merged_cfa", what=key)
+    assert (b.n_obs, b.n_total) == (a.n_obs, a.n_total)
+
+
+def test_cfa_from_merged_moments():
+    from psychoval.datasets import load_holzinger_swineford
+
+    hs = load_holzinger_swineford()[[f"x{i}" for i in range(1, 10)]]
+    cuts = np.array_split(np.arange(len(hs)), 5)
+    m = Moments.merge([Moments.from_array(hs.iloc[c]) for c in cuts])
+    _compare_cfa(pv.cfa(HS_MODEL, hs), pv.cfa(HS_MODEL, m))
+    # missing answers: listwise and FIML from the pattern sums
+    holes = hs.mask(np.random.default_rng(3).random(hs.shape) < 0.03)
+    pm = PatternMoments.from_array(holes.iloc[cuts[0]])
+    for c in cuts[1:]:
+        pm = pm + PatternMoments.from_array(holes.iloc[c])
+    with pytest.warns(pv.PsychovalWarning, match="listwise deletion dropped"):
+        a = pv.cfa(HS_MODEL, holes)
+    with pytest.warns(pv.PsychovalWarning, match="listwise deletion dropped"):
+        b = pv.cfa(HS_MODEL, pm)
+    _compare_cfa(a, b)
+    a, b = pv.cfa(HS_MODEL, holes, missing="fiml"), pv.cfa(HS_MODEL, pm, missing="fiml")
+    _compare_cfa(a, b)
+    assert_close(b.fit_measures["gfi"], a.fit_measures["gfi"], "merged_cfa", what="gfi")
+    # a model on some of the items: exact from PatternMoments, refused from Moments
+    sub = "visual =~ x1 + x2 + x3"
+    with pytest.warns(pv.PsychovalWarning, match="dropped 23 of 301 rows"):
+        a = pv.cfa(sub, holes)
+    with pytest.warns(pv.PsychovalWarning, match="dropped 23 of 301 rows"):
+        b = pv.cfa(sub, pm)
+    _compare_cfa(a, b)
+    mh = Moments.from_array(holes)
+    with pytest.raises(DataError, match="summarise the chunks with PatternMoments"):
+        pv.cfa(sub, mh)
+    with pytest.raises(SpecificationError, match="needs the sums of each missingness pattern"):
+        pv.cfa(HS_MODEL, mh, missing="fiml")
+    with pytest.raises(SpecificationError, match="estimator='MLR' is not available from"):
+        pv.cfa(HS_MODEL, m, estimator="MLR")
+    with pytest.raises(SpecificationError, match="one Moments per group"):
+        pv.cfa(HS_MODEL, m, group="school")
+    with pytest.raises(SpecificationError, match="ordered= is not available"):
+        pv.cfa(HS_MODEL, m, ordered=True)

@@ -19,6 +19,7 @@ from psychoval.report import ValidationReport
 from psychoval.stats.reliability._omega_boot import _distinct_rows, omega_bootstrap
 from psychoval.verdicts import SCALE_CRITERIA
 from psychoval.verdicts._verdicts import judge, not_applicable
+from tests._reports import sample_report
 from tests._tolerances import assert_close
 
 N_BOOT = 100
@@ -30,14 +31,11 @@ def reports():
     out = {name: pv.validate(pv.load_sample(name), fw, seed=11, n_boot=N_BOOT)
            for name in ("seed2", "clean")}
     # one of them from the files, as the CLI does
-    out["responses"] = pv.validate(sample_path("responses.csv"),
-                                   sample_path("framework.yaml"), seed=11, n_boot=N_BOOT,
-                                   criteria="default")
+    # (shared with other modules: tests/_reports.py)
+    out["responses"] = sample_report(seed=11, n_boot=N_BOOT, criteria="default")
     # ordered items fitted as continuous (ML / MLR + FIML): the R references of
     # validate_extra.R were made that way
-    out["responses_ml"] = pv.validate(sample_path("responses.csv"),
-                                      sample_path("framework.yaml"), seed=11, n_boot=N_BOOT,
-                                      criteria={"ordinal": "never"})
+    out["responses_ml"] = sample_report(seed=11, n_boot=N_BOOT, criteria={"ordinal": "never"})
     return out
 
 

@@ -16,15 +16,14 @@ import pytest
 
 import psychoval as pv
 from psychoval.datasets import sample_framework
+from tests._reports import sample_report as shared_sample_report
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def sample_report():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pv.validate(pv.load_sample(), sample_framework(), seed=1)
+    return shared_sample_report()  # the sample files, seed 11 (tests/_reports.py)
 
 
 def test_sample_declares_cut_scores_and_gets_the_section(sample_report):

@@ -181,18 +181,20 @@ class Moments:
             n_c = int(full.sum())
             zc = z[full]
             c1, c2 = zc.sum(axis=0), zc.T @ zc
-        # the respondent's mean of answered items, less total_shift
-        ts = float(sh.mean()) if k else 0.0
+        # the respondent's mean of answered items, less total_shift: the mean shift of the
+        # answered items (a stored float, so that recentring by a difference of two of them
+        # is exact; t is formed from z without cancellation)
+        seen = ~nan.all(axis=0)
+        ts = float(sh[seen].mean()) if seen.any() else 0.0
         cnt = (k - nan.sum(axis=1)).astype(float)
         scored = cnt > 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = (z.sum(axis=1) + (~nan) @ (sh - ts)) / cnt
+            t = (z.sum(axis=1) + (~nan) @ np.where(seen, sh - ts, 0.0)) / cnt
         t = np.where(scored, t, 0.0)
         o_t = ~nan
         tj1 = t @ o_t
         tj2 = (t * t) @ o_t
         tjz = t @ z
-        seen = ~nan.all(axis=0)
         lo = np.where(seen, np.where(nan, np.inf, x).min(axis=0, initial=np.inf), np.nan)
         hi = np.where(seen, np.where(nan, -np.inf, x).max(axis=0, initial=-np.inf), np.nan)
         return cls(columns=names, n=n, shift=sh.copy(), npair=npair, s1=s1, s2=s2,
@@ -618,6 +620,23 @@ class PatternMoments:
                        total_shift=0.0, n_scored=0, t1=0.0, t2=0.0, tj1=None, tj2=None,
                        tjz=None, lo=nan, hi=nan.copy(), value_counts=tuple(None for _ in
                                                                          range(k)))
+
+    def pairwise(self) -> Moments:
+        """The :class:`Moments` of the same rows (pairwise and listwise parts; without the
+        mean-score sums and value counts, which patterns do not keep)."""
+        o = self.observed.astype(float)
+        f = self.freq.astype(float)
+        k = self.k
+        npair = np.rint((o * f[:, None]).T @ o).astype(np.int64)
+        sq = np.einsum("gii->gi", self.ss) if len(f) else np.zeros((0, k))
+        full = self.observed.all(axis=1)
+        nan = np.full(k, np.nan)
+        return Moments(columns=self.columns, n=self.n, shift=self.shift.copy(), npair=npair,
+                       s1=self.s.T @ o, s2=sq.T @ o, cross=self.ss.sum(axis=0),
+                       n_complete=int(self.freq[full].sum()), c1=self.s[full].sum(axis=0),
+                       c2=self.ss[full].sum(axis=0), total_shift=0.0, n_scored=0, t1=0.0,
+                       t2=0.0, tj1=None, tj2=None, tjz=None, lo=nan, hi=nan.copy(),
+                       value_counts=tuple(None for _ in range(k)))
 
     def pattern_stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(observed, freq, means, scatter): each pattern's item means (0 where unanswered)

@@ -39,6 +39,7 @@ from psychoval.exceptions import (
     SpecificationError,
     warn,
 )
+from psychoval.stats.core._suffstats import Moments, as_moments, refuse
 from psychoval.stats.factor._polychoric import check_overlap
 
 __all__ = ["EFAResult", "efa", "FAFit"]
@@ -616,6 +617,9 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
     from psychoval.stats.core._pearson import pairwise_cor
 
     check_choice("cor", cor, ("pearson", "polychoric", "tetrachoric", "mixed"))
+    mo = as_moments(data, items=items)
+    if mo is not None:
+        return _moments_input(mo, cor=cor, missing=missing, n_obs=n_obs)
     if is_square_matrix(data):
         if isinstance(data, pd.DataFrame):
             frame = data if items is None else data.loc[list(items), list(items)]
@@ -655,6 +659,33 @@ def correlation_input(data: Any, *, cor: str, missing: str, items: Sequence[str]
                           "(psych::cor.smooth)", DegenerateDataWarning, stacklevel=3)
     n = m.n if n_obs is None else n_obs
     return R, m.items, n, npair
+
+
+def _moments_input(mo: Moments, *, cor: str, missing: str, n_obs: int | None
+                   ) -> tuple[np.ndarray, tuple[str, ...], int | None, np.ndarray | None]:
+    """:func:`correlation_input` of merged :class:`Moments`: the Pearson correlations the
+    rows would give (R's ``cor(use = "pairwise")``, or of the complete rows)."""
+    check_choice("missing", missing, ("pairwise", "listwise", "raise"))
+    if cor != "pearson":
+        refuse(f"cor={cor!r}", "polychoric and tetrachoric correlations need each pair's "
+               "table of categories, which Moments do not hold; use cor='pearson'")
+    if missing == "raise" and not mo.complete:
+        raise DataError(f"{mo.n - mo.n_complete} of {mo.n} rows miss at least one answer; "
+                        "choose missing='pairwise' or 'listwise'")
+    if mo.k < 2:
+        raise DataError(f"data has {mo.k} item(s); this statistic needs at least 2")
+    policy = "listwise" if missing == "listwise" else "pairwise"
+    n = mo.n_used(policy)
+    var = np.diag(mo.cov(policy))
+    bad = np.flatnonzero(~(var > 0))
+    if bad.size:
+        raise DataError(f"item {mo.columns[bad[0]]!r} is constant (or unanswered); a "
+                        "correlation with it is undefined: drop it")
+    npair = (mo.npair.astype(float) if policy == "pairwise"
+             else np.full((mo.k, mo.k), float(n)))
+    if policy == "pairwise":
+        check_overlap(npair, mo.columns, minimum=3)
+    return mo.cor(policy), mo.columns, n if n_obs is None else n_obs, npair
 
 
 _MIXED_NCAT = 8  # psych::mixedCor's ncat
@@ -743,9 +774,11 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable, 2-d array, or a correlation / covariance matrix
+    data : DataFrame, ResponseTable, 2-d array, a correlation / covariance matrix, Moments
         Raw responses (respondents x items), or a square symmetric matrix (give ``n_obs`` for
-        the chi-square based statistics; a covariance matrix is rescaled to correlations).
+        the chi-square based statistics; a covariance matrix is rescaled to correlations), or
+        merged :class:`Moments` / a dask DataFrame or Array (Pearson correlations only; the
+        same result as the concatenated rows).
     n_factors : int
         Number of factors (>= 1).
     method : {"minres", "ml", "pa", "uls"}

@@ -32,6 +32,7 @@ from psychoval.exceptions import (
     collect_warnings,
     warn,
 )
+from psychoval.stats.core._suffstats import Moments, is_dask_collection, refuse
 
 __all__ = ["OmegaResult", "OmegaSemResult", "omega", "omega_sem"]
 
@@ -261,9 +262,11 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable, 2-d array, or a correlation matrix
+    data : DataFrame, ResponseTable, 2-d array, a correlation matrix, or Moments
         Items in columns. A square symmetric matrix is taken as a correlation (or covariance,
-        rescaled) matrix; give ``n_obs`` for the fit statistics.
+        rescaled) matrix; give ``n_obs`` for the fit statistics. Merged :class:`Moments` (or
+        a dask DataFrame / Array) give the same result as the concatenated rows (Pearson
+        correlations, no bootstrap).
     n_factors : int
         Number of group factors, at least 3 for an identified general factor. With 2, pass
         ``sl_option`` (psych's ``option``) to accept an arbitrary identification rule.
@@ -381,6 +384,8 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     if n_boot:
         confidence_level = check_confidence_level(confidence_level)
     matrix_input = is_square_matrix(data)
+    if n_boot and (isinstance(data, Moments) or is_dask_collection(data)):
+        refuse("n_boot > 0", "resampling needs the respondents' rows; leave n_boot=0")
     if matrix_input and n_boot:
         raise SpecificationError("n_boot > 0 needs raw responses to resample; a correlation "
                                  "matrix was given")

@@ -39,6 +39,12 @@ from psychoval.exceptions import (
 )
 from psychoval.framework._partable import ParTable, assign_free, build_partable
 from psychoval.framework._syntax import model_to_formulas, syntax_error
+from psychoval.stats.core._suffstats import (
+    Moments,
+    PatternMoments,
+    is_dask_collection,
+    refuse,
+)
 from psychoval.stats.sem import _fiml, _robust
 from psychoval.stats.sem._constraints import defined_se, defined_values, violated_inequality
 from psychoval.stats.sem._estimate import check_identification
@@ -1380,6 +1386,72 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
     return m, info
 
 
+def _check_summary_options(est_name: str, ordered: Any, group: Any, sample_cov: Any) -> None:
+    """What a fit from :class:`Moments` / :class:`PatternMoments` (or a dask collection) can
+    do: ML (listwise or FIML) in one group; the rest needs the rows."""
+    if sample_cov is not None:
+        raise SpecificationError("give either data= or sample_cov=, not both")
+    if ordered is not None and ordered is not False:
+        refuse("ordered=", "the polychoric correlations and their weight matrix need each "
+               "pair's category table and fourth-order moments, which are not accumulated")
+    if est_name != "ML":
+        refuse(f"estimator={est_name!r}", "robust standard errors and scaled tests need "
+               "each respondent's score (fourth-order moments, not accumulated); use "
+               "estimator='ML', or fit on the rows")
+    if group is not None:
+        refuse("group=", "summarise each group's rows separately (one Moments per group); "
+               "multiple-group fits from summaries are not available")
+
+
+def _summary_input(pt: ParTable, data: Any, fiml: bool, text: str):
+    """Merged summaries -> (complete-case covariance DataFrame or FIML pattern statistics,
+    rows given, rows used)."""
+    from psychoval.stats.core._moments import Moments as PairwiseCov
+    from psychoval.stats.core._suffstats import as_moments
+
+    items = list(pt.observed)
+    if is_dask_collection(data):
+        from psychoval.stats.core._dask import dask_summary
+
+        data = dask_summary(data, PatternMoments, items=items)
+    if isinstance(data, PatternMoments):
+        pm = data.select(items)
+        if fiml:
+            observed, freq, means, scatter = pm.pattern_stats()
+            if pm.n_empty:
+                warn(f"{pm.n_empty} row(s) have no response on the model's variables and are "
+                     "left out, as lavaan does", PsychovalWarning, stacklevel=4)
+            pw = pm.pairwise()
+            available = PairwiseCov(cov=pw.cov(), n_pairwise=pw.npair, means=pw.means(),
+                                    complete=pw.complete)
+            pat = _fiml.patterns_from_stats(observed, freq, means, scatter, available)
+            return pat, pm.n, pat.n
+        mo = pm.listwise()
+        n_total = pm.n
+    else:
+        if fiml:
+            refuse("missing='fiml'", "full-information ML needs the sums of each "
+                   "missingness pattern: summarise the chunks with PatternMoments")
+        mo = as_moments(data, items=items)
+        n_total = mo.n
+        if not mo.complete and mo.c1 is None:
+            raise DataError("these Moments hold more items than the model and some answers "
+                            "are missing, so the rows complete on the model's items are "
+                            "unknown; summarise the chunks with PatternMoments (exact for "
+                            "any subset of items) or with Moments of the model's items only")
+    n = mo.n_complete
+    if n < 2:
+        raise DataError(f"listwise deletion leaves {n} complete row(s) of {n_total}; at least "
+                        "2 are needed (missing='fiml' with PatternMoments uses every row)")
+    if n_total - n > 0.05 * n_total:
+        warn(f"listwise deletion dropped {n_total - n} of {n_total} rows "
+             f"({100 * (n_total - n) / n_total:.1f}%) with a missing response; "
+             "missing='fiml' uses every row (full-information ML)",
+             PsychovalWarning, stacklevel=4)
+    cov = pd.DataFrame(mo.cov("listwise"), index=items, columns=items)
+    return cov, n_total, n
+
+
 def _fast_numeric(data: Any, items: list[str]) -> ItemMatrix | None:
     """The common case without the per-cell text checks: a DataFrame whose model columns all
     have numeric dtypes (and unique names). Anything else goes through as_item_matrix."""
@@ -1455,6 +1527,10 @@ def cfa(
         ``{factor: [items]}``, or any object with a ``to_model()`` method returning either.
     data : DataFrame or ResponseTable, optional
         Rows are respondents, columns include the model's observed variables.
+        Or merged sufficient statistics without rows: :class:`Moments` (complete-case ML)
+        or :class:`PatternMoments` (listwise for any subset of items, and ``missing="fiml"``),
+        or a dask DataFrame / Array (summarised per partition): ML in one group, the same
+        fit as the concatenated rows; MLR, ``ordered=`` and ``group=`` need the rows.
     estimator : {"ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS", "WLS"}
         ``"ML"``: normal-theory maximum likelihood (divisor N). ``"MLR"``: the same estimates
         with Huber-White (sandwich) standard errors, the Yuan-Bentler (Mplus) scaled
@@ -1612,6 +1688,9 @@ def cfa(
     from psychoval.stats.sem._cfa_ordinal_groups import check_id_cat
 
     est_name = str(estimator).upper()
+    summary = isinstance(data, (Moments, PatternMoments)) or is_dask_collection(data)
+    if summary:
+        _check_summary_options(est_name, ordered, group, sample_cov)
     id_cat_key = check_id_cat(id_cat)
     parameterization = check_choice("parameterization", str(parameterization).lower(),
                                     ("delta", "theta"))
@@ -1667,6 +1746,15 @@ def cfa(
     if (data is None) == (sample_cov is None):
         raise SpecificationError("give either data= or sample_cov= (with sample_nobs=), "
                                  "not both and not neither")
+    pat_stats = None
+    if summary:
+        pat_stats, n_total, fit_n = _summary_input(pt1, data, fiml, text)
+        if not fiml:  # the complete-case covariance matrix: the sample_cov route
+            fit = cfa(model, sample_cov=pat_stats, sample_nobs=fit_n, std_lv=std_lv,
+                      information=information)
+            return dataclasses.replace(fit, n_total=n_total)
+        data = None
+        sample_cov = "patterns"
     labels: list[Any] = [None]
     if data is not None:
         m, info = _data_matrix(pt1, data, miss)
@@ -1697,6 +1785,8 @@ def cfa(
                 mean_g = xg.mean(axis=0)
                 xc = xg - mean_g
                 _check_pd(pt1, xc.T @ xc / len(xg))
+    elif pat_stats is not None:
+        xs = None
     else:
         if robust or fiml or multi or meanstructure:
             raise SpecificationError("sample_cov= supports estimator='ML' with complete data "
@@ -1735,7 +1825,10 @@ def cfa(
         raise SpecificationError(
             f"the model has {pt.n_free} free parameters but the data give only "
             f"{n_groups * nmom} moments, so it is not identified; fix parameters")
-    if xs is None:
+    if pat_stats is not None:
+        blocks = [eng.Block.from_patterns(pt, pat_stats)]
+        _check_pd(pt1, blocks[0].h1.sigma, "EM (saturated FIML)")
+    elif xs is None:
         blocks = [eng.Block.from_cov(pt, cov, n)]
     else:
         blocks = [eng.Block.make(pt, g + 1, xg, fiml=fiml, label=labels[g])

@@ -227,6 +227,22 @@ class DataSide:
             self.h1 = _fiml.em_saturated(self.pat)
         self._lazy: dict[str, np.ndarray] = {}
 
+    @classmethod
+    def from_patterns(cls, pat: _fiml.MissingPatterns) -> DataSide:
+        """A data side from pattern statistics alone (merged chunks; not cached)."""
+        side = cls.__new__(cls)
+        side.pat = pat
+        if pat.complete:
+            z = pat.zrows
+            cov = z.T @ z / pat.n
+            side.h1 = _fiml.H1Moments(mu=pat.means[0].copy(), sigma=cov,
+                                      loglik=_sat_loglik(cov, pat.n), iterations=0,
+                                      converged=True)
+        else:
+            side.h1 = _fiml.em_saturated(pat)
+        side._lazy = {}
+        return side
+
     @property
     def nbytes(self) -> int:
         return int(self.pat.x.nbytes + self.pat.zrows.nbytes)
@@ -306,6 +322,14 @@ class Block:
         # the block keeps the shared private copy, not the caller's array
         return cls(mm, label, pat.x, fiml, pat, h1,
                    cls._discrepancy(mm, pat, h1, pat.n, fiml), pat.n, group, side)
+
+    @classmethod
+    def from_patterns(cls, pt: ParTable, pat: _fiml.MissingPatterns) -> Block:
+        """A FIML block from missingness-pattern statistics without rows (merged chunks)."""
+        mm = MatrixModel(pt, 1)
+        side = DataSide.from_patterns(pat)
+        return cls(mm, None, pat.x, True, pat, side.h1,
+                   cls._discrepancy(mm, pat, side.h1, pat.n, True), pat.n, 1, side)
 
     @classmethod
     def from_cov(cls, pt: ParTable, cov: np.ndarray, n: int) -> Block:
@@ -666,7 +690,8 @@ def fit_measures(blocks: Sequence[Block], x: np.ndarray, *, fmin: float, chisq: 
             # covariances rescaled by (N - 1)/N (not the EM moments)
             from psychoval.stats.core._moments import pairwise_moments
 
-            mom = pairwise_moments(b.x)
+            # (summaries without rows carry them: MissingPatterns.available)
+            mom = b.pat.available if b.pat.available is not None else pairwise_moments(b.x)
             obs = np.concatenate([mom.means, _fiml.vech(mom.cov * (b.n - 1) / b.n)])
             d = obs - np.concatenate([mu, _fiml.vech(sigma)])
             per[-1]["gfi"] = 1.0 - (_fiml.expected_quadratic(b.pat, sigma, d)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ __all__ = [
     "H1Moments",
     "IndependenceModel",
     "missing_patterns",
+    "patterns_from_stats",
     "vech_indices",
     "vech",
     "unvech",
@@ -152,6 +154,9 @@ class MissingPatterns:
     zpat: np.ndarray
     batch_of: np.ndarray  # (P,) batch of each pattern
     pos_of: np.ndarray  # (P,) position of each pattern within its batch
+    # available-case means and pairwise covariances (lavaan's WLS.obs under missing = "ml")
+    # when built without rows (patterns_from_stats); None: computed from ``x``
+    available: Any = None
 
     @property
     def n(self) -> int:
@@ -264,10 +269,20 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
     zpat = np.concatenate(pats)
     del zc, parts
 
+    batches, batch_of, pos_of = _batches(observed, freq)
+    return MissingPatterns(x=x, observed=observed, freq=freq, row_pattern=row_pattern,
+                           empty_rows=empty, batches=tuple(batches), means=means, zrows=zrows,
+                           zpat=zpat, batch_of=batch_of, pos_of=pos_of)
+
+
+def _batches(observed: np.ndarray, freq: np.ndarray
+             ) -> tuple[list[_Batch], np.ndarray, np.ndarray]:
+    """Patterns grouped by how many items they miss; each pattern's batch and position."""
+    n_pat, p = observed.shape
     batches = []
     batch_of = np.empty(n_pat, dtype=np.intp)
     pos_of = np.empty(n_pat, dtype=np.intp)
-    m_of = p - k_of
+    m_of = p - observed.sum(axis=1)
     for bi, m in enumerate(np.unique(m_of)):
         pats = np.flatnonzero(m_of == m)
         order = np.argsort(~observed[pats], axis=1, kind="stable")  # observed first
@@ -275,9 +290,46 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
                               observed[pats]))
         batch_of[pats] = bi
         pos_of[pats] = np.arange(len(pats))
-    return MissingPatterns(x=x, observed=observed, freq=freq, row_pattern=row_pattern,
-                           empty_rows=empty, batches=tuple(batches), means=means, zrows=zrows,
-                           zpat=zpat, batch_of=batch_of, pos_of=pos_of)
+    return batches, batch_of, pos_of
+
+
+def patterns_from_stats(observed: np.ndarray, freq: np.ndarray, means: np.ndarray,
+                        scatter: np.ndarray, available: Any = None) -> MissingPatterns:
+    """:class:`MissingPatterns` from each pattern's frequency, means (0 where unanswered) and
+    scatter ``sum (x - mean)(x - mean)'`` (p x p, 0 outside its items) without the rows
+    (merged chunks: ``psychoval.stats.core._suffstats.PatternMoments``). Every FIML quantity
+    of a fit (likelihood, EM, information, baseline) uses only these; the casewise ones
+    (MLR scores, factor scores, per-row likelihoods) need the rows and see none
+    (``x`` has 0 rows). ``available``: the available-case moments (``means``, ``cov``) that
+    lavaan's GFI under FIML uses."""
+    observed = np.asarray(observed, dtype=bool)
+    n_pat, p = observed.shape
+    never = np.flatnonzero(~(observed * (np.asarray(freq) > 0)[:, None]).any(axis=0))
+    if never.size:
+        from psychoval.exceptions import DataError
+
+        raise DataError(f"column {int(never[0])} (0-based) has no observed value; FIML needs at "
+                        "least one response per item - remove the item")
+    parts, pats = [np.zeros((0, p))], [np.zeros(0, dtype=np.intp)]
+    for g in range(n_pat):
+        o = np.flatnonzero(observed[g])
+        w, v = np.linalg.eigh(scatter[g][np.ix_(o, o)])
+        pos = w > max(w.max(initial=0.0), 0.0) * 1e-14
+        if not pos.any():
+            continue
+        fac = np.zeros((int(pos.sum()), p))
+        fac[:, o] = (v[:, pos] * np.sqrt(w[pos])).T
+        parts.append(fac)
+        pats.append(np.full(len(fac), g, dtype=np.intp))
+    freq = np.asarray(freq, dtype=float)
+    batches, batch_of, pos_of = _batches(observed, freq)
+    return MissingPatterns(x=np.zeros((0, p)), observed=observed, freq=freq,
+                           row_pattern=np.zeros(0, dtype=np.intp),
+                           empty_rows=np.zeros(0, dtype=np.intp), batches=tuple(batches),
+                           means=np.where(observed, means, 0.0),
+                           zrows=np.ascontiguousarray(np.vstack(parts)),
+                           zpat=np.concatenate(pats), batch_of=batch_of, pos_of=pos_of,
+                           available=available)
 
 
 def _as_pattern(data: MissingPatterns | np.ndarray) -> MissingPatterns:
