@@ -221,3 +221,29 @@ def test_group_modifiers_must_match_the_groups(data):
         pv.cfa(model, hs, group="school")
     with pytest.raises(SpecificationError, match="line 1, column 27: .*this fit has one group"):
         pv.cfa(model, hs)
+
+
+def test_summary_and_modindices_know_the_constraints(refs, data):
+    fit = _fit("hs.constraints", refs, data)
+    s = fit.summary()
+    facts = dict(s.facts)
+    assert facts["Constraint l5 == l6"] == "equality"
+    assert facts["Constraint l3 < 0.6"] == "active (holds with equality)"
+    assert facts["Constraint l9 > 0"] == "inactive"
+    tables = dict(s.tables)
+    assert list(tables["Defined Parameters"].index) == ["vis_sum := 1+l2+l3", "ratio := l8/l9"]
+    # the loading an active inequality holds is a parameter of lavaan's model, not a candidate
+    mi = fit.modindices()
+    assert not ((mi["lhs"] == "visual") & (mi["op"] == "=~") & (mi["rhs"] == "x3")).any()
+    assert ((mi["lhs"] == "visual") & (mi["op"] == "=~") & (mi["rhs"] == "x4")).any()
+    groups = _fit("hs.groups.c", refs, data)
+    assert "Latent Variables" in dict(groups.summary().tables)
+
+
+def test_two_active_inequalities_give_the_fit_with_both_bounds_fixed(data):
+    base = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + c*x9\n"
+    ineq = pv.cfa(base + "b < 0.6\nc > 1.3\na > 0", data["hs"])
+    fixed = pv.cfa(base.replace("b*x3", "0.6*x3").replace("c*x9", "1.3*x9"), data["hs"])
+    assert ineq.fit_measures["chisq"] == pytest.approx(fixed.fit_measures["chisq"], rel=1e-9)
+    assert ineq.fit_measures["df"] == fixed.fit_measures["df"] - 2
+    assert dict(ineq.summary().facts)["Constraint a > 0"] == "inactive"

@@ -71,6 +71,7 @@ class ParTable:
     defined: tuple[Formula, ...] = ()  # := in syntax order
     eq_fixed: tuple[int, ...] = ()  # rows free in lavaan but fixed by a constraint (v == 1)
     active: tuple[int, ...] = ()  # indices into constraints of the active inequalities
+    ustart_user: tuple[float, ...] = ()  # ustart before constraints fixed rows (assign_free)
 
     def __len__(self) -> int:
         return len(self.lhs)
@@ -335,6 +336,7 @@ def assign_free(pt: ParTable, active: tuple[int, ...] = ()) -> ParTable:
         return a
 
     value: dict[str, float] = {}
+    base = pt.ustart_user if len(pt.ustart_user) == len(pt) else pt.ustart
     eqs = [f for k, f in enumerate(pt.constraints) if f.op == "==" or k in active]
     for f in eqs:
         a, b = _equality_shape(pt, f, lines)
@@ -346,7 +348,7 @@ def assign_free(pt: ParTable, active: tuple[int, ...] = ()) -> ParTable:
             value[a] = b
     for a, v in list(value.items()):
         value[root(a)] = v
-    ustart = list(pt.ustart)
+    ustart = list(base)
     eq_fixed: list[int] = []
     for r, lab in enumerate(pt.label):
         if lab and math.isnan(ustart[r]) and root(lab) in value:
@@ -372,4 +374,4 @@ def assign_free(pt: ParTable, active: tuple[int, ...] = ()) -> ParTable:
         if key:
             by_label[key] = q
     return pt.replace(free=tuple(free), ustart=tuple(ustart), eq_fixed=tuple(eq_fixed),
-                      active=tuple(active))
+                      active=tuple(active), ustart_user=tuple(base))

@@ -419,9 +419,12 @@ class CFAResult(Result):
             cols.insert(3, "group")
         n_groups = self.n_groups
         # candidates (lhs, op, rhs, group, value at which the score is taken)
+        # (rows a constraint fixed - v == 1, an active a > 0 - are free parameters in lavaan)
+        eq_fixed = set(pt.eq_fixed)
         cand: list[tuple[str, str, str, int, float]] = [
-            (a, o, b, g, v) for a, o, b, g, f, v in
-            zip(pt.lhs, pt.op, pt.rhs, pt.group, pt.free, pt.ustart, strict=True) if f == 0]
+            (a, o, b, g, v) for r, (a, o, b, g, f, v) in
+            enumerate(zip(pt.lhs, pt.op, pt.rhs, pt.group, pt.free, pt.ustart, strict=True))
+            if f == 0 and r not in eq_fixed]
         have = {(a, o, b, g) for a, o, b, g in zip(pt.lhs, pt.op, pt.rhs, pt.group, strict=True)}
         have |= {(b, o, a, g) for a, o, b, g in have if o == "~~"}
         # variables of "~" lines: left-hand sides first (lavaan's eqs.y, then eqs.x)
@@ -745,6 +748,10 @@ class CFAResult(Result):
             facts.append(("Equality constraints (group.equal)", ", ".join(self.group_equal)))
         if self.information != "expected" or self.estimator == "MLR":
             facts.append(("Information", self.information))
+        for k, con in enumerate(self._pt.constraints):
+            state = ("equality" if con.op == "==" else
+                     "active (holds with equality)" if k in self._pt.active else "inactive")
+            facts.append((f"Constraint {con.lhs} {con.op} {con.rhs[0].name}", state))
         facts += [
             ("Test statistic (chi-square)", fm["chisq"]), ("Degrees of freedom", fm["df"]),
             ("P-value (Chi-square)", fm["pvalue"]),
@@ -786,6 +793,7 @@ class CFAResult(Result):
             ("Covariances", (est["op"] == "~~") & (est["lhs"] != est["rhs"])),
             ("Intercepts", est["op"] == "~1"),
             ("Variances", (est["op"] == "~~") & (est["lhs"] == est["rhs"])),
+            ("Defined Parameters", est["op"] == ":="),
         ]
         for title, mask in groups:
             sub = est[mask]
@@ -795,13 +803,16 @@ class CFAResult(Result):
                 idx = [("." + r if r not in lv_set else r) for r in sub["rhs"]]
             elif title == "Intercepts":
                 idx = [("." + r if r not in lv_set else r) for r in sub["lhs"]]
+            elif title == "Defined Parameters":
+                idx = [f"{lhs} := {rhs}" for lhs, rhs in zip(sub["lhs"], sub["rhs"], strict=True)]
             else:
                 idx = [f"{lhs} {op} {n}" for lhs, op, n in zip(sub["lhs"], sub["op"],
                                                                  sub["name"], strict=True)]
             t = sub[cols].copy()
             if "group" in sub:
                 labels = self.group_labels
-                idx = [f"[{labels[g - 1]}] {i}" for g, i in zip(sub["group"], idx, strict=True)]
+                idx = [f"[{labels[g - 1]}] {i}" if g else i  # := rows: group 0
+                       for g, i in zip(sub["group"], idx, strict=True)]
             t.index = idx
             tables.append((title, t))
         notes = list(self.problems)
@@ -1864,12 +1875,27 @@ def cfa(
 
     est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
     # inequality constraints (a > 0, a < b): an active set - the most violated one is made an
-    # equality and the model refitted, until none is violated (lavaan's constrained optimum)
-    while (k_viol := violated_inequality(pt, est.x)) is not None:
-        pt = assign_free(pt, (*pt.active, k_viol))
-        blocks = [b.with_table(pt) for b in blocks]
-        disc = eng.GroupSum(blocks)
-        est = fit_with_restarts(pt, disc, eng.start_x(pt, blocks), rebuild=rebuild)
+    # equality and the model refitted, until none is violated; then an active one that the
+    # others made slack (its refit without it satisfies it) is dropped (lavaan's optimum)
+    def refit(table: ParTable):
+        bl = [b.with_table(table) for b in blocks]
+        d = eng.GroupSum(bl)
+        return bl, d, fit_with_restarts(table, d, eng.start_x(table, bl), rebuild=rebuild)
+
+    while pt.constraints:
+        k_viol = violated_inequality(pt, est.x)
+        if k_viol is not None:
+            pt = assign_free(pt, (*pt.active, k_viol))
+            blocks, disc, est = refit(pt)
+            continue
+        for k in pt.active if len(pt.active) > 1 else ():
+            trial = assign_free(pt, tuple(a for a in pt.active if a != k))
+            bl, d, e = refit(trial)
+            if violated_inequality(trial, e.x) is None:
+                pt, blocks, disc, est = trial, bl, d, e
+                break
+        else:
+            break
     xhat, converged, iters = est.x, est.converged, est.iterations
     if est.structural:
         raise SpecificationError(

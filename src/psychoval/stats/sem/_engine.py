@@ -101,6 +101,7 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str],
                                                   "ustart", "start", "label", "line", "col",
                                                   "group_mods")}
     mods = pt.group_mods if len(pt.group_mods) == k else ((),) * k
+    user_ustart = pt.ustart_user if len(pt.ustart_user) == k else pt.ustart
     lines = pt.source.split("\n")
     for r in range(k):
         if mods[r] and len(mods[r]) != n_groups:
@@ -110,7 +111,7 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str],
     for g in range(1, n_groups + 1):
         for r in range(k):
             lhs, op, rhs = pt.lhs[r], pt.op[r], pt.rhs[r]
-            ustart = pt.ustart[r]
+            ustart = user_ustart[r]  # constraints are applied to the whole table below
             label = pt.label[r]
             if mods[r]:  # c(...): this group's own fixed value / label
                 fixed, free_forced, label = mods[r][g - 1]
@@ -134,7 +135,8 @@ def multigroup_partable(pt: ParTable, n_groups: int, group_equal: Sequence[str],
             cols["ustart"].append(ustart), cols["start"].append(pt.start[r])
             cols["label"].append(label), cols["line"].append(pt.line[r])
             cols["col"].append(pt.col[r]), cols["group_mods"].append(mods[r])
-    out = pt.replace(**{f: tuple(v) for f, v in cols.items()}, free=(0,) * len(cols["lhs"]))
+    out = pt.replace(**{f: tuple(v) for f, v in cols.items()}, free=(0,) * len(cols["lhs"]),
+                     ustart_user=())
     return assign_free(out, pt.active)
 
 
