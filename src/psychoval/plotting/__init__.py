@@ -1,5 +1,8 @@
 """plotting layer (optional extra: matplotlib, imported only when a plot is drawn)."""
 
+# skills gaps
+from psychoval.plotting._gaps import plot_skills_gap
+
 # IRT
 from psychoval.plotting._irt import (
     plot_information,
@@ -19,3 +22,5 @@ __all__: list[str] = []
 __all__ += ["plot_item_curves", "plot_distractors", "plot_difficulty_discrimination"]
 # IRT
 __all__ += ["plot_item_curves_irt", "plot_information", "plot_test_characteristic"]
+# skills gaps
+__all__ += ["plot_skills_gap"]
