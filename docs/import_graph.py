@@ -11,6 +11,7 @@ GROUPS = [  # most specific first
     "psychoval.stats.raters", "psychoval.stats.decisions",
     "psychoval.stats", "psychoval.io", "psychoval.framework",
     "psychoval.verdicts", "psychoval.report", "psychoval.pipeline", "psychoval.cli",
+    "psychoval.compat",
     "psychoval.plotting", "psychoval.datasets",
 ]
 
