@@ -1,0 +1,104 @@
+"""Dask collections on a real distributed LocalCluster (two worker processes): each partition
+is summarised on a worker, the sums are added as a tree, and the statistic equals the
+in-memory computation on the same rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import psychoval as pv
+from psychoval.stats.core._dask import dask_summary
+from psychoval.stats.core._suffstats import Moments, PatternMoments
+from tests._tolerances import assert_close
+
+dd = pytest.importorskip("dask.dataframe")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+pytestmark = pytest.mark.slow  # starts a two-process cluster (a few seconds)
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, worker_dashboard_address=None)
+    cl = distributed.Client(cluster)
+    try:
+        yield cl
+    finally:
+        cl.close()
+        cluster.close()
+
+
+def _frame(n: int = 2000, k: int = 6, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = np.clip(np.round(3 + rng.normal(size=(n, 1)) + rng.normal(size=(n, k))), 1, 5)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    return pd.DataFrame(x, columns=[f"q{i + 1}" for i in range(k)])
+
+
+def test_partitions_are_summarised_on_the_workers(client):
+    df = _frame()
+    ddf = dd.from_pandas(df, npartitions=8)
+    m = dask_summary(ddf, Moments)
+    direct = Moments.from_array(df)
+    np.testing.assert_array_equal(m.npair, direct.npair)
+    assert_close(m.cov(), direct.cov(), "merged_moments", what="pairwise cov")
+    assert_close(m.cov("listwise"), direct.cov("listwise"), "merged_moments", what="listwise")
+    # the tasks ran on the cluster's two workers
+    assert len(client.scheduler_info()["workers"]) == 2
+    assert client.run(lambda: 1)  # both workers answer
+
+
+def test_alpha_efa_omega_on_a_dask_dataframe(client):
+    df = _frame()
+    ddf = dd.from_pandas(df, npartitions=8)
+    a, b = pv.alpha(df), pv.alpha(ddf)
+    for f in ("raw_alpha", "std_alpha", "g6", "ase", "mean", "sd", "ci_lower", "ci_upper"):
+        assert_close(getattr(b, f), getattr(a, f), "merged_statistics", what=f)
+    assert_close(b.item_stats.to_numpy(), a.item_stats.to_numpy(), "merged_statistics",
+                 what="item_stats")
+    pd.testing.assert_frame_equal(b.response_freq, a.response_freq, rtol=1e-12)
+    e1, e2 = pv.efa(df, n_factors=1), pv.efa(ddf, n_factors=1)
+    assert_close(e2.loadings.to_numpy(), e1.loadings.to_numpy(), "merged_efa", what="loadings")
+    # items= selects columns of the dask frame
+    a3 = pv.alpha(df[["q1", "q2", "q3"]])
+    b3 = pv.efa(ddf, n_factors=1, items=["q1", "q2", "q3"])
+    assert b3.loadings.shape == (3, 1)
+    assert_close(pv.alpha(ddf[["q1", "q2", "q3"]]).raw_alpha, a3.raw_alpha,
+                 "merged_statistics", what="alpha of 3 items")
+
+
+def test_dask_array(client):
+    df = _frame(seed=2)
+    arr = da.from_array(df.to_numpy(), chunks=(300, 3))  # column chunks are joined
+    assert_close(pv.alpha(arr).raw_alpha, pv.alpha(df.to_numpy()).raw_alpha,
+                 "merged_statistics", what="alpha of a dask array")
+
+
+def test_cfa_on_a_dask_dataframe(client):
+    df = _frame(n=1500, seed=3)
+    ddf = dd.from_pandas(df, npartitions=5)
+    model = "f =~ q1 + q2 + q3 + q4"
+    for missing in ("listwise", "fiml"):
+        with pytest.warns(pv.PsychovalWarning) if missing == "listwise" else _nothing():
+            a = pv.cfa(model, df, missing=missing)
+        with pytest.warns(pv.PsychovalWarning) if missing == "listwise" else _nothing():
+            b = pv.cfa(model, ddf, missing=missing)
+        assert_close(b.estimates()["est"].to_numpy(), a.estimates()["est"].to_numpy(),
+                     "merged_cfa", what=f"{missing} est")
+        assert_close(b.fit_measures["chisq"], a.fit_measures["chisq"], "merged_cfa",
+                     what=f"{missing} chisq")
+        assert (b.n_obs, b.n_total) == (a.n_obs, a.n_total)
+    pm = dask_summary(ddf, PatternMoments)
+    assert pm.n == len(df)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
