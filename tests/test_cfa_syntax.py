@@ -11,7 +11,6 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,6 +20,9 @@ from psychoval.framework._expr import affine, evaluate
 from psychoval.framework._partable import build_partable
 from psychoval.framework._syntax import parse_syntax
 from tests._tolerances import assert_close
+
+# ~5 s of lavaan-reference fits (eight models, FIML and MLR among them): main CI pass only
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 REF = HERE / "reference"
@@ -39,7 +41,8 @@ def refs() -> dict:
 @pytest.fixture(scope="module")
 def data() -> dict:
     return {"hs": pd.read_csv(REF / "data" / "HolzingerSwineford1939.csv"),
-            "pd": pd.read_csv(REF / "data" / "PoliticalDemocracy.csv")}
+            "pd": pd.read_csv(REF / "data" / "PoliticalDemocracy.csv"),
+            "hsmis": pd.read_csv(REF / "ref_extra" / "hs_missing.csv")}
 
 
 _FITS: dict = {}
@@ -47,15 +50,17 @@ _FITS: dict = {}
 
 def _fit(cid: str, refs, data) -> pv.CFAResult:
     if cid not in _FITS:
-        kw = {"estimator": "MLR"} if cid.endswith(".mlr") else {}
+        kw: dict = {"estimator": "MLR"} if cid.endswith(".mlr") else {}
         if cid == "hs.groups.c":
             kw["group"] = "school"
+        if ".fiml" in cid:
+            kw["missing"] = "fiml"
         _FITS[cid] = pv.cfa(refs[cid]["model"], data[cid.split(".")[0]], **kw)
     return _FITS[cid]
 
 
 CASES = ("hs.constraints", "hs.constraints.mlr", "pd.sem", "pd.sem.mlr", "hs.intercepts",
-         "hs.groups.c")
+         "hs.groups.c", "hsmis.constraints.fiml", "hsmis.constraints.fiml.mlr")
 
 
 @pytest.mark.parametrize("cid", CASES)
@@ -133,8 +138,18 @@ def test_defined_parameter_se_is_the_delta_method(refs, data):
     assert row["est"] == pytest.approx(p1 * p3, rel=1e-14)
     assert row["se"] == pytest.approx(se, rel=1e-10)
     assert row["rhs"] == "p1*p3" and row["op"] == ":="
-    std = fit.standardized()
-    assert std["lhs"].iloc[-1] == "total" and np.isfinite(std["se"].iloc[-1])
+
+
+def test_standardized_solution_matches_lavaan(refs, data):
+    """standardizedSolution(fit): every row, the := rows computed from the standardized
+    values with their delta-method SEs."""
+    fit = _fit("pd.sem", refs, data)
+    ref = pd.DataFrame(refs["pd.sem"]["standardizedSolution"])
+    m = ref.merge(fit.standardized(), on=["lhs", "op", "rhs"], suffixes=("_r", ""),
+                  validate="1:1")
+    assert len(m) == len(ref) == len(fit.standardized())
+    for col in ("est_std", "se"):
+        assert_close(m[col], m[col + "_r"].astype(float), "cfa", what=f"std {col}")
 
 
 def test_intercepts_and_start_values(data):

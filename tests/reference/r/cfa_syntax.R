@@ -1,6 +1,6 @@
 # lavaan 0.6.14 references for the completed model syntax (issue 23, section 5):
 # equality (labels, ==), inequality (<, >), defined parameters (:=), latent regressions,
-# intercepts (~ 1), start() and the other modifiers, c() per group.
+# intercepts (~ 1), start() and the other modifiers, c() per group, FIML.
 # Run from tests/reference:  Rscript r/cfa_syntax.R
 #   -> data/PoliticalDemocracy.csv (lavaan's copy) and ref_extra/cfa_syntax.json
 suppressMessages(library(lavaan))
@@ -17,6 +17,11 @@ pe_rows <- function(fit) {
     lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i], group = pe$group[i], label = pe$label[i],
     est = pe$est[i], se = pe$se[i], z = pe$z[i], pvalue = pe$pvalue[i],
     std_all = pe$std.all[i]))
+}
+std_rows <- function(fit) {
+  ss <- standardizedSolution(fit)
+  lapply(seq_len(nrow(ss)), function(i) list(
+    lhs = ss$lhs[i], op = ss$op[i], rhs = ss$rhs[i], est_std = ss$est.std[i], se = ss$se[i]))
 }
 record <- function(id, call, model, fit, extra = list()) {
   c(list(id = id, call = call, model = model,
@@ -76,7 +81,8 @@ mb <- "
   total := p2 + p1*p3
 "
 fb <- sem(mb, data = pd)
-checks[[length(checks) + 1]] <- record("pd.sem", "sem(mb, data = PoliticalDemocracy)", mb, fb)
+checks[[length(checks) + 1]] <- record("pd.sem", "sem(mb, data = PoliticalDemocracy)", mb, fb,
+                                       list(standardizedSolution = std_rows(fb)))
 fb2 <- sem(mb, data = pd, estimator = "MLR")
 checks[[length(checks) + 1]] <- record("pd.sem.mlr", "sem(mb, data = PoliticalDemocracy, estimator = 'MLR')", mb, fb2)
 
@@ -102,6 +108,13 @@ speed   =~ x7 + c(s8, t8)*x8 + c(s8, t8)*x9
 "
 fd <- cfa(md, data = dat, group = "school")
 checks[[length(checks) + 1]] <- record("hs.groups.c", "cfa(md, data = dat, group = 'school')", md, fd)
+
+# (e) (a) with missing responses under FIML (8% MCAR, ref_extra/hs_missing.csv), ML and MLR
+hs_mis <- utils::read.csv("ref_extra/hs_missing.csv")
+fe <- cfa(ma, data = hs_mis, missing = "ml")
+checks[[length(checks) + 1]] <- record("hsmis.constraints.fiml", "cfa(ma, data = hs_missing, missing = 'ml')", ma, fe)
+fe2 <- cfa(ma, data = hs_mis, missing = "ml", estimator = "MLR")
+checks[[length(checks) + 1]] <- record("hsmis.constraints.fiml.mlr", "cfa(ma, data = hs_missing, missing = 'ml', estimator = 'MLR')", ma, fe2)
 
 out <- list(dataset = "HolzingerSwineford1939, PoliticalDemocracy", generated = as.character(Sys.Date()),
             software = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan"))),
