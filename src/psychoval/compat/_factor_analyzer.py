@@ -339,6 +339,25 @@ class FactorAnalyzer:
         return variance, prop, np.cumsum(prop)
 
 
+    def sufficiency(self, num_observations: int) -> tuple[float, int, float]:
+        """``(statistic, degrees, pvalue)``: Lawley and Maxwell's test that ``n_factors``
+        factors suffice, as factor_analyzer (psych::fa's STATISTIC, dof and PVAL): the ML
+        discrepancy of the fitted model times :math:`n - 1 - (2p + 5)/6 - 2m/3`, on
+        :math:`((p - m)^2 - p - m)/2` degrees of freedom."""
+        from scipy.stats import chi2
+
+        loadings = self._check_fitted()
+        if self.result_ is None:
+            raise SpecificationError(
+                "sufficiency() needs a factor model (method='minres' or 'ml'), not principal "
+                "components")
+        p, m = loadings.shape
+        statistic = float(self.result_.objective) * (
+            num_observations - 1 - (2 * p + 5) / 6 - 2 * m / 3)
+        degrees = ((p - m) ** 2 - p - m) // 2
+        return statistic, int(degrees), float(chi2.sf(statistic, degrees))
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))

@@ -55,6 +55,13 @@ p <- principal(X, nfactors = 3, rotate = "none")
 add("principal.none.3", 'psych::principal(X, nfactors = 3, rotate = "none")', list(n_factors = 3),
     list(loadings = m(p$loadings), communalities = v(p$communality), values = v(p$values)))
 
+# factor_analyzer's sufficiency(n): Lawley-Maxwell's chi-square, psych's STATISTIC / dof / PVAL
+for (nf in 2:3) {
+  f <- fa(cor(X), nfactors = nf, n.obs = nrow(X), fm = "ml", rotate = "none")
+  add(sprintf("sufficiency.ml.%d", nf), sprintf('psych::fa(cor(X), nfactors = %d, n.obs = 500, fm = "ml")', nf),
+      list(n_factors = nf), list(statistic = f$STATISTIC, dof = f$dof, p_value = f$PVAL))
+}
+
 k <- KMO(X)
 add("kmo", "psych::KMO(X)", list(), list(msa = k$MSA, msai = v(k$MSAi)))
 b <- cortest.bartlett(cor(X), n = nrow(X))
