@@ -314,6 +314,8 @@ class ResponseScan:
             raise DataError(f"rows= has {len(index)} row numbers for {n} rows")
         idc = self._id_name()
         names = list(table.column_names)
+        if idc is not None and idc in names:
+            self._check_ids(table.column(idc), idc, index)
         if self.kind == "csv":
             cols = [_coded(table.column(j)) for j in range(table.num_columns)]
             frame: Any = TextColumns(names, cols)
@@ -330,6 +332,24 @@ class ResponseScan:
                           "holds row names (as R's write.csv and pandas' to_excel write "
                           "them): they are the respondent ids",)
         return out
+
+    def _check_ids(self, col: Any, name: str, index: pd.Index) -> None:
+        """An empty id (null, blank text, NaN) raises naming its row in the source (the cell
+        rules would name its row in the batch)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        missing = pc.is_null(col, nan_is_null=True)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            missing = pc.or_kleene(missing, pc.equal(pc.utf8_trim_whitespace(col), ""))
+        missing = pc.fill_null(missing, True).to_numpy(zero_copy_only=False)
+        if missing.any():
+            pos = int(np.flatnonzero(missing)[0])
+            raise DataError(
+                f"{self.label}: id column {name!r} is empty at row {int(index[pos]) + 1}; "
+                "every respondent needs an id (fill it, or pass id_column=None to number rows)")
 
     def count_rows(self) -> int:
         """The number of rows (Parquet: from the file metadata; otherwise one pass)."""

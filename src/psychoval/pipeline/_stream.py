@@ -39,7 +39,8 @@ _M3 = np.uint64(0x94D049BB133111EB)
 def bottom_k_keys(rows: np.ndarray, seed: int) -> np.ndarray:
     """SplitMix64 of (seed, row number): a uniform 64-bit key per row, a function of the row
     number and the seed only."""
-    z = rows.astype(np.uint64) + np.uint64(seed % 2**64) * _M2 + _M1
+    offset = np.uint64((seed * int(_M2) + int(_M1)) % 2**64)  # Python ints: no overflow
+    z = rows.astype(np.uint64) + offset  # array arithmetic wraps modulo 2**64
     z = (z ^ (z >> np.uint64(30))) * _M2
     z = (z ^ (z >> np.uint64(27))) * _M3
     return z ^ (z >> np.uint64(31))
