@@ -192,3 +192,25 @@ def test_cli_validate_passes_the_panels_on(monkeypatch, tmp_path):
                "--angoff-ratings", str(ANGOFF), "--quiet"])
     assert rc == 3
     assert seen["content_ratings"] == str(CONTENT) and seen["angoff_ratings"] == str(ANGOFF)
+
+
+def test_cli_standard_setting_bookmark(tmp_path, capsys):
+    """--method bookmark: the 2PL of the target's items orders the booklet; the cut is the
+    mean of the RP locations on the judges' pages, the impact is on the summed score."""
+    marks = tmp_path / "bookmarks.csv"
+    marks.write_text("judge,page\nJ1,2\nJ2,3\nJ3,3\nJ4,2\n")
+    out = tmp_path / "b.json"
+    rc = main(["standard-setting", str(marks), "--method", "bookmark", "--framework",
+               str(sample_path("framework.yaml")), "--competency", "concepts",
+               "--responses", str(sample_path("responses.csv")), "--json", str(out)])
+    assert rc == 0 and "Bookmark (RP = 0.67)" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    booklet = pd.DataFrame(doc["items"]["data"], columns=doc["items"]["columns"])
+    theta = booklet.set_index("page")["rp_theta"]
+    assert booklet["rp_theta"].is_monotonic_increasing and len(booklet) == 5
+    cut = dict(zip(doc["cuts"]["columns"], doc["cuts"]["data"][0], strict=True))
+    assert cut["cut"] == pytest.approx(np.mean([theta[2], theta[3], theta[3], theta[2]]),
+                                       rel=1e-12)
+    impact = pd.DataFrame(doc["impact"]["data"], columns=doc["impact"]["columns"])
+    assert impact["cut"].iloc[0] == pytest.approx(cut["raw_cut"], rel=1e-12)
+    assert main(["standard-setting", str(marks), "--method", "bookmark"]) == 3

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         if args.method == "bookmark":
             vals = x.to_numpy(dtype=float)
             binary = set(pd.unique(vals[~pd.isna(vals)])) <= {0.0, 1.0}
-            irt = pv.irt(x, model="2PL" if binary else "GRM")
+            irt = pv.irt(x, model="2PL" if binary else "GRM", se="none")  # no SEs needed
     res = pv.standard_setting(ratings, method=args.method, irt=irt, rp=args.rp,
                               scores=scores, groups=groups,
                               score_scale="summed" if scores is not None else None, **kw)
