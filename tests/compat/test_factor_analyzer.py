@@ -48,6 +48,32 @@ XFAIL = {
 }
 
 
+# Where factor_analyzer 0.5.1 itself departs from R on these cases (measured by
+# benchmarks/peer_accuracy_compat.py -> benchmarks/results/peer_accuracy_compat.json, largest
+# absolute difference after aligning factor order and signs). psychoval.compat does not share
+# these gaps: each (case, value) below is asserted at the EFA tolerance in test_matches_psych_fa.
+PEER_GAPS = {
+    ("fa.minres.promax.2", "communalities"): "0.064: sums squared pattern loadings, not h2",
+    ("fa.minres.promax.3", "communalities"): "0.088: same",
+    ("fa.ml.promax.3", "communalities"): "0.10: same",
+    ("fa.minres.oblimin.3", "communalities"): "0.077: same",
+    ("fa.minres.quartimin.3", "communalities"): "0.077: same",
+    ("fa.minres.geominQ.3", "communalities"): "0.080: same",
+    ("fa.minres.promax.2", "values"): "0.022: eigenvalues of R with those communalities",
+    ("fa.minres.promax.3", "values"): "0.027: same",
+    ("fa.ml.promax.3", "values"): "0.029: same",
+    ("fa.minres.oblimin.3", "values"): "0.031: same",
+    ("fa.minres.quartimin.3", "values"): "0.031: same",
+    ("fa.minres.geominQ.3", "values"): "0.032: same",
+    ("fa.ml.promax.3", "phi"): "0.68: factors reordered after rotation, phi_ left in the old order",
+}
+
+
+def test_peer_gaps_name_values_we_assert():
+    for cid, value in PEER_GAPS:
+        assert value in REFS[cid]["values"] and value not in XFAIL
+
+
 @pytest.fixture(scope="module")
 def X() -> pd.DataFrame:
     return load_data("bfi").iloc[:, :25].dropna().iloc[:500].reset_index(drop=True)
