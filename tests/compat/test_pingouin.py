@@ -69,6 +69,17 @@ def test_long_format_is_pivoted():
             .melt(id_vars="subj", var_name="item", value_name="score"))
     assert cronbach_alpha(long, items="item", scores="score", subject="subj")[0] == \
         pytest.approx(cronbach_alpha(wide)[0], rel=1e-12)
+    # pingouin's test then blanks one long-format score (a missing cell after the pivot)
+    long.loc[2, "score"] = np.nan
+    holed = wide.copy()
+    holed.loc[long.loc[2, "subj"], long.loc[2, "item"]] = np.nan
+    for policy in ("pairwise", "listwise"):
+        a_long, ci_long = cronbach_alpha(long, items="item", scores="score", subject="subj",
+                                         nan_policy=policy)
+        a_wide, ci_wide = cronbach_alpha(holed, nan_policy=policy)
+        assert a_long == pytest.approx(a_wide, rel=1e-12) and ci_long.tolist() == ci_wide.tolist()
+    assert cronbach_alpha(holed, nan_policy="listwise")[0] == pytest.approx(
+        cronbach_alpha(holed.dropna())[0], rel=1e-12)
     with pytest.raises(pv.SpecificationError, match="needs all of items=, scores= and subject="):
         cronbach_alpha(long, items="item", scores="score")
 
