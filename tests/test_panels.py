@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -124,11 +125,12 @@ def test_validate_renderings_escape_comments_and_follow_the_schema(report):
 
 def test_validate_a_panel_step_that_cannot_run_says_why(tmp_path):
     fw = sample_framework()
-    literacy = dataclasses.replace(fw, tiers=fw.tiers[:1], roles={}, role_column=None)
+    # the content panel named by the framework (its panels), the Angoff one as an argument
+    literacy = dataclasses.replace(fw, tiers=fw.tiers[:1], roles={}, role_column=None,
+                                   panels={"content_ratings": str(tmp_path / "missing.csv")})
     bad = pv.load_sample("angoff_ratings")
     bad = bad[bad["item"] != "CON5"]             # not the items of one competency or tier
-    rep = pv.validate(pv.load_sample(), literacy, seed=1, n_boot=20,
-                      content_ratings=tmp_path / "missing.csv", angoff_ratings=bad)
+    rep = pv.validate(pv.load_sample(), literacy, seed=1, n_boot=20, angoff_ratings=bad)
     assert rep.content_items.empty and rep.cut_scores.empty
     assert "no such file" in rep.methods["content_validity"]
     assert "not the items of one competency or tier" in rep.methods["standard_setting"]
@@ -214,3 +216,29 @@ def test_cli_standard_setting_bookmark(tmp_path, capsys):
     impact = pd.DataFrame(doc["impact"]["data"], columns=doc["impact"]["columns"])
     assert impact["cut"].iloc[0] == pytest.approx(cut["raw_cut"], rel=1e-12)
     assert main(["standard-setting", str(marks), "--method", "bookmark"]) == 3
+
+
+def test_framework_file_names_its_panels_relative_to_itself(tmp_path):
+    import shutil
+
+    import yaml
+
+    spec = sample_framework().to_dict()
+    spec["panels"] = {"content_ratings": "panels/content.csv",
+                      "angoff_ratings": str(tmp_path / "angoff.csv")}
+    (tmp_path / "panels").mkdir()
+    shutil.copy(CONTENT, tmp_path / "panels" / "content.csv")
+    path = tmp_path / "fw.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    fw = pv.read_framework(path)
+    assert fw.panels == {"content_ratings": str(tmp_path / "panels" / "content.csv"),
+                         "angoff_ratings": str(tmp_path / "angoff.csv")}
+    assert pv.read_framework(fw.to_dict()) == fw and hash(pv.read_framework(fw)) == hash(fw)
+    assert dataclasses.replace(fw, panels={}) == sample_framework()
+    jsonschema.validate(spec, json.loads(
+        (Path(__file__).parents[1] / "docs" / "framework.schema.json").read_text()))
+    for panels, message in (({"bookmarks": "b.csv"}, "unknown key"),
+                            ({"angoff_ratings": 3}, "must be a file path"),
+                            (["content.csv"], "panels must be a mapping")):
+        with pytest.raises(pv.SpecificationError, match=message):
+            pv.read_framework({**spec, "panels": panels})

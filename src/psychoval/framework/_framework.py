@@ -192,6 +192,11 @@ class Framework:
     roles : mapping
         role -> {competency: target} on the competency's mean-score scale: the level each
         role requires (``pv.skills_gap``).
+    panels : mapping
+        Expert-panel files that ``pv.validate`` reads when not given as arguments:
+        ``content_ratings`` (``pv.content_validity``) and ``angoff_ratings``
+        (``pv.standard_setting``), paths as written in a framework file resolved against
+        its folder.
 
     Build one with :func:`psychoval.read_framework`; the object is immutable and compares by
     value, so the YAML, JSON, dict and item-map forms of one framework are equal.
@@ -207,13 +212,15 @@ class Framework:
     criteria: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     role_column: str | None = None
     roles: Mapping[str, Mapping[str, float]] = dataclasses.field(default_factory=dict)
+    panels: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
-    def __hash__(self) -> int:  # criteria and roles are dicts: hash their sorted items
+    def __hash__(self) -> int:  # criteria, roles and panels are dicts: hash sorted items
         return hash((self.tiers, self.name, self.version, self.description, self.id_column,
                      self.group_columns, self.criterion_columns,
                      tuple(sorted(self.criteria.items(), key=lambda kv: kv[0])),
                      self.role_column,
-                     tuple((r, tuple(sorted(t.items()))) for r, t in sorted(self.roles.items()))))
+                     tuple((r, tuple(sorted(t.items()))) for r, t in sorted(self.roles.items())),
+                     tuple(sorted(self.panels.items()))))
 
     # -- navigation -----------------------------------------------------------------
     @property
@@ -305,6 +312,8 @@ class Framework:
             out["role_column"] = self.role_column
         if self.roles:
             out["roles"] = {r: dict(t) for r, t in self.roles.items()}
+        if self.panels:
+            out["panels"] = dict(self.panels)
         tiers = []
         for t in self.tiers:
             td: dict[str, Any] = {"id": t.id, "name": t.name}

@@ -43,7 +43,9 @@ from psychoval.framework._framework import (
 __all__ = ["read_framework"]
 
 FRAMEWORK_KEYS = ("name", "version", "description", "id_column", "group_columns",
-                  "criterion_columns", "criteria", "defaults", "role_column", "roles", "tiers")
+                  "criterion_columns", "criteria", "defaults", "role_column", "roles", "panels",
+                  "tiers")
+PANEL_KEYS = ("content_ratings", "angoff_ratings")
 TIER_KEYS = ("id", "name", "description", "cut_score", "competencies")
 COMPETENCY_KEYS = ("id", "name", "description", "criteria", "cut_score", "items")
 ITEM_KEYS = ("id", "type", "text", "min", "max", "categories", "options", "answer_key",
@@ -129,6 +131,7 @@ def read_framework(source: Any, *, name: str | None = None) -> Framework:
         spec, label = dict(source), "framework"
     elif isinstance(source, (str, os.PathLike)):
         spec, label = _load_file(Path(source))
+        spec = _resolve_panels(spec, Path(source).parent)
     else:
         raise SpecificationError(
             f"cannot read a framework from a {type(source).__name__}; pass a path to a YAML, "
@@ -844,9 +847,37 @@ def _build(spec: Mapping[str, Any], label: str) -> Framework:
         description=_text(spec, "description", label), id_column=id_column,
         group_columns=groups, criterion_columns=crits,
         criteria=_criteria(spec.get("criteria"), label), role_column=role_column, roles=roles,
+        panels=_panels(spec.get("panels"), label),
     )
     warn_small_competencies(fw, stacklevel=4)
     return fw
+
+
+def _resolve_panels(spec: Any, folder: Path) -> Any:
+    """A framework file's relative ``panels`` paths, resolved against the file's folder
+    (anything that is not a mapping of strings is left for :func:`_panels` to reject)."""
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("panels"), Mapping):
+        return spec
+    panels = {k: str(folder / v) if isinstance(v, str) and v.strip()
+              and not Path(v).is_absolute() else v for k, v in spec["panels"].items()}
+    return {**spec, "panels": panels}
+
+
+def _panels(raw: Any, label: str) -> dict[str, str]:
+    """``panels``: {content_ratings / angoff_ratings: file} read by pv.validate."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise SpecificationError(f"{label}: panels must be a mapping ({', '.join(PANEL_KEYS)})"
+                                 " -> file")
+    _check_keys(raw, PANEL_KEYS, (), f"{label}: panels")
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(value, str) or not value.strip():
+            raise SpecificationError(f"{label}: panels: {key} must be a file path, not "
+                                     f"{excerpt(value)}")
+        out[str(key)] = value
+    return out
 
 
 def _roles(spec: Mapping[str, Any], groups: tuple[str, ...], comps: set[str], label: str

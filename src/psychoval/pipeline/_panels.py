@@ -12,7 +12,9 @@ outlying judges; impact is the share of respondents at or above each final cut o
 score of the target's items (respondents who answered all of them), overall and by the
 framework's first group column. The panel diagnostics are information: no verdict.
 
-A step whose input cannot be used says why (in ``methods`` and the notes) and the run goes on.
+The panels come from validate's arguments or, when those are not given, from the framework's
+``panels`` (files named in the framework file, relative to it). A step whose input cannot be
+used says why (in ``methods`` and the notes) and the run goes on.
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def _source(arg: Any, what: str) -> Any:
     return arg
 
 
+def _panel_arg(ev: Any, key: str) -> Any:
+    """The argument of validate, else the framework's ``panels`` entry (a file)."""
+    arg = getattr(ev, key)
+    return arg if arg is not None else ev.fw.panels.get(key)
+
+
 def content_step(ev: Any) -> None:
     """Fill ``ev.content_items`` / ``content_competencies`` / ``content_comments`` and add
     the content verdicts."""
@@ -74,11 +82,12 @@ def content_step(ev: Any) -> None:
     ev.content_items = pd.DataFrame(columns=CONTENT_ITEM_COLUMNS)
     ev.content_competencies = pd.DataFrame(columns=CONTENT_COMPETENCY_COLUMNS)
     ev.content_comments = pd.DataFrame(columns=CONTENT_COMMENT_COLUMNS)
-    if ev.content_ratings is None:
+    arg = _panel_arg(ev, "content_ratings")
+    if arg is None:
         ev.panel_status["content_validity"] = "no content_ratings given: not run"
         return
     try:
-        res = content_validity(_source(ev.content_ratings, "content_ratings"),
+        res = content_validity(_source(arg, "content_ratings"),
                                framework=ev.fw, confidence_level=ev.level)
     except PsychovalError as exc:
         why = f"content validity not computed: {exc}"
@@ -148,11 +157,12 @@ def standard_setting_step(ev: Any) -> None:
 
     ev.cut_scores = pd.DataFrame(columns=CUT_COLUMNS)
     ev.impact = pd.DataFrame(columns=IMPACT_COLUMNS)
-    if ev.angoff_ratings is None:
+    arg = _panel_arg(ev, "angoff_ratings")
+    if arg is None:
         ev.panel_status["standard_setting"] = "no angoff_ratings given: not run"
         return
     try:
-        frame = _angoff_frame(ev.angoff_ratings)
+        frame = _angoff_frame(arg)
         cols = {str(c).lower(): c for c in frame.columns}
         if "item" not in cols:
             raise SpecificationError(

@@ -225,7 +225,8 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
         An expert panel's content ratings of the framework's items (long: expert, item, any
         of relevance, essentiality, assignment, and comment; see
         :func:`psychoval.content_validity`): adds the "Content validity" section and its
-        verdicts (:func:`psychoval.content_verdicts`).
+        verdicts (:func:`psychoval.content_verdicts`). Default: the framework's
+        ``panels: {content_ratings: file}``, if any (likewise ``angoff_ratings``).
     angoff_ratings : DataFrame or path, optional
         A modified-Angoff panel's ratings of the items of one competency or tier (long:
         judge, item, rating, optional round and level; see
