@@ -58,6 +58,7 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
         "KrippendorffResult": lambda: pv.krippendorff_alpha(raters),
         "PolychoricResult": lambda: pv.polychoric(x[LIKERT]),
         "KMOResult": lambda: pv.kmo(x[LIKERT]),
+        "DescribeResult": lambda: pv.describe(x[LIKERT]),
         "BartlettResult": lambda: pv.bartlett(x[LIKERT]),
         "ParallelAnalysisResult": lambda: pv.parallel_analysis(x[LIKERT], seed=1, n_iter=5),
         "SchmidLeimanResult": lambda: pv.schmid_leiman(
