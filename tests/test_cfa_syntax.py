@@ -60,7 +60,8 @@ def _fit(cid: str, refs, data) -> pv.CFAResult:
 
 
 CASES = ("hs.constraints", "hs.constraints.mlr", "pd.sem", "pd.sem.mlr", "hs.intercepts",
-         "hs.groups.c", "hsmis.constraints.fiml", "hsmis.constraints.fiml.mlr")
+         "hs.groups.c", "hsmis.constraints.fiml", "hsmis.constraints.fiml.mlr", "hs.linear",
+         "hs.linear.mlr", "hs.linear.ineq")
 
 
 @pytest.mark.parametrize("cid", CASES)
@@ -95,6 +96,18 @@ def test_parameter_estimates_match_lavaan(cid, refs, data):
     # z where lavaan has one; NaN where lavaan's is NA (fixed, or a constraint holds it)
     assert_close(m["z"], m["z_r"].astype(float), "mlr" if cid.endswith(".mlr") else "cfa",
                  what=f"{cid} z")
+
+
+@pytest.mark.parametrize("cid", ["hs.linear", "hs.constraints"])
+def test_modindices_under_constraints_match_lavaan(cid, refs, data):
+    """Score tests with lavaan's augmented inverse of the model information: K (K'IK)^-1 K'
+    under the linear constraints, the active inequality held like an equality."""
+    ours = _fit(cid, refs, data).modindices(minimum_value=1.0)
+    ref = pd.DataFrame(refs[cid]["modindices"])
+    m = ref.merge(ours, on=["lhs", "op", "rhs"], suffixes=("_r", ""), validate="1:1")
+    assert len(m) == len(ref) == len(ours)
+    for col in ("mi", "epc"):
+        assert_close(m[col], m[col + "_r"], "modindices_fitted", what=f"{cid} {col}")
 
 
 def test_active_inequality_holds_the_boundary(refs, data):
@@ -182,6 +195,24 @@ def test_equal_modifier_and_label_on_a_fixed_loading(data):
     assert c.estimates().query("rhs == 'x3'")["est"].iloc[0] == 1.0
 
 
+def test_linear_constraint_holds_at_the_solution_and_its_se_is_projected(refs, data):
+    """l1 + l2 + l3 == 3 (effects coding): the loadings average 1 to rounding; the standard
+    errors are those of K (K'IK)^-1 K', so the SE of l1 + l2 + l3 (a := row) is 0."""
+    model = refs["hs.linear"]["model"] + "total := l1 + l2 + l3\n"
+    fit = pv.cfa(model, data["hs"])
+    est = fit.estimates().set_index("label")
+    assert est.loc[["l1", "l2", "l3"], "est"].sum() == pytest.approx(3.0, abs=1e-12)
+    assert est.loc["s8", "est"] - est.loc["s9", "est"] == pytest.approx(0.1, abs=1e-12)
+    assert est.loc["total", "se"] < 1e-7 and est.loc["l1", "se"] > 0.05
+
+
+def test_duplicated_term_with_modifiers_is_one_parameter():
+    """lavaan's NA*x1 + l1*x1: one free, labelled loading; a plain x1 + x1 stays an error."""
+    (f,) = parse_syntax("F =~ NA*x1 + l1*x1 + x2")
+    assert [(t.name, t.free_forced, t.label) for t in f.rhs] == [("x1", True, "l1"),
+                                                                ("x2", False, "")]
+
+
 def test_parser_reads_modifiers_and_expressions():
     f = parse_syntax("F =~ x1 + c(a, NA)*x2\ny ~ a*1 + F\nab := a*b -1\nt := sqrt(a)/(b-1)^2")
     assert f[0].rhs[1].groups == ((None, False, "a"), (None, True, ""))
@@ -216,8 +247,9 @@ def test_unsupported_syntax_names_line_and_column(text, line, col, what):
 @pytest.mark.parametrize("text,line,col,what", [
     ("F =~ x1 + a*x2 + x3\nd := a * z", 2, 10, "'z' in 'd := a * z' is not a label"),
     ("F =~ x1 + a*x2 + x3\na == zz", 2, 6, "'zz' in 'a == zz' is not a label"),
-    ("F =~ x1 + a*x2 + b*x3\na + b == 1", 2, 1, "constraint 'a + b == 1' is not supported"),
-    ("F =~ x1 + a*x2 + b*x3\na * b == 1", 2, 1, "constraint 'a * b == 1' is not supported"),
+    ("F =~ x1 + a*x2 + b*x3\na - a == 1", 2, 1, "constraint 'a - a == 1' holds no label"),
+    ("F =~ x1 + a*x2 + b*x3\na * b == 1", 2, 1, "constraint 'a * b == 1' is nonlinear"),
+    ("F =~ x1 + a*x2 + b*x3\nexp(a) > b", 2, 1, "constraint 'exp(a) > b' is nonlinear"),
     ("F =~ x1 + a*x2 + b*x3\nd := a*b\nd > 0", 3, 1, "is a defined parameter"),
     ("F =~ x1 + a*x2 + x3\na := 2", 2, 1, "has the name of a label"),
     ("F =~ x1 + a*x2 + x3\nd := a\nd := 2*a", 3, 1, "defined twice"),

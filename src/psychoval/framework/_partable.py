@@ -19,8 +19,10 @@ Constraints (lavaan's ``==``, ``<``, ``>``) and defined parameters (``:=``) are 
 rows (``constraints``, ``defined``). An equality between two labels (``a == b``) makes their
 rows share one free parameter, and a label equal to a number (``v == 1``) fixes its rows
 (``eq_fixed`` keeps them countable as lavaan's free parameters); both give lavaan's estimates,
-standard errors and degrees of freedom. Inequalities are enforced by the estimator (an active
-one is turned into such an equality: :func:`assign_free` with ``active=``).
+standard errors and degrees of freedom. Other linear equalities (``2*a == b``,
+``a + b + c == 3``) are fitted by the estimator in the null space of the constraints, and
+inequalities by an active set (an active one is turned into an equality: :func:`assign_free`
+with ``active=``). Nonlinear constraints are refused; ``:=`` can define any function.
 
 Estimators (ML here; FIML, MLR, WLSMV, multi-group later) read this table; they never re-parse
 the syntax. :func:`build_partable` applies lavaan's ``cfa()`` defaults: ``auto.fix.first``
@@ -42,7 +44,7 @@ from psychoval.exceptions import SpecificationError
 from psychoval.framework._expr import affine, names
 from psychoval.framework._syntax import Formula, syntax_error
 
-__all__ = ["ParTable", "build_partable", "assign_free"]
+__all__ = ["ParTable", "build_partable", "assign_free", "linear_form", "simple_shape"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,7 +283,7 @@ def check_constraints(pt: ParTable) -> None:
                             d.lhs == name for d in pt.defined) else
                         f"not a label of the model; label a parameter with {name}*item")
                 raise _err(lines, line, col, f"{name!r} in '{f.text}' is {what}")
-        _equality_shape(pt, f, lines)
+        _check_form(f, lines)
     seen: set[str] = set()
     for f in pt.defined:
         if f.lhs in known:
@@ -297,37 +299,51 @@ def check_constraints(pt: ParTable) -> None:
         seen.add(f.lhs)
 
 
-def _equality_shape(pt: ParTable, f: Formula, lines: list[str]) -> tuple[str, str | float]:
-    """(label, other label or number) of a supported constraint ``a op b`` / ``a op 1``."""
+def linear_form(f: Formula) -> tuple[dict[str, float], float] | None:
+    """``(coefficients, constant)`` with ``sum coef * label = constant`` for a linear
+    constraint, else None (nonlinear)."""
     left, right = affine(f.expr[0]), affine(f.expr[1])
-    shape = None
-    if left is not None and right is not None:
-        coef = dict(left[0])
-        for k, v in right[0].items():
-            coef[k] = coef.get(k, 0.0) - v
-        coef = {k: v for k, v in coef.items() if v != 0.0}
-        const = right[1] - left[1]  # sum coef * label = const
-        if len(coef) == 1:
-            ((name, c),) = coef.items()
-            shape = (name, const / c)
-        elif len(coef) == 2 and const == 0.0:
-            (a, ca), (b, cb) = coef.items()
-            if ca == -cb:
-                shape = (a, b)
-    if shape is None:
+    if left is None or right is None:
+        return None
+    coef = dict(left[0])
+    for k, v in right[0].items():
+        coef[k] = coef.get(k, 0.0) - v
+    return {k: v for k, v in coef.items() if v != 0.0}, right[1] - left[1]
+
+
+def simple_shape(f: Formula) -> tuple[str, str | float] | None:
+    """(label, other label or number) of ``a op b`` / ``a op 1`` (and their rearrangements
+    such as ``a - b == 0``): constraints a shared parameter or a fixed value express."""
+    form = linear_form(f)
+    if form is None:
+        return None
+    coef, const = form
+    if len(coef) == 1:
+        ((name, c),) = coef.items()
+        return name, const / c
+    if len(coef) == 2 and const == 0.0:
+        (a, ca), (b, cb) = coef.items()
+        if ca == -cb:
+            return a, b
+    return None
+
+
+def _check_form(f: Formula, lines: list[str]) -> None:
+    form = linear_form(f)
+    if form is None or not form[0]:
+        what = ("is nonlinear in the labels" if form is None else "holds no label")
         raise _err(lines, f.line, f.col,
-                   f"constraint '{f.text}' is not supported: an equality or inequality must "
-                   "set a label equal to (or below / above) another label or a number (a == b, "
-                   "a == 1, a > 0); for other forms label the parameters and use := for "
-                   "the combination")
-    return shape
+                   f"constraint '{f.text}' {what}: equalities and inequalities must be linear "
+                   "in the labels (a == b, a == 1, 2*a == b, a + b + c == 3, a > 0); for a "
+                   "nonlinear function label the parameters and define it with :=")
 
 
 def assign_free(pt: ParTable, active: tuple[int, ...] = ()) -> ParTable:
     """Free-parameter indices of ``pt``: rows that share a label share an index, ``==``
     constraints (and the inequalities in ``active``, indices into ``pt.constraints``, taken as
-    equalities) merge labels or fix their rows; a label of a fixed row fixes the others."""
-    lines = pt.source.split("\n")
+    equalities) of the simple forms (:func:`simple_shape`) merge labels or fix their rows; a
+    label of a fixed row fixes the others. Other linear constraints are left to the estimator
+    (``psychoval.stats.sem._constraints.linear_system``)."""
     parent: dict[str, str] = {}
 
     def root(a: str) -> str:
@@ -339,7 +355,10 @@ def assign_free(pt: ParTable, active: tuple[int, ...] = ()) -> ParTable:
     base = pt.ustart_user if len(pt.ustart_user) == len(pt) else pt.ustart
     eqs = [f for k, f in enumerate(pt.constraints) if f.op == "==" or k in active]
     for f in eqs:
-        a, b = _equality_shape(pt, f, lines)
+        shape = simple_shape(f)
+        if shape is None:
+            continue
+        a, b = shape
         if isinstance(b, str):
             ra, rb = root(a), root(b)
             if ra != rb:

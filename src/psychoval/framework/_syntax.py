@@ -275,11 +275,15 @@ class _StatementParser:
                 return out
         seen: dict[str, Term] = {}
         for term in terms:
-            if term.name in seen:
+            first = seen.get(term.name)
+            if first is None:
+                seen[term.name] = term
+            elif _plain(first) and _plain(term):
                 raise syntax_error(self.lines, term.line, term.col,
                                    f"{term.name!r} appears twice on the right of {lhs.text} {op}")
-            seen[term.name] = term
-        out.insert(0, Formula(lhs.text, op, tuple(terms), lhs.line, lhs.col, text))
+            else:  # lavaan's NA*x1 + a*x1: one parameter with both modifiers
+                seen[term.name] = _merge(first, term)
+        out.insert(0, Formula(lhs.text, op, tuple(seen.values()), lhs.line, lhs.col, text))
         return out
 
     def constraint(self, lhs_toks: list[_Tok], op_tok: _Tok, text: str) -> Formula:
@@ -364,6 +368,19 @@ class _StatementParser:
             if t.kind == "num" and t.text == "1" and op == "~":
                 return Term("1", fixed, free_forced, label, start, t.line, t.col, groups)
             raise self.error(t, f"expected a variable name, found {t.text!r}")
+
+
+def _plain(t: Term) -> bool:
+    return (t.fixed is None and not t.free_forced and not t.label and t.start is None
+            and not t.groups)
+
+
+def _merge(a: Term, b: Term) -> Term:
+    """One term from two writings of the same variable; b's modifiers win where both set one."""
+    return dataclasses.replace(
+        a, fixed=b.fixed if b.fixed is not None else a.fixed,
+        free_forced=a.free_forced or b.free_forced, label=b.label or a.label,
+        start=b.start if b.start is not None else a.start, groups=b.groups or a.groups)
 
 
 def _expr_text(toks: Sequence[_Tok]) -> str:

@@ -1,6 +1,6 @@
 # lavaan 0.6.14 references for the completed model syntax (issue 23, section 5):
 # equality (labels, ==), inequality (<, >), defined parameters (:=), latent regressions,
-# intercepts (~ 1), start() and the other modifiers, c() per group, FIML.
+# intercepts (~ 1), start() and the other modifiers, c() per group, FIML, effects coding.
 # Run from tests/reference:  Rscript r/cfa_syntax.R
 #   -> data/PoliticalDemocracy.csv (lavaan's copy) and ref_extra/cfa_syntax.json
 suppressMessages(library(lavaan))
@@ -23,6 +23,11 @@ std_rows <- function(fit) {
   lapply(seq_len(nrow(ss)), function(i) list(
     lhs = ss$lhs[i], op = ss$op[i], rhs = ss$rhs[i], est_std = ss$est.std[i], se = ss$se[i]))
 }
+mi_rows <- function(fit) {
+  mi <- modindices(fit, sort. = TRUE, minimum.value = 1)
+  lapply(seq_len(nrow(mi)), function(i) list(
+    lhs = mi$lhs[i], op = mi$op[i], rhs = mi$rhs[i], mi = mi$mi[i], epc = mi$epc[i]))
+}
 record <- function(id, call, model, fit, extra = list()) {
   c(list(id = id, call = call, model = model,
          converged = lavInspect(fit, "converged"),
@@ -44,7 +49,8 @@ vis_sum := 1 + l2 + l3
 ratio   := l8 / l9
 "
 fa <- cfa(ma, data = dat)
-checks[[length(checks) + 1]] <- record("hs.constraints", "cfa(ma, data = dat)", ma, fa)
+checks[[length(checks) + 1]] <- record("hs.constraints", "cfa(ma, data = dat); modindices(fa, minimum.value = 1)", ma, fa,
+                                       list(modindices = mi_rows(fa)))
 
 # (a2) HS: == with a number and between labels written both ways, MLR
 ma2 <- "
@@ -115,6 +121,24 @@ fe <- cfa(ma, data = hs_mis, missing = "ml")
 checks[[length(checks) + 1]] <- record("hsmis.constraints.fiml", "cfa(ma, data = hs_missing, missing = 'ml')", ma, fe)
 fe2 <- cfa(ma, data = hs_mis, missing = "ml", estimator = "MLR")
 checks[[length(checks) + 1]] <- record("hsmis.constraints.fiml.mlr", "cfa(ma, data = hs_missing, missing = 'ml', estimator = 'MLR')", ma, fe2)
+
+# (f) effects coding (loadings averaging 1) and a linear equality between two loadings: linear
+# constraints that shared labels cannot express, ML and MLR; then an active linear inequality
+mf <- "
+visual  =~ NA*x1 + l1*x1 + l2*x2 + l3*x3
+textual =~ x4 + x5 + x6
+speed   =~ x7 + s8*x8 + s9*x9
+l1 + l2 + l3 == 3
+s8 - s9 == 0.1
+"
+ff <- cfa(mf, data = dat)
+checks[[length(checks) + 1]] <- record("hs.linear", "cfa(mf, data = dat); modindices(ff, minimum.value = 1)", mf, ff,
+                                       list(modindices = mi_rows(ff)))
+ff2 <- cfa(mf, data = dat, estimator = "MLR")
+checks[[length(checks) + 1]] <- record("hs.linear.mlr", "cfa(mf, data = dat, estimator = 'MLR')", mf, ff2)
+mf3 <- paste0(mf, "2*l3 - l2 > 1.2\n")
+ff3 <- cfa(mf3, data = dat)
+checks[[length(checks) + 1]] <- record("hs.linear.ineq", "cfa(mf3, data = dat)", mf3, ff3)
 
 out <- list(dataset = "HolzingerSwineford1939, PoliticalDemocracy", generated = as.character(Sys.Date()),
             software = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan"))),

@@ -37,7 +37,7 @@ from psychoval.exceptions import (
     renamed_keyword,
     warn,
 )
-from psychoval.framework._partable import ParTable, assign_free, build_partable
+from psychoval.framework._partable import ParTable, assign_free, build_partable, simple_shape
 from psychoval.framework._syntax import model_to_formulas, syntax_error
 from psychoval.stats.core._suffstats import (
     Moments,
@@ -46,7 +46,13 @@ from psychoval.stats.core._suffstats import (
     refuse,
 )
 from psychoval.stats.sem import _fiml, _robust
-from psychoval.stats.sem._constraints import defined_se, defined_values, violated_inequality
+from psychoval.stats.sem._constraints import (
+    defined_se,
+    defined_values,
+    fit_linear,
+    linear_system,
+    violated_inequality,
+)
 from psychoval.stats.sem._estimate import check_identification
 from psychoval.stats.sem._model import (
     ALPHA,
@@ -197,6 +203,8 @@ class CFAResult(Result):
     _data: pd.DataFrame | None = dataclasses.field(default=None, repr=False, compare=False)
     _mean: np.ndarray = dataclasses.field(default=None, repr=False, compare=False)
     _blocks: tuple = dataclasses.field(default=(), repr=False, compare=False)
+    # K of linear equality constraints (x = K z + x_p), None without them
+    _null_space: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     # -- helpers -----------------------------------------------------------------------
     @functools.cached_property
@@ -455,7 +463,9 @@ class CFAResult(Result):
         mdl = np.arange(q)
         i11 = info[np.ix_(e, e)]
         i12 = info[np.ix_(e, mdl)]
-        i22inv = np.linalg.inv(info[np.ix_(mdl, mdl)])
+        i22 = info[np.ix_(mdl, mdl)]
+        k = self._null_space  # under linear constraints lavaan's augmented inverse
+        i22inv = np.linalg.inv(i22) if k is None else k @ np.linalg.inv(k.T @ i22 @ k) @ k.T
         vdiag = np.diag(i11 - i12 @ i22inv @ i12.T).copy()
         vdiag[vdiag < np.finfo(float).eps ** (1 / 3)] = np.nan
         ge = g[e]
@@ -1873,26 +1883,39 @@ def cfa(
         else:
             start_restarts = ()
 
-    est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
+    # linear equalities that shared labels and fixed values do not express (2*a == b,
+    # a + b + c == 3): fitted in their null space, x = K z + x_p
+    linear = linear_system(pt)
+    reparam = None
+    if linear is None:
+        est = fit_with_restarts(pt, disc, x0, rebuild=rebuild)
+    else:
+        est, reparam = fit_linear(disc, x0, linear)
+
     # inequality constraints (a > 0, a < b): an active set - the most violated one is made an
     # equality and the model refitted, until none is violated; then an active one that the
     # others made slack (its refit without it satisfies it) is dropped (lavaan's optimum)
     def refit(table: ParTable):
         bl = [b.with_table(table) for b in blocks]
         d = eng.GroupSum(bl)
-        return bl, d, fit_with_restarts(table, d, eng.start_x(table, bl), rebuild=rebuild)
+        start = eng.start_x(table, bl)
+        system = linear_system(table)
+        if system is None:
+            return bl, d, fit_with_restarts(table, d, start, rebuild=rebuild), None, None
+        return bl, d, *fit_linear(d, start, system), system
 
     while pt.constraints:
         k_viol = violated_inequality(pt, est.x)
         if k_viol is not None:
             pt = assign_free(pt, (*pt.active, k_viol))
-            blocks, disc, est = refit(pt)
+            blocks, disc, est, reparam, linear = refit(pt)
             continue
         for k in pt.active if len(pt.active) > 1 else ():
             trial = assign_free(pt, tuple(a for a in pt.active if a != k))
-            bl, d, e = refit(trial)
-            if violated_inequality(trial, e.x) is None:
-                pt, blocks, disc, est = trial, bl, d, e
+            attempt = refit(trial)
+            if violated_inequality(trial, attempt[2].x) is None:
+                pt = trial
+                blocks, disc, est, reparam, linear = attempt
                 break
         else:
             break
@@ -1907,7 +1930,8 @@ def cfa(
     fr = disc.fractions
     # lavaan counts an active inequality as a free parameter, an equality as a constraint
     q = pt.n_free
-    npar = q + len(pt.active)
+    npar = (q + sum(simple_shape(pt.constraints[k]) is not None for k in pt.active)
+            - (linear[2] if linear is not None else 0))
     df_ = n_groups * nmom - npar
     # lavaan's lav_model_test: each group's N F_g, a negative one (rounding: a saturated
     # model whose EM moments stop 1e-8 short of the maximum) set to 0
@@ -1923,7 +1947,8 @@ def cfa(
         if not identified:
             return info, np.full_like(info, np.nan)
         try:
-            return info, np.linalg.inv(info) / n
+            inv = np.linalg.inv(info) if reparam is None else reparam.project(info)
+            return info, inv / n
         except np.linalg.LinAlgError:
             return info, np.full_like(info, np.nan)
 
@@ -1939,7 +1964,8 @@ def cfa(
         info_unit, _ = information_and_vcov()
         rp = eng.robust_pieces(blocks, fr, xhat, info_unit, chisq=chisq, df=df_,
                                npar_rows=eng.n_free_rows(pt), bases=bases,
-                               baseline_chisq=bchisq, baseline_df=bdf)
+                               baseline_chisq=bchisq, baseline_df=bdf,
+                               null_space=None if reparam is None else reparam.k)
         vcov, scaled, bscaled = rp.vcov, rp.scaled, rp.baseline_scaled
     elif fiml:
         # the observed information under FIML is computed when standard errors are asked for
@@ -2028,6 +2054,7 @@ def cfa(
         solution_from=(est.method if not fiml else est.method.replace(
             "lavaan's starting values", "lavaan's starting values, then ML on the EM moments")),
         _pt=pt, _x=xhat, _vcov=vcov, _info=info_unit, _deferred_vcov=deferred_vcov, _data=frame,
+        _null_space=None if reparam is None else reparam.k,
         _mean=blocks[0].mean, _blocks=tuple(blocks),
     )
 

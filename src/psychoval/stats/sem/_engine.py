@@ -471,8 +471,10 @@ class RobustPieces:
 def robust_pieces(blocks: Sequence[Block], fractions: np.ndarray, x: np.ndarray,
                   info: np.ndarray, *, chisq: float, df: int, npar_rows: int,
                   bases: Sequence[_fiml.IndependenceModel], baseline_chisq: float,
-                  baseline_df: int) -> RobustPieces:
-    """Huber-White vcov and the Yuan-Bentler (Mplus) tests of the model and the baseline."""
+                  baseline_df: int, null_space: np.ndarray | None = None) -> RobustPieces:
+    """Huber-White vcov and the Yuan-Bentler (Mplus) tests of the model and the baseline.
+    ``null_space``: K of linear equality constraints ``x = K z + x_p`` (the sandwich is taken
+    over z and mapped back; ``E^-1`` is ``K (K' E K)^-1 K'``)."""
     n = sum(b.n for b in blocks)
     b0, a1, b1 = [], [], []
     for b in blocks:
@@ -485,8 +487,13 @@ def robust_pieces(blocks: Sequence[Block], fractions: np.ndarray, x: np.ndarray,
         a1.append(b.h1_observed[sl, sl])
         b1.append(b.h1_firstorder[sl, sl])
     meat = sum(f * m for f, m in zip(fractions, b0, strict=True))
-    vcov = _robust.sandwich_vcov(info, meat, n)
-    e_inv = np.linalg.inv(info)
+    if null_space is None:
+        vcov = _robust.sandwich_vcov(info, meat, n)
+        e_inv = np.linalg.inv(info)
+    else:
+        k = null_space
+        vcov = k @ _robust.sandwich_vcov(k.T @ info @ k, k.T @ meat @ k, n) @ k.T
+        e_inv = k @ np.linalg.inv(k.T @ info @ k) @ k.T
     e_inv = 0.5 * (e_inv + e_inv.T)
     scaled = _robust.yuan_bentler_mplus(chisq, df, a1=a1, b1=b1, b0=b0, e_inv=e_inv,
                                         group_fractions=list(fractions), npar=npar_rows)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from psychoval.exceptions import SpecificationError
+from psychoval.framework._expr import names
 from psychoval.framework._partable import ParTable
 from psychoval.framework._syntax import syntax_error
 from psychoval.stats.sem._model import MatrixModel
@@ -35,10 +36,14 @@ def check_identification(pt: ParTable, n_moments: int) -> None:
     """Raise SpecificationError for models that cannot be identified (before fitting)."""
     rows = list(zip(pt.lhs, pt.op, pt.rhs, pt.free, pt.ustart, pt.label, strict=True))
     lv_set = set(pt.latent)
+    # labels an equality constraint pins down (l1 + l2 + l3 == 3 scales a factor too)
+    constrained = {name for c in pt.constraints if c.op == "=="
+                   for name, _, _ in names(c.expr[0]) + names(c.expr[1])}
     for f in pt.latent:
         loads = [r for r in rows if r[1] == "=~" and r[0] == f]
         var = next(r for r in rows if r[1] == "~~" and r[0] == f and r[2] == f)
-        scaled = var[3] == 0 or any(r[3] == 0 and r[4] != 0 for r in loads)
+        scaled = (var[3] == 0 or any(r[3] == 0 and r[4] != 0 for r in loads)
+                  or any(r[5] in constrained for r in (*loads, var)))  # effects coding
         if not scaled:
             raise _spec_error(pt, f, "=~", f"factor {f!r} has no scale: fix one loading "
                               f"(1*{loads[0][2]}) or its variance ({f} ~~ 1*{f}), or use "
