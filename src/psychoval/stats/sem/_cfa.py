@@ -1544,8 +1544,11 @@ def cfa(
     ----------
     model : str, dict or Framework
         lavaan model syntax (``"visual =~ x1 + x2 + x3"``, ``~~`` covariances, ``1*x1``
-        fixed values, ``NA*x1`` freed, labels for equality, second-order factors), a dict
-        ``{factor: [items]}``, or any object with a ``to_model()`` method returning either.
+        fixed values, ``NA*x1`` freed, labels for equality, second-order factors, ``~``
+        regressions among factors, ``x1 ~ 1`` intercepts, ``start()``, ``c()`` per group,
+        ``==`` / ``<`` / ``>`` linear constraints and ``:=`` defined parameters; the table in
+        docs/cfa.md), a dict ``{factor: [items]}``, or any object with a ``to_model()``
+        method returning either.
     data : DataFrame or ResponseTable, optional
         Rows are respondents, columns include the model's observed variables.
         Or merged sufficient statistics without rows: :class:`Moments` (complete-case ML)
