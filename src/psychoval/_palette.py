@@ -12,7 +12,9 @@ colour-vision deficiencies, and borderline is visibly neither pass nor fail.
 
 Colour is never the only cue: every badge carries its word and a symbol (``SYMBOLS``), and a
 borderline badge a dashed border. Text on every badge is black (contrast >= 4.5:1 on each of
-the five fills). No imports: any module may use it.
+the five fills). No imports: any module may use it (it sits with the shared bottom modules, so
+that every result's ``_repr_html_`` can use it; ``psychoval.report._palette`` re-exports it for
+the report's renderers).
 """
 
 from __future__ import annotations
