@@ -214,7 +214,7 @@ def test_cli_only_one_output_on_stdout(capsys, fast_validate):
 
 @pytest.mark.parametrize("argv, schema", [
     (["check", str(sample_path("responses.csv"))], "psychoval.data_quality/1"),
-    (["items", str(BFI), "--items", "A1", "A2", "A3"], None),
+    (["items", str(BFI), "--items", "A1,A2,A3"], None),
     (["cfa", str(HS), "--model", HS_MODEL], "psychoval.cfa/1"),
     (["alpha", str(BFI), "--items", "A2,A3,A4"], "psychoval.alpha/1"),
     (["omega", str(HS), "--items", "x1,x2,x3,x4,x5,x6,x7,x8,x9"], "psychoval.omega/1"),
@@ -465,7 +465,7 @@ OUTPUT_COMMANDS = {
     "omega": ["omega", str(HS), "--items", "x1,x2,x3,x4,x5,x6,x7,x8,x9"],
     "cfa": ["cfa", str(HS), "--model", HS_MODEL],
     "check": ["check", str(BFI)],
-    "items": ["items", str(BFI), "--items", "A2", "A3", "A4"],
+    "items": ["items", str(BFI), "--items", "A2,A3,A4"],
 }
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from psychoval._output import strip_controls
 from psychoval._version import __version__
 
-__all__ = ["Result", "SampleInfo", "Summary", "to_jsonable"]
+__all__ = ["SUMMARY_CSS", "Result", "SampleInfo", "Summary", "text_table", "to_jsonable"]
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -129,20 +129,186 @@ class Summary:
     def __repr__(self) -> str:
         return str(self)
 
-    def _repr_html_(self) -> str:
-        esc = html.escape
-        parts = [f"<div class='psychoval-summary'><h4>{esc(self.title)}</h4>"]
+    def to_text(self, width: int | None = None) -> str:
+        """Plain text for a terminal: tables without a meaningless row number column, text
+        left-aligned and numbers right-aligned; with ``width``, long text cells wrap and wide
+        tables continue below in column blocks so that no line is longer than ``width``
+        (the CLI passes the terminal's width)."""
+        title = strip_controls(self.title)
+        lines = [title, "=" * len(title)]
         if self.facts:
-            rows = "".join(
-                f"<tr><th>{esc(k)}</th><td>{esc(_fmt(v, self.digits))}</td></tr>" for k, v in self.facts
-            )
-            parts.append(f"<table>{rows}</table>")
+            facts = [(_cell_text(str(k)), _cell_text(_fmt(v, self.digits))) for k, v in self.facts]
+            kw = max(len(k) for k, _ in facts)
+            lines += [f"{k:<{kw}}  {v}" for k, v in facts]
         for caption, df in self.tables:
-            parts.append(f"<h5>{esc(caption)}</h5>")
-            parts.append(self._format_table(df).to_html(escape=True))
+            caption = _cell_text(caption)
+            lines += ["", caption, "-" * len(caption), text_table(df, self.digits, width)]
+        if self.notes:
+            lines.append("")
+            for n in self.notes:
+                lines += _wrap(f"Note: {_cell_text(n)}", width)
+        return strip_controls("\n".join(lines))
+
+    def to_markdown(self) -> str:
+        """Markdown: the title as a heading, the facts and tables as pipe tables (numbers
+        right-aligned), the notes as a list; every cell's ``|`` escaped."""
+        out = [f"## {_md(self.title)}", ""]
+        if self.facts:
+            out += ["| | |", "|:--|--:|"]
+            out += [f"| {_md(k)} | {_md(_fmt(v, self.digits))} |" for k, v in self.facts]
+            out.append("")
+        for caption, df in self.tables:
+            head, rows, numeric = _table_cells(df, self.digits)
+            out += [f"### {_md(caption)}", "",
+                    "| " + " | ".join(_md(h) for h in head) + " |",
+                    "|" + "|".join("--:" if n else ":--" for n in numeric) + "|"]
+            out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows]
+            out.append("")
+        out += [f"- Note: {_md(n)}" for n in self.notes]
+        return "\n".join(out).rstrip() + "\n"
+
+    def _repr_html_(self) -> str:
+        """HTML for Jupyter with its own small CSS (scoped to ``.psychoval-summary``): numbers
+        right-aligned, text left-aligned and never truncated, verdict cells as coloured badges
+        (the palette of ``psychoval._palette``); every text escaped."""
+        from psychoval._palette import CSS, LABELS, SYMBOLS, badge_class
+
+        esc = html.escape
+
+        def cell(col: str, value: str, numeric: bool) -> str:
+            if str(col).lower() in _VERDICT_COLUMNS and value in LABELS:
+                return (f"<td><span class='{badge_class(value)}'>{esc(SYMBOLS[value])} "
+                        f"{esc(LABELS[value])}</span></td>")
+            return f"<td class='num'>{esc(value)}</td>" if numeric else f"<td>{esc(value)}</td>"
+
+        parts = [f"<div class='psychoval-summary'><style>{SUMMARY_CSS}{CSS}</style>",
+                 f"<h4>{esc(self.title)}</h4>"]
+        if self.facts:
+            rows = "".join(f"<tr><th>{esc(str(k))}</th><td class='num'>"
+                           f"{esc(_fmt(v, self.digits))}</td></tr>" for k, v in self.facts)
+            parts.append(f"<table class='pv-facts'>{rows}</table>")
+        for caption, df in self.tables:
+            head, rows, numeric = _table_cells(df, self.digits)
+            ths = "".join(f"<th class='{'num' if n else 'txt'}'>{esc(h)}</th>"
+                          for h, n in zip(head, numeric, strict=True))
+            body = "".join("<tr>" + "".join(cell(h, c, n) for h, c, n in
+                                            zip(head, r, numeric, strict=True)) + "</tr>"
+                           for r in rows)
+            parts.append(f"<h5>{esc(caption)}</h5><table><thead><tr>{ths}</tr></thead>"
+                         f"<tbody>{body}</tbody></table>")
         parts += [f"<p><em>Note:</em> {esc(n)}</p>" for n in self.notes]
         parts.append("</div>")
         return "".join(parts)
+
+
+_VERDICT_COLUMNS = frozenset({"verdict", "status", "overall"})
+
+SUMMARY_CSS = (
+    ".psychoval-summary table{border-collapse:collapse;margin:.3em 0 .8em}"
+    ".psychoval-summary th,.psychoval-summary td{padding:2px 8px;border-bottom:1px solid #ddd;"
+    "text-align:left;vertical-align:top;white-space:normal}"
+    ".psychoval-summary .num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".psychoval-summary h4{margin:.2em 0}.psychoval-summary h5{margin:.6em 0 .2em}"
+)
+"""The CSS every result's ``_repr_html_`` carries (with the badge CSS of the palette)."""
+
+
+def _md(text: Any) -> str:
+    return _cell_text(str(text)).replace("|", "\\|")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_))
+
+
+def _meaningful_index(df: pd.DataFrame) -> bool:
+    """False for a 0..n-1 row number without a name (pandas' default): not worth a column."""
+    idx = df.index
+    return not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
+                and idx.name is None)
+
+
+def _table_cells(df: pd.DataFrame, digits: int) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header, rows of cell text and which columns are numeric (every non-missing value a
+    number), the index as the first column when it means something."""
+    frame = df.reset_index() if _meaningful_index(df) else df
+    if _meaningful_index(df) and df.index.name is None and "index" in frame.columns:
+        frame = frame.rename(columns={"index": ""})
+    head = [_cell_text(str(c)) for c in frame.columns]
+    numeric = []
+    for c in range(frame.shape[1]):
+        vals = [v for v in frame.iloc[:, c] if not (v is None or (isinstance(v, float)
+                                                                  and math.isnan(v)))]
+        numeric.append(bool(vals) and all(_is_number(v) for v in vals))
+    rows = [[_cell_text(_fmt(v, digits)) for v in row]
+            for row in frame.itertuples(index=False, name=None)]
+    return head, rows, numeric
+
+
+def _wrap(text: str, width: int | None) -> list[str]:
+    import textwrap
+
+    if width is None or len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, max(width, 10), break_long_words=True,
+                         break_on_hyphens=False) or [""]
+
+
+def text_table(df: pd.DataFrame, digits: int = 3, width: int | None = None) -> str:
+    """A DataFrame as aligned plain text: no row-number column, text left-aligned, numbers
+    right-aligned, two spaces between columns. With ``width``: the widest text column wraps
+    (down to 16 characters) and, if the table is still wider, its columns continue below in
+    blocks, each repeating the first column."""
+    head, rows, numeric = _table_cells(df, digits)
+    if not head:
+        return ""
+    widths = [max([len(h)] + [len(r[j]) for r in rows]) for j, h in enumerate(head)]
+    gap = 2
+    if width is not None and sum(widths) + gap * (len(widths) - 1) > width:
+        text_cols = sorted((j for j, n in enumerate(numeric) if not n), key=lambda j: -widths[j])
+        for j in text_cols:
+            excess = sum(widths) + gap * (len(widths) - 1) - width
+            if excess <= 0:
+                break
+            widths[j] = max(min(16, widths[j]), len(head[j]), widths[j] - excess)
+    blocks: list[list[int]] = []
+    if width is None:
+        blocks = [list(range(len(head)))]
+    else:
+        current: list[int] = [0]
+        used = widths[0]
+        for j in range(1, len(head)):
+            if used + gap + widths[j] > width and len(current) > 1:
+                blocks.append(current)
+                current, used = [0], widths[0]
+            current.append(j)
+            used += gap + widths[j]
+        blocks.append(current)
+    out: list[str] = []
+    for b, cols in enumerate(blocks):
+        if b:
+            out.append("")
+
+        def line(cells: list[str], cols: list[int] = cols) -> list[str]:
+            wrapped = [_wrap(cells[j], widths[j]) if len(cells[j]) > widths[j] else [cells[j]]
+                       for j in cols]
+            height = max(len(w) for w in wrapped)
+            text = []
+            for k in range(height):
+                parts = []
+                for j, w in zip(cols, wrapped, strict=True):
+                    piece = w[k] if k < len(w) else ""
+                    parts.append(piece.rjust(widths[j]) if numeric[j]
+                                 else piece.ljust(widths[j]))
+                text.append((" " * gap).join(parts).rstrip())
+            return text
+
+        out += line(head)
+        out.append((" " * gap).join("-" * widths[j] for j in cols))
+        for r in rows:
+            out += line(r)
+    return "\n".join(out)
 
 
 @dataclasses.dataclass(frozen=True)

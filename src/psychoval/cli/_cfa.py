@@ -8,14 +8,18 @@ such file)."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", help="response file (CSV, Excel, Parquet, ...)")
-    parser.add_argument("--model", required=True,
-                        help="lavaan model syntax, or a path to a file holding it")
+    from psychoval.cli._common import add_framework, add_id_column, add_json, add_md
+
+    parser.add_argument("--model",
+                        help="lavaan model syntax, or a path to a file holding it (default, "
+                             "with --framework: the framework's model)")
+    add_framework(parser)
+    add_id_column(parser)
     parser.add_argument("--std-lv", action="store_true",
                         help="fix factor variances at 1 instead of the first loadings")
     parser.add_argument("--estimator", default="ML",
@@ -34,9 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "full-information ML; pairwise with --ordered)")
     parser.add_argument("--modindices", type=int, default=0, metavar="K",
                         help="also print the K largest modification indices")
-    parser.add_argument("--json", metavar="PATH",
-                        help="write the result as JSON to PATH ('-': to stdout, instead of "
-                             "the summary)")
+    add_json(parser)
+    add_md(parser)
 
 
 def model_text(spec: str) -> str:
@@ -58,25 +61,39 @@ def model_text(spec: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import psychoval as pv
-    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
+    from psychoval._results import text_table
+    from psychoval.cli._common import (
+        STDOUT,
+        UsageError,
+        echo,
+        emit,
+        reading,
+        split_names,
+        terminal_width,
+    )
 
-    model = model_text(args.model)
+    if args.model is None and args.framework is None:
+        raise UsageError("give --model (lavaan syntax or a file) or --framework")
+    fw = None
+    if args.framework:
+        with reading(args.framework):
+            fw = pv.read_framework(args.framework)
+    model = model_text(args.model) if args.model else fw.to_model()
     with reading(args.data):
-        data = pv.read_responses(args.data)
-    from psychoval.cli._common import split_names
+        data = pv.read_responses(args.data, id_column=args.id_column or (
+            fw.id_column if fw is not None else None))
+    if fw is not None:
+        data = fw.score(data).scores
 
     ordered = None if args.ordered is None else (
         True if args.ordered == "all" else split_names(args.ordered))
     fit = pv.cfa(model, data, std_lv=args.std_lv, missing=args.missing,
                  estimator=args.estimator, ordered=ordered,
                  parameterization=args.parameterization)
-    if args.json != STDOUT:
-        echo(fit.summary())
-        if args.modindices > 0:
-            echo()
-            echo(fit.modindices().head(args.modindices).to_string(index=False))
-    if args.json:
-        write_outputs([(args.json, json.dumps(fit.to_dict(), indent=2), True)])
+    emit(fit, args)
+    if args.modindices > 0 and STDOUT not in (args.json, args.md):
+        echo()
+        echo(text_table(fit.modindices().head(args.modindices), width=terminal_width()))
     if not fit.converged:
         from psychoval.cli._main import EXIT_ESTIMATION
 

@@ -4,6 +4,7 @@ cannot be written; ``-`` is stdout)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sys
@@ -166,3 +167,260 @@ def reading(label: str | None, *, parse_errors: bool = True) -> Iterator[None]:
         where = exc.filename if isinstance(exc, OSError) and exc.filename else label
         what = f"{where}: cannot read the file" if where else "cannot read the input"
         raise DataError(f"{what}: {_reason(exc)}") from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# The one convention of options shared by the subcommands (docs/cli.md has the table; the test
+# tests/test_cli_convention.py runs every subcommand's --help against SHARED_HELP).
+
+SHARED_HELP: dict[str, str] = {
+    "--json": "write the result as JSON to PATH ('-', or no PATH: to stdout, instead of the "
+              "summary)",
+    "--md": "write the result as Markdown to PATH ('-': to stdout, instead of the summary)",
+    "--id-column": "the column of respondent ids (default: the framework's id_column, else "
+                   "none)",
+    "--items": "item columns, comma-separated (--items A1,A2,A3); the flag may be repeated "
+               "(default: the framework's items, else every column)",
+    "--framework": "framework file (YAML, JSON, or an item-map CSV/XLSX): the items, their "
+                   "scoring and the id column",
+}
+"""Shared option -> its one help text (what it means is the same in every subcommand)."""
+
+DEMOGRAPHIC = frozenset({
+    "age", "gender", "sex", "education", "edu", "ethnicity", "race", "country", "region",
+    "department", "dept", "job", "role", "tenure", "group", "location", "site", "team",
+    "language", "income", "nationality", "grade", "cohort", "date", "year", "name", "email",
+    "id", "respondent", "participant", "subject", "candidate", "family", "occupation",
+    "experience", "marital", "religion", "state", "city"})
+"""Words that name respondent information, not items: a column named by one (as a whole word:
+``age``, ``job_family``, ``Education``) is refused as an item unless chosen by --items."""
+
+
+def _deprecated(parser: argparse.ArgumentParser, old: str, new: str) -> None:
+    """One clean line on stderr: ``psychoval alpha: warning: --id is deprecated; use
+    --id-column``."""
+    echo(f"{parser.prog}: warning: {old} is deprecated; use {new}", err=True)
+
+
+class _DeprecatedStore(argparse.Action):
+    """An old spelling kept working: stores like the new option and says so once."""
+
+    def __init__(self, option_strings, dest, new: str = "", const_value: Any = None,
+                 **kwargs) -> None:
+        self.new = new
+        self.const_value = const_value
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        _deprecated(parser, option_string if values is None or self.nargs == 0
+                    else f"{option_string} {values}", self.new)
+        setattr(namespace, self.dest, self.const_value if self.nargs == 0 else values)
+
+
+class NameList(argparse.Action):
+    """``--items a,b --items c`` -> ``[a, b, c]``; with ``legacy_spaces`` the old spelling
+    ``--items a b c`` still works, with a deprecation line."""
+
+    def __init__(self, option_strings, dest, legacy_spaces: bool = False, **kwargs) -> None:
+        self.legacy_spaces = legacy_spaces
+        if legacy_spaces:
+            kwargs["nargs"] = "+"
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        values = values if isinstance(values, list) else [values]
+        if len(values) > 1:
+            _deprecated(parser, f"{option_string} {' '.join(values)} (space-separated)",
+                        f"{option_string} {','.join(values)}")
+        names = list(getattr(namespace, self.dest, None) or [])
+        for v in values:
+            names += split_names(v) or []
+        setattr(namespace, self.dest, names)
+
+
+def add_json(parser: argparse.ArgumentParser, *, legacy_format: bool = False) -> None:
+    """``--json [PATH|-]``; ``legacy_format``: the old ``--format json|text`` kept as a
+    deprecated alias (``json`` = ``--json -``)."""
+    parser.add_argument("--json", nargs="?", const=STDOUT, metavar="PATH",
+                        help=SHARED_HELP["--json"])
+    if legacy_format:
+        class _Format(argparse.Action):
+            def __call__(self, p, namespace, values, option_string=None):
+                _deprecated(p, f"--format {values}", "--json - (or nothing, for text)")
+                if values == "json":
+                    namespace.json = STDOUT
+        parser.add_argument("--format", choices=("text", "json"), action=_Format,
+                            default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def add_md(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--md", metavar="PATH", help=SHARED_HELP["--md"])
+
+
+def add_id_column(parser: argparse.ArgumentParser, *, legacy: Sequence[str] = ()) -> None:
+    """``--id-column COL``; ``legacy``: old spellings (``--id``, ``--targets``) kept as
+    deprecated aliases."""
+    parser.add_argument("--id-column", metavar="COL", help=SHARED_HELP["--id-column"])
+    for old in legacy:
+        parser.add_argument(old, dest="id_column", metavar="COL", action=_DeprecatedStore,
+                            new="--id-column", default=argparse.SUPPRESS,
+                            help=argparse.SUPPRESS)
+
+
+def add_items(parser: argparse.ArgumentParser, *, legacy_spaces: bool = False) -> None:
+    parser.add_argument("--items", metavar="ITEMS", action=NameList,
+                        legacy_spaces=legacy_spaces, help=SHARED_HELP["--items"])
+
+
+def add_framework(parser: argparse.ArgumentParser, *, required: bool = False,
+                  select: bool = False) -> None:
+    """``--framework FW``; ``select``: also ``--competency ID`` / ``--tier ID``, whose items
+    are the ones analysed."""
+    parser.add_argument("--framework", metavar="FW", required=required,
+                        help=SHARED_HELP["--framework"])
+    if select:
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument("--competency", metavar="ID",
+                           help="with --framework: analyse this competency's items")
+        which.add_argument("--tier", metavar="ID",
+                           help="with --framework: analyse this tier's items")
+
+
+def add_alias(parser: argparse.ArgumentParser, old: str, new: str, dest: str, *,
+              type: Any = None, flag: bool = False) -> None:
+    """An old spelling ``old`` of the option ``new`` (same ``dest``), hidden from --help and
+    announced as deprecated when used."""
+    if flag:
+        parser.add_argument(old, dest=dest, action=_DeprecatedStore, new=new, nargs=0,
+                            const_value=True, default=argparse.SUPPRESS,
+                            help=argparse.SUPPRESS)
+    else:
+        parser.add_argument(old, dest=dest, action=_DeprecatedStore, new=new, type=type,
+                            default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def _not_items(table: Any) -> list[tuple[str, str]]:
+    """Columns of ``table`` that are not items: text columns and columns named as respondent
+    information (``DEMOGRAPHIC``), each with the reason."""
+    import re
+
+    text = set(table.text_items)
+    out = []
+    for c in table.items:
+        words = {w for w in re.split(r"[^a-z0-9]+", str(c).lower()) if w}
+        if words & DEMOGRAPHIC:
+            out.append((c, "respondent information"))
+        elif c in text:
+            out.append((c, "text"))
+    return out
+
+
+def item_table(args: argparse.Namespace, path: str) -> Any:
+    """The items that ``--items`` / ``--framework`` (``--competency``, ``--tier``) and
+    ``--id-column`` choose from the response file ``path``, as what the statistics take: the
+    ResponseTable (``--items`` or every column), or the framework's scored items (reverse keys
+    and answer keys applied) as a DataFrame indexed by id.
+
+    Without either, every column but the id is an item, and columns that are text or named as
+    respondent information (age, gender, education, job_family, ...) are refused by name with
+    how to choose the items: they are not items.
+    """
+    from psychoval.exceptions import SpecificationError
+    from psychoval.framework import read_framework
+    from psychoval.io import read_responses
+
+    fw_path = getattr(args, "framework", None)
+    competency = getattr(args, "competency", None)
+    tier = getattr(args, "tier", None)
+    if (competency or tier) and not fw_path:
+        raise SpecificationError("--competency and --tier need --framework")
+    if fw_path is None:
+        with reading(path):
+            table = read_responses(path, id_column=args.id_column, items=args.items)
+        if args.items is None:
+            bad = _not_items(table)
+            if bad:
+                from psychoval.io._table import list_names
+
+                info = [c for c, why in bad if why != "text"]
+                text = [c for c, why in bad if why == "text"]
+                why = []
+                if info:
+                    why.append(f"{list_names(info)} name respondent information")
+                if text:
+                    why.append(f"{list_names(text)} hold text (answers not yet scored: "
+                               "--framework scores them)")
+                raise SpecificationError(
+                    f"not every column is an item: {'; '.join(why)}. Choose the items with "
+                    "--items A1,A2,... or --framework FW [--competency ID], and the id "
+                    "column with --id-column")
+        return table
+    with reading(fw_path):
+        fw = read_framework(fw_path)
+    with reading(path):
+        table = read_responses(path, id_column=args.id_column or fw.id_column)
+    if args.items:
+        items = list(args.items)
+    elif competency:
+        items = list(fw.competency(competency).item_ids)
+    elif tier:
+        items = [i.id for i in fw.tier(tier).items]
+    else:
+        items = list(fw.item_ids)
+    scores = fw.score(table).scores
+    absent = [i for i in items if i not in scores.columns]
+    if absent:
+        raise SpecificationError(
+            f"--items names {', '.join(map(repr, absent))}, not item(s) of the framework")
+    return scores[items]
+
+
+def terminal_width() -> int | None:
+    """The width tables are wrapped to: ``$COLUMNS`` when set, else the terminal's when stdout
+    is one; None (no wrapping) when stdout is a pipe or a file."""
+    import shutil
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(int(os.environ["COLUMNS"]), 40)
+    try:
+        if sys.stdout.isatty():
+            return max(shutil.get_terminal_size().columns, 40)
+    except (AttributeError, ValueError, OSError):
+        pass
+    return None
+
+
+def show(summary: Any) -> None:
+    """Print a result's summary for the terminal (aligned, wrapped to its width)."""
+    to_text = getattr(summary, "to_text", None)
+    echo(to_text(width=terminal_width()) if to_text else summary)
+
+
+def emit(result: Any, args: argparse.Namespace, *, doc: Any = None,
+         markdown: str | None = None,
+         extra: dict[str, tuple[str | None, str, bool]] | None = None,
+         quiet: bool = False) -> None:
+    """The convention's outputs of one result: the summary on stdout unless ``--json -`` or
+    ``--md -`` takes it, ``--json PATH|-`` (``doc``, default ``result.to_dict()``) and
+    ``--md PATH|-`` (``markdown``, default the summary's Markdown), and the command's own
+    ``extra`` outputs (option name -> ``(path, text, is_json)``), written together."""
+    import json
+
+    from psychoval._results import to_jsonable
+
+    json_path, md_path = getattr(args, "json", None), getattr(args, "md", None)
+    extra = extra or {}
+    on_stdout = check_one_stdout(json=json_path, md=md_path,
+                                 **{k: p for k, (p, _, _) in extra.items()})
+    if not on_stdout and not quiet:
+        show(result.summary())
+    outputs = list(extra.values())
+    if json_path:
+        body = result.to_dict() if doc is None else doc
+        outputs.append((json_path, json.dumps(to_jsonable(body), indent=2, allow_nan=False),
+                        True))
+    if md_path:
+        outputs.append((md_path, result.summary().to_markdown() if markdown is None
+                        else markdown, False))
+    if any(p for p, _, _ in outputs):
+        write_outputs(outputs)

@@ -1,4 +1,5 @@
-"""``psychoval content RATINGS --framework FW [--json OUT] [--md OUT] [--strict]``: content
+"""``psychoval content RATINGS --framework FW [--json PATH|-] [--md PATH|-]
+[--strict]``: content
 validity of the framework's items from an expert panel (pv.content_validity), judged by the
 content criteria with their citations (pv.content_verdicts)."""
 
@@ -12,19 +13,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the panel's ratings (CSV, TSV, XLSX): long, one row per expert "
                              "and item (columns expert, item, and any of relevance, "
                              "essentiality, assignment, comment)")
-    parser.add_argument("--framework", metavar="FW", required=True,
-                        help="framework file: the items' intended competencies")
+    from psychoval.cli._common import add_framework, add_json, add_md
+
+    add_framework(parser, required=True)
     parser.add_argument("--layout", choices=("long", "wide"), default="long",
                         help="long (default) or wide: items x experts of relevance scores")
     parser.add_argument("--criteria", metavar="FILE",
                         help="criteria preset name or YAML/JSON criteria file (e.g. "
                              "{criteria: {i_cvi: 0.83}})")
-    parser.add_argument("--json", metavar="OUT",
-                        help="write the result and its verdicts as JSON to OUT ('-': stdout, "
-                             "instead of the summary)")
-    parser.add_argument("--md", metavar="OUT",
-                        help="write a Markdown report to OUT ('-': stdout, instead of the "
-                             "summary)")
+    add_json(parser)
+    add_md(parser)
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when at least one criterion failed")
 
@@ -33,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     import psychoval as pv
-    from psychoval.cli._common import check_one_stdout, echo, reading, write_outputs
+    from psychoval.cli._common import check_one_stdout, echo, reading, show, write_outputs
     from psychoval.cli._main import EXIT_OK, EXIT_STRICT_FAIL
     from psychoval.report import content_markdown
 
@@ -46,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     verdicts = pv.content_verdicts(res, criteria=crit, framework=fw)
     failed = verdicts[verdicts["verdict"] == "fail"]
     if not to_stdout:
-        echo(res.summary())
+        show(res.summary())
         bad = verdicts[verdicts["verdict"] != "pass"]
         echo("\nVerdicts other than pass:" if len(bad) else "\nEvery content criterion passes.")
         for r in bad.itertuples():

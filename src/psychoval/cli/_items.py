@@ -1,6 +1,6 @@
-"""``psychoval items RESPONSES [--framework FW] [--json OUT]``: item analysis and flags; with a
-framework also the distractor analysis of its multiple-choice items and the DIF screen over its
-group column (what ``psychoval validate`` reads)."""
+"""``psychoval items RESPONSES [--framework FW] [--items ITEMS] [--id-column COL]
+[--json PATH|-] [--md PATH|-]``: item analysis and flags; with a framework also the
+distractor analysis of its multiple-choice items and the DIF screen over its group column (what ``psychoval validate`` reads)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,19 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("responses", metavar="RESPONSES",
                         help="response file (CSV, TSV, XLSX, Parquet)")
-    parser.add_argument("--framework", metavar="FW",
-                        help="framework file: items are scored by it and analysed within "
-                             "their competencies; multiple-choice items get a distractor "
-                             "analysis and, with a group column, every item the DIF screen")
-    parser.add_argument("--items", metavar="ITEM", nargs="+",
-                        help="columns to analyse (default: all numeric columns; with "
-                             "--framework, only the item analysis of these)")
-    parser.add_argument("--json", metavar="OUT",
-                        help="also write the result as JSON to OUT ('-': to stdout, instead "
-                             "of the summaries)")
+    from psychoval.cli._common import add_framework, add_id_column, add_items, add_json, add_md
+
+    add_framework(parser)
+    add_items(parser, legacy_spaces=True)
+    add_id_column(parser)
+    add_json(parser)
+    add_md(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     import psychoval as pv
-    from psychoval.cli._common import STDOUT, echo, reading, write_outputs
+    from psychoval._results import text_table
+    from psychoval.cli._common import STDOUT, echo, emit, reading, show, terminal_width
     from psychoval.cli._main import EXIT_OK
     from psychoval.pipeline._validate import item_evidence
 
@@ -37,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
         with reading(args.framework):
             fw = pv.read_framework(args.framework)
     with reading(args.responses):
-        table = pv.read_responses(args.responses,
-                                  id_column=fw.id_column if fw is not None else None)
+        table = pv.read_responses(args.responses, id_column=args.id_column or (
+            fw.id_column if fw is not None else None))
     if fw is not None and not args.items:
         scored = fw.score(table)
         group = fw.group_columns[0] if fw.group_columns else None
@@ -48,11 +44,12 @@ def run(args: argparse.Namespace) -> int:
         res = (pv.item_analysis(table, framework=fw, items=args.items) if fw is not None
                else pv.item_analysis(table, items=args.items))
         flags = pv.flag_items(res, criteria=criteria)
-    if args.json != STDOUT:
-        echo(res.summary())
+    quiet = STDOUT in (args.json, args.md)
+    if not quiet:
+        show(res.summary())
         if dis is not None:
             echo()
-            echo(dis.summary())
+            show(dis.summary())
         for d in difs:
             echo()
             t = d.table
@@ -60,15 +57,16 @@ def run(args: argparse.Namespace) -> int:
             echo(f"DIF: {d.focal[0]!r} vs {d.reference!r} ({len(t)} items; {d.match}; "
                  f"{d.correction}): " + ("no item flagged" if hit.empty else "flagged"))
             if not hit.empty:
-                echo(hit[["item", "method", "p_value", "p_adjusted", "effect_class",
-                          "favours"]].to_string(index=False))
+                echo(text_table(hit[["item", "method", "p_value", "p_adjusted",
+                                     "effect_class", "favours"]], width=terminal_width()))
         echo()
-        echo(flags.summary())
-    if args.json:
-        doc = {"item_analysis": res.to_dict(), "flags": flags.to_dict()}
-        if dis is not None:
-            doc["distractors"] = dis.to_dict()
-        if difs:
-            doc["dif"] = [d.to_dict() for d in difs]
-        write_outputs([(args.json, json.dumps(doc, indent=2, allow_nan=False), True)])
+        show(flags.summary())
+    doc = {"item_analysis": res.to_dict(), "flags": flags.to_dict()}
+    if dis is not None:
+        doc["distractors"] = dis.to_dict()
+    if difs:
+        doc["dif"] = [d.to_dict() for d in difs]
+    md = "\n".join(r.summary().to_markdown() for r in (res, dis, *difs, flags)
+                   if r is not None)
+    emit(res, args, doc=doc, markdown=md, quiet=True)
     return EXIT_OK

@@ -128,7 +128,7 @@ def _main(argv: Sequence[str] | None) -> int:
     command = args.command
 
     def show(message, category, filename, lineno, file=None, line=None):
-        warning(command, message)
+        warning(command, " ".join(str(message).split()))  # one line, no source path
 
     try:
         with warnings.catch_warnings():

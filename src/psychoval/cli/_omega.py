@@ -6,10 +6,19 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from psychoval.cli._common import (
+        add_framework,
+        add_id_column,
+        add_items,
+        add_json,
+        add_md,
+    )
+
     parser.add_argument("file", help="responses: CSV/TSV, XLSX, Parquet, SQLite or DuckDB")
-    parser.add_argument("--items", help="comma-separated item columns (default: all but --id)")
-    parser.add_argument("--id", dest="id_column", help="column of respondent ids")
-    parser.add_argument("--n-factors", type=int, default=3,
+    add_items(parser)
+    add_framework(parser, select=True)
+    add_id_column(parser, legacy=("--id",))
+    parser.add_argument("-f", "--n-factors", type=int, default=3, dest="n_factors",
                         help="group factors (at least 3; 2 needs --sl-option)")
     parser.add_argument("--method", default="minres", choices=["minres", "ml", "pa", "uls"])
     parser.add_argument("--rotation", default="oblimin",
@@ -26,21 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--sem", action="store_true",
                         help="also refit the bifactor model as a CFA (psych::omegaSem)")
-    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
-                        help="write the result as JSON to PATH; without PATH, or '-': to "
-                             "stdout instead of the summary")
+    add_json(parser)
+    add_md(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
-    from psychoval.cli._common import STDOUT, echo, reading, split_names, write_outputs
-    from psychoval.io import read_responses
+    from psychoval.cli._common import emit, item_table, split_names
     from psychoval.stats import omega, omega_sem
 
-    with reading(args.file):
-        table = read_responses(args.file, id_column=args.id_column,
-                               items=split_names(args.items))
+    table = item_table(args, args.file)
     if args.sem:
         res = omega_sem(table, n_factors=args.n_factors, method=args.method,
                         rotation=args.rotation, reverse=split_names(args.reverse),
@@ -50,8 +53,5 @@ def run(args: argparse.Namespace) -> int:
                     rotation=args.rotation, cor=args.cor, reverse=split_names(args.reverse),
                     missing=args.missing, sl_option=args.sl_option, n_boot=args.n_boot,
                     confidence_level=args.confidence_level, seed=args.seed)
-    if args.json != STDOUT:
-        echo(res.summary())
-    if args.json:
-        write_outputs([(args.json, json.dumps(res.to_dict(), indent=2), True)])
+    emit(res, args)
     return 0

@@ -12,11 +12,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", choices=("wide", "long"), default="wide",
                         help="wide: one row per candidate, one column per rater (default); "
                         "long: one row per rating")
-    parser.add_argument("--targets", metavar="COLUMN",
-                        help="candidate-id column (required with --layout long)")
-    parser.add_argument("--raters", nargs="+", metavar="COLUMN",
-                        help="wide: the rater columns (default: all but --targets); "
-                        "long: the one rater column")
+    from psychoval.cli._common import NameList, add_id_column, add_json, add_md
+
+    add_id_column(parser, legacy=("--targets",))
+    parser.add_argument("--raters", metavar="COLUMNS", action=NameList, legacy_spaces=True,
+                        help="wide: the rater columns, comma-separated (default: all but "
+                        "--id-column); long: the one rater column")
     parser.add_argument("--scores", metavar="COLUMN", help="long: the score column")
     parser.add_argument("--scale", nargs=2, type=float, metavar=("MIN", "MAX"),
                         help="the rubric's declared range; scores outside it are errors")
@@ -30,31 +31,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bootstrap resamples for alpha's interval (default 1000)")
     parser.add_argument("--seed", type=int, default=None, help="bootstrap seed")
     parser.add_argument("--confidence-level", type=float, default=0.95)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_json(parser, legacy_format=True)
+    add_md(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
     import psychoval as pv
-    from psychoval.cli._common import echo, reading, to_stdout
+    from psychoval._results import to_jsonable
+    from psychoval.cli._common import check_one_stdout, echo, reading, show, write_outputs
     from psychoval.exceptions import SpecificationError
 
     if args.layout == "long":
-        if not (args.targets and args.raters and args.scores) or len(args.raters) != 1:
+        if not (args.id_column and args.raters and args.scores) or len(args.raters) != 1:
             raise SpecificationError(
-                "--layout long needs --targets CANDIDATE_COLUMN --raters RATER_COLUMN "
+                "--layout long needs --id-column CANDIDATE_COLUMN --raters RATER_COLUMN "
                 "--scores SCORE_COLUMN"
             )
         with reading(args.data):
-            table = pv.read_responses(args.data, layout="long", id_column=args.targets,
+            table = pv.read_responses(args.data, layout="long", id_column=args.id_column,
                                       item_column=args.raters[0],
                                       response_column=args.scores)
     else:
         if args.scores:
             raise SpecificationError("--scores applies to --layout long only")
         with reading(args.data):
-            table = pv.read_responses(args.data, id_column=args.targets, items=args.raters)
+            table = pv.read_responses(args.data, id_column=args.id_column, items=args.raters)
     stats = STATISTICS if "all" in args.statistic else tuple(dict.fromkeys(args.statistic))
     scale = tuple(args.scale) if args.scale else None
     level = args.confidence_level
@@ -75,8 +78,15 @@ def run(args: argparse.Namespace) -> int:
             results[name] = pv.krippendorff_alpha(table, level=args.level, scale=scale,
                                                   n_boot=args.n_boot, seed=args.seed,
                                                   confidence_level=level)
-    if args.format == "json":
-        to_stdout(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2), json=True)
-    else:
-        echo("\n\n".join(str(v.summary()) for v in results.values()))
+    on_stdout = check_one_stdout(json=args.json, md=args.md)
+    if not on_stdout:
+        for k, v in enumerate(results.values()):
+            if k:
+                echo()
+            show(v.summary())
+    write_outputs([
+        (args.json, json.dumps(to_jsonable({k: v.to_dict() for k, v in results.items()}),
+                               indent=2, allow_nan=False) if args.json else "", True),
+        (args.md, "\n".join(v.summary().to_markdown() for v in results.values())
+         if args.md else "", False)])
     return 0

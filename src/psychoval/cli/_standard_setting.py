@@ -1,5 +1,6 @@
 """``psychoval standard-setting RATINGS [--method angoff|bookmark] [--framework FW
-[--competency C | --tier T]] [--responses R] [--json OUT] [--write-framework OUT]``: cut
+[--competency C | --tier T]] [--responses R] [--id-column COL] [--json PATH|-] [--md PATH|-]
+[--write-framework OUT]``: cut
 scores from a standard-setting panel (pv.standard_setting) with the SE across judges, the
 change between rounds, the judges' ICC and outlying judges; with ``--responses`` the impact
 (share at or above each cut, by group); with ``--write-framework`` the final cut written back
@@ -17,9 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "Bookmark: judge, page, optional round and level")
     parser.add_argument("--method", choices=("angoff", "bookmark"), default="angoff",
                         help="modified Angoff (default) or Bookmark")
-    parser.add_argument("--framework", metavar="FW",
-                        help="framework file: the items' score ranges and the target whose "
-                             "cut is set")
+    from psychoval.cli._common import add_framework, add_id_column, add_json, add_md
+
+    add_framework(parser)
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--competency", metavar="ID",
                         help="the competency whose cut is set (default: the one whose items "
@@ -29,14 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="response file: impact of the cuts (share at or above, by the "
                              "framework's first group column) and, for Bookmark, the IRT fit "
                              "(2PL / GRM) that orders the booklet")
+    add_id_column(parser)
     parser.add_argument("--rp", type=float, default=0.67,
                         help="Bookmark: response probability criterion (default .67)")
     parser.add_argument("--level", metavar="LEVEL",
                         help="the level whose cut --write-framework writes (needed with "
                              "several levels)")
-    parser.add_argument("--json", metavar="OUT",
-                        help="write the result as JSON to OUT ('-': stdout, instead of the "
-                             "summary)")
+    add_json(parser)
+    add_md(parser)
     parser.add_argument("--write-framework", metavar="OUT",
                         help="write the framework with the final cut as the target's "
                              "cut_score (per item: the framework's scale) to OUT (YAML, or "
@@ -80,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     import psychoval as pv
-    from psychoval.cli._common import check_one_stdout, echo, reading, write_outputs
+    from psychoval.cli._common import check_one_stdout, reading, show, write_outputs
     from psychoval.cli._main import EXIT_OK
     from psychoval.exceptions import SpecificationError
 
-    to_stdout = check_one_stdout(json=args.json, write_framework=args.write_framework)
+    to_stdout = check_one_stdout(json=args.json, md=args.md,
+                                 write_framework=args.write_framework)
     with reading(args.ratings):
         ratings = _table(args.ratings)
     fw, target, kw = None, None, {}
@@ -103,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         if fw is None:
             raise SpecificationError("--responses needs --framework (the items to score)")
         with reading(args.responses):
-            table = pv.read_responses(args.responses, id_column=fw.id_column)
+            table = pv.read_responses(args.responses,
+                                      id_column=args.id_column or fw.id_column)
         scored = fw.score(table)
         (kind, tid), = target.items()
         items = (list(fw.competency(tid).item_ids) if kind == "competency" else
@@ -121,10 +124,12 @@ def run(args: argparse.Namespace) -> int:
                               scores=scores, groups=groups,
                               score_scale="summed" if scores is not None else None, **kw)
     if not to_stdout:
-        echo(res.summary())
+        show(res.summary())
     outputs = []
     if args.json:
         outputs.append((args.json, json.dumps(res.to_dict(), indent=2, allow_nan=False), True))
+    if args.md:
+        outputs.append((args.md, res.summary().to_markdown(), False))
     if args.write_framework:
         new = res.to_framework(fw, level=args.level)
         if args.write_framework.lower().endswith(".json"):

@@ -1,6 +1,6 @@
-"""``psychoval validate RESPONSES --framework FW [--html OUT] [--json OUT] [--md OUT]
-[--criteria FILE] [--strict] [--seed N] [--progress | --quiet]``: validate a framework, write
-the reports. Progress goes to stderr (on a terminal, or with ``--progress``); stdout carries
+"""``psychoval validate RESPONSES --framework FW [--html PATH|-] [--json PATH|-]
+[--md PATH|-] [--criteria FILE] [--strict] [--seed N] [--progress | --quiet]``: validate a
+framework, write the reports. Progress goes to stderr (on a terminal, or with ``--progress``); stdout carries
 only the summary, or the one report whose OUT is ``-``. The reports are written together and
 atomically: when one cannot be written none is (exit 5)."""
 
@@ -13,17 +13,14 @@ from typing import Any
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("responses", metavar="RESPONSES",
                         help="response file (CSV, TSV, XLSX, Parquet)")
-    parser.add_argument("--framework", metavar="FW", required=True,
-                        help="framework file (YAML, JSON, or an item-map CSV/XLSX)")
-    parser.add_argument("--html", metavar="OUT",
-                        help="write the HTML report to OUT ('-': stdout, instead of the "
+    from psychoval.cli._common import add_framework, add_json, add_md
+
+    add_framework(parser, required=True)
+    parser.add_argument("--html", metavar="PATH",
+                        help="write the HTML report to PATH ('-': stdout, instead of the "
                              "summary)")
-    parser.add_argument("--json", metavar="OUT",
-                        help="write the JSON report to OUT ('-': stdout, instead of the "
-                             "summary)")
-    parser.add_argument("--md", metavar="OUT",
-                        help="write the Markdown report to OUT ('-': stdout, instead of the "
-                             "summary)")
+    add_json(parser)
+    add_md(parser)
     parser.add_argument("--criteria", metavar="FILE",
                         help="criteria preset name or YAML/JSON criteria file "
                              "({preset: ..., criteria: {name: threshold}})")
@@ -64,20 +61,20 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     import psychoval as pv
-    from psychoval.cli._common import check_one_stdout, echo, reading, write_outputs
+    from psychoval.cli._common import check_one_stdout, echo, reading, show, write_outputs
     from psychoval.cli._main import EXIT_OK, EXIT_STRICT_FAIL
 
     to_stdout = check_one_stdout(html=args.html, json=args.json, md=args.md)
-    show = args.progress or (sys.stderr.isatty() and not args.quiet)
+    bar = args.progress or (sys.stderr.isatty() and not args.quiet)
     with reading(args.framework):
         framework = pv.read_framework(args.framework)
     with reading(args.responses, parse_errors=False):
         report = pv.validate(args.responses, framework, criteria=args.criteria,
-                             seed=args.seed, n_boot=args.n_boot, progress=_progress(show),
+                             seed=args.seed, n_boot=args.n_boot, progress=_progress(bar),
                              content_ratings=args.content_ratings,
                              angoff_ratings=args.angoff_ratings)
     if not args.quiet and not to_stdout:
-        echo(report.summary())
+        show(report.summary())
     write_outputs([(args.html, report.to_html() if args.html else "", False),
                    (args.json, report.to_json() if args.json else "", True),
                    (args.md, report.to_markdown() if args.md else "", False)])
