@@ -11,8 +11,11 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import psychoval as pv
 from psychoval.exceptions import SpecificationError
@@ -294,3 +297,64 @@ def test_two_active_inequalities_give_the_fit_with_both_bounds_fixed(data):
     assert ineq.fit_measures["chisq"] == pytest.approx(fixed.fit_measures["chisq"], rel=1e-9)
     assert ineq.fit_measures["df"] == fixed.fit_measures["df"] - 2
     assert dict(ineq.summary().facts)["Constraint a > 0"] == "inactive"
+
+
+def test_equality_between_group_labels_is_the_shared_label(data):
+    hs = data["hs"]
+    rest = "\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    eq = pv.cfa("visual =~ x1 + c(a1, a2)*x2 + x3" + rest + "\na1 == a2", hs, group="school")
+    shared = pv.cfa("visual =~ x1 + c(a, a)*x2 + x3" + rest, hs, group="school")
+    assert eq.fit_measures["chisq"] == pytest.approx(shared.fit_measures["chisq"], rel=1e-10)
+    assert eq.fit_measures["df"] == shared.fit_measures["df"]
+
+
+def test_defined_parameter_jacobian_matches_finite_differences(refs, data):
+    """The complex-step derivative of a nonlinear := against central differences."""
+    from psychoval.stats.sem._constraints import defined_values, row_values
+
+    model = refs["hs.constraints"]["model"] + "g := sqrt(l2) * exp(l8 - l9) / (1 + l5^2)\n"
+    fit = pv.cfa(model, data["hs"])
+    pt, x = fit._pt, fit._x
+    eye = np.eye(len(x))
+    h = 1e-6
+    fd = np.array([(defined_values(pt, row_values(pt, x + h * eye[k]))
+                    - defined_values(pt, row_values(pt, x - h * eye[k]))) / (2 * h)
+                   for k in range(len(x))]).T
+    cs = np.array([defined_values(pt, row_values(pt, x + 1e-20j * eye[k])).imag / 1e-20
+                   for k in range(len(x))]).T
+    np.testing.assert_allclose(cs, fd, rtol=1e-6, atol=1e-9)
+    se = fit.estimates().set_index("lhs").loc["g", "se"]
+    assert se == pytest.approx(float(np.sqrt(cs[-1] @ fit._cov_est @ cs[-1])), rel=1e-12)
+
+
+_LEAF = st.one_of(st.sampled_from(["a", "b", "c"]),
+                  st.floats(0.25, 4.0).map(lambda v: f"{v:.3f}"))
+
+
+@st.composite
+def _expressions(draw, depth=3):
+    if depth == 0 or draw(st.booleans()):
+        return draw(_LEAF)
+    op = draw(st.sampled_from(["+", "-", "*", "/"]))
+    left, right = draw(_expressions(depth - 1)), draw(_expressions(depth - 1))
+    return f"({left}) {op} {right}" if draw(st.booleans()) else f"{left} {op} ({right})"
+
+
+@settings(deadline=None, max_examples=60)
+@given(text=_expressions(), env=st.fixed_dictionaries(
+    {k: st.floats(0.5, 3.0) for k in ("a", "b", "c")}))
+def test_expressions_evaluate_as_python_and_affine_ones_agree(text, env):
+    """parse -> evaluate equals Python's arithmetic on the same text; when the expression is
+    affine in the labels, its coefficients reproduce the value."""
+    (f,) = parse_syntax(f"d := {text}")
+    node = f.expr[1]
+    try:
+        want = eval(text, {}, dict(env))  # noqa: S307 - our own generated arithmetic
+    except ZeroDivisionError:
+        assume(False)
+    assert evaluate(node, env) == pytest.approx(want, rel=1e-9, abs=1e-9)
+    form = affine(node)
+    if form is not None:
+        coef, const = form
+        assert sum(c * env[k] for k, c in coef.items()) + const == pytest.approx(
+            want, rel=1e-9, abs=1e-9)
