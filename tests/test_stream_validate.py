@@ -78,6 +78,18 @@ def test_sampled_report_is_exact_where_it_says(data):
                      [a.raw_alpha, a.ci_lower, a.ci_upper], "merged_statistics",
                      what=comp.id)
         assert f"{comp.id} {a.raw_alpha:.4f}" in report.notes[1]
+    # the one-factor FIML CFA from merged pattern moments = pv.cfa on the whole table
+    fits = report.results["cfa_all_rows"].set_index("competency")
+    comp = max(fw.competencies, key=lambda c: len(c.items))
+    model = f"{comp.id} =~ " + " + ".join(comp.item_ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        fit = pv.cfa(model, scores[list(comp.item_ids)], missing="fiml")
+    assert_close(fits.loc[comp.id, ["omega", "cfi", "rmsea", "srmr"]].tolist(),
+                 [fit.composite_reliability().iloc[0], fit.fit_measures["cfi"],
+                  fit.fit_measures["rmsea"], fit.fit_measures["srmr"]],
+                 "merged_statistics", what=comp.id)
+    assert f"{comp.id} omega {fits.loc[comp.id, 'omega']:.4f}" in report.notes[2]
     # the rest is the sample's: 600 rows of the file, in file order
     assert report.results["data_quality"].n_respondents == 300
     assert report.results["scan_quality"].n_respondents == 800

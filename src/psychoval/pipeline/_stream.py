@@ -128,7 +128,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     in-memory validation of a table with the caller's options."""
     from psychoval.framework import Framework, read_framework
     from psychoval.stats import alpha
-    from psychoval.stats.core._suffstats import Moments
+    from psychoval.stats.core._suffstats import Moments, PatternMoments
     from psychoval.stats.quality._stream import QualityCounter, framework_scan
 
     if isinstance(sample_rows, bool) or not isinstance(sample_rows, (int, np.integer)) \
@@ -143,6 +143,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     sample = _Sample(int(sample_rows), int(sample_seed))
     comps = [(c.id, list(c.item_ids)) for c in fw.competencies]
     moments: dict[str, Any] = {}
+    patterns: dict[str, Any] = {}
     start = n_batches = 0
     t0 = time.perf_counter()
     for batch in scan.batches():
@@ -155,6 +156,12 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
             m = Moments.from_array(scores[items].to_numpy(dtype="float64"), columns=items,
                                    shift=None if prev is None else prev.shift)
             moments[cid] = m if prev is None else prev + m
+            if len(items) >= 3:  # a one-factor CFA is identified
+                pp = patterns.get(cid)
+                pm = PatternMoments.from_array(scores[items].to_numpy(dtype="float64"),
+                                               columns=items,
+                                               shift=None if pp is None else pp.shift)
+                patterns[cid] = pm if pp is None else pp + pm
         sample.offer(batch, start)
         start += n
         n_batches += 1
@@ -196,20 +203,24 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                 else math.nan
         exact_rows.append(row)
     exact = pd.DataFrame(exact_rows)
+    cfa_rows = _cfa_all_rows(patterns, warned)
     shown = "; ".join(f"{r['competency']} {r['alpha_all_rows']:.4f} [{r['lower']:.4f}, "
                       f"{r['upper']:.4f}] (sample {r.get('alpha_sample', math.nan):.4f})"
                       for r in exact_rows)
     notes = (
         f"Streamed: {start:,} rows in {n_batches} batches of at most {scan.batch_size:,}. "
         "Exact on every row: the data-quality counts (rows, missing, out-of-range and "
-        "invalid codes, all-missing rows, duplicate ids, smallest pairwise n) and each "
-        "competency's Cronbach's alpha with its Feldt interval (from merged moments; listed "
-        "below). From a uniform random sample of "
+        "invalid codes, all-missing rows, duplicate ids, smallest pairwise n), each "
+        "competency's Cronbach's alpha with its Feldt interval (from merged moments) and its "
+        "one-factor CFA by ML with FIML (from merged missingness-pattern moments: omega, CFI, "
+        "RMSEA, SRMR; information beside the judged fit, whose estimator may differ); listed "
+        "below. From a uniform random sample of "
         f"{sample.size:,} rows (bottom-k on SplitMix64 keys of the row number, "
         f"sample_seed={sample_seed}): every other table - item analysis, DIF, the CFAs, omega "
         "and their intervals, IRT item fit, invariance, parallel analysis, verdicts and "
         "multivariate outliers; n_respondents and data_quality are the source's.",
         f"Alpha on all {start:,} rows (pairwise, Feldt {level:.0%} interval): {shown}.",
+        *([_cfa_note(cfa_rows, start)] if len(cfa_rows) else []),
         *warned,
     )
     dq = dict(report.data_quality)
@@ -223,7 +234,39 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                "problems": _problems(quality)})
     return _with(report, notes=notes, scan=scan, quality=quality, moments=moments,
                  data_quality=dq, n_respondents=quality.n_respondents, exact=exact,
-                 hash_file=hash_file, pass_s=pass_s)
+                 cfa_rows=cfa_rows, hash_file=hash_file, pass_s=pass_s)
+
+
+def _cfa_all_rows(patterns: dict[str, Any], warned: list[str]) -> pd.DataFrame:
+    """Each competency's one-factor CFA by ML with FIML from its merged pattern moments."""
+    from psychoval.stats import cfa
+
+    rows = []
+    for cid, p in patterns.items():
+        model = f"{cid} =~ " + " + ".join(p.columns)
+        try:
+            with collect_warnings() as caught:
+                fit = cfa(model, p, missing="fiml")
+                omega = float(fit.composite_reliability().iloc[0])
+        except PsychovalError as exc:
+            warned.append(f"CFA of {cid} on all rows not estimated: {exc}")
+            continue
+        warned += [f"CFA of {cid} on all rows: {w.message}" for w in caught]
+        fm = fit.fit_measures if p.k >= 4 else {}  # 3 items: just-identified, no fit
+        rows.append({"competency": cid, "n": int(fit.n_obs), "omega": omega,
+                     "cfi": fm.get("cfi", math.nan), "rmsea": fm.get("rmsea", math.nan),
+                     "srmr": fm.get("srmr", math.nan), "converged": bool(fit.converged)})
+    return pd.DataFrame(rows, columns=["competency", "n", "omega", "cfi", "rmsea", "srmr",
+                                       "converged"])
+
+
+def _cfa_note(rows: pd.DataFrame, n: int) -> str:
+    shown = "; ".join(
+        f"{r.competency} omega {r.omega:.4f}" + (
+            "" if math.isnan(r.cfi) else f", CFI {r.cfi:.3f}, RMSEA {r.rmsea:.3f}, "
+            f"SRMR {r.srmr:.3f}") for r in rows.itertuples())
+    return (f"One-factor CFA on all {n:,} rows (ML with FIML, linear; 3-item models are "
+            f"just-identified: omega only): {shown}.")
 
 
 def _problems(q: Any) -> list[str]:
@@ -244,7 +287,7 @@ def _problems(q: Any) -> list[str]:
 
 def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,
           moments: dict[str, Any], hash_file: bool, pass_s: float, exact: Any = None,
-          **fields: Any) -> Any:
+          cfa_rows: Any = None, **fields: Any) -> Any:
     """The report with the streaming notes, provenance and results added."""
     import dataclasses
 
@@ -262,6 +305,8 @@ def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,
     results.update({"scan_quality": quality, "moments": moments})
     if exact is not None:
         results["alpha_all_rows"] = exact
+    if cfa_rows is not None:
+        results["cfa_all_rows"] = cfa_rows
     return dataclasses.replace(report, notes=tuple(notes) + tuple(report.notes),
                                provenance=prov, results=results, timings=timings,
                                **fields)
