@@ -68,13 +68,21 @@ def _block(data: Any, columns: Sequence[str] | None) -> tuple[np.ndarray, tuple[
     return m.values, m.items
 
 
-def _first_shift(x: np.ndarray) -> np.ndarray:
-    """Per item, the mean of the chunk's answers (0 for an item without answers)."""
-    obs = ~np.isnan(x)
+def _first_shift(x: np.ndarray, rows: int = 4096) -> np.ndarray:
+    """Per item, the mean of its answers among the chunk's first ``rows`` rows (near the
+    item's mean, which is all the shift needs); an item without answers there takes its first
+    answer, one never answered 0."""
+    head = x[:rows]
+    obs = ~np.isnan(head)
     cnt = obs.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.where(obs, x, 0.0).sum(axis=0) / cnt
-    return np.where(cnt > 0, s, 0.0)
+        s = np.where(obs, head, 0.0).sum(axis=0) / cnt
+    s = np.where(cnt > 0, s, 0.0)
+    for j in np.flatnonzero(cnt == 0):
+        answered = np.flatnonzero(~np.isnan(x[:, j]))
+        if answered.size:
+            s[j] = x[answered[0], j]
+    return s
 
 
 def _check_columns(a: tuple[str, ...], b: tuple[str, ...], what: str) -> None:
@@ -159,48 +167,11 @@ class Moments:
             sh = np.asarray(shift, dtype=float).reshape(-1)
             if sh.shape != (k,) or not np.isfinite(sh).all():
                 raise DataError(f"shift must be {k} finite numbers (one per item)")
-        nan = np.isnan(x)
-        complete_block = not nan.any()
-        z = x - sh
-        if complete_block:
-            colsum = z.sum(axis=0)
-            sq = np.einsum("ij,ij->j", z, z)
-            cross = z.T @ z
-            npair = np.full((k, k), n, dtype=np.int64)
-            s1 = np.repeat(colsum[:, None], k, axis=1)
-            s2 = np.repeat(sq[:, None], k, axis=1)
-            c1, c2, n_c = colsum.copy(), cross.copy(), n
-        else:
-            z[nan] = 0.0
-            o = (~nan).astype(np.float64)
-            cross = z.T @ z
-            npair = np.rint(o.T @ o).astype(np.int64)
-            s1 = z.T @ o
-            s2 = (z * z).T @ o
-            full = ~nan.any(axis=1)
-            n_c = int(full.sum())
-            zc = z[full]
-            c1, c2 = zc.sum(axis=0), zc.T @ zc
-        # the respondent's mean of answered items, less total_shift: the mean shift of the
-        # answered items (a stored float, so that recentring by a difference of two of them
-        # is exact; t is formed from z without cancellation)
-        seen = ~nan.all(axis=0)
-        ts = float(sh[seen].mean()) if seen.any() else 0.0
-        cnt = (k - nan.sum(axis=1)).astype(float)
-        scored = cnt > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = (z.sum(axis=1) + (~nan) @ np.where(seen, sh - ts, 0.0)) / cnt
-        t = np.where(scored, t, 0.0)
-        o_t = ~nan
-        tj1 = t @ o_t
-        tj2 = (t * t) @ o_t
-        tjz = t @ z
-        lo = np.where(seen, np.where(nan, np.inf, x).min(axis=0, initial=np.inf), np.nan)
-        hi = np.where(seen, np.where(nan, -np.inf, x).max(axis=0, initial=-np.inf), np.nan)
-        return cls(columns=names, n=n, shift=sh.copy(), npair=npair, s1=s1, s2=s2,
-                   cross=cross, n_complete=n_c, c1=c1, c2=c2, total_shift=ts,
-                   n_scored=int(scored.sum()), t1=float(t.sum()), t2=float(t @ t), tj1=tj1,
-                   tj2=tj2, tjz=tjz, lo=lo, hi=hi, value_counts=_value_counts(x, nan))
+        acc = _Accumulator(sh)
+        step = max(1, _BLOCK_CELLS // max(k, 1))
+        for a in range(0, n, step):  # row blocks that stay in cache
+            acc.add(x[a:a + step])
+        return acc.result(names, n)
 
     @classmethod
     def zeros(cls, columns: Sequence[str]) -> Moments:
@@ -456,26 +427,131 @@ def _positions(columns: tuple[str, ...], items: Sequence[str]) -> list[int]:
     return [where[i] for i in items]
 
 
-def _value_counts(x: np.ndarray, nan: np.ndarray) -> tuple[dict[float, int] | None, ...]:
-    """Per column, ``{value: count}`` of its answers (None beyond ``MAX_VALUES`` values).
-    Small non-negative integer codes (the usual case) are counted with one bincount."""
-    n, k = x.shape
-    if n == 0:
-        return tuple({} for _ in range(k))
-    with np.errstate(invalid="ignore"):
-        codes = np.where(nan, 0.0, x)
-        small = bool(((codes >= 0) & (codes < 256) & (codes == np.floor(codes))).all())
-    if small:
-        c = codes.astype(np.int64) + 256 * np.arange(k)
-        counts = np.bincount(c[~nan], minlength=256 * k).reshape(k, 256)
-        return tuple({float(v): int(cnt[v]) for v in np.flatnonzero(cnt)} for cnt in counts)
-    out: list[dict[float, int] | None] = []
-    for j in range(k):
-        col = x[~nan[:, j], j]
-        vals, cnt = np.unique(col, return_counts=True)
-        out.append(None if vals.size > MAX_VALUES else
-                   {float(v): int(c) for v, c in zip(vals, cnt, strict=True)})
-    return tuple(out)
+_BLOCK_CELLS = 1 << 18  # cells per row block (2 MB of float64)
+
+
+class _Accumulator:
+    """The sums of :class:`Moments` gathered one row block at a time (no full-size
+    temporaries; a complete block takes the short path)."""
+
+    def __init__(self, shift: np.ndarray):
+        k = shift.size
+        self.sh = shift.copy()
+        self.ts: float | None = None
+        self.npair = np.zeros((k, k), dtype=np.int64)
+        self.s1 = np.zeros((k, k))
+        self.s2 = np.zeros((k, k))
+        self.cross = np.zeros((k, k))
+        self.c1 = np.zeros(k)
+        self.c2 = np.zeros((k, k))
+        self.n_c = 0
+        self.n_scored = 0
+        self.t1 = self.t2 = 0.0
+        self.tj1 = np.zeros(k)
+        self.tj2 = np.zeros(k)
+        self.tjz = np.zeros(k)
+        self.lo = np.full(k, np.nan)
+        self.hi = np.full(k, np.nan)
+        self.small: np.ndarray | None = np.zeros((k, 256), dtype=np.int64)  # codes 0..255
+        self.general: list[dict[float, int] | None] | None = None
+
+    def add(self, xb: np.ndarray) -> None:
+        m, k = xb.shape
+        nan = np.isnan(xb)
+        complete = not nan.any()
+        if self.ts is None:
+            # total_shift: the mean shift of the items answered in the first block (a stored
+            # float, so recentring by a difference of two is exact)
+            seen = ~nan.all(axis=0) if not complete else np.ones(k, dtype=bool)
+            self.ts = float(self.sh[seen].mean()) if seen.any() else 0.0
+        dev = self.sh - self.ts
+        z = xb - self.sh
+        if complete:
+            colsum = z.sum(axis=0)
+            sq = np.einsum("ij,ij->j", z, z)
+            cross = z.T @ z
+            self.npair += m
+            self.s1 += colsum[:, None]
+            self.s2 += sq[:, None]
+            self.cross += cross
+            self.c1 += colsum
+            self.c2 += cross
+            self.n_c += m
+            t = (z.sum(axis=1) + dev.sum()) / k
+            self.tj1 += t.sum()  # every item is answered on every row of the block
+            self.tj2 += t @ t
+            self.n_scored += m
+            self.lo = np.fmin(self.lo, xb.min(axis=0))
+            self.hi = np.fmax(self.hi, xb.max(axis=0))
+        else:
+            z[nan] = 0.0
+            obs = ~nan
+            o = obs.astype(np.float64)
+            self.cross += z.T @ z
+            self.npair += np.rint(o.T @ o).astype(np.int64)
+            self.s1 += z.T @ o
+            self.s2 += (z * z).T @ o
+            full = ~nan.any(axis=1)
+            if full.any():
+                zc = z[full]
+                self.c1 += zc.sum(axis=0)
+                self.c2 += zc.T @ zc
+                self.n_c += int(full.sum())
+            cnt = o.sum(axis=1)
+            scored = cnt > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t = (z.sum(axis=1) + o @ dev) / cnt
+            t = np.where(scored, t, 0.0)
+            self.tj1 += t @ o
+            self.tj2 += (t * t) @ o
+            self.n_scored += int(scored.sum())
+            self.lo = np.fmin(self.lo, np.fmin.reduce(xb, axis=0))
+            self.hi = np.fmax(self.hi, np.fmax.reduce(xb, axis=0))
+        self.tjz += t @ z
+        self.t1 += float(t.sum())
+        self.t2 += float(t @ t)
+        self._count(xb, nan, complete)
+
+    def _count(self, xb: np.ndarray, nan: np.ndarray, complete: bool) -> None:
+        """Answer counts: one bincount while every answer is a code 0..255, then per-item
+        ``{value: count}`` (None beyond ``MAX_VALUES`` values)."""
+        m, k = xb.shape
+        if self.small is not None:
+            with np.errstate(invalid="ignore"):
+                codes = xb.astype(np.uint8)
+            exact = codes == xb
+            if not complete:
+                exact |= nan
+                codes[nan] = 0
+            if exact.all():
+                flat = codes.astype(np.intp) + 256 * np.arange(k)
+                self.small += np.bincount(flat.ravel(), minlength=256 * k).reshape(k, 256)
+                if not complete:
+                    self.small[:, 0] -= nan.sum(axis=0)
+                return
+            self.general = [{float(v): int(c) for v, c in enumerate(row) if c}
+                            for row in self.small]
+            self.small = None
+        for j in range(k):
+            if self.general[j] is None:
+                continue
+            col = xb[:, j] if complete else xb[~nan[:, j], j]
+            vals, cnt = np.unique(col, return_counts=True)
+            self.general[j] = _merge_counts(
+                self.general[j], {float(v): int(c) for v, c in zip(vals, cnt, strict=True)})
+
+    def result(self, names: tuple[str, ...], n: int) -> Moments:
+        if self.small is not None:
+            counts = tuple({float(v): int(row[v]) for v in np.flatnonzero(row)}
+                           for row in self.small)
+        else:
+            counts = tuple(self.general)
+        return Moments(columns=names, n=n, shift=self.sh, npair=self.npair, s1=self.s1,
+                       s2=self.s2, cross=self.cross, n_complete=self.n_c, c1=self.c1,
+                       c2=self.c2, total_shift=self.ts if self.ts is not None else 0.0,
+                       n_scored=self.n_scored, t1=self.t1, t2=self.t2, tj1=self.tj1,
+                       tj2=self.tj2, tjz=self.tjz, lo=self.lo, hi=self.hi,
+                       value_counts=counts)
 
 
 def _merge_counts(a: dict[float, int] | None, b: dict[float, int] | None
@@ -520,6 +596,11 @@ class PatternMoments:
         if sh.shape != (k,) or not np.isfinite(sh).all():
             raise DataError(f"shift must be {k} finite numbers (one per item)")
         obs = ~np.isnan(x)
+        if obs.all():  # one pattern: no grouping
+            z = x - sh
+            return cls(names, sh.copy(), np.ones((min(n, 1), k), bool),
+                       np.full(min(n, 1), n, dtype=np.int64),
+                       z.sum(axis=0)[None, :][:min(n, 1)], (z.T @ z)[None][:min(n, 1)], 0)
         any_obs = obs.any(axis=1)
         n_empty = int(n - any_obs.sum())
         z = np.where(obs, x - sh, 0.0)[any_obs]
@@ -527,18 +608,25 @@ class PatternMoments:
         if not len(o):
             return cls(names, sh.copy(), np.zeros((0, k), bool), np.zeros(0, np.int64),
                        np.zeros((0, k)), np.zeros((0, k, k)), n_empty)
-        uniq, inv, cnt = np.unique(np.packbits(o, axis=1), axis=0, return_inverse=True,
-                                   return_counts=True)
+        packed = np.packbits(o, axis=1)
+        if packed.shape[1] <= 8:  # one integer key per row: a fast unique
+            key = np.zeros(len(o), dtype=np.uint64)
+            for j in range(packed.shape[1]):
+                key = (key << np.uint64(8)) | packed[:, j].astype(np.uint64)
+            _u, first, inv, cnt = np.unique(key, return_index=True, return_inverse=True,
+                                            return_counts=True)
+            uniq = packed[first]
+        else:
+            uniq, inv, cnt = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
         inv = inv.reshape(-1)
         observed = np.unpackbits(uniq, axis=1, count=k).astype(bool)
-        P = len(cnt)
-        s = np.zeros((P, k))
-        np.add.at(s, inv, z)
-        ss = np.empty((P, k, k))
         order = np.argsort(inv, kind="stable")
+        zs = z[order]
         starts = np.concatenate([[0], np.cumsum(cnt)])
-        for g in range(P):
-            zg = z[order[starts[g]:starts[g + 1]]]
+        s = np.add.reduceat(zs, starts[:-1], axis=0)
+        ss = np.empty((len(cnt), k, k))
+        for g in range(len(cnt)):
+            zg = zs[starts[g]:starts[g + 1]]
             ss[g] = zg.T @ zg
         return cls(names, sh.copy(), observed, cnt.astype(np.int64), s, ss, n_empty)
 
