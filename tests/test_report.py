@@ -5,6 +5,7 @@ schema in docs/; Markdown; the CLI."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import shutil
@@ -44,7 +45,10 @@ def test_html_escapes_every_label_and_is_self_contained(report, tmp_path):
     # no external resources: the only URL is the SVG namespace name, never fetched
     urls = set(re.findall(r"https?://[^\s'\"<>)]+", page))
     assert urls == {"http://www.w3.org/2000/svg"}
-    assert not re.search(r"<[^>]*\s(src|href)\s*=", page) and "@import" not in page
+    # links only within the page (the table of contents), no src attribute at all (escaped
+    # text inside an attribute, such as an aria-label holding "<img src=x", is no attribute)
+    assert not re.search(r"<[^>]*\ssrc\s*=\s*['\"]", page) and "@import" not in page
+    assert set(re.findall(r"\shref\s*=\s*['\"](.)", page)) == {"#"}
     assert "url(" not in page
     # verdict overview per tier comes first, then the competencies
     assert page.index("Overview") < page.index("Data quality") < page.index("Competency:")
@@ -52,6 +56,122 @@ def test_html_escapes_every_label_and_is_self_contained(report, tmp_path):
     # numbers come from the report's tables
     omega = report.competencies.set_index("competency").loc["prompting", "omega"]
     assert f"{omega:.3f}" in page
+
+
+def _svgs(page: str) -> list[str]:
+    return re.findall(r"<svg.*?</svg>", page, flags=re.S)
+
+
+def test_html_contents_print_styles_and_accessible_tables(report):
+    page = report.to_html()
+    # a table of contents linking every section's anchored heading, ids unique
+    ids = re.findall(r"<h2 id='([^']+)'>", page)
+    assert len(ids) == len(set(ids)) and "contents" in ids
+    toc = page[page.index("<nav class='toc'"):page.index("</nav>")]
+    assert set(re.findall(r"href='#([^']+)'", toc)) == set(ids) - {"contents"}
+    assert toc.count("<ul>") == len(report.framework.tiers)  # competencies under their tier
+    # print: A4, nothing collapsed, a page break before each major section
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert "@page{size:A4" in css and "@media print{" in css
+    printed = css[css.index("@media print{"):]
+    assert "details::details-content{content-visibility:visible;display:block}" in printed
+    assert "section.major{break-before:page}" in printed
+    assert page.count("<section class='card major'") == len(re.findall(
+        r"<h2 id='[^']+'>(?!Competency:)", page)) - 1  # every h2 but the contents
+    # every table header has a scope; no table repeats a column header
+    ths = re.findall(r"<th[ >][^>]*", re.sub(r"<svg.*?</svg>", "", page, flags=re.S))
+    assert ths and all("scope=" in t for t in ths)
+    for head in re.findall(r"<thead><tr>(.*?)</tr></thead>", page):
+        labels = re.findall(r"<th scope='col'>(.*?)</th>", head)
+        assert len(labels) == len(set(labels)), labels
+    # counts as integers, booleans as words, lavaan's codes as words
+    assert ">True<" not in page and ">False<" not in page
+    fit = report.fit[report.fit["level"] == "tier"]
+    for df in fit["df"]:
+        assert f"<td class='num'>{int(df)}</td>" in page and f">{df:.3f}<" not in page
+    assert re.findall(r">[^<]*satorra\.bentler\.2001", page) == []
+    assert "scaled difference test (Satorra &amp; Bentler 2001)" in page
+    # "not passed" counts fail, borderline and not estimable, never not applicable
+    v = report.verdicts[report.verdicts["competency"] == "evaluation"]
+    na = int((v["verdict"] == "not_applicable").sum())
+    bad = int(v["verdict"].isin(["fail", "borderline", "not_estimable"]).sum())
+    assert na > 0
+    assert (f"Verdicts ({len(v) - na}; {bad} not passed; {na} not applicable)</summary>"
+            in page)
+    # overview counts carry their verdict's colour
+    assert "<span class='pv-badge pv-fail'>" in page and "<td class='num zero'>0</td>" in page
+
+
+def test_html_charts_colour_by_verdict_not_by_threshold(report):
+    """A competency whose omega is below .70 but borderline (its interval contains .70) is
+    drawn in the borderline colour, not as a fail."""
+    import dataclasses
+
+    from psychoval.report import _palette
+
+    assert len({_palette.PASS, _palette.BORDERLINE, _palette.FAIL}) == 3
+    comp = report.competencies.copy()
+    comp.loc[comp["competency"] == "workflow", ["omega", "omega_lower", "omega_upper"]] = (
+        0.67, 0.62, 0.72)
+    v = report.verdicts.copy()
+    at = (v["criterion"] == "omega") & (v["target"] == "workflow")
+    v.loc[at, ["value", "verdict"]] = (0.67, "borderline")
+    v.loc[(v["criterion"] == "omega") & (v["target"] == "tools"), "verdict"] = "fail"
+    page = dataclasses.replace(report, competencies=comp, verdicts=v).to_html()
+
+    def bar(name):
+        tag = re.search(rf"<g aria-label='{name}: [^']*'>.*?(<rect [^>]*>)", page).group(1)
+        return re.search(r"fill='(#[0-9A-F]+)'", tag).group(1), "stroke-dasharray" in tag
+
+    assert bar("workflow") == (_palette.BORDERLINE, True)  # dashed outline as its badge
+    assert bar("tools") == (_palette.FAIL, False)
+    assert bar("prompting") == (_palette.PASS, False)
+    assert "<g aria-label='workflow: 0.670 (0.620 to 0.720), borderline'>" in page
+
+
+def test_html_diagrams_are_accessible_svg_with_the_reports_numbers(report):
+    page = report.to_html()
+    svgs = _svgs(page)
+    for svg in svgs:
+        assert "role='img'" in svg and "aria-label='" in svg
+        assert re.search(r"<title>[^<]+</title><desc>[^<]+</desc>", svg)
+    assert page.count("<figure class='chart'>") == len(svgs)
+    assert page.count("<figcaption>") == len(svgs)
+    # path diagram: the tier model's standardized loadings (the items table's tier_loading,
+    # checked here against the tier CFA itself) on the arrows, one ellipse per competency
+    std = report.results["cfa_tier:applied"].standardized()
+    lam = std[std["op"] == "=~"].set_index("rhs")["est_std"]
+    items = report.items.set_index("item")
+    for it, value in lam.items():
+        assert items.loc[it, "tier_loading"] == pytest.approx(value, abs=1e-12)
+    diagram = next(s for s in svgs if "Path diagram of the Applied AI tier" in s)
+    assert diagram.count("<ellipse") == 4 and diagram.count("<rect x='430'") == len(lam)
+    for it, value in lam.items():
+        assert f">{value:.2f}</text>" in diagram and f">{it}</text>" in diagram
+    # flagged: WRK3's suggested cross-loading on prompting (its verdict fails) drawn dashed
+    cl = report.cross_loadings.set_index("item").loc["WRK3"]
+    assert f"suggested cross-loading prompting &rarr; WRK3: expected standardized value " \
+           f"{cl['sepc_all']:.2f} (fail)" in page
+    # latent correlations on the arcs
+    r = report.discriminant.query("competency_a == 'prompting' and competency_b == 'tools'")
+    assert f">{float(r['cor_lv'].iloc[0]):.2f}</text>" in diagram
+    # heat map per tier: the Schmid-Leiman loadings of the tier's omega
+    for t in report.framework.tiers:
+        assert f"Loadings of the {t.name} items" in page
+    sl = report.results["omega_tier:applied"].sl
+    heat = next(s for s in svgs if "Loadings of the Applied AI items" in s)
+    assert f">{sl.loc['WRK3', 'g']:.2f}</text>" in heat
+    # scree with parallel analysis: one dot per eigenvalue, the retained ones filled
+    d = report.dimensionality
+    scree = next(s for s in svgs if "Scree plot" in s)
+    assert scree.count("<circle") == len(d["eigenvalues"])
+    from psychoval.report._palette import PASS
+
+    kept = sum(1 for ev, th in zip(d["eigenvalues"], d["thresholds"], strict=True)
+               if ev > th)
+    assert scree.count(f"fill='{PASS}'") == min(d["n_factors"], len(d["eigenvalues"])) == kept
+    # text alternatives list every number drawn
+    assert f"factor 1: eigenvalue {d['eigenvalues'][0]:.3f}" in page
 
 
 def _chromium() -> str | None:
@@ -98,6 +218,84 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
     _, console, requested = _render(bad, tmp_path)
     assert any("boom" in c for c in console)
     assert requested == {"https://example.com/x.css", "http://example.org/a.png"}
+
+
+# Test-only probe appended to a copy of the report (the report itself has no script): it
+# measures the laid-out page and writes the result into the DOM that --dump-dom prints.
+PROBE = """<script>
+const W = document.documentElement.clientWidth, wide = [];
+for (const el of document.querySelectorAll('body *')) {
+  if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
+  if (el.parentElement && el.parentElement.closest('.scroll')) continue;
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && (r.right > W + 1 || r.left < -1))
+    wide.push(el.tagName + '.' + (el.getAttribute('class') || ''));
+}
+let hidden = 0;
+for (const d of document.querySelectorAll('details:not([open])'))
+  if (d.checkVisibility()) for (const c of d.children)
+    if (c.tagName !== 'SUMMARY' && !c.checkVisibility()) { hidden++; break; }
+const out = {W: W, scrollWidth: document.documentElement.scrollWidth, wide: wide.slice(0, 10),
+  h1: document.querySelectorAll('h1').length, h2: document.querySelectorAll('h2').length,
+  th: document.querySelectorAll('th').length,
+  thNoScope: document.querySelectorAll('th:not([scope])').length,
+  svg: document.querySelectorAll('svg').length,
+  svgNoName: document.querySelectorAll('svg:not([aria-label]), svg:not([role=img])').length,
+  details: document.querySelectorAll('details:not([open])').length, hiddenDetails: hidden};
+const pre = document.createElement('pre'); pre.id = 'probe';
+pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+</script>"""
+
+
+def _probe(page: str, tmp_path: Path, width: int, *, print_media: bool = False) -> dict:
+    """Layout facts of the page in a viewport ``width`` px wide; ``print_media`` applies
+    the print rules on screen (headless --dump-dom cannot emulate print)."""
+    if print_media:
+        page = page.replace("@media print{", "@media all{")
+    probe = tmp_path / f"probe_{width}_{int(print_media)}.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    out = subprocess.run([_chromium(), *FLAGS, f"--window-size={width},900", "--dump-dom",
+                          probe.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True)
+    return json.loads(html.unescape(re.search(r"<pre id=\"probe\">(.*?)</pre>",
+                                              out.stdout).group(1)))
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
+def test_html_layout_in_headless_chromium(report, tmp_path):
+    """No element wider than the viewport (wide tables scroll inside their own box) on a
+    desktop and a phone; headings, scoped table headers and named SVGs for screen readers;
+    the print rules open every collapsed section; a screenshot shows nothing drawn in the
+    page's right margin."""
+    page = report.to_html()
+    facts = _probe(page, tmp_path, 390)  # a phone; the A4 width (print rules) below
+    assert facts["wide"] == [] and facts["scrollWidth"] <= facts["W"], facts
+    assert facts["h1"] == 1 and facts["h2"] >= 10
+    assert facts["th"] > 100 and facts["thNoScope"] == 0
+    assert facts["svg"] >= 10 and facts["svgNoName"] == 0
+    assert facts["details"] > 5 and facts["hiddenDetails"] == facts["details"]  # on screen
+    # the probe sees what it must: an element wider than the viewport
+    wide = _probe("<html><body><div style='width:3000px'>x</div></body></html>", tmp_path,
+                  1200)
+    assert wide["wide"] == ["DIV."] and wide["scrollWidth"] > wide["W"]
+    printed = _probe(page, tmp_path, 794, print_media=True)  # A4 at 96 dpi
+    # every collapsed section printed open (figures' text alternatives are not printed)
+    assert printed["hiddenDetails"] == 0 and printed["wide"] == []
+    assert printed["scrollWidth"] <= printed["W"]
+    # the screenshot: content, and a right margin left blank (nothing overflows into it)
+    image = pytest.importorskip("PIL.Image")
+    (tmp_path / "r.html").write_text(page, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    subprocess.run([_chromium(), *FLAGS, "--hide-scrollbars", "--window-size=1000,2400",
+                    f"--screenshot={shot}", (tmp_path / "r.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    import numpy as np
+
+    im = np.asarray(image.open(shot).convert("RGB"))
+    assert im.shape == (2400, 1000, 3)
+    background = im[2, 2]
+    assert (im[:, -16:] == background).all()
+    assert (im != background).any(axis=2).mean() > 0.2
 
 
 def test_json_validates_against_the_strict_schema(report, tmp_path):

@@ -376,6 +376,9 @@ class _Evidence:
     tiers: pd.DataFrame | None = None
     pairs: pd.DataFrame | None = None
     cross: pd.DataFrame | None = None
+    # item -> standardized loading in its tier's correlated-competencies model (the report's
+    # path diagram; not in the JSON document)
+    tier_loading: dict[str, float] = dataclasses.field(default_factory=dict)
     dimensionality: dict[str, Any] = dataclasses.field(default_factory=dict)
     fit_df: pd.DataFrame | None = None
     fairness: pd.DataFrame | None = None
@@ -710,6 +713,8 @@ def _tier_models(ev: _Evidence, t: Any, comps: list, row: dict[str, Any],
     if fit is None:
         row["second_order"] = "not tested: the correlated model could not be estimated"
         return
+    std = fit.standardized()
+    ev.tier_loading.update({r.rhs: float(r.est_std) for r in std[std["op"] == "=~"].itertuples()})
     cr = fit.composite_reliability()
     ave = fit.ave()
     fl = fit.fornell_larcker()
@@ -1006,7 +1011,9 @@ def _report_fields(ev: _Evidence) -> dict[str, Any]:
     return dict(
         framework_name=fw.name or "framework", n_respondents=int(ev.quality.n_respondents),
         data_quality=_quality_facts(ev.quality), competencies=ev.comp_df,
-        items=_items_table(fw, ev.ia, ev.loadings, vframe), tiers=ev.tiers,
+        items=_items_table(fw, ev.ia, ev.loadings, vframe).assign(
+            tier_loading=lambda t: t["item"].map(ev.tier_loading).astype(float)),
+        tiers=ev.tiers,
         discriminant=ev.pairs, cross_loadings=ev.cross, fit=ev.fit_df, raters=ev.raters,
         dimensionality=ev.dimensionality, verdicts=vframe, actions=actions, methods=methods,
         options=options, provenance=provenance, timings=dict(ev.run.timings),

@@ -1,14 +1,31 @@
 """HTML rendering of a ValidationReport: one self-contained page (inline CSS and SVG, no
 scripts, no external resources). Every number comes from the report's tables; every label
-and item text is escaped."""
+and item text is escaped.
+
+The page opens with a table of contents (every section's heading anchored); its print rules
+(A4, a page break before each major section, collapsed sections printed open) serve the
+committee that reads it on paper. Verdict colours come from ``_palette`` (Okabe-Ito); the
+charts (bars coloured by verdict, the tier path diagram, loading heat maps, scree with
+parallel analysis) are drawn by ``_svg``. lavaan's option codes are printed as words, counts
+as integers, booleans as yes / no.
+
+Length: one renderer per section of the report, in the page's reading order (overview, data
+quality, tiers and their competencies, framework, fairness, decisions, skills gaps, content
+validity, standard setting, provenance) over a handful of shared cell and table helpers;
+the SVG drawing lives in ``_svg``.
+"""
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from psychoval.report import _palette, _svg
 
 __all__ = ["render_html", "render_fragment"]
 
@@ -20,20 +37,41 @@ h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.3em;margin-top:1.6em;border-bott
 h3{font-size:1.1em;margin-top:1.2em}
 section.card{background:#fff;border:1px solid #dfe3e8;border-radius:8px;padding:12px 18px;
 margin:14px 0}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:8px 0;font-size:.9em}
 th,td{border-bottom:1px solid #e4e7eb;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#eef1f4}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-.v{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.85em;font-weight:600}
-.v-pass{background:#dff3e4;color:#1b6b34}.v-borderline{background:#fff1cc;color:#7a5600}
-.v-fail{background:#fbdcdc;color:#9b1c1c}.v-not_applicable{background:#e8eaed;color:#4a5561}
-.v-not_estimable{background:#e9ddf7;color:#5b2a86}
+thead th{background:#eef1f4}tbody th{font-weight:600;background:#f7f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.zero{color:#8a949e}
 .small{font-size:.85em;color:#4a5561}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}
-"""
-
-_COLORS = {"pass": "#2f9e55", "borderline": "#d9a400", "fail": "#c53030",
-           "not_applicable": "#9aa5b1", "not_estimable": "#7e57c2"}
+abbr{text-decoration:none}
+nav.toc{background:#fff;border:1px solid #dfe3e8;border-radius:8px;padding:8px 18px}
+nav.toc>ol{margin:.3em 0;padding-left:1.6em;columns:2 18em}nav.toc li{margin:.1em 0}
+nav.toc ul{margin:0;padding-left:1.2em;font-size:.9em;list-style:circle}
+nav.toc>ol>li{break-inside:avoid}
+nav.toc a{color:#0b4f8a}
+figure.chart{margin:10px 0}figure.chart svg{display:block}
+figcaption{font-size:.85em;color:#4a5561}
+.alt ul{font-size:.85em;columns:2 18em}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+body{background:#fff;font-size:9.5pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+main{max-width:none;padding:0}
+section.card{border:none;border-radius:0;padding:0;margin:0 0 8px 0}
+section.major{break-before:page}
+h2,h3,figure,tr{break-inside:avoid;break-after:avoid}
+h2,h3{break-after:avoid}
+thead{display:table-header-group}
+table{font-size:8pt;width:100%}th,td{padding:2px 4px}
+.scroll{overflow:visible}
+details::details-content{content-visibility:visible;display:block}
+details>summary{list-style:none;cursor:auto}details>summary::-webkit-details-marker{display:none}
+nav.toc{border:none;padding:0}nav.toc a{color:#000;text-decoration:none}
+figure.chart svg{max-width:100%!important;max-height:230mm}
+.alt{display:none}
+}
+""" + _palette.CSS
 
 
 def _e(x: Any) -> str:
@@ -48,24 +86,75 @@ def _present(x: Any) -> bool:
 def _n(x: Any, digits: int = 3) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "&ndash;"
-    if isinstance(x, (bool,)):
+    if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if isinstance(x, (int,)) and not isinstance(x, bool):
-        return str(x)
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
     try:
         return f"{float(x):.{digits}f}"
     except (TypeError, ValueError):
         return _e(x)
 
 
+# lavaan's option codes, as words (the code stays in the tooltip)
+LAVAAN_WORDS = {
+    "satorra.bentler.2001": "scaled difference test (Satorra &amp; Bentler 2001)",
+    "satorra.bentler.2010": "scaled difference test (Satorra &amp; Bentler 2010)",
+    "satorra.2000": "scaled-shifted difference test (Satorra 2000)",
+    "yuan.bentler.mplus": "Yuan-Bentler scaled test (Mplus variant)",
+    "yuan.bentler": "Yuan-Bentler scaled test",
+    "satorra.bentler": "Satorra-Bentler scaled test",
+    "scaled.shifted": "scaled and shifted test",
+    "mean.var.adjusted": "mean- and variance-adjusted test",
+    "robust.huber.white": "robust (Huber-White sandwich) standard errors",
+    "robust.sem": "robust (sandwich) standard errors",
+}
+_CODE = re.compile("|".join(re.escape(k) for k in sorted(LAVAAN_WORDS, key=len, reverse=True))
+                   + r"(?![\w.])")
+
+
+def _words(escaped: str) -> str:
+    """Escaped text with lavaan's codes (``satorra.bentler.2001``) put into words."""
+    return _CODE.sub(lambda m: f"<abbr title='{m.group(0)}'>{LAVAAN_WORDS[m.group(0)]}</abbr>",
+                     escaped)
+
+
+def _t(x: Any) -> str:
+    """A text cell: escaped, lavaan codes in words."""
+    return _words(_e(x))
+
+
 def _badge(v: str) -> str:
-    label = {"not_applicable": "n/a", "not_estimable": "not estimable"}.get(v, v)
-    return f"<span class='v v-{_e(v)}'>{_e(label)}</span>"
+    label = _palette.LABELS.get(v, v)
+    sym = _palette.SYMBOLS.get(v, "")
+    return (f"<span class='{_palette.badge_class(v)}'><span aria-hidden='true'>{_e(sym)}"
+            f"</span> {_e(label)}</span>")
 
 
-def _table(df: pd.DataFrame, columns: list[tuple[str, str]], *, verdict_col: str | None = None
-           ) -> str:
-    head = "".join(f"<th>{_e(label)}</th>" for _, label in columns)
+# columns that hold counts (degrees of freedom, n): shown as integers
+INT_COLUMNS = frozenset({"df", "df_diff", "n", "n_obs", "n_items", "n_used", "n_judges",
+                         "n_raters", "n_experts", "n_below", "rank", "round", "n_groups",
+                         "n_competencies", "pass", "borderline", "fail", "not_applicable",
+                         "not_estimable"})
+
+
+def _cell(col: str, val: Any) -> str:
+    if val is None or (isinstance(val, float) and math.isnan(val)):
+        return "<td>&ndash;</td>"
+    if isinstance(val, (bool, np.bool_)):
+        return f"<td>{'yes' if val else 'no'}</td>"
+    if isinstance(val, (float, int, np.floating, np.integer)):
+        if col in INT_COLUMNS and float(val).is_integer():
+            return f"<td class='num'>{int(val)}</td>"
+        return f"<td class='num'>{_n(val)}</td>"
+    if str(val) in ("True", "False"):
+        return f"<td>{'yes' if str(val) == 'True' else 'no'}</td>"
+    return f"<td>{_t(val)}</td>"
+
+
+def _table(df: pd.DataFrame, columns: list[tuple[str, str]], *, verdict_col: str | None = None,
+           caption: str | None = None) -> str:
+    head = "".join(f"<th scope='col'>{_e(label)}</th>" for _, label in columns)
     body = []
     for _, r in df.iterrows():
         cells = []
@@ -73,71 +162,61 @@ def _table(df: pd.DataFrame, columns: list[tuple[str, str]], *, verdict_col: str
             val = r.get(col)
             if col == verdict_col:
                 cells.append(f"<td>{_badge(str(val))}</td>")
-            elif isinstance(val, (float, int)) and not isinstance(val, bool):
-                cells.append(f"<td class='num'>{_n(val)}</td>")
-            elif val is None or (isinstance(val, float) and math.isnan(val)):
-                cells.append("<td>&ndash;</td>")
             else:
-                cells.append(f"<td>{_e(val)}</td>")
+                cells.append(_cell(col, val))
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    cap = f"<caption class='small'>{_e(caption)}</caption>" if caption else ""
+    return (f"<div class='scroll'><table>{cap}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _bar_chart(labels: list[str], values: list[float], lowers: list[float],
-               uppers: list[float], threshold: float, title: str, *, lo: float = 0.0,
-               hi: float = 1.0) -> str:
-    """Horizontal bars with interval whiskers and a dashed threshold line (inline SVG)."""
-    row_h, left, width = 22, 150, 360
-    h = row_h * len(labels) + 40
-    lo = min([lo] + [v for v in values + lowers if not _nan(v)])
-    hi = max([hi] + [v for v in values + uppers if not _nan(v)])
+def _kv(rows: list[tuple[str, str]]) -> str:
+    """A two-column table of labelled values: the label is the row's header."""
+    return ("<div class='scroll'><table><tbody>"
+            + "".join(f"<tr><th scope='row'>{_e(k)}</th>{v}</tr>" for k, v in rows)
+            + "</tbody></table></div>")
 
-    def x(v: float) -> float:
-        return left + (v - lo) / (hi - lo) * width
 
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' role='img' width='{left + width + 60}' "
-             f"height='{h}' viewBox='0 0 {left + width + 60} {h}'><title>{_e(title)}</title>"]
-    zero = x(0.0)
-    for j, (lab, v, a, b) in enumerate(zip(labels, values, lowers, uppers, strict=True)):
-        y = 20 + j * row_h
-        parts.append(f"<text x='{left - 6}' y='{y + 14}' font-size='12' text-anchor='end'>"
-                     f"{_e(lab)}</text>")
-        if _nan(v):
-            continue
-        bad = v < threshold
-        color = _COLORS["fail"] if bad else _COLORS["pass"]
-        x0, x1 = sorted((zero, x(v)))
-        parts.append(f"<rect x='{x0:.1f}' y='{y + 3}' width='{max(x1 - x0, 1):.1f}' "
-                     f"height='{row_h - 8}' fill='{color}' opacity='0.8'/>")
-        if not _nan(a) and not _nan(b):
-            parts.append(f"<line x1='{x(a):.1f}' x2='{x(b):.1f}' y1='{y + 10}' y2='{y + 10}' "
-                         "stroke='#1d2733' stroke-width='1.5'/>")
-        parts.append(f"<text x='{max(x1, x(b) if not _nan(b) else x1) + 4:.1f}' "
-                     f"y='{y + 14}' font-size='11'>{_n(v, 2)}</text>")
-    tx = x(threshold)
-    parts.append(f"<line x1='{tx:.1f}' x2='{tx:.1f}' y1='14' y2='{h - 18}' stroke='#555' "
-                 "stroke-dasharray='4 3'/>")
-    parts.append(f"<text x='{tx:.1f}' y='{h - 4}' font-size='11' text-anchor='middle'>"
-                 f"{_e(title)} threshold {threshold:g}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
+def _verdict_of(rep: Any, criterion: str, targets: list[str]) -> list[str]:
+    """The verdict of ``criterion`` about each target (worst when several; "pass" when
+    there is none, "not_applicable" for a target without any)."""
+    v = rep.verdicts[rep.verdicts["criterion"] == criterion]
+    order = {"fail": 0, "not_estimable": 1, "borderline": 2, "pass": 3, "not_applicable": 4}
+    out = []
+    for t in targets:
+        got = sorted(v.loc[v["target"] == t, "verdict"], key=lambda x: order.get(x, 5))
+        out.append(got[0] if got else "not_applicable")
+    return out
 
 
 def _nan(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
+def _count(v: str, k: int) -> str:
+    """An overview count: coloured as its verdict when not zero."""
+    if not k:
+        return "<td class='num zero'>0</td>"
+    return f"<td class='num'><span class='{_palette.badge_class(v)}'>{int(k)}</span></td>"
+
+
 def _overview(rep: Any) -> str:
     ov = rep.overview()
     out = []
+    kinds = list(_palette.COLORS)
+    head = ("<th scope='col'>competency</th>"
+            + "".join(f"<th scope='col'>{_badge(k)}</th>" for k in kinds))
     for tier, g in ov.groupby("tier", sort=False):
         name = rep.framework.tier(tier).name if tier in {t.id for t in rep.framework.tiers} \
             else tier
         out.append(f"<h3>{_e(name)} <span class='small'>({_e(tier)})</span></h3>")
-        out.append(_table(g, [("competency", "competency"), ("pass", "pass"),
-                              ("borderline", "borderline"), ("fail", "fail"),
-                              ("not_applicable", "not applicable"),
-                              ("not_estimable", "not estimable")]))
+        rows = []
+        for _, r in g.iterrows():
+            comp = "tier-wide criteria" if r["competency"] == "(tier)" else r["competency"]
+            rows.append(f"<tr><th scope='row'>{_e(comp)}</th>"
+                        + "".join(_count(k, r[k]) for k in kinds) + "</tr>")
+        out.append(f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>"
+                   f"{''.join(rows)}</tbody></table></div>")
     return "".join(out)
 
 
@@ -146,15 +225,16 @@ def _threshold(rep: Any, name: str, default: float) -> float:
     return c.threshold if c is not None else default
 
 
+def _counts_line(c: dict[str, int], sep: str = " &middot; ") -> str:
+    return sep.join(f"{_badge(k)} {c[k]}" for k in _palette.COLORS)
+
+
 def render_fragment(rep: Any) -> str:
     """A compact HTML block for Jupyter (_repr_html_)."""
     c = rep.counts
-    return (f"<div class='psychoval-report'><h4>Validation report: {_e(rep.framework_name)}"
-            f"</h4><p>{rep.n_respondents} respondents &middot; {_badge('pass')} {c['pass']} "
-            f"&middot; {_badge('borderline')} {c['borderline']} &middot; {_badge('fail')} "
-            f"{c['fail']} &middot; {_badge('not_applicable')} {c['not_applicable']}"
-            + (f" &middot; {_badge('not_estimable')} {c['not_estimable']}"
-               if c["not_estimable"] else "") + "</p>"
+    return (f"<div class='psychoval-report'><style>{_palette.CSS}</style>"
+            f"<h4>Validation report: {_e(rep.framework_name)}"
+            f"</h4><p>{rep.n_respondents} respondents &middot; {_counts_line(c)}</p>"
             + _overview(rep)
             + "<h4>Recommended actions</h4>"
             + _table(rep.actions, [("id", "id"), ("target", "about"), ("text", "action"),
@@ -162,24 +242,67 @@ def render_fragment(rep: Any) -> str:
             + "</div>")
 
 
+def _slug(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", html.unescape(re.sub(r"<[^>]+>", "", text)).lower())
+    base = base.strip("-")[:40] or "section"
+    slug, k = base, 2
+    while slug in used:
+        slug, k = f"{base}-{k}", k + 1
+    used.add(slug)
+    return slug
+
+
+_H2 = re.compile(r"<section class='card'><h2>(.*?)</h2>")
+
+
+def _with_toc(body: str) -> tuple[str, str]:
+    """Give every section's heading an anchor and return (body, table of contents); tier
+    and top-level sections are major (a page break before each when printed), competencies
+    are listed under their tier."""
+    used: set[str] = set()
+    entries: list[tuple[bool, str, str]] = []
+
+    def anchor(m: re.Match[str]) -> str:
+        title = m.group(1)
+        slug = _slug(title, used)
+        sub = title.startswith("Competency:")
+        plain = re.sub(r"<span class='small'>.*?</span>", "", title).strip()
+        entries.append((sub, slug, plain))
+        cls = "card" if sub else "card major"
+        return f"<section class='{cls}' aria-labelledby='{slug}'><h2 id='{slug}'>{title}</h2>"
+
+    body = _H2.sub(anchor, body)
+    toc = ["<nav class='toc' aria-labelledby='contents'><h2 id='contents'>Contents</h2><ol>"]
+    for j, (sub, slug, plain) in enumerate(entries):
+        link = f"<a href='#{slug}'>{plain}</a>"
+        if sub:
+            first = j == 0 or not entries[j - 1][0]
+            last = j + 1 == len(entries) or not entries[j + 1][0]
+            toc.append(("<ul>" if first else "") + f"<li>{link}</li>"
+                       + ("</ul></li>" if last else ""))
+        else:
+            toc.append(f"<li>{link}" + ("" if j + 1 < len(entries) and entries[j + 1][0]
+                                        else "</li>"))
+    toc.append("</ol></nav>")
+    return body, "".join(toc)
+
+
 def render_html(rep: Any) -> str:
     fw = rep.framework
     c = rep.counts
-    out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-           "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-           f"<title>Validation report: {_e(rep.framework_name)}</title>",
-           f"<style>{_CSS}</style></head><body><main>",
-           f"<h1>Validation report: {_e(rep.framework_name)}</h1>",
-           f"<p class='small'>{rep.n_respondents} respondents &middot; {len(fw.tiers)} tiers "
-           f"&middot; {len(fw.competencies)} competencies &middot; {len(fw.items)} items "
-           f"&middot; psychoval {_e(rep.provenance['psychoval'])} &middot; created "
-           f"{_e(rep.provenance['created'])}</p>"]
+    head = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+            f"<title>Validation report: {_e(rep.framework_name)}</title>",
+            f"<style>{_CSS}</style></head><body><main>",
+            f"<h1>Validation report: {_e(rep.framework_name)}</h1>",
+            f"<p class='small'>{rep.n_respondents} respondents &middot; {len(fw.tiers)} tiers "
+            f"&middot; {len(fw.competencies)} competencies &middot; {len(fw.items)} items "
+            f"&middot; psychoval {_e(rep.provenance['psychoval'])} &middot; created "
+            f"{_e(rep.provenance['created'])}</p>"]
+    out: list[str] = []
     # 1. overview
     out.append("<section class='card'><h2>Overview</h2>")
-    out.append(f"<p>{_badge('pass')} {c['pass']} &nbsp; {_badge('borderline')} "
-               f"{c['borderline']} &nbsp; {_badge('fail')} {c['fail']} &nbsp; "
-               f"{_badge('not_applicable')} {c['not_applicable']} &nbsp; "
-               f"{_badge('not_estimable')} {c['not_estimable']}</p>")
+    out.append(f"<p>{_counts_line(c, ' &nbsp; ')}</p>")
     out.append("<p class='small'>pass: meets the criterion; borderline: the interval of the "
                "estimate contains the threshold, or a companion rule softens the verdict; "
                "fail: misses it; n/a: the statistic does not exist here; not estimable: the "
@@ -194,68 +317,25 @@ def render_html(rep: Any) -> str:
     out.append("</section>")
     # 2. data quality
     dq = rep.data_quality
-    out.append("<section class='card'><h2>Data quality</h2><table>")
-    for key, label in (("n_respondents", "respondents"), ("n_columns", "columns examined"),
-                       ("missing_fraction", "share of missing cells"),
-                       ("n_complete", "respondents with every item answered"),
-                       ("n_out_of_range", "out-of-range values"),
-                       ("n_invalid_codes", "invalid codes"),
-                       ("n_all_missing_rows", "respondents with no answer"),
-                       ("n_duplicate_ids", "duplicated ids"),
-                       ("min_pairwise_n", "smallest pairwise n"),
-                       ("n_multivariate_outliers", "respondents flagged as multivariate "
-                        "outliers (kept)")):
-        out.append(f"<tr><th>{_e(label)}</th><td class='num'>{_n(dq.get(key))}</td></tr>")
-    out.append("</table>")
+    out.append("<section class='card'><h2>Data quality</h2>")
+    out.append(_kv([(label, f"<td class='num'>{_n(dq.get(key))}</td>") for key, label in (
+        ("n_respondents", "respondents"), ("n_columns", "columns examined"),
+        ("missing_fraction", "share of missing cells"),
+        ("n_complete", "respondents with every item answered"),
+        ("n_out_of_range", "out-of-range values"), ("n_invalid_codes", "invalid codes"),
+        ("n_all_missing_rows", "respondents with no answer"),
+        ("n_duplicate_ids", "duplicated ids"), ("min_pairwise_n", "smallest pairwise n"),
+        ("n_multivariate_outliers", "respondents flagged as multivariate outliers (kept)"))]))
     out.append(f"<p class='small'>{_e(dq.get('outlier_rule', ''))}</p>")
     for p in dq.get("problems", []):
         out.append(f"<p>{_badge('borderline')} {_e(p)}</p>")
-    out.append("<h3>How missing data were handled</h3><table>")
-    for k, v in rep.methods.items():
-        out.append(f"<tr><th>{_e(k.replace('_', ' '))}</th><td>{_e(v)}</td></tr>")
-    out.append("</table></section>")
+    out.append("<h3>How missing data were handled</h3>")
+    out.append(_kv([(k.replace("_", " "), f"<td>{_t(v)}</td>")
+                    for k, v in rep.methods.items()]))
+    out.append("</section>")
     # 3. tiers
     for t in fw.tiers:
-        out.append(f"<section class='card'><h2>Tier: {_e(t.name)} "
-                   f"<span class='small'>({_e(t.id)})</span></h2>")
-        comp = rep.competencies[rep.competencies["tier"] == t.id]
-        out.append(_bar_chart(list(comp["competency"]), list(comp["omega"]),
-                              list(comp["omega_lower"]), list(comp["omega_upper"]),
-                              _threshold(rep, "omega", 0.70), "omega"))
-        out.append(_table(comp, [("competency", "competency"), ("n_items", "items"),
-                                 ("alpha", "alpha"), ("alpha_lower", "lower"),
-                                 ("alpha_upper", "upper"), ("omega", "omega"),
-                                 ("omega_lower", "lower"), ("omega_upper", "upper"),
-                                 ("ave_tier", "AVE"), ("cr_tier", "CR")]))
-        f = rep.fit[(rep.fit["level"] == "tier") & (rep.fit["target"] == t.id)]
-        if len(f):
-            out.append("<h3>Tier models</h3>")
-            out.append(_fit_table(f))
-        trow = rep.tiers[rep.tiers["tier"] == t.id]
-        if len(trow):
-            r = trow.iloc[0]
-            out.append(f"<p>Second-order model: {_e(r['second_order'])}"
-                       + (f"; &Delta;&chi;&sup2; = {_n(r['chisq_diff'])}, df = "
-                          f"{_n(r['df_diff'], 0)}, p = {_n(r['pvalue'], 4)} "
-                          f"({_e(r['method'])})" if not _nan(r.get('pvalue')) else "")
-                       + "</p>")
-            if not _nan(r.get("omega_h")):
-                out.append(f"<p>Omega hierarchical {_n(r['omega_h'])} (omega total "
-                           f"{_n(r['omega_total'])}, explained common variance "
-                           f"{_n(r['ecv'])}): the share of the tier score's variance due to "
-                           f"one tier-wide factor. {_e(r['omega_note'])}.</p>")
-        pairs = rep.discriminant[rep.discriminant["tier"] == t.id]
-        if len(pairs):
-            out.append("<h3>Are the competencies distinct?</h3>")
-            out.append(_table(pairs, [("competency_a", "competency"),
-                                      ("competency_b", "competency"),
-                                      ("cor_lv", "latent correlation"), ("htmt", "HTMT"),
-                                      ("htmt2", "HTMT2")]))
-        tv = rep.verdicts[(rep.verdicts["tier"] == t.id) & (rep.verdicts["level"] == "tier")]
-        if len(tv):
-            out.append(_verdict_table(tv))
-        out.append("</section>")
-        # competencies of the tier
+        out.append(_tier_section(rep, t))
         for cp in t.competencies:
             out.append(_competency_section(rep, cp))
     # 4. framework
@@ -268,6 +348,9 @@ def render_html(rep: Any) -> str:
         out.append(f"<p>Parallel analysis suggests {_n(d['n_factors'])} factors "
                    f"({_n(d['n_components'])} components) for {_n(d['n_competencies'])} "
                    f"competencies in {_n(d['n_tiers'])} tiers.</p>")
+        if d.get("eigenvalues"):
+            out.append(_svg.scree(list(d["eigenvalues"]), list(d.get("thresholds", [])),
+                                  int(d["n_factors"]), "Scree plot with parallel analysis"))
     else:
         out.append("<p>Parallel analysis was not run.</p>")
     out.append("</section>")
@@ -277,25 +360,22 @@ def render_html(rep: Any) -> str:
     out.append(_content_section(rep))
     out.append(_standard_setting_section(rep))
     # 5. provenance
-    out.append("<section class='card'><h2>Provenance</h2><table>")
+    out.append("<section class='card'><h2>Provenance</h2>")
     prov = rep.provenance
-    for k in ("psychoval", "numpy", "scipy", "pandas", "python", "input", "input_sha256",
-              "seed", "created"):
-        out.append(f"<tr><th>{_e(k)}</th><td>{_e(prov.get(k))}</td></tr>")
-    out.append("</table><details><summary>Options</summary><table>")
-    for k, v in rep.options.items():
-        out.append(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
-    out.append("</table></details><details><summary>R calls that reproduce each statistic"
-               "</summary><table>")
-    for k, v in prov.get("r_calls", {}).items():
-        out.append(f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>")
-    out.append("</table></details><details><summary>Time by step (seconds)</summary><table>")
-    for k, v in rep.timings.items():
-        out.append(f"<tr><th>{_e(k)}</th><td class='num'>{_n(v)}</td></tr>")
-    out.append("</table></details>")
+    out.append(_kv([(k, f"<td>{_e(prov.get(k))}</td>") for k in (
+        "psychoval", "numpy", "scipy", "pandas", "python", "input", "input_sha256", "seed",
+        "created")]))
+    out.append("<details><summary>Options</summary>")
+    out.append(_kv([(k, _cell(k, v)) for k, v in rep.options.items()]))
+    out.append("</details><details><summary>R calls that reproduce each statistic</summary>")
+    out.append(_kv([(k, f"<td><code>{_e(v)}</code></td>")
+                    for k, v in prov.get("r_calls", {}).items()]))
+    out.append("</details><details><summary>Time by step (seconds)</summary>")
+    out.append(_kv([(k, f"<td class='num'>{_n(v)}</td>") for k, v in rep.timings.items()]))
+    out.append("</details>")
     if rep.notes:
         out.append("<details><summary>Notes and warnings</summary><ul>")
-        out += [f"<li>{_e(n)}</li>" for n in rep.notes]
+        out += [f"<li>{_t(n)}</li>" for n in rep.notes]
         out.append("</ul></details>")
     out.append("<details><summary>Criteria and their sources</summary>")
     out.append(_table(rep.criteria.to_frame(), [("name", "criterion"),
@@ -303,8 +383,145 @@ def render_html(rep: Any) -> str:
                                                 ("direction", "fails when"),
                                                 ("threshold", "threshold"),
                                                 ("citation", "source")]))
-    out.append("</details></section></main></body></html>\n")
+    out.append("</details></section>")
+    body, toc = _with_toc("".join(out))
+    return "".join(head) + toc + body + "</main></body></html>\n"
+
+
+def _int(x: Any) -> str:
+    """A count (degrees of freedom) as an integer when it is one."""
+    return str(int(x)) if _present(x) and float(x).is_integer() else _n(x)
+
+
+_WORST = ["fail", "not_estimable", "borderline", "pass", "not_applicable"]
+
+
+def _tier_section(rep: Any, t: Any) -> str:
+    """A tier: omega per competency, the path diagram and loading heat map of its model,
+    its fit, the second-order test, omega hierarchical and discriminant validity."""
+    out = [f"<section class='card'><h2>Tier: {_e(t.name)} "
+           f"<span class='small'>({_e(t.id)})</span></h2>"]
+    comp = rep.competencies[rep.competencies["tier"] == t.id]
+    ids = list(comp["competency"])
+    out.append(_svg.bar_chart(ids, list(comp["omega"]), list(comp["omega_lower"]),
+                              list(comp["omega_upper"]), _verdict_of(rep, "omega", ids),
+                              _threshold(rep, "omega", 0.70), f"Omega of the {t.name} "
+                              "competencies"))
+    out.append(_table(comp, [("competency", "competency"), ("n_items", "items"),
+                             ("alpha", "alpha"), ("alpha_lower", "alpha lower"),
+                             ("alpha_upper", "alpha upper"), ("omega", "omega"),
+                             ("omega_lower", "omega lower"), ("omega_upper", "omega upper"),
+                             ("ave_tier", "AVE"), ("cr_tier", "CR")]))
+    out.append(_tier_diagrams(rep, t))
+    f = rep.fit[(rep.fit["level"] == "tier") & (rep.fit["target"] == t.id)]
+    if len(f):
+        out.append("<h3>Fit of the tier models</h3>")
+        out.append(_fit_table(f))
+    trow = rep.tiers[rep.tiers["tier"] == t.id]
+    if len(trow):
+        r = trow.iloc[0]
+        out.append(f"<p>Second-order model: {_t(r['second_order'])}"
+                   + (f"; &Delta;&chi;&sup2; = {_n(r['chisq_diff'])}, df = "
+                      f"{_int(r['df_diff'])}, "
+                      f"p = {_n(r['pvalue'], 4)} ({_t(r['method'])})"
+                      if not _nan(r.get('pvalue')) else "")
+                   + "</p>")
+        if not _nan(r.get("omega_h")):
+            out.append(f"<p>Omega hierarchical {_n(r['omega_h'])} (omega total "
+                       f"{_n(r['omega_total'])}, explained common variance "
+                       f"{_n(r['ecv'])}): the share of the tier score's variance due to "
+                       f"one tier-wide factor. {_e(r['omega_note'])}.</p>")
+    pairs = rep.discriminant[rep.discriminant["tier"] == t.id]
+    if len(pairs):
+        out.append("<h3>Are the competencies distinct?</h3>")
+        out.append(_table(pairs, [("competency_a", "competency A"),
+                                  ("competency_b", "competency B"),
+                                  ("cor_lv", "latent correlation"), ("htmt", "HTMT"),
+                                  ("htmt2", "HTMT2")]))
+    tv = rep.verdicts[(rep.verdicts["tier"] == t.id) & (rep.verdicts["level"] == "tier")]
+    if len(tv):
+        out.append("<h3>Tier-wide verdicts</h3>")
+        out.append(_verdict_table(tv))
+    out.append("</section>")
     return "".join(out)
+
+
+def _tier_diagrams(rep: Any, t: Any) -> str:
+    """The tier's path diagram (standardized loadings of its correlated-competencies model,
+    else each competency's one-factor model) and its loading heat map (Schmid-Leiman
+    loadings of the tier's omega when it has one, else the model's loadings)."""
+    comps = [c for c in t.competencies if len(c.items) >= 1]
+    items = rep.items[rep.items["tier"] == t.id]
+    if not len(items):
+        return ""
+    tier_model = "tier_loading" in items and items["tier_loading"].notna().any()
+    lam = items["tier_loading"] if tier_model else items["std_loading"]
+    lv = dict(zip(items["item"], _verdict_of(rep, "loading", list(items["item"])),
+                  strict=True))
+    rows = [(it, c, float(v), lv[it]) for it, c, v in
+            zip(items["item"], items["competency"], lam, strict=True)]
+    pairs = rep.discriminant[rep.discriminant["tier"] == t.id]
+    cors = [(a, b, float(r)) for a, b, r in
+            zip(pairs["competency_a"], pairs["competency_b"], pairs["cor_lv"], strict=True)]
+    cross = []
+    cl = rep.cross_loadings[rep.cross_loadings["tier"] == t.id]
+    for r in cl.itertuples():
+        vd = min(_verdict_of(rep, "cross_loading_mi", [r.item])
+                 + _verdict_of(rep, "cross_loading_epc", [r.item]),
+                 key=_WORST.index)
+        if vd in ("fail", "borderline"):
+            cross.append((r.item, r.to, float(r.sepc_all), vd))
+    out = ["<h3>The tier model as a path diagram</h3>"]
+    out.append("<p class='small'>" + ("Standardized loadings of the tier's correlated-"
+               "competencies model" if tier_model else "Standardized loadings of each "
+               "competency's one-factor model") + "; curved lines: latent correlations. "
+               "Arrows and boxes of items whose loading is borderline or fails are drawn in "
+               "that verdict's colour; a dashed arrow is a cross-loading the tier model's "
+               "modification indices suggest.</p>")
+    out.append(_svg.path_diagram([(c.id, c.id) for c in comps], rows, cors, cross,
+                                 f"Path diagram of the {t.name} tier"))
+    out.append(_heat_map(rep, t, items, rows, cross))
+    return "".join(out)
+
+
+def _heat_map(rep: Any, t: Any, items: pd.DataFrame, rows: list, cross: list) -> str:
+    ids = [c.id for c in t.competencies]
+    names = list(items["item"])
+    om = rep.results.get(f"omega_tier:{t.id}") if isinstance(rep.results, dict) else None
+    sl = getattr(om, "sl", None)
+    mark = {(it, c): vd for it, c, _, vd in rows if vd in ("fail", "borderline")}
+    mark.update({(it, to): vd for it, to, _, vd in cross})
+    if sl is not None and set(names) <= set(sl.index):
+        groups = [c for c in sl.columns if c.endswith("*")]
+        comp_of = dict(zip(items["item"], items["competency"], strict=True))
+        # label each group factor by the competency whose items load on it most (mean |l|)
+        label = {}
+        for g in groups:
+            means = {c: sl.loc[[i for i in names if comp_of[i] == c], g].abs().mean()
+                     for c in ids if any(comp_of[i] == c for i in names)}
+            label[g] = max(means, key=means.get)
+        cols = ["g", *sorted(groups, key=lambda g: ids.index(label[g]))]
+        values = [[float(sl.loc[i, c]) for c in cols] for i in names]
+        marks = [["" if c == "g" else mark.get((i, label[c]), "") for c in cols]
+                 for i in names]
+        heads = ["general", *[label[g] for g in cols[1:]]]
+        return ("<h3>Loadings heat map (Schmid-Leiman)</h3><p class='small'>Exploratory "
+                "loadings of the tier's omega (psych::omega): one general factor and one "
+                "group factor per competency, each labelled with the competency whose items "
+                "load on it most. An item's own competency should carry its group loading; a "
+                "large loading in another column is a cross-loading. Outlined cells: flagged "
+                "loadings.</p>"
+                + _svg.heat_map(names, heads, values, marks, f"Loadings of the {t.name} "
+                                "items (Schmid-Leiman)"))
+    own = {it: (c, v) for it, c, v, _ in rows}
+    values = [[own[i][1] if own[i][0] == c else math.nan for c in ids] for i in names]
+    for it, to, epc, _ in cross:
+        values[names.index(it)][ids.index(to)] = epc
+    marks = [[mark.get((i, c), "") for c in ids] for i in names]
+    return ("<h3>Loadings heat map</h3><p class='small'>Standardized loadings of the path "
+            "diagram, one column per competency; a suggested cross-loading shows its "
+            "expected standardized value. Outlined cells: flagged.</p>"
+            + _svg.heat_map(names, ids, values, marks, f"Loadings of the {t.name} items"))
 
 
 def _fairness_section(rep: Any) -> str:
@@ -503,11 +720,19 @@ def _standard_setting_section(rep: Any) -> str:
 
 
 def _fit_table(f: pd.DataFrame) -> str:
-    return _table(f, [("model", "model"), ("estimator", "estimator"), ("missing", "missing"),
-                      ("n_obs", "n"), ("converged", "converged"), ("status", "status"),
-                      ("chisq", "chi-square"), ("df", "df"),
-                      ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR"),
-                      ("robust", "robust"), ("approximate", "approximate"), ("note", "note")])
+    """Fit measures, one row per model; the models' notes below the table (long text in a
+    narrow column would make every row tall)."""
+    out = _table(f, [("model", "model"), ("estimator", "estimator"), ("missing", "missing"),
+                     ("n_obs", "n"), ("converged", "converged"), ("status", "status"),
+                     ("chisq", "chi-square"), ("df", "df"),
+                     ("cfi", "CFI"), ("tli", "TLI"), ("rmsea", "RMSEA"), ("srmr", "SRMR"),
+                     ("robust", "robust"), ("approximate", "approximate")])
+    notes = [(m, n) for m, n in zip(f["model"], f["note"], strict=True)
+             if isinstance(n, str) and n]
+    if notes:
+        out += ("<ul class='small'>" + "".join(f"<li>{_e(m)}: {_t(n)}</li>" for m, n in notes)
+                + "</ul>")
+    return out
 
 
 def _verdict_table(v: pd.DataFrame) -> str:
@@ -536,10 +761,13 @@ def _competency_section(rep: Any, cp: Any) -> str:
                    + ("; fit indices approximate (ML on dichotomous items)"
                       if bool(r.get("approximate_fit")) else "") + "</p>")
     items = rep.items[rep.items["competency"] == cp.id]
-    out.append(_bar_chart(list(items["item"]), list(items["std_loading"]),
-                          list(items["loading_lower"]), list(items["loading_upper"]),
-                          _threshold(rep, "loading", 0.40), "standardized loading",
-                          lo=min(0.0, float(items["std_loading"].min()) if len(items) else 0)))
+    ids = list(items["item"])
+    out.append(_svg.bar_chart(ids, list(items["std_loading"]), list(items["loading_lower"]),
+                              list(items["loading_upper"]), _verdict_of(rep, "loading", ids),
+                              _threshold(rep, "loading", 0.40),
+                              f"Standardized loadings of the {cp.name} items",
+                              lo=min(0.0, float(items["std_loading"].min()) if len(items)
+                                     else 0)))
     out.append(_table(items, [("item", "item"), ("text", "text"), ("type", "type"),
                               ("mean", "mean"), ("sd", "sd"), ("r_drop", "item-rest r"),
                               ("alpha_if_dropped", "alpha if dropped"),
@@ -555,8 +783,11 @@ def _competency_section(rep: Any, cp: Any) -> str:
                                ("icc2", "ICC(2,1)"), ("icc2k", "ICC(2,k)"),
                                ("icc2k_lower", "lower"), ("icc2k_upper", "upper")]))
     v = rep.verdicts[rep.verdicts["competency"] == cp.id]
-    bad = v[v["verdict"] != "pass"]
-    out.append(f"<details><summary>Verdicts ({len(v)}; {len(bad)} not passed)</summary>")
+    # not passed: fail, borderline, not estimable (a not-applicable verdict is no verdict)
+    bad = v[v["verdict"].isin(["fail", "borderline", "not_estimable"])]
+    na = int((v["verdict"] == "not_applicable").sum())
+    out.append(f"<details><summary>Verdicts ({len(v) - na}; {len(bad)} not passed"
+               + (f"; {na} not applicable" if na else "") + ")</summary>")
     out.append(_verdict_table(v))
     out.append("</details></section>")
     return "".join(out)

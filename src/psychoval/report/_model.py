@@ -62,7 +62,9 @@ class ValidationReport(Result):
         One row per competency: alpha (interval), omega (bootstrap interval), AVE, fit
         status, estimator, composite reliability and AVE in its tier model.
     items : DataFrame
-        One row per item: item statistics, standardized loading (interval), verdict, flags.
+        One row per item: item statistics, standardized loading (interval), verdict, flags;
+        ``tier_loading``: the standardized loading in its tier's correlated-competencies
+        model (the HTML path diagram; not in the JSON document).
     tiers : DataFrame
         One row per tier: the second-order test (or why there is none).
     discriminant : DataFrame
@@ -275,9 +277,11 @@ class ValidationReport(Result):
         return text
 
     def _repr_html_(self) -> str:
-        from psychoval.report._html import render_fragment
+        """The Jupyter dashboard (``report._notebook``): counts, verdicts by level, actions,
+        then the evidence in collapsible sections; ``to_html()`` is the full report."""
+        from psychoval.report._notebook import render_notebook
 
-        return render_fragment(self)
+        return render_notebook(self)
 
 
 def _version() -> str:
