@@ -24,7 +24,8 @@ import pandas as pd
 from psychoval._output import strip_controls
 from psychoval._version import __version__
 
-__all__ = ["SUMMARY_CSS", "Result", "SampleInfo", "Summary", "text_table", "to_jsonable"]
+__all__ = ["SUMMARY_CSS", "Result", "SampleInfo", "Summary", "html_table", "text_table",
+           "to_jsonable"]
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -139,7 +140,11 @@ class Summary:
         if self.facts:
             facts = [(_cell_text(str(k)), _cell_text(_fmt(v, self.digits))) for k, v in self.facts]
             kw = max(len(k) for k, _ in facts)
-            lines += [f"{k:<{kw}}  {v}" for k, v in facts]
+            for k, v in facts:
+                room = None if width is None else max(width - kw - 2, 20)
+                wrapped = _wrap(v, room)
+                lines.append(f"{k:<{kw}}  {wrapped[0]}")
+                lines += [f"{'':<{kw}}  {w}" for w in wrapped[1:]]
         for caption, df in self.tables:
             caption = _cell_text(caption)
             lines += ["", caption, "-" * len(caption), text_table(df, self.digits, width)]
@@ -171,16 +176,9 @@ class Summary:
         """HTML for Jupyter with its own small CSS (scoped to ``.psychoval-summary``): numbers
         right-aligned, text left-aligned and never truncated, verdict cells as coloured badges
         (the palette of ``psychoval._palette``); every text escaped."""
-        from psychoval._palette import CSS, LABELS, SYMBOLS, badge_class
+        from psychoval._palette import CSS
 
         esc = html.escape
-
-        def cell(col: str, value: str, numeric: bool) -> str:
-            if str(col).lower() in _VERDICT_COLUMNS and value in LABELS:
-                return (f"<td><span class='{badge_class(value)}'>{esc(SYMBOLS[value])} "
-                        f"{esc(LABELS[value])}</span></td>")
-            return f"<td class='num'>{esc(value)}</td>" if numeric else f"<td>{esc(value)}</td>"
-
         parts = [f"<div class='psychoval-summary'><style>{SUMMARY_CSS}{CSS}</style>",
                  f"<h4>{esc(self.title)}</h4>"]
         if self.facts:
@@ -188,14 +186,7 @@ class Summary:
                            f"{esc(_fmt(v, self.digits))}</td></tr>" for k, v in self.facts)
             parts.append(f"<table class='pv-facts'>{rows}</table>")
         for caption, df in self.tables:
-            head, rows, numeric = _table_cells(df, self.digits)
-            ths = "".join(f"<th class='{'num' if n else 'txt'}'>{esc(h)}</th>"
-                          for h, n in zip(head, numeric, strict=True))
-            body = "".join("<tr>" + "".join(cell(h, c, n) for h, c, n in
-                                            zip(head, r, numeric, strict=True)) + "</tr>"
-                           for r in rows)
-            parts.append(f"<h5>{esc(caption)}</h5><table><thead><tr>{ths}</tr></thead>"
-                         f"<tbody>{body}</tbody></table>")
+            parts.append(f"<h5>{esc(caption)}</h5>{html_table(df, self.digits)}")
         parts += [f"<p><em>Note:</em> {esc(n)}</p>" for n in self.notes]
         parts.append("</div>")
         return "".join(parts)
@@ -223,10 +214,12 @@ def _is_number(v: Any) -> bool:
 
 
 def _meaningful_index(df: pd.DataFrame) -> bool:
-    """False for a 0..n-1 row number without a name (pandas' default): not worth a column."""
+    """False for row numbers without a name (pandas' default, or what is left of it after
+    filtering rows): not worth a column."""
     idx = df.index
-    return not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
-                and idx.name is None)
+    if idx.name is not None or isinstance(idx, pd.MultiIndex):
+        return True
+    return not (isinstance(idx, pd.RangeIndex) or pd.api.types.is_integer_dtype(idx.dtype))
 
 
 def _table_cells(df: pd.DataFrame, digits: int) -> tuple[list[str], list[list[str]], list[bool]]:
@@ -244,6 +237,30 @@ def _table_cells(df: pd.DataFrame, digits: int) -> tuple[list[str], list[list[st
     rows = [[_cell_text(_fmt(v, digits)) for v in row]
             for row in frame.itertuples(index=False, name=None)]
     return head, rows, numeric
+
+
+def html_table(df: pd.DataFrame, digits: int = 3) -> str:
+    """A DataFrame as an HTML table for Jupyter: every text escaped and never truncated,
+    numbers right-aligned (class ``num``), no row-number column, and the cells of a
+    ``verdict`` / ``status`` column as badges (``<span class="pv-badge pv-fail">``, the
+    classes of :mod:`psychoval._palette`, whose ``CSS`` the page must carry)."""
+    from psychoval._palette import LABELS, SYMBOLS, badge_class
+
+    esc = html.escape
+    head, rows, numeric = _table_cells(df, digits)
+
+    def cell(col: str, value: str, num: bool) -> str:
+        if col.lower() in _VERDICT_COLUMNS and value in LABELS:
+            return (f"<td><span class='{badge_class(value)}'>{esc(SYMBOLS[value])} "
+                    f"{esc(LABELS[value])}</span></td>")
+        return f"<td class='num'>{esc(value)}</td>" if num else f"<td>{esc(value)}</td>"
+
+    ths = "".join(f"<th class='{'num' if n else 'txt'}'>{esc(h)}</th>"
+                  for h, n in zip(head, numeric, strict=True))
+    body = "".join("<tr>" + "".join(cell(h, c, n) for h, c, n in
+                                    zip(head, r, numeric, strict=True)) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _wrap(text: str, width: int | None) -> list[str]:
