@@ -99,11 +99,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     When the reader of stdout goes away (``| head``), what would have been printed is
     dropped, the command still writes its files, and the exit code is 141 unless the command
     failed otherwise (then its own code)."""
-    from psychoval.cli._common import Stdout, stdout_to_devnull
+    from psychoval.cli._common import Stdout, echo, stdout_to_devnull
 
     Stdout.closed = False
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        echo(f"psychoval: warning: {' '.join(str(message).split())}", err=True)
+
     try:
-        code = _main(argv)
+        with warnings.catch_warnings():  # while parsing; each command's run has its own
+            warnings.showwarning = show
+            code = _main(argv)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
     except BrokenPipeError:  # while argparse printed (--help) or at the flush above
         stdout_to_devnull()
