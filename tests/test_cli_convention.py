@@ -180,6 +180,9 @@ def test_text_table_aligns_and_wraps():
     assert head.startswith("action") and not head.startswith(" ")  # no row-number column
     assert first.endswith("   3   0.500") and second.endswith("  12  -0.250")
     assert second.startswith("x ")  # text left-aligned
+    # numbers formatted as text before they reached the table are numbers too
+    pct = text_table(pd.DataFrame({"item": ["A1", "B22"], "pct": ["2.9", "12.5%"]}))
+    assert pct.splitlines()[2:] == ["A1      2.9", "B22   12.5%"]
     wrapped = text_table(df, 3, width=40)
     assert max(len(line) for line in wrapped.splitlines()) <= 40
     assert "correlates" in wrapped and len(wrapped.splitlines()) > 4

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -208,7 +209,14 @@ def _md(text: Any) -> str:
     return _cell_text(str(text)).replace("|", "\\|")
 
 
+_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?%?|NA|NaN|-?Inf")
+
+
 def _is_number(v: Any) -> bool:
+    """A number, or text that is one (a table formatted before it reached the summary):
+    right-aligned."""
+    if isinstance(v, str):
+        return bool(_NUMBER_TEXT.fullmatch(v.strip()))
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
         v, (bool, np.bool_))
 
@@ -233,7 +241,9 @@ def _table_cells(df: pd.DataFrame, digits: int) -> tuple[list[str], list[list[st
     for c in range(frame.shape[1]):
         vals = [v for v in frame.iloc[:, c] if not (v is None or (isinstance(v, float)
                                                                   and math.isnan(v)))]
-        numeric.append(bool(vals) and all(_is_number(v) for v in vals))
+        numeric.append(bool(vals) and all(_is_number(v) for v in vals)
+                       and not all(isinstance(v, str) and v.strip() in ("NA", "NaN")
+                                   for v in vals))
     rows = [[_cell_text(_fmt(v, digits)) for v in row]
             for row in frame.itertuples(index=False, name=None)]
     return head, rows, numeric
