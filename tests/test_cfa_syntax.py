@@ -358,3 +358,11 @@ def test_expressions_evaluate_as_python_and_affine_ones_agree(text, env):
         coef, const = form
         assert sum(c * env[k] for k, c in coef.items()) + const == pytest.approx(
             want, rel=1e-9, abs=1e-9)
+
+
+def test_constraints_with_ordered_items_are_refused_by_line(data):
+    items = [f"x{i}" for i in range(1, 7)]
+    cats = data["hs"][items].round().clip(1, 6).astype(int)
+    model = "A =~ x1 + a*x2 + x3\nB =~ x4 + x5 + x6\nd := 2*a"
+    with pytest.raises(SpecificationError, match=r"line 3, column 1: ':=' .* continuous"):
+        pv.cfa(model, cats, ordered=True)
