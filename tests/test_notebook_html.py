@@ -176,3 +176,12 @@ def test_report_dashboard(small_report):
     section = re.search(r"borderline criteria \(\d+\)</summary>(.*?)</details>", page,
                         re.S).group(1)
     assert section.count("class='pv-badge") == concern
+
+
+def test_response_table_html_is_escaped_and_keeps_ids():
+    df = pd.DataFrame({"id": [EVIL, "007"], "q1": [1, 2], "q2": [3, None]})
+    table = pv.read_responses(df, id_column="id")
+    page = table._repr_html_()
+    tree = _parse(page)
+    text = "".join(tree.text)
+    assert EVIL in text and "007" in text and "<style>" in page

@@ -665,10 +665,15 @@ class ResponseTable:
                 f"from {self._source}>")
 
     def _repr_html_(self) -> str:
+        """The first 10 rows as written (escaped, not truncated), with the results' CSS."""
         import html
 
-        head = self._raw_columns(self.items, rows=10).to_html(escape=True)
-        return f"<p>{html.escape(repr(self))}</p>{head}"
+        from psychoval._palette import CSS
+        from psychoval._results import SUMMARY_CSS, html_table
+
+        head = html_table(self._raw_columns(self.items, rows=10))
+        return (f"<div class='psychoval-summary'><style>{SUMMARY_CSS}{CSS}</style>"
+                f"<p>{html.escape(repr(self))}</p>{head}</div>")
 
 
 def list_names(names: Iterable[object], limit: int = 12) -> str:
