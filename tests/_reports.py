@@ -16,11 +16,14 @@ N_BOOT = 100
 
 
 def sample_report(**options) -> ValidationReport:
-    """``pv.validate`` of the sample files (responses.csv, framework.yaml) with ``seed=11``,
+    """``pv.validate`` of the sample files (responses.csv, framework.yaml) with its expert
+    panels (content_ratings.csv, angoff_ratings.csv, as ``make demo``), ``seed=11``,
     ``n_boot=100`` and ``criteria="default"`` unless given; one run per options and budget."""
     from psychoval.pipeline import _fairness
 
-    key = tuple(sorted({"seed": 11, "n_boot": N_BOOT, "criteria": "default",
+    panels = {"content_ratings": str(sample_path("content_ratings.csv")),
+              "angoff_ratings": str(sample_path("angoff_ratings.csv"))}
+    key = tuple(sorted({"seed": 11, "n_boot": N_BOOT, "criteria": "default", **panels,
                         **options}.items(), key=lambda kv: kv[0]))
     return _run(_fairness.INVARIANCE_BUDGET, _freeze(key))
 

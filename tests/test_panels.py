@@ -18,6 +18,7 @@ import psychoval as pv
 from psychoval.cli import main
 from psychoval.datasets import sample_framework, sample_path
 from psychoval.report import SCHEMA
+from tests._reports import sample_report
 
 CONTENT = sample_path("content_ratings.csv")
 ANGOFF = sample_path("angoff_ratings.csv")
@@ -30,9 +31,8 @@ def fw():
 
 @pytest.fixture(scope="module")
 def report(fw):
-    # the one full-sample validate of this module
-    return pv.validate(pv.load_sample(), fw, seed=1, n_boot=20, content_ratings=CONTENT,
-                       angoff_ratings=pv.load_sample("angoff_ratings"))
+    # the full-sample validate with both panels, shared with other modules
+    return sample_report()
 
 
 def _fails(v: pd.DataFrame) -> set[tuple[str, str]]:

@@ -91,6 +91,18 @@ def test_round_change_and_paired_test(panel):
     assert row["cut_to"] - row["cut_from"] == pytest.approx(0.05, abs=1e-12)
 
 
+def test_rounds_read_as_text_are_numbers(panel):
+    """A ratings file read as text gives rounds "2" and "10": the final round is 10, not 2."""
+    df = _long({2: R1, 10: R2}).astype({"round": str, "rating": str})
+    res = pv.standard_setting(df)
+    assert res.cuts["round"].tolist() == [2, 10]
+    assert res.cut_scores == {"cut": pytest.approx(1.85, abs=1e-12)}  # R2's cut, as above
+    bad = _long({1: R1}).astype({"round": str})
+    bad.loc[0, "round"] = "first"
+    with pytest.raises(DataError, match="round 'first' is not a whole number"):
+        pv.standard_setting(bad)
+
+
 def test_standard_errors_against_direct_computation():
     rng = np.random.default_rng(21)
     n_items, n_judges = 12, 7

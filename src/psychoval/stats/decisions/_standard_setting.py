@@ -253,6 +253,13 @@ def _long(ratings: Any, value: str) -> pd.DataFrame:
     df["judge"] = df["judge"].map(str)
     if "item" in df:
         df["item"] = df["item"].map(str)
+    # rounds are ordered numbers (a file read as text gives "1", "2", ..., "10")
+    rnd = pd.to_numeric(pd.Series(df["round"]), errors="coerce")
+    if rnd.isna().any() or not np.array_equal(rnd, np.round(rnd)):
+        r = df[rnd.isna() | (rnd != np.round(rnd))].iloc[0]
+        raise DataError(f"judge {r['judge']!r}: round {r['round']!r} is not a whole number; "
+                        "number the rounds 1, 2, ...")
+    df["round"] = rnd.astype(np.int64).to_numpy()
     num = pd.to_numeric(df[value], errors="coerce")
     bad = num.isna()
     if bad.any():
