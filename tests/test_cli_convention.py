@@ -200,3 +200,52 @@ def test_summary_to_text_keeps_every_fact_and_note():
     text = s.to_text(width=40)
     assert "alpha  0.812" in text and "Note: a note" in text
     assert max(len(line) for line in text.splitlines()) <= 40
+
+
+def _small_framework(tmp_path) -> Path:
+    import yaml
+
+    from psychoval.datasets import sample_framework
+
+    spec = sample_framework().to_dict()
+    spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "literacy"]
+    spec["tiers"][0]["competencies"] = [c for c in spec["tiers"][0]["competencies"]
+                                        if c["id"] == "data"]
+    spec.pop("roles", None)
+    path = tmp_path / "fw.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_cfa_takes_its_model_from_the_framework(tmp_path, capsys):
+    import warnings as w
+
+    import psychoval as pv
+
+    fw = _small_framework(tmp_path)
+    responses = str(SAMPLE / "responses.csv")
+    assert main(["cfa", responses, "--framework", str(fw), "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    framework = pv.read_framework(fw)
+    with w.catch_warnings():
+        w.simplefilter("ignore")  # the sample's columns outside this small framework
+        scores = framework.score(pv.read_responses(responses, id_column="respondent_id"))
+        direct = pv.cfa(framework.to_model(), scores.scores)
+    assert doc["fit_measures"]["chisq"] == pytest.approx(direct.fit_measures["chisq"],
+                                                         rel=1e-10)
+    assert main(["cfa", responses]) == 2
+    assert "give --model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", str(BFI)],
+    ["alpha", str(BFI), "--items", "A2,A3,A4"],
+    ["efa", str(BFI), "-f", "1", "--items", "A2,A3,A4,A5"],
+    ["items", str(BFI), "--items", "A2,A3,A4"],
+    ["raters", str(HERE / "data" / "rubric_ratings.csv"), "--id-column", "candidate",
+     "--statistic", "icc"],
+])
+def test_md_dash_is_markdown_on_stdout(argv, capsys):
+    assert main([*argv, "--md", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## ") and "\n|" in out
