@@ -29,8 +29,10 @@ demo: $(VENV)/.installed
 		--angoff-ratings data/sample/angoff_ratings.csv \
 		--html $(OUT)/report.html --json $(OUT)/report.json --md $(OUT)/report.md
 
+# the suite on every core (pytest-xdist; a test module stays on one worker so that its
+# module-scoped fixtures run once), BLAS single-threaded in each worker
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto --dist loadfile
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not slow"
