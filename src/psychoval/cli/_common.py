@@ -189,9 +189,8 @@ SHARED_HELP: dict[str, str] = {
 DEMOGRAPHIC = frozenset({
     "age", "gender", "sex", "education", "edu", "ethnicity", "race", "country", "region",
     "department", "dept", "job", "role", "tenure", "group", "location", "site", "team",
-    "language", "income", "nationality", "grade", "cohort", "date", "year", "name", "email",
-    "id", "respondent", "participant", "subject", "candidate", "family", "occupation",
-    "experience", "marital", "religion", "state", "city"})
+    "language", "income", "nationality", "cohort", "date", "year", "name", "email", "id",
+    "respondent", "participant", "candidate", "occupation", "marital", "religion", "city"})
 """Words that name respondent information, not items: a column named by one (as a whole word:
 ``age``, ``job_family``, ``Education``) is refused as an item unless chosen by --items."""
 
@@ -205,16 +204,13 @@ def _deprecated(parser: argparse.ArgumentParser, old: str, new: str) -> None:
 class _DeprecatedStore(argparse.Action):
     """An old spelling kept working: stores like the new option and says so once."""
 
-    def __init__(self, option_strings, dest, new: str = "", const_value: Any = None,
-                 **kwargs) -> None:
+    def __init__(self, option_strings, dest, new: str = "", **kwargs) -> None:
         self.new = new
-        self.const_value = const_value
         super().__init__(option_strings, dest, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        _deprecated(parser, option_string if values is None or self.nargs == 0
-                    else f"{option_string} {values}", self.new)
-        setattr(namespace, self.dest, self.const_value if self.nargs == 0 else values)
+        _deprecated(parser, f"{option_string} {values}", self.new)
+        setattr(namespace, self.dest, values)
 
 
 class NameList(argparse.Action):
@@ -287,16 +283,11 @@ def add_framework(parser: argparse.ArgumentParser, *, required: bool = False,
 
 
 def add_alias(parser: argparse.ArgumentParser, old: str, new: str, dest: str, *,
-              type: Any = None, flag: bool = False) -> None:
+              type: Any = None) -> None:
     """An old spelling ``old`` of the option ``new`` (same ``dest``), hidden from --help and
     announced as deprecated when used."""
-    if flag:
-        parser.add_argument(old, dest=dest, action=_DeprecatedStore, new=new, nargs=0,
-                            const_value=True, default=argparse.SUPPRESS,
-                            help=argparse.SUPPRESS)
-    else:
-        parser.add_argument(old, dest=dest, action=_DeprecatedStore, new=new, type=type,
-                            default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument(old, dest=dest, action=_DeprecatedStore, new=new, type=type,
+                        default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def _not_items(table: Any) -> list[tuple[str, str]]:
