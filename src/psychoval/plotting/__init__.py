@@ -1,5 +1,13 @@
 """plotting layer (optional extra: matplotlib, imported only when a plot is drawn)."""
 
+# factor models, reliability, parallel analysis
+from psychoval.plotting._factor import (
+    plot_loadings,
+    plot_path_diagram,
+    plot_reliability,
+    plot_scree,
+)
+
 # skills gaps
 from psychoval.plotting._gaps import plot_skills_gap
 
@@ -24,3 +32,5 @@ __all__ += ["plot_item_curves", "plot_distractors", "plot_difficulty_discriminat
 __all__ += ["plot_item_curves_irt", "plot_information", "plot_test_characteristic"]
 # skills gaps
 __all__ += ["plot_skills_gap"]
+# factor models, reliability, parallel analysis
+__all__ += ["plot_loadings", "plot_scree", "plot_path_diagram", "plot_reliability"]

@@ -308,6 +308,14 @@ class ParallelAnalysisResult(Result):
                    ("iterations", self.n_iter), ("quantile", self.quantile)),
             tables=(("Eigenvalues", self.to_frame().set_index("number")),))
 
+    def plot(self, *, components: bool = False, ax: Any = None) -> Any:
+        """Scree plot: the observed eigenvalues (factors, or principal components with
+        ``components=True``) against the parallel-analysis reference; needs matplotlib (the
+        ``plots`` extra). Returns the matplotlib axes."""
+        from psychoval.plotting._factor import plot_scree
+
+        return plot_scree(self, components=components, ax=ax)
+
     def to_frame(self) -> pd.DataFrame:
         k = len(self.pc_values)
         return pd.DataFrame({

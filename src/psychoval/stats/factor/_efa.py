@@ -538,6 +538,13 @@ class EFAResult(Result):
         return Summary(title="Exploratory factor analysis", facts=facts, tables=tuple(tables),
                        notes=tuple(notes))
 
+    def plot(self, *, ax: Any = None) -> Any:
+        """Heat map of the loadings (items x factors; needs matplotlib, the ``plots`` extra):
+        :func:`psychoval.plotting.plot_loadings`. Returns the matplotlib axes."""
+        from psychoval.plotting._factor import plot_loadings
+
+        return plot_loadings(self, ax=ax)
+
     def to_frame(self) -> pd.DataFrame:
         long = self.loadings.reset_index(names="item").melt(
             id_vars="item", var_name="factor", value_name="loading")

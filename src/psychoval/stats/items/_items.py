@@ -204,6 +204,14 @@ class ItemAnalysisResult(Result):
                        tables=(("Scales", self.scales), ("Items", self.items[cols])),
                        notes=self.notes)
 
+    def plot(self, *, discrimination: str = "r_drop", ax: Any = None) -> Any:
+        """Difficulty against discrimination (``"r_drop"``, ``"raw_r"`` or ``"d"``), items
+        labelled; needs matplotlib (the ``plots`` extra):
+        :func:`psychoval.plotting.plot_difficulty_discrimination`. Returns the axes."""
+        from psychoval.plotting import plot_difficulty_discrimination
+
+        return plot_difficulty_discrimination(self, discrimination=discrimination, ax=ax)
+
     def to_frame(self) -> pd.DataFrame:
         out = self.items.reset_index(names="item")
         out["dichotomous"] = out["dichotomous"].astype(bool)

@@ -234,6 +234,17 @@ class OmegaResult(Result):
         return Summary(title="Omega (Schmid-Leiman)", facts=tuple(facts), tables=tuple(tables),
                        notes=tuple(notes))
 
+    def plot(self, *, kind: str = "loadings", ax: Any = None) -> Any:
+        """The Schmid-Leiman loadings (general and group factors) as a heat map
+        (``kind="loadings"``) or omega hierarchical, omega total and each group factor's
+        omega as bars (``kind="reliability"``); needs matplotlib (the ``plots`` extra).
+        Returns the matplotlib axes."""
+        from psychoval._input import check_choice
+        from psychoval.plotting._factor import plot_loadings, plot_reliability
+
+        check_choice("kind", kind, ("loadings", "reliability"))
+        return (plot_loadings if kind == "loadings" else plot_reliability)(self, ax=ax)
+
     def to_frame(self) -> pd.DataFrame:
         rows = [{"statistic": s, "estimate": float(getattr(self, s))}
                 for s in ("omega_h", "omega_total", "omega_lim", "alpha", "g6", "ecv")]

@@ -252,6 +252,17 @@ class CFAResult(Result):
         df["se"] = est["se"].to_numpy()[:len(df)]
         return df
 
+    def plot(self, *, kind: str = "path", ax: Any = None) -> Any:
+        """The model as a path diagram with standardized estimates (``kind="path"``) or its
+        standardized loadings as a heat map (``kind="loadings"``); needs matplotlib (the
+        ``plots`` extra). Single-group models. Returns the matplotlib axes."""
+        from psychoval._input import check_choice
+        from psychoval.plotting._factor import plot_loadings, plot_path_diagram
+
+        check_choice("kind", kind, ("path", "loadings"))
+        self._single_group("plot")
+        return (plot_path_diagram if kind == "path" else plot_loadings)(self, ax=ax)
+
     def _repr_fields(self) -> dict[str, Any]:
         fm = self.fit_measures
         return {"chisq": fm["chisq"], "df": fm["df"], "cfi": fm["cfi"], "rmsea": fm["rmsea"],
