@@ -272,9 +272,10 @@ def test_summary_text_has_no_control_characters():
         "\n"
         "Items\n"
         "-----\n"
-        "   item      r\n"
-        "i1   ab  0.500\n"
-        "i2  c d  0.250\n"
+        "    item      r\n"
+        "--  ----  -----\n"
+        "i1  ab    0.500\n"
+        "i2  c d   0.250\n"
         "\n"
         "Note: careful"
     )

@@ -87,22 +87,16 @@ def _cell_text(v: Any) -> Any:
     return strip_controls(v).replace("\n", " ").replace("\t", " ") if isinstance(v, str) else v
 
 
-def _terminal_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Cells, column names and index labels without control characters, so that the table
-    keeps its alignment and one row per line."""
-    out = df.map(_cell_text) if len(df) else df
-    return out.rename(index=_cell_text, columns=_cell_text)
-
-
 @dataclasses.dataclass(frozen=True)
 class Summary:
     """A printable summary: a title, key-value facts, tables and notes.
 
-    ``str(summary)`` gives aligned plain text (numbers rounded to ``digits``), safe for a
+    ``str(summary)`` is ``summary.to_text()``: aligned plain text (numbers rounded to
+    ``digits`` and right-aligned, text left-aligned, no row-number column), safe for a
     terminal: user text (item names, ids, notes) loses escape sequences and control
     characters (newlines and tabs inside a table cell become spaces);
     ``summary._repr_html_()`` gives escaped HTML for Jupyter. The numbers themselves are the
-    result's full-precision values.
+    result's full-precision values. ``to_markdown()`` gives pipe tables.
     """
 
     title: str
@@ -111,22 +105,8 @@ class Summary:
     notes: tuple[str, ...] = ()
     digits: int = 3
 
-    def _format_table(self, df: pd.DataFrame) -> pd.DataFrame:
-        return df.map(lambda v: _fmt(v, self.digits)) if len(df) else df
-
     def __str__(self) -> str:
-        title = strip_controls(self.title)
-        lines = [title, "=" * len(title)]
-        if self.facts:
-            facts = [(strip_controls(str(k)), v) for k, v in self.facts]
-            width = max(len(k) for k, _ in facts)
-            lines += [f"{k:<{width}}  {_fmt(v, self.digits)}" for k, v in facts]
-        for caption, df in self.tables:
-            lines += ["", caption, "-" * len(caption),
-                      _terminal_safe(self._format_table(df)).to_string()]
-        if self.notes:
-            lines += [""] + [f"Note: {n}" for n in self.notes]
-        return strip_controls("\n".join(lines))
+        return self.to_text()
 
     def __repr__(self) -> str:
         return str(self)
