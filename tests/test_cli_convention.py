@@ -79,10 +79,11 @@ def test_every_subcommand_help_runs_and_lists_its_shared_options(command, capsys
         assert re.search(rf"\n  {re.escape(opt)}\b", out), (command, opt)
 
 
-def test_alpha_refuses_demographic_columns_by_name(capsys):
-    assert main(["alpha", str(BFI)]) == 3
+@pytest.mark.parametrize("command", ["alpha", "omega", "efa", "items"])
+def test_non_item_columns_are_refused_by_name(command, capsys):
+    assert main([command, str(BFI), *(["-f", "1"] if command == "efa" else [])]) == 3
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("psychoval alpha: error: ")
+    assert err.count("\n") == 1 and err.startswith(f"psychoval {command}: error: ")
     assert "'gender', 'education', 'age' name respondent information" in err
     assert "--items" in err and "--framework" in err
     for item in ("'A1'", "'O5'"):

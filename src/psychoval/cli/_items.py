@@ -22,7 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import psychoval as pv
     from psychoval._results import text_table
-    from psychoval.cli._common import STDOUT, echo, emit, reading, show, terminal_width
+    from psychoval.cli._common import (
+        STDOUT,
+        echo,
+        emit,
+        item_table,
+        reading,
+        show,
+        terminal_width,
+    )
     from psychoval.cli._main import EXIT_OK
     from psychoval.pipeline._validate import item_evidence
 
@@ -32,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
     if args.framework:
         with reading(args.framework):
             fw = pv.read_framework(args.framework)
-    with reading(args.responses):
-        table = pv.read_responses(args.responses, id_column=args.id_column or (
-            fw.id_column if fw is not None else None))
+        with reading(args.responses):
+            table = pv.read_responses(args.responses, id_column=args.id_column or fw.id_column)
+    else:  # --items, or every column unless some are not items (refused by name)
+        table = item_table(args, args.responses)
     if fw is not None and not args.items:
         scored = fw.score(table)
         group = fw.group_columns[0] if fw.group_columns else None
@@ -42,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         res, dis, difs, flags = item_evidence(scored, fw, groups, criteria)
     else:
         res = (pv.item_analysis(table, framework=fw, items=args.items) if fw is not None
-               else pv.item_analysis(table, items=args.items))
+               else pv.item_analysis(table))
         flags = pv.flag_items(res, criteria=criteria)
     quiet = STDOUT in (args.json, args.md)
     if not quiet:
