@@ -670,3 +670,23 @@ def test_standardized_mean_difference_by_hand():
     smd = float((w * (m[("mean", True)] - m[("mean", False)])).sum() / w.sum())
     assert_close(row["smd"], smd, "closed_form", what="SMD")
     assert_close(row["smd_sd"], smd / d["y"].std(ddof=1), "closed_form", what="SMD/SD")
+
+
+def test_purification_that_flags_every_anchor_matches_on_the_whole_scale():
+    """Large DIF on two of three items: purification flags both, so the third would be
+    matched on itself alone (a perfect fit, no test). It is matched on its whole scale, the
+    fits converge, and a note says so."""
+    rng = np.random.default_rng(8)
+    n = 6000
+    focal = rng.random(n) < 0.5
+    theta = rng.normal(size=n)
+    shift = np.array([0.0, 1.2, -1.2])
+    lat = theta[:, None] + rng.normal(scale=0.8, size=(n, 3)) + np.outer(focal, shift)
+    x = pd.DataFrame(np.digitize(lat, [-1.5, -0.5, 0.5, 1.5]) + 1.0, columns=["a", "b", "c"])
+    grp = np.where(focal, "f", "r")
+    res = pv.dif(x, group=grp, reference="r", method="ordinal_logistic", purify=True)
+    tab = res.table.set_index("item")
+    assert tab.loc["b", "flagged"] and tab.loc["c", "flagged"]
+    assert tab["converged"].all() and np.isfinite(tab["lr_uniform"]).all()
+    assert tab.loc["a", "ll0"] < -100  # not the perfect fit of an item on itself
+    assert any("matched on the whole scale" in note and "'a'" in note for note in res.notes)

@@ -388,8 +388,9 @@ def _ordinal_batch(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, in
         z[:, 1:Jmax] = psi[:, Q:]
         z[np.arange(psi.shape[0]), J] = np.inf
         z[:, Jmax + 1] = np.inf
-        fu = 1 / (1 + np.exp(eta - np.take_along_axis(z, cu, axis=1)))
-        fl = 1 / (1 + np.exp(eta - np.take_along_axis(z, cl, axis=1)))
+        with np.errstate(over="ignore"):  # exp(+large) = inf gives F = 0, as it should
+            fu = 1 / (1 + np.exp(eta - np.take_along_axis(z, cu, axis=1)))
+            fl = 1 / (1 + np.exp(eta - np.take_along_axis(z, cl, axis=1)))
         return fu, fl, fu - fl
 
     def loglik(p, W):
@@ -940,8 +941,10 @@ def dif(
             if score_given is not None:
                 scores = [score_given[rows]] * k
             else:
+                whole_scale: set[int] = set()
                 scores = _match_scores(columns, answered, members_of, flagged, studied,
-                                       prorate=missing == "available")
+                                       prorate=missing == "available",
+                                       whole_scale=whole_scale)
             recs: list[dict[str, Any]] = [{}] * k
             pending = []  # cumulative-logit items, fitted together below
             # score levels, once per score array (the items of a scale share theirs)
@@ -997,6 +1000,10 @@ def dif(
             flagged = new_flag
         else:
             purify_ok = False
+        if score_given is None and whole_scale:
+            notes.append(f"focal {f!r}: purification flagged every other item of the scale "
+                         f"of {', '.join(repr(m.items[j]) for j in sorted(whole_scale))}; "
+                         "matched on the whole scale instead (no anchor items left)")
         counts = tab.pop("n_reference"), tab.pop("n_focal")
         tab.insert(0, "focal", f)
         tab.insert(1, "item", list(m.items))
@@ -1151,11 +1158,17 @@ def _framework_scales(framework: Any, match: str, items: Sequence[str]
 
 
 def _match_scores(columns: np.ndarray, answered: np.ndarray, members_of: list[list[int]],
-                  flagged: np.ndarray, studied: str, *, prorate: bool) -> list[np.ndarray]:
+                  flagged: np.ndarray, studied: str, *, prorate: bool,
+                  whole_scale: set[int] | None = None) -> list[np.ndarray]:
     """Each item's matching score: the sum of its scale's unflagged items (purification),
     the studied item added (``include``) or removed (``exclude``); prorated over the answered
     items (mean x count) when ``prorate``, NaN where none was answered. ``columns`` holds the
-    responses item by item, ``answered`` where they are not missing."""
+    responses item by item, ``answered`` where they are not missing.
+
+    When purification has flagged every other item of a scale, the studied item would be
+    matched on itself alone (``include``: perfect separation, no test) or on nothing
+    (``exclude``): such items are matched on their whole scale instead, and their indices
+    are added to ``whole_scale``."""
     bases: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, list[int]]] = {}
     prorated: dict[tuple[Any, ...], np.ndarray] = {}
     present = answered
@@ -1164,9 +1177,11 @@ def _match_scores(columns: np.ndarray, answered: np.ndarray, members_of: list[li
     for j, cols in enumerate(members_of):
         key = tuple(cols)
         keep = [c for c in cols if not flagged[c]]
-        if studied == "exclude" and not [c for c in keep if c != j]:
-            keep = list(cols)  # purification would leave nothing to match on
+        if len(cols) > 1 and not [c for c in keep if c != j]:
+            keep = list(cols)  # purification would leave nothing else to match on
             key = ("all",) + key
+            if whole_scale is not None and flagged.any():
+                whole_scale.add(j)
         if key not in bases:
             bases[key] = (filled[keep].sum(axis=0), present[keep].sum(axis=0), keep)
         total, count, keep = bases[key]
