@@ -1,12 +1,13 @@
 # Two commands do all set-up on a fresh machine with python3 and make:
 #   make demo   creates .venv, installs psychoval, runs the main job on data/sample/
 #   make test   creates .venv, installs psychoval[dev], runs the whole test suite
+#   make notebooks  installs psychoval[notebooks] (JupyterLab) and opens the tutorials in notebooks/
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: demo test test-fast test-stress lint bench clean
+.PHONY: demo test test-fast test-stress lint bench clean notebooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[notebooks]"
+	touch $@ $(VENV)/.installed
+
+# the tutorials (notebooks/*.ipynb) in JupyterLab; the test suite runs them without it
+notebooks: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab notebooks/
 
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
