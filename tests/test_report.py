@@ -508,3 +508,11 @@ def test_make_demo_runs_validate(tmp_path, monkeypatch):
     jsonschema.validate(doc, SCHEMA)
     assert doc["n_respondents"] == 1500
     assert (tmp_path / "out" / "demo" / "report.html").stat().st_size > 10_000
+    # the whole sample's page (every section: skills gaps, content validity, standard
+    # setting) fits a phone and an A4 page, every table header scoped
+    if _chromium() is not None:
+        page = (tmp_path / "out" / "demo" / "report.html").read_text(encoding="utf-8")
+        for width, print_media in ((390, False), (794, True)):
+            facts = _probe(page, tmp_path, width, print_media=print_media)
+            assert facts["wide"] == [] and facts["scrollWidth"] <= facts["W"], facts
+            assert facts["thNoScope"] == 0 and facts["svgNoName"] == 0

@@ -63,7 +63,7 @@ section.major{break-before:page}
 h2,h3,figure,tr{break-inside:avoid;break-after:avoid}
 h2,h3{break-after:avoid}
 thead{display:table-header-group}
-table{font-size:8pt;width:100%}th,td{padding:2px 4px}
+table{font-size:8pt;width:100%}th,td{padding:2px 4px;overflow-wrap:anywhere}
 .scroll{overflow:visible}
 details::details-content{content-visibility:visible;display:block}
 details>summary{list-style:none;cursor:auto}details>summary::-webkit-details-marker{display:none}
@@ -476,7 +476,7 @@ def _tier_diagrams(rep: Any, t: Any) -> str:
                "competencies model" if tier_model else "Standardized loadings of each "
                "competency's one-factor model") + "; curved lines: latent correlations. "
                "Arrows and boxes of items whose loading is borderline or fails are drawn in "
-               "that verdict's colour; a dashed arrow is a cross-loading the tier model's "
+               "that verdict's colour; a dotted arrow is a cross-loading the tier model's "
                "modification indices suggest.</p>")
     out.append(_svg.path_diagram([(c.id, c.id) for c in comps], rows, cors, cross,
                                  f"Path diagram of the {t.name} tier"))
@@ -625,10 +625,11 @@ def _skills_gap_section(rep: Any) -> str:
     roles = list(dict.fromkeys(g["role"]))
     comps = list(dict.fromkeys(g["competency"]))
     cell = {(r.competency, r.role): r for r in g.itertuples()}
-    head = "<th>competency</th>" + "".join(f"<th>{_e(r)}</th>" for r in roles)
+    head = ("<th scope='col'>competency</th>"
+            + "".join(f"<th scope='col'>{_e(r)}</th>" for r in roles))
     body = []
     for c in comps:
-        cells = [f"<td>{_e(c)}</td>"]
+        cells = [f"<th scope='row'>{_e(c)}</th>"]
         for r in roles:
             x = cell.get((c, r))
             if x is None:
@@ -644,7 +645,8 @@ def _skills_gap_section(rep: Any) -> str:
                              f"color:{ink}' title='target {_n(x.target)}, mean gap "
                              f"{_n(x.mean_gap)}'>{_n(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    out.append(f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>"
+               f"{''.join(body)}</tbody></table></div>")
     unused = g[~g["used"].astype(bool)].drop_duplicates("competency")
     if len(unused):
         out.append("<p>Not used: " + "; ".join(

@@ -122,7 +122,7 @@ def path_diagram(factors: Sequence[tuple[str, str]],
                  cross: Sequence[tuple[str, str, float, str]], title: str) -> str:
     """A factor model as a path diagram: factors (ellipses, left), items (boxes, right), one
     arrow per loading labelled with its standardized value; factor correlations as curved
-    double arrows on the left; suggested cross-loadings dashed.
+    double arrows on the left; suggested cross-loadings dotted.
 
     ``factors``: (id, label); ``items``: (item, factor, standardized loading, verdict of the
     item): a path whose item is borderline or fails is drawn in that verdict's colour and
@@ -156,7 +156,8 @@ def path_diagram(factors: Sequence[tuple[str, str]],
         parts.append(f"<text x='{mx:.1f}' y='{my + 4:.1f}' font-size='10' text-anchor='middle' "
                      f"paint-order='stroke' stroke='#fff' stroke-width='3'>{r:.2f}</text>")
         rows.append(f"correlation {_e(a)} with {_e(b)}: {r:.2f}")
-    # loadings
+    # loadings (their labels drawn after every line, so that no line crosses a label)
+    labels = []
     for it, f, lam, vd in items:
         if f not in fy:
             continue
@@ -172,10 +173,10 @@ def path_diagram(factors: Sequence[tuple[str, str]],
         parts.append(f"<line x1='{fx + 52}' y1='{y0:.1f}' x2='{ix}' y2='{y1:.1f}' "
                      f"stroke='{color}' stroke-width='{width:.1f}'{dash}/>")
         bold = " font-weight='700'"
-        lx, ly = fx + 52 + 0.72 * (ix - fx - 52), y0 + 0.72 * (y1 - y0)
-        parts.append(f"<text x='{lx:.1f}' y='{ly + 4:.1f}' font-size='10' text-anchor='middle' "
-                     f"paint-order='stroke' stroke='#fff' stroke-width='3'"
-                     f"{bold if flagged else ''}>{_f(lam)}</text>")
+        lx, ly = fx + 52 + 0.86 * (ix - fx - 52), y0 + 0.86 * (y1 - y0)
+        labels.append(f"<rect x='{lx - 12:.1f}' y='{ly - 6:.1f}' width='24' height='12' "
+                      f"fill='#fff'/><text x='{lx:.1f}' y='{ly + 4:.1f}' font-size='10' "
+                      f"text-anchor='middle'{bold if flagged else ''}>{_f(lam)}</text>")
         rows.append(f"{_e(f)} &rarr; {_e(it)}: {_f(lam)}"
                     + (f" ({_e(LABELS[vd])})" if flagged else ""))
     for it, to, epc, vd in cross:
@@ -189,6 +190,7 @@ def path_diagram(factors: Sequence[tuple[str, str]],
         rows.append(f"suggested cross-loading {_e(to)} &rarr; {_e(it)}: expected "
                     f"standardized value {_f(epc)}" + (f" ({_e(LABELS[vd])})" if vd in
                                                          ("fail", "borderline") else ""))
+    parts += labels
     for fid, lab in factors:
         parts.append(f"<ellipse cx='{fx}' cy='{fy[fid]:.1f}' rx='52' ry='17' fill='#fff' "
                      f"stroke='{INK}' stroke-width='1.5'/><text x='{fx}' y='{fy[fid] + 4:.1f}' "
@@ -202,7 +204,7 @@ def path_diagram(factors: Sequence[tuple[str, str]],
                      f"{_e(_short(it, 12))}</text>")
     base = top + row_h * max(len(items), 1) + 20
     parts.append(legend(["pass", "borderline", "fail"], 12, base))
-    parts.append(f"<text x='{ix - 40}' y='{base:.0f}' font-size='10'>dashed: "
+    parts.append(f"<text x='{ix - 150}' y='{base:.0f}' font-size='10'>dotted: "
                  "suggested cross-loading</text>" if cross else "")
     parts.append("</svg>")
     return _figure("".join(parts), f"{_e(title)}: standardized loadings on the arrows; "
