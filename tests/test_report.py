@@ -78,6 +78,9 @@ def test_html_contents_print_styles_and_accessible_tables(report):
     assert "section.major{break-before:page}" in printed
     assert page.count("<section class='card major'") == len(re.findall(
         r"<h2 id='[^']+'>(?!Competency:)", page)) - 1  # every h2 but the contents
+    # no heading twice (a screen reader's list of headings tells the tiers apart)
+    heads = re.findall(r"<h([23])[^>]*>(.*?)</h\1>", page)
+    assert len(heads) == len(set(heads)) > 20
     # every table header has a scope; no table repeats a column header
     ths = re.findall(r"<th[ >][^>]*", re.sub(r"<svg.*?</svg>", "", page, flags=re.S))
     assert ths and all("scope=" in t for t in ths)

@@ -415,7 +415,7 @@ def _tier_section(rep: Any, t: Any) -> str:
     out.append(_tier_diagrams(rep, t))
     f = rep.fit[(rep.fit["level"] == "tier") & (rep.fit["target"] == t.id)]
     if len(f):
-        out.append("<h3>Fit of the tier models</h3>")
+        out.append(f"<h3>Fit of the {_e(t.name)} tier models</h3>")
         out.append(_fit_table(f))
     trow = rep.tiers[rep.tiers["tier"] == t.id]
     if len(trow):
@@ -433,14 +433,14 @@ def _tier_section(rep: Any, t: Any) -> str:
                        f"one tier-wide factor. {_e(r['omega_note'])}.</p>")
     pairs = rep.discriminant[rep.discriminant["tier"] == t.id]
     if len(pairs):
-        out.append("<h3>Are the competencies distinct?</h3>")
+        out.append(f"<h3>Are the {_e(t.name)} competencies distinct?</h3>")
         out.append(_table(pairs, [("competency_a", "competency A"),
                                   ("competency_b", "competency B"),
                                   ("cor_lv", "latent correlation"), ("htmt", "HTMT"),
                                   ("htmt2", "HTMT2")]))
     tv = rep.verdicts[(rep.verdicts["tier"] == t.id) & (rep.verdicts["level"] == "tier")]
     if len(tv):
-        out.append("<h3>Tier-wide verdicts</h3>")
+        out.append(f"<h3>{_e(t.name)}: tier-wide verdicts</h3>")
         out.append(_verdict_table(tv))
     out.append("</section>")
     return "".join(out)
@@ -471,7 +471,7 @@ def _tier_diagrams(rep: Any, t: Any) -> str:
                  key=_WORST.index)
         if vd in ("fail", "borderline"):
             cross.append((r.item, r.to, float(r.sepc_all), vd))
-    out = ["<h3>The tier model as a path diagram</h3>"]
+    out = [f"<h3>The {_e(t.name)} tier model as a path diagram</h3>"]
     out.append("<p class='small'>" + ("Standardized loadings of the tier's correlated-"
                "competencies model" if tier_model else "Standardized loadings of each "
                "competency's one-factor model") + "; curved lines: latent correlations. "
@@ -505,7 +505,8 @@ def _heat_map(rep: Any, t: Any, items: pd.DataFrame, rows: list, cross: list) ->
         marks = [["" if c == "g" else mark.get((i, label[c]), "") for c in cols]
                  for i in names]
         heads = ["general", *[label[g] for g in cols[1:]]]
-        return ("<h3>Loadings heat map (Schmid-Leiman)</h3><p class='small'>Exploratory "
+        return (f"<h3>Loadings heat map of the {_e(t.name)} tier (Schmid-Leiman)</h3>"
+                "<p class='small'>Exploratory "
                 "loadings of the tier's omega (psych::omega): one general factor and one "
                 "group factor per competency, each labelled with the competency whose items "
                 "load on it most. An item's own competency should carry its group loading; a "
@@ -518,7 +519,8 @@ def _heat_map(rep: Any, t: Any, items: pd.DataFrame, rows: list, cross: list) ->
     for it, to, epc, _ in cross:
         values[names.index(it)][ids.index(to)] = epc
     marks = [[mark.get((i, c), "") for c in ids] for i in names]
-    return ("<h3>Loadings heat map</h3><p class='small'>Standardized loadings of the path "
+    return (f"<h3>Loadings heat map of the {_e(t.name)} tier</h3>"
+            "<p class='small'>Standardized loadings of the path "
             "diagram, one column per competency; a suggested cross-loading shows its "
             "expected standardized value. Outlined cells: flagged.</p>"
             + _svg.heat_map(names, ids, values, marks, f"Loadings of the {t.name} items"))
