@@ -491,6 +491,9 @@ def _step_items(ev: _Evidence) -> None:
     ev.verdicts += _item_verdicts(ev.flags, ev.crit, ev.item_competency, ev.item_tier,
                                   ev.difs, ev.details)
     run.notes.extend(_dif_negligible(ev.difs))
+    for d in ev.difs:  # e.g. purification that left a scale without anchor items
+        run.notes.extend(f"dif: {note}" for note in d.notes
+                         if f"dif: {note}" not in run.notes)
 
 
 def _step_reliability(ev: _Evidence) -> None:
