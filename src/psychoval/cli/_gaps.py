@@ -1,6 +1,6 @@
 """``psychoval gaps RESPONSES --framework FW [--targets TABLE] [--role COLUMN]
-[--id-column COL] [--json PATH|-] [--md PATH|-] [--csv OUT]``: skills gaps by role
-(pv.skills_gap): the share of each role below its target per competency, the ranked
+[--exclude C1,C2] [--id-column COL] [--json PATH|-] [--md PATH|-] [--csv OUT]``: skills gaps
+by role (pv.skills_gap): the share of each role below its target per competency, the ranked
 training needs, and the per-person table (ids as read) as CSV."""
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("responses", metavar="RESPONSES",
                         help="response file (CSV, TSV, XLSX, Parquet)")
-    from psychoval.cli._common import add_framework, add_id_column, add_json, add_md
+    from psychoval.cli._common import (
+        NameList,
+        add_framework,
+        add_id_column,
+        add_json,
+        add_md,
+    )
 
     add_framework(parser, required=True)
     add_id_column(parser)
@@ -21,8 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", metavar="COLUMN",
                         help="the column holding each respondent's role (default: the "
                              "framework's role_column)")
-    parser.add_argument("--exclude", metavar="COMPETENCY", nargs="+", default=(),
-                        help="competencies not to use (e.g. ones that failed validation)")
+    parser.add_argument("--exclude", metavar="COMPETENCIES", action=NameList,
+                        legacy_spaces=True, default=[],
+                        help="competencies not to use, comma-separated (e.g. ones that "
+                             "failed validation)")
     add_json(parser)
     add_md(parser)
     parser.add_argument("--csv", metavar="OUT",
