@@ -195,6 +195,15 @@ def test_text_table_aligns_and_wraps():
     assert all(len(line) <= 50 for line in "\n".join(blocks).splitlines())
 
 
+def test_text_table_flattens_multiindex():
+    df = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("fit", "cfi"),
+                                                                   ("fit", "tli")]),
+                      index=pd.MultiIndex.from_tuples([("g1", "a")], names=["group", "item"]))
+    assert text_table(df).splitlines() == ["group  item  fit cfi  fit tli",
+                                           "-----  ----  -------  -------",
+                                           "g1     a           1        2"]
+
+
 def test_summary_to_text_keeps_every_fact_and_note():
     s = Summary("T", facts=(("alpha", 0.81234),), notes=("a note " * 20,),
                 tables=(("tab", pd.DataFrame({"a": [1.0]})),))

@@ -216,7 +216,8 @@ def _table_cells(df: pd.DataFrame, digits: int) -> tuple[list[str], list[list[st
     frame = df.reset_index() if _meaningful_index(df) else df
     if _meaningful_index(df) and df.index.name is None and "index" in frame.columns:
         frame = frame.rename(columns={"index": ""})
-    head = [_cell_text(str(c)) for c in frame.columns]
+    head = [_cell_text(" ".join(str(x) for x in c if str(x)) if isinstance(c, tuple)
+                       else str(c)) for c in frame.columns]  # MultiIndex: levels joined
     numeric = []
     for c in range(frame.shape[1]):
         vals = [v for v in frame.iloc[:, c] if not (v is None or (isinstance(v, float)
