@@ -59,11 +59,12 @@ figcaption{font-size:.85em;color:#4a5561}
 body{background:#fff;font-size:9.5pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 main{max-width:none;padding:0}
 section.card{border:none;border-radius:0;padding:0;margin:0 0 8px 0}
-section.major{break-before:page}
+section.major{break-before:page}nav.toc+section.major{break-before:auto}
 h2,h3,figure,tr{break-inside:avoid;break-after:avoid}
 h2,h3{break-after:avoid}
 thead{display:table-header-group}
-table{font-size:8pt;width:100%}th,td{padding:2px 4px;overflow-wrap:anywhere}
+table{font-size:8pt;width:100%}th,td{padding:2px 4px;overflow-wrap:break-word}
+table:has(th:nth-child(10)) :is(th,td){overflow-wrap:anywhere}
 .scroll{overflow:visible}
 details::details-content{content-visibility:visible;display:block}
 details>summary{list-style:none;cursor:auto}details>summary::-webkit-details-marker{display:none}
