@@ -105,6 +105,21 @@ def test_html_contents_print_styles_and_accessible_tables(report):
     assert "<span class='pv-badge pv-fail'>" in page and "<td class='num zero'>0</td>" in page
 
 
+def test_lavaan_codes_in_words():
+    from psychoval.report._html import _t
+
+    assert _t("test yuan.bentler.mplus; se robust.huber.white") == (
+        "test <abbr title='yuan.bentler.mplus'>Yuan-Bentler scaled test (Mplus variant)</abbr>; "
+        "se <abbr title='robust.huber.white'>robust (Huber-White sandwich) standard errors"
+        "</abbr>")
+    # the longest code wins; a code inside a longer dotted name is left alone; text escaped
+    assert "Satorra &amp; Bentler 2001" in _t("satorra.bentler.2001")
+    assert _t("satorra.bentler.2001x <b>") == "satorra.bentler.2001x &lt;b&gt;"
+    assert _t("method satorra.2000.") == ("method <abbr title='satorra.2000'>scaled-shifted "
+                                          "difference test (Satorra 2000)</abbr>.")
+    assert _t("x.satorra.2000 satorra.2000.b") == "x.satorra.2000 satorra.2000.b"
+
+
 def test_html_charts_colour_by_verdict_not_by_threshold(report):
     """A competency whose omega is below .70 but borderline (its interval contains .70) is
     drawn in the borderline colour, not as a fail."""

@@ -110,8 +110,9 @@ LAVAAN_WORDS = {
     "robust.huber.white": "robust (Huber-White sandwich) standard errors",
     "robust.sem": "robust (sandwich) standard errors",
 }
-_CODE = re.compile("|".join(re.escape(k) for k in sorted(LAVAAN_WORDS, key=len, reverse=True))
-                   + r"(?![\w.])")
+_CODE = re.compile(r"(?<![\w.])(?:"
+                   + "|".join(re.escape(k) for k in sorted(LAVAAN_WORDS, key=len, reverse=True))
+                   + r")(?!\w|\.\w)")
 
 
 def _words(escaped: str) -> str:
