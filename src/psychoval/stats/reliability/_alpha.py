@@ -635,8 +635,12 @@ def alpha(
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable or 2-d array
-        Respondents in rows, items in columns (numeric; NaN = missing).
+    data : DataFrame, ResponseTable, 2-d array, Moments, or a dask DataFrame / Array
+        Respondents in rows, items in columns (numeric; NaN = missing). Merged
+        :class:`Moments` of chunks of rows (or a dask collection, summarised per partition)
+        give the same result as the concatenated rows, except the bootstrap intervals and
+        ``reverse=``, which need the rows (refused), and the response frequencies under
+        ``missing="listwise"`` with missing answers (None).
     reverse : sequence of str, optional
         Items to reverse-key as ``lo + hi - x`` before anything is computed. ``lo`` and ``hi``
         are the smallest and largest observed values over all the items (psych's rule), unless
