@@ -95,6 +95,10 @@ def load_holzinger_swineford():
 
     The classic CFA teaching data set, for examples that can be checked against lavaan's
     tutorial (``lavaan::HolzingerSwineford1939``, unchanged; ``school`` as its labels).
+    Source: Holzinger, K. J., & Swineford, F. (1939). *A study in factor analysis: the
+    stability of a bi-factor solution*. Supplementary Educational Monographs 48, University of
+    Chicago. lavaan (GPL >= 2) distributes this nine-test subset and names no separate licence
+    for the data; provenance and licences of the bundled data are in ``docs/tutorials.md``.
 
     Returns
     -------
