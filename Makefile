@@ -26,8 +26,9 @@ $(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 # the tutorials (notebooks/*.ipynb) in JupyterLab; the test suite runs them without it
+# (Jupyter refuses to run as root unless told: project machines and containers run as root)
 notebooks: $(VENV)/.installed-notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
