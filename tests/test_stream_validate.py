@@ -78,6 +78,11 @@ def test_sampled_report_is_exact_where_it_says(data):
                      [a.raw_alpha, a.ci_lower, a.ci_upper], "merged_statistics",
                      what=comp.id)
         assert f"{comp.id} {a.raw_alpha:.4f}" in report.notes[1]
+        # ... and it is the alpha of the competencies table (and of its verdict)
+        row = report.competencies.set_index("competency").loc[comp.id]
+        assert_close([row["alpha"], row["alpha_lower"], row["alpha_upper"]],
+                     [a.raw_alpha, a.ci_lower, a.ci_upper], "merged_statistics",
+                     what=f"{comp.id} table")
     # the one-factor FIML CFA from merged pattern moments = pv.cfa on the whole table
     fits = report.results["cfa_all_rows"].set_index("competency")
     comp = max(fw.competencies, key=lambda c: len(c.items))

@@ -127,7 +127,6 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     """:func:`psychoval.validate` of a scan (see the module docstring); ``run`` runs the
     in-memory validation of a table with the caller's options."""
     from psychoval.framework import Framework, read_framework
-    from psychoval.stats import alpha
     from psychoval.stats.core._suffstats import Moments, PatternMoments
     from psychoval.stats.quality._stream import QualityCounter, framework_scan
 
@@ -174,52 +173,42 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     pass_s = time.perf_counter() - t0
     exact_all = start <= sample.size
     sampled = sample.table(scan)
-    report = run(sampled, fw)
+    # alpha on every row, from the merged moments, is the run's alpha (table and verdicts)
+    report = run(sampled, fw) if exact_all else run(sampled, fw, moments)
     if exact_all:
         note = (f"Streamed: {start:,} rows in {n_batches} batches of at most "
                 f"{scan.batch_size:,}; every row fits in the sample (sample_rows="
                 f"{sample.size:,}), so every statistic is computed on all rows, as in memory.")
         return _with(report, notes=(note,), scan=scan, quality=quality, moments=moments,
                      hash_file=hash_file, pass_s=pass_s)
-    # alpha exact on every row, from the merged moments
     level = float(report.options["confidence_level"])
-    comp = report.competencies.copy() if report.competencies is not None else None
     exact_rows = []
     warned: list[str] = []
     for cid, _ in comps:
-        try:
-            with collect_warnings() as caught:
-                a = alpha(moments[cid], missing="pairwise", confidence_level=level,
-                          ci_method="feldt")
-        except PsychovalError as exc:
-            warned.append(f"alpha of {cid} on all rows not computed: {exc}")
-            continue
-        warned += [f"alpha of {cid} on all rows: {w.message}" for w in caught]
-        row = {"competency": cid, "alpha_all_rows": a.raw_alpha, "lower": a.ci_lower,
-               "upper": a.ci_upper, "n": int(moments[cid].n)}
-        if comp is not None and "competency" in comp:
-            hit = comp["competency"] == cid
-            row["alpha_sample"] = float(comp.loc[hit, "alpha"].iloc[0]) if hit.any() \
-                else math.nan
-        exact_rows.append(row)
+        a = report.results.get(f"alpha:{cid}")
+        if a is not None:
+            exact_rows.append({"competency": cid, "alpha_all_rows": a.raw_alpha,
+                               "lower": a.ci_lower, "upper": a.ci_upper,
+                               "n": int(moments[cid].n)})
     exact = pd.DataFrame(exact_rows)
     cfa_rows = _cfa_all_rows(patterns, warned)
     shown = "; ".join(f"{r['competency']} {r['alpha_all_rows']:.4f} [{r['lower']:.4f}, "
-                      f"{r['upper']:.4f}] (sample {r.get('alpha_sample', math.nan):.4f})"
-                      for r in exact_rows)
+                      f"{r['upper']:.4f}]" for r in exact_rows)
     notes = (
         f"Streamed: {start:,} rows in {n_batches} batches of at most {scan.batch_size:,}. "
         "Exact on every row: the data-quality counts (rows, missing, out-of-range and "
         "invalid codes, all-missing rows, duplicate ids, smallest pairwise n), each "
-        "competency's Cronbach's alpha with its Feldt interval (from merged moments) and its "
+        "competency's Cronbach's alpha with its Feldt interval (from merged moments: the "
+        "competencies table, the alpha verdicts and the steps that use alpha) and its "
         "one-factor CFA by ML with FIML (from merged missingness-pattern moments: omega, CFI, "
         "RMSEA, SRMR; information beside the judged fit, whose estimator may differ); listed "
         "below. From a uniform random sample of "
         f"{sample.size:,} rows (bottom-k on SplitMix64 keys of the row number, "
         f"sample_seed={sample_seed}): every other table - item analysis, DIF, the CFAs, omega "
-        "and their intervals, IRT item fit, invariance, parallel analysis, verdicts and "
-        "multivariate outliers; n_respondents and data_quality are the source's.",
-        f"Alpha on all {start:,} rows (pairwise, Feldt {level:.0%} interval): {shown}.",
+        "and their intervals, IRT item fit, invariance, parallel analysis, the other verdicts "
+        "and multivariate outliers; n_respondents and data_quality are the source's.",
+        f"Alpha on all {start:,} rows (pairwise, Feldt {level:.0%} interval; judged): "
+        f"{shown}.",
         *([_cfa_note(cfa_rows, start)] if len(cfa_rows) else []),
         *warned,
     )

@@ -292,10 +292,11 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
 
             return validate_scan(
                 responses, framework, sample_rows=sample_rows, sample_seed=sample_seed,
-                run=lambda table, fw: _validate(
+                run=lambda table, fw, moments=None: _validate(
                     table, fw, criteria=criteria, seed=seed, progress=progress,
                     n_boot=n_boot, confidence_level=confidence_level,
-                    content_ratings=content_ratings, angoff_ratings=angoff_ratings))
+                    content_ratings=content_ratings, angoff_ratings=angoff_ratings,
+                    moments=moments))
         return _validate(responses, framework, criteria=criteria, seed=seed,
                          progress=progress, n_boot=n_boot, confidence_level=confidence_level,
                          content_ratings=content_ratings, angoff_ratings=angoff_ratings)
@@ -320,7 +321,9 @@ def _small_blas():
 
 def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progress: Any,
               n_boot: int, confidence_level: float, content_ratings: Any = None,
-              angoff_ratings: Any = None):
+              angoff_ratings: Any = None, moments: dict[str, Any] | None = None):
+    """The validation run; ``moments`` (competency -> Moments of its scored items on every
+    row of a scanned source) replaces the table's rows for the alpha step."""
     from psychoval.report._model import ValidationReport
 
     if not isinstance(n_boot, int) or n_boot < 20:
@@ -333,7 +336,8 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     t_start = time.perf_counter()
     ev = _Evidence(responses=responses, framework_arg=framework, seed=seed, n_boot=n_boot,
                    level=level, run=_Runner(progress, total=10),
-                   content_ratings=content_ratings, angoff_ratings=angoff_ratings)
+                   content_ratings=content_ratings, angoff_ratings=angoff_ratings,
+                   moments=moments)
     ev.run.step("input", lambda: _read_input(ev))
     ev.run.total = _n_units(ev.fw)
     ev.sha = _hash_input(responses, ev.table)
@@ -400,6 +404,7 @@ class _Evidence:
     panel_status: dict[str, str] = dataclasses.field(default_factory=dict)
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
+    moments: dict[str, Any] | None = None  # a scanned source's all-row moments per competency
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -505,7 +510,9 @@ def _step_reliability(ev: _Evidence) -> None:
         for c in ev.fw.competencies}
     for c in ev.fw.competencies:
         try:
-            a = alpha(ev.scores[list(c.item_ids)], missing="pairwise",
+            data = ev.moments[c.id] if ev.moments and c.id in ev.moments else \
+                ev.scores[list(c.item_ids)]
+            a = alpha(data, missing="pairwise",
                       confidence_level=ev.level, ci_method="feldt")
         except PsychovalError as exc:  # e.g. a one-item competency: no alpha, the run goes on
             ev.comp_rows[c.id].update(alpha=math.nan, alpha_lower=math.nan,
