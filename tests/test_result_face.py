@@ -16,7 +16,7 @@ import pytest
 
 import psychoval as pv
 from psychoval._results import Result, SampleInfo
-from psychoval.datasets import sample_framework
+from psychoval.datasets import sample_framework, sample_path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "psychoval"
 
@@ -44,6 +44,9 @@ def _make(name, fw, table, scored):  # noqa: C901 - one small recipe per class
     fit = pv.cfa(MODEL, x)
     recipes = {
         "DataQualityReport": lambda: pv.check_data(table, fw),
+        "ScanQualityReport": lambda: pv.scan_quality(
+            pv.scan_responses(sample_path("responses.csv"), id_column="respondent_id"),
+            framework=fw),
         "ScoredResponses": lambda: scored,
         "ScaleScores": lambda: fw.scale_scores(scored),
         "CohenKappaResult": lambda: pv.cohen_kappa(two),
