@@ -291,3 +291,20 @@ def test_cfa_from_merged_moments():
         pv.cfa(HS_MODEL, m, group="school")
     with pytest.raises(SpecificationError, match="ordered= is not available"):
         pv.cfa(HS_MODEL, m, ordered=True)
+
+
+def test_pattern_keys_of_few_and_many_items_agree():
+    """Up to 16 items the patterns are grouped by a 16-bit key (radix sort), beyond by the
+    packed bytes: the same rows give the same pattern sums either way."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 6, size=(3000, 20)).astype(float)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    wide = PatternMoments.from_array(x, shift=np.full(20, 3.0))
+    for cols in (list(range(5)), list(range(16)), [2, 7, 19]):
+        few = PatternMoments.from_array(x[:, cols], shift=np.full(len(cols), 3.0))
+        names = [wide.columns[c] for c in cols]
+        sub, own = wide.select(names).listwise(), few.listwise()
+        assert sub.n == own.n
+        assert_close(own.c2, sub.c2, "merged_moments", what="complete-case cross-products")
+        assert_close(own.c1, sub.c1, "merged_moments", what="complete-case sums")
+        assert few.n == wide.n and int(few.freq.sum()) + few.n_empty == len(x)

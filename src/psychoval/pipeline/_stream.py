@@ -151,14 +151,14 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
         counter.update(table)
         scores = fw.score(table).scores
         for cid, items in comps:
+            x = scores[items].to_numpy(dtype="float64")
             prev = moments.get(cid)
-            m = Moments.from_array(scores[items].to_numpy(dtype="float64"), columns=items,
+            m = Moments.from_array(x, columns=items,
                                    shift=None if prev is None else prev.shift)
             moments[cid] = m if prev is None else prev + m
             if len(items) >= 3:  # a one-factor CFA is identified
                 pp = patterns.get(cid)
-                pm = PatternMoments.from_array(scores[items].to_numpy(dtype="float64"),
-                                               columns=items,
+                pm = PatternMoments.from_array(x, columns=items,
                                                shift=None if pp is None else pp.shift)
                 patterns[cid] = pm if pp is None else pp + pm
         sample.offer(batch, start)
