@@ -102,3 +102,33 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_validate_on_a_dask_dataframe_equals_in_memory(client):
+    """pv.validate(ddf): the partitions stream in order through validate's scan path; every
+    row fits in the sample, so the report is the in-memory one (the notes say it was
+    streamed)."""
+    import re
+
+    from psychoval.datasets import sample_framework
+
+    spec = sample_framework().to_dict()
+    spec["tiers"] = [t for t in spec["tiers"] if t["id"] == "leadership"]
+    for key in ("roles", "group_columns", "role_column"):
+        spec.pop(key, None)
+    fw = pv.read_framework(spec)
+    keep = {fw.id_column, *fw.columns}
+    raw = pv.load_sample().raw.reset_index().iloc[:600]
+    raw = raw[[c for c in raw.columns if c in keep]]
+    expected = pv.validate(raw, fw, seed=1, n_boot=20).to_dict()
+    ddf = dd.from_pandas(raw, npartitions=3)
+    got = pv.validate(ddf, fw, seed=1, n_boot=20).to_dict()
+    for key in expected:
+        if key not in ("provenance", "timings", "notes"):
+            assert got[key] == expected[key], key
+    assert got["notes"][1:] == expected["notes"]
+    assert re.match(r"Streamed: 600 rows in 3 batches", got["notes"][0])
+    assert got["provenance"]["input"].startswith("Dask DataFrame (3 partitions)")
+    # ids are the id column's, as written
+    assert list(pv.scan_responses(ddf, id_column=fw.id_column).tables())[0].ids[0] == \
+        str(raw[fw.id_column].iloc[0])

@@ -3,10 +3,14 @@
 A :class:`ResponseScan` never holds the whole source: each pass opens the source again and
 yields record batches of at most ``batch_size`` rows (Parquet file or folder through
 ``pyarrow.dataset``, delimited text through ``pyarrow.csv.open_csv``, a DuckDB query through
-``to_arrow_reader``). A batch becomes a :class:`ResponseTable` by the same cell rules as
+``to_arrow_reader``, a Dask DataFrame partition by partition). A batch becomes a :class:`ResponseTable` by the same cell rules as
 :func:`psychoval.read_responses` (:meth:`ResponseTable.from_frame`): ids as written, missing
 only when empty or listed in ``missing_codes``, text codes kept. Rows are numbered across the
 whole source, so a row number in a message is the row of the file.
+
+Length: one reader per kind of source (Parquet, text, DuckDB, Dask) with its own batching and
+error messages, beside the shared pass and id checks; split, each would repeat the scan's
+state.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from psychoval.io._table import (
     list_names,
 )
 
-__all__ = ["scan_responses", "ResponseScan"]
+__all__ = ["scan_responses", "ResponseScan", "is_dask_dataframe"]
 
 _TEXT = {".csv", ".tsv", ".txt", ".tab"}
 _PARQUET = {".parquet", ".pq"}
@@ -72,10 +76,13 @@ def scan_responses(
 
     Parameters
     ----------
-    source : path or duckdb connection
+    source : path, duckdb connection or dask DataFrame
         A Parquet file or a folder of Parquet files (a dataset, read in file order), a
         delimited text file (``.csv``, ``.tsv``, ``.txt``), a DuckDB database file
-        (``.duckdb``) or an open ``duckdb`` connection (both with ``query``).
+        (``.duckdb``) or an open ``duckdb`` connection (both with ``query``), or a
+        ``dask.dataframe.DataFrame`` (its partitions computed one at a time, in order, by
+        the current Dask scheduler or ``distributed`` client; the index is not read: name
+        the id column).
     id_column : str, optional
         Column of respondent ids, kept as written (``"007"`` stays ``"007"``). Without it the
         rows are numbered from 0 across the whole source (R's ``write.csv`` row names are
@@ -127,6 +134,9 @@ def scan_responses(
                             "'utf-8', 'utf-16', 'cp1252', 'latin-1'") from None
     if _is_duckdb_connection(source):
         kind, label, text = "duckdb", "DuckDB connection", None
+    elif is_dask_dataframe(source):
+        kind, text = "dask", None
+        label = f"Dask DataFrame ({source.npartitions} partitions)"
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         label = str(path)
@@ -149,8 +159,8 @@ def scan_responses(
                             "query=)")
     else:
         raise DataError(f"cannot scan responses from a {type(source).__name__}; pass the "
-                        "path of a Parquet file or folder, a CSV file, or a DuckDB database "
-                        "(or connection) with query=")
+                        "path of a Parquet file or folder, a CSV file, a DuckDB database "
+                        "(or connection) with query=, or a dask DataFrame")
     if kind == "duckdb" and not query:
         raise DataError(f"{label}: a DuckDB source needs query=, e.g. "
                         "query='SELECT * FROM responses'")
@@ -167,6 +177,13 @@ def scan_responses(
             raise DataError(f"{label}: {id_column!r} is the id column; leave it out of items=")
         scan = dataclasses.replace(scan, items=tuple(chosen))
     return scan
+
+
+def is_dask_dataframe(source: Any) -> bool:
+    """A ``dask.dataframe.DataFrame`` (checked without importing dask)."""
+    return (type(source).__module__.split(".")[0] == "dask"
+            and hasattr(source, "to_delayed") and hasattr(source, "npartitions")
+            and hasattr(source, "columns"))
 
 
 def _is_duckdb_connection(source: Any) -> bool:
@@ -214,7 +231,7 @@ class ResponseScan:
     Attributes
     ----------
     source : path or connection
-    kind : {"parquet", "csv", "duckdb"}
+    kind : {"parquet", "csv", "duckdb", "dask"}
     id_column : str or None
     items : tuple of str or None
         The item columns chosen (None: every column but the id column).
@@ -244,6 +261,8 @@ class ResponseScan:
             return self._csv_header()
         if self.kind == "parquet":
             return column_names(self._dataset().schema.names, self.label)
+        if self.kind == "dask":
+            return column_names([str(c) for c in self.source.columns], self.label)
         return column_names(self._duckdb_schema(), self.label)
 
     @property
@@ -289,6 +308,8 @@ class ResponseScan:
             yield from self._parquet_batches(cols)
         elif self.kind == "csv":
             yield from self._csv_batches(cols)
+        elif self.kind == "dask":
+            yield from self._dask_batches(cols)
         else:
             yield from self._duckdb_batches(cols)
 
@@ -356,6 +377,20 @@ class ResponseScan:
         if self.kind == "parquet":
             return int(self._dataset().count_rows())
         return sum(b.num_rows for b in self.batches())
+
+    # -- Dask -------------------------------------------------------------------------
+    def _dask_batches(self, cols: list[str]) -> Iterator[Any]:
+        """The partitions in order, one computed at a time (memory: one partition), as
+        record batches of at most ``batch_size`` rows (the index is not read)."""
+        import pyarrow as pa
+
+        by_name = {str(c): c for c in self.source.columns}
+        frame = self.source[[by_name[c] for c in cols]]
+        for part in frame.to_delayed():
+            df = part.compute()
+            df.columns = cols
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            yield from table.to_batches(max_chunksize=self.batch_size)
 
     # -- Parquet ----------------------------------------------------------------------
     def _dataset(self) -> Any:

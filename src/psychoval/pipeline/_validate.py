@@ -284,9 +284,12 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
     >>> report.actions["target"].tolist()[:2]  # doctest: +SKIP
     ['CON3', 'ETH4']
     """
-    from psychoval.io import ResponseScan
+    from psychoval.io import ResponseScan, scan_responses
+    from psychoval.io._scan import is_dask_dataframe
 
     with _small_blas():
+        if is_dask_dataframe(responses):  # partitions streamed in order, as a scan
+            responses = scan_responses(responses)
         if isinstance(responses, ResponseScan):
             from psychoval.pipeline._stream import validate_scan
 
