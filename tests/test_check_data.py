@@ -320,3 +320,21 @@ def test_check_data_on_wide_data_has_the_per_column_statistics():
         assert counts == {float(v): int((col == v).sum()) for v in np.unique(col)}
     complete = pv.check_data(df.fillna(3.0))
     assert complete.min_pairwise_n == 50
+
+
+def test_mahalanobis_over_budget_is_not_computed_and_says_why(monkeypatch):
+    """Fewer respondents than items and missing answers: every missingness pattern needs its
+    own pseudo-inverse (minutes at thousands of items). Over the budget, D2 is NaN with a
+    warning naming why; under it, the per-pattern route runs as before."""
+    from psychoval.stats.quality import _check
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(30, 40))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    d2, df = _check.mahalanobis(x)  # under the default budget: computed
+    assert np.isfinite(d2).all() and (df == (~np.isnan(x)).sum(axis=1)).all()
+    monkeypatch.setattr(_check, "PATTERN_BUDGET", 1e3)
+    with pytest.warns(pv.PsychovalWarning, match=r"Mahalanobis D2 not computed: .*singular "
+                      r"\(30 respondents, 40 items\)"):
+        d2, df = _check.mahalanobis(x)
+    assert np.isnan(d2).all() and (df > 0).all()

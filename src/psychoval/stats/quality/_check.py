@@ -83,6 +83,11 @@ def irv(x: np.ndarray) -> np.ndarray:
     return out
 
 
+# the per-pattern route's budget: the sum over missingness patterns of (answered items)^3
+# (2e10: about 10 s of pseudo-inverses on one core)
+PATTERN_BUDGET = 2e10
+
+
 def mahalanobis(x: np.ndarray, *, _by_pattern: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Squared Mahalanobis distance of each row from the item means, and its df.
 
@@ -119,6 +124,16 @@ def mahalanobis(x: np.ndarray, *, _by_pattern: bool = False) -> tuple[np.ndarray
         return fast, df
     patterns, inverse = np.unique(obs, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).reshape(-1)
+    cost = float(np.sum(patterns.sum(axis=1).astype(float) ** 3))
+    if cost > PATTERN_BUDGET:
+        # a singular covariance matrix (e.g. fewer respondents than items) with missing
+        # answers: one k x k pseudo-inverse per missingness pattern, minutes for thousands
+        # of items - and D2 from a singular matrix separates nobody anyway
+        warn(f"Mahalanobis D2 not computed: the items' covariance matrix is singular "
+             f"({n} respondents, {k} items) and the {len(patterns):,} missingness patterns "
+             "would each need a pseudo-inverse of their own block; D2 needs more "
+             "respondents than items")
+        return d2, df
     for p, pat in enumerate(patterns):
         if not pat.any():
             continue
