@@ -443,15 +443,11 @@ def sniff(text: str, path: Path, sep: str | None) -> tuple[str, list[str]]:
     return sep, first
 
 
-def _read_text(path: Path, sep: str | None, encoding: str | None = None, *,
-               compact: bool = True) -> TextColumns | pd.DataFrame:
-    """Read delimited text: every cell as the text written (empty when blank), the first
-    row the header.
-
-    Each column is kept as codes into its distinct cells (:class:`TextColumns`), so no
-    Python object is held per cell; ``compact=False`` gives a frame of plain object columns
-    (None for an empty cell).
-    """
+def text_head(path: Path, sep: str | None, encoding: str | None
+              ) -> tuple[bytes, str, str, list[str]]:
+    """The first ``_SAMPLE`` bytes of a text file, its codec, delimiter and header record:
+    ``(head, codec, sep, header)``. Raises when the head does not decode, is blank, or
+    ``sep`` is not one character."""
     label = str(path)
     with open(path, "rb") as fh:
         head = fh.read(_SAMPLE)
@@ -462,12 +458,26 @@ def _read_text(path: Path, sep: str | None, encoding: str | None = None, *,
     except UnicodeDecodeError as exc:
         line = head[:exc.start].count(b"\n") + 1
         raise decode_error(label, line, exc.object[exc.start:exc.end], encoding,
-                            codec) from None
+                           codec) from None
     if not sample.strip():
         raise DataError(f"{label}: the file is empty")
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
         raise DataError(f"sep={sep!r} must be one character, e.g. ',' or ';' or '\\t'")
     sep, first = sniff(sample, path, sep)
+    return head, codec, sep, first
+
+
+def _read_text(path: Path, sep: str | None, encoding: str | None = None, *,
+               compact: bool = True) -> TextColumns | pd.DataFrame:
+    """Read delimited text: every cell as the text written (empty when blank), the first
+    row the header.
+
+    Each column is kept as codes into its distinct cells (:class:`TextColumns`), so no
+    Python object is held per cell; ``compact=False`` gives a frame of plain object columns
+    (None for an empty cell).
+    """
+    label = str(path)
+    _head, codec, sep, first = text_head(path, sep, encoding)
     width = max(len(first), 1)
     parsed = _arrow_text(path, sep, codec, width, encoding) if _arrow_available() else None
     if parsed is None:

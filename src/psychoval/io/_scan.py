@@ -30,12 +30,10 @@ from psychoval.exceptions import DataError
 from psychoval.io._read import (
     arrow_codes,
     check_header,
-    decode_error,
     need_package,
     raise_undecodable,
     refuse,
-    sniff,
-    text_encoding,
+    text_head,
 )
 from psychoval.io._table import (
     Coded,
@@ -52,7 +50,6 @@ __all__ = ["scan_responses", "ResponseScan", "is_dask_dataframe"]
 _TEXT = {".csv", ".tsv", ".txt", ".tab"}
 _PARQUET = {".parquet", ".pq"}
 _DUCKDB = {".duckdb", ".ddb"}
-_SAMPLE = 65536  # bytes read to find a text file's encoding, delimiter and header
 _ROW_NAMES = ""  # the header name R's write.csv gives the row-name column
 
 
@@ -205,21 +202,7 @@ class _TextSource:
         label = str(path)
         if path.stat().st_size == 0:
             raise DataError(f"{label}: the file is empty")
-        with open(path, "rb") as fh:
-            head = fh.read(_SAMPLE)
-        codec, _ = text_encoding(path, head, encoding)
-        try:
-            sample = codecs.getincrementaldecoder(codec)(errors="strict").decode(
-                head, final=len(head) < _SAMPLE)
-        except UnicodeDecodeError as exc:
-            line = head[:exc.start].count(b"\n") + 1
-            raise decode_error(label, line, exc.object[exc.start:exc.end], encoding,
-                               codec) from None
-        if not sample.strip():
-            raise DataError(f"{label}: the file is empty")
-        if sep is not None and (not isinstance(sep, str) or len(sep) != 1):
-            raise DataError(f"sep={sep!r} must be one character, e.g. ',' or ';' or '\\t'")
-        sep, first = sniff(sample, path, sep)
+        head, codec, sep, first = text_head(path, sep, encoding)
         lines = max(head.count(b"\n"), 1)
         return cls(path, codec, sep, max(len(first), 1), len(head) / lines)
 

@@ -63,13 +63,13 @@ from psychoval.stats.quality._check import (
     DataQualityReport,
     check_data,
 )
-from psychoval.stats.quality._stream import (
-    ScanQualityReport,
-    scan_quality,
-)
 from psychoval.stats.quality._describe import (
     DescribeResult,
     describe,
+)
+from psychoval.stats.quality._stream import (
+    ScanQualityReport,
+    scan_quality,
 )
 from psychoval.stats.raters._agreement import (
     AgreementTable,
