@@ -220,7 +220,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                "n_all_missing_rows": quality.n_all_missing_rows,
                "n_duplicate_ids": quality.n_duplicate_ids,
                "min_pairwise_n": quality.min_pairwise_n, "n_complete": None,
-               "problems": _problems(quality)})
+               "problems": list(quality.problems)})
     return _with(report, notes=notes, scan=scan, quality=quality, moments=moments,
                  data_quality=dq, n_respondents=quality.n_respondents, exact=exact,
                  cfa_rows=cfa_rows, hash_file=hash_file, pass_s=pass_s)
@@ -256,22 +256,6 @@ def _cfa_note(rows: pd.DataFrame, n: int) -> str:
             f"SRMR {r.srmr:.3f}") for r in rows.itertuples())
     return (f"One-factor CFA on all {n:,} rows (ML with FIML, linear; 3-item models are "
             f"just-identified: omega only): {shown}.")
-
-
-def _problems(q: Any) -> list[str]:
-    out = []
-    if q.n_out_of_range:
-        out.append(f"{q.n_out_of_range} out-of-range value(s)")
-    if q.n_invalid_codes:
-        out.append(f"{q.n_invalid_codes} invalid code(s)")
-    if q.n_duplicate_ids:
-        out.append(f"{q.n_duplicate_ids} duplicated id(s)")
-    if q.n_all_missing_rows:
-        out.append(f"{q.n_all_missing_rows} respondent(s) with no answer")
-    const = q.items.loc[q.items["constant"], "column"].tolist()
-    if const:
-        out.append(f"constant column(s) {', '.join(const)}")
-    return out
 
 
 def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,

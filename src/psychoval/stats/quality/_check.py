@@ -30,7 +30,8 @@ from psychoval.framework._scoring import (
 )
 from psychoval.io._table import ResponseTable
 
-__all__ = ["check_data", "DataQualityReport", "longstring", "irv", "mahalanobis"]
+__all__ = ["check_data", "DataQualityReport", "longstring", "irv", "mahalanobis",
+           "count_problems"]
 
 SPARSE_BELOW = 5  # "categories with fewer than 5 responses": a count, not a verdict
 EXAMPLES = 3
@@ -220,6 +221,24 @@ def _mahalanobis_block_inverse(x: np.ndarray, obs: np.ndarray, cov: np.ndarray,
     return d2
 
 
+def count_problems(report: Any) -> list[str]:
+    """The problems a data-quality report counts (in memory or streamed): out-of-range
+    values, invalid codes, duplicate ids, all-missing rows, constant columns."""
+    out = []
+    if report.n_out_of_range:
+        out.append(f"{report.n_out_of_range} out-of-range value(s)")
+    if report.n_invalid_codes:
+        out.append(f"{report.n_invalid_codes} invalid code(s)")
+    if report.n_duplicate_ids:
+        out.append(f"{report.n_duplicate_ids} duplicated id(s)")
+    if report.n_all_missing_rows:
+        out.append(f"{report.n_all_missing_rows} respondent(s) with no answer")
+    const = report.items.loc[report.items["constant"], "column"].tolist()
+    if const:
+        out.append(f"constant column(s) {', '.join(const)}")
+    return out
+
+
 # -- the report --------------------------------------------------------------------------
 
 
@@ -299,18 +318,7 @@ class DataQualityReport(Result):
         """Data problems found (counts above zero of things that should not occur at all):
         out-of-range values, invalid codes, duplicate ids, all-missing rows, constant
         columns, unknown columns. Used by ``psychoval check --strict``."""
-        out = []
-        if self.n_out_of_range:
-            out.append(f"{self.n_out_of_range} out-of-range value(s)")
-        if self.n_invalid_codes:
-            out.append(f"{self.n_invalid_codes} invalid code(s)")
-        if self.n_duplicate_ids:
-            out.append(f"{self.n_duplicate_ids} duplicated id(s)")
-        if self.n_all_missing_rows:
-            out.append(f"{self.n_all_missing_rows} respondent(s) with no answer")
-        const = self.items.loc[self.items["constant"], "column"].tolist()
-        if const:
-            out.append(f"constant column(s) {', '.join(const)}")
+        out = count_problems(self)
         if self.unknown_columns:
             out.append(f"column(s) not in the framework: {', '.join(self.unknown_columns)}")
         return tuple(out)

@@ -36,7 +36,7 @@ from psychoval.framework._scoring import (
 )
 from psychoval.io._scan import ResponseScan
 from psychoval.io._table import ResponseTable
-from psychoval.stats.quality._check import declared_categories
+from psychoval.stats.quality._check import count_problems, declared_categories
 
 __all__ = ["scan_quality", "ScanQualityReport", "QualityCounter"]
 
@@ -101,6 +101,11 @@ class ScanQualityReport(Result):
     def to_frame(self) -> pd.DataFrame:
         """The per-column table."""
         return self.items.copy()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Data problems found, as :attr:`DataQualityReport.problems` counts them."""
+        return tuple(count_problems(self))
 
     def summary(self) -> Summary:
         facts: list[tuple[str, Any]] = [
