@@ -34,19 +34,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import write_results  # noqa: E402
+from bench_reliability import make_likert  # noqa: E402  (the same data generator)
 
 import psychoval as pv  # noqa: E402
-
-
-def make_likert(n: int, k: int, seed: int, missing: float = 0.0) -> np.ndarray:
-    """Float64 C-contiguous 1..6 Likert codes from a one-factor model (seeded)."""
-    rng = np.random.default_rng(seed)
-    f = rng.standard_normal((n, 1), dtype=np.float32)
-    e = rng.standard_normal((n, k), dtype=np.float32)
-    x = np.clip(np.round(3.5 + f + 1.2 * e), 1, 6).astype(np.float64)
-    if missing:
-        x[rng.random((n, k), dtype=np.float32) < missing] = np.nan
-    return np.ascontiguousarray(x)
 
 
 def timed(func, *, cheap_below: float = 10.0) -> dict:
