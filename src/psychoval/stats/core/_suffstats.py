@@ -616,37 +616,27 @@ class PatternMoments:
             return cls(names, sh.copy(), np.zeros((0, k), bool), np.zeros(0, np.int64),
                        np.zeros((0, k)), np.zeros((0, k, k)), n_empty)
         packed = np.packbits(o, axis=1)
-        if k <= 16:  # a 16-bit key per row: counts by bincount, groups by a radix sort
+        # rows in pattern order: ``order`` sorts them, ``cnt`` rows per pattern
+        if k <= 16:  # a 16-bit key per row, sorted by a radix sort
             key = packed[:, 0].astype(np.uint16) << np.uint16(8)
             if packed.shape[1] > 1:
                 key |= packed[:, 1]
-            order = np.argsort(key, kind="stable")  # radix sort for 16-bit integers
+            order = np.argsort(key, kind="stable")
             ks = key[order]
-            starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-            cnt = np.diff(np.r_[starts, ks.size])
-            uniq = packed[order[starts]]
-            observed = np.unpackbits(uniq, axis=1, count=k).astype(bool)
-            zs = z[order]
-            s = np.add.reduceat(zs, starts, axis=0)
-            ss = np.empty((len(cnt), k, k))
-            for g in range(len(cnt)):
-                zg = zs[starts[g]:starts[g] + cnt[g]]
-                ss[g] = zg.T @ zg
-            return cls(names, sh.copy(), observed, cnt.astype(np.int64), s, ss, n_empty)
-        if packed.shape[1] <= 8:  # one integer key per row: a fast unique
-            key = np.zeros(len(o), dtype=np.uint64)
-            for j in range(packed.shape[1]):
-                key = (key << np.uint64(8)) | packed[:, j].astype(np.uint64)
-            _u, first, inv, cnt = np.unique(key, return_index=True, return_inverse=True,
-                                            return_counts=True)
-            uniq = packed[first]
+            cnt = np.diff(np.r_[np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]), ks.size])
         else:
-            uniq, inv, cnt = np.unique(packed, axis=0, return_inverse=True, return_counts=True)
-        inv = inv.reshape(-1)
-        observed = np.unpackbits(uniq, axis=1, count=k).astype(bool)
-        order = np.argsort(inv, kind="stable")
-        zs = z[order]
+            if packed.shape[1] <= 8:  # one integer key per row: a fast unique
+                key = np.zeros(len(o), dtype=np.uint64)
+                for j in range(packed.shape[1]):
+                    key = (key << np.uint64(8)) | packed[:, j].astype(np.uint64)
+                _u, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+            else:
+                _u, inv, cnt = np.unique(packed, axis=0, return_inverse=True,
+                                         return_counts=True)
+            order = np.argsort(inv.reshape(-1), kind="stable")
         starts = np.concatenate([[0], np.cumsum(cnt)])
+        observed = np.unpackbits(packed[order[starts[:-1]]], axis=1, count=k).astype(bool)
+        zs = z[order]
         s = np.add.reduceat(zs, starts[:-1], axis=0)
         ss = np.empty((len(cnt), k, k))
         for g in range(len(cnt)):
