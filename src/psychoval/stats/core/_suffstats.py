@@ -813,3 +813,13 @@ def as_moments(data: Any, *, items: Sequence[str] | None = None) -> Moments | No
 def refuse(what: str, why: str) -> None:
     """Raise the SpecificationError of an option that needs the rows."""
     raise SpecificationError(f"{what} is not available from Moments: {why}")
+
+
+def check_usable(mo: Moments, missing: str) -> None:
+    """The checks a statistic of merged moments makes before it starts: ``missing="raise"``
+    with incomplete rows, fewer than 2 items."""
+    if missing == "raise" and not mo.complete:
+        raise DataError(f"{mo.n - mo.n_complete} of {mo.n} rows miss at least one answer; "
+                        "choose missing='pairwise' or 'listwise'")
+    if mo.k < 2:
+        raise DataError(f"data has {mo.k} item(s); this statistic needs at least 2")

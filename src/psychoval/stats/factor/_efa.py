@@ -39,7 +39,7 @@ from psychoval.exceptions import (
     SpecificationError,
     warn,
 )
-from psychoval.stats.core._suffstats import Moments, as_moments, refuse
+from psychoval.stats.core._suffstats import Moments, as_moments, check_usable, refuse
 from psychoval.stats.factor._polychoric import check_overlap
 
 __all__ = ["EFAResult", "efa", "FAFit"]
@@ -704,11 +704,7 @@ def _moments_input(mo: Moments, *, cor: str, missing: str, n_obs: int | None
     if cor != "pearson":
         refuse(f"cor={cor!r}", "polychoric and tetrachoric correlations need each pair's "
                "table of categories, which Moments do not hold; use cor='pearson'")
-    if missing == "raise" and not mo.complete:
-        raise DataError(f"{mo.n - mo.n_complete} of {mo.n} rows miss at least one answer; "
-                        "choose missing='pairwise' or 'listwise'")
-    if mo.k < 2:
-        raise DataError(f"data has {mo.k} item(s); this statistic needs at least 2")
+    check_usable(mo, missing)
     policy = "listwise" if missing == "listwise" else "pairwise"
     n = mo.n_used(policy)
     var = np.diag(mo.cov(policy))

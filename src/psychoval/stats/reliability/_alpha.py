@@ -38,7 +38,7 @@ from psychoval.stats.core._moments import (
     pairwise_sums,
     power_of_two,
 )
-from psychoval.stats.core._suffstats import Moments, as_moments, refuse
+from psychoval.stats.core._suffstats import Moments, as_moments, check_usable, refuse
 from psychoval.stats.reliability._common import (
     feldt_interval,
     prepare,
@@ -999,11 +999,7 @@ def _alpha_moments(mo: Moments, *, reverse: Any, missing: str, cl: float, ci_met
     if reverse:
         refuse("reverse=", "reverse-key the items before summarising the chunks (each "
                "respondent's mean score changes with the keying)")
-    if missing == "raise" and not mo.complete:
-        raise DataError(f"{mo.n - mo.n_complete} of {mo.n} rows miss at least one answer; "
-                        "choose missing='pairwise' or 'listwise'")
-    if mo.k < 2:
-        raise DataError(f"data has {mo.k} item(s); this statistic needs at least 2")
+    check_usable(mo, missing)
     listwise = missing == "listwise" and not mo.complete
     if listwise:
         c = mo.cov("listwise")
