@@ -7,6 +7,7 @@ fairness tests, and a report made under one budget is not the report of the othe
 from __future__ import annotations
 
 import functools
+import json
 
 import psychoval as pv
 from psychoval.datasets import sample_path
@@ -23,28 +24,11 @@ def sample_report(**options) -> ValidationReport:
 
     panels = {"content_ratings": str(sample_path("content_ratings.csv")),
               "angoff_ratings": str(sample_path("angoff_ratings.csv"))}
-    key = tuple(sorted({"seed": 11, "n_boot": N_BOOT, "criteria": "default", **panels,
-                        **options}.items(), key=lambda kv: kv[0]))
-    return _run(_fairness.INVARIANCE_BUDGET, _freeze(key))
-
-
-def _freeze(obj):
-    if isinstance(obj, dict):
-        return ("__dict__", tuple(sorted((k, _freeze(v)) for k, v in obj.items())))
-    if isinstance(obj, (list, tuple)):
-        return tuple(_freeze(v) for v in obj)
-    return obj
-
-
-def _thaw(obj):
-    if isinstance(obj, tuple) and obj and obj[0] == "__dict__":
-        return {k: _thaw(v) for k, v in obj[1]}
-    if isinstance(obj, tuple):
-        return tuple(_thaw(v) for v in obj)
-    return obj
+    key = {"seed": 11, "n_boot": N_BOOT, "criteria": "default", **panels, **options}
+    return _run(_fairness.INVARIANCE_BUDGET, json.dumps(key, sort_keys=True))
 
 
 @functools.cache
-def _run(budget: float, key: tuple) -> ValidationReport:
-    options = {k: _thaw(v) for k, v in key}
-    return pv.validate(sample_path("responses.csv"), sample_path("framework.yaml"), **options)
+def _run(budget: float, options: str) -> ValidationReport:
+    return pv.validate(sample_path("responses.csv"), sample_path("framework.yaml"),
+                       **json.loads(options))
