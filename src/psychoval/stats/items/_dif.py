@@ -132,12 +132,17 @@ def _mh(y: np.ndarray, focal: np.ndarray, strata: tuple[np.ndarray, int]) -> dic
     """MH statistics for one 0/1 item; ``focal`` is 1 for the focal group, 0 for reference;
     ``strata`` the stratum index of each respondent and the number of strata (empty strata
     are dropped with the uninformative ones)."""
-    from scipy.special import chdtrc
-
     s, ns = strata
     cells = np.bincount(s * 4 + focal * 2 + y.astype(np.intp), minlength=4 * ns)
-    # per stratum: reference wrong, reference correct, focal wrong, focal correct
-    b, a, d, c = cells.reshape(ns, 4).T.astype(float)
+    return mh_from_counts(cells.reshape(ns, 4))
+
+
+def mh_from_counts(cells: np.ndarray) -> dict[str, float]:
+    """:func:`_mh` from the counts of its cells: per stratum (rows, in score order) the
+    reference wrong, reference correct, focal wrong and focal correct respondents."""
+    from scipy.special import chdtrc
+
+    b, a, d, c = np.asarray(cells).T.astype(float)
     t = a + b + c + d
     keep = t > 1
     a, b, c, d, t = a[keep], b[keep], c[keep], d[keep], t[keep]
@@ -172,13 +177,20 @@ def _gmh(y: np.ndarray, code: np.ndarray, n_groups: int, strata: tuple[np.ndarra
     summed covariance if a focal group has no informative stratum). No continuity correction
     (as difR::difGMH and R's mantelhaen.test on a 2 x G x K table).
     """
-    from scipy.stats import chi2
-
     s, ns = strata
     G = n_groups
     idx = s * G + code
     n_sg = np.bincount(idx, minlength=ns * G).reshape(ns, G).astype(float)
     a_sg = np.bincount(idx, weights=y, minlength=ns * G).reshape(ns, G)
+    return gmh_from_counts(n_sg, a_sg)
+
+
+def gmh_from_counts(n_sg: np.ndarray, a_sg: np.ndarray) -> dict[str, float]:
+    """:func:`_gmh` from the counts per stratum (rows, in score order) and group (columns,
+    reference first): respondents ``n_sg`` and correct answers ``a_sg``."""
+    from scipy.stats import chi2
+
+    n_sg, a_sg = np.asarray(n_sg, dtype=float), np.asarray(a_sg, dtype=float)
     t = n_sg.sum(axis=1)
     keep = t > 1
     n_sg, a_sg, t = n_sg[keep], a_sg[keep], t[keep]
@@ -240,12 +252,19 @@ def _smd(y: np.ndarray, focal: np.ndarray, strata: np.ndarray, n_strata: int
     n_r = np.bincount(strata[~f], minlength=n_strata)
     s_f = np.bincount(strata[f], weights=y[f], minlength=n_strata)
     s_r = np.bincount(strata[~f], weights=y[~f], minlength=n_strata)
+    sd = float(np.std(y, ddof=1)) if y.size > 1 else math.nan
+    return smd_from_sums(n_f, n_r, s_f, s_r, sd)
+
+
+def smd_from_sums(n_f: np.ndarray, n_r: np.ndarray, s_f: np.ndarray, s_r: np.ndarray,
+                  sd: float) -> tuple[float, float]:
+    """:func:`_smd` from per-level counts and sums of the item in the focal (``n_f``,
+    ``s_f``) and reference group, and the item's SD over both."""
     both = (n_f > 0) & (n_r > 0)
     if not both.any():
         return math.nan, math.nan
     w = n_f[both]
     smd = float(np.sum(w * (s_f[both] / w - s_r[both] / n_r[both])) / w.sum())
-    sd = float(np.std(y, ddof=1)) if y.size > 1 else math.nan
     return smd, (smd / sd if sd > 0 else math.nan)
 
 
@@ -490,6 +509,23 @@ def _lr_cells(s: np.ndarray, levels: np.ndarray, focal: np.ndarray, y: np.ndarra
     if ordinal:
         R = n_categories
         key, w = _count((s * 2 + focal) * R + y, ns * 2 * R)
+        return lr_cells_from_counts(key, w, levels, R, y.size)
+    key = s * 2 + focal
+    trials = np.bincount(key, minlength=ns * 2)
+    cells = np.flatnonzero(trials)
+    return lr_cells_from_counts(cells, trials[cells], levels, 0, y.size,
+                                successes=np.bincount(key, weights=y, minlength=ns * 2)[cells])
+
+
+def lr_cells_from_counts(key: np.ndarray, w: np.ndarray, levels: np.ndarray,
+                         n_categories: int, n_respondents: int, *,
+                         successes: np.ndarray | None = None) -> dict[str, Any]:
+    """:func:`_lr_cells` from the counts of its non-empty cells, in increasing ``key``:
+    binary (``successes`` given), ``key = level * 2 + focal`` with ``w`` trials and
+    ``successes`` 1s; ordinal, ``key = (level * 2 + focal) * n_categories + category`` with
+    ``w`` respondents."""
+    if successes is None:
+        R = n_categories
         cells, category = np.divmod(key, R)
         present = np.zeros(R, dtype=bool)
         present[category] = True
@@ -498,18 +534,16 @@ def _lr_cells(s: np.ndarray, levels: np.ndarray, focal: np.ndarray, y: np.ndarra
         w = w.astype(float)
         out = {"c": c, "w": w, "J": J, "counts": np.bincount(c, weights=w, minlength=J)}
     else:
-        key = s * 2 + focal
-        trials = np.bincount(key, minlength=ns * 2)
-        cells = np.flatnonzero(trials)
-        n_cell = trials[cells].astype(float)
-        k_cell = np.bincount(key, weights=y, minlength=ns * 2)[cells]
+        cells = key
+        n_cell = np.asarray(w, dtype=float)
+        k_cell = np.asarray(successes, dtype=float)
         out = {"k": k_cell, "n": n_cell,
                "counts": np.array([n_cell.sum() - k_cell.sum(), k_cell.sum()])}
     score = levels[cells // 2]
     g = (cells % 2).astype(float)
     out["designs"] = [np.column_stack([score]), np.column_stack([score, g]),
                       np.column_stack([score, g, score * g])]
-    out["n_respondents"] = y.size
+    out["n_respondents"] = n_respondents
     return out
 
 
@@ -891,29 +925,8 @@ def dif(
     ordinal = item_method == "ordinal_logistic"
     responses = _response_codes(x_items, x_answered, ordinal) if ordinal.any() else None
 
-    levels = sorted(set(lab.tolist()), key=str)
-    if len(levels) < 2:
-        raise DataError(f"group has {len(levels)} level(s) on the complete rows; DIF needs two")
-    if reference is None:
-        if len(levels) > 2:
-            raise SpecificationError(
-                f"group has {len(levels)} levels ({', '.join(map(str, levels))}); name the "
-                "reference group with reference="
-            )
-        reference = levels[0] if focal is None or focal != levels[0] else levels[1]
-        notes.append(f"reference group {reference!r} chosen as the first label; pass "
-                     "reference= to choose")
-    if reference not in levels:
-        raise DataError(f"reference={reference!r} is not a group label; labels are "
-                        f"{', '.join(map(repr, levels))}")
-    if focal is None:
-        focals = [lv for lv in levels if lv != reference]
-    else:
-        focals = list(focal) if isinstance(focal, (list, tuple)) else [focal]
-        for f in focals:
-            if f not in levels or f == reference:
-                raise DataError(f"focal={f!r} is not a group label other than the reference; "
-                                f"labels are {', '.join(map(repr, levels))}")
+    reference, focals = resolve_groups(sorted(set(lab.tolist()), key=str), reference, focal,
+                                       notes)
 
     k = m.k
     tables = []
@@ -1004,64 +1017,108 @@ def dif(
             notes.append(f"focal {f!r}: purification flagged every other item of the scale "
                          f"of {', '.join(repr(m.items[j]) for j in sorted(whole_scale))}; "
                          "matched on the whole scale instead (no anchor items left)")
-        counts = tab.pop("n_reference"), tab.pop("n_focal")
-        tab.insert(0, "focal", f)
-        tab.insert(1, "item", list(m.items))
-        tab.insert(2, "method", item_method)
-        tab.insert(3, "n_reference", counts[0].to_numpy())
-        tab.insert(4, "n_focal", counts[1].to_numpy())
-        is_mh = item_method == "mh"
-        is_lr = np.isin(item_method, ("logistic", "ordinal_logistic"))
-        favours = np.full(k, None, dtype=object)
-        effect = np.full(k, None, dtype=object)
-        effect[item_method == "gmh"] = "no effect class (omnibus test)"
-        if is_mh.any():
-            favours[is_mh] = np.where(tab["alpha_mh"].to_numpy(dtype=float) > 1,
-                                      "reference", "focal")[is_mh]
-        if is_lr.any():
-            r2 = {c: tab[c].to_numpy(dtype=float) for c in ("r2_0", "r2_1", "r2_2")}
-            dr2 = {"both": r2["r2_2"] - r2["r2_0"], "uniform": r2["r2_1"] - r2["r2_0"],
-                   "nonuniform": r2["r2_2"] - r2["r2_1"]}[dif_type]
-            dr2 = np.where(is_lr, dr2, np.nan)
-            tab["delta_r2"] = dr2
-            tab["zt_class"] = _classes(dr2, _ZT)
-            tab["jg_class"] = _classes(dr2, _JG)
-            # b_group < 0: the focal group scores lower at equal matching score
-            favours[is_lr] = np.where(tab["b_group"].to_numpy(dtype=float) < 0,
-                                      "reference", "focal")[is_lr]
-            # binary logistic rows keep Zumbo-Thomas; MH and cumulative-logit rows get ETS's
-            # classes below
-            effect[is_lr] = [f"Zumbo-Thomas class {c}"
-                             for c in tab["zt_class"].to_numpy()[is_lr]]
-            conv = tab["converged"].to_numpy(dtype=object)
-            bad = [m.items[j] for j in np.flatnonzero(is_lr) if not conv[j]]
-            if bad:
-                warn(f"the DIF regressions of item(s) {', '.join(map(repr, bad))} did "
-                              f"not converge (focal {f!r}); their tests are unreliable",
-                              ConvergenceWarning, stacklevel=2)
-        tab["effect_class"] = effect
-        tab = _classify(tab, p_adj < level, level)
-        tab["favours"] = favours
-        tab["p_value"] = p
-        tab["p_adjusted"] = p_adj
-        tab["flagged"] = p_adj < level
-        tables.append(tab)
+        tables.append(comparison_table(tab, p, p_adj, f, m.items, item_method, dif_type,
+                                       level))
     if purify and not purify_ok:
         notes.append(f"purification did not settle within {_MAX_PURIFY} rounds")
-    if method == "mh" or (method == "auto" and binary.all()):
-        tested = "uniform (MH)"
-    elif method == "gmh":
-        tested = f"uniform (generalized MH over {len(focals)} focal groups)"
-    elif method == "auto" and binary.any():
-        tested = f"uniform (MH, 0/1 items); {dif_type} (cumulative-logit items)"
-    else:
-        tested = dif_type
     return DifResult(
         table=pd.concat(tables, ignore_index=True), method=method,
-        dif_type=tested, reference=reference,
+        dif_type=tested_text(method, binary, len(focals), dif_type), reference=reference,
         focal=tuple(focals), match=match_text, purify=bool(purify),
         purify_iterations=iterations, purify_converged=purify_ok, correction=correction,
         level=level, n_used=int(usable.sum()), rows_dropped=rows_dropped, notes=tuple(notes))
+
+
+def resolve_groups(levels: list[Any], reference: Any, focal: Any, notes: list[str]
+                   ) -> tuple[Any, list[Any]]:
+    """The reference group and the focal groups among the group ``levels`` (sorted by their
+    text), from the ``reference=`` and ``focal=`` arguments; a note when the reference is
+    chosen here."""
+    if len(levels) < 2:
+        raise DataError(f"group has {len(levels)} level(s) on the complete rows; DIF needs two")
+    if reference is None:
+        if len(levels) > 2:
+            raise SpecificationError(
+                f"group has {len(levels)} levels ({', '.join(map(str, levels))}); name the "
+                "reference group with reference="
+            )
+        reference = levels[0] if focal is None or focal != levels[0] else levels[1]
+        notes.append(f"reference group {reference!r} chosen as the first label; pass "
+                     "reference= to choose")
+    if reference not in levels:
+        raise DataError(f"reference={reference!r} is not a group label; labels are "
+                        f"{', '.join(map(repr, levels))}")
+    if focal is None:
+        focals = [lv for lv in levels if lv != reference]
+    else:
+        focals = list(focal) if isinstance(focal, (list, tuple)) else [focal]
+        for f in focals:
+            if f not in levels or f == reference:
+                raise DataError(f"focal={f!r} is not a group label other than the reference; "
+                                f"labels are {', '.join(map(repr, levels))}")
+    return reference, focals
+
+
+def comparison_table(tab: pd.DataFrame, p: np.ndarray, p_adj: np.ndarray, f: Any,
+                     items: Sequence[str], item_method: np.ndarray, dif_type: str,
+                     level: float) -> pd.DataFrame:
+    """One focal group's finished DIF table from its per-item records ``tab`` (with
+    ``n_reference`` and ``n_focal``), their p-values and adjusted p-values: identifying
+    columns first, then ``delta_r2`` and the effect classes, ``favours`` and the flags."""
+    k = len(items)
+    counts = tab.pop("n_reference"), tab.pop("n_focal")
+    tab.insert(0, "focal", f)
+    tab.insert(1, "item", list(items))
+    tab.insert(2, "method", item_method)
+    tab.insert(3, "n_reference", counts[0].to_numpy())
+    tab.insert(4, "n_focal", counts[1].to_numpy())
+    is_mh = item_method == "mh"
+    is_lr = np.isin(item_method, ("logistic", "ordinal_logistic"))
+    favours = np.full(k, None, dtype=object)
+    effect = np.full(k, None, dtype=object)
+    effect[item_method == "gmh"] = "no effect class (omnibus test)"
+    if is_mh.any():
+        favours[is_mh] = np.where(tab["alpha_mh"].to_numpy(dtype=float) > 1,
+                                  "reference", "focal")[is_mh]
+    if is_lr.any():
+        r2 = {c: tab[c].to_numpy(dtype=float) for c in ("r2_0", "r2_1", "r2_2")}
+        dr2 = {"both": r2["r2_2"] - r2["r2_0"], "uniform": r2["r2_1"] - r2["r2_0"],
+               "nonuniform": r2["r2_2"] - r2["r2_1"]}[dif_type]
+        dr2 = np.where(is_lr, dr2, np.nan)
+        tab["delta_r2"] = dr2
+        tab["zt_class"] = _classes(dr2, _ZT)
+        tab["jg_class"] = _classes(dr2, _JG)
+        # b_group < 0: the focal group scores lower at equal matching score
+        favours[is_lr] = np.where(tab["b_group"].to_numpy(dtype=float) < 0,
+                                  "reference", "focal")[is_lr]
+        # binary logistic rows keep Zumbo-Thomas; MH and cumulative-logit rows get ETS's
+        # classes below
+        effect[is_lr] = [f"Zumbo-Thomas class {c}"
+                         for c in tab["zt_class"].to_numpy()[is_lr]]
+        conv = tab["converged"].to_numpy(dtype=object)
+        bad = [items[j] for j in np.flatnonzero(is_lr) if not conv[j]]
+        if bad:
+            warn(f"the DIF regressions of item(s) {', '.join(map(repr, bad))} did "
+                 f"not converge (focal {f!r}); their tests are unreliable",
+                 ConvergenceWarning, stacklevel=3)
+    tab["effect_class"] = effect
+    tab = _classify(tab, p_adj < level, level)
+    tab["favours"] = favours
+    tab["p_value"] = p
+    tab["p_adjusted"] = p_adj
+    tab["flagged"] = p_adj < level
+    return tab
+
+
+def tested_text(method: str, binary: np.ndarray, n_focal: int, dif_type: str) -> str:
+    """The DIF type tested, in words (``DifResult.dif_type``)."""
+    if method == "mh" or (method == "auto" and binary.all()):
+        return "uniform (MH)"
+    if method == "gmh":
+        return f"uniform (generalized MH over {n_focal} focal groups)"
+    if method == "auto" and binary.any():
+        return f"uniform (MH, 0/1 items); {dif_type} (cumulative-logit items)"
+    return dif_type
 
 
 def _classify(tab: pd.DataFrame, significant: np.ndarray, level: float) -> pd.DataFrame:
