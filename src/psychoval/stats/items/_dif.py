@@ -330,7 +330,7 @@ def _nagelkerke(ll: float, ll0: float, n: int) -> float:
 _BATCH_CELLS = 1 << 18  # padded cells per batch of cumulative-logit fits
 
 
-def _ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
+def ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
                   tol: float = 1e-10, maxiter: int = 100
                   ) -> list[tuple[np.ndarray, float, bool]]:
     """Cumulative-logit (proportional odds) models by Newton-Raphson with the analytic Hessian.
@@ -356,7 +356,7 @@ def _ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int
 
 def _ordinal_batch(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
                    tol: float, maxiter: int) -> list[tuple[np.ndarray, float, bool]]:
-    """:func:`_ordinal_fits` on one batch.
+    """:func:`ordinal_fits` on one batch.
 
     With ``F(x) = 1 / (1 + exp(-x))``, cell i's probability is ``p = F(u) - F(l)``,
     ``u = zeta_c - x'beta`` and ``l = zeta_(c-1) - x'beta`` (``F(u) = 1`` for the top
@@ -547,13 +547,13 @@ def lr_cells_from_counts(key: np.ndarray, w: np.ndarray, levels: np.ndarray,
     return out
 
 
-def _logistic_fits(cells: dict[str, Any]) -> list[tuple[np.ndarray, float, bool]]:
+def logistic_fits(cells: dict[str, Any]) -> list[tuple[np.ndarray, float, bool]]:
     """The three binary models of :func:`_lr_cells`, each with an intercept first."""
     return [_logit_fit(np.column_stack([np.ones(X.shape[0]), X]), cells["k"], cells["n"])
             for X in cells["designs"]]
 
 
-def _lr_dif(cells: dict[str, Any], fits: Sequence[tuple[np.ndarray, float, bool]],
+def lr_dif(cells: dict[str, Any], fits: Sequence[tuple[np.ndarray, float, bool]],
             ordinal: bool) -> dict[str, Any]:
     """Likelihood-ratio DIF tests of one item from its three fitted models."""
     from scipy.special import chdtrc
@@ -651,7 +651,9 @@ class DifResult(Result):
         return self.table.copy()
 
 
-def _group_arg(data: Any, group: Any) -> tuple[Any, np.ndarray]:
+def split_group(data: Any, group: Any) -> tuple[Any, np.ndarray]:
+    """``data`` without its group column and the group label of each row (``group``: a
+    column of ``data``, a covariate of ``Framework.score``'s result, or the labels)."""
     if hasattr(data, "scores") and hasattr(data, "covariates"):  # Framework.score's result
         if isinstance(group, str) and group in data.covariates.columns:
             return data.scores, _group_labels(data.covariates[group].to_numpy(dtype=object))
@@ -688,7 +690,7 @@ def _group_labels(labels: np.ndarray) -> np.ndarray:
 def dif(
     data: Any,
     *,
-    group: Any,
+    group: Any = None,
     focal: Any = None,
     reference: Any = None,
     method: str = "auto",
@@ -710,12 +712,16 @@ def dif(
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable, the result of ``Framework.score`` or 2-d array
+    data : DataFrame, ResponseTable, ``Framework.score``'s result, 2-d array or ItemScoreTables
         Scored responses (0/1 for ``"mh"`` and ``"logistic"``; ordered categories for
-        ``"ordinal_logistic"``). With ``Framework.score``'s result, ``group`` may name one of
-        its covariates (e.g. ``"job_family"``).
+        ``"ordinal_logistic"``), or their merged :class:`ItemScoreTables` (counts of item x
+        response x total score x group built chunk by chunk: ``group=`` is then not given,
+        and the options that need rows - purification, prorated scores, other matching
+        scores - are refused with the reason). With ``Framework.score``'s result, ``group``
+        may name one of its covariates (e.g. ``"job_family"``).
     group : str or array-like
-        Group label per respondent, or the name of a column of ``data`` holding it.
+        Group label per respondent, or the name of a column of ``data`` holding it
+        (required, except with :class:`ItemScoreTables`, which hold it).
     focal, reference : label or list of labels, optional
         The reference group, and the focal group(s) each compared with it. With two groups
         and neither given, the first label in sorted order is the reference; with more than
@@ -834,7 +840,17 @@ def dif(
     level = renamed_keyword("dif", "level", level, "significance_level", significance_level,
                             0.05)
     level = check_confidence_level(level, significance=True)
-    data, labels = _group_arg(data, group)
+    from psychoval.stats.items._tables import ItemScoreTables, dif_from_tables
+
+    if isinstance(data, ItemScoreTables):
+        return dif_from_tables(
+            data, group=group, focal=focal, reference=reference, method=method, match=match,
+            framework=framework, studied=studied, missing=missing, items=items,
+            dif_type=dif_type, purify=purify, correction=correction, level=level)
+    if group is None:
+        raise SpecificationError("dif needs group= (a column of the data or one label per "
+                                 "row)")
+    data, labels = split_group(data, group)
     m = as_item_matrix(data, items=items, min_items=1, min_rows=4, what="data")
     if labels.shape[0] != m.n:
         raise DataError(f"group has {labels.shape[0]} labels for {m.n} respondents")
@@ -985,17 +1001,17 @@ def dif(
                     recs[j] = {**rec, "p_test": rec["p_value"], **counts}
                 elif item_method[j] == "logistic":
                     cells = _lr_cells(sv, s_levels, foc, kept(columns[j]), 2, ordinal=False)
-                    rec = _lr_dif(cells, _logistic_fits(cells), ordinal=False)
+                    rec = lr_dif(cells, logistic_fits(cells), ordinal=False)
                     recs[j] = {**rec, "p_test": rec[lr_key], **counts}
                 else:
                     cells = _lr_cells(sv, s_levels, foc, kept(categories[j]), responses[1],
                                       ordinal=True)
                     smd, smd_sd = _smd(kept(columns[j]), foc, sv, s_levels.size)
                     pending.append((j, cells, {**counts, "smd": smd, "smd_sd": smd_sd}))
-            fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
+            fits = ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
                                   for _, cells, _ in pending for X in cells["designs"]])
             for i, (j, cells, counts) in enumerate(pending):
-                rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
+                rec = lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
                 recs[j] = {**rec, "p_test": rec[lr_key], **counts}
             tab = pd.DataFrame(recs)
             p = tab.pop("p_test").to_numpy(dtype=float)
