@@ -7,6 +7,7 @@ from psychoval.stats.core._suffstats import (
     Moments,
     PatternMoments,
 )
+from psychoval.stats.core._tables import ResponsePatterns
 from psychoval.stats.decisions import (
     ClassificationResult,
     ConditionalSEMResult,
@@ -243,4 +244,5 @@ __all__ = [
     "SkillsGapResult",
     "Moments",
     "PatternMoments",
+    "ResponsePatterns",
 ]

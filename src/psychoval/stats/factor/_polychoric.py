@@ -206,11 +206,13 @@ def check_overlap(npair: np.ndarray, items: Sequence[str], minimum: int = 2) -> 
         )
 
 
-def _one_hot_tables(codes: np.ndarray, ncat: int) -> np.ndarray:
-    """All k x k contingency tables at once: (k, k, C, C) counts, pairwise complete."""
+def _one_hot_tables(codes: np.ndarray, ncat: int,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+    """All k x k contingency tables at once: (k, k, C, C) counts, pairwise complete;
+    ``weights``: each row's frequency (rows of a :class:`ResponsePatterns`)."""
     n, k = codes.shape
-    # float32 cross-products are exact for counts below 2**24
-    dtype = np.float32 if n < 2 ** 24 else np.float64
+    # float32 cross-products are exact for counts below 2**24 (float64 below 2**53)
+    dtype = np.float32 if n < 2 ** 24 and weights is None else np.float64
     # one scatter: row i, item j, category c -> column j * C + c; a missing cell writes a 0
     # into its own item's first column (which that row cannot otherwise use)
     obs = codes >= 0
@@ -218,7 +220,8 @@ def _one_hot_tables(codes: np.ndarray, ncat: int) -> np.ndarray:
     flat += (np.arange(n) * (k * ncat))[:, None]
     onehot = np.zeros((n, k * ncat), dtype=dtype)
     onehot.ravel()[flat.ravel()] = obs.ravel()
-    tab = (onehot.T @ onehot).astype(np.float64)
+    right = onehot if weights is None else onehot * weights[:, None]
+    tab = (onehot.T @ right).astype(np.float64)
     return tab.reshape(k, ncat, k, ncat).transpose(0, 2, 1, 3)
 
 
@@ -471,10 +474,14 @@ class _Poly:
 
 def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, kind: str,
                        correct: float = 0.5, smooth: bool = True,
-                       category_counts: tuple[float, np.ndarray] | None = None) -> _Poly:
-    """Core used by polychoric/tetrachoric and efa(cor=...). ``values``: (n, k), NaN missing."""
+                       category_counts: tuple[float, np.ndarray] | None = None,
+                       weights: np.ndarray | None = None) -> _Poly:
+    """Core used by polychoric/tetrachoric and efa(cor=...). ``values``: (n, k), NaN missing;
+    ``weights``: (n,) row frequencies (each row stands for that many respondents), so that
+    the rows of a :class:`ResponsePatterns` give the tables of the rows they count."""
     n, k = values.shape
     obs = ~np.isnan(values)
+    wf = None if weights is None else np.asarray(weights, dtype=float)
     if kind == "tetrachoric":
         vmin = np.nanmin(values, axis=0)
         shifted = values - vmin
@@ -506,8 +513,9 @@ def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, 
         v = np.where(obs, values - gmin, 0).astype(np.int64)
         codes_f = np.where(obs, lut[np.arange(k)[None, :], v], np.nan)
     codes = np.where(obs, codes_f, -1).astype(np.int64)
-    tabs = _one_hot_tables(codes, ncat)  # (k, k, C, C)
-    npair = obs.T.astype(float) @ obs.astype(float)
+    tabs = _one_hot_tables(codes, ncat, wf)  # (k, k, C, C)
+    of = obs.astype(float)
+    npair = of.T @ (of if wf is None else of * wf[:, None])
     check_overlap(npair, items)
     marg = np.einsum("iicc->ic", tabs)  # (k, C) each item's own counts
     tau = _cum_thresholds(marg)  # (k, C-1)
@@ -557,9 +565,10 @@ def polychoric_matrix(values: np.ndarray, items: Sequence[str], *, method: str, 
         ncats = (marg > 0).sum(axis=1)
         mask = np.arange(ncat - 1)[None, :] >= (ncats - 1)[:, None]
         tau = np.where(mask, np.nan, tau)
-        n_obs = int(obs.any(axis=1).sum())
+        answered = obs.any(axis=1)
+        n_obs = int(answered.sum() if wf is None else wf[answered].sum())
     else:
-        n_obs = n
+        n_obs = n if wf is None else int(wf.sum())
     return _Poly(rho, tau, npair.astype(np.int64), n_obs, global_thr, corrected, smoothed,
                  converged, iters)
 
@@ -712,12 +721,18 @@ def _start_values(w: np.ndarray, ncat: int, ra: np.ndarray, cb: np.ndarray) -> n
 
 def _run(data, kind: str, *, method: str, items, missing: str, correct: float,
          smooth: bool) -> PolychoricResult:
+    from psychoval.stats.core._tables import ResponsePatterns, weighted_items
+
     check_choice("method", method, ("psych", "lavaan"))
-    m = as_item_matrix(data, items=items, min_items=2, what="data")
-    m, _info = apply_missing(m, missing)
+    weights = None
+    if isinstance(data, ResponsePatterns):  # one row per pattern, its count as weight
+        m, weights = weighted_items(data, items=items, missing=missing)
+    else:
+        m = as_item_matrix(data, items=items, min_items=2, what="data")
+        m, _info = apply_missing(m, missing)
     counts = category_codes(m.values, m.items, m.ids, kind=kind)
     core = polychoric_matrix(m.values, m.items, method=method, kind=kind, correct=correct,
-                              smooth=smooth, category_counts=counts)
+                              smooth=smooth, category_counts=counts, weights=weights)
     if not core.converged:
 
         warn(f"{kind} estimation did not converge for every pair in "
@@ -750,8 +765,10 @@ def polychoric(data: Any, *, method: str = "psych", items: Sequence[str] | None 
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable or 2-d array
-        Respondents x items, integer category codes (at most 10 categories), NaN = missing.
+    data : DataFrame, ResponseTable, 2-d array or ResponsePatterns
+        Respondents x items, integer category codes (at most 10 categories), NaN = missing;
+        or the merged :class:`~psychoval.ResponsePatterns` of chunks of rows (the same
+        result as the concatenated rows: every table is a sum of the patterns' counts).
     method : {"psych", "lavaan"}
         Conventions of ``psych::polychoric`` (global category range, per-pair thresholds and
         a 0.5 correction when items differ in their categories, smoothing of a non-positive

@@ -45,6 +45,7 @@ from psychoval.stats.core._suffstats import (
     is_dask_collection,
     refuse,
 )
+from psychoval.stats.core._tables import ResponsePatterns, weighted_items
 from psychoval.stats.sem import _fiml, _robust
 from psychoval.stats.sem._constraints import (
     defined_se,
@@ -1207,6 +1208,8 @@ def _table_frame(data: Any, model: Any, std_lv: bool, group: Any) -> Any:
 
 def _raise_on_missing(data: Any, observed: Sequence[str], missing: str) -> None:
     """``missing="raise"``: the first missing cell of a model item, named."""
+    if missing == "raise" and isinstance(data, ResponsePatterns):
+        weighted_items(data, items=list(observed), missing="raise")  # raises, counting rows
     if missing != "raise" or not isinstance(data, pd.DataFrame):
         return
     present = [v for v in observed if v in data.columns]
@@ -1219,15 +1222,17 @@ def _raise_on_missing(data: Any, observed: Sequence[str], missing: str) -> None:
             "missing='listwise' or 'pairwise' to handle them")
 
 
-def _warn_rows_dropped(fit: Any, policy: str) -> None:
-    """The rows an ordinal fit left out, said: over 5% under listwise deletion, any empty
-    case under pairwise."""
-    if policy == "listwise" and len(fit.rows_dropped) > 0.05 * fit.n_total:
-        warn(f"listwise deletion dropped {len(fit.rows_dropped)} of {fit.n_total} rows "
+def _warn_rows_dropped(fit: Any, policy: str, dropped: int | None = None) -> None:
+    """The rows an ordinal fit left out (``dropped``, default ``len(fit.rows_dropped)``;
+    a fit from ResponsePatterns knows how many, not which), said: over 5% under listwise
+    deletion, any empty case under pairwise."""
+    dropped = len(fit.rows_dropped) if dropped is None else dropped
+    if policy == "listwise" and dropped > 0.05 * fit.n_total:
+        warn(f"listwise deletion dropped {dropped} of {fit.n_total} rows "
              "(rows with a missing model variable); missing='pairwise' keeps every answered "
              "item", PsychovalWarning, stacklevel=4)
-    elif policy == "pairwise" and fit.rows_dropped:
-        warn(f"{len(fit.rows_dropped)} of {fit.n_total} rows have no response to any model "
+    elif policy == "pairwise" and dropped:
+        warn(f"{dropped} of {fit.n_total} rows have no response to any model "
              "item and are left out (lavaan: empty cases)", PsychovalWarning, stacklevel=4)
 
 
@@ -1258,6 +1263,10 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     elif isinstance(ordered, str):
         ordered = [ordered]
     data = _table_frame(data, model, std_lv, group)
+    if group is not None and isinstance(data, ResponsePatterns):
+        raise SpecificationError("group= with ResponsePatterns: summarise each group's rows "
+                                 "separately; multiple-group fits from summaries are not "
+                                 "available")
     if group is not None:
         return _cfa_ordinal_groups(model, data, ordered=ordered, estimator=estimator,
                                    missing=missing, std_lv=std_lv, group=group,
@@ -1270,7 +1279,7 @@ def _cfa_ordinal(model: Any, data: Any, *, ordered: Any, estimator: str, missing
     policy = "pairwise" if missing == "pairwise" else "listwise"
     fit = fit_ordinal(pt1, data, ordered, estimator, missing=policy,
                       parameterization=parameterization)
-    _warn_rows_dropped(fit, policy)
+    _warn_rows_dropped(fit, policy, fit.n_total - fit.sample.nobs)
     pt = fit.pt
     m = MatrixModel(pt)
     _, _, _, v = m.parts(fit.x)
@@ -1723,6 +1732,13 @@ def cfa(
     from psychoval.stats.sem._cfa_ordinal_groups import check_id_cat
 
     est_name = str(estimator).upper()
+    if isinstance(data, ResponsePatterns):  # a table of ordinal items: ordinal CFA
+        if ordered is False:
+            raise SpecificationError(
+                "ordered=False is not available from ResponsePatterns: they hold ordinal items "
+                "and fit them as ordered (WLSMV, ...); summarise continuous scores with "
+                "Moments or PatternMoments for ML")
+        ordered = True if ordered is None else ordered
     summary = isinstance(data, (Moments, PatternMoments)) or is_dask_collection(data)
     if summary:
         _check_summary_options(est_name, ordered, group, sample_cov)

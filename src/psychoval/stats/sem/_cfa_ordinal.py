@@ -278,6 +278,29 @@ def _catml(ss: OrdinalSampleStats, sigma: np.ndarray, delta_r: np.ndarray,
             "c_hat_null": float(np.trace(gam)) / pstar}
 
 
+def _frame_input(data: Any, ov: list[str], missing: str) -> tuple[pd.DataFrame,
+                                                                   tuple[int, ...]]:
+    """The model's columns of ``data`` as numbers, and the rows the policy leaves out
+    (listwise: a missing item; pairwise: every item missing, lavaan's empty cases)."""
+    if not isinstance(data, pd.DataFrame):
+        raise SpecificationError("ordinal CFA needs data= as a DataFrame with the indicators "
+                                 "as columns")
+    absent = [v for v in ov if v not in data.columns]
+    if absent:
+        raise DataError(f"columns {absent} are not in the data")
+    frame = data[ov]
+    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        frame = frame.apply(pd.to_numeric, errors="coerce")
+    bad = frame.isna() & data[ov].notna()
+    if bad.to_numpy().any():
+        col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
+        raise DataError(f"column {col!r} is not numeric; ordered items need integer codes "
+                        "and continuous ones numbers")
+    incomplete = (frame.isna().any(axis=1) if missing == "listwise"
+                  else frame.isna().all(axis=1)).to_numpy()
+    return frame, tuple(int(i) for i in np.flatnonzero(incomplete))
+
+
 def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
                 estimator: str, missing: str = "listwise", *,
                 parameterization: str = "delta") -> OrdinalFit:
@@ -309,25 +332,19 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
         raise SpecificationError(
             f"none of the indicators {ov} is in ordered=; give ordered=True or list the "
             "ordered indicators (a model of continuous indicators is fitted by ML)")
-    if not isinstance(data, pd.DataFrame):
-        raise SpecificationError("ordinal CFA needs data= as a DataFrame with the indicators "
-                                 "as columns")
-    absent = [v for v in ov if v not in data.columns]
-    if absent:
-        raise DataError(f"columns {absent} are not in the data")
-    frame = data[ov]
-    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
-        frame = frame.apply(pd.to_numeric, errors="coerce")
-    bad = frame.isna() & data[ov].notna()
-    if bad.to_numpy().any():
-        col = ov[int(np.flatnonzero(bad.to_numpy().any(axis=0))[0])]
-        raise DataError(f"column {col!r} is not numeric; ordered items need integer codes "
-                        "and continuous ones numbers")
-    # listwise: rows with a missing item; pairwise: rows with every item missing (lavaan's
-    # "empty cases")
-    incomplete = (frame.isna().any(axis=1) if missing == "listwise"
-                  else frame.isna().all(axis=1)).to_numpy()
-    rows_dropped = tuple(int(i) for i in np.flatnonzero(incomplete))
+    from psychoval.stats.core._tables import ResponsePatterns
+
+    if isinstance(data, ResponsePatterns):
+        # merged response patterns: the sample statistics are the same sums over patterns
+        # weighted by their counts (ordinal_sample_stats); no rows to name as dropped
+        if cont:
+            raise SpecificationError(
+                f"indicators {cont} are not in ordered=; from ResponsePatterns every "
+                "indicator is ordered (give ordered=True): continuous ones need the rows")
+        frame, rows_dropped, n_total = data.select(ov), (), data.n
+    else:
+        frame, rows_dropped = _frame_input(data, ov, missing)
+        n_total = int(len(data))
     theta = parameterization == "theta"
     ordered_ov = [v for v in ov if v in ordered_set]
     pt = theta_table(pt0, ordered_ov) if theta else delta_table(pt0, ordered_ov)
@@ -465,7 +482,7 @@ def fit_ordinal(pt0: ParTable, data: Any, ordered: Sequence[str] | bool,
     return OrdinalFit(pt=pt, x=x, vcov=vcov, sample=ss, sigma=sigma,
                       converged=bool(opt.converged), iterations=int(opt.iterations),
                       fit_measures=measures, rows_dropped=rows_dropped,
-                      n_total=int(len(data)), shift=float(shift), estimator=estimator,
+                      n_total=n_total, shift=float(shift), estimator=estimator,
                       parameterization=parameterization, tau=tau, delta=delta, weight=w)
 
 

@@ -235,8 +235,9 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
 
     Parameters
     ----------
-    x : DataFrame or 2-d array
-        Respondents x items, integer category codes, NaN = missing.
+    x : DataFrame, 2-d array or ResponsePatterns
+        Respondents x items, integer category codes, NaN = missing; or the pattern table
+        of the rows (each pattern a row weighted by its count: the same statistics).
     items : sequence of str, optional
         Columns to use, in this order (default all).
     missing : {"listwise", "pairwise"}
@@ -254,27 +255,40 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     """
     from scipy.special import ndtr
 
+    from psychoval.stats.core._tables import ResponsePatterns
+
     if missing not in ("listwise", "pairwise"):
         raise SpecificationError(f"missing={missing!r}: ordinal sample statistics use "
                                  "'listwise' or 'pairwise'")
-    frame = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=float))
-    if items is None:
-        items = [str(c) for c in frame.columns]
+    weights = None
+    if isinstance(x, ResponsePatterns):
+        # one row per response pattern, weighted by its count: every sum over respondents
+        # below (tables, A11, A21, A22, INNER) is the same sum over patterns
+        items = list(x.columns) if items is None else list(items)
+        rp = x.select(items)
+        rp = rp.listwise() if missing == "listwise" else rp.answered()
+        values, weights = rp.values(), rp.freq.astype(float)
+        poly_input: Any = rp
     else:
-        items = list(items)
-    frame = frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    values = frame[items].to_numpy(dtype=float)
+        frame = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=float))
+        if items is None:
+            items = [str(c) for c in frame.columns]
+        else:
+            items = list(items)
+        frame = frame.copy()
+        frame.columns = [str(c) for c in frame.columns]
+        values = frame[items].to_numpy(dtype=float)
+        seen = ~np.isnan(values)
+        keep = seen.all(axis=1) if missing == "listwise" else seen.any(axis=1)
+        values = values[keep]
+        poly_input = pd.DataFrame(values, columns=items)
     seen = ~np.isnan(values)
-    keep = seen.all(axis=1) if missing == "listwise" else seen.any(axis=1)
-    values = values[keep]
-    seen = seen[keep]
-    n, k = values.shape
+    rows, k = values.shape
+    n = rows if weights is None else int(weights.sum())
     if k < 2:
         raise DataError("ordinal sample statistics need at least two items")
     codes, ncat = _codes(values, items)
-    poly = polychoric(pd.DataFrame(values, columns=items), method="lavaan",
-                      missing="pairwise")
+    poly = polychoric(poly_input, method="lavaan", missing="pairwise")
     cor = poly.rho.to_numpy()
     one = np.argwhere(np.triu(np.abs(cor) >= 1.0, 1))
     if one.size:
@@ -314,11 +328,13 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     tab_th[:, kk + 1, kk] = down
     # counts of every item's categories and of every pair's cells (missing responses: none)
     # (float32 cross-products are exact for counts below 2**24)
-    onehot = np.zeros((n, k, cmax), dtype=np.float32 if n < 2 ** 24 else np.float64)
-    rows, cols = np.nonzero(seen)
-    onehot[rows, cols, codes[rows, cols]] = 1.0
-    onehot = onehot.reshape(n, k * cmax)
-    tabs = (onehot.T @ onehot).astype(np.float64)
+    onehot = np.zeros((rows, k, cmax),
+                      dtype=np.float32 if n < 2 ** 24 and weights is None else np.float64)
+    r_, c_ = np.nonzero(seen)
+    onehot[r_, c_, codes[r_, c_]] = 1.0
+    onehot = onehot.reshape(rows, k * cmax)
+    tabs = (onehot.T @ (onehot if weights is None else onehot * weights[:, None])
+            ).astype(np.float64)
     tabs = tabs.reshape(k, cmax, k, cmax).transpose(0, 2, 1, 3)
     marg = np.einsum("iicc->ic", tabs)
 
@@ -349,7 +365,7 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     z_cor[:, :, :cmax] -= u2[:, None, :]
     z_cor *= a22_inv[:, None, None]
     safe_codes = np.where(seen, codes, 0)
-    z = np.empty((n, nth + pstar))
+    z = np.empty((rows, nth + pstar))
     for j in range(k):
         z[:, th_start[j]:th_end[j]] = np.where(seen[:, j, None],
                                                z_th[j, safe_codes[:, j], :nth_i[j]], 0.0)
@@ -357,9 +373,10 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     cell = mcodes[:, rr] * (cmax + 1) + mcodes[:, cc]
     cell += np.arange(pstar) * (cmax + 1) ** 2
     z[:, nth:] = z_cor.reshape(-1)[cell]
-    nacov = n * (z.T @ z)
+    nacov = n * (z.T @ (z if weights is None else z * weights[:, None]))
     names = tuple(f"{items[j]}|t{t + 1}" for j in range(k) for t in range(nth_i[j]))
-    npair = seen.T.astype(float) @ seen.astype(float)
+    sf = seen.astype(float)
+    npair = sf.T @ (sf if weights is None else sf * weights[:, None])
     return OrdinalSampleStats(
         items=tuple(items), thresholds=np.concatenate(taus),
         threshold_item=np.repeat(np.arange(k), nth_i), threshold_names=names, cor=cor,
