@@ -104,6 +104,16 @@ class ResponsePatterns:
     codes : (P, k) int16, each pattern's answer as an index into its item's ``levels``, -1
         for a missing answer; patterns distinct and in lexicographic order.
     freq : (P,) int64, rows giving each pattern (all positive).
+
+    Examples
+    --------
+    >>> import numpy as np, psychoval as pv
+    >>> x = np.array([[1, 2], [1, 2], [2, np.nan], [3, 1]])
+    >>> t = pv.ResponsePatterns.from_array(x[:2]) + pv.ResponsePatterns.from_array(x[2:])
+    >>> t
+    ResponsePatterns(k=2, n=4, patterns=3)
+    >>> t.bivariate("item1", "item2").to_numpy().tolist()  # rows answering both
+    [[0, 2], [0, 0], [1, 0]]
     """
 
     columns: tuple[str, ...]
