@@ -111,6 +111,7 @@ _API: dict[str, str] = {
     # mergeable sufficient statistics (data beyond one array)
     "Moments": "psychoval.stats",
     "PatternMoments": "psychoval.stats",
+    "FourthMoments": "psychoval.stats",
     "ResponsePatterns": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",

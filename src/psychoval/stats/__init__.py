@@ -3,6 +3,7 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.verdicts``.
 """
 
+from psychoval.stats.core._fourth import FourthMoments
 from psychoval.stats.core._suffstats import (
     Moments,
     PatternMoments,
@@ -244,5 +245,6 @@ __all__ = [
     "SkillsGapResult",
     "Moments",
     "PatternMoments",
+    "FourthMoments",
     "ResponsePatterns",
 ]

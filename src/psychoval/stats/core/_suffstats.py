@@ -38,7 +38,8 @@ import numpy as np
 
 from psychoval.exceptions import DataError, SpecificationError
 
-__all__ = ["Moments", "PatternMoments", "as_moments", "is_dask_collection", "MAX_VALUES"]
+__all__ = ["Moments", "PatternMoments", "as_moments", "is_dask_collection", "MAX_VALUES",
+           "item_block"]
 
 MAX_VALUES = 50  # distinct answered values counted per item (response frequencies)
 _SCHEMA = "psychoval.moments/1"
@@ -66,6 +67,9 @@ def _block(data: Any, columns: Sequence[str] | None) -> tuple[np.ndarray, tuple[
         m = as_item_matrix(data, min_rows=0, items=None if not hasattr(data, "columns")
                            else names)
     return m.values, m.items
+
+
+item_block = _block  # for the other summaries (FourthMoments)
 
 
 def _first_shift(x: np.ndarray, rows: int = 4096) -> np.ndarray:
@@ -801,6 +805,10 @@ def as_moments(data: Any, *, items: Sequence[str] | None = None) -> Moments | No
     """``data`` as :class:`Moments` when it is moments (or a dask collection, summarised per
     partition on its cluster); None for in-memory data (the caller's ordinary path).
     ``items`` selects columns."""
+    from psychoval.stats.core._fourth import FourthMoments
+
+    if isinstance(data, FourthMoments):  # its second-order part
+        data = data.moments()
     if isinstance(data, Moments):
         return data if items is None else data.select(list(items))
     if is_dask_collection(data):

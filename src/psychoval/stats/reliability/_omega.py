@@ -32,6 +32,7 @@ from psychoval.exceptions import (
     collect_warnings,
     warn,
 )
+from psychoval.stats.core._fourth import FourthMoments
 from psychoval.stats.core._suffstats import Moments, is_dask_collection, refuse
 
 __all__ = ["OmegaResult", "OmegaSemResult", "omega", "omega_sem"]
@@ -395,7 +396,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     if n_boot:
         confidence_level = check_confidence_level(confidence_level)
     matrix_input = is_square_matrix(data)
-    if n_boot and (isinstance(data, Moments) or is_dask_collection(data)):
+    if n_boot and (isinstance(data, (Moments, FourthMoments)) or is_dask_collection(data)):
         refuse("n_boot > 0", "resampling needs the respondents' rows; leave n_boot=0")
     if matrix_input and n_boot:
         raise SpecificationError("n_boot > 0 needs raw responses to resample; a correlation "

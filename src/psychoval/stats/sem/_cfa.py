@@ -39,6 +39,7 @@ from psychoval.exceptions import (
 )
 from psychoval.framework._partable import ParTable, assign_free, build_partable, simple_shape
 from psychoval.framework._syntax import model_to_formulas, syntax_error
+from psychoval.stats.core._fourth import FourthMoments, refuse_fiml
 from psychoval.stats.core._suffstats import (
     Moments,
     PatternMoments,
@@ -1427,26 +1428,30 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
     return m, info
 
 
-def _check_summary_options(est_name: str, ordered: Any, group: Any, sample_cov: Any) -> None:
+def _check_summary_options(est_name: str, ordered: Any, group: Any, sample_cov: Any,
+                           fourth: bool = False) -> None:
     """What a fit from :class:`Moments` / :class:`PatternMoments` (or a dask collection) can
-    do: ML (listwise or FIML) in one group; the rest needs the rows."""
+    do: ML (listwise or FIML) in one group, and MLR (listwise) from :class:`FourthMoments`
+    (``fourth``: those or a dask collection); the rest needs the rows."""
     if sample_cov is not None:
         raise SpecificationError("give either data= or sample_cov=, not both")
     if ordered is not None and ordered is not False:
         refuse("ordered=", "the polychoric correlations and their weight matrix need each "
                "pair's category table and fourth-order moments, which are not accumulated")
-    if est_name != "ML":
+    if est_name != "ML" and not (fourth and est_name == "MLR") and est_name not in _LATER:
         refuse(f"estimator={est_name!r}", "robust standard errors and scaled tests need "
-               "each respondent's score (fourth-order moments, not accumulated); use "
-               "estimator='ML', or fit on the rows")
+               "each respondent's score, i.e. fourth-order moments, which Moments and "
+               "PatternMoments do not hold; summarise the chunks with pv.FourthMoments "
+               "(estimator='MLR'), use estimator='ML', or fit on the rows")
     if group is not None:
         refuse("group=", "summarise each group's rows separately (one Moments per group); "
                "multiple-group fits from summaries are not available")
 
 
-def _summary_input(pt: ParTable, data: Any, fiml: bool, text: str):
-    """Merged summaries -> (complete-case covariance DataFrame or FIML pattern statistics,
-    rows given, rows used)."""
+def _summary_input(pt: ParTable, data: Any, fiml: bool, text: str, robust: bool = False):
+    """Merged summaries -> (complete-case covariance DataFrame, FIML pattern statistics or,
+    under MLR, the complete-data pattern statistics with their fourth-order sums; rows
+    given, rows used)."""
     from psychoval.stats.core._moments import Moments as PairwiseCov
     from psychoval.stats.core._suffstats import as_moments
 
@@ -1454,7 +1459,20 @@ def _summary_input(pt: ParTable, data: Any, fiml: bool, text: str):
     if is_dask_collection(data):
         from psychoval.stats.core._dask import dask_summary
 
-        data = dask_summary(data, PatternMoments, items=items)
+        if robust and fiml:
+            refuse_fiml()
+        data = dask_summary(data, FourthMoments if robust else PatternMoments, items=items)
+    fourth = None
+    if isinstance(data, FourthMoments):
+        if fiml:
+            refuse_fiml()
+        fourth = data.select(items)
+        if robust and fourth.q is None:
+            raise DataError(
+                "these FourthMoments hold more items than the model and some answers are "
+                "missing, so the rows complete on the model's items are unknown; summarise "
+                "the chunks with FourthMoments of the model's items only")
+        data = fourth.moments()
     if isinstance(data, PatternMoments):
         pm = data.select(items)
         if fiml:
@@ -1489,6 +1507,11 @@ def _summary_input(pt: ParTable, data: Any, fiml: bool, text: str):
              f"({100 * (n_total - n) / n_total:.1f}%) with a missing response; "
              "missing='fiml' uses every row (full-information ML)",
              PsychovalWarning, stacklevel=4)
+    if robust:  # one complete pattern: its moments and the fourth-order sums behind MLR
+        pat = _fiml.patterns_from_stats(
+            np.ones((1, len(items)), dtype=bool), [n], mo.means("listwise")[None],
+            (mo.cov("listwise") * (n - 1))[None], fourth=fourth)
+        return pat, n_total, n
     cov = pd.DataFrame(mo.cov("listwise"), index=items, columns=items)
     return cov, n_total, n
 
@@ -1573,8 +1596,9 @@ def cfa(
         Rows are respondents, columns include the model's observed variables.
         Or merged sufficient statistics without rows: :class:`Moments` (complete-case ML)
         or :class:`PatternMoments` (listwise for any subset of items, and ``missing="fiml"``),
-        or a dask DataFrame / Array (summarised per partition): ML in one group, the same
-        fit as the concatenated rows; MLR, ``ordered=`` and ``group=`` need the rows.
+        or :class:`FourthMoments` (complete rows, also ``estimator="MLR"``), or a dask
+        DataFrame / Array (summarised per partition): ML and MLR in one group, the same
+        fit as the concatenated rows; FIML-MLR, ``ordered=`` and ``group=`` need the rows.
     estimator : {"ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS", "WLS"}
         ``"ML"``: normal-theory maximum likelihood (divisor N). ``"MLR"``: the same estimates
         with Huber-White (sandwich) standard errors, the Yuan-Bentler (Mplus) scaled
@@ -1739,9 +1763,11 @@ def cfa(
                 "and fit them as ordered (WLSMV, ...); summarise continuous scores with "
                 "Moments or PatternMoments for ML")
         ordered = True if ordered is None else ordered
-    summary = isinstance(data, (Moments, PatternMoments)) or is_dask_collection(data)
+    summary = (isinstance(data, (Moments, PatternMoments, FourthMoments))
+               or is_dask_collection(data))
     if summary:
-        _check_summary_options(est_name, ordered, group, sample_cov)
+        _check_summary_options(est_name, ordered, group, sample_cov,
+                               isinstance(data, FourthMoments) or is_dask_collection(data))
     id_cat_key = check_id_cat(id_cat)
     parameterization = check_choice("parameterization", str(parameterization).lower(),
                                     ("delta", "theta"))
@@ -1799,8 +1825,8 @@ def cfa(
                                  "not both and not neither")
     pat_stats = None
     if summary:
-        pat_stats, n_total, fit_n = _summary_input(pt1, data, fiml, text)
-        if not fiml:  # the complete-case covariance matrix: the sample_cov route
+        pat_stats, n_total, fit_n = _summary_input(pt1, data, fiml, text, robust)
+        if not fiml and not robust:  # the complete-case covariance matrix: the sample_cov route
             fit = cfa(model, sample_cov=pat_stats, sample_nobs=fit_n, std_lv=std_lv,
                       information=information)
             return dataclasses.replace(fit, n_total=n_total)
@@ -1877,8 +1903,8 @@ def cfa(
             f"the model has {pt.n_free} free parameters but the data give only "
             f"{n_groups * nmom} moments, so it is not identified; fix parameters")
     if pat_stats is not None:
-        blocks = [eng.Block.from_patterns(pt, pat_stats)]
-        _check_pd(pt1, blocks[0].h1.sigma, "EM (saturated FIML)")
+        blocks = [eng.Block.from_patterns(pt, pat_stats, fiml=fiml)]
+        _check_pd(pt1, blocks[0].h1.sigma, "EM (saturated FIML)" if fiml else "sample")
     elif xs is None:
         blocks = [eng.Block.from_cov(pt, cov, n)]
     else:

@@ -326,12 +326,14 @@ class Block:
                    cls._discrepancy(mm, pat, h1, pat.n, fiml), pat.n, group, side)
 
     @classmethod
-    def from_patterns(cls, pt: ParTable, pat: _fiml.MissingPatterns) -> Block:
-        """A FIML block from missingness-pattern statistics without rows (merged chunks)."""
+    def from_patterns(cls, pt: ParTable, pat: _fiml.MissingPatterns, *,
+                      fiml: bool = True) -> Block:
+        """A block from missingness-pattern statistics without rows (merged chunks): FIML,
+        or (``fiml=False``, one complete pattern carrying fourth-order sums) ML with MLR."""
         mm = MatrixModel(pt, 1)
         side = DataSide.from_patterns(pat)
-        return cls(mm, None, pat.x, True, pat, side.h1,
-                   cls._discrepancy(mm, pat, side.h1, pat.n, True), pat.n, 1, side)
+        return cls(mm, None, pat.x, fiml, pat, side.h1,
+                   cls._discrepancy(mm, pat, side.h1, pat.n, fiml), pat.n, 1, side)
 
     @classmethod
     def from_cov(cls, pt: ParTable, cov: np.ndarray, n: int) -> Block:

@@ -157,6 +157,10 @@ class MissingPatterns:
     # available-case means and pairwise covariances (lavaan's WLS.obs under missing = "ml")
     # when built without rows (patterns_from_stats); None: computed from ``x``
     available: Any = None
+    # complete data without rows: an object whose ``about(mu)`` gives the sums of w w' over
+    # the rows, w = (1, u, vech(u u')) with u = y - mu (psychoval.stats.core._fourth
+    # .FourthMoments); the first-order (MLR) information then comes from it
+    fourth: Any = None
 
     @property
     def n(self) -> int:
@@ -294,14 +298,17 @@ def _batches(observed: np.ndarray, freq: np.ndarray
 
 
 def patterns_from_stats(observed: np.ndarray, freq: np.ndarray, means: np.ndarray,
-                        scatter: np.ndarray, available: Any = None) -> MissingPatterns:
+                        scatter: np.ndarray, available: Any = None,
+                        fourth: Any = None) -> MissingPatterns:
     """:class:`MissingPatterns` from each pattern's frequency, means (0 where unanswered) and
     scatter ``sum (x - mean)(x - mean)'`` (p x p, 0 outside its items) without the rows
     (merged chunks: ``psychoval.stats.core._suffstats.PatternMoments``). Every FIML quantity
     of a fit (likelihood, EM, information, baseline) uses only these; the casewise ones
     (MLR scores, factor scores, per-row likelihoods) need the rows and see none
     (``x`` has 0 rows). ``available``: the available-case moments (``means``, ``cov``) that
-    lavaan's GFI under FIML uses."""
+    lavaan's GFI under FIML uses. ``fourth``: with one complete pattern, the fourth-order
+    sums of its rows (:attr:`MissingPatterns.fourth`), which give the casewise-score
+    (first-order, MLR) information without the rows."""
     observed = np.asarray(observed, dtype=bool)
     n_pat, p = observed.shape
     never = np.flatnonzero(~(observed * (np.asarray(freq) > 0)[:, None]).any(axis=0))
@@ -329,7 +336,7 @@ def patterns_from_stats(observed: np.ndarray, freq: np.ndarray, means: np.ndarra
                            means=np.where(observed, means, 0.0),
                            zrows=np.ascontiguousarray(np.vstack(parts)),
                            zpat=np.concatenate(pats), batch_of=batch_of, pos_of=pos_of,
-                           available=available)
+                           available=available, fourth=fourth)
 
 
 def _as_pattern(data: MissingPatterns | np.ndarray) -> MissingPatterns:
@@ -647,14 +654,51 @@ def scores(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: np.ndarray
     return out
 
 
+def _firstorder_from_sums(pat: MissingPatterns, mu: np.ndarray, sigma: np.ndarray
+                          ) -> np.ndarray:
+    """B1 of complete data from the sums of w w' about mu (``pat.fourth``), no rows.
+
+    With u = y - mu and P = Sigma^-1 a row's score is linear in w = (1, u, vech(u u')):
+    ``(P u, H [vech(P u u' P) - vech(P)])`` (H halves the diagonal), i.e. ``A w`` with
+    ``vech(P U P) = K vech(U)``, ``K[(r,c),(a,b)] = P_ra P_cb + P_rb P_ca`` (halved for
+    a = b). So ``B1 = A (sum w w') A' / N``: exact in real arithmetic."""
+    p = pat.p
+    qsum = np.asarray(pat.fourth.about(mu), dtype=float)
+    pinv, _ = _inv_logdet(sigma[None])
+    pinv = pinv[0]
+    r, c = vech_indices(p)
+    half = np.where(r == c, 0.5, 1.0)
+    ps = len(r)
+    a = np.zeros((p + ps, 1 + p + ps))
+    a[:p, 1:p + 1] = pinv
+    a[p:, 0] = -half * pinv[r, c]
+    k = pinv[np.ix_(r, r)] * pinv[np.ix_(c, c)] + pinv[np.ix_(r, c)] * pinv[np.ix_(c, r)]
+    a[p:, p + 1:] = half[:, None] * k * half[None, :]
+    out = a @ qsum @ a.T / pat.n
+    return 0.5 * (out + out.T)
+
+
+def _delta_factored(p: int, xm: np.ndarray, ym: np.ndarray, kk: np.ndarray, q: int,
+                    dmu: np.ndarray | None) -> np.ndarray:
+    """Delta (means rows only with ``dmu``) from ``dSigma_r = x_r y_r' + y_r x_r'``."""
+    r, c = vech_indices(p)
+    per_row = xm[r] * ym[c] + ym[r] * xm[c]  # (p*, R)
+    dv = np.zeros((len(r), q))
+    np.add.at(dv.T, kk, per_row.T)
+    return dv if dmu is None else np.vstack([np.asarray(dmu).T, dv])
+
+
 def information_firstorder(data: MissingPatterns | np.ndarray, mu: np.ndarray,
                            sigma: np.ndarray) -> np.ndarray:
     """First-order (outer product of casewise scores) information per observation, B1
     (accumulated chunk by chunk: the n x (p + p*) score matrix is never formed whole; one
     BLAS product per chunk - numpy's gemm on the C-ordered chunk outruns scipy's syrk,
-    which first copies it to Fortran order)."""
+    which first copies it to Fortran order; from the fourth-order sums when the patterns
+    carry them instead of rows)."""
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
+    if pat.fourth is not None:
+        return _firstorder_from_sums(pat, mu, sigma)
     dim = pat.p + pat.p * (pat.p + 1) // 2
     out = np.zeros((dim, dim))
     for _, sc in _score_chunks(pat, mu, sigma):
@@ -673,6 +717,9 @@ def firstorder_theta(data: MissingPatterns | np.ndarray, mu: np.ndarray, sigma: 
     mu, sigma = _check_moments(pat, mu, sigma)
     delta = np.asarray(delta)
     off = pat.p + pat.p * (pat.p + 1) // 2 - delta.shape[0]
+    if pat.fourth is not None:
+        b1 = _firstorder_from_sums(pat, mu, sigma)[off:, off:]
+        return delta.T @ b1 @ delta
     used = np.flatnonzero(np.any(delta != 0, axis=1))
     d = delta[used]
     out = np.zeros((delta.shape[1], delta.shape[1]))
@@ -694,6 +741,9 @@ def firstorder_factored(data: MissingPatterns | np.ndarray, mu: np.ndarray,
     ``x_r'E_g y_r`` once per pattern."""
     pat = _as_pattern(data)
     mu, sigma = _check_moments(pat, mu, sigma)
+    if pat.fourth is not None:
+        d = _delta_factored(pat.p, xm, ym, kk, q, dmu)
+        return firstorder_theta(pat, mu, sigma, d)
     fac = _Factor(pat, sigma)
     nr = xm.shape[1]
     # x_r' E_g y_r per pattern: x'Py - (P_m: x)' C (P_m: y) (direct batches: x_o' S y_o)
