@@ -48,7 +48,8 @@ def test_scan_report_equals_in_memory(data, kind):
         if key not in DIFFER:
             assert got[key] == expected[key], key
     assert got["notes"][1:] == expected["notes"]
-    assert re.match(r"Streamed: 800 rows in [3-5] batches of at most 300;", got["notes"][0])
+    assert re.match(r"Streamed: 800 rows in [3-5] batches of at most 300 \(every batch read "
+                    r"by the cell rules: item 'EVA4' is rated by raters\);", got["notes"][0])
     assert "every statistic is computed on all rows" in got["notes"][0]
     assert got["provenance"]["input"] == f"{paths[kind]} (scanned)"
     assert report.timings["stream_pass"] > 0

@@ -127,7 +127,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     """:func:`psychoval.validate` of a scan (see the module docstring); ``run`` runs the
     in-memory validation of a table with the caller's options."""
     from psychoval.framework import Framework, read_framework
-    from psychoval.stats.core._suffstats import Moments, PatternMoments
+    from psychoval.stats.quality._coded import Coder, PatternCounts, scored_values
     from psychoval.stats.quality._stream import QualityCounter, framework_scan
 
     if isinstance(sample_rows, bool) or not isinstance(sample_rows, (int, np.integer)) \
@@ -143,41 +143,64 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     comps = [(c.id, list(c.item_ids)) for c in fw.competencies]
     moments: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
-    start = n_batches = 0
+    coder = Coder(fw, scan.missing_codes)
+    counts = {cid: PatternCounts([coder.position[i] for i in items],
+                                 [coder.levels[coder.position[i]] for i in items])
+              for cid, items in comps} if coder.usable else {}
+    if any(not c.ok for c in counts.values()):
+        coder.usable, counts = False, {}
+    idc = scan.id_column
+    start = n_batches = n_short = 0
     t0 = time.perf_counter()
     for batch in scan.batches():
         n = batch.num_rows
-        table = scan.to_table(batch, rows=pd.RangeIndex(start, start + n))
-        counter.update(table)
-        scores = fw.score(table).scores
-        for cid, items in comps:
-            x = scores[items].to_numpy(dtype="float64")
-            prev = moments.get(cid)
-            m = Moments.from_array(x, columns=items,
-                                   shift=None if prev is None else prev.shift)
-            moments[cid] = m if prev is None else prev + m
-            if len(items) >= 3:  # a one-factor CFA is identified
-                pp = patterns.get(cid)
-                pm = PatternMoments.from_array(x, columns=items,
-                                               shift=None if pp is None else pp.shift)
-                patterns[cid] = pm if pp is None else pp + pm
+        codes = coder.codes(batch) if n_batches else None  # the first batch checks columns
+        ids = _integer_ids(batch, idc) if codes is not None else None
+        if codes is not None and (ids is not None or idc is None):
+            counter.update_coded(codes, ids)
+            for pc in counts.values():
+                pc.add(codes)
+            n_short += 1
+        else:
+            table = scan.to_table(batch, rows=pd.RangeIndex(start, start + n))
+            counter.update(table)
+            scores = fw.score(table).scores
+            for cid, items in comps:
+                x = scores[items].to_numpy(dtype="float64")
+                _accumulate(moments, patterns, cid, items, x)
+            del table, scores
         sample.offer(batch, start)
         start += n
         n_batches += 1
-        del table, scores
+    for cid, items in comps:  # the short path's counts, as moments and column counts
+        if cid not in counts:
+            continue
+        codes, freq = counts[cid].table()
+        if not freq.size:
+            continue
+        _accumulate(moments, patterns, cid, items, scored_values(fw, items, codes), freq)
+        for j, iid in enumerate(items):
+            item = fw.item(iid)
+            per = np.bincount(codes[:, j], weights=freq, minlength=coder.levels[
+                coder.position[iid]] + 1).astype(np.int64)
+            counter.add_counted(iid, float(item.min) + np.arange(per.size - 1), per[1:],
+                                per[0])
     if start == 0:
         from psychoval.exceptions import DataError
 
         raise DataError(f"{scan.label}: the source has no rows (no respondents)")
     quality = counter.result(scan)
     pass_s = time.perf_counter() - t0
+    short = (f" ({n_short} of them took the short path: whole-number answers counted as "
+             "response vectors)" if n_short else
+             f" (every batch read by the cell rules: {coder.reason})" if coder.reason else "")
     exact_all = start <= sample.size
     sampled = sample.table(scan)
     # alpha on every row, from the merged moments, is the run's alpha (table and verdicts)
     report = run(sampled, fw) if exact_all else run(sampled, fw, moments)
     if exact_all:
         note = (f"Streamed: {start:,} rows in {n_batches} batches of at most "
-                f"{scan.batch_size:,}; every row fits in the sample (sample_rows="
+                f"{scan.batch_size:,}{short}; every row fits in the sample (sample_rows="
                 f"{sample.size:,}), so every statistic is computed on all rows, as in memory.")
         return _with(report, notes=(note,), scan=scan, quality=quality, moments=moments,
                      hash_file=hash_file, pass_s=pass_s)
@@ -195,7 +218,8 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     shown = "; ".join(f"{r['competency']} {r['alpha_all_rows']:.4f} [{r['lower']:.4f}, "
                       f"{r['upper']:.4f}]" for r in exact_rows)
     notes = (
-        f"Streamed: {start:,} rows in {n_batches} batches of at most {scan.batch_size:,}. "
+        f"Streamed: {start:,} rows in {n_batches} batches of at most {scan.batch_size:,}"
+        f"{short}. "
         "Exact on every row: the data-quality counts (rows, missing, out-of-range and "
         "invalid codes, all-missing rows, duplicate ids, smallest pairwise n), each "
         "competency's Cronbach's alpha with its Feldt interval (from merged moments: the "
@@ -224,6 +248,37 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     return _with(report, notes=notes, scan=scan, quality=quality, moments=moments,
                  data_quality=dq, n_respondents=quality.n_respondents, exact=exact,
                  cfa_rows=cfa_rows, hash_file=hash_file, pass_s=pass_s)
+
+
+def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], cid: str,
+                items: list[str], x: np.ndarray, weights: np.ndarray | None = None) -> None:
+    """Add rows ``x`` of a competency's scored items (``weights``: rows per row) to its
+    moments and, with three items or more (a one-factor CFA is identified), its pattern
+    moments."""
+    from psychoval.stats.core._suffstats import Moments, PatternMoments
+
+    prev = moments.get(cid)
+    m = Moments.from_array(x, columns=items, weights=weights,
+                           shift=None if prev is None else prev.shift)
+    moments[cid] = m if prev is None else prev + m
+    if len(items) >= 3:
+        pp = patterns.get(cid)
+        pm = PatternMoments.from_array(x, columns=items, weights=weights,
+                                       shift=None if pp is None else pp.shift)
+        patterns[cid] = pm if pp is None else pp + pm
+
+
+def _integer_ids(batch: Any, id_column: str | None) -> np.ndarray | None:
+    """The batch's ids when they are whole numbers without a gap (the short path's ids),
+    else None."""
+    import pyarrow as pa
+
+    if id_column is None or id_column not in batch.schema.names:
+        return None
+    col = batch.column(batch.schema.names.index(id_column))
+    if not pa.types.is_integer(col.type) or col.null_count:
+        return None
+    return col.to_numpy()
 
 
 def _cfa_all_rows(patterns: dict[str, Any], warned: list[str]) -> pd.DataFrame:

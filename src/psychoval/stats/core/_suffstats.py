@@ -72,6 +72,19 @@ def _block(data: Any, columns: Sequence[str] | None) -> tuple[np.ndarray, tuple[
 item_block = _block  # for the other summaries (FourthMoments)
 
 
+def _frequency_weights(weights: Any, n: int) -> np.ndarray | None:
+    """Frequency weights as int64 (None without): one whole, non-negative number per row."""
+    if weights is None:
+        return None
+    w = np.asarray(weights)
+    if w.shape != (n,):
+        raise DataError(f"weights= needs one count per row ({n}); got shape {w.shape}")
+    if w.size and (w.dtype.kind not in "iuf" or not np.isfinite(w).all() or (w < 0).any()
+                   or (w != np.rint(w)).any()):
+        raise DataError("weights= are frequency weights: whole numbers of rows, 0 or more")
+    return w.astype(np.int64)
+
+
 def _first_shift(x: np.ndarray, rows: int = 4096) -> np.ndarray:
     """Per item, the mean of its answers among the chunk's first ``rows`` rows (near the
     item's mean, which is all the shift needs); an item without answers there takes its first
@@ -156,17 +169,21 @@ class Moments:
 
     @classmethod
     def from_array(cls, data: Any, *, columns: Sequence[str] | None = None,
-                   shift: Sequence[float] | np.ndarray | None = None) -> Moments:
+                   shift: Sequence[float] | np.ndarray | None = None,
+                   weights: Any = None) -> Moments:
         """The sums of one chunk: a 2-d array (NaN = missing), DataFrame or ResponseTable.
 
         ``columns`` names the columns of an array (or selects those of a DataFrame);
         ``shift`` fixes the per-item constant (default: this chunk's item means). Chunks
-        summarised with the same shift add without any recentring.
+        summarised with the same shift add without any recentring. ``weights``: a whole
+        number of rows per row (frequency weights: the sums of a table of distinct response
+        vectors and their counts equal those of the rows it counts).
         """
         x, names = _block(data, columns)
         n, k = x.shape
+        w = _frequency_weights(weights, n)
         if shift is None:
-            sh = _first_shift(x)
+            sh = _first_shift(x if w is None else x[w > 0])
         else:
             sh = np.asarray(shift, dtype=float).reshape(-1)
             if sh.shape != (k,) or not np.isfinite(sh).all():
@@ -174,8 +191,8 @@ class Moments:
         acc = _Accumulator(sh)
         step = max(1, _BLOCK_CELLS // max(k, 1))
         for a in range(0, n, step):  # row blocks that stay in cache
-            acc.add(x[a:a + step])
-        return acc.result(names, n)
+            acc.add(x[a:a + step], None if w is None else w[a:a + step])
+        return acc.result(names, n if w is None else int(w.sum()))
 
     @classmethod
     def zeros(cls, columns: Sequence[str]) -> Moments:
@@ -459,8 +476,17 @@ class _Accumulator:
         self.small: np.ndarray | None = np.zeros((k, 256), dtype=np.int64)  # codes 0..255
         self.general: list[dict[float, int] | None] | None = None
 
-    def add(self, xb: np.ndarray) -> None:
+    def add(self, xb: np.ndarray, wb: np.ndarray | None = None) -> None:
+        """Add a row block; ``wb``: its rows' frequency weights (None: one each)."""
+        if wb is not None:
+            keep = wb > 0
+            if not keep.all():
+                xb, wb = xb[keep], wb[keep]
+            if not len(wb):
+                return
         m, k = xb.shape
+        wf = None if wb is None else wb.astype(np.float64)
+        rows = m if wb is None else int(wb.sum())
         nan = np.isnan(xb)
         complete = not nan.any()
         if self.ts is None:
@@ -470,60 +496,65 @@ class _Accumulator:
             self.ts = float(self.sh[seen].mean()) if seen.any() else 0.0
         dev = self.sh - self.ts
         z = xb - self.sh
+        ones = np.ones(k)
         if complete:
-            colsum = z.sum(axis=0)
-            sq = np.einsum("ij,ij->j", z, z)
-            cross = z.T @ z
-            self.npair += m
+            zw = z if wf is None else z * wf[:, None]
+            colsum = zw.sum(axis=0)
+            sq = np.einsum("ij,ij->j", zw, z)
+            cross = z.T @ zw
+            self.npair += rows
             self.s1 += colsum[:, None]
             self.s2 += sq[:, None]
             self.cross += cross
             self.c1 += colsum
             self.c2 += cross
-            self.n_c += m
-            ones = np.ones(k)
+            self.n_c += rows
             # row sums as a matrix-vector product: a reduction along the short axis runs an
             # inner loop of k per row, 20x slower for a handful of items
             t = (z @ ones + dev.sum()) / k
-            self.tj1 += t.sum()  # every item is answered on every row of the block
-            self.tj2 += t @ t
-            self.n_scored += m
+            tw = t if wf is None else t * wf
+            self.tj1 += tw.sum()  # every item is answered on every row of the block
+            self.tj2 += tw @ t
+            self.n_scored += rows
             self.lo = np.fmin(self.lo, xb.min(axis=0))
             self.hi = np.fmax(self.hi, xb.max(axis=0))
         else:
             z[nan] = 0.0
             obs = ~nan
             o = obs.astype(np.float64)
-            ones = np.ones(k)
-            self.cross += z.T @ z
-            self.npair += np.rint(o.T @ o).astype(np.int64)
-            self.s1 += z.T @ o
-            self.s2 += (z * z).T @ o
+            ow = o if wf is None else o * wf[:, None]
+            zw = z if wf is None else z * wf[:, None]
+            self.cross += z.T @ zw
+            self.npair += np.rint(o.T @ ow).astype(np.int64)
+            self.s1 += z.T @ ow
+            self.s2 += (z * z).T @ ow
             cnt = o @ ones  # answered items per row (row sums by BLAS, as above)
             full = cnt == k
             if full.any():
                 zc = z[full]
-                self.c1 += zc.sum(axis=0)
-                self.c2 += zc.T @ zc
-                self.n_c += int(full.sum())
+                self.c1 += zw[full].sum(axis=0)
+                self.c2 += zc.T @ zw[full]
+                self.n_c += int(full.sum()) if wb is None else int(wb[full].sum())
             scored = cnt > 0
             with np.errstate(invalid="ignore", divide="ignore"):
                 t = (z @ ones + o @ dev) / cnt
             t = np.where(scored, t, 0.0)
-            self.tj1 += t @ o
-            self.tj2 += (t * t) @ o
-            self.n_scored += int(scored.sum())
+            tw = t if wf is None else t * wf
+            self.tj1 += tw @ o
+            self.tj2 += (tw * t) @ o
+            self.n_scored += int(scored.sum()) if wb is None else int(wb[scored].sum())
             seen = obs.any(axis=0)  # column extremes over the answered cells only
             lo = np.where(nan, np.inf, xb).min(axis=0)
             hi = np.where(nan, -np.inf, xb).max(axis=0)
             self.lo = np.fmin(self.lo, np.where(seen, lo, np.nan))
             self.hi = np.fmax(self.hi, np.where(seen, hi, np.nan))
-        self.tjz += t @ z
-        self.t1 += float(t.sum())
-        self.t2 += float(t @ t)
-        self._count(xb, nan, complete)
+        self.tjz += tw @ z
+        self.t1 += float(tw.sum())
+        self.t2 += float(tw @ t)
+        self._count(xb, nan, complete, wb)
 
-    def _count(self, xb: np.ndarray, nan: np.ndarray, complete: bool) -> None:
+    def _count(self, xb: np.ndarray, nan: np.ndarray, complete: bool,
+               wb: np.ndarray | None = None) -> None:
         """Answer counts: one bincount while every answer is a code 0..255, then per-item
         ``{value: count}`` (None beyond ``MAX_VALUES`` values)."""
         m, k = xb.shape
@@ -536,9 +567,17 @@ class _Accumulator:
                 codes[nan] = 0
             if exact.all():
                 flat = codes.astype(np.intp) + 256 * np.arange(k)
-                self.small += np.bincount(flat.ravel(), minlength=256 * k).reshape(k, 256)
-                if not complete:
-                    self.small[:, 0] -= nan.sum(axis=0)
+                if wb is None:
+                    self.small += np.bincount(flat.ravel(), minlength=256 * k).reshape(k, 256)
+                    if not complete:
+                        self.small[:, 0] -= nan.sum(axis=0)
+                else:
+                    cells = np.broadcast_to(wb[:, None], (m, k)).ravel()
+                    self.small += np.rint(np.bincount(flat.ravel(), weights=cells,
+                                                      minlength=256 * k)).astype(
+                        np.int64).reshape(k, 256)
+                    if not complete:
+                        self.small[:, 0] -= wb @ nan
                 return
             self.general = [{float(v): int(c) for v, c in enumerate(row) if c}
                             for row in self.small]
@@ -546,10 +585,13 @@ class _Accumulator:
         for j in range(k):
             if self.general[j] is None:
                 continue
-            col = xb[:, j] if complete else xb[~nan[:, j], j]
-            vals, cnt = np.unique(col, return_counts=True)
+            answered = slice(None) if complete else ~nan[:, j]
+            vals, inv = np.unique(xb[answered, j], return_inverse=True)
+            cnt = np.bincount(inv.reshape(-1), weights=None if wb is None else wb[answered],
+                              minlength=len(vals))
             self.general[j] = _merge_counts(
-                self.general[j], {float(v): int(c) for v, c in zip(vals, cnt, strict=True)})
+                self.general[j], {float(v): int(round(c))
+                                  for v, c in zip(vals, cnt, strict=True)})
 
     def result(self, names: tuple[str, ...], n: int) -> Moments:
         if self.small is not None:
@@ -599,9 +641,14 @@ class PatternMoments:
 
     @classmethod
     def from_array(cls, data: Any, *, columns: Sequence[str] | None = None,
-                   shift: Sequence[float] | np.ndarray | None = None) -> PatternMoments:
-        """The pattern sums of one chunk (2-d array with NaN = missing, or DataFrame)."""
+                   shift: Sequence[float] | np.ndarray | None = None,
+                   weights: Any = None) -> PatternMoments:
+        """The pattern sums of one chunk (2-d array with NaN = missing, or DataFrame);
+        ``weights``: frequency weights, as :meth:`Moments.from_array`."""
         x, names = _block(data, columns)
+        w = _frequency_weights(weights, x.shape[0])
+        if w is not None:
+            return cls._weighted(x[w > 0], names, shift, w[w > 0])
         n, k = x.shape
         sh = _first_shift(x) if shift is None else np.asarray(shift, dtype=float).reshape(-1)
         if sh.shape != (k,) or not np.isfinite(sh).all():
@@ -647,6 +694,37 @@ class PatternMoments:
             zg = zs[starts[g]:starts[g + 1]]
             ss[g] = zg.T @ zg
         return cls(names, sh.copy(), observed, cnt.astype(np.int64), s, ss, n_empty)
+
+    @classmethod
+    def _weighted(cls, x: np.ndarray, names: tuple[str, ...], shift: Any,
+                  w: np.ndarray) -> PatternMoments:
+        """The pattern sums of distinct rows ``x`` counted ``w`` times each (few rows: the
+        rows of each pattern are grouped by one sort)."""
+        n, k = x.shape
+        sh = _first_shift(x) if shift is None else np.asarray(shift, dtype=float).reshape(-1)
+        if sh.shape != (k,) or not np.isfinite(sh).all():
+            raise DataError(f"shift must be {k} finite numbers (one per item)")
+        obs = ~np.isnan(x)
+        any_obs = obs.any(axis=1)
+        n_empty = int(w[~any_obs].sum())
+        z = np.where(obs, x - sh, 0.0)[any_obs]
+        o, w = obs[any_obs], w[any_obs]
+        if not len(o):
+            return cls(names, sh.copy(), np.zeros((0, k), bool), np.zeros(0, np.int64),
+                       np.zeros((0, k)), np.zeros((0, k, k)), n_empty)
+        uniq, inv = np.unique(o, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        P = len(uniq)
+        wf = w.astype(np.float64)
+        zw = z * wf[:, None]
+        freq = np.bincount(inv, weights=wf, minlength=P)
+        s = np.zeros((P, k))
+        np.add.at(s, inv, zw)
+        ss = np.einsum("ri,rj->rij", zw, z)
+        gss = np.zeros((P, k, k))
+        np.add.at(gss, inv, ss)
+        return cls(names, sh.copy(), uniq.astype(bool), np.rint(freq).astype(np.int64), s,
+                   gss, n_empty)
 
     @property
     def k(self) -> int:

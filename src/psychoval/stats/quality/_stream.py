@@ -172,6 +172,40 @@ class _Col:
                 self.counts = None
 
 
+    def add_counted(self, vals: np.ndarray, cnts: np.ndarray) -> None:
+        """The same merge, with each of ``vals`` seen ``cnts`` times."""
+        keep = cnts > 0
+        vals, cnts = vals[keep], cnts[keep]
+        if not cnts.size:
+            return
+        m = int(cnts.sum())
+        bmean = float(cnts @ vals / m)
+        bm2 = float(cnts @ (vals - bmean) ** 2)
+        n = self.n_ok
+        delta = bmean - self.mean
+        tot = n + m
+        self.mean += delta * m / tot
+        self.m2 += bm2 + delta * delta * n * m / tot
+        self.lo = min(self.lo, float(vals.min()))
+        self.hi = max(self.hi, float(vals.max()))
+        self.n_ok = tot
+        if self.counts is not None:
+            _add_counts(self.counts, vals.tolist(), cnts.tolist())
+            if len(self.counts) > MAX_DISTINCT:
+                self.counts = None
+
+
+def id_hashes(ids: Any) -> np.ndarray:
+    """64-bit hashes of respondent ids: whole-number ids are their own (distinct ids never
+    collide); others by pandas' ``hash_array`` of the ids as written."""
+    arr = np.asarray(ids)
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize == 8:
+        return arr.view(np.uint64)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64).view(np.uint64)
+    return pd.util.hash_array(np.asarray(ids, dtype=object))
+
+
 def _add_counts(into: dict[Any, int], keys: Iterable[Any], counts: Iterable[int]) -> None:
     for k, c in zip(keys, counts, strict=True):
         into[k] = into.get(k, 0) + int(c)
@@ -246,8 +280,37 @@ class QualityCounter:
         pairs = a.T @ a  # exact: integers below 2**53
         self.pair_n = pairs if self.pair_n is None else self.pair_n + pairs
         if self.hash_ids:
-            self.hashes.append(pd.util.hash_array(np.asarray(ids, dtype=object)))
+            self.hashes.append(id_hashes(ids))
         self.n += n
+
+    def update_coded(self, codes: np.ndarray, ids: Any) -> None:
+        """Count a batch that took the short path of :mod:`._coded`: ``codes`` (columns in
+        the order of the counter's columns, rows; 0 = missing), every answer valid, one column
+        per item; ``ids`` its respondent ids. The columns' answer counts come later, from
+        the pattern counts (:meth:`add_counted`)."""
+        k, n = codes.shape
+        miss = codes == 0
+        per_row = np.add.reduce(miss.view(np.int8), axis=0, dtype=np.int32)
+        self.n_all_missing += int((per_row == k).sum())
+        m = np.add.reduce(miss.view(np.int8), axis=1, dtype=np.int64)
+        two = np.compress(per_row >= 2, miss, axis=1)  # rows missing two items or more
+        exact = np.float32 if two.shape[1] < 2**24 else np.float64  # whole counts stay exact
+        both = two.astype(exact)
+        both = np.rint(both @ both.T).astype(np.int64)
+        np.fill_diagonal(both, m)
+        pairs = n - m[:, None] - m[None, :] + both
+        self.pair_n = pairs if self.pair_n is None else self.pair_n + pairs
+        if self.hash_ids:
+            self.hashes.append(id_hashes(ids))
+        self.n += n
+
+    def add_counted(self, column: str, values: np.ndarray, counts: np.ndarray,
+                    n_missing: int) -> None:
+        """Answers of ``column`` counted on the short path: each of ``values`` answered
+        ``counts`` times, and ``n_missing`` rows without an answer."""
+        col = self.cols[[c.name for c in self.cols].index(column)]  # type: ignore[index]
+        col.n_missing += int(n_missing)
+        col.add_counted(np.asarray(values, float), np.asarray(counts, np.int64))
 
     def _start(self, table: ResponseTable) -> None:
         fw = self.framework
@@ -372,8 +435,7 @@ class QualityCounter:
         start = 0
         for table in _id_tables(scan):
             ids = table.ids
-            hit = np.flatnonzero(np.isin(pd.util.hash_array(np.asarray(ids, dtype=object)),
-                                         suspects))
+            hit = np.flatnonzero(np.isin(id_hashes(ids), suspects))
             for p in hit.tolist():
                 groups.setdefault(ids[p], []).append(start + p + 1)
             start += table.n_respondents

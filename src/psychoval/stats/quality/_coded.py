@@ -1,0 +1,190 @@
+"""The short path of a streaming pass: Arrow batches as small integer response codes.
+
+Most large response files hold whole-number answers on each item's declared range, one column
+per item. Such a batch need not become a :class:`ResponseTable`: every column is turned into
+one code per respondent, ``0`` for missing and ``value - min + 1`` for an answer, by a few
+Arrow kernels. Per competency, the codes of a row are one number in a mixed radix, and the
+pass counts those numbers (one ``np.bincount`` per competency and batch). The table of
+distinct response vectors and their counts is a sufficient statistic of everything the pass
+computes: the item response counts and means, each competency's moments and missingness-
+pattern moments (built once at the end with frequency weights), and nothing is rounded.
+
+A batch takes the long path (the cell rules of :func:`psychoval.read_responses` and
+:func:`psychoval.check_data`, with the invalid cells named) when any of its item columns is
+not numeric, holds a number that is not a whole number, or holds one outside the item's
+range that is not a declared missing code; a framework takes it always when an item is
+multiple choice, rated by several raters, or has a range that is not whole numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from psychoval.framework._framework import Framework
+from psychoval.framework._scoring import missing_codes_of, reverse_score
+from psychoval.io._table import MissingCodes
+
+__all__ = ["Coder", "PatternCounts"]
+
+MAX_LEVELS = 120  # answers per item on the short path (codes are int8)
+DENSE = 1 << 22  # competencies with at most this many code vectors are counted densely
+
+
+class Coder:
+    """Per batch, the (columns, rows) int8 codes of a framework's items, or None when the
+    batch must take the long path. ``usable`` is False when the framework itself rules the
+    short path out (``reason`` says why)."""
+
+    def __init__(self, framework: Framework, scan_missing: MissingCodes | None = None):
+        self.framework = framework
+        self.columns: list[str] = []
+        self.lo: list[int] = []
+        self.levels: list[int] = []
+        self.missing: list[tuple[float, ...]] = []
+        self.reason = ""
+        scan_numbers = tuple(getattr(scan_missing, "numbers", ()) or ())
+        for item in framework.items:
+            why = _why_not(item)
+            if why:
+                self.reason = f"item {item.id!r} {why}"
+                break
+            self.columns.append(item.id)
+            self.lo.append(int(item.min))
+            self.levels.append(int(item.max) - int(item.min) + 1)
+            codes = missing_codes_of(item)
+            self.missing.append(tuple(float(v) for v in (*scan_numbers, *codes.numbers)))
+        self.usable = not self.reason
+        self.position = {c: j for j, c in enumerate(self.columns)}
+
+    def codes(self, batch: Any) -> np.ndarray | None:
+        """The codes of a record batch (columns in framework order), or None."""
+        if not self.usable:
+            return None
+        out = np.empty((len(self.columns), batch.num_rows), dtype=np.int8)
+        names = batch.schema.names
+        for j, name in enumerate(self.columns):
+            if name not in names:
+                return None
+            codes = _column_codes(batch.column(names.index(name)), self.lo[j],
+                                  self.lo[j] + self.levels[j] - 1, self.missing[j])
+            if codes is None:
+                return None
+            out[j] = codes
+        return out
+
+
+def _why_not(item: Any) -> str:
+    if item.type == "multiple_choice":
+        return "is multiple choice"
+    if item.raters:
+        return "is rated by raters"
+    if item.min is None or item.max is None or not float(item.min).is_integer() or \
+            not float(item.max).is_integer():
+        return "has a range that is not whole numbers"
+    if item.max - item.min + 1 > MAX_LEVELS:
+        return f"has more than {MAX_LEVELS} values"
+    return ""
+
+
+def _column_codes(col: Any, lo: int, hi: int, missing: tuple[float, ...]) -> np.ndarray | None:
+    """One Arrow column as codes (0 missing, value - lo + 1), or None (long path)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_floating(t):
+        if col.null_count < len(col):
+            nan = pc.is_nan(col)
+            if pc.any(nan).as_py():
+                col = pc.if_else(nan, pa.scalar(None, t), col)
+        try:  # a safe cast refuses fractions
+            col = pc.cast(col, pa.int64(), safe=True)
+        except (pa.ArrowInvalid, OverflowError):
+            return None
+    elif not pa.types.is_integer(t):
+        return None
+    if col.null_count == len(col):
+        return np.zeros(len(col), dtype=np.int8)
+    if missing:
+        drop = pc.is_in(col, value_set=pa.array(
+            [int(v) for v in missing if float(v).is_integer()], type=pa.int64()))
+        if pc.any(drop).as_py():
+            col = pc.if_else(drop, pa.scalar(None, col.type), col)
+            if col.null_count == len(col):
+                return np.zeros(len(col), dtype=np.int8)
+    mm = pc.min_max(col)
+    if mm["min"].as_py() < lo or mm["max"].as_py() > hi:
+        return None
+    if lo != 1:
+        col = pc.subtract(pc.cast(col, pa.int16()), pa.scalar(lo - 1, pa.int16()))
+    if col.null_count:
+        col = pc.fill_null(col, 0)
+    if col.type != pa.int8():
+        col = pc.cast(col, pa.int8())
+    return col.to_numpy(zero_copy_only=False)
+
+
+class PatternCounts:
+    """The counts of a competency's distinct code vectors, batch by batch.
+
+    ``positions``: the competency's rows in the coder's code matrix; ``levels``: its items'
+    numbers of answers. A vector is one integer in the radix ``levels + 1``; counted by a
+    dense ``np.bincount`` when there are at most :data:`DENSE` such integers, else by sorting
+    (``np.unique``) and merging.
+    """
+
+    def __init__(self, positions: list[int], levels: list[int]):
+        self.positions = np.asarray(positions, dtype=np.intp)
+        self.base = np.asarray(levels, dtype=np.int64) + 1
+        size = math.prod(int(b) for b in self.base)
+        self.dense = size <= DENSE
+        self.counts = np.zeros(size, dtype=np.int64) if self.dense else None
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.freq = np.zeros(0, dtype=np.int64)
+        self.ok = size < 2**62  # the integers fit in int64
+        dt = np.int16 if size <= 2**15 else (np.int32 if size <= 2**31 else np.int64)
+        self.dtype = dt
+
+    def add(self, codes: np.ndarray) -> None:
+        rows = codes[self.positions]
+        key = rows[-1].astype(self.dtype)
+        for j in range(len(self.positions) - 2, -1, -1):
+            key *= self.dtype(self.base[j])
+            key += rows[j]
+        if self.dense:
+            self.counts += np.bincount(key, minlength=self.counts.size)
+            return
+        u, c = np.unique(key.astype(np.int64), return_counts=True)
+        keys = np.concatenate([self.keys, u])
+        freq = np.concatenate([self.freq, c])
+        self.keys, inv = np.unique(keys, return_inverse=True)
+        self.freq = np.bincount(inv.reshape(-1), weights=freq).astype(np.int64)
+
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, counts): the distinct code vectors seen (rows, items) and their counts."""
+        if self.dense:
+            keys = np.flatnonzero(self.counts)
+            freq = self.counts[keys]
+        else:
+            keys, freq = self.keys, self.freq
+        out = np.empty((keys.size, self.base.size), dtype=np.int64)
+        rest = keys.astype(np.int64)
+        for j, b in enumerate(self.base):
+            out[:, j] = rest % b
+            rest = rest // b
+        return out, freq
+
+
+def scored_values(framework: Framework, items: list[str], codes: np.ndarray) -> np.ndarray:
+    """The scored values (NaN missing; reverse-keyed items reversed on their own range, as
+    :func:`psychoval.score`) of code vectors of ``items``."""
+    out = np.full(codes.shape, np.nan)
+    for j, iid in enumerate(items):
+        item = framework.item(iid)
+        c = codes[:, j]
+        v = np.where(c > 0, float(item.min) + c - 1.0, np.nan)
+        out[:, j] = reverse_score(v, float(item.min), float(item.max)) if item.reverse else v
+    return out

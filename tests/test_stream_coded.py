@@ -1,0 +1,232 @@
+"""The short path of the streaming pass (stats/quality/_coded.py): batches of whole-number
+answers counted as response vectors give the same counts, moments and pattern moments as the
+long path (ResponseTable, scoring, per-batch moments), batch by batch and mixed."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import psychoval as pv
+from psychoval.pipeline import _stream
+from psychoval.stats.core._suffstats import Moments, PatternMoments
+from psychoval.stats.quality import _coded
+from tests._tolerances import assert_close
+
+FW = {"name": "coded", "id_column": "rid",
+      "defaults": {"type": "likert", "min": 1, "max": 5, "missing_codes": [-99]},
+      "tiers": [{"id": "t", "name": "T", "competencies": [
+          {"id": "A", "name": "A", "items": [{"id": f"A{j}", **({"reverse": True} if j == 4
+                                                                 else {})}
+                                             for j in range(1, 5)]},
+          {"id": "B", "name": "B", "items": [
+              {"id": "B1"}, {"id": "B2"}, {"id": "B3", "min": 0, "max": 3},
+              {"id": "B4", "missing_codes": [9]}, {"id": "B5"}]}]}]}
+
+
+def _data(n=3000, seed=5):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(n, 2))
+    cols = {}
+    for j in range(1, 5):
+        v = np.clip(np.rint(3 + f[:, 0] + rng.normal(size=n)), 1, 5)
+        cols[f"A{j}"] = 6 - v if j == 4 else v
+    for j in range(1, 6):
+        lo, hi = (0, 3) if j == 3 else (1, 5)
+        cols[f"B{j}"] = np.clip(np.rint((lo + hi) / 2 + f[:, 1] + rng.normal(size=n)), lo, hi)
+    df = pd.DataFrame(cols)
+    df[df.isna() | (rng.random(df.shape) < 0.08)] = np.nan
+    df.loc[rng.random(n) < 0.01, list(cols)] = np.nan  # respondents with no answer
+    df.loc[rng.random(n) < 0.02, "B4"] = 9  # the item's missing code
+    df.loc[rng.random(n) < 0.02, "A2"] = -99  # the framework's missing code
+    out = pd.DataFrame({"rid": np.arange(10_000, 10_000 + n, dtype=np.int64)})
+    for c in cols:  # whole numbers: nullable integers (A) and float with NaN (B)
+        out[c] = df[c].astype("Int16") if c.startswith("A") else df[c]
+    return out
+
+
+def _pass(path, monkeypatch, *, short: bool, batch_size=400):
+    """The pass's counts and moments, by the short path (where a batch allows it) or by the
+    long path only."""
+    fw = pv.read_framework(FW)
+    if not short:
+        monkeypatch.setattr(_coded.Coder, "codes", lambda self, batch: None)
+    got = {}
+
+    def run(table, framework, moments=None):
+        got["moments"] = moments
+        raise _Stop
+
+    scan = pv.scan_responses(path, batch_size=batch_size)
+    with pytest.raises(_Stop), warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        _stream.validate_scan(scan, fw, sample_rows=100, sample_seed=1, run=run,
+                              hash_file=False)
+    monkeypatch.undo()
+    return got["moments"]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _compare(a: Moments, b: Moments, what: str) -> None:
+    assert a.n == b.n and a.n_complete == b.n_complete and a.n_scored == b.n_scored, what
+    np.testing.assert_array_equal(a.npair, b.npair)
+    for field in ("s1", "s2", "cross", "c1", "c2"):
+        assert_close(getattr(a.recentered(b.shift, b.total_shift), field), getattr(b, field),
+                     "merged_statistics", what=f"{what} {field}")
+    assert a.value_counts == b.value_counts, what
+    for field in ("t1", "t2", "tj1", "tj2", "tjz"):  # psych's mean-score sums
+        assert_close(getattr(a.recentered(b.shift, b.total_shift), field), getattr(b, field),
+                     "merged_statistics", what=f"{what} {field}")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("coded")
+    df = _data()
+    clean = d / "clean.parquet"
+    df.to_parquet(clean, index=False)
+    dirty = df.copy()
+    dirty["A3"] = dirty["A3"].astype("float64")  # not a whole number:
+    dirty.loc[2222, "A3"] = 2.5
+    bad = d / "dirty.parquet"
+    dirty.to_parquet(bad, index=False)
+    return df, clean, bad
+
+
+@pytest.mark.parametrize("which", ["clean", "dirty"])
+def test_short_path_equals_long_path(files, monkeypatch, which):
+    df, clean, dirty = files
+    path = clean if which == "clean" else dirty
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        short = _pass(path, monkeypatch, short=True)
+        long = _pass(path, monkeypatch, short=False)
+    for cid in ("A", "B"):
+        _compare(short[cid], long[cid], cid)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pv.PsychovalWarning)
+            assert_close(pv.alpha(short[cid]).raw_alpha, pv.alpha(long[cid]).raw_alpha,
+                         "merged_statistics")
+
+
+@pytest.mark.parametrize("which", ["clean", "dirty"])
+def test_scan_quality_counts_on_the_short_path(files, which):
+    """The exact counts of the report (short path for the clean batches) = check_data."""
+    df, clean, dirty = files
+    path = clean if which == "clean" else dirty
+    fw = pv.read_framework(FW)
+    raw = pd.read_parquet(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        report = pv.validate(pv.scan_responses(path, batch_size=400), fw, seed=1,
+                             sample_rows=200)
+        quality = pv.check_data(raw, fw)
+    assert re.search(r"\(\d+ of them took the short path", report.notes[0])
+    dq = report.data_quality
+    for field in ("n_respondents", "n_out_of_range", "n_invalid_codes", "n_all_missing_rows",
+                  "n_duplicate_ids", "min_pairwise_n"):
+        assert dq[field] == getattr(quality, field), field
+    assert_close(dq["missing_fraction"], quality.missing_fraction, "closed_form")
+    scanned = report.results["scan_quality"].items.set_index("column")
+    expected = quality.items.set_index("column")
+    for col in (i.id for i in fw.items):
+        assert scanned.loc[col, "n_missing"] == expected.loc[col, "n_missing"], col
+        assert_close(scanned.loc[col, ["mean", "sd"]].astype(float).tolist(),
+                     expected.loc[col, ["mean", "sd"]].astype(float).tolist(),
+                     "merged_statistics", what=col)
+    # alpha on all rows = pv.alpha of the whole scored table
+    scores = fw.score(raw).scores
+    exact = report.results["alpha_all_rows"].set_index("competency")
+    for comp in fw.competencies:
+        a = pv.alpha(scores[list(comp.item_ids)], missing="pairwise", ci_method="feldt")
+        assert_close(exact.loc[comp.id, "alpha_all_rows"], a.raw_alpha, "merged_statistics")
+
+
+def test_duplicate_ids_found_on_the_short_path(files, tmp_path):
+    df, _, _ = files
+    dup = df.copy()
+    dup.loc[2900, "rid"] = dup.loc[17, "rid"]
+    path = tmp_path / "dup.parquet"
+    dup.to_parquet(path, index=False)
+    fw = pv.read_framework(FW)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        q = pv.scan_quality(pv.scan_responses(path, batch_size=400), fw)
+    assert q.n_duplicate_ids == 1
+    assert q.duplicate_ids["rows"].tolist() == ["18, 2901"]
+
+
+def test_batches_outside_the_short_path(files):
+    """Out of range, fractions, text: the batch goes the long way (which names the cell)."""
+    import pyarrow as pa
+
+    df, _, _ = files
+    coder = _coded.Coder(pv.read_framework(FW))
+    batch = pa.RecordBatch.from_pandas(df.iloc[:50], preserve_index=False)
+    assert coder.codes(batch) is not None
+    for col, value in (("B2", 7.0), ("B2", 2.5), ("B3", 4.0), ("B3", -1.0)):
+        bad = df.iloc[:50].copy()
+        bad.loc[3, col] = value
+        assert coder.codes(pa.RecordBatch.from_pandas(bad, preserve_index=False)) is None, \
+            (col, value)
+    text = df.iloc[:50].copy()
+    text["B1"] = text["B1"].astype(str)
+    assert coder.codes(pa.RecordBatch.from_pandas(text, preserve_index=False)) is None
+    codes = coder.codes(batch)  # codes: 0 missing, value - min + 1
+    b3 = df["B3"].iloc[:50].to_numpy()
+    np.testing.assert_array_equal(codes[coder.position["B3"]],
+                                  np.where(np.isnan(b3), 0, np.nan_to_num(b3) + 1))
+    b4 = df["B4"].iloc[:50].to_numpy()
+    np.testing.assert_array_equal(codes[coder.position["B4"]],
+                                  np.where(np.isnan(b4) | (b4 == 9), 0, np.nan_to_num(b4)))
+
+
+def test_coder_refuses_what_it_cannot_count():
+    spec = {"name": "x", "tiers": [{"id": "t", "name": "T", "competencies": [
+        {"id": "C", "name": "C", "items": [
+            {"id": "q1", "type": "multiple_choice", "options": ["a", "b"], "answer_key": "a"},
+            {"id": "q2", "type": "likert", "min": 1, "max": 5}]}]}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.SpecificationWarning)
+        coder = _coded.Coder(pv.read_framework(spec))
+    assert not coder.usable and "q1" in coder.reason and "multiple choice" in coder.reason
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.integers(1, 6), st.integers(0, 2**31 - 1), st.booleans())
+def test_pattern_counts_give_the_rows_moments(k, seed, sparse):
+    """Counting distinct code vectors, then weighted moments = moments of the rows."""
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(2, 7, size=k).tolist()
+    n = int(rng.integers(1, 400))
+    codes = np.stack([rng.integers(0, lv + 1, size=n) for lv in levels]).astype(np.int8)
+    pc = _coded.PatternCounts(list(range(k)), levels)
+    if sparse:
+        pc.dense = False
+        pc.counts = None
+    for part in np.array_split(np.arange(n), 3):
+        pc.add(codes[:, part])
+    vecs, freq = pc.table()
+    assert freq.sum() == n
+    x = np.where(codes.T > 0, codes.T.astype(float), np.nan)
+    u = np.where(vecs > 0, vecs.astype(float), np.nan)
+    cols = [f"i{j}" for j in range(k)]
+    direct = Moments.from_array(x, columns=cols)
+    weighted = Moments.from_array(u, columns=cols, weights=freq, shift=direct.shift)
+    _compare(weighted, direct, "weighted")
+    p1 = PatternMoments.from_array(x, columns=cols)
+    p2 = PatternMoments.from_array(u, columns=cols, weights=freq, shift=p1.shift)
+    assert p1.n == p2.n and p1.n_empty == p2.n_empty
+    o1 = {r.tobytes(): (f, s) for r, f, s in zip(p1.observed, p1.freq, p1.s, strict=True)}
+    for r, f, s in zip(p2.observed, p2.freq, p2.s, strict=True):
+        assert o1[r.tobytes()][0] == f
+        assert_close(s, o1[r.tobytes()][1], "merged_statistics")
