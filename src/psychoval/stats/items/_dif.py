@@ -23,6 +23,8 @@ from psychoval.exceptions import (
     renamed_keyword,
     warn,
 )
+from psychoval.stats.items._groups import split_group
+from psychoval.stats.items._tables import ItemScoreTables
 
 __all__ = ["DifResult", "dif", "dif_screen", "adjust_pvalues", "ets_class_mh",
            "ets_class_smd", "SMD_BOUNDS"]
@@ -134,10 +136,10 @@ def _mh(y: np.ndarray, focal: np.ndarray, strata: tuple[np.ndarray, int]) -> dic
     are dropped with the uninformative ones)."""
     s, ns = strata
     cells = np.bincount(s * 4 + focal * 2 + y.astype(np.intp), minlength=4 * ns)
-    return mh_from_counts(cells.reshape(ns, 4))
+    return _mh_counts(cells.reshape(ns, 4))
 
 
-def mh_from_counts(cells: np.ndarray) -> dict[str, float]:
+def _mh_counts(cells: np.ndarray) -> dict[str, float]:
     """:func:`_mh` from the counts of its cells: per stratum (rows, in score order) the
     reference wrong, reference correct, focal wrong and focal correct respondents."""
     from scipy.special import chdtrc
@@ -182,10 +184,10 @@ def _gmh(y: np.ndarray, code: np.ndarray, n_groups: int, strata: tuple[np.ndarra
     idx = s * G + code
     n_sg = np.bincount(idx, minlength=ns * G).reshape(ns, G).astype(float)
     a_sg = np.bincount(idx, weights=y, minlength=ns * G).reshape(ns, G)
-    return gmh_from_counts(n_sg, a_sg)
+    return _gmh_counts(n_sg, a_sg)
 
 
-def gmh_from_counts(n_sg: np.ndarray, a_sg: np.ndarray) -> dict[str, float]:
+def _gmh_counts(n_sg: np.ndarray, a_sg: np.ndarray) -> dict[str, float]:
     """:func:`_gmh` from the counts per stratum (rows, in score order) and group (columns,
     reference first): respondents ``n_sg`` and correct answers ``a_sg``."""
     from scipy.stats import chi2
@@ -253,10 +255,10 @@ def _smd(y: np.ndarray, focal: np.ndarray, strata: np.ndarray, n_strata: int
     s_f = np.bincount(strata[f], weights=y[f], minlength=n_strata)
     s_r = np.bincount(strata[~f], weights=y[~f], minlength=n_strata)
     sd = float(np.std(y, ddof=1)) if y.size > 1 else math.nan
-    return smd_from_sums(n_f, n_r, s_f, s_r, sd)
+    return _smd_sums(n_f, n_r, s_f, s_r, sd)
 
 
-def smd_from_sums(n_f: np.ndarray, n_r: np.ndarray, s_f: np.ndarray, s_r: np.ndarray,
+def _smd_sums(n_f: np.ndarray, n_r: np.ndarray, s_f: np.ndarray, s_r: np.ndarray,
                   sd: float) -> tuple[float, float]:
     """:func:`_smd` from per-level counts and sums of the item in the focal (``n_f``,
     ``s_f``) and reference group, and the item's SD over both."""
@@ -330,7 +332,7 @@ def _nagelkerke(ll: float, ll0: float, n: int) -> float:
 _BATCH_CELLS = 1 << 18  # padded cells per batch of cumulative-logit fits
 
 
-def ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
+def _ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
                   tol: float = 1e-10, maxiter: int = 100
                   ) -> list[tuple[np.ndarray, float, bool]]:
     """Cumulative-logit (proportional odds) models by Newton-Raphson with the analytic Hessian.
@@ -356,7 +358,7 @@ def ordinal_fits(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]
 
 def _ordinal_batch(models: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, int]], *,
                    tol: float, maxiter: int) -> list[tuple[np.ndarray, float, bool]]:
-    """:func:`ordinal_fits` on one batch.
+    """:func:`_ordinal_fits` on one batch.
 
     With ``F(x) = 1 / (1 + exp(-x))``, cell i's probability is ``p = F(u) - F(l)``,
     ``u = zeta_c - x'beta`` and ``l = zeta_(c-1) - x'beta`` (``F(u) = 1`` for the top
@@ -509,15 +511,15 @@ def _lr_cells(s: np.ndarray, levels: np.ndarray, focal: np.ndarray, y: np.ndarra
     if ordinal:
         R = n_categories
         key, w = _count((s * 2 + focal) * R + y, ns * 2 * R)
-        return lr_cells_from_counts(key, w, levels, R, y.size)
+        return _lr_cells_counts(key, w, levels, R, y.size)
     key = s * 2 + focal
     trials = np.bincount(key, minlength=ns * 2)
     cells = np.flatnonzero(trials)
-    return lr_cells_from_counts(cells, trials[cells], levels, 0, y.size,
+    return _lr_cells_counts(cells, trials[cells], levels, 0, y.size,
                                 successes=np.bincount(key, weights=y, minlength=ns * 2)[cells])
 
 
-def lr_cells_from_counts(key: np.ndarray, w: np.ndarray, levels: np.ndarray,
+def _lr_cells_counts(key: np.ndarray, w: np.ndarray, levels: np.ndarray,
                          n_categories: int, n_respondents: int, *,
                          successes: np.ndarray | None = None) -> dict[str, Any]:
     """:func:`_lr_cells` from the counts of its non-empty cells, in increasing ``key``:
@@ -547,13 +549,13 @@ def lr_cells_from_counts(key: np.ndarray, w: np.ndarray, levels: np.ndarray,
     return out
 
 
-def logistic_fits(cells: dict[str, Any]) -> list[tuple[np.ndarray, float, bool]]:
+def _logistic_fits(cells: dict[str, Any]) -> list[tuple[np.ndarray, float, bool]]:
     """The three binary models of :func:`_lr_cells`, each with an intercept first."""
     return [_logit_fit(np.column_stack([np.ones(X.shape[0]), X]), cells["k"], cells["n"])
             for X in cells["designs"]]
 
 
-def lr_dif(cells: dict[str, Any], fits: Sequence[tuple[np.ndarray, float, bool]],
+def _lr_dif(cells: dict[str, Any], fits: Sequence[tuple[np.ndarray, float, bool]],
             ordinal: bool) -> dict[str, Any]:
     """Likelihood-ratio DIF tests of one item from its three fitted models."""
     from scipy.special import chdtrc
@@ -651,40 +653,134 @@ class DifResult(Result):
         return self.table.copy()
 
 
-def split_group(data: Any, group: Any) -> tuple[Any, np.ndarray]:
-    """``data`` without its group column and the group label of each row (``group``: a
-    column of ``data``, a covariate of ``Framework.score``'s result, or the labels)."""
-    if hasattr(data, "scores") and hasattr(data, "covariates"):  # Framework.score's result
-        if isinstance(group, str) and group in data.covariates.columns:
-            return data.scores, _group_labels(data.covariates[group].to_numpy(dtype=object))
-        data = data.scores
-    if isinstance(group, str):
-        from psychoval.stats.items._keyed import raw_frame
-
-        frame = raw_frame(data)
-        if group not in frame.columns:
-            raise DataError(f"group column {group!r} is not in the data; pass the column "
-                            "name or an array of group labels")
-        labels = _group_labels(frame[group].to_numpy(dtype=object))
-        index = data.ids if hasattr(data, "ids") and not isinstance(data, pd.DataFrame) \
-            else frame.index
-        rest = frame.drop(columns=group)
-        rest.index = index
-        return rest, labels
-    labels = _group_labels(np.asarray(pd.Series(group).to_numpy(dtype=object)))
-    return data, labels
+# --------------------------------------------------------------------------------------------
+# DIF from merged ItemScoreTables (no rows)
+def _refuse_tables(what: str, why: str) -> None:
+    raise SpecificationError(f"{what} is not available from ItemScoreTables: {why}")
 
 
-def _group_labels(labels: np.ndarray) -> np.ndarray:
-    """Group labels as the user wrote them: a numeric column read as floats (1.0, 2.0) is
-    given back its integers (1, 2), so that labels print and compare as written."""
-    vals = [v for v in labels if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    if vals and all(isinstance(v, (float, np.floating)) and float(v).is_integer()
-                    for v in vals):
-        return np.array([int(v) if v is not None and not (isinstance(v, float)
-                                                          and math.isnan(v)) else v
-                         for v in labels], dtype=object)
-    return labels
+def _dif_tables(t: ItemScoreTables, *, group: Any, focal: Any, reference: Any, method: str,
+                match: Any, framework: Any, studied: str, missing: str,
+                items: Sequence[str] | None, dif_type: str, purify: bool, correction: str,
+                level: float) -> DifResult:
+    """:func:`dif` of merged tables (its arguments checked there): the same result as
+    :func:`dif` of the concatenated rows, on the total or rest score of complete rows."""
+    if group is not None:
+        _refuse_tables("group=", "the tables already hold the group of every row (build "
+                       "them with group=); pass group=None")
+    if purify:
+        _refuse_tables("purify=True", "purification matches each item on the total of the "
+                       "items not flagged so far, and the tables keep each item against the "
+                       "total of all the items (and the rest score) only; purify on the rows, "
+                       "or build the tables on the anchor items you trust")
+    if missing != "listwise":
+        _refuse_tables(f"missing={missing!r}", "prorated matching scores need each row's "
+                       "number of answered items, and the tables count complete rows; use "
+                       "missing='listwise'")
+    if not (isinstance(match, str) and match == "total") or framework is not None:
+        _refuse_tables(f"match={match!r}", "the tables match on the total of all their "
+                       "items; for a competency's or scale's total build tables on that "
+                       "scale's items, or keep the rows for a supplied score")
+    if items is not None and list(items) != list(t.columns):
+        _refuse_tables("items=", "the matching total is that of every item in the tables; "
+                       "build tables on the items to analyse")
+    if not t.groups:
+        raise DataError("these tables were built without group=; DIF needs each row's group")
+    if t.k < 1 or t.counts.shape[2] == 0:
+        raise DataError("no row answers every item; DIF from tables analyses complete rows")
+
+    G = len(t.groups)
+    lab_counts = t.counts[..., :G]  # labelled complete rows
+    n_used = int(lab_counts[0].sum())
+    rows_dropped = t.n - n_used
+    notes: list[str] = []
+    if rows_dropped:
+        notes.append(f"{rows_dropped} row(s) with a missing response, group or score dropped")
+    v = t.response_min + np.arange(t.counts.shape[1], dtype=np.int64)
+    seen = lab_counts.sum(axis=(2, 3)) > 0  # (k, R) values answered on the used rows
+    binary = ~(seen & ((v != 0) & (v != 1))).any(axis=1)
+    if method in ("mh", "gmh", "logistic") and not binary.all():
+        bad = [t.columns[j] for j in np.flatnonzero(~binary)]
+        raise DataError(f"method={method!r} needs 0/1 items; item(s) "
+                        f"{', '.join(map(repr, bad[:5]))} have other values: score them first, "
+                        "or use method='auto' or 'ordinal_logistic'")
+    item_method = (np.where(binary, "mh", "ordinal_logistic") if method == "auto"
+                   else np.full(t.k, method))
+    lr_key = {"both": "p_both", "uniform": "p_uniform", "nonuniform": "p_nonuniform"}[dif_type]
+    present = [g for g in range(G) if lab_counts[..., g].any()]
+    reference, focals = _resolve_groups([t.groups[g] for g in present], reference, focal,
+                                        notes)
+    slot = {lab: i for i, lab in enumerate(t.groups)}
+    comparisons = ([(", ".join(map(str, focals)), focals)] if method == "gmh"
+                   else [(f, [f]) for f in focals])
+    tables = []
+    for f, members in comparisons:
+        slots = [slot[reference]] + [slot[g] for g in members]
+        recs: list[dict[str, Any]] = [{}] * t.k
+        pending = []
+        for j in range(t.k):
+            c, levels = t.item_cells(j, slots, studied)
+            counts = {"n_reference": int(c[..., 0].sum()), "n_focal": int(c[..., 1:].sum())}
+            by_focal = np.stack([c[..., 0], c[..., 1:].sum(axis=2)], axis=2)  # (R, L, 2)
+            if item_method[j] in ("mh", "gmh"):
+                y0, y1 = _at(c, v, 0), _at(c, v, 1)  # (L, groups)
+                if item_method[j] == "mh":
+                    rec = _mh_counts(np.column_stack(
+                        [y0[:, 0], y1[:, 0], y0[:, 1:].sum(axis=1), y1[:, 1:].sum(axis=1)]))
+                else:
+                    rec = _gmh_counts(y0 + y1, y1)
+                recs[j] = {**rec, "p_test": rec["p_value"], **counts}
+            elif item_method[j] == "logistic":
+                trials = _at(by_focal, v, 0) + _at(by_focal, v, 1)
+                key = np.flatnonzero(trials.ravel())
+                cells = _lr_cells_counts(
+                    key, trials.ravel()[key], levels, 0, int(c.sum()),
+                    successes=_at(by_focal, v, 1).ravel()[key])
+                rec = _lr_dif(cells, _logistic_fits(cells), ordinal=False)
+                recs[j] = {**rec, "p_test": rec[lr_key], **counts}
+            else:
+                lgr = by_focal.transpose(1, 2, 0)  # (L, 2, R)
+                key = np.flatnonzero(lgr.ravel())
+                cells = _lr_cells_counts(key, lgr.ravel()[key], levels, v.size,
+                                         int(c.sum()))
+                pending.append((j, cells, {**counts, **_smd_table(lgr, v)}))
+        fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
+                              for _, cells, _ in pending for X in cells["designs"]])
+        for i, (j, cells, counts) in enumerate(pending):
+            rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
+            recs[j] = {**rec, "p_test": rec[lr_key], **counts}
+        tab = pd.DataFrame(recs)
+        p = tab.pop("p_test").to_numpy(dtype=float)
+        p_adj = adjust_pvalues(p, correction)
+        tables.append(_comparison_table(tab, p, p_adj, f, t.columns, item_method, dif_type,
+                                        level))
+    match_text = f"total score of the {t.k} analysed items" + (
+        " (studied item included)" if studied == "include"
+        else " without the studied item (rest score)")
+    return DifResult(
+        table=pd.concat(tables, ignore_index=True), method=method,
+        dif_type=_tested_text(method, binary, len(focals), dif_type), reference=reference,
+        focal=tuple(focals), match=match_text, purify=False, purify_iterations=0,
+        purify_converged=True, correction=correction, level=level, n_used=n_used,
+        rows_dropped=rows_dropped, notes=tuple(notes))
+
+
+def _at(c: np.ndarray, v: np.ndarray, value: int) -> np.ndarray:
+    """The counts of response ``value`` (zeros when no response has it)."""
+    r = value - int(v[0])
+    return c[r] if 0 <= r < v.size else np.zeros(c.shape[1:], dtype=c.dtype)
+
+
+def _smd_table(lgr: np.ndarray, v: np.ndarray) -> dict[str, float]:
+    """ETS's SMD of one item from its (level, focal, response) counts (:func:`_smd`)."""
+    n_r, n_f = lgr[:, 0].sum(axis=1), lgr[:, 1].sum(axis=1)
+    s_r, s_f = lgr[:, 0] @ v.astype(float), lgr[:, 1] @ v.astype(float)
+    per_value = lgr.sum(axis=(0, 1)).astype(float)
+    n = per_value.sum()
+    mean = per_value @ v / n
+    sd = math.sqrt(per_value @ (v - mean) ** 2 / (n - 1)) if n > 1 else math.nan
+    smd, smd_sd = _smd_sums(n_f, n_r, s_f, s_r, sd)
+    return {"smd": smd, "smd_sd": smd_sd}
 
 
 def dif(
@@ -840,10 +936,8 @@ def dif(
     level = renamed_keyword("dif", "level", level, "significance_level", significance_level,
                             0.05)
     level = check_confidence_level(level, significance=True)
-    from psychoval.stats.items._tables import ItemScoreTables, dif_from_tables
-
     if isinstance(data, ItemScoreTables):
-        return dif_from_tables(
+        return _dif_tables(
             data, group=group, focal=focal, reference=reference, method=method, match=match,
             framework=framework, studied=studied, missing=missing, items=items,
             dif_type=dif_type, purify=purify, correction=correction, level=level)
@@ -941,7 +1035,7 @@ def dif(
     ordinal = item_method == "ordinal_logistic"
     responses = _response_codes(x_items, x_answered, ordinal) if ordinal.any() else None
 
-    reference, focals = resolve_groups(sorted(set(lab.tolist()), key=str), reference, focal,
+    reference, focals = _resolve_groups(sorted(set(lab.tolist()), key=str), reference, focal,
                                        notes)
 
     k = m.k
@@ -1001,17 +1095,17 @@ def dif(
                     recs[j] = {**rec, "p_test": rec["p_value"], **counts}
                 elif item_method[j] == "logistic":
                     cells = _lr_cells(sv, s_levels, foc, kept(columns[j]), 2, ordinal=False)
-                    rec = lr_dif(cells, logistic_fits(cells), ordinal=False)
+                    rec = _lr_dif(cells, _logistic_fits(cells), ordinal=False)
                     recs[j] = {**rec, "p_test": rec[lr_key], **counts}
                 else:
                     cells = _lr_cells(sv, s_levels, foc, kept(categories[j]), responses[1],
                                       ordinal=True)
                     smd, smd_sd = _smd(kept(columns[j]), foc, sv, s_levels.size)
                     pending.append((j, cells, {**counts, "smd": smd, "smd_sd": smd_sd}))
-            fits = ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
+            fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
                                   for _, cells, _ in pending for X in cells["designs"]])
             for i, (j, cells, counts) in enumerate(pending):
-                rec = lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
+                rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
                 recs[j] = {**rec, "p_test": rec[lr_key], **counts}
             tab = pd.DataFrame(recs)
             p = tab.pop("p_test").to_numpy(dtype=float)
@@ -1033,19 +1127,19 @@ def dif(
             notes.append(f"focal {f!r}: purification flagged every other item of the scale "
                          f"of {', '.join(repr(m.items[j]) for j in sorted(whole_scale))}; "
                          "matched on the whole scale instead (no anchor items left)")
-        tables.append(comparison_table(tab, p, p_adj, f, m.items, item_method, dif_type,
+        tables.append(_comparison_table(tab, p, p_adj, f, m.items, item_method, dif_type,
                                        level))
     if purify and not purify_ok:
         notes.append(f"purification did not settle within {_MAX_PURIFY} rounds")
     return DifResult(
         table=pd.concat(tables, ignore_index=True), method=method,
-        dif_type=tested_text(method, binary, len(focals), dif_type), reference=reference,
+        dif_type=_tested_text(method, binary, len(focals), dif_type), reference=reference,
         focal=tuple(focals), match=match_text, purify=bool(purify),
         purify_iterations=iterations, purify_converged=purify_ok, correction=correction,
         level=level, n_used=int(usable.sum()), rows_dropped=rows_dropped, notes=tuple(notes))
 
 
-def resolve_groups(levels: list[Any], reference: Any, focal: Any, notes: list[str]
+def _resolve_groups(levels: list[Any], reference: Any, focal: Any, notes: list[str]
                    ) -> tuple[Any, list[Any]]:
     """The reference group and the focal groups among the group ``levels`` (sorted by their
     text), from the ``reference=`` and ``focal=`` arguments; a note when the reference is
@@ -1075,7 +1169,7 @@ def resolve_groups(levels: list[Any], reference: Any, focal: Any, notes: list[st
     return reference, focals
 
 
-def comparison_table(tab: pd.DataFrame, p: np.ndarray, p_adj: np.ndarray, f: Any,
+def _comparison_table(tab: pd.DataFrame, p: np.ndarray, p_adj: np.ndarray, f: Any,
                      items: Sequence[str], item_method: np.ndarray, dif_type: str,
                      level: float) -> pd.DataFrame:
     """One focal group's finished DIF table from its per-item records ``tab`` (with
@@ -1126,7 +1220,7 @@ def comparison_table(tab: pd.DataFrame, p: np.ndarray, p_adj: np.ndarray, f: Any
     return tab
 
 
-def tested_text(method: str, binary: np.ndarray, n_focal: int, dif_type: str) -> str:
+def _tested_text(method: str, binary: np.ndarray, n_focal: int, dif_type: str) -> str:
     """The DIF type tested, in words (``DifResult.dif_type``)."""
     if method == "mh" or (method == "auto" and binary.all()):
         return "uniform (MH)"

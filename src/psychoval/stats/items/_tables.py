@@ -36,9 +36,10 @@ import pandas as pd
 
 from psychoval._input import as_item_matrix, check_range
 from psychoval.exceptions import DataError, SpecificationError
-from psychoval.stats.items import _dif
+from psychoval.io._table import describe_row
+from psychoval.stats.items._groups import split_group
 
-__all__ = ["ItemScoreTables", "dif_from_tables"]
+__all__ = ["ItemScoreTables"]
 
 _SCHEMA = "psychoval.item_score_tables/1"
 _MAX_CELLS = 1 << 28  # item x response x score x group cells of one table (2 GB of int64)
@@ -103,7 +104,7 @@ class ItemScoreTables:
         the items (default every column but the group column); the total score is theirs."""
         labels = None
         if group is not None:
-            data, labels = _dif.split_group(data, group)
+            data, labels = split_group(data, group)
         m = as_item_matrix(data, items=items, min_items=1, min_rows=0, what="data")
         x = m.values
         n, k = x.shape
@@ -114,9 +115,9 @@ class ItemScoreTables:
         bad = np.argwhere(whole != np.rint(whole))
         if bad.size:
             i, j = bad[0]
-            raise DataError(f"item {m.items[j]!r} has the value {x[i, j]!r} in row {i}; the "
-                            "tables count whole-number item scores: score or round the items "
-                            "first")
+            raise DataError(f"item {m.items[j]!r} has the value {float(x[i, j]):g} at "
+                            f"{describe_row(m.ids, int(i))}; the tables count whole-number "
+                            "item scores: score or round the items first")
         xi = whole.astype(np.int64)
         # group slot of every row: its label's index among the sorted labels, or the last
         if labels is None:
@@ -283,6 +284,24 @@ class ItemScoreTables:
         return (f"ItemScoreTables(k={self.k}, n={self.n}, n_complete={self.n_complete}, "
                 f"groups={len(self.groups)})")
 
+    def item_cells(self, j: int, slots: Sequence[int], studied: str = "include"
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Item j's counts against its matching score in the group ``slots`` (in that
+        order): (R, L, len(slots)) counts on the L score levels that occur there, and those
+        L scores. ``studied="exclude"``: the rest score ``total - response`` (each
+        response's counts moved down by its value)."""
+        cj = self.counts[j][..., list(slots)]
+        R, S, _ = cj.shape
+        if studied == "exclude":
+            rest = np.zeros((R, S + R - 1, cj.shape[2]), dtype=cj.dtype)
+            for r in range(R):  # a loop over response values, not rows
+                rest[r, R - 1 - r:R - 1 - r + S] = cj[r]
+            cj, base = rest, self.score_min - self.response_min - (R - 1)
+        else:
+            base = self.score_min
+        occur = cj.sum(axis=(0, 2)) > 0
+        return cj[:, occur], (base + np.flatnonzero(occur)).astype(float)
+
     # -- item statistics ---------------------------------------------------------------------
 
     def item_statistics(self, *, scale_range: Any = None,
@@ -405,157 +424,3 @@ def _quantile_from_counts(values: np.ndarray, counts: np.ndarray, probs: Sequenc
         # numpy's _lerp: a + (b - a) g, taken from b's side when g >= 0.5
         out.append(b - (b - a) * (1 - g) if g >= 0.5 else a + (b - a) * g)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# DIF
-
-
-def _refuse(what: str, why: str) -> None:
-    raise SpecificationError(f"{what} is not available from ItemScoreTables: {why}")
-
-
-def dif_from_tables(t: ItemScoreTables, *, group: Any, focal: Any, reference: Any,
-                    method: str, match: Any, framework: Any, studied: str, missing: str,
-                    items: Sequence[str] | None, dif_type: str, purify: bool,
-                    correction: str, level: float) -> _dif.DifResult:
-    """``pv.dif`` of tables (its arguments checked there): the same result as ``pv.dif`` of
-    the concatenated rows."""
-    if group is not None:
-        _refuse("group=", "the tables already hold the group of every row (build them with "
-                "group=); pass group=None")
-    if purify:
-        _refuse("purify=True", "purification matches each item on the total of the items not "
-                "flagged so far, and the tables keep each item against the total of all the "
-                "items (and the rest score) only; purify on the rows, or build the tables on "
-                "the anchor items you trust")
-    if missing != "listwise":
-        _refuse(f"missing={missing!r}", "prorated matching scores need each row's number of "
-                "answered items, and the tables count complete rows; use missing='listwise'")
-    if not (isinstance(match, str) and match == "total") or framework is not None:
-        _refuse(f"match={match!r}", "the tables match on the total of all their items; for a "
-                "competency's or scale's total build tables on that scale's items, or keep "
-                "the rows for a supplied score")
-    if items is not None and list(items) != list(t.columns):
-        _refuse("items=", "the matching total is that of every item in the tables; build "
-                "tables on the items to analyse")
-    if not t.groups:
-        raise DataError("these tables were built without group=; DIF needs each row's group")
-    if t.k < 1 or t.counts.shape[2] == 0:
-        raise DataError("no row answers every item; DIF from tables analyses complete rows")
-
-    G = len(t.groups)
-    lab_counts = t.counts[..., :G]  # labelled complete rows
-    n_used = int(lab_counts[0].sum())
-    rows_dropped = t.n - n_used
-    notes: list[str] = []
-    if rows_dropped:
-        notes.append(f"{rows_dropped} row(s) with a missing response, group or score dropped")
-    v = t.response_min + np.arange(t.counts.shape[1], dtype=np.int64)
-    seen = lab_counts.sum(axis=(2, 3)) > 0  # (k, R) values answered on the used rows
-    binary = ~(seen & ((v != 0) & (v != 1))).any(axis=1)
-    if method in ("mh", "gmh", "logistic") and not binary.all():
-        bad = [t.columns[j] for j in np.flatnonzero(~binary)]
-        raise DataError(f"method={method!r} needs 0/1 items; item(s) "
-                        f"{', '.join(map(repr, bad[:5]))} have other values: score them first, "
-                        "or use method='auto' or 'ordinal_logistic'")
-    item_method = (np.where(binary, "mh", "ordinal_logistic") if method == "auto"
-                   else np.full(t.k, method))
-    lr_key = {"both": "p_both", "uniform": "p_uniform", "nonuniform": "p_nonuniform"}[dif_type]
-    present = [g for g in range(G) if lab_counts[..., g].any()]
-    reference, focals = _dif.resolve_groups([t.groups[g] for g in present], reference, focal,
-                                            notes)
-    slot = {lab: i for i, lab in enumerate(t.groups)}
-    comparisons = ([(", ".join(map(str, focals)), focals)] if method == "gmh"
-                   else [(f, [f]) for f in focals])
-    tables = []
-    for f, members in comparisons:
-        sub = t.counts[..., [slot[reference]] + [slot[g] for g in members]]
-        recs: list[dict[str, Any]] = [{}] * t.k
-        pending = []
-        for j in range(t.k):
-            c, levels = _item_cells(sub[j], t.score_min, v, studied)
-            counts = {"n_reference": int(c[..., 0].sum()), "n_focal": int(c[..., 1:].sum())}
-            by_focal = np.stack([c[..., 0], c[..., 1:].sum(axis=2)], axis=2)  # (R, L, 2)
-            if item_method[j] in ("mh", "gmh"):
-                y0, y1 = _at(c, v, 0), _at(c, v, 1)  # (L, groups)
-                if item_method[j] == "mh":
-                    rec = _dif.mh_from_counts(np.column_stack(
-                        [y0[:, 0], y1[:, 0], y0[:, 1:].sum(axis=1), y1[:, 1:].sum(axis=1)]))
-                else:
-                    rec = _dif.gmh_from_counts(y0 + y1, y1)
-                recs[j] = {**rec, "p_test": rec["p_value"], **counts}
-            elif item_method[j] == "logistic":
-                trials = _at(by_focal, v, 0) + _at(by_focal, v, 1)
-                key = np.flatnonzero(trials.ravel())
-                cells = _dif.lr_cells_from_counts(
-                    key, trials.ravel()[key], levels, 0, _n_rows(c),
-                    successes=_at(by_focal, v, 1).ravel()[key])
-                rec = _dif.lr_dif(cells, _dif.logistic_fits(cells), ordinal=False)
-                recs[j] = {**rec, "p_test": rec[lr_key], **counts}
-            else:
-                lgr = by_focal.transpose(1, 2, 0)  # (L, 2, R)
-                key = np.flatnonzero(lgr.ravel())
-                cells = _dif.lr_cells_from_counts(key, lgr.ravel()[key], levels, v.size,
-                                                  _n_rows(c))
-                pending.append((j, cells, {**counts, **_smd(lgr, v)}))
-        fits = _dif.ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
-                                  for _, cells, _ in pending for X in cells["designs"]])
-        for i, (j, cells, counts) in enumerate(pending):
-            rec = _dif.lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
-            recs[j] = {**rec, "p_test": rec[lr_key], **counts}
-        tab = pd.DataFrame(recs)
-        p = tab.pop("p_test").to_numpy(dtype=float)
-        p_adj = _dif.adjust_pvalues(p, correction)
-        tables.append(_dif.comparison_table(tab, p, p_adj, f, t.columns, item_method,
-                                            dif_type, level))
-    match_text = f"total score of the {t.k} analysed items" + (
-        " (studied item included)" if studied == "include"
-        else " without the studied item (rest score)")
-    return _dif.DifResult(
-        table=pd.concat(tables, ignore_index=True), method=method,
-        dif_type=_dif.tested_text(method, binary, len(focals), dif_type), reference=reference,
-        focal=tuple(focals), match=match_text, purify=False, purify_iterations=0,
-        purify_converged=True, correction=correction, level=level, n_used=n_used,
-        rows_dropped=rows_dropped, notes=tuple(notes))
-
-
-def _n_rows(c: np.ndarray) -> int:
-    """Rows behind one item's cells."""
-    return int(c.sum())
-
-
-def _item_cells(cj: np.ndarray, score_min: int, v: np.ndarray, studied: str
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """One item's counts (R, S, groups) on its matching score's levels that occur: (R, L,
-    groups) and the L score values. ``studied="exclude"``: the rest score ``total - response``
-    (response r's counts moved down by its value)."""
-    R, S, _ = cj.shape
-    if studied == "exclude":
-        rest = np.zeros((R, S + R - 1, cj.shape[2]), dtype=cj.dtype)
-        for r in range(R):  # a loop over response values, not rows
-            rest[r, R - 1 - r:R - 1 - r + S] = cj[r]
-        cj, base = rest, score_min - int(v[0]) - (R - 1)
-    else:
-        base = score_min
-    occur = cj.sum(axis=(0, 2)) > 0
-    return cj[:, occur], (base + np.flatnonzero(occur)).astype(float)
-
-
-def _at(c: np.ndarray, v: np.ndarray, value: int) -> np.ndarray:
-    """The counts of response ``value`` (zeros when no response has it)."""
-    r = value - int(v[0])
-    return c[r] if 0 <= r < v.size else np.zeros(c.shape[1:], dtype=c.dtype)
-
-
-def _smd(lgr: np.ndarray, v: np.ndarray) -> dict[str, float]:
-    """ETS's SMD of one item from its (level, focal, response) counts (see ``_dif._smd``)."""
-    n_r, n_f = lgr[:, 0].sum(axis=1), lgr[:, 1].sum(axis=1)
-    s_r, s_f = lgr[:, 0] @ v.astype(float), lgr[:, 1] @ v.astype(float)
-    per_value = lgr.sum(axis=(0, 1)).astype(float)
-    n = per_value.sum()
-    mean = per_value @ v / n
-    sd = math.sqrt(per_value @ (v - mean) ** 2 / (n - 1)) if n > 1 else math.nan
-    smd, smd_sd = _dif.smd_from_sums(n_f, n_r, s_f, s_r, sd)
-    return {"smd": smd, "smd_sd": smd_sd}
-

@@ -30,6 +30,7 @@ import pandas as pd
 from psychoval._input import ItemMatrix, MissingInfo, check_choice, check_confidence_level
 from psychoval._results import Result, Summary
 from psychoval.exceptions import DataError, DegenerateDataWarning, PsychovalWarning, warn
+from psychoval.stats.core._bootmoments import BootstrapMoments
 from psychoval.stats.core._moments import (
     PairwiseSums,
     alpha_from_cov,
@@ -640,7 +641,9 @@ def alpha(
         :class:`Moments` of chunks of rows (or a dask collection, summarised per partition)
         give the same result as the concatenated rows, except the bootstrap intervals and
         ``reverse=``, which need the rows (refused), and the response frequencies under
-        ``missing="listwise"`` with missing answers (None).
+        ``missing="listwise"`` with missing answers (None). :class:`BootstrapMoments` add
+        ``ci_method="bootstrap"``: the percentile interval of their Poisson-bootstrap
+        replicates (``n_boot`` and ``seed`` are theirs).
     reverse : sequence of str, optional
         Items to reverse-key as ``lo + hi - x`` before anything is computed. ``lo`` and ``hi``
         are the smallest and largest observed values over all the items (psych's rule), unless
@@ -746,10 +749,11 @@ def alpha(
             from psychoval.exceptions import SpecificationError
 
             raise SpecificationError(f"n_boot={n_boot!r} must be an integer of at least 2")
-    mo = as_moments(data)
+    boot = data if isinstance(data, BootstrapMoments) else None
+    mo = boot.moments if boot is not None else as_moments(data)
     if mo is not None:
         return _alpha_moments(mo, reverse=reverse, missing=missing, cl=cl, ci_method=ci_method,
-                              duhachek_z=duhachek_z, max_categories=max_categories)
+                              duhachek_z=duhachek_z, max_categories=max_categories, boot=boot)
     m, info, rev, rng, colsum = _prepare_fast(data, reverse, missing, reverse_range)
     x = m.values
     n, k = x.shape
@@ -988,14 +992,17 @@ def _alpha_result(c: np.ndarray, means: np.ndarray, nobs: np.ndarray, npair: np.
 
 
 def _alpha_moments(mo: Moments, *, reverse: Any, missing: str, cl: float, ci_method: str,
-                   duhachek_z: float | None, max_categories: int) -> AlphaResult:
+                   duhachek_z: float | None, max_categories: int,
+                   boot: BootstrapMoments | None = None) -> AlphaResult:
     """:func:`alpha` from merged :class:`Moments` (no rows): the same statistics as from the
-    concatenated data, except the bootstrap intervals, which need the rows."""
+    concatenated data; the bootstrap interval only from :class:`BootstrapMoments` (the
+    percentile interval of its Poisson replicates), BCa never (its jackknife needs rows)."""
     check_choice("missing", missing, ("pairwise", "listwise", "raise"))
-    if ci_method in ("bootstrap", "bca"):
+    if ci_method == "bca" or (ci_method == "bootstrap" and boot is None):
         refuse(f"ci_method={ci_method!r}",
-               "resampling needs the respondents' rows; use 'feldt' or 'duhachek', or "
-               "compute the bootstrap where the rows are")
+               "resampling needs the respondents' rows; use 'feldt' or 'duhachek', "
+               "summarise the chunks with BootstrapMoments (ci_method='bootstrap', Poisson "
+               "replicates), or compute the bootstrap where the rows are")
     if reverse:
         refuse("reverse=", "reverse-key the items before summarising the chunks (each "
                "respondent's mean score changes with the keying)")
@@ -1035,4 +1042,7 @@ def _alpha_moments(mo: Moments, *, reverse: Any, missing: str, cl: float, ci_met
     return _alpha_result(
         c, means, nobs, npair, n, z=None, totals=totals, scale=1.0, items=mo.columns, rev=(),
         rng=None, policy=missing, rows_dropped=mo.n - n, cl=cl, ci_method=ci_method,
-        n_boot=0, duhachek_z=duhachek_z, freq=freq, boot_fn=None, seed=None)
+        n_boot=0 if boot is None else boot.n_replicates, duhachek_z=duhachek_z, freq=freq,
+        boot_fn=None if boot is None else (
+            lambda raw: (boot.replicate_alphas("listwise" if listwise else "pairwise"), None)),
+        seed=None if boot is None else boot.seed)
