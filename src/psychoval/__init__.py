@@ -113,6 +113,8 @@ _API: dict[str, str] = {
     "PatternMoments": "psychoval.stats",
     "FourthMoments": "psychoval.stats",
     "ResponsePatterns": "psychoval.stats",
+    "ItemScoreTables": "psychoval.stats",
+    "BootstrapMoments": "psychoval.stats",
     # verdicts
     "flag_items": "psychoval.verdicts",
     "content_verdicts": "psychoval.verdicts",

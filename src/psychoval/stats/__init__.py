@@ -3,6 +3,7 @@
 Statistics know nothing about thresholds; verdicts live in ``psychoval.verdicts``.
 """
 
+from psychoval.stats.core._bootmoments import BootstrapMoments
 from psychoval.stats.core._fourth import FourthMoments
 from psychoval.stats.core._suffstats import (
     Moments,
@@ -61,6 +62,7 @@ from psychoval.stats.items._items import (
     ItemAnalysisResult,
     item_analysis,
 )
+from psychoval.stats.items._tables import ItemScoreTables
 from psychoval.stats.quality._check import (
     DataQualityReport,
     check_data,
@@ -247,4 +249,6 @@ __all__ = [
     "PatternMoments",
     "FourthMoments",
     "ResponsePatterns",
+    "ItemScoreTables",
+    "BootstrapMoments",
 ]
