@@ -71,6 +71,19 @@ class BootstrapMoments:
     replicates : B Moments; replicate b holds each row r ``w(seed, r, b)`` times.
     seed : int, the key of the weights.
     ranges : the [start, stop) global row numbers summarised.
+
+    Examples
+    --------
+    >>> import numpy as np, psychoval as pv
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(400, 1)) + rng.normal(size=(400, 4))
+    >>> b = sum(pv.BootstrapMoments.from_array(x[s:s + 100], start=s, n_replicates=50, seed=3)
+    ...         for s in range(0, 400, 100))
+    >>> b.ranges, b.n_replicates
+    (((0, 400),), 50)
+    >>> res = pv.alpha(b, ci_method="bootstrap")
+    >>> bool(res.ci_lower < res.raw_alpha < res.ci_upper)
+    True
     """
 
     moments: Moments

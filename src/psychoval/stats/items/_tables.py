@@ -83,6 +83,21 @@ class ItemScoreTables:
         response ``response_min + r`` to item j, total ``score_min + s``, in group slot g.
     answered : (k, R, G + 1) int64, the answers of every row (incomplete rows included).
     rows : (G + 1,) int64, rows seen per group slot.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, psychoval as pv
+    >>> rng = np.random.default_rng(0)
+    >>> x = (rng.random((600, 6)) < 0.6) * 1.0
+    >>> df = pd.DataFrame(x, columns=list("abcdef")).assign(g=np.repeat(["f", "r"], 300))
+    >>> t = (pv.ItemScoreTables.from_array(df[:250], group="g")
+    ...      + pv.ItemScoreTables.from_array(df[250:], group="g"))
+    >>> t
+    ItemScoreTables(k=6, n=600, n_complete=600, groups=2)
+    >>> a = pv.dif(t, reference="r").table["chisq_mh"]
+    >>> b = pv.dif(df, group="g", reference="r").table["chisq_mh"]
+    >>> bool((a == b).all())
+    True
     """
 
     columns: tuple[str, ...]
@@ -125,11 +140,12 @@ class ItemScoreTables:
             g = np.zeros(n, dtype=np.int64)
         else:
             miss = pd.isna(pd.Series(labels)).to_numpy()
-            groups = tuple(sorted({_plain(v) for v in labels[~miss].tolist()}, key=str))
-            codes = pd.Categorical([_plain(v) if not mi else None
-                                    for v, mi in zip(labels.tolist(), miss, strict=True)],
-                                   categories=list(groups)).codes.astype(np.int64)
-            g = np.where(codes < 0, len(groups), codes)
+            codes, uniq = pd.factorize(pd.Series(labels[~miss], dtype=object))
+            plain = [_plain(u) for u in uniq]  # one per distinct label
+            groups = tuple(sorted(set(plain), key=str))
+            where = np.array([groups.index(p) for p in plain], dtype=np.int64)
+            g = np.full(n, len(groups), dtype=np.int64)
+            g[~miss] = where[codes]
         G = len(groups) + 1
         rows = np.bincount(g, minlength=G).astype(np.int64)
         if not obs.any():
