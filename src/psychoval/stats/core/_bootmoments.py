@@ -126,11 +126,7 @@ class BootstrapMoments:
             return self
         if not isinstance(other, BootstrapMoments):
             return NotImplemented
-        if self.seed != other.seed or len(self.replicates) != len(other.replicates):
-            raise DataError(f"cannot add bootstrap moments of seed {self.seed} with "
-                            f"{len(self.replicates)} replicates to seed {other.seed} with "
-                            f"{len(other.replicates)}; build every chunk with the same seed= "
-                            "and n_replicates=")
+        self._check_compatible(other)
         return BootstrapMoments(self.moments + other.moments,
                                 tuple(a + b for a, b in zip(self.replicates, other.replicates,
                                                             strict=True)),
@@ -138,16 +134,26 @@ class BootstrapMoments:
 
     __radd__ = __add__
 
+    def _check_compatible(self, other: BootstrapMoments) -> None:
+        if self.seed != other.seed or len(self.replicates) != len(other.replicates):
+            raise DataError(f"cannot add bootstrap moments of seed {self.seed} with "
+                            f"{len(self.replicates)} replicates to seed {other.seed} with "
+                            f"{len(other.replicates)}; build every chunk with the same seed= "
+                            "and n_replicates=")
+
     @classmethod
     def merge(cls, parts: Iterable[BootstrapMoments]) -> BootstrapMoments:
-        """Sum of many chunks as a balanced tree (as :meth:`Moments.merge`)."""
+        """Sum of many chunks, each replicate by :meth:`Moments.merge` (a balanced tree)."""
         items = list(parts)
         if not items:
             raise DataError("no chunks to merge")
-        while len(items) > 1:
-            items = [items[i] + items[i + 1] if i + 1 < len(items) else items[i]
-                     for i in range(0, len(items), 2)]
-        return items[0]
+        for p in items[1:]:
+            items[0]._check_compatible(p)
+        return BootstrapMoments(
+            Moments.merge(p.moments for p in items),
+            tuple(Moments.merge(reps) for reps in zip(*(p.replicates for p in items),
+                                                      strict=True)),
+            items[0].seed, _coalesce(r for p in items for r in p.ranges))
 
     @property
     def n_replicates(self) -> int:

@@ -744,14 +744,7 @@ def _dif_tables(t: ItemScoreTables, *, group: Any, focal: Any, reference: Any, m
                 cells = _lr_cells_counts(key, lgr.ravel()[key], levels, v.size,
                                          int(c.sum()))
                 pending.append((j, cells, {**counts, **_smd_table(lgr, v)}))
-        fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
-                              for _, cells, _ in pending for X in cells["designs"]])
-        for i, (j, cells, counts) in enumerate(pending):
-            rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
-            recs[j] = {**rec, "p_test": rec[lr_key], **counts}
-        tab = pd.DataFrame(recs)
-        p = tab.pop("p_test").to_numpy(dtype=float)
-        p_adj = adjust_pvalues(p, correction)
+        tab, p, p_adj = _records_table(recs, pending, lr_key, correction)
         tables.append(_comparison_table(tab, p, p_adj, f, t.columns, item_method, dif_type,
                                         level))
     match_text = f"total score of the {t.k} analysed items" + (
@@ -1102,14 +1095,7 @@ def dif(
                                       ordinal=True)
                     smd, smd_sd = _smd(kept(columns[j]), foc, sv, s_levels.size)
                     pending.append((j, cells, {**counts, "smd": smd, "smd_sd": smd_sd}))
-            fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
-                                  for _, cells, _ in pending for X in cells["designs"]])
-            for i, (j, cells, counts) in enumerate(pending):
-                rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
-                recs[j] = {**rec, "p_test": rec[lr_key], **counts}
-            tab = pd.DataFrame(recs)
-            p = tab.pop("p_test").to_numpy(dtype=float)
-            p_adj = adjust_pvalues(p, correction)
+            tab, p, p_adj = _records_table(recs, pending, lr_key, correction)
             new_flag = p_adj < level
             iterations = max(iterations, it)
             if not purify:
@@ -1167,6 +1153,21 @@ def _resolve_groups(levels: list[Any], reference: Any, focal: Any, notes: list[s
                 raise DataError(f"focal={f!r} is not a group label other than the reference; "
                                 f"labels are {', '.join(map(repr, levels))}")
     return reference, focals
+
+
+def _records_table(recs: list[dict[str, Any]], pending: list[tuple[int, dict, dict]],
+                   lr_key: str, correction: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One comparison's per-item records as a table, after fitting the cumulative-logit
+    items ``pending`` (item, cells, extra columns) side by side; its p-values and adjusted
+    p-values."""
+    fits = _ordinal_fits([(X, cells["c"], cells["w"], cells["J"])
+                          for _, cells, _ in pending for X in cells["designs"]])
+    for i, (j, cells, counts) in enumerate(pending):
+        rec = _lr_dif(cells, fits[3 * i:3 * i + 3], ordinal=True)
+        recs[j] = {**rec, "p_test": rec[lr_key], **counts}
+    tab = pd.DataFrame(recs)
+    p = tab.pop("p_test").to_numpy(dtype=float)
+    return tab, p, adjust_pvalues(p, correction)
 
 
 def _comparison_table(tab: pd.DataFrame, p: np.ndarray, p_adj: np.ndarray, f: Any,

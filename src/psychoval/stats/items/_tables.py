@@ -27,7 +27,9 @@ which only make sense together.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -216,14 +218,11 @@ class ItemScoreTables:
 
     @classmethod
     def merge(cls, parts: Sequence[ItemScoreTables]) -> ItemScoreTables:
-        """The sum of many chunks' tables."""
+        """The sum of many chunks' tables (integer counts: any order gives the same)."""
         parts = list(parts)
         if not parts:
             raise DataError("no chunks to merge")
-        out = parts[0]
-        for p in parts[1:]:
-            out = out + p
-        return out
+        return functools.reduce(operator.add, parts)
 
     # -- serialisation -----------------------------------------------------------------------
 
