@@ -164,6 +164,31 @@ def test_ordinal_dif_from_chunks_equals_dif_of_the_rows(studied, dif_type):
     assert "l1" in a.flagged or dif_type == "nonuniform"  # l1 has uniform DIF
 
 
+def test_logistic_likelihoods_equal_a_weighted_glm():
+    """Independent of the shared fitting code: statsmodels' binomial GLM on the tables'
+    (total, group, response) cells with frequency weights gives the same log-likelihoods."""
+    sm = pytest.importorskip("statsmodels.api")
+    df = _binary_data(missing=0.0)
+    t = ItemScoreTables.from_array(df, group="grp")
+    res = pv.dif(t, method="logistic", reference="a", focal="b").table
+    G = len(t.groups)
+    j = 0
+    rows = []
+    for r in range(t.counts.shape[1]):
+        for s in range(t.counts.shape[2]):
+            for g, lab in enumerate(t.groups[:G]):
+                w = t.counts[j, r, s, g]
+                if w and lab in ("a", "b"):
+                    rows.append((t.response_min + r, t.score_min + s, float(lab == "b"), w))
+    y, score, foc, w = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    designs = [np.column_stack([np.ones_like(score), score]),
+               np.column_stack([np.ones_like(score), score, foc]),
+               np.column_stack([np.ones_like(score), score, foc, score * foc])]
+    for m, X in enumerate(designs):
+        fit = sm.GLM(y, X, family=sm.families.Binomial(), freq_weights=w).fit(tol=1e-12)
+        assert fit.llf == pytest.approx(res.loc[0, f"ll{m}"], rel=1e-9)
+
+
 def _sample():
     scored = sample_framework().score(pv.load_sample())
     frame = scored.scores.drop(columns=["EVA4"])  # EVA4 is a mean of three (not whole)
