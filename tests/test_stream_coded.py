@@ -59,8 +59,8 @@ def _pass(path, monkeypatch, *, short: bool, batch_size=400):
         monkeypatch.setattr(_coded.Coder, "codes", lambda self, batch: None)
     got = {}
 
-    def run(table, framework, moments=None):
-        got["moments"] = moments
+    def run(table, framework, moments=None, patterns=None):
+        got["moments"], got["patterns"] = moments, patterns
         raise _Stop
 
     scan = pv.scan_responses(path, batch_size=batch_size)
@@ -69,7 +69,7 @@ def _pass(path, monkeypatch, *, short: bool, batch_size=400):
         _stream.validate_scan(scan, fw, sample_rows=100, sample_seed=1, run=run,
                               hash_file=False)
     monkeypatch.undo()
-    return got["moments"]
+    return got["moments"], got["patterns"]
 
 
 class _Stop(Exception):
@@ -108,10 +108,17 @@ def test_short_path_equals_long_path(files, monkeypatch, which):
     path = clean if which == "clean" else dirty
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pv.PsychovalWarning)
-        short = _pass(path, monkeypatch, short=True)
-        long = _pass(path, monkeypatch, short=False)
+        short, short_rp = _pass(path, monkeypatch, short=True)
+        long, long_rp = _pass(path, monkeypatch, short=False)
     for cid in ("A", "B"):
         _compare(short[cid], long[cid], cid)
+        # the response patterns (counts are whole numbers: equal exactly)
+        assert short_rp[cid].columns == long_rp[cid].columns
+        for a, b in zip(short_rp[cid].levels, long_rp[cid].levels, strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(short_rp[cid].codes, long_rp[cid].codes)
+        np.testing.assert_array_equal(short_rp[cid].freq, long_rp[cid].freq)
+        assert short_rp[cid].n == 3000
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pv.PsychovalWarning)
             assert_close(pv.alpha(short[cid]).raw_alpha, pv.alpha(long[cid]).raw_alpha,
@@ -149,6 +156,25 @@ def test_scan_quality_counts_on_the_short_path(files, which):
     for comp in fw.competencies:
         a = pv.alpha(scores[list(comp.item_ids)], missing="pairwise", ci_method="feldt")
         assert_close(exact.loc[comp.id, "alpha_all_rows"], a.raw_alpha, "merged_statistics")
+        # the judged one-factor CFA (WLSMV) is the fit of every row, from response patterns
+        fit = report.results[f"cfa:{comp.id}"]
+        if which == "dirty" and comp.id == "A":  # A3's 2.5 is no category: fitted by MLR
+            assert fit.estimator == "MLR" and fit.n_obs < 300
+            continue
+        assert fit.estimator == "WLSMV"
+        with warnings.catch_warnings():  # rows without an answer are left out, as lavaan
+            warnings.simplefilter("ignore", pv.PsychovalWarning)
+            direct = pv.cfa(fw.to_model(competency=comp.id), scores[list(comp.item_ids)],
+                            ordered=True, estimator="WLSMV", missing="pairwise")
+        assert fit.n_obs == direct.n_obs > 200
+        for key in ("chisq_scaled", "cfi_scaled", "rmsea_scaled", "srmr"):
+            assert_close(fit.fit_measures[key], direct.fit_measures[key], "merged_statistics",
+                         what=f"{comp.id} {key}")
+        row = report.competencies.set_index("competency").loc[comp.id]
+        assert_close(row["omega"], float(direct.composite_reliability()[comp.id]),
+                     "merged_statistics")
+    assert f"the judged one-factor CFA by WLSMV of {'A, B' if which == 'clean' else 'B'} " \
+        "(from merged response patterns" in report.notes[0]
 
 
 def test_duplicate_ids_found_on_the_short_path(files, tmp_path):

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval.exceptions import PsychovalError, SpecificationError, collect_warnings
+from psychoval.exceptions import DataError, PsychovalError, SpecificationError, collect_warnings
 
 __all__ = ["validate_scan", "bottom_k_keys"]
 
@@ -143,6 +143,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     comps = [(c.id, list(c.item_ids)) for c in fw.competencies]
     moments: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
+    responses: dict[str, Any] = {}  # competency -> ResponsePatterns of its scored items
     coder = Coder(fw, scan.missing_codes)
     counts = {cid: PatternCounts([coder.position[i] for i in items],
                                  [coder.levels[coder.position[i]] for i in items])
@@ -167,7 +168,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
             scores = fw.score(table).scores
             for cid, items in comps:
                 x = scores[items].to_numpy(dtype="float64")
-                _accumulate(moments, patterns, cid, items, x)
+                _accumulate(moments, patterns, responses, cid, items, x)
             del table, scores
         sample.offer(batch, start)
         start += n
@@ -178,7 +179,8 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
         codes, freq = counts[cid].table()
         if not freq.size:
             continue
-        _accumulate(moments, patterns, cid, items, scored_values(fw, items, codes), freq)
+        _accumulate(moments, patterns, responses, cid, items, scored_values(fw, items, codes),
+                    freq)
         for j, iid in enumerate(items):
             item = fw.item(iid)
             per = np.bincount(codes[:, j], weights=freq, minlength=coder.levels[
@@ -186,8 +188,6 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
             counter.add_counted(iid, float(item.min) + np.arange(per.size - 1), per[1:],
                                 per[0])
     if start == 0:
-        from psychoval.exceptions import DataError
-
         raise DataError(f"{scan.label}: the source has no rows (no respondents)")
     quality = counter.result(scan)
     pass_s = time.perf_counter() - t0
@@ -197,7 +197,9 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     exact_all = start <= sample.size
     sampled = sample.table(scan)
     # alpha on every row, from the merged moments, is the run's alpha (table and verdicts)
-    report = run(sampled, fw) if exact_all else run(sampled, fw, moments)
+    # and each competency's CFA by WLSMV comes from its response patterns on every row
+    tables = {c: r for c, r in responses.items() if r is not None}
+    report = run(sampled, fw) if exact_all else run(sampled, fw, moments, tables)
     if exact_all:
         note = (f"Streamed: {start:,} rows in {n_batches} batches of at most "
                 f"{scan.batch_size:,}{short}; every row fits in the sample (sample_rows="
@@ -215,6 +217,13 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                                "n": int(moments[cid].n)})
     exact = pd.DataFrame(exact_rows)
     cfa_rows = _cfa_all_rows(patterns, warned)
+    on_all = [cid for cid, _ in comps
+              if (f := report.results.get(f"cfa:{cid}")) is not None
+              and cid in tables and getattr(f, "estimator", "") == "WLSMV"]
+    wlsmv_text = ("the judged one-factor CFA by WLSMV of " + ", ".join(on_all) + " (from "
+                  "merged response patterns: fit, categorical omega with its delta-method "
+                  "interval, ordinal alpha and standardized loadings in the competencies, fit "
+                  "and loadings tables and their verdicts) " if on_all else "")
     shown = "; ".join(f"{r['competency']} {r['alpha_all_rows']:.4f} [{r['lower']:.4f}, "
                       f"{r['upper']:.4f}]" for r in exact_rows)
     notes = (
@@ -223,14 +232,15 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
         "Exact on every row: the data-quality counts (rows, missing, out-of-range and "
         "invalid codes, all-missing rows, duplicate ids, smallest pairwise n), each "
         "competency's Cronbach's alpha with its Feldt interval (from merged moments: the "
-        "competencies table, the alpha verdicts and the steps that use alpha) and its "
-        "one-factor CFA by ML with FIML (from merged missingness-pattern moments: omega, CFI, "
-        "RMSEA, SRMR; information beside the judged fit, whose estimator may differ); listed "
-        "below. From a uniform random sample of "
+        "competencies table, the alpha verdicts and the steps that use alpha), "
+        f"{wlsmv_text}and its one-factor CFA by ML with FIML (from merged missingness-pattern "
+        "moments: omega, CFI, RMSEA, SRMR; information beside the judged fit, whose "
+        "estimator may differ); listed below. From a uniform random sample of "
         f"{sample.size:,} rows (bottom-k on SplitMix64 keys of the row number, "
-        f"sample_seed={sample_seed}): every other table - item analysis, DIF, the CFAs, omega "
-        "and their intervals, IRT item fit, invariance, parallel analysis, the other verdicts "
-        "and multivariate outliers; n_respondents and data_quality are the source's.",
+        f"sample_seed={sample_seed}): every other table - item analysis, DIF, the other "
+        "CFAs, omega and their intervals, IRT item fit, invariance, parallel analysis, the "
+        "other verdicts and multivariate outliers; n_respondents and data_quality are the "
+        "source's.",
         f"Alpha on all {start:,} rows (pairwise, Feldt {level:.0%} interval; judged): "
         f"{shown}.",
         *([_cfa_note(cfa_rows, start)] if len(cfa_rows) else []),
@@ -250,12 +260,15 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                  cfa_rows=cfa_rows, hash_file=hash_file, pass_s=pass_s)
 
 
-def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], cid: str,
-                items: list[str], x: np.ndarray, weights: np.ndarray | None = None) -> None:
+def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], responses: dict[str, Any],
+                cid: str, items: list[str], x: np.ndarray,
+                weights: np.ndarray | None = None) -> None:
     """Add rows ``x`` of a competency's scored items (``weights``: rows per row) to its
     moments and, with three items or more (a one-factor CFA is identified), its pattern
-    moments."""
+    moments and its table of response patterns (None once an item has more values than an
+    ordinal item can have)."""
     from psychoval.stats.core._suffstats import Moments, PatternMoments
+    from psychoval.stats.core._tables import ResponsePatterns
 
     prev = moments.get(cid)
     m = Moments.from_array(x, columns=items, weights=weights,
@@ -266,6 +279,13 @@ def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], cid: str,
         pm = PatternMoments.from_array(x, columns=items, weights=weights,
                                        shift=None if pp is None else pp.shift)
         patterns[cid] = pm if pp is None else pp + pm
+        if responses.get(cid, 0) is not None:
+            try:
+                rp = ResponsePatterns.from_array(x, columns=items, weights=weights)
+            except DataError:  # continuous scores: no pattern table (WLSMV is not used)
+                responses[cid] = None
+            else:
+                responses[cid] = rp + responses[cid] if cid in responses else rp
 
 
 def _integer_ids(batch: Any, id_column: str | None) -> np.ndarray | None:

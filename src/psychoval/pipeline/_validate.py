@@ -295,11 +295,11 @@ def validate(responses: Any, framework: Any, *, criteria: Any = None, seed: Any 
 
             return validate_scan(
                 responses, framework, sample_rows=sample_rows, sample_seed=sample_seed,
-                run=lambda table, fw, moments=None: _validate(
+                run=lambda table, fw, moments=None, patterns=None: _validate(
                     table, fw, criteria=criteria, seed=seed, progress=progress,
                     n_boot=n_boot, confidence_level=confidence_level,
                     content_ratings=content_ratings, angoff_ratings=angoff_ratings,
-                    moments=moments))
+                    moments=moments, patterns=patterns))
         return _validate(responses, framework, criteria=criteria, seed=seed,
                          progress=progress, n_boot=n_boot, confidence_level=confidence_level,
                          content_ratings=content_ratings, angoff_ratings=angoff_ratings)
@@ -324,9 +324,12 @@ def _small_blas():
 
 def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progress: Any,
               n_boot: int, confidence_level: float, content_ratings: Any = None,
-              angoff_ratings: Any = None, moments: dict[str, Any] | None = None):
+              angoff_ratings: Any = None, moments: dict[str, Any] | None = None,
+              patterns: dict[str, Any] | None = None):
     """The validation run; ``moments`` (competency -> Moments of its scored items on every
-    row of a scanned source) replaces the table's rows for the alpha step."""
+    row of a scanned source) replaces the table's rows for the alpha step, ``patterns``
+    (competency -> ResponsePatterns of the same) for its one-factor CFA when it is fitted by
+    WLSMV."""
     from psychoval.report._model import ValidationReport
 
     if not isinstance(n_boot, int) or n_boot < 20:
@@ -340,7 +343,7 @@ def _validate(responses: Any, framework: Any, *, criteria: Any, seed: Any, progr
     ev = _Evidence(responses=responses, framework_arg=framework, seed=seed, n_boot=n_boot,
                    level=level, run=_Runner(progress, total=10),
                    content_ratings=content_ratings, angoff_ratings=angoff_ratings,
-                   moments=moments)
+                   moments=moments, patterns=patterns)
     ev.run.step("input", lambda: _read_input(ev))
     ev.run.total = _n_units(ev.fw)
     ev.sha = _hash_input(responses, ev.table)
@@ -408,6 +411,7 @@ class _Evidence:
     item_ordered: dict[str, bool] = dataclasses.field(default_factory=dict)
     comp_ordinal: dict[str, tuple[bool, str | None]] = dataclasses.field(default_factory=dict)
     moments: dict[str, Any] | None = None  # a scanned source's all-row moments per competency
+    patterns: dict[str, Any] | None = None  # ... and its all-row response patterns
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -428,8 +432,9 @@ class _Evidence:
         it and its fit-table row."""
         from psychoval.stats import cfa
 
+        table = (self.patterns or {}).get(target) if level == "competency" else None
         m = _fit_model(cfa, level, target, kind, syntax, self.scores, items, binary=binary,
-                       missing="fiml", ordinal=ordinal, note=note, **where)
+                       missing="fiml", ordinal=ordinal, note=note, table=table, **where)
         self.models.append(m)
         key = {"competency": f"cfa:{target}", "framework": "cfa_framework"}.get(
             level, f"cfa_tier:{target}" if kind == "correlated" else f"cfa_second_order:{target}")
@@ -1146,7 +1151,8 @@ def _wlsmv_cost(x: np.ndarray) -> tuple[float, int, int]:
 def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
                data: pd.DataFrame, items: list[str], *, binary: bool, missing: str,
                ordinal: bool = False, note: str | None = None,
-               tier: str | None = None, competency: str | None = None) -> _Model:
+               tier: str | None = None, competency: str | None = None,
+               table: Any = None) -> _Model:
     """Fit one CFA of the run; a model that cannot be estimated is returned with the reason
     (and the fix) instead of stopping the run.
 
@@ -1155,9 +1161,10 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
     rest, unless its robust pieces would cost more than ``MLR_BUDGET`` operations (many
     items and missingness patterns), then ML with FIML and a note saying so. A WLSMV fit
     that cannot be made (e.g. an empty cell of a 0/1 pair's table) falls back to ML / MLR
-    with the reason in the note.
+    with the reason in the note. ``table``: the items' response patterns on every row of a
+    scanned source (a :class:`ResponsePatterns`), which a WLSMV fit uses instead of ``data``.
     """
-    if ordinal:
+    if ordinal and table is None:
         cost, n_rows, n_stats = _wlsmv_cost(data[items].to_numpy(dtype=float))
         if cost > WLSMV_BUDGET:
             ordinal = False
@@ -1170,8 +1177,8 @@ def _fit_model(cfa: Any, level: str, target: str, kind: str, syntax: str,
                    tier=tier, competency=competency)
         try:
             with collect_warnings() as caught:
-                m.fit = cfa(syntax, data[items], ordered=True, estimator="WLSMV",
-                            missing=ORDINAL_MISSING)
+                m.fit = cfa(syntax, data[items] if table is None else table.select(items),
+                            ordered=True, estimator="WLSMV", missing=ORDINAL_MISSING)
         except (PsychovalError, np.linalg.LinAlgError) as exc:
             note = f"WLSMV not possible here ({exc}); fitted as continuous"
         else:

@@ -41,7 +41,13 @@ import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import DataError
-from psychoval.stats.core._suffstats import _block, _check_columns, _positions, _version
+from psychoval.stats.core._suffstats import (
+    _block,
+    _check_columns,
+    _frequency_weights,
+    _positions,
+    _version,
+)
 
 __all__ = ["ResponsePatterns", "weighted_items", "MAX_LEVELS"]
 
@@ -124,11 +130,16 @@ class ResponsePatterns:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_array(cls, data: Any, *, columns: Sequence[str] | None = None
-                   ) -> ResponsePatterns:
+    def from_array(cls, data: Any, *, columns: Sequence[str] | None = None,
+                   weights: Any = None) -> ResponsePatterns:
         """The pattern table of one chunk: a 2-d array (NaN = missing), DataFrame or
-        ResponseTable; ``columns`` names an array's columns (or selects a DataFrame's)."""
+        ResponseTable; ``columns`` names an array's columns (or selects a DataFrame's);
+        ``weights``: frequency weights (each row stands for that many rows, e.g. a table of
+        distinct rows and their counts)."""
         x, names = _block(data, columns)
+        w = _frequency_weights(weights, x.shape[0])
+        if w is not None:
+            x, w = x[w > 0], w[w > 0]
         n, k = x.shape
         obs = ~np.isnan(x)
         levels = []
@@ -143,8 +154,8 @@ class ResponsePatterns:
                     "continuous scores with Moments")
             levels.append(lv)
             codes[obs[:, j], j] = np.searchsorted(lv, col)
-        pat, freq = _group(codes, _radix(levels))
-        return cls(names, tuple(levels), pat, freq)
+        pat, freq = _group(codes, _radix(levels), w)
+        return cls(names, tuple(levels), pat, np.rint(freq).astype(np.int64))
 
     @classmethod
     def zeros(cls, columns: Sequence[str]) -> ResponsePatterns:
