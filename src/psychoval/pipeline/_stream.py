@@ -139,6 +139,13 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     fw = framework if isinstance(framework, Framework) else read_framework(framework)
     scan = framework_scan(scan, fw)
     counter = QualityCounter(fw, source=scan.label, hash_ids=scan.id_column is not None)
+    sha = None
+    if hash_file and isinstance(scan.source, (str, Path)):  # on another thread (hashlib
+        from concurrent.futures import ThreadPoolExecutor  # releases the GIL), beside the pass
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        sha = pool.submit(_file_sha256, scan.source)
+        pool.shutdown(wait=False)
     sample = _Sample(int(sample_rows), int(sample_seed))
     comps = [(c.id, list(c.item_ids)) for c in fw.competencies]
     moments: dict[str, Any] = {}
@@ -205,7 +212,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                 f"{scan.batch_size:,}{short}; every row fits in the sample (sample_rows="
                 f"{sample.size:,}), so every statistic is computed on all rows, as in memory.")
         return _with(report, notes=(note,), scan=scan, quality=quality, moments=moments,
-                     hash_file=hash_file, pass_s=pass_s)
+                     sha=sha, pass_s=pass_s)
     level = float(report.options["confidence_level"])
     exact_rows = []
     warned: list[str] = []
@@ -257,7 +264,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                "problems": list(quality.problems)})
     return _with(report, notes=notes, scan=scan, quality=quality, moments=moments,
                  data_quality=dq, n_respondents=quality.n_respondents, exact=exact,
-                 cfa_rows=cfa_rows, hash_file=hash_file, pass_s=pass_s)
+                 cfa_rows=cfa_rows, sha=sha, pass_s=pass_s)
 
 
 def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], responses: dict[str, Any],
@@ -334,7 +341,7 @@ def _cfa_note(rows: pd.DataFrame, n: int) -> str:
 
 
 def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,
-          moments: dict[str, Any], hash_file: bool, pass_s: float, exact: Any = None,
+          moments: dict[str, Any], sha: Any, pass_s: float, exact: Any = None,
           cfa_rows: Any = None, **fields: Any) -> Any:
     """The report with the streaming notes, provenance and results added."""
     import dataclasses
@@ -342,7 +349,7 @@ def _with(report: Any, *, notes: tuple[str, ...], scan: Any, quality: Any,
     prov = dict(report.provenance)
     t0 = time.perf_counter()
     prov["input"] = f"{scan.label} (scanned)"
-    sha = _file_sha256(scan.source) if hash_file else None
+    sha = sha.result() if sha is not None else None  # hashed beside the pass
     if sha is not None:
         prov["input_sha256"] = sha
     timings = dict(report.timings)
