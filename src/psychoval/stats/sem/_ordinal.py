@@ -42,6 +42,9 @@ parameterization, mean structures and equality constraints on thresholds.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from warnings import warn
@@ -49,7 +52,13 @@ from warnings import warn
 import numpy as np
 import pandas as pd
 
-from psychoval.exceptions import DataError, DegenerateDataWarning, SpecificationError
+from psychoval.exceptions import (
+    DataError,
+    DegenerateDataWarning,
+    SpecificationError,
+    collect_warnings,
+)
+from psychoval.exceptions import warn as psychoval_warn
 from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf
 from psychoval.stats.factor._polychoric import polychoric
 
@@ -126,22 +135,65 @@ class OrdinalSampleStats:
                                                   for a, b in zip(c, r, strict=True))
 
 
-def _codes(values: np.ndarray, items: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+def _codes(values: np.ndarray, items: Sequence[str]
+           ) -> tuple[np.ndarray, list[int], list[np.ndarray]]:
     """0-based codes of each item's observed categories (lavaan: ``ordered()`` levels);
-    -1 marks a missing response."""
+    -1 marks a missing response. Also the categories (each item's observed values, sorted).
+    Whole-number values spanning a few thousand codes are coded by one bincount; other
+    values item by item with ``np.unique`` (the same codes)."""
     n, k = values.shape
-    codes = np.full((n, k), -1, dtype=np.int64)
-    ncat = []
+    seen = ~np.isnan(values)
+    filled = np.where(seen, values, 0.0)
+    lo = float(filled.min()) if n else 0.0
+    span = float(filled.max()) - lo + 1 if n else 1.0
+    if n and span <= 4096 and np.array_equal(filled, np.floor(filled)):
+        span_i = int(span)
+        # missing cells go to a dummy bin past the end
+        flat = np.where(seen, (filled - lo).astype(np.int64) + np.arange(k) * span_i,
+                        k * span_i)
+        present = np.bincount(flat.ravel(), minlength=k * span_i + 1)[:-1].reshape(
+            k, span_i) > 0
+        lut = np.cumsum(present, axis=1) - 1
+        codes = np.where(seen, lut[np.arange(k), flat % span_i], -1)
+        cats = [lo + np.flatnonzero(present[j]) for j in range(k)]
+    else:
+        codes = np.full((n, k), -1, dtype=np.int64)
+        cats = []
+        for j in range(k):
+            c, inv = np.unique(values[seen[:, j], j], return_inverse=True)
+            codes[seen[:, j], j] = inv.ravel()
+            cats.append(c)
+    ncat = [int(c.size) for c in cats]
     for j in range(k):
-        seen = ~np.isnan(values[:, j])
-        cats, inv = np.unique(values[seen, j], return_inverse=True)
-        if cats.size < 2:
+        if ncat[j] < 2:
             raise DataError(f"item {items[j]!r} has fewer than two observed categories; "
                             "drop it")
-        codes[seen, j] = inv.ravel()
-        ncat.append(int(cats.size))
-    return codes, ncat
+    return codes.astype(np.int64, copy=False), ncat, cats
 
+
+def _distinct_rows(codes: np.ndarray, ncat: list[int]
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct rows of ``codes`` (-1 = missing) and their counts when there are at
+    most half as many as rows (else None: weighting would not pay)."""
+    rows = codes.shape[0]
+    radix = [c + 1 for c in ncat]
+    if rows < 64 or float(np.prod(np.array(radix, dtype=float))) >= 2.0 ** 62:
+        return None
+    key = np.zeros(rows, dtype=np.int64)
+    for j, r in enumerate(radix):  # mixed radix, item 1 the most significant digit
+        key *= r
+        key += codes[:, j] + 1
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    if 2 * first.size > rows:
+        return None
+    return codes[first], np.bincount(inv.ravel(), minlength=first.size).astype(np.int64)
+
+
+# The statistics of the last few inputs, keyed by their content: the models of one run
+# fitted to the same items (a tier's correlated and second-order models) share them.
+_CACHE: OrderedDict[tuple, tuple[OrdinalSampleStats, tuple]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_ENTRIES = 4
 
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 
@@ -253,8 +305,6 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     OrdinalSampleStats
         ``thresholds``, ``cor``, ``nacov`` (lavaan's ``lavInspect(fit, "gamma")``), ``nobs``.
     """
-    from scipy.special import ndtr
-
     from psychoval.stats.core._tables import ResponsePatterns
 
     if missing not in ("listwise", "pairwise"):
@@ -281,15 +331,26 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
         seen = ~np.isnan(values)
         keep = seen.all(axis=1) if missing == "listwise" else seen.any(axis=1)
         values = values[keep]
-        poly_input = pd.DataFrame(values, columns=items)
-    seen = ~np.isnan(values)
-    rows, k = values.shape
-    n = rows if weights is None else int(weights.sum())
-    if k < 2:
+        poly_input = None
+    if values.shape[1] < 2:
         raise DataError("ordinal sample statistics need at least two items")
-    codes, ncat = _codes(values, items)
-    poly = polychoric(poly_input, method="lavaan", missing="pairwise")
-    cor = poly.rho.to_numpy()
+    key = (tuple(items), missing, values.shape, _digest(values, weights))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+    if hit is None:
+        with collect_warnings() as caught:
+            ss = _sample_stats(values, weights, poly_input, list(items), missing)
+        hit = (_frozen(ss), tuple((str(w.message), w.category) for w in caught))
+        with _CACHE_LOCK:
+            _CACHE[key] = hit
+            while len(_CACHE) > _CACHE_ENTRIES:
+                _CACHE.popitem(last=False)
+    ss, notes = hit
+    for message, category in notes:  # the polychorics' warnings, on every call
+        psychoval_warn(message, category, stacklevel=3)
+    cor = ss.cor
     one = np.argwhere(np.triu(np.abs(cor) >= 1.0, 1))
     if one.size:
         a, b = (items[int(v)] for v in one[0])
@@ -298,6 +359,52 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
              f"{len(one)} such pair(s)); the NACOV of that correlation rests on lavaan's cap "
              "of the density at rho = 0.9999 and the estimates' covariance may be singular: "
              "drop one of the two items or merge them", DegenerateDataWarning, stacklevel=3)
+    return ss
+
+
+def _frozen(ss: OrdinalSampleStats) -> OrdinalSampleStats:
+    """``ss`` with read-only arrays: a cached value is shared by its callers."""
+    for f in dataclasses.fields(ss):
+        v = getattr(ss, f.name)
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+    return ss
+
+
+def _digest(values: np.ndarray, weights: np.ndarray | None) -> str:
+    """A fingerprint of the rows (and their weights) for the cache."""
+    h = hashlib.blake2b(np.ascontiguousarray(values).view(np.uint8), digest_size=20)
+    if weights is not None:
+        h.update(np.ascontiguousarray(weights, dtype=float).view(np.uint8))
+    return h.hexdigest()
+
+
+def _sample_stats(values: np.ndarray, weights: np.ndarray | None, poly_input: Any,
+                  items: list[str], missing: str) -> OrdinalSampleStats:
+    """:func:`ordinal_sample_stats` of rows ``values`` (NaN = missing) already kept by the
+    missing-data policy, weighted by ``weights`` (None: one respondent each);
+    ``poly_input``: the same rows for :func:`polychoric` (None: a frame of ``values``)."""
+    from scipy.special import ndtr
+
+    from psychoval.stats.core._tables import ResponsePatterns
+
+    rows, k = values.shape
+    codes, ncat, cats = _codes(values, items)
+    if weights is None:
+        packed = _distinct_rows(codes, ncat)
+        if packed is not None:
+            # far fewer response patterns than rows: the same sums over the patterns,
+            # each weighted by its count (as from a ResponsePatterns)
+            codes, freq = packed
+            rp = ResponsePatterns(tuple(items), tuple(cats), codes.astype(np.int16), freq)
+            values, weights, poly_input = rp.values(), freq.astype(float), rp
+            rows = codes.shape[0]
+        else:
+            poly_input = pd.DataFrame(values, columns=items)
+    seen = codes >= 0
+    n = rows if weights is None else int(weights.sum())
+    poly = polychoric(poly_input, method="lavaan", missing="pairwise")
+    cor = poly.rho.to_numpy()
     tau_mat = poly.thresholds.to_numpy()
     taus = [tau_mat[j, :ncat[j] - 1] for j in range(k)]
     nth_i = np.array([c - 1 for c in ncat])
@@ -364,16 +471,31 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     z_cor[:, :cmax, :] -= u1[:, :, None]
     z_cor[:, :, :cmax] -= u2[:, None, :]
     z_cor *= a22_inv[:, None, None]
-    safe_codes = np.where(seen, codes, 0)
-    z = np.empty((rows, nth + pstar))
-    for j in range(k):
-        z[:, th_start[j]:th_end[j]] = np.where(seen[:, j, None],
-                                               z_th[j, safe_codes[:, j], :nth_i[j]], 0.0)
-    mcodes = np.where(seen, codes, cmax)
-    cell = mcodes[:, rr] * (cmax + 1) + mcodes[:, cc]
-    cell += np.arange(pstar) * (cmax + 1) ** 2
-    z[:, nth:] = z_cor.reshape(-1)[cell]
-    nacov = n * (z.T @ (z if weights is None else z * weights[:, None]))
+    # Z (statistics x rows) in one gather from one table of cell values: a threshold's
+    # column is its item's category (a missing answer: a last, zero cell), a pair's its cell
+    c1 = cmax + 1
+    th_item = np.repeat(np.arange(k), nth_i)
+    th_slot = np.arange(nth) - th_start[th_item]
+    lut = np.zeros(nth * c1 + pstar * c1 * c1)
+    lut[:nth * c1].reshape(nth, c1)[:, :cmax] = z_th[th_item, :, th_slot]
+    lut[nth * c1:] = z_cor.reshape(-1)
+    idt = np.int32 if lut.size < 2 ** 31 else np.int64
+    mcodes = np.where(seen, codes, cmax).T.astype(idt)  # (k, rows): row gathers below
+    th_off = (np.arange(nth, dtype=idt) * c1)[:, None]
+    cor_off = (nth * c1 + np.arange(pstar, dtype=idt) * c1 * c1)[:, None]
+    nacov = np.zeros((nth + pstar, nth + pstar))
+    step = max(1024, (1 << 20) // (nth + pstar))  # blocks of rows that stay in cache
+    idx = np.empty((nth + pstar, min(step, rows)), dtype=idt)
+    for lo in range(0, rows, step):
+        mc = mcodes[:, lo:lo + step]
+        ix = idx[:, :mc.shape[1]]
+        np.add(mc[th_item], th_off, out=ix[:nth])
+        np.multiply(mc[rr], c1, out=ix[nth:])
+        ix[nth:] += mc[cc]
+        ix[nth:] += cor_off
+        z = lut.take(ix)
+        nacov += z @ (z if weights is None else z * weights[lo:lo + step]).T
+    nacov *= n
     names = tuple(f"{items[j]}|t{t + 1}" for j in range(k) for t in range(nth_i[j]))
     sf = seen.astype(float)
     npair = sf.T @ (sf if weights is None else sf * weights[:, None])
