@@ -354,6 +354,7 @@ def test_alpha_interval_from_replicates():
                                                rel=1e-12)
 
 
+@pytest.mark.slow
 def test_interval_coverage_sanity():
     """Parallel items (loadings 1, unique variances 1): population alpha k / (k + 1). The
     95% percentile interval of 100 Poisson replicates covers it in most of 40 samples."""
