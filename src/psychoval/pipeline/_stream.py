@@ -162,7 +162,9 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     t0 = time.perf_counter()
     for batch in scan.batches():
         n = batch.num_rows
-        codes = coder.codes(batch) if n_batches else None  # the first batch checks columns
+        if not n_batches:  # the columns are checked against the framework once (one row)
+            counter.start(scan.to_table(batch.slice(0, 1), rows=pd.RangeIndex(0, 1)))
+        codes = coder.codes(batch)
         ids = _integer_ids(batch, idc) if codes is not None else None
         if codes is not None and (ids is not None or idc is None):
             counter.update_coded(codes, ids)

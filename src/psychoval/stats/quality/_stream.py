@@ -312,6 +312,12 @@ class QualityCounter:
         col.n_missing += int(n_missing)
         col.add_counted(np.asarray(values, float), np.asarray(counts, np.int64))
 
+    def start(self, table: ResponseTable) -> None:
+        """Begin with the columns of ``table`` (its rows are not counted: a batch's first row
+        will do); :meth:`update` begins by itself."""
+        if self.cols is None:
+            self._start(as_response_table(table, self.framework))
+
     def _start(self, table: ResponseTable) -> None:
         fw = self.framework
         self.order = {c: j for j, c in enumerate(table.items)}
