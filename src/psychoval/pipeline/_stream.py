@@ -31,19 +31,12 @@ from psychoval.exceptions import DataError, PsychovalError, SpecificationError, 
 
 __all__ = ["validate_scan", "bottom_k_keys"]
 
-_M1 = np.uint64(0x9E3779B97F4A7C15)
-_M2 = np.uint64(0xBF58476D1CE4E5B9)
-_M3 = np.uint64(0x94D049BB133111EB)
-
-
 def bottom_k_keys(rows: np.ndarray, seed: int) -> np.ndarray:
     """SplitMix64 of (seed, row number): a uniform 64-bit key per row, a function of the row
     number and the seed only."""
-    offset = np.uint64((seed * int(_M2) + int(_M1)) % 2**64)  # Python ints: no overflow
-    z = rows.astype(np.uint64) + offset  # array arithmetic wraps modulo 2**64
-    z = (z ^ (z >> np.uint64(30))) * _M2
-    z = (z ^ (z >> np.uint64(27))) * _M3
-    return z ^ (z >> np.uint64(31))
+    from psychoval.stats.core._rowhash import splitmix64
+
+    return splitmix64(rows, seed)
 
 
 class _Sample:

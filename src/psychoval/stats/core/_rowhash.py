@@ -4,8 +4,8 @@ A pass over chunked data that draws one random number per row from a sequential 
 gets different numbers when the chunks change. Here each number is SplitMix64 (Steele, Lea &
 Flood, 2014, doi:10.1145/2714064.2660195) of a counter built from the global row number (and
 the replicate), so any chunking of the rows, in any order, draws the same numbers.
-``splitmix64(rows, seed)`` is the key of ``pipeline._stream.bottom_k_keys`` (the same
-function; that module may import it from here).
+``splitmix64(rows, seed)`` is also the key of the bottom-k sample of a streamed validation
+(``pipeline._stream.bottom_k_keys``).
 """
 
 from __future__ import annotations
