@@ -420,14 +420,11 @@ class _Factor:
             b = pat.batches[bi]
             pos = pat.pos_of[pats[sel]]
             if bi in self.low:
-                mis = b.mis[pos]  # (r, m)
-                t = np.take_along_axis(e[sel], mis, axis=1)  # (P r)_m
-                u = np.einsum("rij,rj->ri", self.low[bi][pos], t)
+                at = (sel[:, None], b.mis[pos])  # each row's missing items
+                u = np.einsum("rij,rj->ri", self.low[bi][pos], e[at])  # C (P r)_m
                 if w is None:
                     w = np.zeros_like(e)
-                ws = np.zeros((len(sel), pat.p))
-                np.put_along_axis(ws, mis, u, axis=1)
-                w[sel] = ws
+                w[at] = u
             elif bi in self.direct:
                 obs = b.obs[pos]
                 ro = np.take_along_axis(rows[sel], obs, axis=1)
@@ -441,20 +438,26 @@ class _Factor:
         return e
 
     def e_sum(self, weights: np.ndarray) -> np.ndarray:
-        """``sum_g w_g E_g`` (p x p)."""
+        """``sum_g w_g E_g`` (p x p): ``sum_g w_g (P - P_:m C_g P_m:) = (sum_g w_g) P - P M P``
+        with ``M = sum_g w_g C_g`` (each C_g placed at its missing items), plus the patterns
+        inverted directly."""
         pat = self.pat
+        p = pat.p
         out = self.inv * float(weights.sum())
+        mid = np.zeros(p * p)
         for bi, b in enumerate(pat.batches):
             w = weights[b.patterns]
             if bi in self.low:
-                u = np.swapaxes(self.inv[:, b.mis], 0, 1)  # (B, p, m)
-                out -= np.einsum("b,bpm,bmn,bqn->pq", w, u, self.low[bi], u, optimize=True)
+                cell = b.mis[:, :, None] * p + b.mis[:, None, :]  # (B, m, m) in M
+                mid += np.bincount(cell.ravel(), weights=(w[:, None, None] * self.low[bi]
+                                                          ).ravel(), minlength=p * p)
             elif bi in self.direct:
                 out -= self.inv * float(w.sum())
                 full = np.zeros((len(w), pat.p, pat.p))
                 bidx = np.arange(len(w))[:, None, None]
                 full[bidx, b.obs[:, :, None], b.obs[:, None, :]] = self.direct[bi]
                 out += np.tensordot(w, full, axes=1)
+        out -= self.inv @ mid.reshape(p, p) @ self.inv
         return 0.5 * (out + out.T)
 
     def e_full(self, bi: int, sel: np.ndarray) -> np.ndarray:
