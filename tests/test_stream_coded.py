@@ -19,15 +19,25 @@ from psychoval.stats.core._suffstats import Moments, PatternMoments
 from psychoval.stats.quality import _coded
 from tests._tolerances import assert_close
 
-FW = {"name": "coded", "id_column": "rid",
-      "defaults": {"type": "likert", "min": 1, "max": 5, "missing_codes": [-99]},
+def _likert(iid, lo=1, hi=5, **extra):
+    return {"id": iid, "type": "likert", "min": lo, "max": hi, **extra}
+
+
+FW = {"name": "coded", "id_column": "rid", "defaults": {"missing_codes": [-99]},
       "tiers": [{"id": "t", "name": "T", "competencies": [
-          {"id": "A", "name": "A", "items": [{"id": f"A{j}", **({"reverse": True} if j == 4
-                                                                 else {})}
+          {"id": "A", "name": "A", "items": [_likert(f"A{j}", **({"reverse": True} if j == 4
+                                                                else {}))
                                              for j in range(1, 5)]},
           {"id": "B", "name": "B", "items": [
-              {"id": "B1"}, {"id": "B2"}, {"id": "B3", "min": 0, "max": 3},
-              {"id": "B4", "missing_codes": [9]}, {"id": "B5"}]}]}]}
+              _likert("B1"), _likert("B2"), _likert("B3", 0, 3),
+              _likert("B4", missing_codes=[9]), _likert("B5")]}]}]}
+
+
+FW_MC = {**FW, "tiers": [{**FW["tiers"][0], "competencies": [
+    *FW["tiers"][0]["competencies"],
+    {"id": "C", "name": "C", "items": [
+        {"id": f"C{j}", "type": "multiple_choice", "options": ["a", "b", "c", "d"],
+         "answer_key": "abcd"[j % 4]} for j in range(1, 5)]}]}]}
 
 
 def _data(n=3000, seed=5):
@@ -48,13 +58,20 @@ def _data(n=3000, seed=5):
     out = pd.DataFrame({"rid": np.arange(10_000, 10_000 + n, dtype=np.int64)})
     for c in cols:  # whole numbers: nullable integers (A) and float with NaN (B)
         out[c] = df[c].astype("Int16") if c.startswith("A") else df[c]
+    for j in range(1, 5):  # options as text: the key more often, case and spaces vary
+        p = np.full(4, 0.5 / 3)
+        p["abcd".index("abcd"[j % 4])] = 0.5
+        opt = rng.choice(np.array(["a", "b", "c", "d", " B", "C "], dtype=object), size=n,
+                         p=np.r_[p[0], p[1] * 0.8, p[2] * 0.8, p[3], p[1] * 0.2, p[2] * 0.2])
+        opt[rng.random(n) < 0.06] = None
+        out[f"C{j}"] = opt
     return out
 
 
-def _pass(path, monkeypatch, *, short: bool, batch_size=400):
+def _pass(path, monkeypatch, *, short: bool, batch_size=400, spec=FW, id_column="rid"):
     """The pass's counts and moments, by the short path (where a batch allows it) or by the
     long path only."""
-    fw = pv.read_framework(FW)
+    fw = pv.read_framework({**spec, "id_column": id_column})
     if not short:
         monkeypatch.setattr(_coded.Coder, "codes", lambda self, batch: None)
     got = {}
@@ -63,7 +80,7 @@ def _pass(path, monkeypatch, *, short: bool, batch_size=400):
         got["moments"], got["patterns"] = moments, patterns
         raise _Stop
 
-    scan = pv.scan_responses(path, batch_size=batch_size)
+    scan = pv.scan_responses(path, batch_size=batch_size, id_column=id_column)
     with pytest.raises(_Stop), warnings.catch_warnings():
         warnings.simplefilter("ignore", pv.PsychovalWarning)
         _stream.validate_scan(scan, fw, sample_rows=100, sample_seed=1, run=run,
@@ -99,18 +116,27 @@ def files(tmp_path_factory):
     dirty.loc[2222, "A3"] = 2.5
     bad = d / "dirty.parquet"
     dirty.to_parquet(bad, index=False)
-    return df, clean, bad
+    csv = d / "clean.csv"  # every cell read as text
+    text_ids = df.copy()
+    text_ids["rid"] = [f" r{i} " for i in range(len(df))]  # stripped, as read_responses
+    text_ids.to_csv(csv, index=False)
+    return df, clean, bad, csv
 
 
-@pytest.mark.parametrize("which", ["clean", "dirty"])
-def test_short_path_equals_long_path(files, monkeypatch, which):
-    df, clean, dirty = files
-    path = clean if which == "clean" else dirty
+CASES = {"clean": ("clean", FW), "dirty": ("dirty", FW), "multiple_choice": ("clean", FW_MC),
+         "csv": ("csv", FW_MC)}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_short_path_equals_long_path(files, monkeypatch, case):
+    df, clean, dirty, csv = files
+    which, spec = CASES[case]
+    path = {"clean": clean, "dirty": dirty, "csv": csv}[which]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pv.PsychovalWarning)
-        short, short_rp = _pass(path, monkeypatch, short=True)
-        long, long_rp = _pass(path, monkeypatch, short=False)
-    for cid in ("A", "B"):
+        short, short_rp = _pass(path, monkeypatch, short=True, spec=spec)
+        long, long_rp = _pass(path, monkeypatch, short=False, spec=spec)
+    for cid in ("A", "B", "C") if spec is FW_MC else ("A", "B"):
         _compare(short[cid], long[cid], cid)
         # the response patterns (counts are whole numbers: equal exactly)
         assert short_rp[cid].columns == long_rp[cid].columns
@@ -125,13 +151,13 @@ def test_short_path_equals_long_path(files, monkeypatch, which):
                          "merged_statistics")
 
 
-@pytest.mark.parametrize("which", ["clean", "dirty"])
+@pytest.mark.parametrize("which", ["clean", "dirty", "csv"])
 def test_scan_quality_counts_on_the_short_path(files, which):
     """The exact counts of the report (short path for the clean batches) = check_data."""
-    df, clean, dirty = files
-    path = clean if which == "clean" else dirty
-    fw = pv.read_framework(FW)
-    raw = pd.read_parquet(path)
+    df, clean, dirty, csv = files
+    path = {"clean": clean, "dirty": dirty, "csv": csv}[which]
+    fw = pv.read_framework(FW_MC)
+    raw = pd.read_parquet(path) if which != "csv" else pv.read_responses(path, id_column="rid")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pv.PsychovalWarning)
         report = pv.validate(pv.scan_responses(path, batch_size=400), fw, seed=1,
@@ -154,7 +180,9 @@ def test_scan_quality_counts_on_the_short_path(files, which):
     scores = fw.score(raw).scores
     exact = report.results["alpha_all_rows"].set_index("competency")
     for comp in fw.competencies:
-        a = pv.alpha(scores[list(comp.item_ids)], missing="pairwise", ci_method="feldt")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pv.PsychovalWarning)
+            a = pv.alpha(scores[list(comp.item_ids)], missing="pairwise", ci_method="feldt")
         assert_close(exact.loc[comp.id, "alpha_all_rows"], a.raw_alpha, "merged_statistics")
         # the judged one-factor CFA (WLSMV) is the fit of every row, from response patterns
         fit = report.results[f"cfa:{comp.id}"]
@@ -173,12 +201,19 @@ def test_scan_quality_counts_on_the_short_path(files, which):
         row = report.competencies.set_index("competency").loc[comp.id]
         assert_close(row["omega"], float(direct.composite_reliability()[comp.id]),
                      "merged_statistics")
-    assert f"the judged one-factor CFA by WLSMV of {'A, B' if which == 'clean' else 'B'} " \
+    assert f"the judged one-factor CFA by WLSMV of {'B, C' if which == 'dirty' else 'A, B, C'} " \
         "(from merged response patterns" in report.notes[0]
+    # the options of the multiple-choice items, counted on the short path
+    cats = report.results["scan_quality"].categories
+    want = quality.categories
+    for col in ("C1", "C2", "C3", "C4"):
+        got = cats[cats["column"] == col].set_index("category")["count"]
+        exp = want[want["column"] == col].set_index("category")["count"]
+        assert got.to_dict() == exp.to_dict(), col
 
 
 def test_duplicate_ids_found_on_the_short_path(files, tmp_path):
-    df, _, _ = files
+    df, _, _, _ = files
     dup = df.copy()
     dup.loc[2900, "rid"] = dup.loc[17, "rid"]
     path = tmp_path / "dup.parquet"
@@ -192,39 +227,47 @@ def test_duplicate_ids_found_on_the_short_path(files, tmp_path):
 
 
 def test_batches_outside_the_short_path(files):
-    """Out of range, fractions, text: the batch goes the long way (which names the cell)."""
+    """Out of range, fractions, unknown labels or options: the batch goes the long way (which
+    names the cell); text cells the rules read are coded like numbers."""
     import pyarrow as pa
 
-    df, _, _ = files
-    coder = _coded.Coder(pv.read_framework(FW))
-    batch = pa.RecordBatch.from_pandas(df.iloc[:50], preserve_index=False)
-    assert coder.codes(batch) is not None
-    for col, value in (("B2", 7.0), ("B2", 2.5), ("B3", 4.0), ("B3", -1.0)):
-        bad = df.iloc[:50].copy()
+    df, clean, _, _ = files
+    fw = pv.read_framework(FW_MC)
+    coder = _coded.Coder(fw, pv.scan_responses(clean, id_column="rid"))
+    part = df.iloc[:50].reset_index(drop=True)
+    batch = pa.RecordBatch.from_pandas(part, preserve_index=False)
+    codes = coder.codes(batch)
+    assert codes is not None
+    for col, value in (("B2", 7.0), ("B2", 2.5), ("B3", 4.0), ("B3", -1.0), ("C1", "e"),
+                       ("C1", "a b")):
+        bad = part.copy()
         bad.loc[3, col] = value
         assert coder.codes(pa.RecordBatch.from_pandas(bad, preserve_index=False)) is None, \
             (col, value)
-    text = df.iloc[:50].copy()
-    text["B1"] = text["B1"].astype(str)
-    assert coder.codes(pa.RecordBatch.from_pandas(text, preserve_index=False)) is None
-    codes = coder.codes(batch)  # codes: 0 missing, value - min + 1
-    b3 = df["B3"].iloc[:50].to_numpy()
+    text = part.copy()  # numbers written as text, as a delimited file holds them
+    text["B1"] = [None if np.isnan(v) else f" {v:g} " for v in text["B1"]]
+    np.testing.assert_array_equal(
+        coder.codes(pa.RecordBatch.from_pandas(text, preserve_index=False)), codes)
+    # codes: 0 missing, value - min + 1; an option's position
+    b3 = part["B3"].to_numpy()
     np.testing.assert_array_equal(codes[coder.position["B3"]],
                                   np.where(np.isnan(b3), 0, np.nan_to_num(b3) + 1))
-    b4 = df["B4"].iloc[:50].to_numpy()
+    b4 = part["B4"].to_numpy()
     np.testing.assert_array_equal(codes[coder.position["B4"]],
                                   np.where(np.isnan(b4) | (b4 == 9), 0, np.nan_to_num(b4)))
+    c1 = [0 if pd.isna(v) else "abcd".index(v.strip().lower()) + 1 for v in part["C1"]]
+    np.testing.assert_array_equal(codes[coder.position["C1"]], c1)
 
 
 def test_coder_refuses_what_it_cannot_count():
     spec = {"name": "x", "tiers": [{"id": "t", "name": "T", "competencies": [
         {"id": "C", "name": "C", "items": [
-            {"id": "q1", "type": "multiple_choice", "options": ["a", "b"], "answer_key": "a"},
+            {"id": "q1", "type": "rating", "min": 1, "max": 4, "raters": ["r1", "r2"]},
             {"id": "q2", "type": "likert", "min": 1, "max": 5}]}]}]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pv.SpecificationWarning)
         coder = _coded.Coder(pv.read_framework(spec))
-    assert not coder.usable and "q1" in coder.reason and "multiple choice" in coder.reason
+    assert not coder.usable and "q1" in coder.reason and "raters" in coder.reason
 
 
 @settings(deadline=None, max_examples=40)

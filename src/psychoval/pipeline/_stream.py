@@ -144,7 +144,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     moments: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
     responses: dict[str, Any] = {}  # competency -> ResponsePatterns of its scored items
-    coder = Coder(fw, scan.missing_codes)
+    coder = Coder(fw, scan)
     counts = {cid: PatternCounts([coder.position[i] for i in items],
                                  [coder.levels[coder.position[i]] for i in items])
               for cid, items in comps} if coder.usable else {}
@@ -158,9 +158,9 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
         if not n_batches:  # the columns are checked against the framework once (one row)
             counter.start(scan.to_table(batch.slice(0, 1), rows=pd.RangeIndex(0, 1)))
         codes = coder.codes(batch)
-        ids = _integer_ids(batch, idc) if codes is not None else None
-        if codes is not None and (ids is not None or idc is None):
-            counter.update_coded(codes, ids)
+        hashes = _id_hashes(batch, idc) if codes is not None and idc is not None else None
+        if codes is not None and (hashes is not None or idc is None):
+            counter.update_coded(codes, hashes)
             for pc in counts.values():
                 pc.add(codes)
             n_short += 1
@@ -187,8 +187,13 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
             item = fw.item(iid)
             per = np.bincount(codes[:, j], weights=freq, minlength=coder.levels[
                 coder.position[iid]] + 1).astype(np.int64)
-            counter.add_counted(iid, float(item.min) + np.arange(per.size - 1), per[1:],
-                                per[0])
+            if item.type == "multiple_choice":  # counted by option; scored 0/1 by the key
+                counter.add_counted(iid, np.array([float(o == item.answer_key)
+                                                   for o in item.options]), per[1:], per[0],
+                                    labels=item.options)
+            else:
+                counter.add_counted(iid, float(item.min) + np.arange(per.size - 1), per[1:],
+                                    per[0])
     if start == 0:
         raise DataError(f"{scan.label}: the source has no rows (no respondents)")
     quality = counter.result(scan)
@@ -290,17 +295,36 @@ def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], responses: di
                 responses[cid] = rp + responses[cid] if cid in responses else rp
 
 
-def _integer_ids(batch: Any, id_column: str | None) -> np.ndarray | None:
-    """The batch's ids when they are whole numbers without a gap (the short path's ids),
-    else None."""
+def _id_hashes(batch: Any, id_column: str) -> np.ndarray | None:
+    """The 64-bit hashes of a batch's ids as the long path makes them
+    (:func:`psychoval.stats.quality._stream.id_hashes` of the ids read_responses keeps: whole
+    numbers as themselves, text stripped of surrounding spaces), or None when an id is missing
+    or of another type (the long path then names the row)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    if id_column is None or id_column not in batch.schema.names:
+    from psychoval.stats.quality._stream import id_hashes
+
+    if id_column not in batch.schema.names:
         return None
     col = batch.column(batch.schema.names.index(id_column))
-    if not pa.types.is_integer(col.type) or col.null_count:
+    if col.null_count:
         return None
-    return col.to_numpy()
+    if pa.types.is_integer(col.type):
+        return id_hashes(col.to_numpy())
+    if pa.types.is_dictionary(col.type):
+        text = pa.types.is_string(col.type.value_type) or \
+            pa.types.is_large_string(col.type.value_type)
+    else:
+        text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        col = pc.dictionary_encode(col) if text else col
+    if not text:
+        return None
+    kept = np.array([c.strip() for c in col.dictionary.to_pylist()], dtype=object)
+    idx = col.indices.to_numpy(zero_copy_only=False)
+    if (kept[np.unique(idx)] == "").any():
+        return None
+    return id_hashes(kept)[idx]
 
 
 def _cfa_all_rows(patterns: dict[str, Any], warned: list[str]) -> pd.DataFrame:

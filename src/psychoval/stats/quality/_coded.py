@@ -10,10 +10,12 @@ computes: the item response counts and means, each competency's moments and miss
 pattern moments (built once at the end with frequency weights), and nothing is rounded.
 
 A batch takes the long path (the cell rules of :func:`psychoval.read_responses` and
-:func:`psychoval.check_data`, with the invalid cells named) when any of its item columns is
-not numeric, holds a number that is not a whole number, or holds one outside the item's
-range that is not a declared missing code; a framework takes it always when an item is
-multiple choice, rated by several raters, or has a range that is not whole numbers.
+:func:`psychoval.check_data`, with the invalid cells named) when any of its cells is not a
+whole answer in its item's range, a declared missing code or empty (a fraction, a number out
+of range, an unknown label or option), or a respondent id is missing; a framework takes it
+always when an item is rated by several raters or has a range that is not whole numbers.
+Text cells (delimited files, labels, multiple-choice options) are decoded once per distinct
+cell by those same rules (:meth:`Coder._cell_codes`).
 """
 
 from __future__ import annotations
@@ -36,15 +38,27 @@ DENSE = 1 << 22  # competencies with at most this many code vectors are counted 
 class Coder:
     """Per batch, the (columns, rows) int8 codes of a framework's items, or None when the
     batch must take the long path. ``usable`` is False when the framework itself rules the
-    short path out (``reason`` says why)."""
+    short path out (``reason`` says why).
 
-    def __init__(self, framework: Framework, scan_missing: MissingCodes | None = None):
+    Two routes to a column's codes: a numeric column of an item with a numeric range is
+    checked and shifted by Arrow kernels (:func:`_column_codes`); any other column (text,
+    as every cell of a delimited file is read; a multiple-choice item's options) is
+    dictionary-encoded, and each distinct cell is decoded once by the cell rules of
+    :func:`psychoval.read_responses` and :func:`psychoval.score` themselves (a one-row-per-cell
+    table through the scan's own conversion, cached per column), so both paths read every
+    cell alike. A multiple-choice item's code is its option's position (``1..options``).
+    """
+
+    def __init__(self, framework: Framework, scan: Any = None):
         self.framework = framework
+        self.scan = scan
         self.columns: list[str] = []
+        self.items: list[Any] = []
         self.lo: list[int] = []
         self.levels: list[int] = []
         self.missing: list[tuple[float, ...]] = []
         self.reason = ""
+        scan_missing = getattr(scan, "missing_codes", None)
         scan_numbers = tuple(getattr(scan_missing, "numbers", ()) or ())
         for item in framework.items:
             why = _why_not(item)
@@ -52,15 +66,23 @@ class Coder:
                 self.reason = f"item {item.id!r} {why}"
                 break
             self.columns.append(item.id)
-            self.lo.append(int(item.min))
-            self.levels.append(int(item.max) - int(item.min) + 1)
+            self.items.append(item)
+            if item.type == "multiple_choice":
+                self.lo.append(1)
+                self.levels.append(len(item.options))
+            else:
+                self.lo.append(int(item.min))
+                self.levels.append(int(item.max) - int(item.min) + 1)
             codes = missing_codes_of(item)
             self.missing.append(tuple(float(v) for v in (*scan_numbers, *codes.numbers)))
         self.usable = not self.reason
         self.position = {c: j for j, c in enumerate(self.columns)}
+        self.cells: list[dict[Any, int | None]] = [{} for _ in self.columns]
 
     def codes(self, batch: Any) -> np.ndarray | None:
         """The codes of a record batch (columns in framework order), or None."""
+        import pyarrow as pa
+
         if not self.usable:
             return None
         out = np.empty((len(self.columns), batch.num_rows), dtype=np.int8)
@@ -68,19 +90,84 @@ class Coder:
         for j, name in enumerate(self.columns):
             if name not in names:
                 return None
-            codes = _column_codes(batch.column(names.index(name)), self.lo[j],
-                                  self.lo[j] + self.levels[j] - 1, self.missing[j])
+            col = batch.column(names.index(name))
+            numeric = pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
+            if numeric and self.items[j].type != "multiple_choice":
+                codes = _column_codes(col, self.lo[j], self.lo[j] + self.levels[j] - 1,
+                                      self.missing[j])
+            else:
+                codes = self._cell_codes(col, j, batch)
             if codes is None:
                 return None
             out[j] = codes
         return out
 
+    def _cell_codes(self, col: Any, j: int, batch: Any) -> np.ndarray | None:
+        """Codes of a column through its distinct cells (each decoded once)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.scan is None:
+            return None
+        if not pa.types.is_dictionary(col.type):
+            try:
+                col = pc.dictionary_encode(col)
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+                return None
+        cells = col.dictionary.to_pylist()
+        known = self.cells[j]
+        new = [c for c in cells if c not in known]
+        if new:
+            self._decode_cells(j, new, col.dictionary.type, batch)
+        lut = np.array([-1 if known.get(c) is None else known[c] for c in cells] + [0],
+                       dtype=np.int16)
+        idx = col.indices.fill_null(len(cells)).to_numpy(zero_copy_only=False)
+        codes = lut[idx]
+        if (codes < 0).any():  # a cell that is not a whole answer: the long path names it
+            return None
+        return codes.astype(np.int8)
+
+    def _decode_cells(self, j: int, cells: list[Any], cell_type: Any, batch: Any) -> None:
+        """Decode ``cells`` of column ``j`` by the scan's conversion and the item's rules
+        (one row per cell, the other columns empty) and remember their codes (None: a cell
+        the short path cannot code)."""
+        import pyarrow as pa
+
+        from psychoval.framework._scoring import MISSING, OK, decode_column
+
+        n = len(cells)
+        arrays = []
+        idc = getattr(self.scan, "id_column", None)
+        for name, field in zip(batch.schema.names, batch.schema, strict=True):
+            if name == self.columns[j]:
+                arrays.append(pa.array(cells, type=cell_type).cast(field.type))
+            elif name == idc:
+                ids = pa.array([f"cell{r}" for r in range(n)]) if not \
+                    pa.types.is_integer(field.type) else pa.array(range(n))
+                arrays.append(ids.cast(field.type))
+            else:
+                arrays.append(pa.nulls(n, type=field.type))
+        mini = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+        table = self.scan.to_table(mini)
+        item = self.items[j]
+        values, status, chosen = decode_column(table, self.columns[j], item)
+        for r, cell in enumerate(cells):
+            code: int | None = None
+            if status[r] == MISSING:
+                code = 0
+            elif status[r] == OK and item.type == "multiple_choice":
+                code = item.options.index(chosen[r]) + 1
+            elif status[r] == OK and float(values[r]).is_integer():
+                code = int(values[r]) - self.lo[j] + 1
+            self.cells[j][cell] = code
+
 
 def _why_not(item: Any) -> str:
-    if item.type == "multiple_choice":
-        return "is multiple choice"
+    """Why the short path cannot code an item ("" when it can)."""
     if item.raters:
         return "is rated by raters"
+    if item.type == "multiple_choice":
+        return "" if len(item.options) <= MAX_LEVELS else f"has more than {MAX_LEVELS} options"
     if item.min is None or item.max is None or not float(item.min).is_integer() or \
             not float(item.max).is_integer():
         return "has a range that is not whole numbers"
@@ -185,6 +272,10 @@ def scored_values(framework: Framework, items: list[str], codes: np.ndarray) -> 
     for j, iid in enumerate(items):
         item = framework.item(iid)
         c = codes[:, j]
+        if item.type == "multiple_choice":  # the option's position: 1 for the key
+            key = item.options.index(item.answer_key) + 1
+            out[:, j] = np.where(c > 0, (c == key).astype(float), np.nan)
+            continue
         v = np.where(c > 0, float(item.min) + c - 1.0, np.nan)
         out[:, j] = reverse_score(v, float(item.min), float(item.max)) if item.reverse else v
     return out

@@ -172,10 +172,12 @@ class _Col:
                 self.counts = None
 
 
-    def add_counted(self, vals: np.ndarray, cnts: np.ndarray) -> None:
-        """The same merge, with each of ``vals`` seen ``cnts`` times."""
+    def add_counted(self, vals: np.ndarray, cnts: np.ndarray, labels: Any = None) -> None:
+        """The same merge, with each of ``vals`` seen ``cnts`` times (counted under
+        ``labels`` when given)."""
         keep = cnts > 0
-        vals, cnts = vals[keep], cnts[keep]
+        keys = vals if labels is None else np.asarray(labels, dtype=object)
+        vals, cnts, keys = vals[keep], cnts[keep], keys[keep]
         if not cnts.size:
             return
         m = int(cnts.sum())
@@ -190,7 +192,7 @@ class _Col:
         self.hi = max(self.hi, float(vals.max()))
         self.n_ok = tot
         if self.counts is not None:
-            _add_counts(self.counts, vals.tolist(), cnts.tolist())
+            _add_counts(self.counts, keys.tolist(), cnts.tolist())
             if len(self.counts) > MAX_DISTINCT:
                 self.counts = None
 
@@ -283,11 +285,11 @@ class QualityCounter:
             self.hashes.append(id_hashes(ids))
         self.n += n
 
-    def update_coded(self, codes: np.ndarray, ids: Any) -> None:
+    def update_coded(self, codes: np.ndarray, hashes: np.ndarray | None) -> None:
         """Count a batch that took the short path of :mod:`._coded`: ``codes`` (columns in
         the order of the counter's columns, rows; 0 = missing), every answer valid, one column
-        per item; ``ids`` its respondent ids. The columns' answer counts come later, from
-        the pattern counts (:meth:`add_counted`)."""
+        per item; ``hashes`` its respondent ids' :func:`id_hashes`. The columns' answer
+        counts come later, from the pattern counts (:meth:`add_counted`)."""
         k, n = codes.shape
         miss = codes == 0
         per_row = np.add.reduce(miss.view(np.int8), axis=0, dtype=np.int32)
@@ -301,16 +303,17 @@ class QualityCounter:
         pairs = n - m[:, None] - m[None, :] + both
         self.pair_n = pairs if self.pair_n is None else self.pair_n + pairs
         if self.hash_ids:
-            self.hashes.append(id_hashes(ids))
+            self.hashes.append(hashes)
         self.n += n
 
     def add_counted(self, column: str, values: np.ndarray, counts: np.ndarray,
-                    n_missing: int) -> None:
+                    n_missing: int, labels: Any = None) -> None:
         """Answers of ``column`` counted on the short path: each of ``values`` answered
-        ``counts`` times, and ``n_missing`` rows without an answer."""
+        ``counts`` times, and ``n_missing`` rows without an answer; ``labels``: what each
+        answer is counted as (a multiple-choice item's options; default its value)."""
         col = self.cols[[c.name for c in self.cols].index(column)]  # type: ignore[index]
         col.n_missing += int(n_missing)
-        col.add_counted(np.asarray(values, float), np.asarray(counts, np.int64))
+        col.add_counted(np.asarray(values, float), np.asarray(counts, np.int64), labels)
 
     def start(self, table: ResponseTable) -> None:
         """Begin with the columns of ``table`` (its rows are not counted: a batch's first row
