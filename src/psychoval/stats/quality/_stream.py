@@ -151,38 +151,29 @@ class _Col:
     text_counts: dict[Any, int] = dataclasses.field(default_factory=dict)
 
     def add_values(self, vals: np.ndarray, *, count: bool = True) -> None:
-        """Chan, Golub & LeVeque's merge of (n, mean, M2) with a batch's values."""
-        m = vals.size
-        if not m:
+        """Merge a batch's values."""
+        if not vals.size:
             return
-        bmean = float(vals.mean())
-        bm2 = float(((vals - bmean) ** 2).sum())
-        n = self.n_ok
-        delta = bmean - self.mean
-        tot = n + m
-        self.mean += delta * m / tot
-        self.m2 += bm2 + delta * delta * n * m / tot
-        self.lo = min(self.lo, float(vals.min()))
-        self.hi = max(self.hi, float(vals.max()))
-        self.n_ok = tot
-        if count and self.counts is not None:
-            u, c = np.unique(vals, return_counts=True)
-            _add_counts(self.counts, u.tolist(), c.tolist())
-            if len(self.counts) > MAX_DISTINCT:
-                self.counts = None
-
+        u, c = np.unique(vals, return_counts=True) if count else (vals, None)
+        self._merge(vals, None, u if count else None, c)
 
     def add_counted(self, vals: np.ndarray, cnts: np.ndarray, labels: Any = None) -> None:
-        """The same merge, with each of ``vals`` seen ``cnts`` times (counted under
-        ``labels`` when given)."""
+        """Merge values ``vals`` seen ``cnts`` times each (counted under ``labels`` when
+        given: a multiple-choice item's options)."""
         keep = cnts > 0
         keys = vals if labels is None else np.asarray(labels, dtype=object)
         vals, cnts, keys = vals[keep], cnts[keep], keys[keep]
-        if not cnts.size:
-            return
-        m = int(cnts.sum())
-        bmean = float(cnts @ vals / m)
-        bm2 = float(cnts @ (vals - bmean) ** 2)
+        if cnts.size:
+            self._merge(vals, cnts, keys, cnts)
+
+    def _merge(self, vals: np.ndarray, weights: np.ndarray | None, keys: Any,
+               counts: Any) -> None:
+        """Chan, Golub & LeVeque's merge of (n, mean, M2) with values (each seen ``weights``
+        times, default once); ``keys`` and their ``counts`` go to the response counts."""
+        m = vals.size if weights is None else int(weights.sum())
+        bmean = float(vals.mean() if weights is None else weights @ vals / m)
+        dev2 = (vals - bmean) ** 2
+        bm2 = float(dev2.sum() if weights is None else weights @ dev2)
         n = self.n_ok
         delta = bmean - self.mean
         tot = n + m
@@ -191,8 +182,8 @@ class _Col:
         self.lo = min(self.lo, float(vals.min()))
         self.hi = max(self.hi, float(vals.max()))
         self.n_ok = tot
-        if self.counts is not None:
-            _add_counts(self.counts, keys.tolist(), cnts.tolist())
+        if keys is not None and self.counts is not None:
+            _add_counts(self.counts, keys.tolist(), counts.tolist())
             if len(self.counts) > MAX_DISTINCT:
                 self.counts = None
 
