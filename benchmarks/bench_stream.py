@@ -15,8 +15,11 @@ Measured in the same run, each in a fresh process (peak RSS is the process's own
   ``sample_rows=50_000``): wall time, the streaming pass and the sample's validation.
 
 Goal (issue 22): peak RSS <= 2 GB and time <= 3x the floor.
+With ``--csv N`` the sizes up to N rows are also written as CSV and measured against one
+``pyarrow.csv.read_csv`` of the file.
+
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/bench_stream.py [--rows 2000000]
-[--keep DIR]``. Results: ``benchmarks/results/stream.json`` (one run per size).
+[--keep DIR] [--csv 2000000]``. Results: ``benchmarks/results/stream.json`` (one run per size).
 """
 
 from __future__ import annotations
@@ -94,6 +97,30 @@ print(json.dumps({"wall_s": wall, "rows": table.num_rows, "peak_rss_mb":
                   resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
+_CSV_FLOOR = """
+import json, resource, sys, time
+import pyarrow.csv as pacsv
+t0 = time.perf_counter()
+table = pacsv.read_csv(sys.argv[1])
+wall = time.perf_counter() - t0
+print(json.dumps({"wall_s": wall, "rows": table.num_rows, "peak_rss_mb":
+                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def write_csv(parquet: Path, path: Path) -> float:
+    """The Parquet file's rows as CSV (empty cells for missing), row group by row group."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    t0 = time.perf_counter()
+    src = pq.ParquetFile(parquet)
+    with pacsv.CSVWriter(path, src.schema_arrow) as writer:
+        for g in range(src.num_row_groups):
+            writer.write_table(src.read_row_group(g))
+    return time.perf_counter() - t0
+
+
 _VALIDATE = """
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
@@ -125,6 +152,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", default="2000000", help="comma-separated sizes")
     ap.add_argument("--keep", help="folder to keep the generated files in")
+    ap.add_argument("--csv", type=int, default=0, metavar="N",
+                    help="at sizes up to N rows, also the same rows as CSV (floor: one "
+                         "pyarrow.csv.read_csv, which holds the whole table)")
     a = ap.parse_args()
     results: dict = {"task": "pv.validate(pv.scan_responses(parquet), framework, seed=1): "
                              "60 int8 Likert items + int64 id, 3% missing; floor = one "
@@ -150,6 +180,18 @@ def main() -> None:
                      / floor["wall_s"],
                      "meets_memory_goal": val["peak_rss_mb"] <= 2048,
                      "meets_time_goal": val["wall_s"] <= 3 * floor["wall_s"]}
+            if n <= a.csv:
+                csv = where / f"stream{n}.csv"
+                csv_gen = write_csv(path, csv) if not csv.exists() else None
+                cfloor = run(_CSV_FLOOR, str(csv))
+                cval = run(_VALIDATE, str(csv), str(fw_path))
+                entry["csv"] = {"file_mb": csv.stat().st_size / 2**20, "write_s": csv_gen,
+                                "floor": cfloor, "validate": cval,
+                                "ratio_to_floor": cval["wall_s"] / cfloor["wall_s"],
+                                "pass_ratio_to_floor": cval["timings"]["stream_pass"]
+                                / cfloor["wall_s"]}
+                if not a.keep:
+                    csv.unlink()
             results["sizes"][str(n)] = entry
             print(json.dumps({k: v for k, v in entry.items() if k != "validate"}, indent=1),
                   flush=True)
