@@ -41,6 +41,7 @@ structural equation modeling: An alternative to coefficient alpha. Psychometrika
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,10 @@ import pandas as pd
 from psychoval.stats.core._bvn import bvn_cdf, bvn_pdf
 
 __all__ = ["categorical_omega", "categorical_omega_se"]
+
+# Phi_2 and its partials at the real parts of the last few complex-step evaluations
+_PARTIALS: dict[tuple, tuple[np.ndarray, ...]] = {}
+_PARTIALS_LOCK = threading.Lock()
 
 
 def _ndtr(x):
@@ -77,21 +82,40 @@ def _phi2(a: np.ndarray, b: np.ndarray, r: Any) -> np.ndarray:
         out[down] = np.clip(_ndtr(ar[down]) + _ndtr(br[down]) - 1.0, 0.0, None)
         out[mid] = bvn_cdf(ar[mid], br[mid], rr[mid])
         return out
-    from scipy.special import ndtr
-
     out = np.empty(ar.shape, dtype=complex)
     # Phi(min(a, b)) where r is a fixed 1; Phi(a) + Phi(b) - 1 where it is a fixed -1
     out[up] = _ndtr(np.where(ar[up] <= br[up], a[up], b[up]))
     out[down] = _ndtr(a[down]) + _ndtr(b[down]) - 1.0
-    am, bm, rm = ar[mid], br[mid], rr[mid]
     ai, bi, ri = np.imag(a)[mid], np.imag(b)[mid], np.imag(r)[mid]
-    s = np.sqrt(1.0 - rm * rm)
-    pa = np.exp(-0.5 * am * am) / np.sqrt(2 * np.pi)
-    pb = np.exp(-0.5 * bm * bm) / np.sqrt(2 * np.pi)
-    d = ai * pa * ndtr((bm - rm * am) / s) + bi * pb * ndtr((am - rm * bm) / s)
-    d = d + ri * bvn_pdf(am, bm, rm)
-    out[mid] = bvn_cdf(am, bm, rm) + 1j * d
+    val, da, db, dr = _phi2_partials(ar[mid], br[mid], rr[mid])
+    out[mid] = val + 1j * (ai * da + bi * db + ri * dr)
     return out
+
+
+def _phi2_partials(a: np.ndarray, b: np.ndarray, r: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Phi_2(a, b; r) and its partial derivatives in a, b and r (|r| < 1). The complex step
+    moves one argument at a time by an imaginary amount: every step of a Jacobian has the
+    same real parts, so the last few are kept (keyed by their values)."""
+    key = (a.shape, a.tobytes(), b.tobytes(), r.tobytes())
+    with _PARTIALS_LOCK:
+        hit = _PARTIALS.get(key)
+    if hit is not None:
+        return hit
+    from scipy.special import ndtr
+
+    s = np.sqrt(1.0 - r * r)
+    pa = np.exp(-0.5 * a * a) / np.sqrt(2 * np.pi)
+    pb = np.exp(-0.5 * b * b) / np.sqrt(2 * np.pi)
+    hit = (bvn_cdf(a, b, r), pa * ndtr((b - r * a) / s), pb * ndtr((a - r * b) / s),
+           bvn_pdf(a, b, r))
+    for v in hit:
+        v.flags.writeable = False
+    with _PARTIALS_LOCK:
+        _PARTIALS[key] = hit
+        while len(_PARTIALS) > 8:
+            _PARTIALS.pop(next(iter(_PARTIALS)))
+    return hit
 
 
 def _parts(fit: Any):
