@@ -108,9 +108,17 @@ def recode(values: np.ndarray, cats: tuple[tuple[float, ...], ...], items: tuple
 
 
 def patterns(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct rows of ``codes``, their counts, and each row's pattern (np.unique on bytes)."""
+    """Distinct rows of ``codes``, their counts, and each row's pattern (np.unique on bytes;
+    up to 7 one-byte codes a row: on one integer per row, the bytes as base-256 digits, which
+    sorts as the bytes do)."""
     c = np.ascontiguousarray(codes)
-    view = c.view(np.dtype((np.void, c.dtype.itemsize * c.shape[1]))).ravel()
+    if c.dtype.itemsize == 1 and c.shape[1] <= 7:
+        view = np.zeros(c.shape[0], dtype=np.int64)
+        for col in c.view(np.uint8).T:
+            view <<= 8
+            view |= col
+    else:
+        view = c.view(np.dtype((np.void, c.dtype.itemsize * c.shape[1]))).ravel()
     _, first, inverse, counts = np.unique(view, return_index=True, return_inverse=True,
                                           return_counts=True)
     return c[first], counts.astype(float), inverse.ravel()
