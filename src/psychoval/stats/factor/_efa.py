@@ -40,6 +40,8 @@ from psychoval.exceptions import (
     warn,
 )
 from psychoval.stats.core._suffstats import Moments, as_moments, check_usable, refuse
+from psychoval.stats.factor import _efa_wide as _wide
+from psychoval.stats.factor._efa_wide import WIDE_K
 from psychoval.stats.factor._polychoric import check_overlap
 
 __all__ = ["EFAResult", "efa", "FAFit"]
@@ -224,6 +226,8 @@ class FAFit:
     iterations: int
     objective: float          # value of the extraction criterion at the solution
     heywood: tuple[int, ...]  # positions of items with uniqueness at the bound (or h2 >= 1)
+    # wide path: (psych::cor.smooth of R, its log-determinant) for fa_stats
+    smoothed: tuple[np.ndarray, float] | None = None
 
 
 def fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: float = 0.001,
@@ -235,31 +239,20 @@ def fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: fl
     R = np.asarray(R, dtype=float)
     p = R.shape[0]
     nf = n_factors
+    if p > WIDE_K:
+        return _fit_wide(R, nf, method, min_err, max_iter)
     e_values = _eigh_desc(R)[0]
     heywood: tuple[int, ...] = ()
     if method == "pa":
         Rm = R.copy()
-        Rm[np.diag_indices(p)] = smc_of(R)
-        comm = float(np.trace(Rm))
-        err = comm
-        it = 0
-        converged = True
-        while err > min_err:
-            vals, vecs = _eigh_desc(Rm)
-            pa_values = vals  # psych reports the eigenvalues of the last iterate's matrix
-            L = vecs[:, :nf] * np.sqrt(vals[:nf])
-            new = (L * L).sum(axis=1)
-            comm1 = float(new.sum())
-            Rm[np.diag_indices(p)] = new
-            err = abs(comm - comm1)
-            comm = comm1
-            it += 1
-            if it + 1 > max_iter:
-                converged = err <= min_err
-                break
-        if np.isnan(L).any():
-            raise DataError("principal-axis iterations produced imaginary eigenvalues; "
-                            "try method='minres'")
+
+        def eig(diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            Rm[np.diag_indices(p)] = diag
+            return _eigh_desc(Rm)
+
+        # psych reports the eigenvalues of the last iterate's matrix (pa_values)
+        L, pa_values, _d, converged, it = _wide.pa_iterate(eig, smc_of(R), nf, min_err,
+                                                           max_iter)
         psi = 1.0 - (L * L).sum(axis=1)
         obj = float("nan")
     else:
@@ -279,6 +272,15 @@ def fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: fl
         at_lo = psi <= _LOWER
         L = _ml_loadings(psi, R, nf) if method == "ml" else uls_loadings(psi, R, nf)
         heywood = tuple(int(i) for i in np.flatnonzero(at_lo))
+    return _finish(R, L, method, psi, pa_values if method == "pa" else None, e_values,
+                   converged, it, obj, heywood)
+
+
+def _finish(R: np.ndarray, L: np.ndarray, method: str, psi: np.ndarray,
+            pa_values: np.ndarray | None, e_values: np.ndarray, converged: bool, it: int,
+            obj: float, heywood: tuple[int, ...],
+            smoothed: tuple[np.ndarray, float] | None = None) -> FAFit:
+    """psych's signs (positive column sums), communalities, Heywood items and ``values``."""
     sign = np.sign(L.sum(axis=0))
     sign[sign == 0] = 1.0
     L = L * sign
@@ -286,13 +288,29 @@ def fit_fa(R: np.ndarray, n_factors: int, method: str = "minres", *, min_err: fl
     h2 = (L * L).sum(axis=1)
     if method == "pa":
         heywood = tuple(int(i) for i in np.flatnonzero(h2 >= 1.0))
-    if method == "pa":
+    if pa_values is not None:
         values = pa_values
     else:
         S = R.copy()
-        S[np.diag_indices(p)] = h2
-        values = _eigh_desc(S)[0]
-    return FAFit(L, h2, np.diag(R) - h2, psi, values, e_values, converged, it, obj, heywood)
+        S[np.diag_indices_from(S)] = h2
+        values = _eigh_desc(S)[0] if R.shape[0] <= WIDE_K else np.linalg.eigvalsh(S)[::-1]
+    return FAFit(L, h2, np.diag(R) - h2, psi, values, e_values, converged, it, obj, heywood,
+                 smoothed)
+
+
+def _fit_wide(R: np.ndarray, nf: int, method: str, min_err: float, max_iter: int) -> FAFit:
+    """:func:`fit_fa` for more than ``WIDE_K`` items: the leading eigenpairs only at each
+    step (:mod:`psychoval.stats.factor._efa_wide`); the same optimum as the small path."""
+    smc, e_values, smoothed = _wide.smc(R)
+    if method == "pa":
+        L, pa_values, converged, it = _wide.pa_fit(R, nf, smc, min_err, max_iter)
+        return _finish(R, L, method, 1.0 - (L * L).sum(axis=1), pa_values, e_values,
+                       converged, it, float("nan"), (), smoothed)
+    upper = max(float(smc.max()), 1.0)
+    fitter = _wide.ml_fit if method == "ml" else _wide.uls_fit
+    psi, obj, converged, it, L = fitter(R, nf, np.diag(R) - smc, _LOWER, upper)
+    heywood = tuple(int(i) for i in np.flatnonzero(psi <= _LOWER))
+    return _finish(R, L, method, psi, None, e_values, converged, it, obj, heywood, smoothed)
 
 
 def orient_factors(L: np.ndarray, phi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None,
@@ -355,7 +373,8 @@ def _rmsea_ci(stat: float, df: float, n: float, conf: float = 0.9) -> tuple[floa
 
 
 def fa_stats(R: np.ndarray, L: np.ndarray, phi: np.ndarray | None, n_obs: float | None,
-              np_obs: np.ndarray | None) -> dict[str, float]:
+              np_obs: np.ndarray | None, *, smoothed: tuple[np.ndarray, float] | None = None
+              ) -> dict[str, float]:
     """psych::fa.stats: objective, STATISTIC, dof, PVAL, chi, rms, crms, TLI, BIC, fit,
     fit.off and RMSEA (90% interval), with psych's pairwise-n weighting of chi and rms."""
     from scipy.stats import chi2
@@ -391,20 +410,32 @@ def fa_stats(R: np.ndarray, L: np.ndarray, phi: np.ndarray | None, n_obs: float 
         out["crms"] = nan
     out["fit"] = 1 - rstar2 / r2
     out["fit_off"] = 1 - rstar_off / r2_off
-    m2 = model.copy()
-    np.fill_diagonal(m2, np.diag(R))
-    m2 = _cor_smooth(m2)
-    Rs = _cor_smooth(R)
-    minv = np.linalg.solve(m2, Rs)
-    sign, logdet = np.linalg.slogdet(minv)
-    objective = float(np.trace(minv) - logdet - n)
+    u = np.diag(R) - np.diag(model)
+    if n > WIDE_K and u.min() > 1e-8:
+        # model + diag(u) has every eigenvalue >= min(u) > eps: cor.smooth leaves it alone
+        known = smoothed if smoothed is not None else _wide.smooth_logdet(R)
+        Rs, ld0 = known if known is not None else (_cor_smooth(R), None)
+        if ld0 is None:
+            ld0 = float(np.linalg.slogdet(Rs)[1])
+        F = L if phi is None else L @ np.linalg.cholesky(phi)
+        objective = _wide.ml_discrepancy(Rs, ld0, F, u)
+    else:
+        m2 = model.copy()
+        np.fill_diagonal(m2, np.diag(R))
+        m2 = _cor_smooth(m2)
+        Rs = _cor_smooth(R)
+        minv = np.linalg.solve(m2, Rs)
+        sign, logdet = np.linalg.slogdet(minv)
+        objective = float(np.trace(minv) - logdet - n)
+        ld0 = None
     out["objective"] = objective
     stat = pval = tli = bic = rmsea = lo = hi = nan
     if n_obs is not None:
         nm = (n_obs - 1) - (2 * n + 5) / 6 - (2 * nf) / 3
         stat = max(objective * nm, 0.0)
         pval = float(chi2.sf(stat, dof)) if dof > 0 else nan
-        s0, ld0 = np.linalg.slogdet(Rs)
+        if ld0 is None:
+            ld0 = float(np.linalg.slogdet(Rs)[1])
         F0 = float(np.trace(Rs) - ld0 - n)
         Mm = objective / dof if dof > 0 else nan
         M0 = F0 * 2 / (n * (n - 1))
@@ -584,7 +615,7 @@ def _assemble(R: np.ndarray, L0: np.ndarray, info: dict[str, Any], *, rotation: 
     L, phi, order = orient_factors(L, phi)
     names = [names[o] for o in order]
     phi_arr = np.eye(nf) if phi is None else phi
-    stats = fa_stats(R, L, phi, n_obs, np_obs)
+    stats = fa_stats(R, L, phi, n_obs, np_obs, smoothed=info.get("smoothed"))
     vx = np.diag(phi_arr @ L.T @ L)
     h2 = (L0 * L0).sum(axis=1)
     vtotal = float(h2.sum() + (np.diag(R) - h2).sum())
@@ -929,6 +960,6 @@ def efa(data: Any, *, n_factors: int, method: str = "minres", rotation: str | No
             "lower bound (0.005); the solution is improper, consider fewer factors or "
             "dropping the item", ImproperSolutionWarning, stacklevel=2)
     info = {"e_values": fit.e_values, "values": fit.values, "converged": fit.converged,
-            "iterations": fit.iterations, "heywood": heywood}
+            "iterations": fit.iterations, "heywood": heywood, "smoothed": fit.smoothed}
     return _assemble(R, fit.loadings, info, rotation=rotation, n_obs=nobs, np_obs=npair,
                      cor=cor, method=method, n_starts=int(n_starts), seed=seed, items=names)

@@ -444,10 +444,13 @@ def _brent_rho(w: np.ndarray, ra: np.ndarray, cb: np.ndarray,
     return x, it
 
 
-def smooth_correlation(r: np.ndarray, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]:
+def smooth_correlation(r: np.ndarray, eig_tol: float = 1e-12,
+                       eig: tuple[np.ndarray, np.ndarray] | None = None
+                       ) -> tuple[np.ndarray, bool]:
     """psych::cor.smooth: if the smallest eigenvalue is below machine epsilon, raise the small
-    eigenvalues to 100 * eig_tol, rescale them to sum to k, and rescale to unit diagonal."""
-    vals, vecs = np.linalg.eigh(r)
+    eigenvalues to 100 * eig_tol, rescale them to sum to k, and rescale to unit diagonal.
+    ``eig``: r's eigenpairs (``np.linalg.eigh(r)``) when already computed."""
+    vals, vecs = np.linalg.eigh(r) if eig is None else eig
     if vals.min() >= np.finfo(float).eps:
         return r, False
     vals = np.where(vals < eig_tol, 100 * eig_tol, vals)
