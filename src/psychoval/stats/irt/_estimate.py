@@ -99,6 +99,8 @@ class Problem:
         for b in self.blocks:
             obs[:, b.items] = np.stack([self.Y[:, c].sum(axis=1) for c in b.cols], axis=1)
         self._obs = None if np.all(obs == 1.0) else obs
+        self._yo = None if self._obs is None else np.ascontiguousarray(
+            np.concatenate([self._yr, obs], axis=1))
         self._collapse = np.zeros((self._red.size, k))
         self._collapse[np.arange(self._red.size), self._red_item] = 1.0
         self.identity = self.A.shape[0] == self.A.shape[1] and bool(
@@ -139,11 +141,12 @@ def estep(prob: Problem, phi: np.ndarray, *, posterior: bool = False):
     """Marginal log-likelihood, expected counts r (Q, C) and optionally the posterior."""
     lp = prob.logp(phi)
     low = lp[:, prob._base]  # (Q, k) log P of each item's lowest category
-    ll = prob._yr @ (lp[:, prob._red] - lp[:, prob._red_base]).T
     if prob._obs is None:
+        ll = prob._yr @ (lp[:, prob._red] - lp[:, prob._red_base]).T
         ll += prob.logpi + low.sum(axis=1)
-    else:
-        ll += prob._obs @ low.T
+    else:  # [Y_r, obs] [log P_r - log P_base, log P_base]' in one product
+        ll = prob._yo @ np.concatenate([lp[:, prob._red] - lp[:, prob._red_base], low],
+                                       axis=1).T
         ll += prob.logpi
     mx = ll.max(axis=1, keepdims=True)
     np.subtract(ll, mx, out=ll)
@@ -155,9 +158,12 @@ def estep(prob: Problem, phi: np.ndarray, *, posterior: bool = False):
     s = ll.sum(axis=1)
     loglik = float(prob.w @ (np.log(s) + mx[:, 0]))
     ll *= (prob.w / s)[:, None]  # posterior times the pattern counts
-    rr = ll.T @ prob._yr  # (Q, C')
-    nobs = ll.T @ prob._obs if prob._obs is not None else np.repeat(
-        ll.sum(axis=0)[:, None], prob._base.size, axis=1)
+    if prob._obs is not None:
+        both = ll.T @ prob._yo  # (Q, C' + k)
+        rr, nobs = both[:, :prob._yr.shape[1]], both[:, prob._yr.shape[1]:]
+    else:
+        rr = ll.T @ prob._yr  # (Q, C')
+        nobs = np.repeat(ll.sum(axis=0)[:, None], prob._base.size, axis=1)
     r = np.empty((lp.shape[0], prob.Y.shape[1]))
     r[:, prob._red] = rr
     r[:, prob._base] = nobs - rr @ prob._collapse
