@@ -194,6 +194,7 @@ def _distinct_rows(codes: np.ndarray, ncat: list[int]
 _CACHE: OrderedDict[tuple, tuple[OrdinalSampleStats, tuple]] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_ENTRIES = 4
+_CACHE_BYTES = 400e6
 
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 
@@ -304,6 +305,13 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
     -------
     OrdinalSampleStats
         ``thresholds``, ``cor``, ``nacov`` (lavaan's ``lavInspect(fit, "gamma")``), ``nobs``.
+
+    Notes
+    -----
+    Rows that repeat (few items, few categories) are pooled into response patterns weighted
+    by their counts when there are at most half as many patterns as rows: the same sums. The
+    statistics of the last few inputs are kept, keyed by the rows' content, so that models
+    fitted to the same items share them; their arrays are read-only.
     """
     from psychoval.stats.core._tables import ResponsePatterns
 
@@ -345,7 +353,8 @@ def ordinal_sample_stats(x: Any, items: Sequence[str] | None = None, *,
         hit = (_frozen(ss), tuple((str(w.message), w.category) for w in caught))
         with _CACHE_LOCK:
             _CACHE[key] = hit
-            while len(_CACHE) > _CACHE_ENTRIES:
+            while len(_CACHE) > 1 and (len(_CACHE) > _CACHE_ENTRIES or sum(
+                    v[0].nacov.nbytes for v in _CACHE.values()) > _CACHE_BYTES):
                 _CACHE.popitem(last=False)
     ss, notes = hit
     for message, category in notes:  # the polychorics' warnings, on every call
