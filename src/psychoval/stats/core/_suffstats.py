@@ -873,6 +873,12 @@ def _pool(p: PatternMoments) -> PatternMoments:
 # entry points for the statistics
 
 
+# what the other mergeable summaries (ResponsePatterns, ...) share with these
+frequency_weights = _frequency_weights
+same_columns = _check_columns
+item_positions = _positions
+
+
 def is_dask_collection(data: Any) -> bool:
     """True for a dask DataFrame or Array (without importing dask)."""
     mod = type(data).__module__ or ""
@@ -883,10 +889,8 @@ def as_moments(data: Any, *, items: Sequence[str] | None = None) -> Moments | No
     """``data`` as :class:`Moments` when it is moments (or a dask collection, summarised per
     partition on its cluster); None for in-memory data (the caller's ordinary path).
     ``items`` selects columns."""
-    from psychoval.stats.core._fourth import FourthMoments
-
-    if isinstance(data, FourthMoments):  # its second-order part
-        data = data.moments()
+    if not isinstance(data, Moments) and callable(getattr(data, "moments", None)):
+        data = data.moments()  # a richer summary (FourthMoments): its second-order part
     if isinstance(data, Moments):
         return data if items is None else data.select(list(items))
     if is_dask_collection(data):

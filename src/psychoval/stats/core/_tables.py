@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 
 from psychoval.exceptions import DataError
+from psychoval._version import __version__
 from psychoval.stats.core._suffstats import (
-    _block,
-    _check_columns,
-    _frequency_weights,
-    _positions,
-    _version,
+    frequency_weights,
+    item_block,
+    item_positions,
+    same_columns,
 )
 
 __all__ = ["ResponsePatterns", "weighted_items", "MAX_LEVELS"]
@@ -136,8 +136,8 @@ class ResponsePatterns:
         ResponseTable; ``columns`` names an array's columns (or selects a DataFrame's);
         ``weights``: frequency weights (each row stands for that many rows, e.g. a table of
         distinct rows and their counts)."""
-        x, names = _block(data, columns)
-        w = _frequency_weights(weights, x.shape[0])
+        x, names = item_block(data, columns)
+        w = frequency_weights(weights, x.shape[0])
         if w is not None:
             x, w = x[w > 0], w[w > 0]
         n, k = x.shape
@@ -192,7 +192,7 @@ class ResponsePatterns:
             raise DataError("no chunks to merge")
         first = parts[0]
         for p in parts[1:]:
-            _check_columns(first.columns, p.columns, "ResponsePatterns")
+            same_columns(first.columns, p.columns, "ResponsePatterns")
         levels = tuple(np.unique(np.concatenate(lv)) for lv in zip(*(p.levels for p in parts),
                                                                   strict=True))
         big = [j for j, lv in enumerate(levels) if lv.size > MAX_LEVELS]
@@ -225,7 +225,7 @@ class ResponsePatterns:
     def select(self, items: Sequence[str]) -> ResponsePatterns:
         """The table of some of the items, in the order given (patterns that coincide on
         them are pooled)."""
-        idx = _positions(self.columns, items)
+        idx = item_positions(self.columns, items)
         levels = tuple(self.levels[i] for i in idx)
         pat, cnt = _group(self.codes[:, idx], _radix(levels), weights=self.freq.astype(float))
         return ResponsePatterns(tuple(self.columns[i] for i in idx), levels, pat, cnt)
@@ -273,7 +273,7 @@ class ResponsePatterns:
     def univariate(self, item: str) -> pd.Series:
         """Counts of each answered value of ``item`` (missing answers: ``n`` minus their
         sum)."""
-        j = _positions(self.columns, [item])[0]
+        j = item_positions(self.columns, [item])[0]
         c = self.codes[:, j]
         cnt = np.bincount(c[c >= 0], weights=self.freq[c >= 0].astype(float),
                           minlength=self.levels[j].size)
@@ -283,7 +283,7 @@ class ResponsePatterns:
     def bivariate(self, a: str, b: str) -> pd.DataFrame:
         """Contingency table of two items over the rows answering both (pairwise
         complete): ``a``'s values as rows, ``b``'s as columns."""
-        i, j = _positions(self.columns, [a, b])
+        i, j = item_positions(self.columns, [a, b])
         ci, cj = self.codes[:, i], self.codes[:, j]
         both = (ci >= 0) & (cj >= 0)
         na, nb = self.levels[i].size, self.levels[j].size
@@ -297,7 +297,7 @@ class ResponsePatterns:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (schema ``psychoval.response_patterns/1``); exact round trip."""
-        return {"schema": _SCHEMA, "psychoval_version": _version(),
+        return {"schema": _SCHEMA, "psychoval_version": __version__,
                 "columns": list(self.columns), "levels": [lv.tolist() for lv in self.levels],
                 "codes": self.codes.tolist(), "freq": self.freq.tolist()}
 
