@@ -165,8 +165,9 @@ def main(argv: list[str] | None = None) -> None:
                   "(8 bytes a cell plus copies): 100,000,000 x 20 is 16 GB before any copy, "
                   "beyond this 24 GB machine once R copies it; not run here"),
         "exponent_rule": "time ~ k^b with b <= 3 (per-item cost k^(b-1) <= k^2)",
-        "ml_efa_note": ("method='ml' EFA uses a finite-difference Hessian (k gradient "
-                        "evaluations, each an O(k^3) eigendecomposition): O(k^4), not "
+        "ml_efa_note": ("EFA above 300 items (minres, uls, ml, pa) uses the leading "
+                        "eigenpairs only (Lanczos) with L-BFGS-B: O(k^2) per step; up to 300 "
+                        "items ml keeps its finite-difference Hessian (O(k^4)); not "
                         "measured here"),
     }
     if args.quick:
