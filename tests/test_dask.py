@@ -11,6 +11,7 @@ import pytest
 import psychoval as pv
 from psychoval.stats.core._dask import dask_summary
 from psychoval.stats.core._suffstats import Moments, PatternMoments
+from tests._engine_data import likert_frame as _frame
 from tests._tolerances import assert_close
 
 dd = pytest.importorskip("dask.dataframe")
@@ -30,13 +31,6 @@ def client():
     finally:
         cl.close()
         cluster.close()
-
-
-def _frame(n: int = 2000, k: int = 6, seed: int = 1) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = np.clip(np.round(3 + rng.normal(size=(n, 1)) + rng.normal(size=(n, k))), 1, 5)
-    x[rng.random(x.shape) < 0.05] = np.nan
-    return pd.DataFrame(x, columns=[f"q{i + 1}" for i in range(k)])
 
 
 def test_partitions_are_summarised_on_the_workers(client):

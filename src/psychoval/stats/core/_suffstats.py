@@ -38,8 +38,8 @@ import numpy as np
 
 from psychoval.exceptions import DataError, SpecificationError
 
-__all__ = ["Moments", "PatternMoments", "as_moments", "is_dask_collection", "MAX_VALUES",
-           "item_block"]
+__all__ = ["Moments", "PatternMoments", "as_moments", "is_dask_collection", "is_distributed",
+           "distributed_summary", "MAX_VALUES", "item_block"]
 
 MAX_VALUES = 50  # distinct answered values counted per item (response frequencies)
 _SCHEMA = "psychoval.moments/1"
@@ -885,18 +885,40 @@ def is_dask_collection(data: Any) -> bool:
     return mod.startswith("dask.") or mod.startswith("dask_expr")
 
 
+def is_spark_dataframe(data: Any) -> bool:
+    """True for a ``pyspark.sql.DataFrame`` (without importing pyspark)."""
+    mod = type(data).__module__ or ""
+    return mod.startswith("pyspark.sql") and type(data).__name__ == "DataFrame"
+
+
+def is_distributed(data: Any) -> bool:
+    """True for a collection that an engine summarises where it lives (dask, Spark)."""
+    return is_dask_collection(data) or is_spark_dataframe(data)
+
+
+def distributed_summary(data: Any, kind: Any, *, items: Sequence[str] | None = None) -> Any:
+    """The ``kind`` (Moments, PatternMoments, FourthMoments) of a dask collection or Spark
+    DataFrame, summarised by its own engine and merged: the one dispatch the statistics use."""
+    if is_spark_dataframe(data):
+        from psychoval.stats.core._spark import spark_summary
+
+        return spark_summary(data, kind, items=items)
+    from psychoval.stats.core._dask import dask_summary
+
+    return dask_summary(data, kind, items=items)
+
+
 def as_moments(data: Any, *, items: Sequence[str] | None = None) -> Moments | None:
-    """``data`` as :class:`Moments` when it is moments (or a dask collection, summarised per
-    partition on its cluster); None for in-memory data (the caller's ordinary path).
+    """``data`` as :class:`Moments` when it is moments (or a dask collection or Spark
+    DataFrame, summarised per partition on its cluster); None for in-memory data (the caller's
+    ordinary path).
     ``items`` selects columns."""
+    if is_distributed(data):  # first: a frame's column could be called "moments"
+        return distributed_summary(data, Moments, items=items)
     if not isinstance(data, Moments) and callable(getattr(data, "moments", None)):
         data = data.moments()  # a richer summary (FourthMoments): its second-order part
     if isinstance(data, Moments):
         return data if items is None else data.select(list(items))
-    if is_dask_collection(data):
-        from psychoval.stats.core._dask import dask_summary
-
-        return dask_summary(data, Moments, items=items)
     return None
 
 

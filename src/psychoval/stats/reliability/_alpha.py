@@ -636,11 +636,12 @@ def alpha(
 
     Parameters
     ----------
-    data : DataFrame, ResponseTable, 2-d array, Moments, or a dask DataFrame / Array
+    data : DataFrame, ResponseTable, 2-d array, Moments, a dask or Spark DataFrame
         Respondents in rows, items in columns (numeric; NaN = missing). Merged
-        :class:`Moments` of chunks of rows (or a dask collection, summarised per partition)
-        give the same result as the concatenated rows, except the bootstrap intervals and
-        ``reverse=``, which need the rows (refused), and the response frequencies under
+        :class:`Moments` of chunks of rows (or a dask collection / Spark DataFrame,
+        summarised per partition) give the same result as the concatenated rows, except
+        the bootstrap intervals and ``reverse=``, which need the rows (refused), and the
+        response frequencies under
         ``missing="listwise"`` with missing answers (None). :class:`BootstrapMoments` add
         ``ci_method="bootstrap"``: the percentile interval of their Poisson-bootstrap
         replicates (``n_boot`` and ``seed`` are theirs).

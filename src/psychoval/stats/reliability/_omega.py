@@ -33,7 +33,7 @@ from psychoval.exceptions import (
     warn,
 )
 from psychoval.stats.core._fourth import FourthMoments
-from psychoval.stats.core._suffstats import Moments, is_dask_collection, refuse
+from psychoval.stats.core._suffstats import Moments, is_distributed, refuse
 
 __all__ = ["OmegaResult", "OmegaSemResult", "omega", "omega_sem"]
 
@@ -277,8 +277,8 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     data : DataFrame, ResponseTable, 2-d array, a correlation matrix, or Moments
         Items in columns. A square symmetric matrix is taken as a correlation (or covariance,
         rescaled) matrix; give ``n_obs`` for the fit statistics. Merged :class:`Moments` (or
-        a dask DataFrame / Array) give the same result as the concatenated rows (Pearson
-        correlations, no bootstrap).
+        a dask DataFrame / Array, a Spark DataFrame) give the same result as the
+        concatenated rows (Pearson correlations, no bootstrap).
     n_factors : int
         Number of group factors, at least 3 for an identified general factor. With 2, pass
         ``sl_option`` (psych's ``option``) to accept an arbitrary identification rule.
@@ -396,7 +396,7 @@ def omega(data: Any, *, n_factors: int = 3, method: str = "minres", rotation: st
     if n_boot:
         confidence_level = check_confidence_level(confidence_level)
     matrix_input = is_square_matrix(data)
-    if n_boot and (isinstance(data, (Moments, FourthMoments)) or is_dask_collection(data)):
+    if n_boot and (isinstance(data, (Moments, FourthMoments)) or is_distributed(data)):
         refuse("n_boot > 0", "resampling needs the respondents' rows; leave n_boot=0")
     if matrix_input and n_boot:
         raise SpecificationError("n_boot > 0 needs raw responses to resample; a correlation "

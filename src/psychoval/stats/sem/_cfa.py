@@ -43,7 +43,8 @@ from psychoval.stats.core._fourth import FourthMoments, refuse_fiml
 from psychoval.stats.core._suffstats import (
     Moments,
     PatternMoments,
-    is_dask_collection,
+    distributed_summary,
+    is_distributed,
     refuse,
 )
 from psychoval.stats.core._tables import ResponsePatterns, weighted_items
@@ -1430,9 +1431,9 @@ def _data_matrix(pt: ParTable, data: Any, missing: str):
 
 def _check_summary_options(est_name: str, ordered: Any, group: Any, sample_cov: Any,
                            fourth: bool = False) -> None:
-    """What a fit from :class:`Moments` / :class:`PatternMoments` (or a dask collection) can
-    do: ML (listwise or FIML) in one group, and MLR (listwise) from :class:`FourthMoments`
-    (``fourth``: those or a dask collection); the rest needs the rows."""
+    """What a fit from :class:`Moments` / :class:`PatternMoments` (or a dask / Spark
+    collection) can do: ML (listwise or FIML) in one group, and MLR (listwise) from
+    :class:`FourthMoments` (``fourth``: those or a collection); the rest needs the rows."""
     if sample_cov is not None:
         raise SpecificationError("give either data= or sample_cov=, not both")
     if ordered is not None and ordered is not False:
@@ -1456,12 +1457,11 @@ def _summary_input(pt: ParTable, data: Any, fiml: bool, text: str, robust: bool 
     from psychoval.stats.core._suffstats import as_moments
 
     items = list(pt.observed)
-    if is_dask_collection(data):
-        from psychoval.stats.core._dask import dask_summary
-
+    if is_distributed(data):
         if robust and fiml:
             refuse_fiml()
-        data = dask_summary(data, FourthMoments if robust else PatternMoments, items=items)
+        data = distributed_summary(data, FourthMoments if robust else PatternMoments,
+                                   items=items)
     fourth = None
     if isinstance(data, FourthMoments):
         if fiml:
@@ -1597,7 +1597,8 @@ def cfa(
         Or merged sufficient statistics without rows: :class:`Moments` (complete-case ML)
         or :class:`PatternMoments` (listwise for any subset of items, and ``missing="fiml"``),
         or :class:`FourthMoments` (complete rows, also ``estimator="MLR"``), or a dask
-        DataFrame / Array (summarised per partition): ML and MLR in one group, the same
+        DataFrame / Array or Spark DataFrame (summarised per partition on its cluster, see
+        docs/scale.md): ML and MLR in one group, the same
         fit as the concatenated rows; FIML-MLR, ``ordered=`` and ``group=`` need the rows.
     estimator : {"ML", "MLR", "WLSMV", "DWLS", "ULSMV", "ULS", "WLS"}
         ``"ML"``: normal-theory maximum likelihood (divisor N). ``"MLR"``: the same estimates
@@ -1764,10 +1765,10 @@ def cfa(
                 "Moments or PatternMoments for ML")
         ordered = True if ordered is None else ordered
     summary = (isinstance(data, (Moments, PatternMoments, FourthMoments))
-               or is_dask_collection(data))
+               or is_distributed(data))
     if summary:
         _check_summary_options(est_name, ordered, group, sample_cov,
-                               isinstance(data, FourthMoments) or is_dask_collection(data))
+                               isinstance(data, FourthMoments) or is_distributed(data))
     id_cat_key = check_id_cat(id_cat)
     parameterization = check_choice("parameterization", str(parameterization).lower(),
                                     ("delta", "theta"))
