@@ -103,6 +103,22 @@ def wide(n: int, k: int, skip_efa: bool) -> dict:
     return out
 
 
+def competency_fits(m, items: list[str]) -> dict:
+    """Alpha and a one-factor CFA for each competency of 5 consecutive items, from merged
+    Moments of all the items."""
+    per = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for c in range(len(items) // 5):
+            sub = items[5 * c:5 * c + 5]
+            mc = m.select(sub)
+            a = pv.alpha(mc)
+            fit = pv.cfa({f"c{c + 1}": sub}, mc)
+            per[f"c{c + 1}"] = {"alpha": a.raw_alpha, "cfi": fit.fit_measures["cfi"],
+                                "rmsea": fit.fit_measures["rmsea"], "n": fit.n_obs}
+    return per
+
+
 def dask_run(rows: int, chunk: int = 1_000_000, k: int = 20) -> dict:
     import dask
     import dask.array as da
@@ -131,16 +147,7 @@ def dask_run(rows: int, chunk: int = 1_000_000, k: int = 20) -> dict:
         m = dask_summary(arr, Moments)
         t_sum = time.perf_counter() - t0
     t0 = time.perf_counter()
-    per = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for c in range(4):
-            sub = items[5 * c:5 * c + 5]
-            mc = m.select(sub)
-            a = pv.alpha(mc)
-            fit = pv.cfa({f"c{c + 1}": sub}, mc)
-            per[f"c{c + 1}"] = {"alpha": a.raw_alpha, "cfi": fit.fit_measures["cfi"],
-                                "rmsea": fit.fit_measures["rmsea"], "n": fit.n_obs}
+    per = competency_fits(m, items)
     t_fit = time.perf_counter() - t0
     return {"rows": rows, "items": k, "partition_rows": chunk, "workers": 2,
             "threads_per_worker": 1, "summarise_seconds": t_sum,
