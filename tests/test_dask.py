@@ -5,12 +5,12 @@ in-memory computation on the same rows."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import psychoval as pv
 from psychoval.stats.core._dask import dask_summary
 from psychoval.stats.core._suffstats import Moments, PatternMoments
+from tests._engine_data import assert_alpha_and_efa_equal
 from tests._engine_data import likert_frame as _frame
 from tests._tolerances import assert_close
 
@@ -49,14 +49,7 @@ def test_partitions_are_summarised_on_the_workers(client):
 def test_alpha_efa_omega_on_a_dask_dataframe(client):
     df = _frame()
     ddf = dd.from_pandas(df, npartitions=8)
-    a, b = pv.alpha(df), pv.alpha(ddf)
-    for f in ("raw_alpha", "std_alpha", "g6", "ase", "mean", "sd", "ci_lower", "ci_upper"):
-        assert_close(getattr(b, f), getattr(a, f), "merged_statistics", what=f)
-    assert_close(b.item_stats.to_numpy(), a.item_stats.to_numpy(), "merged_statistics",
-                 what="item_stats")
-    pd.testing.assert_frame_equal(b.response_freq, a.response_freq, rtol=1e-12)
-    e1, e2 = pv.efa(df, n_factors=1), pv.efa(ddf, n_factors=1)
-    assert_close(e2.loadings.to_numpy(), e1.loadings.to_numpy(), "merged_efa", what="loadings")
+    assert_alpha_and_efa_equal(df, ddf)
     # items= selects columns of the dask frame
     a3 = pv.alpha(df[["q1", "q2", "q3"]])
     b3 = pv.efa(ddf, n_factors=1, items=["q1", "q2", "q3"])

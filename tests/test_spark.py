@@ -15,6 +15,7 @@ import pytest
 
 import psychoval as pv
 from psychoval.stats.core._spark import spark_summary, tree_sum
+from tests._engine_data import assert_alpha_and_efa_equal
 from tests._engine_data import likert_frame as _frame
 from tests._tolerances import assert_close
 
@@ -78,6 +79,25 @@ def test_tree_sum_adds_in_order():
     assert tree_sum(range(1, 101)) == 5050
 
 
+def test_blocks_of_batches():
+    """Arrow batches joined into blocks of at least ``rows`` rows; the blocks' summaries add
+    to the summary of all the rows (no Spark needed)."""
+    from psychoval.stats.core._spark import _batch_summaries, _blocks
+
+    df = _frame(n=1000)
+    table = _arrow(df)
+    batches = table.to_batches(max_chunksize=300)
+    assert [b.num_rows for b in _blocks(iter(batches), rows=500)] == [600, 400]
+    assert [b.num_rows for b in _blocks(iter(batches), rows=10_000)] == [1000]
+    names = tuple(df.columns)
+    parts = list(_batch_summaries(iter(batches), pv.Moments, names, (), {}, rows=250))
+    assert [p.n for p in parts] == [300, 300, 300, 100]
+    m = tree_sum(parts)
+    direct = pv.Moments.from_array(df)
+    np.testing.assert_array_equal(m.npair, direct.npair)
+    assert_close(m.cov(), direct.cov(), "merged_moments", what="pairwise cov of blocks")
+
+
 def test_partitions_are_summarised_on_the_executors(frames):
     df, sdf = frames
     assert sdf.rdd.getNumPartitions() == 5
@@ -112,14 +132,7 @@ def test_item_score_tables_with_a_group_column(spark):
 
 def test_alpha_efa_omega_on_a_spark_dataframe(frames):
     df, sdf = frames
-    a, b = pv.alpha(df), pv.alpha(sdf)
-    for f in ("raw_alpha", "std_alpha", "g6", "ase", "mean", "sd", "ci_lower", "ci_upper"):
-        assert_close(getattr(b, f), getattr(a, f), "merged_statistics", what=f)
-    assert_close(b.item_stats.to_numpy(), a.item_stats.to_numpy(), "merged_statistics",
-                 what="item_stats")
-    pd.testing.assert_frame_equal(b.response_freq, a.response_freq, rtol=1e-12)
-    e1, e2 = pv.efa(df, n_factors=1), pv.efa(sdf, n_factors=1)
-    assert_close(e2.loadings.to_numpy(), e1.loadings.to_numpy(), "merged_efa", what="loadings")
+    assert_alpha_and_efa_equal(df, sdf)
     with pytest.warns(pv.ImproperSolutionWarning):  # a Heywood case, in both
         o1 = pv.omega(df, n_factors=3)
     with pytest.warns(pv.ImproperSolutionWarning):

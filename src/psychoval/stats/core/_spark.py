@@ -2,12 +2,12 @@
 on the driver, the statistic on the driver.
 
 Spark is an optional extra (``pip install psychoval[spark]``: pyspark, which needs Java);
-nothing here imports it before a Spark DataFrame is passed. Each Arrow batch of a partition
-becomes a float64 matrix (null -> NaN) and its summary ``kind.from_array`` - the same call as
-on in-memory rows - about the batch's own shift; the batches' summaries are added in the
-partition (``+`` recentres exactly), and the partition sends one row back: its summary as JSON
-(``to_dict``). The driver reads those rows, adds them as a balanced tree and fits. No rows
-reach the driver, and no pass runs before the summaries (a Dask-style common shift would need
+nothing here imports it before a Spark DataFrame is passed. The Arrow batches of a partition,
+joined into blocks of at least 65,536 rows, become float64 matrices (null -> NaN) and their
+summaries ``kind.from_array`` - the same call as on in-memory rows - about each block's own
+shift; the blocks' summaries are added in the partition (``+`` recentres exactly), and the
+partition sends one row back: its summary as JSON (``to_dict``). The driver reads those rows,
+adds them as a balanced tree and fits. No rows reach the driver, and no pass runs before the summaries (a Dask-style common shift would need
 one, which is a whole recomputation when the frame ends in a shuffle).
 """
 
@@ -83,17 +83,39 @@ def _summary(kind: Any, x: Any, names: tuple[str, ...], extra: list[tuple[str, A
     return kind.from_array(frame, items=list(names), **options)
 
 
+BLOCK_ROWS = 65_536  # consecutive Arrow batches are joined up to this many rows
+
+
+def _blocks(batches: Iterator[Any], rows: int = BLOCK_ROWS) -> Iterator[Any]:
+    """Consecutive Arrow batches joined into tables of at least ``rows`` rows (the last may
+    be shorter): one ``from_array`` per block instead of one per batch (a 10,000-row batch
+    costs 2.5 times as much per row as a 10^6-row block)."""
+    import pyarrow as pa
+
+    held: list[Any] = []
+    n = 0
+    for batch in batches:
+        held.append(batch)
+        n += batch.num_rows
+        if n >= rows:
+            yield pa.Table.from_batches(held)
+            held, n = [], 0
+    if held:
+        yield pa.Table.from_batches(held)
+
+
 def _batch_summaries(batches: Iterator[Any], kind: Any, names: tuple[str, ...],
-                     extra: tuple[str, ...], options: dict[str, Any]) -> Iterator[Any]:
-    """The summary of each Arrow batch (runs on an executor)."""
+                     extra: tuple[str, ...], options: dict[str, Any],
+                     rows: int = BLOCK_ROWS) -> Iterator[Any]:
+    """The summary of each block of Arrow batches (runs on an executor)."""
     import numpy as np
 
     k = len(names)
-    for batch in batches:
-        x = np.column_stack([batch.column(j).to_numpy(zero_copy_only=False)
-                             for j in range(k)]).astype(np.float64, copy=False)
+    for block in _blocks(batches, rows):
+        x = np.column_stack([block.column(j).to_numpy() for j in range(k)]
+                            ).astype(np.float64, copy=False)
         yield _summary(kind, x, names,
-                       [(e, batch.column(k + i).to_pandas()) for i, e in enumerate(extra)],
+                       [(e, block.column(k + i).to_pandas()) for i, e in enumerate(extra)],
                        options)
 
 
