@@ -87,10 +87,15 @@ class Coder:
             return None
         out = np.empty((len(self.columns), batch.num_rows), dtype=np.int8)
         names = batch.schema.names
+        shifted: list[tuple[int, Any]] = []  # integer columns shifted, checked below at once
         for j, name in enumerate(self.columns):
             if name not in names:
                 return None
             col = batch.column(names.index(name))
+            if pa.types.is_integer(col.type) and self.items[j].type != "multiple_choice":
+                if _shift_into(out[j], col, self.lo[j], self.levels[j]):
+                    shifted.append((j, col))
+                    continue
             numeric = pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
             if numeric and self.items[j].type != "multiple_choice":
                 codes = _column_codes(col, self.lo[j], self.lo[j] + self.levels[j] - 1,
@@ -100,6 +105,21 @@ class Coder:
             if codes is None:
                 return None
             out[j] = codes
+        if shifted:
+            # a shifted column holds codes when every code is 0..levels and its zeros are its
+            # nulls (a value of min - 1 also shifts to 0); otherwise the kernels decide
+            rows = np.array([j for j, _ in shifted])
+            block = out[rows]
+            bad = ((block.min(axis=1) < 0)
+                   | (block.max(axis=1) > np.asarray(self.levels)[rows])
+                   | (np.add.reduce((block == 0).view(np.int8), axis=1, dtype=np.int64)
+                      != np.array([c.null_count for _, c in shifted])))
+            for j, col in (shifted[i] for i in np.flatnonzero(bad)):
+                codes = _column_codes(col, self.lo[j], self.lo[j] + self.levels[j] - 1,
+                                      self.missing[j])
+                if codes is None:
+                    return None
+                out[j] = codes
         return out
 
     def _cell_codes(self, col: Any, j: int, batch: Any) -> np.ndarray | None:
@@ -174,6 +194,27 @@ def _why_not(item: Any) -> str:
     if item.max - item.min + 1 > MAX_LEVELS:
         return f"has more than {MAX_LEVELS} values"
     return ""
+
+
+def _shift_into(row: np.ndarray, col: Any, lo: int, levels: int) -> bool:
+    """Write ``value - lo + 1`` (nulls as ``lo - 1``, so 0) of an integer column into the
+    int8 ``row``, unchecked; False when that cannot be done plainly (the caller then takes
+    :func:`_column_codes`). Values outside a code's range are caught by the caller's check,
+    and wider columns are checked here before they are narrowed."""
+    import pyarrow as pa
+
+    try:
+        filled = (col.fill_null(lo - 1) if col.null_count else col).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+        return False
+    if filled.dtype == np.int8 and lo == 1:
+        row[:] = filled
+        return True
+    shifted = np.subtract(filled, lo - 1, dtype=np.int64)
+    if shifted.size and (shifted.min() < 0 or shifted.max() > levels):
+        return False
+    row[:] = shifted
+    return True
 
 
 def _column_codes(col: Any, lo: int, hi: int, missing: tuple[float, ...]) -> np.ndarray | None:
