@@ -210,18 +210,23 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
     if x.ndim != 2:
         raise ValueError(f"x must be a 2-d array, got shape {x.shape}")
     n_total, p = x.shape
-    obs = ~np.isnan(x)
+    complete = n_total > 0 and not np.isnan(x).any()
+    obs = np.ones((1, p), dtype=bool) if complete else ~np.isnan(x)
     never = np.flatnonzero(~obs.any(axis=0))
     if never.size:
         from psychoval.exceptions import DataError
 
         raise DataError(f"column {int(never[0])} (0-based) has no observed value; FIML needs at "
                         "least one response per item - remove the item")
-    n_obs = obs.sum(axis=1)
+    n_obs = np.full(1, p) if complete else obs.sum(axis=1)
     empty = np.flatnonzero(n_obs == 0)
     keep = np.flatnonzero(n_obs > 0) if empty.size else np.arange(n_total)
-    packed = np.packbits(obs[keep], axis=1)
-    if packed.shape[1] <= 8:  # one integer key per row: a fast unique
+    packed = np.packbits(obs if complete else obs[keep], axis=1)
+    if complete:  # one pattern, nothing to sort
+        uniq = packed[:1]
+        inverse = np.zeros(n_total, dtype=np.intp)
+        counts = np.array([n_total], dtype=np.int64)
+    elif packed.shape[1] <= 8:  # one integer key per row: a fast unique
         key = np.zeros(len(keep), dtype=np.uint64)
         for j in range(packed.shape[1]):
             key = (key << np.uint64(8)) | packed[:, j].astype(np.uint64)
@@ -240,11 +245,13 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
 
     # pattern means (0 where missing), one column at a time (no n x p temporaries)
     means = np.zeros((n_pat, p))
-    for j in range(p):
+    for j in range(0 if complete else p):
         xj = x[keep, j]
         means[:, j] = np.bincount(inverse, weights=np.where(np.isnan(xj), 0.0, xj),
                                   minlength=n_pat)
     means /= freq[:, None]
+    if complete:
+        means[0] = x.mean(axis=0)
     k_of = observed.sum(axis=1)
     # compressed centred rows: a pattern with one row has a zero scatter (no rows); one with
     # more rows than observed items keeps a square-root factor of its scatter; the others
@@ -258,11 +265,14 @@ def missing_patterns(x: np.ndarray) -> MissingPatterns:
     np.nan_to_num(zc, copy=False, nan=0.0)
     parts, pats = [zc], [inverse[kept].astype(np.intp)]
     if big.size:
-        order = np.argsort(inverse, kind="stable")
+        order = np.argsort(inverse, kind="stable") if n_pat > 1 else None
         starts = np.concatenate([[0], np.cumsum(counts)])
         for g in big:  # loop over patterns, not rows: at most n / k of them
             o = np.flatnonzero(observed[g])
-            blk = x[keep[order[starts[g]:starts[g + 1]]]][:, o] - means[g, o]
+            if complete:  # no gather
+                blk = x - means[g]
+            else:
+                blk = x[keep[order[starts[g]:starts[g + 1]]]][:, o] - means[g, o]
             w, v = np.linalg.eigh(blk.T @ blk)
             pos = w > max(w.max(), 0.0) * 1e-14
             fac = np.zeros((int(pos.sum()), p))
