@@ -151,6 +151,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
               for cid, items in comps} if coder.usable else {}
     if any(not c.ok for c in counts.values()):
         coder.usable, counts = False, {}
+        coder.reason = "a competency's response vectors do not fit in 64-bit codes"
     idc = scan.id_column
     start = n_batches = n_short = 0
     t0 = time.perf_counter()
