@@ -19,6 +19,7 @@ from psychoval.stats.core._suffstats import Moments, PatternMoments
 from psychoval.stats.quality import _coded
 from tests._tolerances import assert_close
 
+
 def _likert(iid, lo=1, hi=5, **extra):
     return {"id": iid, "type": "likert", "min": lo, "max": hi, **extra}
 

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from psychoval.exceptions import DataError
 from psychoval._version import __version__
+from psychoval.exceptions import DataError
 from psychoval.stats.core._suffstats import (
     frequency_weights,
     item_block,

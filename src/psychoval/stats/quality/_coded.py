@@ -27,7 +27,6 @@ import numpy as np
 
 from psychoval.framework._framework import Framework
 from psychoval.framework._scoring import missing_codes_of, reverse_score
-from psychoval.io._table import MissingCodes
 
 __all__ = ["Coder", "PatternCounts"]
 
