@@ -125,7 +125,7 @@ def files(tmp_path_factory):
 
 
 CASES = {"clean": ("clean", FW), "dirty": ("dirty", FW), "multiple_choice": ("clean", FW_MC),
-         "csv": ("csv", FW_MC)}
+         "csv": ("csv", FW_MC), "direct": ("clean", FW_MC)}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -133,6 +133,8 @@ def test_short_path_equals_long_path(files, monkeypatch, case):
     df, clean, dirty, csv = files
     which, spec = CASES[case]
     path = {"clean": clean, "dirty": dirty, "csv": csv}[which]
+    if case == "direct":  # too many vectors to count: each batch summed from its codes
+        monkeypatch.setattr(_coded, "DENSE", 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pv.PsychovalWarning)
         short, short_rp = _pass(path, monkeypatch, short=True, spec=spec)
@@ -152,11 +154,13 @@ def test_short_path_equals_long_path(files, monkeypatch, case):
                          "merged_statistics")
 
 
-@pytest.mark.parametrize("which", ["clean", "dirty", "csv"])
-def test_scan_quality_counts_on_the_short_path(files, which):
+@pytest.mark.parametrize("which", ["clean", "dirty", "csv", "direct"])
+def test_scan_quality_counts_on_the_short_path(files, which, monkeypatch):
     """The exact counts of the report (short path for the clean batches) = check_data."""
     df, clean, dirty, csv = files
-    path = {"clean": clean, "dirty": dirty, "csv": csv}[which]
+    path = {"clean": clean, "dirty": dirty, "csv": csv, "direct": clean}[which]
+    if which == "direct":  # too many vectors to count: each batch summed from its codes
+        monkeypatch.setattr(_coded, "DENSE", 1)
     fw = pv.read_framework(FW_MC)
     raw = pd.read_parquet(path) if which != "csv" else pv.read_responses(path, id_column="rid")
     with warnings.catch_warnings():
@@ -211,6 +215,21 @@ def test_scan_quality_counts_on_the_short_path(files, which):
         got = cats[cats["column"] == col].set_index("category")["count"]
         exp = want[want["column"] == col].set_index("category")["count"]
         assert got.to_dict() == exp.to_dict(), col
+
+
+def test_patterns_that_do_not_compress_are_not_kept(files, monkeypatch):
+    """Beyond MAX_PATTERNS a competency keeps no response patterns (its WLSMV fit then comes
+    from the sample), and its moments are unaffected."""
+    df, clean, _, _ = files
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        full, full_rp = _pass(clean, monkeypatch, short=True, spec=FW_MC)
+        monkeypatch.setattr(_stream, "MAX_PATTERNS", 50)
+        few, few_rp = _pass(clean, monkeypatch, short=True, spec=FW_MC)
+    assert all(full_rp[c].n_patterns > 50 for c in ("A", "B", "C"))
+    assert few_rp == {}
+    for cid in ("A", "B", "C"):
+        _compare(few[cid], full[cid], cid)
 
 
 def test_duplicate_ids_found_on_the_short_path(files, tmp_path):

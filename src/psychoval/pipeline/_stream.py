@@ -149,9 +149,12 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
     counts = {cid: PatternCounts([coder.position[i] for i in items],
                                  [coder.levels[coder.position[i]] for i in items])
               for cid, items in comps} if coder.usable else {}
-    if any(not c.ok for c in counts.values()):
-        coder.usable, counts = False, {}
-        coder.reason = "a competency's response vectors do not fit in 64-bit codes"
+    # a competency whose response vectors are too many to count densely (many items) is
+    # summed batch by batch from its codes instead: its distinct vectors would be about
+    # as many as its rows
+    direct = [(cid, items) for cid, items in comps if cid in counts and not counts[cid].dense]
+    for cid, _ in direct:
+        del counts[cid]
     idc = scan.id_column
     start = n_batches = n_short = 0
     t0 = time.perf_counter()
@@ -165,6 +168,11 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
             counter.update_coded(codes, hashes)
             for pc in counts.values():
                 pc.add(codes)
+            for cid, items in direct:
+                rows = codes[[coder.position[i] for i in items]].T
+                _accumulate(moments, patterns, responses, cid, items,
+                            scored_values(fw, items, rows))
+                _count_columns(counter, fw, coder, items, rows, None)
             n_short += 1
         else:
             table = scan.to_table(batch, rows=pd.RangeIndex(start, start + n))
@@ -185,17 +193,7 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
             continue
         _accumulate(moments, patterns, responses, cid, items, scored_values(fw, items, codes),
                     freq)
-        for j, iid in enumerate(items):
-            item = fw.item(iid)
-            per = np.bincount(codes[:, j], weights=freq, minlength=coder.levels[
-                coder.position[iid]] + 1).astype(np.int64)
-            if item.type == "multiple_choice":  # counted by option; scored 0/1 by the key
-                counter.add_counted(iid, np.array([float(o == item.answer_key)
-                                                   for o in item.options]), per[1:], per[0],
-                                    labels=item.options)
-            else:
-                counter.add_counted(iid, float(item.min) + np.arange(per.size - 1), per[1:],
-                                    per[0])
+        _count_columns(counter, fw, coder, items, codes, freq)
     if start == 0:
         raise DataError(f"{scan.label}: the source has no rows (no respondents)")
     quality = counter.result(scan)
@@ -269,6 +267,27 @@ def validate_scan(scan: Any, framework: Any, *, sample_rows: int, sample_seed: i
                  cfa_rows=cfa_rows, sha=sha, pass_s=pass_s)
 
 
+MAX_PATTERNS = 1 << 20  # response patterns kept per competency (an all-row WLSMV fit)
+
+
+def _count_columns(counter: Any, fw: Any, coder: Any, items: list[str], codes: np.ndarray,
+                   freq: np.ndarray | None) -> None:
+    """Each item's answer counts from code vectors (rows, items) seen ``freq`` times each
+    (None: once): by value, or by option for a multiple-choice item (scored 0/1 by its
+    key)."""
+    for j, iid in enumerate(items):
+        item = fw.item(iid)
+        per = np.bincount(codes[:, j].astype(np.intp), weights=freq,
+                          minlength=coder.levels[coder.position[iid]] + 1).astype(np.int64)
+        if item.type == "multiple_choice":
+            counter.add_counted(iid, np.array([float(o == item.answer_key)
+                                               for o in item.options]), per[1:], per[0],
+                                labels=item.options)
+        else:
+            counter.add_counted(iid, float(item.min) + np.arange(per.size - 1), per[1:],
+                                per[0])
+
+
 def _warm_up() -> None:
     """Import the statistics the steps after the pass need on a second thread, while the
     pass reads (the imports are about two seconds of the run; most of the pass runs in
@@ -308,7 +327,9 @@ def _accumulate(moments: dict[str, Any], patterns: dict[str, Any], responses: di
             except DataError:  # continuous scores: no pattern table (WLSMV is not used)
                 responses[cid] = None
             else:
-                responses[cid] = rp + responses[cid] if cid in responses else rp
+                rp = rp + responses[cid] if cid in responses else rp
+                # patterns that do not compress are not kept (WLSMV then uses the sample)
+                responses[cid] = rp if rp.n_patterns <= MAX_PATTERNS else None
 
 
 def _id_hashes(batch: Any, id_column: str) -> np.ndarray | None:
