@@ -232,6 +232,22 @@ def test_patterns_that_do_not_compress_are_not_kept(files, monkeypatch):
         _compare(few[cid], full[cid], cid)
 
 
+def test_cells_that_cannot_be_decoded_alone_take_the_long_path(files, monkeypatch, tmp_path):
+    """Timestamps as ids: the one-row-per-cell table of an option cannot be built, so the
+    batches go the long way - with the same numbers."""
+    df, _, _, _ = files
+    stamped = df.iloc[:1200].copy()
+    stamped["rid"] = pd.date_range("2026-01-01", periods=len(stamped), freq="min")
+    path = tmp_path / "stamped.parquet"
+    stamped.to_parquet(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pv.PsychovalWarning)
+        short, _ = _pass(path, monkeypatch, short=True, spec=FW_MC)
+        long, _ = _pass(path, monkeypatch, short=False, spec=FW_MC)
+    for cid in ("A", "B", "C"):
+        _compare(short[cid], long[cid], cid)
+
+
 def test_duplicate_ids_found_on_the_short_path(files, tmp_path):
     df, _, _, _ = files
     dup = df.copy()

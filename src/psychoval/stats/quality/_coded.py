@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from psychoval.exceptions import PsychovalError
 from psychoval.framework._framework import Framework
 from psychoval.framework._scoring import missing_codes_of, reverse_score
 
@@ -157,19 +158,24 @@ class Coder:
         n = len(cells)
         arrays = []
         idc = getattr(self.scan, "id_column", None)
-        for name, field in zip(batch.schema.names, batch.schema, strict=True):
-            if name == self.columns[j]:
-                arrays.append(pa.array(cells, type=cell_type).cast(field.type))
-            elif name == idc:
-                ids = pa.array([f"cell{r}" for r in range(n)]) if not \
-                    pa.types.is_integer(field.type) else pa.array(range(n))
-                arrays.append(ids.cast(field.type))
-            else:
-                arrays.append(pa.nulls(n, type=field.type))
-        mini = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
-        table = self.scan.to_table(mini)
         item = self.items[j]
-        values, status, chosen = decode_column(table, self.columns[j], item)
+        try:
+            for name, field in zip(batch.schema.names, batch.schema, strict=True):
+                if name == self.columns[j]:
+                    arrays.append(pa.array(cells, type=cell_type).cast(field.type))
+                elif name == idc:
+                    ids = pa.array([f"cell{r}" for r in range(n)]) if not \
+                        pa.types.is_integer(field.type) else pa.array(range(n))
+                    arrays.append(ids.cast(field.type))
+                else:
+                    arrays.append(pa.nulls(n, type=field.type))
+            mini = pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+            table = self.scan.to_table(mini)
+            values, status, chosen = decode_column(table, self.columns[j], item)
+        except (pa.ArrowException, PsychovalError, ValueError, TypeError):
+            for cell in cells:  # not decodable alone: the long path reads these batches
+                self.cells[j][cell] = None
+            return
         for r, cell in enumerate(cells):
             code: int | None = None
             if status[r] == MISSING:
