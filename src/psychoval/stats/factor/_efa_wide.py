@@ -69,7 +69,10 @@ class TopEigen:
             return out if v.ndim == 2 else out[:, 0]
 
         op = LinearOperator((self.k, self.k), matvec=matvec, matmat=matvec, dtype=float)
-        v0 = None if self.vecs is None else self.vecs.sum(axis=1)
+        # a fixed start (ARPACK's own random start depends on earlier calls in the process,
+        # so results would differ in the last digits from run to run); then the last vectors
+        v0 = np.random.default_rng(0).standard_normal(self.k) if self.vecs is None else \
+            self.vecs.sum(axis=1)
         try:
             vals, vecs = eigsh(op, k=nf, which="LA", v0=v0, tol=0.0)
         except ArpackNoConvergence:
