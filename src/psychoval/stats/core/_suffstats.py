@@ -698,8 +698,8 @@ class PatternMoments:
     @classmethod
     def _weighted(cls, x: np.ndarray, names: tuple[str, ...], shift: Any,
                   w: np.ndarray) -> PatternMoments:
-        """The pattern sums of distinct rows ``x`` counted ``w`` times each (few rows: the
-        rows of each pattern are grouped by one sort)."""
+        """The pattern sums of distinct rows ``x`` counted ``w`` times each: every row a
+        pattern of its own, pooled (:func:`_pool`)."""
         n, k = x.shape
         sh = _first_shift(x) if shift is None else np.asarray(shift, dtype=float).reshape(-1)
         if sh.shape != (k,) or not np.isfinite(sh).all():
@@ -709,22 +709,10 @@ class PatternMoments:
         n_empty = int(w[~any_obs].sum())
         z = np.where(obs, x - sh, 0.0)[any_obs]
         o, w = obs[any_obs], w[any_obs]
-        if not len(o):
-            return cls(names, sh.copy(), np.zeros((0, k), bool), np.zeros(0, np.int64),
-                       np.zeros((0, k)), np.zeros((0, k, k)), n_empty)
-        uniq, inv = np.unique(o, axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
-        P = len(uniq)
-        wf = w.astype(np.float64)
-        zw = z * wf[:, None]
-        freq = np.bincount(inv, weights=wf, minlength=P)
-        s = np.zeros((P, k))
-        np.add.at(s, inv, zw)
-        ss = np.einsum("ri,rj->rij", zw, z)
-        gss = np.zeros((P, k, k))
-        np.add.at(gss, inv, ss)
-        return cls(names, sh.copy(), uniq.astype(bool), np.rint(freq).astype(np.int64), s,
-                   gss, n_empty)
+        zw = z * w.astype(np.float64)[:, None]
+        # each row its own "pattern" of w rows, then pooled by pattern
+        return _pool(cls(names, sh.copy(), o, w, zw, np.einsum("ri,rj->rij", zw, z),
+                         n_empty))
 
     @property
     def k(self) -> int:
